@@ -1,0 +1,2 @@
+package io.trainwatch.cli;
+public class TrainwatchCli { public static void main(String[] a) {} }

@@ -1,0 +1,19 @@
+package io.trainwatch.schedule;
+
+/**
+ * torch LinearLR, closed form {@code base * (start + (end - start) * min(total, index) / total)};
+ * within 4e-15 relative of torch's chainable values (shared/golden/README.md).
+ * {@code total_iters = 0}: the chainable code multiplies by start_factor once and never again.
+ */
+record LinearLrSchedule(double[] baseLrs, double startFactor, double endFactor, long totalIters) implements Schedule {
+    public int groups() {
+        return baseLrs.length;
+    }
+
+    public double lr(int group, long index) {
+        if (totalIters == 0) {
+            return baseLrs[group] * startFactor;
+        }
+        return baseLrs[group] * (startFactor + (endFactor - startFactor) * Math.min(totalIters, index) / totalIters);
+    }
+}

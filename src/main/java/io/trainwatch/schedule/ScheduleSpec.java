@@ -1,0 +1,135 @@
+package io.trainwatch.schedule;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.json.JsonReadFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+
+import java.util.Iterator;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * Parses a schedule spec: {@code {"scheduler": <framework class or type name>, "params": {<its
+ * constructor arguments>, "base_lrs": [...]}, "scheduler_step_every": k | "interval": "step"|"epoch",
+ * "frequency": n, "steps_per_epoch": n}} into a {@link DeclaredSchedule}. Every golden case in
+ * shared/golden is a valid spec as it stands. A bad spec throws {@link InvalidScheduleException}
+ * naming the field and what is allowed; nothing falls back to a silent default.
+ */
+public final class ScheduleSpec {
+    private ScheduleSpec() {
+    }
+
+    private static final ObjectMapper JSON = JsonMapper.builder()
+            .enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS) // so NaN is refused by name, not as a parse error
+            .build();
+
+    private static final Set<String> STEPPING_FIELDS = Set.of("scheduler", "params", "scheduler_step_every", "steps_per_epoch", "interval", "frequency");
+    /** Descriptive fields a golden case carries; they do not change the schedule. */
+    private static final Set<String> METADATA_FIELDS = Set.of("name", "source", "steps", "lr", "note", "torch_warnings", "description");
+
+    /** Every scheduler name a spec may use. */
+    public static List<String> schedulerNames() {
+        return List.copyOf(SchedulerCatalog.BUILDERS.keySet());
+    }
+
+    public static DeclaredSchedule parse(String json) {
+        JsonNode root;
+        try {
+            root = JSON.readTree(json);
+        } catch (JsonProcessingException e) {
+            throw new InvalidScheduleException("(document)", "not valid JSON: " + e.getOriginalMessage());
+        }
+        return parse(root);
+    }
+
+    public static DeclaredSchedule parse(JsonNode root) {
+        if (root == null || !root.isObject()) {
+            throw new InvalidScheduleException("(document)", "must be a JSON object with \"scheduler\" and \"params\", got " + SpecParams.describe(root));
+        }
+        Iterator<String> names = root.fieldNames();
+        while (names.hasNext()) {
+            String n = names.next();
+            if (!STEPPING_FIELDS.contains(n) && !METADATA_FIELDS.contains(n)) {
+                Set<String> allowed = new TreeSet<>(STEPPING_FIELDS);
+                allowed.addAll(METADATA_FIELDS);
+                String hint = SpecParams.closest(n, allowed);
+                throw new InvalidScheduleException(n, "unknown field" + (hint == null ? "" : " (did you mean \"" + hint + "\"?)")
+                        + "; allowed: " + String.join(", ", allowed));
+            }
+        }
+        JsonNode name = root.get("scheduler");
+        if (name == null || name.isNull()) {
+            throw new InvalidScheduleException("scheduler", "is required; known: " + String.join(", ", schedulerNames()));
+        }
+        if (!name.isTextual()) {
+            throw new InvalidScheduleException("scheduler", "must be a string, got " + SpecParams.describe(name));
+        }
+        JsonNode params = root.get("params");
+        Schedule schedule = SchedulerCatalog.build(name.textValue(), "scheduler", params, "params", SchedulerCatalog.Context.TOP);
+
+        Long stepsPerEpoch = optionalPositive(root, "steps_per_epoch");
+        long stepEvery = stepEvery(root, stepsPerEpoch);
+        long offset = resumeOffset(params);
+        return new DeclaredSchedule(name.textValue(), schedule, stepEvery, offset, stepsPerEpoch);
+    }
+
+    /**
+     * How many optimizer steps pass between two scheduler.step() calls: {@code scheduler_step_every}
+     * (as the golden files write it), or Lightning's {@code interval} ("step" | "epoch") times its
+     * {@code frequency}. Per step unless declared otherwise.
+     */
+    private static long stepEvery(JsonNode root, Long stepsPerEpoch) {
+        Long explicit = optionalPositive(root, "scheduler_step_every");
+        JsonNode interval = root.get("interval");
+        Long frequency = optionalPositive(root, "frequency");
+        long every;
+        if (interval == null || interval.isNull()) {
+            every = frequency == null ? 1 : frequency;
+        } else if (!interval.isTextual() || !(interval.textValue().equals("step") || interval.textValue().equals("epoch"))) {
+            throw new InvalidScheduleException("interval", "must be \"step\" or \"epoch\" (Lightning's lr_scheduler interval), got " + SpecParams.describe(interval));
+        } else if (interval.textValue().equals("epoch")) {
+            if (stepsPerEpoch == null) {
+                throw new InvalidScheduleException("steps_per_epoch", "is required when interval is \"epoch\" (optimizer steps per epoch)");
+            }
+            every = stepsPerEpoch * (frequency == null ? 1 : frequency);
+        } else {
+            every = frequency == null ? 1 : frequency;
+        }
+        if (explicit != null) {
+            boolean describedOtherwise = (interval != null && !interval.isNull()) || frequency != null;
+            if (describedOtherwise && explicit != every) {
+                throw new InvalidScheduleException("scheduler_step_every", "is " + explicit + " but interval/frequency say every " + every + " optimizer steps; give one of them");
+            }
+            return explicit;
+        }
+        return every;
+    }
+
+    /** torch's last_epoch (DeepSpeed's last_batch_iteration) = L means the first step uses scheduler index L + 1. */
+    private static long resumeOffset(JsonNode params) {
+        for (String field : new String[]{"last_epoch", "last_batch_iteration"}) {
+            JsonNode v = params.get(field);
+            if (v != null && !v.isNull()) {
+                if (!v.isIntegralNumber() || !v.canConvertToLong() || v.longValue() < -1) {
+                    throw new InvalidScheduleException("params." + field, "must be an integer >= -1 (-1 = a fresh start), got " + SpecParams.describe(v));
+                }
+                return v.longValue() + 1;
+            }
+        }
+        return 0;
+    }
+
+    private static Long optionalPositive(JsonNode root, String field) {
+        JsonNode v = root.get(field);
+        if (v == null || v.isNull()) {
+            return null;
+        }
+        if (!v.isIntegralNumber() || !v.canConvertToLong() || v.longValue() < 1) {
+            throw new InvalidScheduleException(field, "must be an integer >= 1, got " + SpecParams.describe(v));
+        }
+        return v.longValue();
+    }
+}

@@ -1,0 +1,517 @@
+package io.trainwatch.schedule;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Every scheduler name a spec may use, in the words of its framework, and how its arguments become a
+ * {@link Schedule}. Validation mirrors the framework's own checks (and refuses the values that make it
+ * divide by zero or produce NaN), naming the argument and what is allowed.
+ */
+final class SchedulerCatalog {
+    private SchedulerCatalog() {
+    }
+
+    /** What a builder knows besides the scheduler's own params. */
+    record Context(double[] inheritedBaseLrs, boolean restartedByClosedForm, boolean child) {
+        static final Context TOP = new Context(null, false, false);
+    }
+
+    @FunctionalInterface
+    interface Builder {
+        Schedule build(SpecParams p, Context ctx);
+    }
+
+    /** Arguments torch/DeepSpeed accept that never change the LR. */
+    private static final String[] MOMENTUM_ARGS = {"cycle_momentum", "base_momentum", "max_momentum", "optimizer_momentum"};
+    /** Record-keeping the golden files carry next to the real arguments. */
+    private static final String[] RECORD_ARGS = {"effective", "scheduler_base_lrs", "formula", "warmup_formula", "verbose"};
+
+    private static final Set<String> CHAINABLE_MULTIPLICATIVE = Set.of(
+            "StepLR", "MultiStepLR", "ExponentialLR", "ConstantLR", "LinearLR", "PolynomialLR", "CosineAnnealingLR");
+
+    static final Map<String, Builder> BUILDERS = buildAll();
+
+    private static Map<String, Builder> buildAll() {
+        Map<String, Builder> m = new LinkedHashMap<>();
+        // PyTorch torch.optim.lr_scheduler
+        m.put("StepLR", (p, c) -> {
+            long stepSize = p.requiredLong("step_size");
+            if (stepSize < 1) {
+                throw p.invalid("step_size", "must be >= 1, got " + stepSize);
+            }
+            return new StepLrSchedule(baseLrs(p, c), stepSize, p.optionalDouble("gamma", 0.1));
+        });
+        m.put("MultiStepLR", (p, c) -> {
+            long[] milestones = p.requiredLongList("milestones");
+            for (int i = 0; i < milestones.length; i++) {
+                if (milestones[i] < 0) {
+                    throw new InvalidScheduleException(p.path("milestones") + "[" + i + "]", "must be >= 0, got " + milestones[i]);
+                }
+            }
+            return MultiStepLrSchedule.of(baseLrs(p, c), milestones, p.optionalDouble("gamma", 0.1));
+        });
+        m.put("ExponentialLR", (p, c) -> new ExponentialLrSchedule(baseLrs(p, c), p.requiredDouble("gamma")));
+        m.put("ConstantLR", (p, c) -> {
+            double factor = p.optionalDouble("factor", 1.0 / 3);
+            if (!(factor > 0 && factor <= 1)) {
+                throw p.invalid("factor", "must be in (0, 1], got " + factor + (factor == 0 ? " (torch restores with lr * (1/factor): NaN)" : ""));
+            }
+            return new ConstantLrSchedule(baseLrs(p, c), factor, nonNegative(p, "total_iters", 5), c.restartedByClosedForm());
+        });
+        m.put("LinearLR", (p, c) -> {
+            double start = p.optionalDouble("start_factor", 1.0 / 3);
+            if (!(start > 0 && start <= 1)) {
+                throw p.invalid("start_factor", "must be in (0, 1] (torch's check), got " + start);
+            }
+            double end = p.optionalDouble("end_factor", 1.0);
+            if (!(end >= 0 && end <= 1)) {
+                throw p.invalid("end_factor", "must be in [0, 1] (torch's check), got " + end);
+            }
+            return new LinearLrSchedule(baseLrs(p, c), start, end, nonNegative(p, "total_iters", 5));
+        });
+        m.put("PolynomialLR", (p, c) -> new PolynomialLrSchedule(baseLrs(p, c), nonNegative(p, "total_iters", 5),
+                p.optionalDouble("power", 1.0)));
+        m.put("CosineAnnealingLR", (p, c) -> {
+            double tMax = p.requiredDouble("T_max");
+            if (!(tMax > 0)) {
+                throw p.invalid("T_max", "must be > 0, got " + tMax);
+            }
+            return new CosineAnnealingLrSchedule(baseLrs(p, c), tMax, p.optionalDouble("eta_min", 0.0));
+        });
+        m.put("CosineAnnealingWarmRestarts", (p, c) -> {
+            long t0 = p.requiredLong("T_0");
+            if (t0 < 1) {
+                throw p.invalid("T_0", "must be a positive integer, got " + t0);
+            }
+            long tMult = p.optionalLong("T_mult", 1);
+            if (tMult < 1) {
+                throw p.invalid("T_mult", "must be an integer >= 1, got " + tMult);
+            }
+            return new CosineAnnealingWarmRestartsSchedule(baseLrs(p, c), t0, tMult, p.optionalDouble("eta_min", 0.0));
+        });
+        m.put("CyclicLR", SchedulerCatalog::cyclic);
+        m.put("OneCycleLR", SchedulerCatalog::oneCycle);
+        m.put("LambdaLR", SchedulerCatalog::lambda);
+        m.put("SequentialLR", SchedulerCatalog::sequential);
+        m.put("ChainedScheduler", SchedulerCatalog::chained);
+        m.put("ReduceLROnPlateau", SchedulerCatalog::plateau);
+        // Hugging Face lr_scheduler_type names: LambdaLR with the transformers lambda
+        for (Map.Entry<String, String> hf : NamedLambdas.HF_TYPES.entrySet()) {
+            m.put(hf.getKey(), (p, c) -> {
+                double[] base = baseLrs(p, c);
+                LrLambda l = NamedLambdas.BY_NAME.get(hf.getValue()).apply(p, base[0]);
+                LrLambda[] all = new LrLambda[base.length];
+                java.util.Arrays.fill(all, l);
+                return new LambdaLrSchedule(base, all);
+            });
+        }
+        // MXNet mx.lr_scheduler
+        m.put("FactorScheduler", (p, c) -> mxnet(MxnetSchedule.Kind.FACTOR, p, c));
+        m.put("MultiFactorScheduler", (p, c) -> mxnet(MxnetSchedule.Kind.MULTI_FACTOR, p, c));
+        m.put("PolyScheduler", (p, c) -> mxnet(MxnetSchedule.Kind.POLY, p, c));
+        m.put("CosineScheduler", (p, c) -> mxnet(MxnetSchedule.Kind.COSINE, p, c));
+        // DeepSpeed deepspeed.runtime.lr_schedules
+        m.put("WarmupLR", (p, c) -> deepSpeed(DeepSpeedSchedule.Kind.WARMUP, p, c));
+        m.put("WarmupDecayLR", (p, c) -> deepSpeed(DeepSpeedSchedule.Kind.WARMUP_DECAY, p, c));
+        m.put("WarmupCosineLR", (p, c) -> deepSpeed(DeepSpeedSchedule.Kind.WARMUP_COSINE, p, c));
+        return m;
+    }
+
+    static Schedule build(String name, String namePath, JsonNode params, String paramsPath, Context ctx) {
+        Builder b = BUILDERS.get(name);
+        if (b == null) {
+            String hint = SpecParams.closest(name, BUILDERS.keySet());
+            throw new InvalidScheduleException(namePath, "unknown scheduler \"" + name + "\""
+                    + (hint == null ? "" : " (did you mean \"" + hint + "\"?)") + "; known: " + String.join(", ", BUILDERS.keySet()));
+        }
+        SpecParams p = new SpecParams(params, paramsPath, name);
+        p.ignore(RECORD_ARGS);
+        if (ctx.child()) {
+            long lastEpoch = p.optionalLong("last_epoch", -1);
+            if (lastEpoch != -1) {
+                throw p.invalid("last_epoch", "must be -1 for a child scheduler (set last_epoch on the outer scheduler), got " + lastEpoch);
+            }
+        } else {
+            p.ignore("last_epoch", "last_batch_iteration"); // read by ScheduleSpec as the resume offset
+        }
+        Schedule s = b.build(p, ctx);
+        p.rejectUnknown();
+        return s;
+    }
+
+    /** The group LRs when the optimizer was built: {@code params.base_lrs}, or the parent's for a child. */
+    private static double[] baseLrs(SpecParams p, Context c) {
+        if (c.inheritedBaseLrs() != null) {
+            if (p.has("base_lrs")) {
+                throw p.invalid("base_lrs", "belongs to the outer scheduler, not to a child");
+            }
+            return c.inheritedBaseLrs();
+        }
+        double[] base = p.doubleList("base_lrs", true);
+        checkLrs(p, "base_lrs", base);
+        return base;
+    }
+
+    private static void checkLrs(SpecParams p, String name, double[] lrs) {
+        for (int i = 0; i < lrs.length; i++) {
+            if (lrs[i] < 0) {
+                throw new InvalidScheduleException(p.path(name) + "[" + i + "]", "a learning rate must be >= 0, got " + lrs[i]);
+            }
+        }
+    }
+
+    private static long nonNegative(SpecParams p, String name, long defaultValue) {
+        long v = p.optionalLong(name, defaultValue);
+        if (v < 0) {
+            throw p.invalid(name, "must be >= 0, got " + v);
+        }
+        return v;
+    }
+
+    /** Group count for schedulers that take their LRs from their own arguments: base_lrs if given, else list lengths, else 1. */
+    private static int groupCount(SpecParams p, Context c, String... listArgs) {
+        if (c.inheritedBaseLrs() != null) {
+            return c.inheritedBaseLrs().length;
+        }
+        double[] base = p.doubleList("base_lrs", false);
+        if (base != null) {
+            checkLrs(p, "base_lrs", base);
+            return base.length;
+        }
+        for (String a : listArgs) {
+            int n = p.listLength(a);
+            if (n > 0) {
+                return n;
+            }
+        }
+        return 1;
+    }
+
+    private static Schedule cyclic(SpecParams p, Context c) {
+        int groups = groupCount(p, c, "base_lr", "max_lr");
+        double[] base = p.perGroup("base_lr", groups, null);
+        double[] max = p.perGroup("max_lr", groups, null);
+        checkLrs(p, "base_lr", base);
+        checkLrs(p, "max_lr", max);
+        double up = p.optionalDouble("step_size_up", 2000);
+        if (!(up > 0)) {
+            throw p.invalid("step_size_up", "must be > 0, got " + up);
+        }
+        double down = p.has("step_size_down") ? p.requiredDouble("step_size_down") : up;
+        if (down < 0) {
+            throw p.invalid("step_size_down", "must be >= 0, got " + down);
+        }
+        String mode = p.optionalChoice("mode", "triangular", "triangular", "triangular2", "exp_range");
+        if (p.has("scale_fn")) {
+            throw p.invalid("scale_fn", "a custom scale_fn cannot be declared; use mode triangular, triangular2 or exp_range");
+        }
+        p.optionalChoice("scale_mode", "cycle", "cycle", "iterations"); // torch ignores it without scale_fn
+        p.ignore(MOMENTUM_ARGS);
+        double total = up + down;
+        return new CyclicLrSchedule(base, max, total, up / total, mode, p.optionalDouble("gamma", 1.0));
+    }
+
+    private static Schedule oneCycle(SpecParams p, Context c) {
+        long total;
+        if (p.has("total_steps")) {
+            total = p.requiredLong("total_steps");
+            if (total < 1) {
+                throw p.invalid("total_steps", "must be a positive integer, got " + total);
+            }
+            p.ignore("epochs", "steps_per_epoch");
+        } else if (p.has("epochs") || p.has("steps_per_epoch")) {
+            long epochs = p.requiredLong("epochs");
+            long spe = p.requiredLong("steps_per_epoch");
+            if (epochs < 1) {
+                throw p.invalid("epochs", "must be a positive integer, got " + epochs);
+            }
+            if (spe < 1) {
+                throw p.invalid("steps_per_epoch", "must be a positive integer, got " + spe);
+            }
+            total = epochs * spe;
+        } else {
+            throw p.invalid("total_steps", "is required for OneCycleLR (or both epochs and steps_per_epoch)");
+        }
+        double pct = p.optionalDouble("pct_start", 0.3);
+        if (!(pct >= 0 && pct <= 1)) {
+            throw p.invalid("pct_start", "must be between 0 and 1, got " + pct);
+        }
+        String strategy = p.optionalChoice("anneal_strategy", "cos", "cos", "linear");
+        double div = p.optionalDouble("div_factor", 25.0);
+        double finalDiv = p.optionalDouble("final_div_factor", 1e4);
+        if (!(div > 0)) {
+            throw p.invalid("div_factor", "must be > 0, got " + div);
+        }
+        if (!(finalDiv > 0)) {
+            throw p.invalid("final_div_factor", "must be > 0, got " + finalDiv);
+        }
+        boolean threePhase = p.optionalBoolean("three_phase", false);
+        int groups = groupCount(p, c, "max_lr");
+        double[] max = p.perGroup("max_lr", groups, null);
+        checkLrs(p, "max_lr", max);
+        p.ignore(MOMENTUM_ARGS);
+        double[] initial = new double[groups];
+        double[] min = new double[groups];
+        for (int g = 0; g < groups; g++) {
+            initial[g] = max[g] / div;
+            min[g] = initial[g] / finalDiv;
+        }
+        double[] ends = threePhase
+                ? new double[]{pct * total - 1, 2 * pct * total - 2, total - 1}
+                : new double[]{pct * total - 1, total - 1};
+        return new OneCycleLrSchedule(initial, max, min, ends, threePhase, strategy.equals("cos"), total);
+    }
+
+    private static Schedule lambda(SpecParams p, Context c) {
+        double[] base = baseLrs(p, c);
+        JsonNode spec = p.raw("lr_lambda");
+        if (spec == null) {
+            throw p.invalid("lr_lambda", "is required: a named lambda {\"name\": ...} or a list with one per param group; names: "
+                    + String.join(", ", NamedLambdas.names()));
+        }
+        // transformers' polynomial lambda divides by optimizer.defaults['lr'], i.e. the first group's LR
+        double defaultLr = base[0];
+        LrLambda[] lambdas = new LrLambda[base.length];
+        if (spec.isArray()) {
+            if (spec.size() != base.length) {
+                throw p.invalid("lr_lambda", "expected " + base.length + " lambdas (one per param group), got " + spec.size());
+            }
+            for (int g = 0; g < base.length; g++) {
+                lambdas[g] = namedLambda(spec.get(g), p.path("lr_lambda") + "[" + g + "]", defaultLr);
+            }
+        } else {
+            java.util.Arrays.fill(lambdas, namedLambda(spec, p.path("lr_lambda"), defaultLr));
+        }
+        return new LambdaLrSchedule(base, lambdas);
+    }
+
+    private static LrLambda namedLambda(JsonNode spec, String path, double defaultLr) {
+        if (!spec.isObject() || spec.get("name") == null || !spec.get("name").isTextual()) {
+            throw new InvalidScheduleException(path, "must be an object with a \"name\" (one of " + String.join(", ", NamedLambdas.names())
+                    + ") and its arguments; arbitrary Python lambdas cannot be declared");
+        }
+        String name = spec.get("name").textValue();
+        var builder = NamedLambdas.BY_NAME.get(name);
+        if (builder == null) {
+            String hint = SpecParams.closest(name, NamedLambdas.BY_NAME.keySet());
+            throw new InvalidScheduleException(path + ".name", "unknown lambda \"" + name + "\""
+                    + (hint == null ? "" : " (did you mean \"" + hint + "\"?)") + "; known: " + String.join(", ", NamedLambdas.names()));
+        }
+        SpecParams lp = new SpecParams(spec, path, name);
+        lp.ignore("name", "transformers_function", "formula");
+        LrLambda l = builder.apply(lp, defaultLr);
+        lp.rejectUnknown();
+        return l;
+    }
+
+    private static List<Schedule> children(SpecParams p, double[] base, boolean restartLaterChildren) {
+        JsonNode list = p.raw("schedulers");
+        if (list == null || !list.isArray() || list.isEmpty()) {
+            throw p.invalid("schedulers", "must be a non-empty list of {\"scheduler\": ..., \"params\": {...}}, got " + SpecParams.describe(list));
+        }
+        List<Schedule> out = new ArrayList<>();
+        for (int i = 0; i < list.size(); i++) {
+            JsonNode child = list.get(i);
+            String path = p.path("schedulers") + "[" + i + "]";
+            JsonNode name = child.get("scheduler");
+            if (name == null || !name.isTextual()) {
+                throw new InvalidScheduleException(path + ".scheduler", "is required (the child's class name)");
+            }
+            JsonNode params = child.get("params");
+            if (params == null || params.isNull()) {
+                params = com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode();
+            }
+            if (name.textValue().equals("SequentialLR") || name.textValue().equals("ChainedScheduler")) {
+                throw new InvalidScheduleException(path + ".scheduler", "nesting " + name.textValue() + " inside " + p.scheduler() + " is not supported");
+            }
+            out.add(build(name.textValue(), path + ".scheduler", params, path + ".params",
+                    new Context(base, restartLaterChildren && i > 0, true)));
+        }
+        return out;
+    }
+
+    private static Schedule sequential(SpecParams p, Context c) {
+        double[] base = baseLrs(p, c);
+        List<Schedule> kids = children(p, base, true);
+        long[] milestones = p.requiredLongList("milestones");
+        if (milestones.length != kids.size() - 1) {
+            throw p.invalid("milestones", "expected " + (kids.size() - 1) + " milestones (one fewer than schedulers, as torch requires), got " + milestones.length);
+        }
+        for (int i = 0; i < milestones.length; i++) {
+            if (milestones[i] < 1 || (i > 0 && milestones[i] < milestones[i - 1])) {
+                throw new InvalidScheduleException(p.path("milestones") + "[" + i + "]", "milestones must be >= 1 and in increasing order, got " + java.util.Arrays.toString(milestones));
+            }
+        }
+        for (int i = 0; i < kids.size(); i++) {
+            if (kids.get(i).adaptive()) {
+                throw new InvalidScheduleException(p.path("schedulers") + "[" + i + "]", "ReduceLROnPlateau cannot be a child of SequentialLR");
+            }
+        }
+        return new SequentialLrSchedule(kids.toArray(Schedule[]::new), milestones);
+    }
+
+    private static Schedule chained(SpecParams p, Context c) {
+        double[] base = baseLrs(p, c);
+        double[] unit = new double[base.length];
+        java.util.Arrays.fill(unit, 1.0);
+        JsonNode list = p.raw("schedulers");
+        List<Schedule> kids = children(p, unit, false);
+        int cosine = -1;
+        long tMax = 0;
+        for (int i = 0; i < kids.size(); i++) {
+            String name = list.get(i).get("scheduler").textValue();
+            String path = p.path("schedulers") + "[" + i + "]";
+            if (!CHAINABLE_MULTIPLICATIVE.contains(name)) {
+                throw new InvalidScheduleException(path + ".scheduler", "ChainedScheduler supports the chainable schedulers "
+                        + String.join(", ", new java.util.TreeSet<>(CHAINABLE_MULTIPLICATIVE)) + "; got " + name);
+            }
+            if (kids.get(i) instanceof CosineAnnealingLrSchedule cos) {
+                if (cosine >= 0) {
+                    throw new InvalidScheduleException(path, "at most one CosineAnnealingLR in a ChainedScheduler");
+                }
+                if (cos.etaMin() != 0 || cos.tMax() != Math.rint(cos.tMax())) {
+                    throw new InvalidScheduleException(path + ".params", "CosineAnnealingLR in a ChainedScheduler needs eta_min 0 and an integer T_max");
+                }
+                cosine = i;
+                tMax = (long) cos.tMax();
+            }
+        }
+        return new ChainedSchedule(base, kids.toArray(Schedule[]::new), cosine, tMax);
+    }
+
+    private static Schedule plateau(SpecParams p, Context c) {
+        double[] base = baseLrs(p, c);
+        p.optionalChoice("mode", "min", "min", "max");
+        p.optionalChoice("threshold_mode", "rel", "rel", "abs");
+        p.optionalDouble("threshold", 1e-4);
+        p.optionalDouble("eps", 1e-8);
+        double factor = p.optionalDouble("factor", 0.1);
+        if (!(factor > 0 && factor < 1)) {
+            throw p.invalid("factor", "must be in (0, 1) (torch: factor should be < 1.0), got " + factor);
+        }
+        long patience = nonNegative(p, "patience", 10);
+        long cooldown = nonNegative(p, "cooldown", 0);
+        double[] minLrs = p.perGroup("min_lr", base.length, 0.0);
+        checkLrs(p, "min_lr", minLrs);
+        return new ReduceLrOnPlateauSchedule(base, minLrs, factor, patience, cooldown);
+    }
+
+    private static Schedule mxnet(MxnetSchedule.Kind kind, SpecParams p, Context c) {
+        int groups;
+        double baseLr;
+        double[] base = c.inheritedBaseLrs() != null ? c.inheritedBaseLrs() : p.doubleList("base_lrs", false);
+        if (p.has("base_lr")) {
+            baseLr = p.requiredDouble("base_lr");
+        } else if (base != null) {
+            baseLr = base[0];
+        } else {
+            throw p.invalid("base_lr", "is required for " + p.scheduler() + " (or give base_lrs)");
+        }
+        if (base != null) {
+            for (int i = 0; i < base.length; i++) {
+                if (base[i] != baseLr) {
+                    throw new InvalidScheduleException(p.path("base_lrs") + "[" + i + "]", "MXNet schedulers drive one LR for every group (base_lr " + baseLr + "), got " + base[i]);
+                }
+            }
+            groups = base.length;
+        } else {
+            groups = 1;
+        }
+        long warmupSteps = p.optionalLong("warmup_steps", 0);
+        if (warmupSteps < 0) {
+            throw p.invalid("warmup_steps", "must be >= 0, got " + warmupSteps);
+        }
+        double warmupBegin = p.optionalDouble("warmup_begin_lr", 0);
+        if (warmupBegin > baseLr) {
+            throw p.invalid("warmup_begin_lr", "must be <= base_lr (" + baseLr + "), as MXNet requires; got " + warmupBegin);
+        }
+        String mode = p.optionalChoice("warmup_mode", "linear", "linear", "constant");
+        MxnetWarmup warmup = new MxnetWarmup(warmupSteps, warmupBegin, mode.equals("linear"));
+        double factor = 1;
+        long step = 0;
+        long[] steps = null;
+        double stop = 0;
+        long maxUpdate = 0;
+        double power = 2;
+        double finalLr = 0;
+        switch (kind) {
+            case FACTOR -> {
+                step = p.requiredLong("step");
+                if (step < 1) {
+                    throw p.invalid("step", "must be >= 1 (MXNet: schedule step must be greater or equal than 1 round), got " + step);
+                }
+                factor = mxnetFactor(p);
+                stop = p.optionalDouble("stop_factor_lr", 1e-8);
+            }
+            case MULTI_FACTOR -> {
+                steps = p.requiredLongList("step");
+                for (int i = 0; i < steps.length; i++) {
+                    if (steps[i] < 1 || (i > 0 && steps[i] <= steps[i - 1])) {
+                        throw new InvalidScheduleException(p.path("step") + "[" + i + "]", "must be an increasing list of integers >= 1 (as MXNet requires), got " + java.util.Arrays.toString(steps));
+                    }
+                }
+                factor = mxnetFactor(p);
+            }
+            case POLY, COSINE -> {
+                maxUpdate = p.requiredLong("max_update");
+                if (maxUpdate < 1) {
+                    throw p.invalid("max_update", "must be >= 1, got " + maxUpdate);
+                }
+                if (warmupSteps >= maxUpdate) {
+                    throw p.invalid("warmup_steps", "must be < max_update (" + maxUpdate + "), got " + warmupSteps);
+                }
+                if (kind == MxnetSchedule.Kind.POLY) {
+                    power = p.optionalDouble("pwr", 2);
+                }
+                finalLr = p.optionalDouble("final_lr", 0);
+            }
+        }
+        return new MxnetSchedule(kind, groups, baseLr, warmup, factor, step, steps, stop, maxUpdate, power, finalLr);
+    }
+
+    private static double mxnetFactor(SpecParams p) {
+        double factor = p.optionalDouble("factor", 1);
+        if (factor > 1) {
+            throw p.invalid("factor", "must be <= 1 (MXNet: factor must be no more than 1 to make lr reduce), got " + factor);
+        }
+        return factor;
+    }
+
+    private static Schedule deepSpeed(DeepSpeedSchedule.Kind kind, SpecParams p, Context c) {
+        long warmupNum = p.optionalLong("warmup_num_steps", 1000);
+        if (warmupNum < 0) {
+            throw p.invalid("warmup_num_steps", "must be >= 0, got " + warmupNum);
+        }
+        long warmup = Math.max(2, warmupNum); // DeepSpeed: max(2, warmup_num_steps)
+        // DeepSpeed falls back to log for an unknown warmup_type with a warning; we refuse it instead
+        boolean log = p.optionalChoice("warmup_type", "log", "log", "linear").equals("log");
+        long total = 0;
+        if (kind != DeepSpeedSchedule.Kind.WARMUP) {
+            total = p.requiredLong("total_num_steps");
+            if (total < warmup) {
+                throw p.invalid("total_num_steps", "must be >= warmup_num_steps (" + warmup + "), got " + total);
+            }
+            if (kind == DeepSpeedSchedule.Kind.WARMUP_COSINE && total == warmup) {
+                throw p.invalid("total_num_steps", "must be > warmup_num_steps (" + warmup + ") for WarmupCosineLR (DeepSpeed divides by their difference)");
+            }
+        }
+        if (kind == DeepSpeedSchedule.Kind.WARMUP_COSINE) {
+            double[] org = baseLrs(p, c);
+            double warmupMinRatio = p.optionalDouble("warmup_min_ratio", 0.0);
+            double cosMinRatio = p.optionalDouble("cos_min_ratio", 0.0001);
+            return new DeepSpeedSchedule(kind, null, null, org, warmup, log, total, warmupMinRatio, cosMinRatio, 1.0);
+        }
+        int groups = groupCount(p, c, "warmup_min_lr", "warmup_max_lr");
+        double[] min = p.perGroup("warmup_min_lr", groups, 0.0);
+        double[] max = p.perGroup("warmup_max_lr", groups, 0.001);
+        checkLrs(p, "warmup_min_lr", min);
+        checkLrs(p, "warmup_max_lr", max);
+        return new DeepSpeedSchedule(kind, min, max, null, warmup, log, total, 0, 0, 0);
+    }
+}

@@ -1,0 +1,281 @@
+package io.trainwatch.schedule;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeType;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * Typed, validating access to one scheduler's {@code params} object. Every accessor records the
+ * name it read, so that {@link #rejectUnknown()} can refuse misspelt arguments instead of silently
+ * falling back to a framework default. A JSON {@code null} for an optional argument means "not
+ * given" (the golden files write Python's None that way).
+ */
+final class SpecParams {
+    private final JsonNode node;
+    private final String path;
+    private final String scheduler;
+    private final Set<String> read = new HashSet<>();
+
+    SpecParams(JsonNode node, String path, String scheduler) {
+        if (node == null || node.isNull() || node.isMissingNode()) {
+            throw new InvalidScheduleException(path, "is required (an object with " + scheduler + "'s arguments)");
+        }
+        if (!node.isObject()) {
+            throw new InvalidScheduleException(path, "must be an object, got " + describe(node));
+        }
+        this.node = node;
+        this.path = path;
+        this.scheduler = scheduler;
+    }
+
+    String scheduler() {
+        return scheduler;
+    }
+
+    String path(String name) {
+        return path + "." + name;
+    }
+
+    boolean has(String name) {
+        read.add(name);
+        JsonNode v = node.get(name);
+        return v != null && !v.isNull();
+    }
+
+    JsonNode raw(String name) {
+        read.add(name);
+        JsonNode v = node.get(name);
+        return v == null || v.isNull() ? null : v;
+    }
+
+    /** Marks arguments that the framework accepts but that do not change the LR (momentum cycling, verbose, ...). */
+    void ignore(String... names) {
+        read.addAll(List.of(names));
+    }
+
+    long requiredLong(String name) {
+        JsonNode v = raw(name);
+        if (v == null) {
+            throw missing(name, "an integer");
+        }
+        return asLong(name, v);
+    }
+
+    long optionalLong(String name, long defaultValue) {
+        JsonNode v = raw(name);
+        return v == null ? defaultValue : asLong(name, v);
+    }
+
+    double requiredDouble(String name) {
+        JsonNode v = raw(name);
+        if (v == null) {
+            throw missing(name, "a number");
+        }
+        return asDouble(path(name), v);
+    }
+
+    double optionalDouble(String name, double defaultValue) {
+        JsonNode v = raw(name);
+        return v == null ? defaultValue : asDouble(path(name), v);
+    }
+
+    boolean optionalBoolean(String name, boolean defaultValue) {
+        JsonNode v = raw(name);
+        if (v == null) {
+            return defaultValue;
+        }
+        if (!v.isBoolean()) {
+            throw new InvalidScheduleException(path(name), "must be true or false, got " + describe(v));
+        }
+        return v.booleanValue();
+    }
+
+    String optionalChoice(String name, String defaultValue, String... allowed) {
+        JsonNode v = raw(name);
+        if (v == null) {
+            return defaultValue;
+        }
+        if (!v.isTextual()) {
+            throw new InvalidScheduleException(path(name), "must be one of " + String.join(", ", quoted(allowed)) + ", got " + describe(v));
+        }
+        for (String a : allowed) {
+            if (a.equals(v.textValue())) {
+                return a;
+            }
+        }
+        throw new InvalidScheduleException(path(name), "must be one of " + String.join(", ", quoted(allowed)) + ", got \"" + v.textValue() + "\"");
+    }
+
+    /** A list of integers (may be unsorted or repeat, as torch's MultiStepLR allows). */
+    long[] requiredLongList(String name) {
+        JsonNode v = raw(name);
+        if (v == null) {
+            throw missing(name, "a list of integers");
+        }
+        if (!v.isArray() || v.isEmpty()) {
+            throw new InvalidScheduleException(path(name), "must be a non-empty list of integers, got " + describe(v));
+        }
+        long[] out = new long[v.size()];
+        for (int i = 0; i < out.length; i++) {
+            JsonNode e = v.get(i);
+            if (!e.isIntegralNumber() || !e.canConvertToLong()) {
+                throw new InvalidScheduleException(path(name) + "[" + i + "]", "must be an integer, got " + describe(e));
+            }
+            out[i] = e.longValue();
+        }
+        return out;
+    }
+
+    /** A list of finite numbers, e.g. {@code base_lrs}. */
+    double[] doubleList(String name, boolean required) {
+        JsonNode v = raw(name);
+        if (v == null) {
+            if (required) {
+                throw missing(name, "a list of numbers, one per param group");
+            }
+            return null;
+        }
+        if (!v.isArray() || v.isEmpty()) {
+            throw new InvalidScheduleException(path(name), "must be a non-empty list of numbers (one per param group), got " + describe(v));
+        }
+        double[] out = new double[v.size()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = asDouble(path(name) + "[" + i + "]", v.get(i));
+        }
+        return out;
+    }
+
+    /**
+     * A number for every group, or a list with one per group, as torch's {@code _format_param}
+     * accepts for CyclicLR/OneCycleLR and DeepSpeed for its warmup bounds.
+     */
+    double[] perGroup(String name, int groups, Double defaultValue) {
+        JsonNode v = raw(name);
+        if (v == null) {
+            if (defaultValue == null) {
+                throw missing(name, "a number or a list with one number per param group");
+            }
+            return filled(groups, defaultValue);
+        }
+        if (v.isArray()) {
+            if (v.size() != groups) {
+                throw new InvalidScheduleException(path(name), "expected " + groups + " values (one per param group), got " + v.size());
+            }
+            return doubleList(name, true);
+        }
+        return filled(groups, asDouble(path(name), v));
+    }
+
+    /** Length of {@code name} if it is a list, else -1: used to infer the number of param groups. */
+    int listLength(String name) {
+        JsonNode v = node.get(name);
+        return v != null && v.isArray() ? v.size() : -1;
+    }
+
+    /** Refuses any argument that no accessor read: a misspelt name must not fall back to a default. */
+    void rejectUnknown() {
+        Iterator<String> names = node.fieldNames();
+        while (names.hasNext()) {
+            String n = names.next();
+            if (!read.contains(n)) {
+                Set<String> known = new TreeSet<>(read);
+                String hint = closest(n, known);
+                throw new InvalidScheduleException(path(n), "unknown argument for " + scheduler
+                        + (hint == null ? "" : " (did you mean \"" + hint + "\"?)")
+                        + "; allowed: " + String.join(", ", known));
+            }
+        }
+    }
+
+    InvalidScheduleException invalid(String name, String reason) {
+        return new InvalidScheduleException(path(name), reason);
+    }
+
+    private InvalidScheduleException missing(String name, String what) {
+        return new InvalidScheduleException(path(name), "is required for " + scheduler + " (" + what + ")");
+    }
+
+    private long asLong(String name, JsonNode v) {
+        if (!v.isIntegralNumber() || !v.canConvertToLong()) {
+            throw new InvalidScheduleException(path(name), "must be an integer, got " + describe(v));
+        }
+        return v.longValue();
+    }
+
+    static double asDouble(String field, JsonNode v) {
+        if (!v.isNumber()) {
+            throw new InvalidScheduleException(field, "must be a number, got " + describe(v));
+        }
+        double d = v.doubleValue();
+        if (!Double.isFinite(d)) {
+            throw new InvalidScheduleException(field, "must be a finite number, got " + d);
+        }
+        return d;
+    }
+
+    static String describe(JsonNode v) {
+        if (v == null || v.isNull()) {
+            return "null";
+        }
+        JsonNodeType t = v.getNodeType();
+        String text = v.toString();
+        if (text.length() > 60) {
+            text = text.substring(0, 57) + "...";
+        }
+        return t.name().toLowerCase(Locale.ROOT) + " " + text;
+    }
+
+    private static double[] filled(int n, double value) {
+        double[] out = new double[n];
+        java.util.Arrays.fill(out, value);
+        return out;
+    }
+
+    private static List<String> quoted(String[] values) {
+        List<String> out = new ArrayList<>();
+        for (String s : values) {
+            out.add("\"" + s + "\"");
+        }
+        return out;
+    }
+
+    /** The known name nearest to {@code name} (case-insensitive edit distance at most 2), or null. */
+    static String closest(String name, Iterable<String> known) {
+        String best = null;
+        int bestDistance = 3;
+        for (String k : known) {
+            int d = editDistance(name.toLowerCase(Locale.ROOT), k.toLowerCase(Locale.ROOT));
+            if (d < bestDistance) {
+                bestDistance = d;
+                best = k;
+            }
+        }
+        return best;
+    }
+
+    private static int editDistance(String a, String b) {
+        int[] prev = new int[b.length() + 1];
+        int[] cur = new int[b.length() + 1];
+        for (int j = 0; j <= b.length(); j++) {
+            prev[j] = j;
+        }
+        for (int i = 1; i <= a.length(); i++) {
+            cur[0] = i;
+            for (int j = 1; j <= b.length(); j++) {
+                int cost = a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1;
+                cur[j] = Math.min(Math.min(cur[j - 1] + 1, prev[j] + 1), prev[j - 1] + cost);
+            }
+            int[] t = prev;
+            prev = cur;
+            cur = t;
+        }
+        return prev[b.length()];
+    }
+}
