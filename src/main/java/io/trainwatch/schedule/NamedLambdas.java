@@ -30,17 +30,22 @@ final class NamedLambdas {
             Map.entry("yolov5_linear", NamedLambdas::yolov5Linear),
             Map.entry("yolov5_one_cycle", NamedLambdas::yolov5OneCycle));
 
-    /** Hugging Face {@code lr_scheduler_type} -> lambda name. */
-    static final Map<String, String> HF_TYPES = Map.of(
-            "constant", "hf_constant",
-            "constant_with_warmup", "hf_constant_with_warmup",
-            "linear", "hf_linear_with_warmup",
-            "cosine", "hf_cosine_with_warmup",
-            "cosine_with_restarts", "hf_cosine_with_hard_restarts_with_warmup",
-            "polynomial", "hf_polynomial_decay_with_warmup",
-            "inverse_sqrt", "hf_inverse_sqrt",
-            "cosine_with_min_lr", "hf_cosine_with_min_lr",
-            "warmup_stable_decay", "hf_warmup_stable_decay");
+    /** Hugging Face {@code lr_scheduler_type} -> lambda name, in transformers' SchedulerType order. */
+    static final Map<String, String> HF_TYPES = orderedHfTypes();
+
+    private static Map<String, String> orderedHfTypes() {
+        Map<String, String> m = new java.util.LinkedHashMap<>();
+        m.put("linear", "hf_linear_with_warmup");
+        m.put("cosine", "hf_cosine_with_warmup");
+        m.put("cosine_with_restarts", "hf_cosine_with_hard_restarts_with_warmup");
+        m.put("polynomial", "hf_polynomial_decay_with_warmup");
+        m.put("constant", "hf_constant");
+        m.put("constant_with_warmup", "hf_constant_with_warmup");
+        m.put("inverse_sqrt", "hf_inverse_sqrt");
+        m.put("cosine_with_min_lr", "hf_cosine_with_min_lr");
+        m.put("warmup_stable_decay", "hf_warmup_stable_decay");
+        return java.util.Collections.unmodifiableMap(m);
+    }
 
     static List<String> names() {
         return BY_NAME.keySet().stream().sorted().toList();

@@ -199,7 +199,17 @@ final class SpecParams {
     }
 
     private InvalidScheduleException missing(String name, String what) {
-        return new InvalidScheduleException(path(name), "is required for " + scheduler + " (" + what + ")");
+        // a required argument is often missing because it was misspelt: point at the misspelling
+        String misspelt = null;
+        Iterator<String> given = node.fieldNames();
+        while (given.hasNext() && misspelt == null) {
+            String g = given.next();
+            if (!read.contains(g) && closest(g, List.of(name)) != null) {
+                misspelt = g;
+            }
+        }
+        return new InvalidScheduleException(path(name), "is required for " + scheduler + " (" + what + ")"
+                + (misspelt == null ? "" : "; found \"" + misspelt + "\": did you mean \"" + name + "\"?"));
     }
 
     private long asLong(String name, JsonNode v) {

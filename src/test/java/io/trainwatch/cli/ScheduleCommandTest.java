@@ -1,0 +1,143 @@
+package io.trainwatch.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.trainwatch.SharedData;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class ScheduleCommandTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    record Result(int exitCode, String out, String err) {
+    }
+
+    static Result run(String... args) {
+        PrintStream savedOut = System.out;
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        StringWriter err = new StringWriter();
+        try {
+            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+            var cl = TrainwatchCli.commandLine();
+            cl.setErr(new PrintWriter(err, true));
+            int code = cl.execute(args);
+            return new Result(code, out.toString(StandardCharsets.UTF_8), err.toString());
+        } finally {
+            System.setOut(savedOut);
+        }
+    }
+
+    static boolean withinTolerance(double actual, double expected) {
+        return Math.abs(actual - expected) <= 1e-12 + 1e-9 * Math.abs(expected);
+    }
+
+    @Test
+    void shouldReproduceEveryGoldenCaseFromItsOwnFileAsCsv(@TempDir Path tmp) throws Exception {
+        List<Path> files;
+        try (Stream<Path> s = Files.list(SharedData.goldenSchedules())) {
+            files = s.filter(p -> p.toString().endsWith(".json")).sorted().toList();
+        }
+        int cases = 0;
+        long values = 0;
+        for (Path file : files) {
+            for (JsonNode c : JSON.readTree(file.toFile()).get("cases")) {
+                Path spec = tmp.resolve("case-" + cases + ".json");
+                JSON.writeValue(spec.toFile(), c); // one golden case, saved as its own file, taken as it stands
+                int steps = c.get("steps").asInt();
+                Result r = run("schedule", "--spec", spec.toString(), "--steps", Integer.toString(steps));
+                assertThat(r.exitCode()).as(r.err()).isZero();
+                String[] lines = r.out().split("\n");
+                int groups = c.get("lr").size();
+                StringBuilder header = new StringBuilder("step");
+                for (int g = 0; g < groups; g++) {
+                    header.append(",lr").append(g);
+                }
+                assertThat(lines[0]).isEqualTo(header.toString());
+                assertThat(lines).hasSize(steps + 1);
+                for (int i = 0; i < steps; i++) {
+                    String[] cols = lines[i + 1].split(",");
+                    assertThat(Long.parseLong(cols[0])).isEqualTo(i);
+                    for (int g = 0; g < groups; g++) {
+                        double expected = Double.parseDouble(c.get("lr").get(g).get(i).asText());
+                        double actual = Double.parseDouble(cols[g + 1]);
+                        assertThat(withinTolerance(actual, expected))
+                                .as("%s/%s group %d step %d: expected %s got %s", file.getFileName(), c.get("name").asText(), g, i, expected, actual)
+                                .isTrue();
+                        values++;
+                    }
+                }
+                cases++;
+            }
+        }
+        System.out.printf("schedule command: %d golden cases, %d values reproduced through the CLI%n", cases, values);
+        assertThat(cases).isGreaterThan(0);
+    }
+
+    @Test
+    void shouldPrintJsonWithOneArrayPerGroupAndDrawSvg(@TempDir Path tmp) throws Exception {
+        Path spec = tmp.resolve("spec.json");
+        Files.writeString(spec, "{\"scheduler\":\"StepLR\",\"params\":{\"step_size\":2,\"gamma\":0.5,\"base_lrs\":[1.0,0.1]}}");
+        Path svg = tmp.resolve("curve.svg");
+        Result r = run("schedule", "--spec", spec.toString(), "--steps", "5", "--format", "json", "--svg", svg.toString());
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        JsonNode out = JSON.readTree(r.out());
+        assertThat(out.get("lr").get(0).toString()).isEqualTo("[1.0,1.0,0.5,0.5,0.25]");
+        assertThat(out.get("lr").get(1).toString()).isEqualTo("[0.1,0.1,0.05,0.05,0.025]");
+        String drawn = Files.readString(svg);
+        assertThat(drawn).startsWith("<svg").contains("data-name=\"group 0\"").contains("data-name=\"group 1\"");
+    }
+
+    @Test
+    void shouldPrintRangeColumnsForAdaptiveSchedule(@TempDir Path tmp) throws Exception {
+        Path spec = tmp.resolve("spec.json");
+        Files.writeString(spec, "{\"scheduler\":\"ReduceLROnPlateau\",\"params\":{\"factor\":0.5,\"patience\":1,\"base_lrs\":[0.1]}}");
+        Result r = run("schedule", "--spec", spec.toString(), "--steps", "4");
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        // patience 1: a drop needs 2 bad calls, so the lowest allowed LR halves at index 2 and again at 4
+        assertThat(r.out()).isEqualTo("step,lr0_min,lr0_max\n0,0.1,0.1\n1,0.1,0.1\n2,0.05,0.1\n3,0.05,0.1\n");
+    }
+
+    @Test
+    void shouldReportBadSpecAsOneLineNamingTheField(@TempDir Path tmp) throws Exception {
+        Path spec = tmp.resolve("bad.json");
+        Files.writeString(spec, "{\"scheduler\":\"CosineAnnealingWarmRestarts\",\"params\":{\"T_0\":0,\"base_lrs\":[0.1]}}");
+        Result r = run("schedule", "--spec", spec.toString(), "--steps", "10");
+        assertThat(r.exitCode()).isEqualTo(2);
+        assertThat(r.err().trim()).isEqualTo("error: invalid schedule spec: params.T_0: must be a positive integer, got 0");
+        assertThat(r.out()).isEmpty();
+    }
+
+    @Test
+    void shouldReportMissingSpecFile(@TempDir Path tmp) {
+        Result r = run("schedule", "--spec", tmp.resolve("nope.json").toString(), "--steps", "10");
+        assertThat(r.exitCode()).isEqualTo(2);
+        assertThat(r.err()).contains("--spec: no such file:");
+    }
+
+    @Test
+    void shouldRunTheDemoPreviewOverEveryBundledExample(@TempDir Path tmp) throws Exception {
+        Result r = run("demo", "--out", tmp.toString(), "--steps", "200");
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        List<String> examples = DemoCommand.exampleNames();
+        try (Stream<Path> files = Files.list(Path.of("examples/schedules"))) {
+            assertThat(examples).containsExactlyInAnyOrderElementsOf(
+                    files.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".json")).toList());
+        }
+        for (String e : examples) {
+            assertThat(tmp.resolve(e.replace(".json", ".svg"))).exists();
+        }
+        assertThat(r.out()).contains("wrote " + examples.size() + " SVG charts");
+    }
+}
