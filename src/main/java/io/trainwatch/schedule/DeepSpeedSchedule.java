@@ -1,14 +1,16 @@
 package io.trainwatch.schedule;
 
 /**
- * DeepSpeed WarmupLR, WarmupDecayLR and WarmupCosineLR ({@code deepspeed/runtime/lr_schedules.py}).
- * DeepSpeed steps its scheduler after each optimizer step, so after {@code index} calls
- * {@code last_batch_iteration = index - 1}; index 0 is the LR the constructor leaves in the optimizer.
+ * DeepSpeed WarmupLR, WarmupDecayLR and WarmupCosineLR ({@code deepspeed/runtime/lr_schedules.py},
+ * deepspeedai/DeepSpeed 614e3f17). DeepSpeed steps its scheduler after each optimizer step, so after
+ * {@code index} calls {@code last_batch_iteration = index - 1}; index 0 is the LR the constructor writes
+ * into the optimizer: {@code warmup_min_lr} for WarmupLR/WarmupDecayLR, 0.0 for WarmupCosineLR.
  * Warmup lasts {@code max(2, warmup_num_steps)} steps: log ({@code log(it + 1) / log(W)}) or linear
- * ({@code it / W}).
+ * ({@code it / W}). WarmupDecayLR decays linearly to warmup_min_lr and stays there; WarmupCosineLR's
+ * progress is clamped at 1, so it stays at {@code cos_min_ratio * lr} past total_num_steps.
  */
 record DeepSpeedSchedule(Kind kind, double[] minLrs, double[] maxLrs, double[] orgLrs, long warmupSteps, boolean logWarmup,
-                         long totalSteps, double warmupMinRatio, double cosMinRatio, double initialRatio) implements Schedule {
+                         long totalSteps, double warmupMinRatio, double cosMinRatio) implements Schedule {
     enum Kind { WARMUP, WARMUP_DECAY, WARMUP_COSINE }
 
     public int groups() {
@@ -17,7 +19,7 @@ record DeepSpeedSchedule(Kind kind, double[] minLrs, double[] maxLrs, double[] o
 
     public double lr(int group, long index) {
         if (kind == Kind.WARMUP_COSINE) {
-            return orgLrs[group] * (index == 0 ? initialRatio : cosineRatio(index - 1));
+            return index == 0 ? 0.0 : orgLrs[group] * cosineRatio(index - 1);
         }
         if (index == 0) {
             return minLrs[group]; // the constructor writes warmup_min_lr into the optimizer
@@ -47,9 +49,10 @@ record DeepSpeedSchedule(Kind kind, double[] minLrs, double[] maxLrs, double[] o
             return warmupMinRatio + ratio * ratioDelta;
         }
         long realLastStep = it - warmupSteps + 1;
-        long realTotalSteps = totalSteps - warmupSteps;
+        long realTotalSteps = Math.max(1, totalSteps - warmupSteps);
+        double cosineProgress = Math.min(1.0, (double) realLastStep / realTotalSteps);
         double ratioDelta = 1. - cosMinRatio;
-        double ratio = (1 + Math.cos(Math.PI * realLastStep / realTotalSteps)) / 2;
+        double ratio = (1 + Math.cos(Math.PI * cosineProgress)) / 2;
         return Math.max(0.0, cosMinRatio + ratioDelta * ratio);
     }
 }

@@ -485,8 +485,8 @@ final class SchedulerCatalog {
 
     private static Schedule deepSpeed(DeepSpeedSchedule.Kind kind, SpecParams p, Context c) {
         long warmupNum = p.optionalLong("warmup_num_steps", 1000);
-        if (warmupNum < 0) {
-            throw p.invalid("warmup_num_steps", "must be >= 0, got " + warmupNum);
+        if (warmupNum <= 0) {
+            throw p.invalid("warmup_num_steps", "must be a positive integer (DeepSpeed's check), got " + warmupNum);
         }
         long warmup = Math.max(2, warmupNum); // DeepSpeed: max(2, warmup_num_steps)
         // DeepSpeed falls back to log for an unknown warmup_type with a warning; we refuse it instead
@@ -497,21 +497,18 @@ final class SchedulerCatalog {
             if (total < warmup) {
                 throw p.invalid("total_num_steps", "must be >= warmup_num_steps (" + warmup + "), got " + total);
             }
-            if (kind == DeepSpeedSchedule.Kind.WARMUP_COSINE && total == warmup) {
-                throw p.invalid("total_num_steps", "must be > warmup_num_steps (" + warmup + ") for WarmupCosineLR (DeepSpeed divides by their difference)");
-            }
         }
         if (kind == DeepSpeedSchedule.Kind.WARMUP_COSINE) {
             double[] org = baseLrs(p, c);
             double warmupMinRatio = p.optionalDouble("warmup_min_ratio", 0.0);
             double cosMinRatio = p.optionalDouble("cos_min_ratio", 0.0001);
-            return new DeepSpeedSchedule(kind, null, null, org, warmup, log, total, warmupMinRatio, cosMinRatio, 1.0);
+            return new DeepSpeedSchedule(kind, null, null, org, warmup, log, total, warmupMinRatio, cosMinRatio);
         }
         int groups = groupCount(p, c, "warmup_min_lr", "warmup_max_lr");
         double[] min = p.perGroup("warmup_min_lr", groups, 0.0);
         double[] max = p.perGroup("warmup_max_lr", groups, 0.001);
         checkLrs(p, "warmup_min_lr", min);
         checkLrs(p, "warmup_max_lr", max);
-        return new DeepSpeedSchedule(kind, min, max, null, warmup, log, total, 0, 0, 0);
+        return new DeepSpeedSchedule(kind, min, max, null, warmup, log, total, 0, 0);
     }
 }
