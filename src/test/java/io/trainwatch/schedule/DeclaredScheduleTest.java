@@ -1,0 +1,102 @@
+package io.trainwatch.schedule;
+
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class DeclaredScheduleTest {
+    private static final String COSINE_T20 = "\"scheduler\":\"CosineAnnealingLR\",\"params\":{\"T_max\":20,\"base_lrs\":[0.1]}";
+
+    @Test
+    void shouldExpectStaircaseWhenLightningIntervalIsEpoch() {
+        DeclaredSchedule perEpoch = ScheduleSpec.parse("{" + COSINE_T20 + ",\"interval\":\"epoch\",\"steps_per_epoch\":50}");
+        DeclaredSchedule perStep = ScheduleSpec.parse("{" + COSINE_T20 + "}");
+        assertThat(perEpoch.stepEvery()).isEqualTo(50);
+        for (long step = 0; step < 1000; step++) {
+            assertThat(perEpoch.lr(0, step)).isEqualTo(perStep.lr(0, step / 50));
+        }
+        assertThat(perEpoch.lr(0, 49)).isEqualTo(perEpoch.lr(0, 0));
+        assertThat(perEpoch.lr(0, 50)).isLessThan(perEpoch.lr(0, 49));
+    }
+
+    @Test
+    void shouldStepEveryFrequencyIntervals() {
+        DeclaredSchedule s = ScheduleSpec.parse("{" + COSINE_T20 + ",\"interval\":\"epoch\",\"frequency\":2,\"steps_per_epoch\":10}");
+        assertThat(s.stepEvery()).isEqualTo(20);
+        assertThat(ScheduleSpec.parse("{" + COSINE_T20 + ",\"interval\":\"step\",\"frequency\":3}").stepEvery()).isEqualTo(3);
+        // steps_per_epoch alone describes the data loader, not the stepping: still per step
+        assertThat(ScheduleSpec.parse("{" + COSINE_T20 + ",\"steps_per_epoch\":10}").stepEvery()).isEqualTo(1);
+    }
+
+    @Test
+    void shouldContinueFromLastEpochOnResume() {
+        DeclaredSchedule fresh = ScheduleSpec.parse("{\"scheduler\":\"StepLR\",\"params\":{\"step_size\":30,\"base_lrs\":[0.1]}}");
+        DeclaredSchedule resumed = ScheduleSpec.parse("{\"scheduler\":\"StepLR\",\"params\":{\"step_size\":30,\"base_lrs\":[0.1],\"last_epoch\":45}}");
+        // torch runs its initial step on construction, so the first resumed step uses index last_epoch + 1
+        for (long step = 0; step < 100; step++) {
+            assertThat(resumed.lr(0, step)).isEqualTo(fresh.lr(0, step + 46));
+        }
+        assertThat(resumed.schedulerIndex(0)).isEqualTo(46);
+    }
+
+    @Test
+    void shouldBoundReduceLrOnPlateauWithoutPredictingIt() {
+        DeclaredSchedule s = ScheduleSpec.parse("{\"scheduler\":\"ReduceLROnPlateau\",\"params\":{\"factor\":0.5,\"patience\":2,"
+                + "\"cooldown\":1,\"min_lr\":0.01,\"base_lrs\":[0.1]},\"interval\":\"epoch\",\"steps_per_epoch\":10}");
+        assertThat(s.adaptive()).isTrue();
+        assertThatThrownBy(() -> s.lr(0, 0)).isInstanceOf(UnsupportedOperationException.class).hasMessageContaining("range");
+        // drops possible after 3 bad epochs, then every cooldown + patience + 1 = 4 epochs, floored at min_lr
+        assertThat(s.lowestLr(0, 29)).isEqualTo(0.1);
+        assertThat(s.lowestLr(0, 30)).isEqualTo(0.05);
+        assertThat(s.lowestLr(0, 69)).isEqualTo(0.05);
+        assertThat(s.lowestLr(0, 70)).isEqualTo(0.025);
+        assertThat(s.lowestLr(0, 110)).isEqualTo(0.0125);
+        assertThat(s.lowestLr(0, 1_000_000)).isEqualTo(0.01);
+        assertThat(s.highestLr(0, 1_000_000)).isEqualTo(0.1);
+        ReduceLrOnPlateauSchedule plateau = new ReduceLrOnPlateauSchedule(new double[]{0.1}, new double[]{0.01}, 0.5, 2, 1);
+        assertThat(plateau.allowsChange(0, 0.1, 0.1, 1e-9)).isTrue();
+        assertThat(plateau.allowsChange(0, 0.1, 0.05, 1e-9)).isTrue();
+        assertThat(plateau.allowsChange(0, 0.1, 0.2, 1e-9)).as("never rises").isFalse();
+        assertThat(plateau.allowsChange(0, 0.1, 0.025, 1e-9)).as("one factor at a time").isFalse();
+        assertThat(plateau.allowsChange(0, 0.015, 0.01, 1e-9)).as("floored at min_lr").isTrue();
+    }
+
+    @Test
+    void shouldGiveFiniteValuesAtStepOneBillionForEveryExample() throws IOException {
+        List<Path> examples;
+        try (Stream<Path> s = Files.list(Path.of("examples/schedules"))) {
+            examples = s.filter(p -> p.toString().endsWith(".json")).sorted().toList();
+        }
+        assertThat(examples).hasSizeGreaterThanOrEqualTo(30);
+        for (Path p : examples) {
+            DeclaredSchedule s = ScheduleSpec.parse(Files.readString(p));
+            for (long step : new long[]{0, 1, 999, 1_000_000_000L, Long.MAX_VALUE / 4}) {
+                for (int g = 0; g < s.groups(); g++) {
+                    double v = s.adaptive() ? s.lowestLr(g, step) : s.lr(g, step);
+                    assertThat(v).as(p.getFileName() + " step " + step).isFinite().isGreaterThanOrEqualTo(0);
+                }
+            }
+        }
+    }
+
+    @Test
+    void shouldFindWarmRestartCycleAtHugeSteps() {
+        // T_0 = 10, T_mult = 2: restarts at 10 * (2^k - 1); 10 * (2^26 - 1) = 671088630 starts a cycle
+        DeclaredSchedule s = ScheduleSpec.parse("{\"scheduler\":\"CosineAnnealingWarmRestarts\",\"params\":{\"T_0\":10,\"T_mult\":2,\"base_lrs\":[1.0]}}");
+        assertThat(s.lr(0, 671_088_630L)).isEqualTo(1.0);
+        assertThat(s.lr(0, 671_088_629L)).isLessThan(1e-15);
+    }
+
+    @Test
+    void shouldRejectNegativeOptimizerStep() {
+        DeclaredSchedule s = ScheduleSpec.parse("{" + COSINE_T20 + "}");
+        assertThatThrownBy(() -> s.lr(0, -1)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("step must be >= 0");
+    }
+}
