@@ -94,7 +94,7 @@ public final class SvgLineChart {
             out.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%s</text>%n", LEFT - 6, py + 4, tick(fy)));
             double fx = minX + (maxX - minX) * i / 5;
             double px = LEFT + plotW * i / 5;
-            out.append(String.format(Locale.ROOT, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%s</text>%n", px, TOP + (int) plotH + 18, tick(fx)));
+            out.append(String.format(Locale.ROOT, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%s</text>%n", px, TOP + (int) plotH + 18, maxX - minX >= 10 ? Long.toString(Math.round(fx)) : tick(fx)));
         }
         out.append(String.format(Locale.ROOT, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%s</text>%n", LEFT + plotW / 2, HEIGHT - 14, escape(xLabel)));
         out.append(String.format(Locale.ROOT, "<text x=\"16\" y=\"%.1f\" text-anchor=\"middle\" transform=\"rotate(-90 16 %.1f)\">%s</text>%n",
