@@ -116,6 +116,10 @@ final class SchedulerCatalog {
         m.put("MultiFactorScheduler", (p, c) -> mxnet(MxnetSchedule.Kind.MULTI_FACTOR, p, c));
         m.put("PolyScheduler", (p, c) -> mxnet(MxnetSchedule.Kind.POLY, p, c));
         m.put("CosineScheduler", (p, c) -> mxnet(MxnetSchedule.Kind.COSINE, p, c));
+        // detectron2 SOLVER.LR_SCHEDULER_NAME
+        m.put("WarmupMultiStepLR", SchedulerCatalog::detectron2);
+        // YOLOv5 train.py (per-iteration warmup + per-epoch lambda)
+        m.put("YOLOv5LR", SchedulerCatalog::yolov5);
         // DeepSpeed deepspeed.runtime.lr_schedules
         m.put("WarmupLR", (p, c) -> deepSpeed(DeepSpeedSchedule.Kind.WARMUP, p, c));
         m.put("WarmupDecayLR", (p, c) -> deepSpeed(DeepSpeedSchedule.Kind.WARMUP_DECAY, p, c));
@@ -481,6 +485,57 @@ final class SchedulerCatalog {
             throw p.invalid("factor", "must be <= 1 (MXNet: factor must be no more than 1 to make lr reduce), got " + factor);
         }
         return factor;
+    }
+
+    private static Schedule detectron2(SpecParams p, Context c) {
+        double[] base = baseLrs(p, c);
+        long[] milestones = p.has("milestones") ? p.requiredLongList("milestones") : new long[0];
+        long maxIter = p.optionalLong("max_iter", Long.MAX_VALUE);
+        long[] kept = java.util.Arrays.stream(milestones).filter(m -> m <= maxIter).sorted().toArray(); // detectron2 drops steps past MAX_ITER
+        for (int i = 0; i < milestones.length; i++) {
+            if (milestones[i] < 0) {
+                throw new InvalidScheduleException(p.path("milestones") + "[" + i + "]", "must be >= 0, got " + milestones[i]);
+            }
+        }
+        double factor = p.optionalDouble("warmup_factor", 0.001);
+        if (!(factor >= 0 && factor <= 1)) {
+            throw p.invalid("warmup_factor", "must be in [0, 1], got " + factor);
+        }
+        long warmup = nonNegative(p, "warmup_iters", 1000);
+        String method = p.optionalChoice("warmup_method", "linear", "linear", "constant");
+        return new Detectron2WarmupMultiStepSchedule(base, kept, p.optionalDouble("gamma", 0.1), factor, warmup, method.equals("linear"));
+    }
+
+    private static Schedule yolov5(SpecParams p, Context c) {
+        if (c.inheritedBaseLrs() != null) {
+            throw new InvalidScheduleException(p.path("lr0"), "YOLOv5LR cannot be a child scheduler");
+        }
+        double lr0 = p.requiredDouble("lr0");
+        double lrf = p.requiredDouble("lrf");
+        double epochs = p.requiredDouble("epochs");
+        if (!(epochs > 0)) {
+            throw p.invalid("epochs", "must be > 0, got " + epochs);
+        }
+        String lambda = p.optionalChoice("lr_lambda", "linear", "linear", "one_cycle");
+        long nb = p.requiredLong("batches_per_epoch");
+        if (nb < 1) {
+            throw p.invalid("batches_per_epoch", "must be >= 1, got " + nb);
+        }
+        double warmupEpochs = p.optionalDouble("warmup_epochs", 3.0);
+        if (warmupEpochs < 0) {
+            throw p.invalid("warmup_epochs", "must be >= 0, got " + warmupEpochs);
+        }
+        long minWarmup = p.requiredLong("min_warmup_iters"); // 100 in YOLOv5 >= 6.1, 1000 before: no default on purpose
+        if (minWarmup < 0) {
+            throw p.invalid("min_warmup_iters", "must be >= 0, got " + minWarmup);
+        }
+        double bias = p.optionalDouble("warmup_bias_lr", 0.1);
+        double[] base = p.doubleList("base_lrs", false);
+        if (base != null && base.length != 3) {
+            throw p.invalid("base_lrs", "YOLOv5 has 3 param groups (BatchNorm weights, weights, biases), got " + base.length);
+        }
+        long nw = Math.max((long) Math.rint(warmupEpochs * nb), minWarmup); // Python round() is half-to-even, as Math.rint
+        return new Yolov5Schedule(lr0, lrf, epochs, lambda.equals("one_cycle"), nb, nw, bias);
     }
 
     private static Schedule deepSpeed(DeepSpeedSchedule.Kind kind, SpecParams p, Context c) {

@@ -1,0 +1,62 @@
+package io.trainwatch.detect;
+
+import io.trainwatch.event.Alert;
+
+/**
+ * The lifecycle of one persistent condition: one alert when it opens (its id fixed by run, kind and
+ * onset step), at most one update, and one RESOLVED — never one alert per step. A Flink POJO.
+ */
+public class AlertTrack {
+    /** Onset step of the open condition, or -1 when none is open. */
+    public long onsetStep = -1;
+    public boolean updated;
+    public String severity;
+
+    public AlertTrack() {
+    }
+
+    public boolean isOpen() {
+        return onsetStep >= 0;
+    }
+
+    public Alert open(StepContext c, AlertKind kind, Severity severity, String message, String diagnosis, String evidence, String suggestion) {
+        onsetStep = c.step;
+        updated = false;
+        this.severity = severity.wire();
+        return build(c, kind, Alert.OPEN, message, diagnosis, evidence, suggestion);
+    }
+
+    /** The one update an open condition may get; null if it already had it. */
+    public Alert update(StepContext c, AlertKind kind, Severity severity, String message, String diagnosis, String evidence, String suggestion) {
+        if (!isOpen() || updated) {
+            return null;
+        }
+        updated = true;
+        this.severity = severity.wire();
+        return build(c, kind, Alert.UPDATE, message, diagnosis, evidence, suggestion);
+    }
+
+    public Alert resolve(StepContext c, AlertKind kind, String message, String evidence) {
+        Alert a = build(c, kind, Alert.RESOLVED, message, "condition cleared", evidence, io.trainwatch.event.JsonOutput.object("action", "none"));
+        onsetStep = -1;
+        updated = false;
+        return a;
+    }
+
+    private Alert build(StepContext c, AlertKind kind, String status, String message, String diagnosis, String evidence, String suggestion) {
+        Alert a = new Alert();
+        a.alertId = Alert.idFor(c.runId, kind.name(), onsetStep);
+        a.runId = c.runId;
+        a.kind = kind.name();
+        a.severity = severity;
+        a.status = status;
+        a.step = c.step;
+        a.onsetStep = onsetStep;
+        a.timeMillis = c.timeMillis;
+        a.message = message;
+        a.diagnosis = diagnosis;
+        a.evidence = evidence;
+        a.suggestion = suggestion;
+        return a;
+    }
+}

@@ -1,0 +1,81 @@
+package io.trainwatch.detect;
+
+import io.trainwatch.event.Alert;
+import io.trainwatch.event.JsonOutput;
+
+import java.util.List;
+
+/**
+ * DIVERGENCE (critical): after warmup, the loss level (median of the last 5 losses, so single spikes do
+ * not count) climbs back {@code divergence_fraction} of the way from its best to where it stood after
+ * warmup, and clear of the run's own noise (6 robust sigmas), on {@code divergence_steps} logged steps in
+ * a row. Measuring the rise against the run's own range keeps slow over-fitting drifts (0.05 to 0.19 on a
+ * run that started at 5.5) from counting. Suggests halving the LR and rewinding to the best step.
+ */
+public class DivergenceDetector {
+    static final int LEVEL_POINTS = 5;
+    static final double NOISE_SIGMAS = 6;
+    static final int CALM_POINTS_TO_RESOLVE = 5;
+
+    public AlertTrack track = new AlertTrack();
+    public double refLevel = Double.NaN;
+    public double best = Double.POSITIVE_INFINITY;
+    public long bestStep = -1;
+    public int above;
+    public int calm;
+
+    public DivergenceDetector() {
+    }
+
+    public void check(StepContext c, List<Alert> out) {
+        RobustWindow w = c.run.losses;
+        if (!c.lossFinite() || w.size() < LEVEL_POINTS) {
+            return;
+        }
+        double level = recentLevel(w, c.loss);
+        if (c.inWarmup) {
+            return;
+        }
+        if (Double.isNaN(refLevel)) {
+            refLevel = level;
+        }
+        if (level < best) {
+            best = level;
+            bestStep = c.step;
+        }
+        double span = Math.max(refLevel - best, 0.25 * Math.abs(best));
+        double threshold = best + Math.max(c.th(Threshold.DIVERGENCE_FRACTION) * span, NOISE_SIGMAS * w.robustSigma());
+        if (level > threshold) {
+            above++;
+            calm = 0;
+        } else {
+            above = 0;
+            calm = level < best + 0.5 * (threshold - best) ? calm + 1 : 0;
+        }
+        if (!track.isOpen() && above >= c.thInt(Threshold.DIVERGENCE_STEPS)) {
+            long rewind = Math.max(0, bestStep);
+            out.add(track.open(c.withStep(c.step), AlertKind.DIVERGENCE, Severity.CRITICAL,
+                    "Step " + c.step + ": loss level " + Numbers.fmt(level) + " has climbed from its best " + Numbers.fmt(best) + " (step " + bestStep
+                            + ") past " + Numbers.fmt(threshold) + " and is not coming back.",
+                    "divergence: the loss is rising steadily after warmup (not a single spike), typically an LR too high for this phase of training",
+                    JsonOutput.object("loss_level", level, "best_level", best, "best_step", bestStep, "post_warmup_level", refLevel,
+                            "threshold", threshold, "steps_above", above, "lr", c.currentLr()),
+                    JsonOutput.object("action", "lower_lr", "lr_factor", 0.5, "new_lr", Numbers.round3(c.currentLr() * 0.5), "rewind_to_step", rewind,
+                            "change", "resume from the checkpoint at or before step " + rewind + " with the LR halved (scale base_lrs / learning_rate by 0.5)")));
+        } else if (track.isOpen() && calm >= CALM_POINTS_TO_RESOLVE) {
+            out.add(track.resolve(c, AlertKind.DIVERGENCE, "loss back near its best", JsonOutput.object("loss_level", level, "best_level", best)));
+            calm = 0;
+        }
+    }
+
+    /** Median of the last LEVEL_POINTS - 1 window losses and the current one. */
+    static double recentLevel(RobustWindow w, double current) {
+        double[] v = new double[LEVEL_POINTS];
+        for (int i = 0; i < LEVEL_POINTS - 1; i++) {
+            v[i] = w.recent(i);
+        }
+        v[LEVEL_POINTS - 1] = current;
+        java.util.Arrays.sort(v);
+        return v[LEVEL_POINTS / 2];
+    }
+}

@@ -1,0 +1,195 @@
+package io.trainwatch.detect;
+
+import io.trainwatch.event.Alert;
+import io.trainwatch.event.EventType;
+import io.trainwatch.event.SeriesPoint;
+import io.trainwatch.event.TrainingEvent;
+import io.trainwatch.schedule.DeclaredSchedule;
+import io.trainwatch.schedule.ScheduleSpec;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Judges one run's events, one at a time: keeps the run's {@link RunState} up to date, asks every
+ * detector about each step, and returns the alerts and the series point. Plain Java: the Flink operator
+ * loads the state, calls {@link #onEvent}, and stores it back. Parsed schedules and per-run thresholds are
+ * cached (they are rebuilt from the state's JSON after a restore).
+ */
+public final class RunMonitor {
+    /** Warmup is found by walking the declared schedule from step 0 up to this many scheduler steps. */
+    static final long WARMUP_SCAN_LIMIT = 200_000;
+    private static final int CACHE_SIZE = 1024;
+    private static final double SERIES_MEAN_ALPHA = 0.1;
+
+    /** What one event produced. */
+    public record Output(List<Alert> alerts, SeriesPoint series) {
+    }
+
+    private final Thresholds jobThresholds;
+    private final Map<String, DeclaredSchedule> schedules = lru();
+    private final Map<String, Thresholds> runThresholds = lru();
+
+    public RunMonitor(Thresholds jobThresholds) {
+        this.jobThresholds = jobThresholds;
+    }
+
+    public Output onEvent(RunState state, TrainingEvent e) {
+        state.runId = e.runId;
+        if (e.type == EventType.RUN_START) {
+            startRun(state, e);
+            return new Output(List.of(), null);
+        }
+        if (e.type == EventType.RUN_END) {
+            state.ended = true;
+            state.endStatus = e.status;
+            return new Output(List.of(), null);
+        }
+        return onStep(state, e);
+    }
+
+    private void startRun(RunState state, TrainingEvent e) {
+        state.schedule = e.schedule;
+        state.thresholds = e.thresholds;
+        state.gradClip = e.gradClip;
+        state.gradAccumSteps = e.gradAccumSteps;
+        state.stepsPerEpoch = e.stepsPerEpoch;
+        state.ended = false;
+        DeclaredSchedule s = schedule(state);
+        if (s == null) {
+            state.warmupEndStep = -1;
+            state.peakLr = Double.NaN;
+            return;
+        }
+        long every = s.stepEvery();
+        long step = 0;
+        double lr = level(s, 0);
+        double next = level(s, every);
+        if (next > lr) {
+            while (step / every < WARMUP_SCAN_LIMIT && next > lr) {
+                step += every;
+                lr = next;
+                next = level(s, step + every);
+            }
+        }
+        state.warmupEndStep = step;
+        state.peakLr = lr;
+    }
+
+    private static double level(DeclaredSchedule s, long step) {
+        return s.adaptive() ? s.highestLr(0, step) : s.lr(0, step);
+    }
+
+    private Output onStep(RunState state, TrainingEvent e) {
+        long step = e.step;
+        if (state.stepsSeen > 0 && step <= state.lastStep) {
+            state.recordResume(step);
+        }
+        Thresholds th = thresholds(state);
+        DeclaredSchedule schedule = schedule(state);
+        double[] scheduled = null;
+        boolean inWarmup;
+        if (schedule != null) {
+            scheduled = new double[schedule.groups()];
+            for (int g = 0; g < scheduled.length; g++) {
+                scheduled[g] = schedule.adaptive() ? schedule.highestLr(g, step) : schedule.lr(g, step);
+            }
+            inWarmup = step < state.warmupEndStep;
+        } else {
+            inWarmup = reportedLrRising(state, e);
+        }
+        double loss = e.loss == null ? Double.NaN : e.loss;
+        StepContext c = new StepContext(e.runId, step, e.timeMillis, e, loss, e.gradNorm, e.lr, schedule, scheduled, inWarmup,
+                state.warmupEndStep, th, state);
+        List<Alert> alerts = new ArrayList<>(2);
+        state.nonFinite.check(c, alerts);
+        state.lrMismatch.check(c, alerts);
+        state.spikes.check(c, alerts);
+        state.gradExplosion.check(c, alerts);
+        state.divergence.check(c, alerts);
+        state.stall.check(c, alerts);
+        state.vanishing.check(c, alerts);
+        updateStatistics(state, e, th);
+        return new Output(alerts, series(state, e, scheduled));
+    }
+
+    /** Without a declared schedule, warmup lasts while the reported LR keeps rising. */
+    private static boolean reportedLrRising(RunState state, TrainingEvent e) {
+        if (e.lr == null || e.lr.length == 0 || state.reportedLrStoppedRising) {
+            return false;
+        }
+        boolean rising = Double.isNaN(state.lastLr0) || e.lr[0] > state.lastLr0 || (state.stepsSeen == 0);
+        if (!rising && state.stepsSeen > 0) {
+            state.reportedLrStoppedRising = true;
+        }
+        return rising && !state.reportedLrStoppedRising;
+    }
+
+    private static void updateStatistics(RunState state, TrainingEvent e, Thresholds th) {
+        state.stepsSeen++;
+        state.lastStep = e.step;
+        state.maxStep = Math.max(state.maxStep, e.step);
+        if (e.loss != null && Double.isFinite(e.loss)) {
+            state.losses.add(e.loss);
+            state.lossMean = Double.isNaN(state.lossMean) ? e.loss : state.lossMean + SERIES_MEAN_ALPHA * (e.loss - state.lossMean);
+        }
+        if (e.gradNorm != null && Double.isFinite(e.gradNorm)) {
+            double g = e.gradNorm;
+            LogEwma st = state.gradStats;
+            int minPoints = th.getInt(Threshold.GRAD_MIN_POINTS);
+            // ZClip: an outlier enters the statistics clipped, so one spike does not inflate the baseline
+            double clipped = st.count >= minPoints ? Math.min(g, st.upperQuantile(th.get(Threshold.GRAD_Z_THRESHOLD))) : g;
+            st.add(clipped, th.get(Threshold.GRAD_EMA_ALPHA), minPoints);
+            state.grads.add(g);
+        }
+        if (e.lossScale != null && Double.isFinite(e.lossScale)) {
+            if (state.lastLossScale != null && e.lossScale < state.lastLossScale) {
+                state.lossScaleDrops++;
+            }
+            state.maxLossScale = Math.max(state.maxLossScale, e.lossScale);
+            state.lastLossScale = e.lossScale;
+        }
+        if (e.lr != null && e.lr.length > 0) {
+            state.lastLr0 = e.lr[0];
+        }
+    }
+
+    private static SeriesPoint series(RunState state, TrainingEvent e, double[] scheduled) {
+        SeriesPoint p = new SeriesPoint();
+        p.runId = e.runId;
+        p.step = e.step;
+        p.timeMillis = e.timeMillis;
+        p.actualLr = e.lr;
+        p.scheduledLr = scheduled;
+        p.loss = e.loss;
+        p.lossMean = Double.isNaN(state.lossMean) ? null : state.lossMean;
+        p.gradNorm = e.gradNorm;
+        p.suggestedClip = state.gradStats.count >= 12 ? Numbers.round3(state.gradStats.upperQuantile(2)) : null;
+        return p;
+    }
+
+    private DeclaredSchedule schedule(RunState state) {
+        if (state.schedule == null) {
+            return null;
+        }
+        return schedules.computeIfAbsent(state.schedule, ScheduleSpec::parse);
+    }
+
+    private Thresholds thresholds(RunState state) {
+        if (state.thresholds == null) {
+            return jobThresholds;
+        }
+        return runThresholds.computeIfAbsent(state.thresholds, jobThresholds::withJson);
+    }
+
+    private static <V> Map<String, V> lru() {
+        return new LinkedHashMap<>(16, 0.75f, true) {
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<String, V> eldest) {
+                return size() > CACHE_SIZE;
+            }
+        };
+    }
+}

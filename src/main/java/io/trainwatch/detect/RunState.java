@@ -1,0 +1,59 @@
+package io.trainwatch.detect;
+
+/**
+ * Everything trainwatch remembers about one run: its declaration (schedule spec, clip, accumulation),
+ * where it is (steps, resumes), shared robust statistics, and each detector's own state. Bounded: fixed-size
+ * windows and counters only, so a 1,000,000-step run keeps the same few KiB as a 100-step one. A Flink POJO,
+ * kept in keyed state by the monitor operator.
+ */
+public class RunState {
+    public static final int MAX_RESUMES_REMEMBERED = 4;
+
+    public String runId;
+    // declaration (run_start)
+    public String schedule;
+    public String thresholds;
+    public Double gradClip;
+    public Integer gradAccumSteps;
+    public Long stepsPerEpoch;
+    /** First step after the declared warmup (0 = no warmup), -1 without a schedule. */
+    public long warmupEndStep = -1;
+    /** Declared LR of group 0 at the end of warmup (its peak), NaN without a schedule. */
+    public double peakLr = Double.NaN;
+    // progress
+    public long stepsSeen;
+    public long lastStep = -1;
+    public long maxStep = -1;
+    public long[] resumeSteps = new long[MAX_RESUMES_REMEMBERED];
+    public int resumeCount;
+    public boolean ended;
+    public String endStatus;
+    // without a schedule, warmup is read from the reported LR
+    public double lastLr0 = Double.NaN;
+    public boolean reportedLrStoppedRising;
+    // shared statistics (as of the previous step)
+    public RobustWindow losses = new RobustWindow();
+    public double lossMean = Double.NaN;
+    public RobustWindow grads = new RobustWindow();
+    public LogEwma gradStats = new LogEwma();
+    public Double lastLossScale;
+    public double maxLossScale;
+    public int lossScaleDrops;
+    // detectors
+    public NonFiniteDetector nonFinite = new NonFiniteDetector();
+    public LrMismatchDetector lrMismatch = new LrMismatchDetector();
+    public SpikeDetector spikes = new SpikeDetector();
+    public GradExplosionDetector gradExplosion = new GradExplosionDetector();
+    public DivergenceDetector divergence = new DivergenceDetector();
+    public StallDetector stall = new StallDetector();
+    public VanishingGradientDetector vanishing = new VanishingGradientDetector();
+
+    public RunState() {
+    }
+
+    /** Records a resume (the step went backwards); the last few are kept for the LR diagnosis. */
+    void recordResume(long step) {
+        resumeSteps[resumeCount % MAX_RESUMES_REMEMBERED] = step;
+        resumeCount++;
+    }
+}

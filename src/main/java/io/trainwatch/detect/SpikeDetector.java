@@ -1,0 +1,205 @@
+package io.trainwatch.detect;
+
+import io.trainwatch.event.Alert;
+import io.trainwatch.event.JsonOutput;
+
+import java.util.List;
+
+/**
+ * WARMUP_SPIKE and LOSS_SPIKE: a loss {@code spike_mad_k} robust sigmas and {@code spike_min_rise_relative}
+ * above the running median of the last 32 losses (median and MAD, with a 90th-percentile floor so that
+ * heavy-tailed per-batch noise is not mistaken for spikes). Each spike is judged over the next
+ * {@link #JUDGE_POINTS} logged steps: back down on either means isolated (a warning at most); still up on
+ * both means sustained, and the points of one sustained episode count as one spike. During warmup a spike, or a loss rising well above its recent low while the LR ramps, is the
+ * warmup signature: warmup too short or peak LR too high. After warmup, repeated spikes with at least one
+ * sustained call for rewinding ~100 steps before the first and skipping the offending batches.
+ */
+public class SpikeDetector {
+    static final int MAX_REMEMBERED_SPIKES = 8;
+    /** Steps to rewind before the first spike (checkpoint before the instability began). */
+    static final long REWIND_BEFORE_STEPS = 100;
+    /** Consecutive rising points that make a gradual warmup blow-up. */
+    static final int WARMUP_RISE_POINTS = 2;
+    /** Logged steps after a spike that decide isolated (back down on one of them) or sustained. */
+    static final int JUDGE_POINTS = 2;
+
+    public AlertTrack lossTrack = new AlertTrack();
+    public AlertTrack warmupTrack = new AlertTrack();
+    public long pendingStep = -1;
+    public double pendingLoss;
+    public double pendingMedian;
+    public double pendingSigma;
+    public double pendingLr;
+    public boolean pendingWarmup;
+    public String pendingBatch;
+    public int pendingSeen;
+    public boolean pendingRecovered;
+    /** Level a sustained spike must come back under before a new spike can start (NaN: none ongoing). */
+    public double episodeBaseline = Double.NaN;
+    public double episodeRecoverLevel = Double.NaN;
+    public long[] spikeSteps = new long[MAX_REMEMBERED_SPIKES];
+    public boolean[] spikeSustained = new boolean[MAX_REMEMBERED_SPIKES];
+    public String[] spikeBatches = new String[MAX_REMEMBERED_SPIKES];
+    public int spikeNext;
+    public long spikesTotal;
+    public long lastSpikeStep = -1;
+    public int warmupRiseStreak;
+    public int warmupCalm;
+
+    public SpikeDetector() {
+    }
+
+    public void check(StepContext c, List<Alert> out) {
+        if (!c.lossFinite()) {
+            return;
+        }
+        RobustWindow w = c.run.losses;
+        if (w.size() < c.thInt(Threshold.SPIKE_MIN_POINTS)) {
+            return;
+        }
+        double m = w.median();
+        double sigma = w.tailAwareSigma();
+        double l = c.loss;
+        boolean spike = l > m + c.th(Threshold.SPIKE_MAD_K) * sigma && l > m + c.th(Threshold.SPIKE_MIN_RISE_RELATIVE) * Math.abs(m);
+        if (!Double.isNaN(episodeRecoverLevel)) {
+            if (l <= episodeRecoverLevel) {
+                episodeRecoverLevel = Double.NaN; // the sustained spike is over
+            } else {
+                spike = false; // still the same episode
+            }
+        }
+        if (pendingStep >= 0) {
+            pendingSeen++;
+            pendingRecovered |= l <= pendingMedian + 0.5 * (pendingLoss - pendingMedian);
+            if (pendingRecovered || pendingSeen >= JUDGE_POINTS) {
+                if (!pendingRecovered) {
+                    episodeRecoverLevel = pendingMedian + 0.5 * (pendingLoss - pendingMedian);
+                }
+                settle(c, pendingRecovered, out);
+                pendingStep = -1;
+            }
+            spike = false; // a second spike while one is being judged belongs to it
+        }
+        if (spike) {
+            pendingSeen = 0;
+            pendingRecovered = false;
+            pendingStep = c.step;
+            pendingLoss = l;
+            pendingMedian = m;
+            pendingSigma = sigma;
+            pendingLr = c.currentLr();
+            pendingWarmup = c.inWarmup;
+            pendingBatch = c.event != null && c.event.batch != null ? String.join(",", c.event.batch) : null;
+        }
+        // gradual blow-up while the LR ramps: no single outlier, but the loss climbs well above its recent low
+        boolean rising = c.inWarmup && l > (1 + c.th(Threshold.WARMUP_RISE_RELATIVE)) * w.min() && l > m + 3 * sigma && w.min() > 0;
+        warmupRiseStreak = rising ? warmupRiseStreak + 1 : 0;
+        if (warmupRiseStreak >= WARMUP_RISE_POINTS && !warmupTrack.isOpen()) {
+            openWarmup(c, l, w.min(), m, "rising " + Numbers.fmt(l / w.min()) + "x above its recent low " + Numbers.fmt(w.min())
+                    + " for " + warmupRiseStreak + " logged steps while the LR ramps up", c.step - warmupRiseStreak + 1, c.currentLr(), out);
+        }
+        // resolutions
+        if (warmupTrack.isOpen()) {
+            boolean calm = !c.inWarmup && !spike && l <= m + 3 * sigma;
+            warmupCalm = calm ? warmupCalm + 1 : 0;
+            if (warmupCalm >= 3) {
+                out.add(warmupTrack.resolve(c, AlertKind.WARMUP_SPIKE, "warmup over and the loss back within its usual range", JsonOutput.object("loss", l, "median", m)));
+                warmupCalm = 0;
+            }
+        }
+        if (lossTrack.isOpen() && !spike && pendingStep < 0 && c.step - lastSpikeStep > c.th(Threshold.SPIKE_REPEAT_WINDOW_STEPS)) {
+            out.add(lossTrack.resolve(c, AlertKind.LOSS_SPIKE, "no loss spike for " + (c.step - lastSpikeStep) + " steps",
+                    JsonOutput.object("spikes_total", spikesTotal, "last_spike_step", lastSpikeStep)));
+        }
+    }
+
+    private void settle(StepContext c, boolean recovered, List<Alert> out) {
+        double rise = pendingLoss / pendingMedian;
+        if (pendingWarmup) {
+            if (!warmupTrack.isOpen()) {
+                openWarmup(c, pendingLoss, Double.NaN, pendingMedian, "a spike to " + Numbers.fmt(pendingLoss) + " (" + Numbers.fmt(rise) + "x the running median "
+                        + Numbers.fmt(pendingMedian) + ")" + (recovered ? ", recovered next step" : ", not recovered"), pendingStep, pendingLr, out);
+            }
+            return;
+        }
+        int slot = spikeNext % MAX_REMEMBERED_SPIKES;
+        spikeSteps[slot] = pendingStep;
+        spikeSustained[slot] = !recovered;
+        spikeBatches[slot] = pendingBatch;
+        spikeNext++;
+        spikesTotal++;
+        lastSpikeStep = pendingStep;
+        long window = (long) c.th(Threshold.SPIKE_REPEAT_WINDOW_STEPS);
+        int recent = 0;
+        boolean anySustained = false;
+        long firstRecent = pendingStep;
+        java.util.List<String> skip = new java.util.ArrayList<>();
+        for (int i = 0; i < Math.min(spikeNext, MAX_REMEMBERED_SPIKES); i++) {
+            if (spikeSteps[i] >= pendingStep - window) {
+                recent++;
+                anySustained |= spikeSustained[i];
+                firstRecent = Math.min(firstRecent, spikeSteps[i]);
+                skip.add(spikeBatches[i] != null ? spikeBatches[i] : "step " + spikeSteps[i]);
+            }
+        }
+        long rewindTo = Math.max(0, firstRecent - REWIND_BEFORE_STEPS);
+        String evidence = JsonOutput.object("loss", pendingLoss, "running_median", pendingMedian, "robust_sigma", pendingSigma,
+                "rise_ratio", rise, "recovered_within_" + JUDGE_POINTS + "_steps", recovered, "spikes_in_window", recent, "window_steps", window, "spikes_total", spikesTotal);
+        if (!lossTrack.isOpen()) {
+            if (recovered) {
+                out.add(lossTrack.open(at(c), AlertKind.LOSS_SPIKE, Severity.WARNING,
+                        "Step " + pendingStep + ": isolated loss spike to " + Numbers.fmt(pendingLoss) + " (" + Numbers.fmt(rise) + "x the running median "
+                                + Numbers.fmt(pendingMedian) + "), recovered within " + JUDGE_POINTS + " logged steps.",
+                        "a one-step spike that recovered at once: usually one hard or bad batch, not an instability",
+                        evidence,
+                        JsonOutput.object("action", "inspect_batch", "skip_batches", new String[]{pendingBatch != null ? pendingBatch : "step " + pendingStep},
+                                "change", "nothing to do if it stays isolated; look at the batch of step " + pendingStep + " if spikes repeat")));
+            } else {
+                out.add(lossTrack.open(at(c), AlertKind.LOSS_SPIKE, Severity.CRITICAL,
+                        "Step " + pendingStep + ": loss spiked to " + Numbers.fmt(pendingLoss) + " (" + Numbers.fmt(rise) + "x the running median "
+                                + Numbers.fmt(pendingMedian) + ") and is still up " + JUDGE_POINTS + " logged steps later.",
+                        "a sustained loss spike after warmup: the optimizer was thrown into a worse region (a bad batch amplified by the LR, or an instability)",
+                        evidence,
+                        JsonOutput.object("action", "rewind_and_skip", "rewind_to_step", rewindTo, "skip_batches", skip.toArray(),
+                                "lr_factor", 0.5, "change", "restart from the checkpoint at or before step " + rewindTo
+                                        + ", skip the batches of the spike steps, and if it happens again halve the LR")));
+            }
+            return;
+        }
+        if (recent >= c.thInt(Threshold.SPIKE_REPEAT_COUNT) && anySustained) {
+            Alert a = lossTrack.update(at(c), AlertKind.LOSS_SPIKE, Severity.CRITICAL,
+                    "Step " + pendingStep + ": " + recent + " loss spikes within " + window + " steps, not all recovering: the run is unstable.",
+                    "repeated post-warmup loss spikes: the run keeps being thrown out of its basin (the pattern large-model training fixes by rewinding and skipping the batches)",
+                    evidence,
+                    JsonOutput.object("action", "rewind_and_skip", "rewind_to_step", rewindTo, "skip_batches", skip.toArray(),
+                            "lr_factor", 0.7, "change", "restart from the checkpoint at or before step " + rewindTo + " (about " + REWIND_BEFORE_STEPS
+                                    + " steps before the first spike), skip the listed batches; if spikes return, lower the LR by 30%"));
+            if (a != null) {
+                out.add(a);
+            }
+        }
+    }
+
+    private void openWarmup(StepContext c, double loss, double recentLow, double median, String what, long onset, double lrAtOnset, List<Alert> out) {
+        RunState r = c.run;
+        long warmup = r.warmupEndStep > 0 ? r.warmupEndStep : Math.max(onset, c.step);
+        long longer = Math.max(2 * warmup, warmup + 2 * Math.max(1, onset));
+        double peak = Double.isFinite(r.peakLr) ? r.peakLr : lrAtOnset;
+        double newPeak = Numbers.round3(peak * 0.5);
+        StepContext at = c.withStep(onset);
+        out.add(warmupTrack.open(at, AlertKind.WARMUP_SPIKE, Severity.WARNING,
+                "Step " + onset + " (warmup): loss " + what + ".",
+                "loss instability during warmup: the warmup is too short or the peak LR too high for this model at this point ("
+                        + "LR " + Numbers.fmt(lrAtOnset) + " at onset, peak " + Numbers.fmt(peak) + ", warmup " + (r.warmupEndStep > 0 ? r.warmupEndStep + " steps" : "length unknown") + ")",
+                JsonOutput.object("loss", loss, "running_median", median, "recent_low", recentLow, "lr_at_onset", lrAtOnset,
+                        "peak_lr", peak, "warmup_steps", r.warmupEndStep),
+                JsonOutput.object("action", "extend_warmup", "warmup_steps", longer, "lr_factor", 0.5, "new_lr", newPeak,
+                        "change", "lengthen the warmup to " + longer + " steps (HF: warmup_steps=" + longer + "; PyTorch: LinearLR total_iters=" + longer
+                                + "), or lower the peak LR to " + Numbers.fmt(newPeak) + "; restart from the beginning or the last checkpoint before step " + onset)));
+    }
+
+    /** The spike is reported at its own step, not at the step that settled it. */
+    private StepContext at(StepContext c) {
+        return c.withStep(pendingStep);
+    }
+}

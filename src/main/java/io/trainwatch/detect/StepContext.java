@@ -1,0 +1,81 @@
+package io.trainwatch.detect;
+
+import io.trainwatch.event.TrainingEvent;
+import io.trainwatch.schedule.DeclaredSchedule;
+
+/**
+ * What every detector needs to judge one step, computed once by {@link RunMonitor}: the step's values,
+ * the declared schedule's expectation, where the warmup ends, the thresholds in force, and the run's
+ * shared statistics as they were before this step.
+ */
+public final class StepContext {
+    public final String runId;
+    public final long step;
+    public final Long timeMillis;
+    public final TrainingEvent event;
+    public final double loss;
+    public final Double gradNorm;
+    public final double[] lr;
+    /** Null without a declared schedule. */
+    public final DeclaredSchedule schedule;
+    /** Scheduled LR per group at this step (for an adaptive schedule, the highest allowed); null without a schedule. */
+    public final double[] scheduled;
+    /** True while the LR is still ramping up (declared schedule, else the reported LR rising). */
+    public final boolean inWarmup;
+    /** First step after warmup, or -1 if unknown. */
+    public final long warmupEndStep;
+    public final Thresholds thresholds;
+    public final RunState run;
+
+    StepContext(String runId, long step, Long timeMillis, TrainingEvent event, double loss, Double gradNorm, double[] lr,
+                DeclaredSchedule schedule, double[] scheduled, boolean inWarmup, long warmupEndStep, Thresholds thresholds, RunState run) {
+        this.runId = runId;
+        this.step = step;
+        this.timeMillis = timeMillis;
+        this.event = event;
+        this.loss = loss;
+        this.gradNorm = gradNorm;
+        this.lr = lr;
+        this.schedule = schedule;
+        this.scheduled = scheduled;
+        this.inWarmup = inWarmup;
+        this.warmupEndStep = warmupEndStep;
+        this.thresholds = thresholds;
+        this.run = run;
+    }
+
+    /** The same context reported at another step (a spike is reported at its own step when settled later). */
+    public StepContext withStep(long otherStep) {
+        return otherStep == step ? this : new StepContext(runId, otherStep, timeMillis, event, loss, gradNorm, lr, schedule, scheduled,
+                inWarmup, warmupEndStep, thresholds, run);
+    }
+
+    public boolean lossFinite() {
+        return Double.isFinite(loss);
+    }
+
+    public boolean gradFinite() {
+        return gradNorm != null && Double.isFinite(gradNorm);
+    }
+
+    public double th(Threshold t) {
+        return thresholds.get(t);
+    }
+
+    public int thInt(Threshold t) {
+        return thresholds.getInt(t);
+    }
+
+    /** The LR in force (reported, else scheduled) for group 0, or NaN. */
+    public double currentLr() {
+        if (lr != null && lr.length > 0) {
+            return lr[0];
+        }
+        return scheduled != null && scheduled.length > 0 ? scheduled[0] : Double.NaN;
+    }
+
+    /** True once past warmup: known end passed, or no warmup signal at all. */
+    public boolean pastWarmup() {
+        return !inWarmup;
+    }
+}

@@ -1,0 +1,56 @@
+package io.trainwatch.event;
+
+import java.util.Objects;
+
+/**
+ * Alert format v1. {@code alertId} is stable: run, kind and onset step, so the opening alert, its one
+ * update and its RESOLVED share it. {@code evidence} and {@code suggestion} are JSON object texts (kept as
+ * text so the type stays a Kryo-free Flink POJO); {@link AlertCodec} embeds them as objects.
+ */
+public class Alert {
+    public static final String OPEN = "open";
+    public static final String UPDATE = "update";
+    public static final String RESOLVED = "resolved";
+
+    public String alertId;
+    public String runId;
+    public String kind;
+    public String severity;
+    /** open, update or resolved. */
+    public String status;
+    public long step;
+    public long onsetStep;
+    public Long timeMillis;
+    public String message;
+    public String diagnosis;
+    public String evidence;
+    public String suggestion;
+
+    public Alert() {
+    }
+
+    public static String idFor(String runId, String kind, long onsetStep) {
+        return runId + "/" + kind + "/" + onsetStep;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        if (!(o instanceof Alert a)) {
+            return false;
+        }
+        return step == a.step && onsetStep == a.onsetStep && Objects.equals(alertId, a.alertId) && Objects.equals(runId, a.runId)
+                && Objects.equals(kind, a.kind) && Objects.equals(severity, a.severity) && Objects.equals(status, a.status)
+                && Objects.equals(timeMillis, a.timeMillis) && Objects.equals(message, a.message)
+                && Objects.equals(diagnosis, a.diagnosis) && Objects.equals(evidence, a.evidence) && Objects.equals(suggestion, a.suggestion);
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(alertId, status, step);
+    }
+
+    @Override
+    public String toString() {
+        return status + " " + severity + " " + kind + " run=" + runId + " step=" + step + ": " + message;
+    }
+}

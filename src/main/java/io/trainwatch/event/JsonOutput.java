@@ -1,0 +1,160 @@
+package io.trainwatch.event;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import java.io.UncheckedIOException;
+import java.time.Instant;
+import java.util.Map;
+
+/**
+ * JSON for what trainwatch writes: alerts (format v1), series points, dead letters, and the small
+ * evidence/suggestion objects detectors build. Non-finite numbers are written as the strings "NaN",
+ * "Infinity", "-Infinity" so every output line is strict JSON.
+ */
+public final class JsonOutput {
+    // Jackson's default JsonWriteFeature.WRITE_NAN_AS_STRINGS quotes non-finite numbers
+    private static final ObjectMapper JSON = JsonMapper.builder().build();
+    private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
+
+    private JsonOutput() {
+    }
+
+    /** An ordered JSON object from alternating keys and values (numbers, strings, booleans, arrays, maps, null). */
+    public static String object(Object... keysAndValues) {
+        if (keysAndValues.length % 2 != 0) {
+            throw new IllegalArgumentException("keys and values must pair up");
+        }
+        ObjectNode o = NODES.objectNode();
+        for (int i = 0; i < keysAndValues.length; i += 2) {
+            o.set((String) keysAndValues[i], node(keysAndValues[i + 1]));
+        }
+        return write(o);
+    }
+
+    public static String alert(Alert a) {
+        ObjectNode o = NODES.objectNode();
+        o.put("alert_id", a.alertId);
+        o.put("run_id", a.runId);
+        o.put("kind", a.kind);
+        o.put("severity", a.severity);
+        o.put("status", a.status);
+        o.put("step", a.step);
+        o.put("onset_step", a.onsetStep);
+        o.set("time", a.timeMillis == null ? NODES.nullNode() : NODES.textNode(Instant.ofEpochMilli(a.timeMillis).toString()));
+        o.put("message", a.message);
+        o.put("diagnosis", a.diagnosis);
+        o.set("evidence", parse(a.evidence));
+        o.set("suggestion", parse(a.suggestion));
+        return write(o);
+    }
+
+    public static String series(SeriesPoint p) {
+        ObjectNode o = NODES.objectNode();
+        o.put("run_id", p.runId);
+        o.put("step", p.step);
+        o.set("time", p.timeMillis == null ? NODES.nullNode() : NODES.textNode(Instant.ofEpochMilli(p.timeMillis).toString()));
+        o.set("actual_lr", node(p.actualLr));
+        o.set("scheduled_lr", node(p.scheduledLr));
+        o.set("loss", node(p.loss));
+        o.set("loss_mean", node(p.lossMean));
+        o.set("grad_norm", node(p.gradNorm));
+        o.set("suggested_clip", node(p.suggestedClip));
+        return write(o);
+    }
+
+    public static String deadLetter(DeadLetter d) {
+        ObjectNode o = NODES.objectNode();
+        o.put("field", d.field);
+        o.put("reason", d.reason);
+        o.put("source", d.source);
+        o.put("payload_length", d.payloadLength);
+        o.put("payload_truncated", d.payloadTruncated);
+        o.put("payload", d.payload);
+        return write(o);
+    }
+
+    public static JsonNode parse(String json) {
+        if (json == null) {
+            return NODES.nullNode();
+        }
+        try {
+            return JSON.readTree(json);
+        } catch (JsonProcessingException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static JsonNode node(Object v) {
+        if (v == null) {
+            return NODES.nullNode();
+        }
+        if (v instanceof JsonNode n) {
+            return n;
+        }
+        if (v instanceof Double d) {
+            return NODES.numberNode(d);
+        }
+        if (v instanceof Float f) {
+            return NODES.numberNode(f.doubleValue());
+        }
+        if (v instanceof Long l) {
+            return NODES.numberNode(l);
+        }
+        if (v instanceof Integer i) {
+            return NODES.numberNode(i);
+        }
+        if (v instanceof Boolean b) {
+            return NODES.booleanNode(b);
+        }
+        if (v instanceof double[] arr) {
+            ArrayNode a = NODES.arrayNode();
+            for (double d : arr) {
+                a.add(d);
+            }
+            return a;
+        }
+        if (v instanceof long[] arr) {
+            ArrayNode a = NODES.arrayNode();
+            for (long d : arr) {
+                a.add(d);
+            }
+            return a;
+        }
+        if (v instanceof Object[] arr) {
+            ArrayNode a = NODES.arrayNode();
+            for (Object x : arr) {
+                a.add(node(x));
+            }
+            return a;
+        }
+        if (v instanceof Iterable<?> it) {
+            ArrayNode a = NODES.arrayNode();
+            for (Object x : it) {
+                a.add(node(x));
+            }
+            return a;
+        }
+        if (v instanceof Map<?, ?> m) {
+            ObjectNode o = NODES.objectNode();
+            for (Map.Entry<?, ?> e : m.entrySet()) {
+                o.set(String.valueOf(e.getKey()), node(e.getValue()));
+            }
+            return o;
+        }
+        return NODES.textNode(v.toString());
+    }
+
+    private static String write(JsonNode n) {
+        try {
+            return JSON.writeValueAsString(n);
+        } catch (JsonProcessingException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

@@ -1,0 +1,75 @@
+package io.trainwatch.event;
+
+import java.util.Arrays;
+import java.util.Objects;
+
+/**
+ * One event of format v1, validated. A Flink POJO (public fields, no-arg constructor) so it crosses
+ * operators without Kryo. Optional numbers are boxed: {@code null} = not reported; a reported value may be
+ * NaN or infinite (that is what NON_FINITE detects). Fields not used by a type stay null.
+ */
+public class TrainingEvent {
+    public EventType type;
+    public String runId;
+    /** Optimizer step (step, run_end); -1 when absent. */
+    public long step = -1;
+    /** Epoch milliseconds, from ISO-8601 or epoch ms; null when absent. */
+    public Long timeMillis;
+
+    // step
+    public Double loss;
+    public Double gradNorm;
+    /** LR per param group, as the trainer reports it. */
+    public double[] lr;
+    public Double epoch;
+    /** Batch ids of this step, if the trainer reports them (to name suspect data). */
+    public String[] batch;
+    public Double lossScale;
+
+    // run_start
+    /** The schedule spec as JSON text, already checked to parse (see schedule.ScheduleSpec). */
+    public String schedule;
+    public Double gradClip;
+    public Integer gradAccumSteps;
+    public Long stepsPerEpoch;
+    public String optimizer;
+    /** Per-run threshold overrides as a JSON object text, already checked (see detect.Thresholds). */
+    public String thresholds;
+
+    // run_end
+    public String status;
+
+    /** Where the event came from (file:line or topic-partition@offset), for dead letters and evidence. */
+    public String source;
+
+    public TrainingEvent() {
+    }
+
+    public boolean isStep() {
+        return type == EventType.STEP;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        if (!(o instanceof TrainingEvent e)) {
+            return false;
+        }
+        return step == e.step && type == e.type && Objects.equals(runId, e.runId) && Objects.equals(timeMillis, e.timeMillis)
+                && Objects.equals(loss, e.loss) && Objects.equals(gradNorm, e.gradNorm) && Arrays.equals(lr, e.lr)
+                && Objects.equals(epoch, e.epoch) && Arrays.equals(batch, e.batch) && Objects.equals(lossScale, e.lossScale)
+                && Objects.equals(schedule, e.schedule) && Objects.equals(gradClip, e.gradClip)
+                && Objects.equals(gradAccumSteps, e.gradAccumSteps) && Objects.equals(stepsPerEpoch, e.stepsPerEpoch)
+                && Objects.equals(optimizer, e.optimizer) && Objects.equals(thresholds, e.thresholds)
+                && Objects.equals(status, e.status) && Objects.equals(source, e.source);
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(type, runId, step);
+    }
+
+    @Override
+    public String toString() {
+        return type + "{run=" + runId + ", step=" + step + ", loss=" + loss + ", gradNorm=" + gradNorm + ", lr=" + Arrays.toString(lr) + "}";
+    }
+}

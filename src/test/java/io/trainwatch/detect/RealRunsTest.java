@@ -1,0 +1,81 @@
+package io.trainwatch.detect;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.trainwatch.event.Alert;
+import io.trainwatch.event.JsonOutput;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Every run in ../shared/data/real-runs, imported and replayed: healthy runs raise no critical and no
+ * LR_MISMATCH alert; each problem INDEX.md lists is found at its steps with the right diagnosis
+ * (expectations in src/test/resources/real-runs/runs.json, each with the reason from INDEX.md).
+ */
+class RealRunsTest {
+    @Test
+    void shouldStayQuietOnHealthyRunsAndFindEveryListedProblem() throws Exception {
+        int runs = 0;
+        int expectations = 0;
+        List<String> failures = new ArrayList<>();
+        for (JsonNode run : RealRuns.index().get("runs")) {
+            RealRuns.Replayed r = RealRuns.replay(run);
+            runs++;
+            System.out.printf("%-36s %6d steps  %2d alerts%n", r.name(), r.steps(), r.alerts().size());
+            for (Alert a : r.alerts()) {
+                System.out.println("    " + a.status + " " + a.severity + " " + a.kind + " onset " + a.onsetStep + ": " + a.message);
+            }
+            if (r.healthy()) {
+                for (Alert a : r.alerts()) {
+                    if ("critical".equals(a.severity) || "LR_MISMATCH".equals(a.kind)) {
+                        failures.add(r.name() + " is healthy but got " + a);
+                    }
+                }
+            }
+            for (JsonNode ex : run.get("expect")) {
+                expectations++;
+                if (!found(ex, r.alerts())) {
+                    failures.add(r.name() + ": not found: " + ex);
+                }
+            }
+        }
+        System.out.printf("real runs: %d replayed, %d listed problems checked, %d failures%n", runs, expectations, failures.size());
+        assertThat(runs).isEqualTo(16);
+        assertThat(failures).isEmpty();
+    }
+
+    private static boolean found(JsonNode ex, List<Alert> alerts) {
+        for (Alert a : alerts) {
+            if (!Alert.OPEN.equals(a.status) || !a.kind.equals(ex.get("kind").asText())) {
+                continue;
+            }
+            if (ex.has("run_id") && !a.runId.equals(ex.get("run_id").asText())) {
+                continue;
+            }
+            if (ex.has("onset_min") && a.onsetStep < ex.get("onset_min").asLong()) {
+                continue;
+            }
+            if (ex.has("onset_max") && a.onsetStep > ex.get("onset_max").asLong()) {
+                continue;
+            }
+            if (ex.has("severity") && !a.severity.equals(ex.get("severity").asText())) {
+                continue;
+            }
+            if (ex.has("hypothesis") && !ex.get("hypothesis").asText().equals(JsonOutput.parse(a.evidence).path("hypothesis").asText())) {
+                continue;
+            }
+            Alert resolved = alerts.stream().filter(o -> o.alertId.equals(a.alertId) && Alert.RESOLVED.equals(o.status)).findFirst().orElse(null);
+            if (ex.path("never_resolved").asBoolean(false) && resolved != null) {
+                continue;
+            }
+            if (ex.has("resolved_min") && (resolved == null || resolved.step < ex.get("resolved_min").asLong() || resolved.step > ex.get("resolved_max").asLong())) {
+                continue;
+            }
+            return true;
+        }
+        return false;
+    }
+}
