@@ -6,15 +6,19 @@ import io.trainwatch.event.JsonOutput;
 import java.util.List;
 
 /**
- * DIVERGENCE (critical): after warmup, the loss level (median of the last 5 losses, so single spikes do
- * not count) climbs back {@code divergence_fraction} of the way from its best to where it stood after
- * warmup, and clear of the run's own noise (6 robust sigmas), on {@code divergence_steps} logged steps in
- * a row. Measuring the rise against the run's own range keeps slow over-fitting drifts (0.05 to 0.19 on a
- * run that started at 5.5) from counting. Suggests halving the LR and rewinding to the best step.
+ * DIVERGENCE (critical): after warmup, the loss level (median of the last 3 losses, so a single spike does
+ * not count) is back {@code divergence_fraction} of the way from its best to where it stood after warmup,
+ * clear of the run's own noise (6 noise sigmas), and still rising (10% above its level 2 logged steps
+ * earlier and 4% above the previous one), on {@code divergence_steps} logged steps in a row. A spike that plateaus is not rising;
+ * a slow over-fitting drift (0.05 to 0.19 on a run that started at 5.5) is far below the run's own range.
+ * Suggests halving the LR and rewinding to the best step.
  */
 public class DivergenceDetector {
-    static final int LEVEL_POINTS = 5;
+    static final int LEVEL_POINTS = 3;
     static final double NOISE_SIGMAS = 6;
+    static final double RISING_RATIO = 1.1;
+    /** And above the previous level: a jump that then plateaus (a sustained spike) is not a rise. */
+    static final double STILL_RISING_RATIO = 1.04;
     static final int CALM_POINTS_TO_RESOLVE = 5;
 
     public AlertTrack track = new AlertTrack();
@@ -23,6 +27,9 @@ public class DivergenceDetector {
     public long bestStep = -1;
     public int above;
     public int calm;
+    /** The two previous levels, to see the trend. */
+    public double level1 = Double.NaN;
+    public double level2 = Double.NaN;
 
     public DivergenceDetector() {
     }
@@ -33,6 +40,9 @@ public class DivergenceDetector {
             return;
         }
         double level = recentLevel(w, c.loss);
+        double twoBack = level2;
+        level2 = level1;
+        level1 = level;
         if (c.inWarmup) {
             return;
         }
@@ -44,8 +54,10 @@ public class DivergenceDetector {
             bestStep = c.step;
         }
         double span = Math.max(refLevel - best, 0.25 * Math.abs(best));
-        double threshold = best + Math.max(c.th(Threshold.DIVERGENCE_FRACTION) * span, NOISE_SIGMAS * w.robustSigma());
-        if (level > threshold) {
+        double threshold = best + Math.max(c.th(Threshold.DIVERGENCE_FRACTION) * span, NOISE_SIGMAS * w.noiseSigma());
+        double oneBack = level2;
+        boolean rising = !Double.isNaN(twoBack) && level > RISING_RATIO * twoBack && level > STILL_RISING_RATIO * oneBack;
+        if (level > threshold && (rising || track.isOpen())) {
             above++;
             calm = 0;
         } else {
@@ -54,12 +66,12 @@ public class DivergenceDetector {
         }
         if (!track.isOpen() && above >= c.thInt(Threshold.DIVERGENCE_STEPS)) {
             long rewind = Math.max(0, bestStep);
-            out.add(track.open(c.withStep(c.step), AlertKind.DIVERGENCE, Severity.CRITICAL,
+            out.add(track.open(c, AlertKind.DIVERGENCE, Severity.CRITICAL,
                     "Step " + c.step + ": loss level " + Numbers.fmt(level) + " has climbed from its best " + Numbers.fmt(best) + " (step " + bestStep
-                            + ") past " + Numbers.fmt(threshold) + " and is not coming back.",
+                            + ") past " + Numbers.fmt(threshold) + " and keeps rising.",
                     "divergence: the loss is rising steadily after warmup (not a single spike), typically an LR too high for this phase of training",
                     JsonOutput.object("loss_level", level, "best_level", best, "best_step", bestStep, "post_warmup_level", refLevel,
-                            "threshold", threshold, "steps_above", above, "lr", c.currentLr()),
+                            "threshold", threshold, "steps_above", above, "level_two_steps_before", twoBack, "lr", c.currentLr()),
                     JsonOutput.object("action", "lower_lr", "lr_factor", 0.5, "new_lr", Numbers.round3(c.currentLr() * 0.5), "rewind_to_step", rewind,
                             "change", "resume from the checkpoint at or before step " + rewind + " with the LR halved (scale base_lrs / learning_rate by 0.5)")));
         } else if (track.isOpen() && calm >= CALM_POINTS_TO_RESOLVE) {

@@ -6,15 +6,18 @@ import io.trainwatch.event.JsonOutput;
 import java.util.List;
 
 /**
- * GRAD_EXPLOSION: a grad norm that is an outlier of the run's own history — ZClip-style EMA mean and
- * variance of log grad norm, z above {@code grad_z_threshold} and at least {@code grad_min_ratio} times
- * the geometric mean — or sustained growth of that EMA ({@code grad_growth_ratio} times its low). One
+ * GRAD_EXPLOSION: a grad norm that is an outlier of the run's own recent history — z of its log above
+ * {@code grad_z_threshold} against the median and MAD of the last 32 log grad norms (a steady climb cannot
+ * widen them the way it widens an EMA variance) and at least {@code grad_min_ratio} times their median —
+ * or sustained growth of the ZClip-style EMA of log grad norm ({@code grad_growth_ratio} times its low). One
  * outlier is a warning; outliers on 3 logged steps in a row, or sustained growth, make it critical.
  * The suggested max_norm is exp(mean + 2 std) of the log grad norm (a 97.7% quantile of the healthy
  * history); with clipping already on and the norm staying far above it, a tighter one.
  */
 public class GradExplosionDetector {
     static final int SUSTAINED_POINTS = 3;
+    /** Floor of the log-space sigma: a perfectly steady norm should not make a 10% wiggle an outlier. */
+    static final double LOG_SIGMA_FLOOR = 0.05;
     static final int CALM_POINTS_TO_RESOLVE = 5;
 
     public AlertTrack track = new AlertTrack();
@@ -30,19 +33,21 @@ public class GradExplosionDetector {
             return;
         }
         LogEwma st = c.run.gradStats;
-        if (st.count < c.thInt(Threshold.GRAD_MIN_POINTS)) {
+        RobustWindow recent = c.run.grads;
+        if (st.count < c.thInt(Threshold.GRAD_MIN_POINTS) || recent.size() < c.thInt(Threshold.GRAD_MIN_POINTS)) {
             return;
         }
         double g = c.gradNorm;
-        double z = st.z(g);
-        double ratio = g / st.geometricMean();
+        double logMedian = recent.logMedian();
+        double z = (Math.log(g) - logMedian) / recent.logSigma(LOG_SIGMA_FLOOR);
+        double ratio = g / Math.exp(logMedian);
         boolean outlier = z > c.th(Threshold.GRAD_Z_THRESHOLD) && ratio > c.th(Threshold.GRAD_MIN_RATIO);
         boolean grown = Double.isFinite(st.lowestMean) && st.mean - st.lowestMean > Math.log(c.th(Threshold.GRAD_GROWTH_RATIO));
         if (!outlier && !grown) {
             outlierStreak = 0;
             if (track.isOpen() && ++calmStreak >= CALM_POINTS_TO_RESOLVE) {
                 out.add(track.resolve(c, AlertKind.GRAD_EXPLOSION, "grad norm back within its usual range for " + calmStreak + " steps",
-                        JsonOutput.object("grad_norm", g, "geometric_mean", st.geometricMean())));
+                        JsonOutput.object("grad_norm", g, "recent_median", Math.exp(logMedian))));
                 calmStreak = 0;
                 worstNorm = 0;
             }
@@ -58,14 +63,15 @@ public class GradExplosionDetector {
         String statistic = clip != null && g > 10 * clip
                 ? "min(current max_norm, exp(EMA mean + 1 EMA std) of log grad norm): clipping at " + Numbers.fmt(clip) + " is on but the norm is " + Numbers.fmt(g / clip) + "x above it"
                 : "exp(EMA mean + 2 EMA std) of log grad norm over " + st.count + " steps";
-        String evidence = JsonOutput.object("grad_norm", g, "z_score", z, "ratio_to_geometric_mean", ratio, "geometric_mean", st.geometricMean(),
-                "log_std", st.std(), "outlier_steps_in_a_row", outlierStreak, "sustained_growth", grown, "grad_clip", clip, "loss", c.loss);
+        String evidence = JsonOutput.object("grad_norm", g, "z_score", z, "ratio_to_recent_median", ratio, "recent_median", Math.exp(logMedian),
+                "recent_log_sigma", recent.logSigma(LOG_SIGMA_FLOOR), "ema_geometric_mean", st.geometricMean(), "outlier_steps_in_a_row", outlierStreak,
+                "sustained_growth", grown, "grad_clip", clip, "loss", c.loss);
         String suggestion = JsonOutput.object("action", "clip_grad_norm", "max_norm", maxNorm, "statistic", statistic,
                 "lr_factor", sustained ? 0.5 : null, "new_lr", sustained ? Numbers.round3(c.currentLr() * 0.5) : null,
                 "change", "torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm=" + Numbers.fmt(maxNorm) + ") before optimizer.step() (HF: max_grad_norm="
                         + Numbers.fmt(maxNorm) + "; Lightning: Trainer(gradient_clip_val=" + Numbers.fmt(maxNorm) + "))" + (sustained ? ", and halve the LR" : ""));
         String what = grown ? "the grad norm has grown " + Numbers.fmt(Math.exp(st.mean - st.lowestMean)) + "x over the run (now " + Numbers.fmt(g) + ")"
-                : "grad norm " + Numbers.fmt(g) + " is " + Numbers.fmt(ratio) + "x its running geometric mean (z " + Numbers.fmt(z) + ")";
+                : "grad norm " + Numbers.fmt(g) + " is " + Numbers.fmt(ratio) + "x its recent median (z " + Numbers.fmt(z) + ")";
         if (!track.isOpen()) {
             out.add(track.open(c, AlertKind.GRAD_EXPLOSION, sustained ? Severity.CRITICAL : Severity.WARNING, "Step " + c.step + ": " + what + ".",
                     sustained ? "gradient explosion: the grad norm stays far above its history" : "gradient spike: one step's grad norm far above the run's history",

@@ -14,8 +14,18 @@ public class LogEwma {
     public LogEwma() {
     }
 
-    public void add(double x, double alpha, int minPoints) {
+    /**
+     * Adds x. Once trusted, an outlier (z above {@code outlierZ}) moves the mean by at most one std and leaves
+     * the variance alone: letting it in, even clipped at the threshold, would multiply the variance by about
+     * (1 - a)(1 + a z^2) per outlier and an explosion would hide itself behind its own spread.
+     */
+    public void add(double x, double alpha, int minPoints, double outlierZ) {
         double l = Math.log(Math.max(x, 1e-30));
+        if (count >= minPoints && (l - mean) / Math.max(std(), 0.05) > outlierZ) {
+            count++;
+            mean += alpha * Math.max(std(), 0.05);
+            return;
+        }
         count++;
         if (count == 1) {
             mean = l;

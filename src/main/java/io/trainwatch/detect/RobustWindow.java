@@ -56,12 +56,62 @@ public class RobustWindow {
     }
 
     /**
-     * A spread that heavy tails cannot hide: the larger of the MAD-based sigma and the sigma implied by the
-     * distance from the median to the 90th percentile. Noisy per-batch losses (DPO, tiny batches) have a small
-     * MAD but a wide upper tail; for them a value in that tail is noise, not a spike.
+     * Step-to-step noise, free of the series' trend and not hidden by heavy tails: from the successive
+     * differences d (sd of d = sqrt 2 sigma for independent noise), the larger of the MAD estimate and the
+     * one implied by the 90th percentile of |d| (2.326 sigma for normal noise). A falling loss does not
+     * inflate it (a spread around the median would); noisy per-batch losses (DPO, tiny batches), whose MAD is
+     * small but whose tail is wide, get a sigma that makes their tail noise, not spikes.
      */
-    public double tailAwareSigma() {
-        return Math.max(robustSigma(), (quantile(0.9) - median()) / 1.2816);
+    public double noiseSigma() {
+        if (count < 3) {
+            return Double.NaN;
+        }
+        double[] d = new double[count - 1];
+        for (int i = 0; i < count - 1; i++) {
+            d[i] = recent(i) - recent(i + 1);
+        }
+        double[] sorted = d.clone();
+        Arrays.sort(sorted);
+        double med = median(sorted);
+        double[] dev = new double[d.length];
+        double[] abs = new double[d.length];
+        for (int i = 0; i < d.length; i++) {
+            dev[i] = Math.abs(d[i] - med);
+            abs[i] = Math.abs(d[i]);
+        }
+        Arrays.sort(dev);
+        Arrays.sort(abs);
+        double madSigma = MAD_TO_SIGMA * median(dev) / Math.sqrt(2);
+        double tailSigma = abs[Math.min(abs.length - 1, (int) Math.floor(0.9 * abs.length))] / 2.326;
+        return Math.max(madSigma, tailSigma);
+    }
+
+    /** Median of log(values), for scale-free series such as grad norms. */
+    public double logMedian() {
+        double[] l = logs();
+        Arrays.sort(l);
+        return median(l);
+    }
+
+    /** Robust sigma (1.4826 MAD) of log(values), floored at {@code floor}. */
+    public double logSigma(double floor) {
+        double[] l = logs();
+        Arrays.sort(l);
+        double m = median(l);
+        double[] dev = new double[l.length];
+        for (int i = 0; i < l.length; i++) {
+            dev[i] = Math.abs(l[i] - m);
+        }
+        Arrays.sort(dev);
+        return Math.max(floor, MAD_TO_SIGMA * median(dev));
+    }
+
+    private double[] logs() {
+        double[] l = new double[count];
+        for (int i = 0; i < count; i++) {
+            l[i] = Math.log(Math.max(values[i], 1e-30));
+        }
+        return l;
     }
 
     public double min() {

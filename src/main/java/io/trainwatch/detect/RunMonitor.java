@@ -139,9 +139,8 @@ public final class RunMonitor {
             double g = e.gradNorm;
             LogEwma st = state.gradStats;
             int minPoints = th.getInt(Threshold.GRAD_MIN_POINTS);
-            // ZClip: an outlier enters the statistics clipped, so one spike does not inflate the baseline
-            double clipped = st.count >= minPoints ? Math.min(g, st.upperQuantile(th.get(Threshold.GRAD_Z_THRESHOLD))) : g;
-            st.add(clipped, th.get(Threshold.GRAD_EMA_ALPHA), minPoints);
+            // ZClip-style: an outlier barely moves the baseline, so one spike (or an explosion) cannot hide itself
+            st.add(g, th.get(Threshold.GRAD_EMA_ALPHA), minPoints, th.get(Threshold.GRAD_Z_THRESHOLD));
             state.grads.add(g);
         }
         if (e.lossScale != null && Double.isFinite(e.lossScale)) {

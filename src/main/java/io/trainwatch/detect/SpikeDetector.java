@@ -7,8 +7,8 @@ import java.util.List;
 
 /**
  * WARMUP_SPIKE and LOSS_SPIKE: a loss {@code spike_mad_k} robust sigmas and {@code spike_min_rise_relative}
- * above the running median of the last 32 losses (median and MAD, with a 90th-percentile floor so that
- * heavy-tailed per-batch noise is not mistaken for spikes). Each spike is judged over the next
+ * above the running median of the last 32 losses, sigma being the run's step-to-step noise
+ * ({@link RobustWindow#noiseSigma}: unmoved by the loss's own trend, and wide for heavy-tailed per-batch noise). Each spike is judged over the next
  * {@link #JUDGE_POINTS} logged steps: back down on either means isolated (a warning at most); still up on
  * both means sustained, and the points of one sustained episode count as one spike. During warmup a spike, or a loss rising well above its recent low while the LR ramps, is the
  * warmup signature: warmup too short or peak LR too high. After warmup, repeated spikes with at least one
@@ -20,6 +20,8 @@ public class SpikeDetector {
     static final long REWIND_BEFORE_STEPS = 100;
     /** Consecutive rising points that make a gradual warmup blow-up. */
     static final int WARMUP_RISE_POINTS = 2;
+    /** Losses seen before the warmup-rise rule applies: it compares with the run's own recent low, not with spreads. */
+    static final int WARMUP_RISE_MIN_POINTS = 4;
     /** Logged steps after a spike that decide isolated (back down on one of them) or sustained. */
     static final int JUDGE_POINTS = 2;
 
@@ -44,6 +46,7 @@ public class SpikeDetector {
     public long spikesTotal;
     public long lastSpikeStep = -1;
     public int warmupRiseStreak;
+    public long warmupRiseOnset = -1;
     public int warmupCalm;
 
     public SpikeDetector() {
@@ -55,10 +58,16 @@ public class SpikeDetector {
         }
         RobustWindow w = c.run.losses;
         if (w.size() < c.thInt(Threshold.SPIKE_MIN_POINTS)) {
+            // too few points for spreads, but a loss climbing well above its own recent low while the LR ramps is
+            // already the warmup signature
+            if (c.inWarmup && w.size() >= WARMUP_RISE_MIN_POINTS) {
+                checkWarmupRise(c, w, c.loss > (1 + c.th(Threshold.WARMUP_RISE_RELATIVE)) * w.min() && w.min() > 0
+                        && c.loss > (1 + c.th(Threshold.WARMUP_RISE_RELATIVE)) * w.median(), w.median(), out);
+            }
             return;
         }
         double m = w.median();
-        double sigma = w.tailAwareSigma();
+        double sigma = w.noiseSigma();
         double l = c.loss;
         boolean spike = l > m + c.th(Threshold.SPIKE_MAD_K) * sigma && l > m + c.th(Threshold.SPIKE_MIN_RISE_RELATIVE) * Math.abs(m);
         if (!Double.isNaN(episodeRecoverLevel)) {
@@ -92,12 +101,7 @@ public class SpikeDetector {
             pendingBatch = c.event != null && c.event.batch != null ? String.join(",", c.event.batch) : null;
         }
         // gradual blow-up while the LR ramps: no single outlier, but the loss climbs well above its recent low
-        boolean rising = c.inWarmup && l > (1 + c.th(Threshold.WARMUP_RISE_RELATIVE)) * w.min() && l > m + 3 * sigma && w.min() > 0;
-        warmupRiseStreak = rising ? warmupRiseStreak + 1 : 0;
-        if (warmupRiseStreak >= WARMUP_RISE_POINTS && !warmupTrack.isOpen()) {
-            openWarmup(c, l, w.min(), m, "rising " + Numbers.fmt(l / w.min()) + "x above its recent low " + Numbers.fmt(w.min())
-                    + " for " + warmupRiseStreak + " logged steps while the LR ramps up", c.step - warmupRiseStreak + 1, c.currentLr(), out);
-        }
+        checkWarmupRise(c, w, c.inWarmup && l > (1 + c.th(Threshold.WARMUP_RISE_RELATIVE)) * w.min() && l > m + 3 * sigma && w.min() > 0, m, out);
         // resolutions
         if (warmupTrack.isOpen()) {
             boolean calm = !c.inWarmup && !spike && l <= m + 3 * sigma;
@@ -110,6 +114,17 @@ public class SpikeDetector {
         if (lossTrack.isOpen() && !spike && pendingStep < 0 && c.step - lastSpikeStep > c.th(Threshold.SPIKE_REPEAT_WINDOW_STEPS)) {
             out.add(lossTrack.resolve(c, AlertKind.LOSS_SPIKE, "no loss spike for " + (c.step - lastSpikeStep) + " steps",
                     JsonOutput.object("spikes_total", spikesTotal, "last_spike_step", lastSpikeStep)));
+        }
+    }
+
+    private void checkWarmupRise(StepContext c, RobustWindow w, boolean rising, double median, List<Alert> out) {
+        warmupRiseStreak = rising ? warmupRiseStreak + 1 : 0;
+        if (warmupRiseStreak == 1) {
+            warmupRiseOnset = c.step;
+        }
+        if (warmupRiseStreak >= WARMUP_RISE_POINTS && !warmupTrack.isOpen()) {
+            openWarmup(c, c.loss, w.min(), median, "rising " + Numbers.fmt(c.loss / w.min()) + "x above its recent low " + Numbers.fmt(w.min())
+                    + " for " + warmupRiseStreak + " logged steps while the LR ramps up", warmupRiseOnset, c.currentLr(), out);
         }
     }
 

@@ -3,68 +3,108 @@ package io.trainwatch.detect;
 import io.trainwatch.event.Alert;
 import io.trainwatch.event.JsonOutput;
 
+import java.util.Arrays;
 import java.util.List;
 
 /**
- * STALL (info): after warmup, the smoothed loss (EMA) has not improved by {@code stall_min_improvement} of
- * the run's own loss range (post-warmup level minus best; 5% of the loss when the run never fell) for
- * {@code stall_window_steps} optimizer steps and at least {@code stall_min_points} logged steps, while
- * the LR is still meaningful (at least 5% of its peak) and the loss is not already ~0.
+ * STALL (info): after warmup, the loss level now (median of the last 16 losses) is no better than it was
+ * {@code stall_window_steps} optimizer steps ago — better by less than {@code stall_min_improvement} of the
+ * run's own loss range (post-warmup level minus the lowest level seen; 5% of the loss if it never fell) and
+ * less than three standard errors of the level — over at least {@code stall_min_points} logged steps, while
+ * the LR is still meaningful (5% of its peak) and the loss is not already ~0. Past levels are kept in a ring of
+ * {@link #CHECKPOINTS} checkpoints spaced a sixteenth of the window apart, so the state stays bounded.
  */
 public class StallDetector {
-    static final double SMOOTHING = 0.05;
+    static final int CHECKPOINTS = 16;
+    static final int LEVEL_POINTS = 16;
     static final double CONVERGED_LOSS = 1e-3;
     static final double MEANINGFUL_LR_FRACTION = 0.05;
 
     public AlertTrack track = new AlertTrack();
-    public double smooth = Double.NaN;
-    public double best = Double.POSITIVE_INFINITY;
-    public long bestStep = -1;
-    public int pointsSinceBest;
-    /** Smoothed loss when warmup ended: the top of the run's own range. */
+    public long[] checkpointSteps = new long[CHECKPOINTS];
+    public double[] checkpointLevels = new double[CHECKPOINTS];
+    public long[] checkpointPoints = new long[CHECKPOINTS];
+    public int checkpointCount;
+    public int checkpointNext;
+    public long postWarmupPoints;
     public double startLevel = Double.NaN;
+    public double lowestLevel = Double.POSITIVE_INFINITY;
 
     public StallDetector() {
     }
 
     public void check(StepContext c, List<Alert> out) {
-        if (!c.lossFinite()) {
+        RobustWindow w = c.run.losses;
+        if (!c.lossFinite() || c.inWarmup || w.size() < LEVEL_POINTS) {
             return;
         }
-        smooth = Double.isNaN(smooth) ? c.loss : smooth + SMOOTHING * (c.loss - smooth);
-        if (c.inWarmup || bestStep < 0) {
-            best = smooth;
-            bestStep = c.step;
-            pointsSinceBest = 0;
-            return;
-        }
+        double level = level(w, c.loss);
+        postWarmupPoints++;
         if (Double.isNaN(startLevel)) {
-            startLevel = smooth;
+            startLevel = level;
         }
-        double range = Math.max(startLevel - best, 0.05 * Math.abs(best));
-        if (smooth < best - c.th(Threshold.STALL_MIN_IMPROVEMENT) * range) {
-            best = smooth;
-            bestStep = c.step;
-            pointsSinceBest = 0;
+        lowestLevel = Math.min(lowestLevel, level);
+        long window = (long) c.th(Threshold.STALL_WINDOW_STEPS);
+        int then = checkpointAtOrBefore(c.step - window);
+        long lastCheckpoint = checkpointCount == 0 ? Long.MIN_VALUE : checkpointSteps[(checkpointNext - 1 + CHECKPOINTS) % CHECKPOINTS];
+        if (checkpointCount == 0 || c.step >= lastCheckpoint + Math.max(1, window / CHECKPOINTS)) {
+            checkpointSteps[checkpointNext] = c.step;
+            checkpointLevels[checkpointNext] = level;
+            checkpointPoints[checkpointNext] = postWarmupPoints;
+            checkpointNext = (checkpointNext + 1) % CHECKPOINTS;
+            checkpointCount = Math.min(checkpointCount + 1, CHECKPOINTS);
+        }
+        if (then < 0) {
+            return;
+        }
+        double before = checkpointLevels[then];
+        double range = Math.max(startLevel - lowestLevel, 0.05 * Math.abs(lowestLevel));
+        double standardError = 1.2533 * w.noiseSigma() / Math.sqrt(LEVEL_POINTS); // sd of a median of n normal values
+        double needed = Math.max(c.th(Threshold.STALL_MIN_IMPROVEMENT) * range, 3 * standardError);
+        boolean progress = before - level >= needed;
+        long points = postWarmupPoints - checkpointPoints[then];
+        if (progress) {
             if (track.isOpen()) {
-                out.add(track.resolve(c, AlertKind.STALL, "the loss is improving again", JsonOutput.object("smoothed_loss", smooth)));
+                out.add(track.resolve(c, AlertKind.STALL, "the loss is improving again",
+                        JsonOutput.object("loss_level", level, "level_window_ago", before)));
             }
             return;
         }
-        pointsSinceBest++;
         double peak = c.run.peakLr;
         double lr = c.currentLr();
         boolean lrMeaningful = !Double.isFinite(peak) || !Double.isFinite(lr) || lr >= MEANINGFUL_LR_FRACTION * peak;
-        if (!track.isOpen() && c.step - bestStep >= c.th(Threshold.STALL_WINDOW_STEPS) && pointsSinceBest >= c.thInt(Threshold.STALL_MIN_POINTS)
-                && Math.abs(smooth) > CONVERGED_LOSS && lrMeaningful) {
+        if (!track.isOpen() && points >= c.thInt(Threshold.STALL_MIN_POINTS) && Math.abs(level) > CONVERGED_LOSS && lrMeaningful) {
+            long since = checkpointSteps[then];
             out.add(track.open(c, AlertKind.STALL, Severity.INFO,
-                    "Step " + c.step + ": no progress for " + (c.step - bestStep) + " steps (smoothed loss " + Numbers.fmt(smooth) + ", best " + Numbers.fmt(best)
-                            + " at step " + bestStep + ").",
+                    "Step " + c.step + ": no progress for " + (c.step - since) + " steps (loss level " + Numbers.fmt(level) + ", was "
+                            + Numbers.fmt(before) + " at step " + since + ").",
                     "the loss has plateaued: the LR may be too high to descend further or too low to escape, or the model has reached its capacity on this data",
-                    JsonOutput.object("smoothed_loss", smooth, "best_smoothed_loss", best, "best_step", bestStep, "steps_without_progress", c.step - bestStep,
-                            "logged_steps_without_progress", pointsSinceBest, "lr", lr),
+                    JsonOutput.object("loss_level", level, "level_window_ago", before, "window_start_step", since, "improvement", before - level,
+                            "improvement_needed", needed, "logged_steps_in_window", points, "lr", lr),
                     JsonOutput.object("action", "lower_lr", "lr_factor", 0.5, "new_lr", Numbers.round3(lr * 0.5),
                             "change", "halve the LR (as ReduceLROnPlateau would), or stop if the validation loss has stopped improving too")));
         }
+    }
+
+    /** The newest checkpoint at or before {@code step}, or -1. */
+    private int checkpointAtOrBefore(long step) {
+        int best = -1;
+        for (int i = 0; i < checkpointCount; i++) {
+            if (checkpointSteps[i] <= step && (best < 0 || checkpointSteps[i] > checkpointSteps[best])) {
+                best = i;
+            }
+        }
+        return best;
+    }
+
+    /** Median of the last LEVEL_POINTS - 1 window losses and the current one. */
+    private static double level(RobustWindow w, double current) {
+        double[] v = new double[LEVEL_POINTS];
+        for (int i = 0; i < LEVEL_POINTS - 1; i++) {
+            v[i] = w.recent(i);
+        }
+        v[LEVEL_POINTS - 1] = current;
+        Arrays.sort(v);
+        return (v[LEVEL_POINTS / 2 - 1] + v[LEVEL_POINTS / 2]) / 2;
     }
 }

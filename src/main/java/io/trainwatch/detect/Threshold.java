@@ -24,8 +24,8 @@ public enum Threshold {
     GRAD_MIN_POINTS("grad_min_points", 12, "grad norms seen before the EMA is trusted"),
     GRAD_GROWTH_RATIO("grad_growth_ratio", 10, "sustained growth: EMA geometric mean this many times its low over the run"),
     // DIVERGENCE
-    DIVERGENCE_FRACTION("divergence_fraction", 0.5, "loss back up this fraction of the way from its best to its post-warmup level"),
-    DIVERGENCE_STEPS("divergence_steps", 3, "consecutive logged steps above that level before DIVERGENCE opens"),
+    DIVERGENCE_FRACTION("divergence_fraction", 0.15, "loss back up this fraction of the way from its best to its post-warmup level"),
+    DIVERGENCE_STEPS("divergence_steps", 3, "consecutive logged steps above that level, and rising, before DIVERGENCE opens"),
     // STALL
     STALL_WINDOW_STEPS("stall_window_steps", 5000, "optimizer steps without a new best loss before STALL"),
     STALL_MIN_IMPROVEMENT("stall_min_improvement", 0.02, "improvement of the smoothed loss, as a fraction of the run's own loss range, that counts as progress"),

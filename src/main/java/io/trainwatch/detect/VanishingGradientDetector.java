@@ -7,12 +7,14 @@ import java.util.List;
 
 /**
  * VANISHING_GRADIENTS (warning): after warmup the grad norm falls below {@code vanishing_ratio} of its
- * post-warmup reference (geometric mean) for {@code vanishing_steps} logged steps while the loss has not
- * improved (still at least 90% of its reference). A collapsing grad norm with a collapsing loss is
- * convergence, not this.
+ * running geometric mean (a slow EMA, so it still remembers the healthy level) for {@code vanishing_steps}
+ * logged steps while the loss is not improving (the median of the last 5 losses not below its value when the
+ * norm collapsed by more than 10% and two noise sigmas). The reference stops following the norm once it falls below a tenth of it, so a vanishing norm
+ * cannot drag its own reference down. A collapsing grad norm with a collapsing loss is convergence, not this.
  */
 public class VanishingGradientDetector {
     static final double LOSS_NOT_IMPROVED_FRACTION = 0.9;
+    static final double FREEZE_RATIO = 0.1;
 
     public AlertTrack track = new AlertTrack();
     public double refGrad = Double.NaN;
@@ -28,13 +30,18 @@ public class VanishingGradientDetector {
                 || c.run.losses.size() < c.thInt(Threshold.SPIKE_MIN_POINTS)) {
             return;
         }
-        if (Double.isNaN(refGrad)) {
+        RobustWindow w = c.run.losses;
+        double[] last = {w.recent(0), w.recent(1), w.recent(2), w.recent(3), c.loss};
+        java.util.Arrays.sort(last);
+        double lossNow = last[2];
+        // the references follow the healthy run and freeze as soon as the norm collapses below a tenth of its level
+        if (Double.isNaN(refGrad) || (!track.isOpen() && c.gradNorm >= FREEZE_RATIO * refGrad)) {
             refGrad = c.run.gradStats.geometricMean();
-            refLoss = c.run.losses.median();
-            return;
+            refLoss = lossNow;
         }
-        double lossNow = c.run.losses.median();
-        boolean low = c.gradNorm < c.th(Threshold.VANISHING_RATIO) * refGrad && Math.abs(lossNow) >= LOSS_NOT_IMPROVED_FRACTION * Math.abs(refLoss);
+        // "not improving": not clearly below the reference, by more than 10% and more than the run's own noise
+        double improvement = Math.max((1 - LOSS_NOT_IMPROVED_FRACTION) * Math.abs(refLoss), 2 * w.noiseSigma());
+        boolean low = c.gradNorm < c.th(Threshold.VANISHING_RATIO) * refGrad && lossNow > refLoss - improvement;
         if (low) {
             lowStreak++;
             calm = 0;
