@@ -11,12 +11,17 @@ import java.util.List;
  * LR of the step just taken or of the next one (HF changed this between versions), so a value matching
  * the schedule at s-1, s or s+1 counts as a match. Adaptive schedules (ReduceLROnPlateau) only need the
  * LR inside their allowed range. The last {@link #TRACE_CAPACITY} points are kept to diagnose the cause
- * ({@link LrTraceDiagnosis}); the diagnosis is refined once, as an update, when more points arrive.
+ * ({@link LrTraceDiagnosis}). Early on several wiring bugs can explain the same few points (a 2x stretch, a
+ * longer warmup and a 0.5x base LR look alike during a linear warmup), so the trace is judged again every
+ * {@link #REDIAGNOSE_AFTER_POINTS} points, and the one update is sent when a single reading wins and it
+ * differs from what was said.
  */
 public class LrMismatchDetector {
     static final int TRACE_CAPACITY = 48;
-    /** Points after the opening before the diagnosis is re-judged for its one update. */
+    /** The diagnosis is judged again every this many points after the opening, for its one update. */
     static final int REDIAGNOSE_AFTER_POINTS = 16;
+    /** ... for at most this many points. */
+    static final int REDIAGNOSE_FOR_POINTS = 320;
 
     public AlertTrack track = new AlertTrack();
     public int mismatchStreak;
@@ -25,11 +30,22 @@ public class LrMismatchDetector {
     public long streakStart = -1;
     public int traceGroup;
     public long[] traceSteps = new long[TRACE_CAPACITY];
+    /** Arrival order of each trace point (steps repeat after a resume, arrival order does not). */
+    public long[] traceSeq = new long[TRACE_CAPACITY];
+    public long seq;
+    public long streakStartSeq = -1;
+    public long openSeq = -1;
     public double[] traceLr = new double[TRACE_CAPACITY];
     public int traceCount;
     public int traceNext;
     public int pointsSinceOpen;
+    /** Kind and numbers of the diagnosis sent (see LrTraceDiagnosis.Result#signature). */
     public String diagnosisKind;
+    // since the mismatch began: range of the actual and of the declared LR of the trace group
+    public double segActualMin;
+    public double segActualMax;
+    public double segDeclaredMin;
+    public double segDeclaredMax;
     public double worstError;
 
     public LrMismatchDetector() {
@@ -51,8 +67,15 @@ public class LrMismatchDetector {
             }
         }
         if (badGroup >= 0) {
+            if (mismatchStreak == 0 && !track.isOpen()) {
+                segActualMin = Double.POSITIVE_INFINITY;
+                segActualMax = Double.NEGATIVE_INFINITY;
+                segDeclaredMin = Double.POSITIVE_INFINITY;
+                segDeclaredMax = Double.NEGATIVE_INFINITY;
+            }
             if (mismatchStreak == 0) {
                 streakStart = c.step;
+                streakStartSeq = seq;
                 if (!track.isOpen()) {
                     traceGroup = badGroup;
                 }
@@ -64,7 +87,15 @@ public class LrMismatchDetector {
             mismatchStreak = 0;
             matchStreak++;
         }
-        record(c.step, c.lr[Math.min(traceGroup, c.lr.length - 1)]);
+        double traced = c.lr[Math.min(traceGroup, c.lr.length - 1)];
+        record(c.step, traced);
+        if (!c.schedule.adaptive() && (mismatchStreak > 0 || track.isOpen())) {
+            double declared = c.schedule.lr(Math.min(traceGroup, c.schedule.groups() - 1), c.step);
+            segActualMin = Math.min(segActualMin, traced);
+            segActualMax = Math.max(segActualMax, traced);
+            segDeclaredMin = Math.min(segDeclaredMin, declared);
+            segDeclaredMax = Math.max(segDeclaredMax, declared);
+        }
         if (c.schedule.adaptive()) {
             if (!track.isOpen() && mismatchStreak >= c.thInt(Threshold.LR_MISMATCH_STEPS)) {
                 out.add(track.open(c, AlertKind.LR_MISMATCH, Severity.WARNING,
@@ -82,8 +113,9 @@ public class LrMismatchDetector {
         if (!track.isOpen()) {
             if (mismatchStreak >= c.thInt(Threshold.LR_MISMATCH_STEPS)) {
                 LrTraceDiagnosis.Result d = diagnose(c, tol);
-                diagnosisKind = d.kind();
+                diagnosisKind = d.signature();
                 pointsSinceOpen = 0;
+                openSeq = streakStartSeq;
                 out.add(track.open(c, AlertKind.LR_MISMATCH, Severity.WARNING, message(c, d), d.diagnosis(), evidence(c, d), suggestion(d)));
             }
             return;
@@ -95,18 +127,24 @@ public class LrMismatchDetector {
             diagnosisKind = null;
             return;
         }
-        if (!track.updated && pointsSinceOpen == REDIAGNOSE_AFTER_POINTS) {
+        if (!track.updated && pointsSinceOpen % REDIAGNOSE_AFTER_POINTS == 0 && pointsSinceOpen <= REDIAGNOSE_FOR_POINTS) {
             LrTraceDiagnosis.Result d = diagnose(c, tol);
-            if (!d.kind().equals(diagnosisKind)) {
-                diagnosisKind = d.kind();
+            // update when a different reading now explains the trace better than the one sent
+            if (!d.signature().equals(diagnosisKind) && !d.tied().contains(diagnosisKind)) {
+                diagnosisKind = d.signature();
                 out.add(track.update(c, AlertKind.LR_MISMATCH, Severity.WARNING, message(c, d), d.diagnosis(), evidence(c, d), suggestion(d)));
             }
         }
     }
 
-    /** Relative error of group g, 0 when it matches the schedule at s-1, s or s+1. */
+    /** Relative error of group g, 0 when it matches the schedule at s-1, s or s+1 (adaptive: lies in its range). */
     private static double groupError(StepContext c, int g, double tol) {
         double a = c.lr[g];
+        if (c.schedule.adaptive()) {
+            double lo = c.schedule.lowestLr(g, c.step) * (1 - tol);
+            double hi = c.schedule.highestLr(g, c.step) * (1 + tol);
+            return a >= lo - 1e-12 && a <= hi + 1e-12 ? 0 : LrTraceDiagnosis.relativeError(a, a < lo ? lo : hi);
+        }
         double best = Double.POSITIVE_INFINITY;
         for (long s = Math.max(0, c.step - 1); s <= c.step + 1; s++) {
             double e = c.schedule.lr(g, s);
@@ -119,6 +157,7 @@ public class LrMismatchDetector {
     }
 
     private void record(long step, double lr) {
+        traceSeq[traceNext] = seq++;
         traceSteps[traceNext] = step;
         traceLr[traceNext] = lr;
         traceNext = (traceNext + 1) % TRACE_CAPACITY;
@@ -130,10 +169,10 @@ public class LrMismatchDetector {
         int n = 0;
         long[] steps = new long[traceCount];
         double[] lrs = new double[traceCount];
-        long from = track.isOpen() ? track.onsetStep - 2L * c.thInt(Threshold.LR_MISMATCH_STEPS) : streakStart;
+        long from = track.isOpen() ? openSeq : streakStartSeq;
         for (int i = 0; i < traceCount; i++) {
             int idx = (traceNext - traceCount + i + TRACE_CAPACITY) % TRACE_CAPACITY;
-            if (traceSteps[idx] >= from) {
+            if (traceSeq[idx] >= from) {
                 steps[n] = traceSteps[idx];
                 lrs[n] = traceLr[idx];
                 n++;
@@ -142,7 +181,8 @@ public class LrMismatchDetector {
         RunState r = c.run;
         return LrTraceDiagnosis.diagnose(c.schedule, Math.min(traceGroup, c.schedule.groups() - 1),
                 java.util.Arrays.copyOf(steps, n), java.util.Arrays.copyOf(lrs, n), tol,
-                r.stepsPerEpoch, r.gradAccumSteps, r.resumeSteps, r.resumeCount, r.peakLr, r.warmupEndStep);
+                r.stepsPerEpoch, r.gradAccumSteps, r.resumeSteps, r.resumeCount, r.peakLr, r.warmupEndStep,
+                LrTraceDiagnosis.match(segActualMin, segActualMax, tol), !LrTraceDiagnosis.match(segDeclaredMin, segDeclaredMax, tol / 2));
     }
 
     private String message(StepContext c, LrTraceDiagnosis.Result d) {

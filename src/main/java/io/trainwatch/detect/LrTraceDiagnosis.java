@@ -17,8 +17,29 @@ final class LrTraceDiagnosis {
     static final double MIN_FIT = 0.8;
     static final int MAX_OFFSET_STEPS = 64;
     static final int MAX_STRETCH_FACTOR = 64;
+    /** Shortest staircase period read as an epoch without a declared steps_per_epoch. */
+    static final long MIN_EPOCH_STEPS = 8;
 
-    record Result(String kind, String summary, String diagnosis, String change, double fit, Object[] numbers) {
+    /** @param tied signatures of every reading that explains the trace as well as this one (itself included) */
+    record Result(String kind, String summary, String diagnosis, String change, double fit, Object[] numbers, boolean declaredFactor,
+                  List<String> tied) {
+        Result(String kind, String summary, String diagnosis, String change, double fit, Object[] numbers) {
+            this(kind, summary, diagnosis, change, fit, numbers, false, List.of());
+        }
+
+        Result(String kind, String summary, String diagnosis, String change, double fit, Object[] numbers, boolean declaredFactor) {
+            this(kind, summary, diagnosis, change, fit, numbers, declaredFactor, List.of());
+        }
+
+        /** What the alert says, kind and numbers: an update is worth sending only when this changes. */
+        String signature() {
+            return kind + java.util.Arrays.toString(numbers);
+        }
+    }
+
+    /** A stretch by a factor the run itself declared (steps per epoch, accumulation) is the most specific reading. */
+    private static int preference(Result r) {
+        return r.declaredFactor() ? -1 : preference(r.kind());
     }
 
     /** When several hypotheses explain the trace equally well, the most specific wins (lower = preferred). */
@@ -26,9 +47,9 @@ final class LrTraceDiagnosis {
         return switch (kind) {
             case "decay_never_happens", "lr_frozen" -> 0;
             case "restarted_on_resume" -> 1;
-            case "warmup_longer" -> 2;
-            case "stepped_per_epoch", "stepped_per_step_declared_per_epoch" -> 3;
-            case "offset_ahead", "offset_behind" -> 4;
+            case "offset_ahead", "offset_behind" -> 2;
+            case "warmup_longer" -> 3;
+            case "stepped_per_epoch", "stepped_per_step_declared_per_epoch" -> 4;
             case "stretched", "squeezed" -> 5;
             case "base_lr_scaled" -> 6;
             default -> 9;
@@ -38,22 +59,40 @@ final class LrTraceDiagnosis {
     private LrTraceDiagnosis() {
     }
 
+    /**
+     * @param segmentFlat     the actual LR stayed flat over the whole mismatch so far (not only the points passed)
+     * @param segmentDeclaredMoved the declared LR moved over the whole mismatch so far
+     */
     static Result diagnose(DeclaredSchedule s, int group, long[] steps, double[] actual, double tol,
-                           Long stepsPerEpoch, Integer gradAccum, long[] resumeSteps, int resumeCount, double peakLr, long warmupEndStep) {
+                           Long stepsPerEpoch, Integer gradAccum, long[] resumeSteps, int resumeCount, double peakLr, long warmupEndStep,
+                           boolean segmentFlat, boolean segmentDeclaredMoved) {
         int n = steps.length;
         List<Result> candidates = new ArrayList<>();
         // restart on resume: actual(s) = declared(s - r)
         for (int i = 0; i < Math.min(resumeCount, resumeSteps.length); i++) {
-            long r = resumeSteps[i];
-            if (r <= 0) {
+            long firstAfter = resumeSteps[i];
+            if (firstAfter <= 0) {
                 continue;
             }
-            int hits = 0;
+            // the first step logged after the resume is known; the step the scheduler restarted at is at most one
+            // logging interval before it
+            int hits = -1;
             int considered = 0;
-            for (int j = 0; j < n; j++) {
-                if (steps[j] >= r) {
-                    considered++;
-                    hits += match(actual[j], s.lr(group, steps[j] - r), tol) ? 1 : 0;
+            long r = firstAfter;
+            for (long back = 0; back <= MAX_OFFSET_STEPS && back < firstAfter; back++) {
+                long candidate = firstAfter - back;
+                int h = 0;
+                int cnt = 0;
+                for (int j = 0; j < n; j++) {
+                    if (steps[j] >= firstAfter) {
+                        cnt++;
+                        h += match(actual[j], s.lr(group, steps[j] - candidate), tol) ? 1 : 0;
+                    }
+                }
+                if (h > hits) {
+                    hits = h;
+                    considered = cnt;
+                    r = candidate;
                 }
             }
             if (considered >= 2) {
@@ -80,7 +119,7 @@ final class LrTraceDiagnosis {
                 hits += match(actual[j], e, tol) ? 1 : 0;
                 err += relativeError(actual[j], e);
             }
-            if (hits > bestHits || (hits == bestHits && err < bestErr)) {
+            if (hits > bestHits || (hits == bestHits && (err < bestErr - 1e-12 || (Math.abs(err - bestErr) <= 1e-12 && Math.abs(d) < Math.abs(bestD))))) {
                 bestHits = hits;
                 bestD = d;
                 bestErr = err;
@@ -115,11 +154,15 @@ final class LrTraceDiagnosis {
         int bestStretchHits = -1;
         long bestSqueeze = 0;
         int bestSqueezeHits = -1;
-        for (long k : factors) {
+        int[] floorHitsByFactor = new int[factors.size()];
+        for (int f = 0; f < factors.size(); f++) {
+            long k = factors.get(f);
             int st = 0;
             int sq = 0;
             for (int j = 0; j < n; j++) {
-                st += match(actual[j], s.lr(group, steps[j] / k), tol) ? 1 : 0;
+                boolean floored = match(actual[j], s.lr(group, steps[j] / k), tol);
+                floorHitsByFactor[f] += floored ? 1 : 0;
+                st += floored || match(actual[j], stretched(s, group, steps[j], k), tol) ? 1 : 0;
                 sq += steps[j] <= Long.MAX_VALUE / k && match(actual[j], s.lr(group, steps[j] * k), tol) ? 1 : 0;
             }
             if (st > bestStretchHits) {
@@ -131,16 +174,28 @@ final class LrTraceDiagnosis {
                 bestSqueeze = k;
             }
         }
+        for (Long known : new Long[]{stepsPerEpoch, gradAccum == null ? null : (long) gradAccum}) {
+            // a factor the run itself declared (steps per epoch, gradient accumulation) wins a tie
+            if (known != null && known >= 2 && stretchHits(s, group, steps, actual, known, tol) == bestStretchHits) {
+                bestStretch = known;
+            }
+        }
         if (bestStretchHits >= 0) {
             long k = bestStretch;
-            boolean perEpoch = (stepsPerEpoch != null && k == stepsPerEpoch) || isStaircase(steps, actual, k, tol);
+            // a staircase (the floored index explains the points at least as well as a smooth stretch) is a scheduler
+            // stepped every k steps; per-epoch periods are long, and a short staircase equal to the declared
+            // accumulation factor is accumulation
+            int floorHits = floorHitsByFactor[factors.indexOf(k)];
+            boolean staircase = floorHits >= bestStretchHits && isStaircase(steps, actual, k, tol);
+            boolean perEpoch = (stepsPerEpoch != null && k == stepsPerEpoch && floorHits >= bestStretchHits)
+                    || (k >= MIN_EPOCH_STEPS && (gradAccum == null || k != gradAccum) && staircase);
             if (perEpoch && s.stepEvery() == 1) {
                 candidates.add(new Result("stepped_per_epoch",
                         "the LR changes only every " + k + " steps (a staircase) while the schedule is declared per optimizer step",
                         "scheduler.step() is called once per epoch (every " + k + " optimizer steps) instead of after every optimizer step",
                         "call scheduler.step() after every optimizer.step() (Lightning: \"interval\": \"step\" in configure_optimizers); "
                                 + "or, if the schedule is meant per epoch, size it in epochs (T_max/total_iters in epochs) and declare \"interval\": \"epoch\"",
-                        (double) bestStretchHits / n, new Object[]{"period_steps", k, "stretch_factor", k}));
+                        (double) bestStretchHits / n, new Object[]{"period_steps", k, "stretch_factor", k}, stepsPerEpoch != null && k == stepsPerEpoch));
             } else {
                 boolean accum = gradAccum != null && k == gradAccum;
                 candidates.add(new Result("stretched",
@@ -149,7 +204,7 @@ final class LrTraceDiagnosis {
                                 : "the schedule was sized " + k + "x too long: total steps counted in micro-batches (gradient accumulation) or per-GPU batches (world size) instead of optimizer steps",
                         "size the schedule in optimizer steps: num_training_steps = len(train_dataloader) // gradient_accumulation_steps * num_epochs"
                                 + " (HF get_*_schedule_with_warmup, T_max, total_steps likewise; HF Trainer does this itself); divide by the world size if the loader is not sharded",
-                        (double) bestStretchHits / n, new Object[]{"stretch_factor", k}));
+                        (double) bestStretchHits / n, new Object[]{"stretch_factor", k}, accum));
             }
         }
         if (bestSqueezeHits >= 0) {
@@ -181,8 +236,18 @@ final class LrTraceDiagnosis {
                 stillRising &= actual[j] >= actual[j - 1] * (1 - tol);
             }
         }
-        stillRising &= n >= 2 && actual[n - 1] > actual[0] * (1 + tol); // a flat LR is not a ramp
-        if (below && closing && n >= 2 && (inDeclaredWarmup || stillRising)) {
+        // rising past the declared warmup end: at least two points after it, the last above the first of them
+        int firstPast = -1;
+        for (int j = 0; j < n && firstPast < 0; j++) {
+            if (warmupEndStep >= 0 && steps[j] >= warmupEndStep) {
+                firstPast = j;
+            }
+        }
+        stillRising &= firstPast >= 0 && firstPast < n - 1 && actual[n - 1] > actual[firstPast] * (1 + tol);
+        double firstRatio = s.lr(group, steps[0]) > 0 ? actual[0] / s.lr(group, steps[0]) : 0;
+        boolean ratioRising = prevRatio > firstRatio * (1 + tol); // a constant ratio is a scaled LR, not a longer ramp
+        boolean pastDeclaredWarmup = warmupEndStep >= 0 && steps[n - 1] >= warmupEndStep;
+        if (below && closing && n >= 2 && ((inDeclaredWarmup && ratioRising) || (stillRising && pastDeclaredWarmup))) {
             candidates.add(new Result("warmup_longer", "the LR is still ramping up below the declared schedule: the warmup is longer than declared"
                     + (warmupEndStep > 0 ? " (" + warmupEndStep + " steps)" : ""),
                     "the warmup runs longer than declared: the trainer stretches it (e.g. YOLOv5 warms up for max(warmup_epochs x batches, 100 or 1000) iterations;"
@@ -225,8 +290,14 @@ final class LrTraceDiagnosis {
         for (int j = 1; j < n && !declaredMoves; j++) {
             declaredMoves = !match(s.lr(group, steps[j]), s.lr(group, steps[0]), tol / 2);
         }
-        if (declaredMoves) {
-            boolean atPeak = Double.isFinite(peakLr) && match(med, peakLr, tol);
+        declaredMoves |= segmentDeclaredMoved;
+        boolean atPeak = Double.isFinite(peakLr) && match(med, peakLr, tol);
+        if (!segmentFlat) {
+            flat = 0; // it moved earlier in the mismatch: neither frozen nor stuck
+        }
+        // stuck at the peak is an override whatever the declared slope; "frozen" needs a declared LR that moves and a
+        // non-zero LR (an LR of 0 while the declared warmup rises is a lag or a stretch, not a frozen scheduler)
+        if (atPeak || (declaredMoves && med > 0)) {
             double declaredNow = s.lr(group, steps[n - 1]);
             candidates.add(atPeak
                     ? new Result("decay_never_happens", "the LR stays at its peak " + Numbers.fmt(med) + " while the declared schedule decays (to "
@@ -246,12 +317,24 @@ final class LrTraceDiagnosis {
                 continue;
             }
             if (best == null || r.fit() > best.fit() + 1e-9
-                    || (Math.abs(r.fit() - best.fit()) <= 1e-9 && preference(r.kind()) < preference(best.kind()))) {
+                    || (Math.abs(r.fit() - best.fit()) <= 1e-9 && preference(r) < preference(best))) {
                 best = r;
             }
         }
         if (best != null) {
-            return best;
+            List<String> alsoFit = new ArrayList<>();
+            List<String> tied = new ArrayList<>();
+            for (Result r : candidates) {
+                if (Math.abs(r.fit() - best.fit()) <= 1e-9) {
+                    tied.add(r.signature());
+                    if (r != best && !r.kind().equals(best.kind()) && !alsoFit.contains(r.summary())) {
+                        alsoFit.add(r.summary());
+                    }
+                }
+            }
+            String diagnosis = alsoFit.isEmpty() ? best.diagnosis() : best.diagnosis() + " (with " + n + " points this is the most specific reading; also consistent: "
+                    + String.join("; ", alsoFit.subList(0, Math.min(2, alsoFit.size()))) + "; an update will follow if more steps tell them apart)";
+            return new Result(best.kind(), best.summary(), diagnosis, best.change(), best.fit(), best.numbers(), best.declaredFactor(), tied);
         }
         double worst = 0;
         for (int j = 0; j < n; j++) {
@@ -261,6 +344,22 @@ final class LrTraceDiagnosis {
                 "the actual LR follows none of the known wiring bugs (offset, restart, stretch, per-epoch stepping, base LR, override, frozen)",
                 "compare the scheduler the trainer builds with the declared spec (class, arguments, base LRs, how often scheduler.step() is called)",
                 0, new Object[]{"max_relative_error", worst});
+    }
+
+    private static int stretchHits(DeclaredSchedule s, int group, long[] steps, double[] actual, long k, double tol) {
+        int hits = 0;
+        for (int j = 0; j < steps.length; j++) {
+            hits += match(actual[j], s.lr(group, steps[j] / k), tol) || match(actual[j], stretched(s, group, steps[j], k), tol) ? 1 : 0;
+        }
+        return hits;
+    }
+
+    /** The declared schedule run k times slower, evaluated between integer indexes (a schedule sized k times too long is smooth). */
+    private static double stretched(DeclaredSchedule s, int group, long step, long k) {
+        long lo = step / k;
+        double frac = (double) (step % k) / k;
+        double a = s.lr(group, lo);
+        return frac == 0 ? a : a + (s.lr(group, lo + 1) - a) * frac;
     }
 
     /** |a - e| relative to the larger of the two (so an expected 0 gives 1, not infinity). */

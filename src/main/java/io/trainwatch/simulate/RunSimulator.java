@@ -43,6 +43,7 @@ public final class RunSimulator {
         final long total;
         final int logEvery;
         final String spec;
+        final int scheduleKind;
         final DeclaredSchedule declared;
         final long warmup;
         final double loss0;
@@ -66,7 +67,8 @@ public final class RunSimulator {
             // at least 10 logged steps of warmup, so that warmup behaviour is observable at every logging interval
             this.warmup = Math.max(10L * logEvery, Math.round(total * (0.03 + 0.07 * rnd.nextDouble())));
             // a plateau is only a stall while the LR is still meaningful: long runs keep a constant or stepped LR
-            this.spec = schedule(longRun ? 4 + rnd.nextInt(2) : rnd.nextInt(6), baseLr);
+            this.scheduleKind = longRun ? 4 + rnd.nextInt(2) : rnd.nextInt(6);
+            this.spec = schedule(scheduleKind, baseLr, 1);
             this.declared = ScheduleSpec.parse(spec);
             this.loss0 = 2 + 8 * rnd.nextDouble();
             this.lossFloor = 0.2 + 1.8 * rnd.nextDouble();
@@ -77,7 +79,10 @@ public final class RunSimulator {
             this.gradClip = rnd.nextBoolean() ? 1.0 : null;
         }
 
-        private String schedule(int kind, double lr) {
+        /** A schedule of the given kind; {@code stretch} multiplies every length in it (warmup, total, step size). */
+        private String schedule(int kind, double lr, long stretch) {
+            long warmup = this.warmup * stretch;
+            long total = this.total * stretch;
             String base = "\"base_lrs\": [" + lr + "]";
             return switch (kind) {
                 case 0 -> "{\"scheduler\": \"cosine\", \"params\": {\"num_warmup_steps\": " + warmup + ", \"num_training_steps\": " + total + ", " + base + "}}";
@@ -146,6 +151,9 @@ public final class RunSimulator {
         }
 
         /** How the fault changes the signals, and when it becomes observable. */
+        /** The declared schedule sized k times too long (every length in it multiplied), for LR_STRETCHED. */
+        DeclaredSchedule stretchedSchedule;
+
         private final class Plan {
             long start;
             long resumeAt = Long.MAX_VALUE;
@@ -210,7 +218,7 @@ public final class RunSimulator {
                         }
                     }
                     case LR_STEPPED_PER_EPOCH -> rate = declared.lr(0, s / k); // scheduler index = epochs done
-                    case LR_STRETCHED -> rate = declared.lr(0, s / k);
+                    case LR_STRETCHED -> rate = stretchedSchedule.lr(0, s);
                     case LR_OFFSET -> rate = declared.lr(0, Math.max(0, s + k));
                     case LR_RESTARTED_ON_RESUME -> rate = s >= checkpoint && resumedPhase(s) ? declared.lr(0, s - checkpoint) : lr[0];
                     case LR_BASE_SCALED -> rate = lr[0] * factor;
@@ -321,6 +329,7 @@ public final class RunSimulator {
                 }
                 case LR_STRETCHED -> {
                     p.k = new long[]{2, 4, 8}[rnd.nextInt(3)];
+                    stretchedSchedule = ScheduleSpec.parse(schedule(scheduleKind, declared.lr(0, warmup), p.k));
                     description = "schedule sized on micro-batches: " + p.k + "x too long";
                 }
                 case LR_OFFSET -> {

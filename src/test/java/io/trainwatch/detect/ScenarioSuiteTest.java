@@ -29,6 +29,19 @@ class ScenarioSuiteTest {
     /** Thresholds were tuned on seeds 0..39 (ScenarioDebug); the suite judges them on seeds they never saw. */
     static final long SEED_BASE = 7_000_000L;
 
+    /** The diagnosis each fault should get (evidence.hypothesis for LR_MISMATCH, the diagnosis' first words for NON_FINITE). */
+    static final Map<Fault, String> EXPECTED_DIAGNOSIS = Map.of(
+            Fault.NAN_BAD_BATCH, "suspect data",
+            Fault.NAN_AFTER_EXPLOSION, "gradient explosion",
+            Fault.LR_STEPPED_PER_EPOCH, "stepped_per_epoch",
+            Fault.LR_STRETCHED, "stretched",
+            Fault.LR_OFFSET, "offset_",
+            Fault.LR_RESTARTED_ON_RESUME, "restarted_on_resume",
+            Fault.LR_BASE_SCALED, "base_lr_scaled",
+            Fault.LR_DECAY_OVERRIDDEN, "decay_never_happens");
+    static final Map<Fault, int[]> DIAGNOSED = new java.util.EnumMap<>(Fault.class);
+    static final Map<Fault, List<String>> MISDIAGNOSED = new java.util.EnumMap<>(Fault.class);
+
     static final class Score {
         int runs;
         int detected;
@@ -74,6 +87,17 @@ class ScenarioSuiteTest {
                 failures.add(e.getKey() + " precision " + precision);
             }
         }
+        System.out.println("| fault | runs caught | right diagnosis | share |");
+        System.out.println("|---|---:|---:|---:|");
+        for (Map.Entry<Fault, int[]> e : DIAGNOSED.entrySet()) {
+            int[] d = e.getValue();
+            double share = d[0] == 0 ? Double.NaN : (double) d[1] / d[0];
+            System.out.printf("| %s | %d | %d | %.3f |%n", e.getKey(), d[0], d[1], share);
+            MISDIAGNOSED.getOrDefault(e.getKey(), List.of()).stream().limit(2).forEach(m -> System.out.println("    misdiagnosed: " + m));
+            if (share < 0.9) {
+                failures.add(e.getKey() + " diagnosis accuracy " + share);
+            }
+        }
         assertThat(failures).isEmpty();
     }
 
@@ -83,6 +107,8 @@ class ScenarioSuiteTest {
         RunState state = new RunState();
         int logged = -1;
         int onsetIndex = -1;
+        Alert caught = null;
+        List<Alert> all = new ArrayList<>();
         boolean started = false;
         boolean detected = false;
         String expected = run.fault().expectedKind();
@@ -96,6 +122,7 @@ class ScenarioSuiteTest {
                 started |= run.faultStartEventIndex() >= 0 && logged >= run.faultStartEventIndex();
             }
             for (Alert a : monitor.onEvent(state, e).alerts()) {
+                all.add(a);
                 if (!Alert.OPEN.equals(a.status)) {
                     continue;
                 }
@@ -105,6 +132,7 @@ class ScenarioSuiteTest {
                     int delay = Math.max(0, logged - run.onsetEventIndex());
                     if (delay <= MAX_DELAY_LOGGED_STEPS) {
                         detected = true;
+                        caught = a;
                         scores.get(expected).delays.add(delay);
                         continue;
                     }
@@ -114,6 +142,19 @@ class ScenarioSuiteTest {
                     s.falsePositives++;
                     s.falseAlarms.add(run.runId() + " (" + run.description() + "): " + a.message);
                 }
+            }
+        }
+        String want = EXPECTED_DIAGNOSIS.get(run.fault());
+        if (want != null && caught != null) {
+            Alert c = caught;
+            Alert last = all.stream().filter(x -> x.alertId.equals(c.alertId) && Alert.UPDATE.equals(x.status)).findFirst().orElse(c);
+            String got = "LR_MISMATCH".equals(c.kind) ? io.trainwatch.event.JsonOutput.parse(last.evidence).path("hypothesis").asText() : last.diagnosis;
+            int[] d = DIAGNOSED.computeIfAbsent(run.fault(), k -> new int[2]);
+            d[0]++;
+            if (got.startsWith(want)) {
+                d[1]++;
+            } else {
+                MISDIAGNOSED.computeIfAbsent(run.fault(), k -> new ArrayList<>()).add(run.runId() + " (" + run.description() + "): " + got);
             }
         }
         if (expected != null && run.onsetEventIndex() >= 0) { // a fault that never shows (override of a constant LR) is not counted

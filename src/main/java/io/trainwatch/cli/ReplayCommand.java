@@ -1,0 +1,150 @@
+package io.trainwatch.cli;
+
+import io.trainwatch.detect.Threshold;
+import io.trainwatch.detect.Thresholds;
+import io.trainwatch.event.Alert;
+import io.trainwatch.event.DeadLetter;
+import io.trainwatch.event.JsonOutput;
+import io.trainwatch.event.SeriesPoint;
+import io.trainwatch.job.JsonLinesFileSink;
+import io.trainwatch.job.MonitorRunsFunction;
+import io.trainwatch.job.ParseEventsFunction;
+import io.trainwatch.job.RawRecord;
+import io.trainwatch.job.TrainwatchJob;
+import org.apache.flink.api.common.JobExecutionResult;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.Callable;
+import java.util.stream.Stream;
+
+/** {@code replay}: runs the pipeline over bounded JSONL files of v1 events and summarises what it found. */
+@Command(name = "replay", mixinStandardHelpOptions = true,
+        description = {"Runs the trainwatch pipeline over JSONL files of v1 events (one event per line) and writes",
+                "the alerts, the per-step series and the dead letters as JSONL. Prints a summary."})
+final class ReplayCommand implements Callable<Integer> {
+    @Option(names = "--input", required = true, paramLabel = "FILE|DIR", description = "A JSONL file, or a folder whose files are all read (sorted by name).")
+    Path input;
+
+    @Option(names = "--output", required = true, paramLabel = "FILE", description = "Alerts, one JSON per line (alert format v1).")
+    Path output;
+
+    @Option(names = "--series", paramLabel = "FILE", description = "Per-step series (actual vs scheduled LR, loss, grad norm, suggested clip).")
+    Path series;
+
+    @Option(names = "--dead-letter", paramLabel = "FILE", description = "Rejected records with the field and reason. Default: <output>.dead-letter.jsonl")
+    Path deadLetter;
+
+    @Option(names = "--parallelism", defaultValue = "2", paramLabel = "N", description = "Flink parallelism. Default: ${DEFAULT-VALUE}.")
+    int parallelism;
+
+    @Option(names = "--threshold", paramLabel = "NAME=VALUE", description = "Override a detector threshold for every run (README, \"Detectors\"). Repeatable.")
+    Map<String, Double> thresholds = new TreeMap<>();
+
+    public Integer call() throws Exception {
+        if (parallelism < 1) {
+            throw new UserInputException("--parallelism must be >= 1, got " + parallelism);
+        }
+        Thresholds th;
+        try {
+            th = Thresholds.DEFAULTS.with(thresholds);
+        } catch (IllegalArgumentException e) {
+            throw new UserInputException("--threshold: " + e.getMessage());
+        }
+        List<Path> files = inputFiles(input);
+        List<RawRecord> records = new ArrayList<>();
+        long blank = 0;
+        for (Path f : files) {
+            blank += read(f, records);
+        }
+        Path dlq = deadLetter != null ? deadLetter : output.resolveSibling(output.getFileName() + ".dead-letter.jsonl");
+        System.err.printf("trainwatch replay: %d records from %d file(s) (%d blank lines skipped), parallelism %d%n",
+                records.size(), files.size(), blank, parallelism);
+
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        env.setParallelism(parallelism);
+        TrainwatchJob.defineWorkflow(env, env.fromData(RawRecord.class, records.toArray(RawRecord[]::new)).name("replay-input").setParallelism(1),
+                new TrainwatchJob.Sinks(new JsonLinesFileSink<Alert>(output, JsonOutput::alert),
+                        series == null ? null : new JsonLinesFileSink<SeriesPoint>(series, JsonOutput::series),
+                        new JsonLinesFileSink<DeadLetter>(dlq, JsonOutput::deadLetter), true),
+                new TrainwatchJob.MonitorConfig(th, Duration.ofMinutes((long) th.get(Threshold.IDLE_TIMEOUT_MINUTES))));
+        JobExecutionResult result = env.execute("trainwatch-replay");
+        summarize(result, dlq);
+        return 0;
+    }
+
+    static List<Path> inputFiles(Path input) throws IOException {
+        if (Files.isRegularFile(input)) {
+            return List.of(input);
+        }
+        if (!Files.isDirectory(input)) {
+            throw new UserInputException("--input: no such file or folder: " + input);
+        }
+        try (Stream<Path> s = Files.list(input)) {
+            List<Path> files = s.filter(Files::isRegularFile).sorted().toList();
+            if (files.isEmpty()) {
+                throw new UserInputException("--input: folder has no files: " + input);
+            }
+            return files;
+        }
+    }
+
+    /** Reads a file's lines as records with their position; returns how many blank lines were skipped. */
+    static long read(Path file, List<RawRecord> out) throws IOException {
+        long blank = 0;
+        long line = 0;
+        try (BufferedReader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+            String s;
+            while ((s = r.readLine()) != null) {
+                line++;
+                if (s.isBlank()) {
+                    blank++;
+                    continue;
+                }
+                out.add(new RawRecord(s, file.getFileName() + ":" + line));
+            }
+        }
+        return blank;
+    }
+
+    private void summarize(JobExecutionResult result, Path dlq) throws IOException {
+        long read = counter(result, ParseEventsFunction.READ);
+        long accepted = counter(result, ParseEventsFunction.ACCEPTED);
+        long dead = counter(result, ParseEventsFunction.DEAD_LETTERED);
+        long alerts = counter(result, MonitorRunsFunction.ALERTS);
+        long runs = counter(result, MonitorRunsFunction.RUNS);
+        Map<String, Integer> byKind = new TreeMap<>();
+        for (String line : Files.readAllLines(output)) {
+            var a = JsonOutput.parse(line);
+            byKind.merge(a.path("kind").asText() + " " + a.path("severity").asText() + " (" + a.path("status").asText() + ")", 1, Integer::sum);
+        }
+        System.out.printf("events read      %d%n", read);
+        System.out.printf("  accepted       %d%n", accepted);
+        System.out.printf("  dead-lettered  %d  -> %s%n", dead, dlq);
+        System.out.printf("runs             %d%n", runs);
+        System.out.printf("alerts           %d  -> %s%n", alerts, output);
+        byKind.forEach((k, n) -> System.out.printf("  %-44s %d%n", k, n));
+        if (series != null) {
+            System.out.printf("series           -> %s%n", series);
+        }
+        if (read != accepted + dead) {
+            throw new IllegalStateException("counts do not add up: read " + read + " != accepted " + accepted + " + dead-lettered " + dead);
+        }
+    }
+
+    private static long counter(JobExecutionResult r, String name) {
+        Object v = r.getAccumulatorResult(name);
+        return v == null ? 0 : ((Number) v).longValue();
+    }
+}

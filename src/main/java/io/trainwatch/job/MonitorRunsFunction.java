@@ -1,0 +1,83 @@
+package io.trainwatch.job;
+
+import io.trainwatch.detect.RunMonitor;
+import io.trainwatch.detect.RunState;
+import io.trainwatch.detect.Thresholds;
+import io.trainwatch.event.Alert;
+import io.trainwatch.event.TrainingEvent;
+import org.apache.flink.api.common.accumulators.LongCounter;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.state.ValueState;
+import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
+import org.apache.flink.util.Collector;
+
+/**
+ * Keyed by run: loads the run's {@link RunState}, lets {@link RunMonitor} judge the event, stores the state
+ * back, emits alerts (main output) and the series point (side output). A run with no event for the idle
+ * timeout has its state cleared by a processing-time timer.
+ */
+public class MonitorRunsFunction extends KeyedProcessFunction<String, TrainingEvent, Alert> {
+    public static final String ALERTS = "alerts-emitted";
+    public static final String RUNS = "runs-started";
+
+    private final Thresholds thresholds;
+    private final long idleTimeoutMillis;
+    private transient RunMonitor monitor;
+    private transient ValueState<RunState> state;
+    private transient ValueState<Long> idleDeadline;
+    private transient Counter alertsMetric;
+    private transient LongCounter alerts;
+    private transient LongCounter runs;
+
+    public MonitorRunsFunction(Thresholds thresholds, long idleTimeoutMillis) {
+        this.thresholds = thresholds;
+        this.idleTimeoutMillis = idleTimeoutMillis;
+    }
+
+    @Override
+    public void open(OpenContext openContext) {
+        monitor = new RunMonitor(thresholds);
+        state = getRuntimeContext().getState(new ValueStateDescriptor<>("run-state", RunState.class));
+        idleDeadline = getRuntimeContext().getState(new ValueStateDescriptor<>("idle-deadline", Long.class));
+        alertsMetric = getRuntimeContext().getMetricGroup().counter(ALERTS);
+        alerts = getRuntimeContext().getLongCounter(ALERTS);
+        runs = getRuntimeContext().getLongCounter(RUNS);
+    }
+
+    @Override
+    public void processElement(TrainingEvent event, Context ctx, Collector<Alert> out) throws Exception {
+        RunState run = state.value();
+        if (run == null) {
+            run = new RunState();
+            runs.add(1);
+        }
+        RunMonitor.Output result = monitor.onEvent(run, event);
+        state.update(run);
+        for (Alert a : result.alerts()) {
+            out.collect(a);
+            alerts.add(1);
+            alertsMetric.inc();
+        }
+        if (result.series() != null) {
+            ctx.output(OutputTags.SERIES, result.series());
+        }
+        Long previous = idleDeadline.value();
+        if (previous != null) {
+            ctx.timerService().deleteProcessingTimeTimer(previous);
+        }
+        long deadline = ctx.timerService().currentProcessingTime() + idleTimeoutMillis;
+        ctx.timerService().registerProcessingTimeTimer(deadline);
+        idleDeadline.update(deadline);
+    }
+
+    @Override
+    public void onTimer(long timestamp, OnTimerContext ctx, Collector<Alert> out) throws Exception {
+        Long deadline = idleDeadline.value();
+        if (deadline != null && timestamp >= deadline) {
+            state.clear();
+            idleDeadline.clear();
+        }
+    }
+}

@@ -1,0 +1,112 @@
+package io.trainwatch.detect;
+
+import io.trainwatch.event.Alert;
+import io.trainwatch.event.EventType;
+import io.trainwatch.event.JsonOutput;
+import io.trainwatch.event.TrainingEvent;
+import io.trainwatch.schedule.DeclaredSchedule;
+import io.trainwatch.schedule.ScheduleSpec;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.function.LongToDoubleFunction;
+
+/** A named, deterministic run for detector tests: declare, step, and collect the alerts. */
+final class RunFixture {
+    final RunMonitor monitor;
+    final RunState state = new RunState();
+    final List<Alert> alerts = new ArrayList<>();
+    final Random noise = new Random(42);
+    final String runId;
+    DeclaredSchedule schedule;
+
+    RunFixture(String runId) {
+        this(runId, Thresholds.DEFAULTS);
+    }
+
+    RunFixture(String runId, Thresholds thresholds) {
+        this.runId = runId;
+        this.monitor = new RunMonitor(thresholds);
+    }
+
+    RunFixture start(String spec, Double gradClip, Integer accum, Long stepsPerEpoch) {
+        TrainingEvent e = new TrainingEvent();
+        e.type = EventType.RUN_START;
+        e.runId = runId;
+        e.schedule = spec;
+        e.gradClip = gradClip;
+        e.gradAccumSteps = accum;
+        e.stepsPerEpoch = stepsPerEpoch;
+        if (spec != null) {
+            schedule = ScheduleSpec.parse(spec);
+        }
+        alerts.addAll(monitor.onEvent(state, e).alerts());
+        return this;
+    }
+
+    RunFixture start(String spec) {
+        return start(spec, null, null, null);
+    }
+
+    /** Steps from..to (inclusive) every {@code every}: loss, grad norm (null = not reported), LR of group 0 (null = not reported). */
+    RunFixture steps(long from, long to, long every, LongToDoubleFunction loss, LongToDoubleFunction grad, LongToDoubleFunction lr) {
+        for (long s = from; s <= to; s += every) {
+            step(s, loss.applyAsDouble(s), grad == null ? null : grad.applyAsDouble(s), lr == null ? null : lr.applyAsDouble(s), null, null);
+        }
+        return this;
+    }
+
+    RunFixture step(long s, double loss, Double grad, Double lr, String batch, Double lossScale) {
+        TrainingEvent e = new TrainingEvent();
+        e.type = EventType.STEP;
+        e.runId = runId;
+        e.step = s;
+        e.loss = loss;
+        e.gradNorm = grad;
+        e.lr = lr == null ? null : new double[]{lr};
+        e.batch = batch == null ? null : new String[]{batch};
+        e.lossScale = lossScale;
+        alerts.addAll(monitor.onEvent(state, e).alerts());
+        return this;
+    }
+
+    /** A healthy loss: decaying towards 1 with 2% multiplicative noise. */
+    double healthyLoss(long s) {
+        return (1 + 2 * Math.exp(-s / 300.0)) * Math.exp(0.02 * noise.nextGaussian());
+    }
+
+    double healthyGrad(long s) {
+        return 0.8 * Math.exp(0.15 * noise.nextGaussian());
+    }
+
+    double declared(long s) {
+        return schedule.lr(0, s);
+    }
+
+    List<Alert> opened(String kind) {
+        return alerts.stream().filter(a -> a.kind.equals(kind) && Alert.OPEN.equals(a.status)).toList();
+    }
+
+    Alert only(String kind) {
+        List<Alert> a = opened(kind);
+        if (a.size() != 1) {
+            throw new AssertionError("expected one " + kind + " alert, got " + a + "; all alerts: " + alerts);
+        }
+        return a.get(0);
+    }
+
+    /** The latest word on the first alert of a kind: its update if it had one, else the opening. */
+    Alert latest(String kind) {
+        List<Alert> all = opened(kind);
+        if (all.isEmpty()) {
+            throw new AssertionError("no " + kind + " alert; all alerts: " + alerts);
+        }
+        Alert open = all.get(0);
+        return alerts.stream().filter(a -> a.alertId.equals(open.alertId) && Alert.UPDATE.equals(a.status)).findFirst().orElse(open);
+    }
+
+    static com.fasterxml.jackson.databind.JsonNode json(String s) {
+        return JsonOutput.parse(s);
+    }
+}

@@ -1,0 +1,109 @@
+package io.trainwatch.event;
+
+import io.trainwatch.detect.Thresholds;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+class EventCodecTest {
+    private final EventCodec codec = new EventCodec(Thresholds.NAMES);
+
+    @Test
+    void shouldAcceptWhatPythonJsonDumpsWrites() throws Exception {
+        TrainingEvent e = codec.parse("{\"type\":\"step\",\"run_id\":\"r\",\"step\":3,\"loss\":NaN,\"grad_norm\":Infinity,\"loss_scale\":-Infinity,\"lr\":[1e-4,2e-5]}", "t");
+        assertThat(e.loss).isNaN();
+        assertThat(e.gradNorm).isEqualTo(Double.POSITIVE_INFINITY);
+        assertThat(e.lossScale).isEqualTo(Double.NEGATIVE_INFINITY);
+        assertThat(e.lr).containsExactly(1e-4, 2e-5);
+        assertThat(e.source).isEqualTo("t");
+    }
+
+    @Test
+    void shouldAcceptNanAndInfStrings() throws Exception {
+        TrainingEvent e = codec.parse("{\"type\":\"step\",\"run_id\":\"r\",\"step\":3,\"loss\":\"nan\",\"grad_norm\":\"inf\"}", "t");
+        assertThat(e.loss).isNaN();
+        assertThat(e.gradNorm).isInfinite();
+    }
+
+    @Test
+    void shouldReadTimeAsIsoOrEpochMillisOrSeconds() throws Exception {
+        assertThat(codec.parse("{\"type\":\"step\",\"run_id\":\"r\",\"step\":1,\"loss\":1,\"time\":\"2026-11-21T09:30:00Z\"}", "t").timeMillis).isEqualTo(1795253400000L);
+        assertThat(codec.parse("{\"type\":\"step\",\"run_id\":\"r\",\"step\":1,\"loss\":1,\"time\":1795253400000}", "t").timeMillis).isEqualTo(1795253400000L);
+        assertThat(codec.parse("{\"type\":\"step\",\"run_id\":\"r\",\"step\":1,\"loss\":1,\"time\":1795253400.5}", "t").timeMillis).isEqualTo(1795253400500L);
+    }
+
+    @Test
+    void shouldIgnoreUnknownFieldsAndTakeIntegralFloatSteps() throws Exception {
+        TrainingEvent e = codec.parse("{\"type\":\"step\",\"run_id\":\"r\",\"step\":12.0,\"loss\":0.5,\"tokens\":123,\"lr\":0.1,\"batch\":[7,\"b8\"]}", "t");
+        assertThat(e.step).isEqualTo(12);
+        assertThat(e.lr).containsExactly(0.1);
+        assertThat(e.batch).containsExactly("7", "b8");
+    }
+
+    @Test
+    void shouldAcceptRunStartWithValidScheduleAndRunEnd() throws Exception {
+        TrainingEvent s = codec.parse("{\"type\":\"run_start\",\"run_id\":\"r\",\"schedule\":{\"scheduler\":\"cosine\",\"params\":{\"num_warmup_steps\":37,"
+                + "\"num_training_steps\":1218,\"base_lrs\":[2e-5]}},\"grad_clip\":1.0,\"grad_accum_steps\":4,\"thresholds\":{\"spike_mad_k\":6}}", "t");
+        assertThat(s.schedule).contains("cosine");
+        assertThat(s.gradAccumSteps).isEqualTo(4);
+        assertThat(s.thresholds).contains("spike_mad_k");
+        TrainingEvent end = codec.parse("{\"type\":\"run_end\",\"run_id\":\"r\",\"step\":99,\"status\":\"failed\"}", "t");
+        assertThat(end.status).isEqualTo("failed");
+    }
+
+    static List<Arguments> malformed() {
+        return List.of(
+                Arguments.of("broken JSON", "{\"type\":\"step\",", "(payload)"),
+                Arguments.of("not an object", "[1,2]", "(payload)"),
+                Arguments.of("empty", "   ", "(payload)"),
+                Arguments.of("10 MB line", "{\"type\":\"step\",\"run_id\":\"r\",\"step\":1,\"loss\":\"" + "x".repeat(10 * 1024 * 1024) + "\"}", "(payload)"),
+                Arguments.of("nested 10000 deep", "[".repeat(10_000) + "]".repeat(10_000), "(payload)"),
+                Arguments.of("nested object 100 deep", "{\"a\":".repeat(100) + "1" + "}".repeat(100), "(payload)"),
+                Arguments.of("missing type", "{\"run_id\":\"r\",\"step\":1,\"loss\":1}", "type"),
+                Arguments.of("unknown type", "{\"type\":\"epoch\",\"run_id\":\"r\"}", "type"),
+                Arguments.of("missing run_id", "{\"type\":\"step\",\"step\":1,\"loss\":1}", "run_id"),
+                Arguments.of("numeric run_id", "{\"type\":\"step\",\"run_id\":7,\"step\":1,\"loss\":1}", "run_id"),
+                Arguments.of("empty run_id", "{\"type\":\"step\",\"run_id\":\" \",\"step\":1,\"loss\":1}", "run_id"),
+                Arguments.of("negative step", "{\"type\":\"step\",\"run_id\":\"r\",\"step\":-1,\"loss\":1}", "step"),
+                Arguments.of("string step", "{\"type\":\"step\",\"run_id\":\"r\",\"step\":\"1\",\"loss\":1}", "step"),
+                Arguments.of("fractional step", "{\"type\":\"step\",\"run_id\":\"r\",\"step\":1.5,\"loss\":1}", "step"),
+                Arguments.of("missing step", "{\"type\":\"step\",\"run_id\":\"r\",\"loss\":1}", "step"),
+                Arguments.of("missing loss", "{\"type\":\"step\",\"run_id\":\"r\",\"step\":1}", "loss"),
+                Arguments.of("loss as word", "{\"type\":\"step\",\"run_id\":\"r\",\"step\":1,\"loss\":\"high\"}", "loss"),
+                Arguments.of("loss as object", "{\"type\":\"step\",\"run_id\":\"r\",\"step\":1,\"loss\":{\"v\":1}}", "loss"),
+                Arguments.of("negative lr", "{\"type\":\"step\",\"run_id\":\"r\",\"step\":1,\"loss\":1,\"lr\":[0.1,-0.1]}", "lr[1]"),
+                Arguments.of("NaN lr", "{\"type\":\"step\",\"run_id\":\"r\",\"step\":1,\"loss\":1,\"lr\":NaN}", "lr"),
+                Arguments.of("empty lr list", "{\"type\":\"step\",\"run_id\":\"r\",\"step\":1,\"loss\":1,\"lr\":[]}", "lr"),
+                Arguments.of("bad time", "{\"type\":\"step\",\"run_id\":\"r\",\"step\":1,\"loss\":1,\"time\":\"yesterday\"}", "time"),
+                Arguments.of("batch as object", "{\"type\":\"step\",\"run_id\":\"r\",\"step\":1,\"loss\":1,\"batch\":{\"id\":1}}", "batch"),
+                Arguments.of("bad schedule", "{\"type\":\"run_start\",\"run_id\":\"r\",\"schedule\":{\"scheduler\":\"StepLR\",\"params\":{\"step_size\":0,\"base_lrs\":[0.1]}}}", "schedule.params.step_size"),
+                Arguments.of("unknown threshold", "{\"type\":\"run_start\",\"run_id\":\"r\",\"thresholds\":{\"spike_k\":3}}", "thresholds.spike_k"),
+                Arguments.of("zero accumulation", "{\"type\":\"run_start\",\"run_id\":\"r\",\"grad_accum_steps\":0}", "grad_accum_steps"),
+                Arguments.of("negative clip", "{\"type\":\"run_start\",\"run_id\":\"r\",\"grad_clip\":-1}", "grad_clip"),
+                Arguments.of("unknown status", "{\"type\":\"run_end\",\"run_id\":\"r\",\"status\":\"ok\"}", "status"));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("malformed")
+    void shouldRejectMalformedEventNamingTheField(String name, String payload, String field) {
+        InvalidEventException e = catchThrowableOfType(InvalidEventException.class, () -> codec.parse(payload, "test"));
+        assertThat(e).as(name + " must be rejected").isNotNull();
+        assertThat(e.field()).isEqualTo(field);
+        assertThat(e.getMessage()).startsWith(field + ": ").hasSizeLessThan(600);
+    }
+
+    @Test
+    void shouldKeepDeadLetterPayloadBoundedAndSayItWasCut() {
+        String big = "x".repeat(DeadLetter.MAX_PAYLOAD_CHARS + 10);
+        DeadLetter d = DeadLetter.of(big, "(payload)", "too large", "f:1");
+        assertThat(d.payload).hasSize(DeadLetter.MAX_PAYLOAD_CHARS);
+        assertThat(d.payloadTruncated).isTrue();
+        assertThat(d.payloadLength).isEqualTo(big.length());
+    }
+}

@@ -1,0 +1,59 @@
+package io.trainwatch.job;
+
+import io.trainwatch.detect.Thresholds;
+import io.trainwatch.event.Alert;
+import io.trainwatch.event.EventType;
+import io.trainwatch.event.TrainingEvent;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
+import org.apache.flink.streaming.util.ProcessFunctionTestHarnesses;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The monitor operator keeps state per run and forgets a run once it has been idle for the timeout. */
+class MonitorRunsFunctionTest {
+    static final long IDLE_MILLIS = 60_000;
+
+    @Test
+    void shouldClearStateOfIdleRunsSoTheStateCountReturnsToZero() throws Exception {
+        MonitorRunsFunction fn = new MonitorRunsFunction(Thresholds.DEFAULTS, IDLE_MILLIS);
+        try (KeyedOneInputStreamOperatorTestHarness<String, TrainingEvent, Alert> h =
+                     ProcessFunctionTestHarnesses.forKeyedProcessFunction(fn, e -> e.runId, Types.STRING)) {
+            h.setProcessingTime(0);
+            for (String run : new String[]{"a", "b", "c"}) {
+                for (long s = 0; s < 5; s++) {
+                    h.processElement(step(run, s, 1.0), s);
+                }
+            }
+            assertThat(h.numKeyedStateEntries()).isEqualTo(6); // run state + idle deadline for 3 runs
+            h.setProcessingTime(IDLE_MILLIS / 2);
+            h.processElement(step("c", 5, 1.0), 5); // c stays alive
+            h.setProcessingTime(IDLE_MILLIS + 1);
+            assertThat(h.numKeyedStateEntries()).isEqualTo(2); // only c is left
+            h.setProcessingTime(2 * IDLE_MILLIS);
+            assertThat(h.numKeyedStateEntries()).isZero();
+        }
+    }
+
+    @Test
+    void shouldEmitNonFiniteAlertThroughTheOperator() throws Exception {
+        MonitorRunsFunction fn = new MonitorRunsFunction(Thresholds.DEFAULTS, IDLE_MILLIS);
+        try (KeyedOneInputStreamOperatorTestHarness<String, TrainingEvent, Alert> h =
+                     ProcessFunctionTestHarnesses.forKeyedProcessFunction(fn, e -> e.runId, Types.STRING)) {
+            h.processElement(step("r", 0, Double.NaN), 0);
+            assertThat(h.extractOutputValues()).extracting(a -> a.kind, a -> a.severity, a -> a.status)
+                    .containsExactly(org.assertj.core.groups.Tuple.tuple("NON_FINITE", "critical", "open"));
+            assertThat(h.getSideOutput(OutputTags.SERIES)).hasSize(1);
+        }
+    }
+
+    private static TrainingEvent step(String run, long step, double loss) {
+        TrainingEvent e = new TrainingEvent();
+        e.type = EventType.STEP;
+        e.runId = run;
+        e.step = step;
+        e.loss = loss;
+        return e;
+    }
+}

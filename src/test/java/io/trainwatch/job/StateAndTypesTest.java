@@ -1,0 +1,83 @@
+package io.trainwatch.job;
+
+import io.trainwatch.detect.RunMonitor;
+import io.trainwatch.detect.RunState;
+import io.trainwatch.detect.Thresholds;
+import io.trainwatch.event.Alert;
+import io.trainwatch.event.DeadLetter;
+import io.trainwatch.event.EventType;
+import io.trainwatch.event.SeriesPoint;
+import io.trainwatch.event.TrainingEvent;
+import org.apache.flink.api.common.serialization.SerializerConfigImpl;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.common.typeutils.TypeSerializer;
+import org.apache.flink.api.java.typeutils.PojoTypeInfo;
+import org.apache.flink.core.memory.DataInputDeserializer;
+import org.apache.flink.core.memory.DataOutputSerializer;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.Random;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class StateAndTypesTest {
+    static final int MAX_STATE_BYTES = 4096;
+
+    @Test
+    void shouldSerializeEveryTypeCrossingOperatorsAsPojoWithoutKryo() {
+        SerializerConfigImpl noKryo = new SerializerConfigImpl();
+        noKryo.setGenericTypes(false);
+        for (Class<?> c : List.of(RawRecord.class, TrainingEvent.class, Alert.class, SeriesPoint.class, DeadLetter.class, RunState.class)) {
+            TypeInformation<?> t = TypeInformation.of(c);
+            assertThat(t).as(c.getSimpleName()).isInstanceOf(PojoTypeInfo.class);
+            assertThat(t.createSerializer(noKryo)).as(c.getSimpleName() + " serializer without Kryo").isNotNull();
+        }
+    }
+
+    @Test
+    void shouldKeepMonitorStateUnder4KiBForAMillionStepRun() throws Exception {
+        RunMonitor monitor = new RunMonitor(Thresholds.DEFAULTS);
+        RunState state = new RunState();
+        TrainingEvent start = new TrainingEvent();
+        start.type = EventType.RUN_START;
+        start.runId = "million";
+        start.schedule = "{\"scheduler\":\"cosine\",\"params\":{\"num_warmup_steps\":2000,\"num_training_steps\":1000000,\"base_lrs\":[3e-4,3e-5]}}";
+        start.gradClip = 1.0;
+        monitor.onEvent(state, start);
+        var schedule = io.trainwatch.schedule.ScheduleSpec.parse(start.schedule);
+        Random rnd = new Random(7);
+        TypeSerializer<RunState> serializer = TypeInformation.of(RunState.class).createSerializer(new SerializerConfigImpl());
+        int largest = 0;
+        for (long s = 0; s < 1_000_000; s++) {
+            TrainingEvent e = new TrainingEvent();
+            e.type = EventType.STEP;
+            e.runId = "million";
+            e.step = s;
+            e.loss = (0.5 + 3 * Math.exp(-s / 50_000.0)) * Math.exp(0.03 * rnd.nextGaussian());
+            e.gradNorm = Math.exp(0.2 * rnd.nextGaussian());
+            e.lr = schedule.lrs(s);
+            e.batch = new String[]{"batch-" + s};
+            monitor.onEvent(state, e);
+            if (s % 100_000 == 99_999) {
+                largest = Math.max(largest, size(serializer, state));
+            }
+        }
+        int size = size(serializer, state);
+        System.out.printf("monitor state after %,d steps: %d bytes (largest seen %d bytes, limit %d)%n", state.stepsSeen, size, largest, MAX_STATE_BYTES);
+        assertThat(state.stepsSeen).isEqualTo(1_000_000);
+        assertThat(Math.max(size, largest)).isLessThan(MAX_STATE_BYTES);
+        // and it round-trips
+        DataOutputSerializer out = new DataOutputSerializer(size);
+        serializer.serialize(state, out);
+        RunState back = serializer.deserialize(new DataInputDeserializer(out.getCopyOfBuffer()));
+        assertThat(back.stepsSeen).isEqualTo(state.stepsSeen);
+        assertThat(back.losses.median()).isEqualTo(state.losses.median());
+    }
+
+    private static int size(TypeSerializer<RunState> serializer, RunState state) throws Exception {
+        DataOutputSerializer out = new DataOutputSerializer(4096);
+        serializer.serialize(state, out);
+        return out.length();
+    }
+}
