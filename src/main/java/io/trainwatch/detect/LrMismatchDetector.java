@@ -41,6 +41,8 @@ public class LrMismatchDetector {
     public int pointsSinceOpen;
     /** Kind and numbers of the diagnosis sent (see LrTraceDiagnosis.Result#signature). */
     public String diagnosisKind;
+    /** The main number of the diagnosis sent (offset, factor, resume step), NaN if none. */
+    public double sentNumber = Double.NaN;
     // since the mismatch began: range of the actual and of the declared LR of the trace group
     public double segActualMin;
     public double segActualMax;
@@ -114,6 +116,7 @@ public class LrMismatchDetector {
             if (mismatchStreak >= c.thInt(Threshold.LR_MISMATCH_STEPS)) {
                 LrTraceDiagnosis.Result d = diagnose(c, tol);
                 diagnosisKind = d.signature();
+                sentNumber = firstNumber(d);
                 pointsSinceOpen = 0;
                 openSeq = streakStartSeq;
                 out.add(track.open(c, AlertKind.LR_MISMATCH, Severity.WARNING, message(c, d), d.diagnosis(), evidence(c, d), suggestion(d)));
@@ -129,12 +132,34 @@ public class LrMismatchDetector {
         }
         if (!track.updated && pointsSinceOpen % REDIAGNOSE_AFTER_POINTS == 0 && pointsSinceOpen <= REDIAGNOSE_FOR_POINTS) {
             LrTraceDiagnosis.Result d = diagnose(c, tol);
-            // update when a different reading now explains the trace better than the one sent
-            if (!d.signature().equals(diagnosisKind) && !d.tied().contains(diagnosisKind)) {
+            // update when a different reading now explains the trace better than the one sent, and says something
+            // materially different (another kind, or its number off by more than 10%)
+            if (!d.signature().equals(diagnosisKind) && !d.tied().contains(diagnosisKind) && materiallyDifferent(d, diagnosisKind, sentNumber)) {
+                sentNumber = firstNumber(d);
                 diagnosisKind = d.signature();
                 out.add(track.update(c, AlertKind.LR_MISMATCH, Severity.WARNING, message(c, d), d.diagnosis(), evidence(c, d), suggestion(d)));
             }
         }
+    }
+
+    private static double firstNumber(LrTraceDiagnosis.Result d) {
+        for (Object o : d.numbers()) {
+            if (o instanceof Number n) {
+                return n.doubleValue();
+            }
+        }
+        return Double.NaN;
+    }
+
+    private static boolean materiallyDifferent(LrTraceDiagnosis.Result d, String sentSignature, double sentNumber) {
+        if (sentSignature == null || !sentSignature.startsWith(d.kind() + "[")) {
+            return true; // another kind
+        }
+        double now = firstNumber(d);
+        if (Double.isNaN(now) || Double.isNaN(sentNumber)) {
+            return !d.signature().equals(sentSignature);
+        }
+        return Math.abs(now - sentNumber) > 0.1 * Math.max(Math.abs(now), Math.abs(sentNumber));
     }
 
     /** Relative error of group g, 0 when it matches the schedule at s-1, s or s+1 (adaptive: lies in its range). */

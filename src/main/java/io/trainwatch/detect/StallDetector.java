@@ -11,7 +11,9 @@ import java.util.List;
  * {@code stall_window_steps} optimizer steps ago — better by less than {@code stall_min_improvement} of the
  * run's own loss range (post-warmup level minus the lowest level seen; 5% of the loss if it never fell) and
  * less than three standard errors of the level — over at least {@code stall_min_points} logged steps, while
- * the LR is still meaningful (5% of its peak) and the loss is not already ~0. Past levels are kept in a ring of
+ * the LR is still meaningful (5% of its peak) and the loss is not already ~0. With hysteresis, so a loss
+ * creeping along the threshold gives one alert, not many: it resolves only on twice the progress that was
+ * missing, and no new STALL opens within a window of a resolve. Past levels are kept in a ring of
  * {@link #CHECKPOINTS} checkpoints spaced a sixteenth of the window apart, so the state stays bounded.
  */
 public class StallDetector {
@@ -29,6 +31,7 @@ public class StallDetector {
     public long postWarmupPoints;
     public double startLevel = Double.NaN;
     public double lowestLevel = Double.POSITIVE_INFINITY;
+    public long lastResolvedStep = -1;
 
     public StallDetector() {
     }
@@ -63,17 +66,21 @@ public class StallDetector {
         double needed = Math.max(c.th(Threshold.STALL_MIN_IMPROVEMENT) * range, 3 * standardError);
         boolean progress = before - level >= needed;
         long points = postWarmupPoints - checkpointPoints[then];
-        if (progress) {
-            if (track.isOpen()) {
+        if (track.isOpen()) {
+            if (before - level >= 2 * needed) {
                 out.add(track.resolve(c, AlertKind.STALL, "the loss is improving again",
                         JsonOutput.object("loss_level", level, "level_window_ago", before)));
+                lastResolvedStep = c.step;
             }
+            return;
+        }
+        if (progress || (lastResolvedStep >= 0 && c.step - lastResolvedStep < window)) {
             return;
         }
         double peak = c.run.peakLr;
         double lr = c.currentLr();
         boolean lrMeaningful = !Double.isFinite(peak) || !Double.isFinite(lr) || lr >= MEANINGFUL_LR_FRACTION * peak;
-        if (!track.isOpen() && points >= c.thInt(Threshold.STALL_MIN_POINTS) && Math.abs(level) > CONVERGED_LOSS && lrMeaningful) {
+        if (points >= c.thInt(Threshold.STALL_MIN_POINTS) && Math.abs(level) > CONVERGED_LOSS && lrMeaningful) {
             long since = checkpointSteps[then];
             out.add(track.open(c, AlertKind.STALL, Severity.INFO,
                     "Step " + c.step + ": no progress for " + (c.step - since) + " steps (loss level " + Numbers.fmt(level) + ", was "

@@ -127,9 +127,13 @@ class ScheduleCommandTest {
     }
 
     @Test
-    void shouldRunTheDemoPreviewOverEveryBundledExample(@TempDir Path tmp) throws Exception {
+    void shouldRunTheDemoThroughThePipelineAndPreviewEveryBundledExample(@TempDir Path tmp) throws Exception {
         Result r = run("demo", "--out", tmp.toString(), "--steps", "200");
         assertThat(r.exitCode()).as(r.err()).isZero();
+        // every demo fault is caught and printed with its fix
+        assertThat(r.out()).contains("NON_FINITE", "WARMUP_SPIKE", "GRAD_EXPLOSION", "LR_MISMATCH", "fix: ");
+        assertThat(r.out()).contains("once per epoch", "restarted from its beginning");
+        assertThat(Files.readAllLines(tmp.resolve("dead-letter.jsonl"))).isEmpty();
         List<String> examples = DemoCommand.exampleNames();
         try (Stream<Path> files = Files.list(Path.of("examples/schedules"))) {
             assertThat(examples).containsExactlyInAnyOrderElementsOf(
