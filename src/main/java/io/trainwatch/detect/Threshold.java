@@ -31,7 +31,7 @@ public enum Threshold {
     STALL_MIN_IMPROVEMENT("stall_min_improvement", 0.02, "improvement of the smoothed loss, as a fraction of the run's own loss range, that counts as progress"),
     STALL_MIN_POINTS("stall_min_points", 100, "logged steps in the window before STALL can be judged"),
     // VANISHING_GRADIENTS
-    VANISHING_RATIO("vanishing_ratio", 1e-3, "grad norm below this fraction of its post-warmup reference"),
+    VANISHING_RATIO("vanishing_ratio", 0.001, "grad norm below this fraction of its healthy level (which stops following it once it collapses)"),
     VANISHING_STEPS("vanishing_steps", 5, "consecutive logged steps below it, with the loss not improving, before VANISHING_GRADIENTS"),
     // lifecycle
     IDLE_TIMEOUT_MINUTES("idle_timeout_minutes", 1440, "a run with no event for this long is forgotten (its state cleared)");
