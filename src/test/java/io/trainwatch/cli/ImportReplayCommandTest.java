@@ -1,0 +1,59 @@
+package io.trainwatch.cli;
+
+import io.trainwatch.SharedData;
+import io.trainwatch.event.JsonOutput;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class ImportReplayCommandTest {
+    @Test
+    void shouldImportARealRunAndReplayItWithMalformedLinesCountedAndDeadLettered(@TempDir Path tmp) throws Exception {
+        Path spec = tmp.resolve("schedule.json");
+        Files.writeString(spec, "{\"scheduler\":\"linear\",\"params\":{\"num_warmup_steps\":5,\"num_training_steps\":60,\"base_lrs\":[2e-4]}}");
+        Path events = tmp.resolve("events.jsonl");
+        Path state = SharedData.dir().resolve("data/real-runs/hf-unsloth-llama31-fp16-nan-b/outputs__checkpoint-60__trainer_state.json");
+        ScheduleCommandTest.Result imported = ScheduleCommandTest.run("import", "--format", "hf-trainer-state", state.toString(),
+                "--schedule", spec.toString(), "--run-id", "unsloth-b", "--output", events.toString());
+        assertThat(imported.exitCode()).as(imported.err()).isZero();
+        assertThat(imported.out()).contains("60 records read, 61 events written");
+        List<String> lines = new java.util.ArrayList<>(Files.readAllLines(events));
+        lines.add("{\"type\":\"step\",\"run_id\":\"unsloth-b\",\"step\":-3,\"loss\":1}");
+        lines.add("{broken");
+        Files.write(events, lines);
+
+        Path alerts = tmp.resolve("alerts.jsonl");
+        ScheduleCommandTest.Result r = ScheduleCommandTest.run("replay", "--input", events.toString(), "--output", alerts.toString(),
+                "--series", tmp.resolve("series.jsonl").toString());
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        assertThat(r.out()).contains("events read      63", "accepted       61", "dead-lettered  2", "runs             1", "NON_FINITE critical (open)");
+        List<String> dead = Files.readAllLines(alerts.resolveSibling("alerts.jsonl.dead-letter.jsonl"));
+        assertThat(dead).hasSize(2);
+        assertThat(dead).anySatisfy(d -> assertThat(JsonOutput.parse(d).path("field").asText()).isEqualTo("step"));
+        assertThat(Files.readAllLines(alerts)).anySatisfy(a -> {
+            var n = JsonOutput.parse(a);
+            assertThat(n.path("kind").asText()).isEqualTo("NON_FINITE");
+            assertThat(n.path("onset_step").asLong()).isEqualTo(17);
+        });
+        assertThat(Files.readAllLines(tmp.resolve("series.jsonl"))).hasSize(60);
+    }
+
+    @Test
+    void shouldRefuseBadArgumentsWithOneLine(@TempDir Path tmp) {
+        ScheduleCommandTest.Result badFormat = ScheduleCommandTest.run("import", "--format", "wandb", tmp.resolve("x").toString(), "--output", tmp.resolve("o").toString());
+        assertThat(badFormat.exitCode()).isEqualTo(2);
+        assertThat(badFormat.err().trim()).startsWith("error: --format must be one of hf-trainer-state, yolov5-results, detectron2-metrics, modded-nanogpt-log");
+        ScheduleCommandTest.Result noInput = ScheduleCommandTest.run("replay", "--input", tmp.resolve("missing").toString(), "--output", tmp.resolve("o").toString());
+        assertThat(noInput.exitCode()).isEqualTo(2);
+        assertThat(noInput.err()).contains("--input: no such file or folder");
+        ScheduleCommandTest.Result badThreshold = ScheduleCommandTest.run("replay", "--input", tmp.toString(), "--output", tmp.resolve("o").toString(),
+                "--threshold", "spike_k=3");
+        assertThat(badThreshold.exitCode()).isEqualTo(2);
+        assertThat(badThreshold.err()).contains("unknown threshold \"spike_k\"");
+    }
+}
