@@ -299,29 +299,29 @@ public final class RunSimulator {
                     long s = Math.max(logEvery * 5L, (long) (warmup * (0.3 + 0.4 * rnd.nextDouble())));
                     p.start = (s / logEvery) * logEvery + logEvery - 1;
                     p.factor = 1.5 + 2.5 * rnd.nextDouble();
-                    description = "loss blows up x" + p.factor + " during warmup at " + p.start;
+                    description = String.format(Locale.ROOT, "loss blows up x%.2f during warmup at %d", 1 + p.factor, p.start);
                 }
                 case LOSS_SPIKES -> {
                     p.factor = 2 + 3 * rnd.nextDouble();
                     p.spikeLength = 3 + rnd.nextInt(4);
                     p.spikeSteps = new long[]{aligned, aligned + 20L * logEvery, aligned + 45L * logEvery};
                     p.start = aligned;
-                    description = "3 sustained loss spikes x" + p.factor + " from step " + aligned;
+                    description = String.format(Locale.ROOT, "3 sustained loss spikes x%.2f from step %d", p.factor, aligned);
                 }
                 case GRAD_SPIKE -> {
                     p.start = aligned;
                     p.factor = 20 + 80 * rnd.nextDouble();
-                    description = "one grad norm x" + p.factor + " at " + aligned;
+                    description = String.format(Locale.ROOT, "one grad norm x%.1f at %d", p.factor, aligned);
                 }
                 case GRAD_GROWTH -> {
                     p.start = aligned;
                     p.factor = 1.8 + rnd.nextDouble();
-                    description = "grad norm grows x" + p.factor + " per logged step from " + aligned;
+                    description = String.format(Locale.ROOT, "grad norm grows x%.2f per logged step from %d", p.factor, aligned);
                 }
                 case DIVERGENCE -> {
                     p.start = aligned;
                     p.factor = 1.15 + 0.3 * rnd.nextDouble();
-                    description = "loss grows x" + p.factor + " per logged step from " + aligned;
+                    description = String.format(Locale.ROOT, "loss grows x%.2f per logged step from %d", p.factor, aligned);
                 }
                 case LR_STEPPED_PER_EPOCH -> {
                     p.k = 20 + rnd.nextInt(180);
