@@ -1,0 +1,111 @@
+package io.trainwatch.cli;
+
+import io.trainwatch.detect.Thresholds;
+import io.trainwatch.job.JobConfig;
+import io.trainwatch.job.KafkaPipeline;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.time.Duration;
+import java.time.format.DateTimeParseException;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.Callable;
+
+/** {@code run}: the live job on Kafka. Also what {@code flink run target/trainwatch.jar run ...} starts on a cluster. */
+@Command(name = "run", mixinStandardHelpOptions = true,
+        description = {"Runs the trainwatch job on Kafka: reads v1 events, writes alerts (exactly once: read them with",
+                "isolation.level=read_committed), per-step series and dead letters. Runs until cancelled."})
+final class RunCommand implements Callable<Integer> {
+    @Option(names = JobConfig.BOOTSTRAP_SERVERS, required = true, paramLabel = "HOST:PORT[,...]", description = "Kafka brokers.")
+    String bootstrapServers;
+
+    @Option(names = JobConfig.EVENTS_TOPIC, defaultValue = JobConfig.EVENTS_TOPIC_DEFAULT, paramLabel = "TOPIC", description = "Events (key = run_id). Default: ${DEFAULT-VALUE}.")
+    String eventsTopic;
+
+    @Option(names = JobConfig.ALERTS_TOPIC, defaultValue = JobConfig.ALERTS_TOPIC_DEFAULT, paramLabel = "TOPIC", description = "Alerts (key = run_id). Default: ${DEFAULT-VALUE}.")
+    String alertsTopic;
+
+    @Option(names = JobConfig.DEAD_LETTER_TOPIC, defaultValue = JobConfig.DEAD_LETTER_TOPIC_DEFAULT, paramLabel = "TOPIC",
+            description = "Rejected records: value = the original payload, headers trainwatch-field/-reason/-source. Default: ${DEFAULT-VALUE}.")
+    String deadLetterTopic;
+
+    @Option(names = JobConfig.SERIES_TOPIC, paramLabel = "TOPIC", description = "Per-step series (actual vs scheduled LR, loss, grad norm). Off unless given.")
+    String seriesTopic;
+
+    @Option(names = JobConfig.GROUP_ID, defaultValue = JobConfig.GROUP_ID_DEFAULT, paramLabel = "ID", description = "Consumer group. Default: ${DEFAULT-VALUE}.")
+    String groupId;
+
+    @Option(names = JobConfig.STARTING_OFFSETS, defaultValue = JobConfig.STARTING_OFFSETS_DEFAULT, paramLabel = "earliest|latest|committed",
+            description = "Where a new consumer group starts (committed falls back to earliest). Default: ${DEFAULT-VALUE}.")
+    String startingOffsets;
+
+    @Option(names = JobConfig.CHECKPOINT_DIR, paramLabel = "DIR", description = "Checkpoint folder (kept on cancel, for --from-checkpoint). Default: in memory.")
+    String checkpointDir;
+
+    @Option(names = JobConfig.CHECKPOINT_INTERVAL, defaultValue = JobConfig.CHECKPOINT_INTERVAL_DEFAULT, paramLabel = "DURATION",
+            description = "ISO-8601 (PT10S) or milliseconds; alerts become visible to read_committed consumers at each checkpoint. Default: ${DEFAULT-VALUE}.")
+    String checkpointInterval;
+
+    @Option(names = JobConfig.FROM_CHECKPOINT, paramLabel = "PATH", description = "Restore from a retained checkpoint (a chk-N folder).")
+    String fromCheckpoint;
+
+    @Option(names = JobConfig.PARALLELISM, defaultValue = JobConfig.PARALLELISM_DEFAULT, paramLabel = "N", description = "Default: ${DEFAULT-VALUE}.")
+    int parallelism;
+
+    @Option(names = JobConfig.KAFKA_PROPERTY, paramLabel = "KEY=VALUE", description = "Any Kafka client property, e.g. security.protocol=SASL_SSL. Repeatable; secrets are never printed.")
+    Map<String, String> kafkaProperties = new TreeMap<>();
+
+    @Option(names = JobConfig.NO_CREATE_TOPICS, description = "Fail instead of creating missing topics.")
+    boolean noCreateTopics;
+
+    @Option(names = JobConfig.TOPIC_PARTITIONS, defaultValue = JobConfig.TOPIC_PARTITIONS_DEFAULT, paramLabel = "N", description = "Partitions of topics it creates. Default: ${DEFAULT-VALUE}.")
+    int topicPartitions;
+
+    @Option(names = JobConfig.STOP_AT_END, description = "Stop at the end offsets present at start (bounded run, for backfills and benchmarks).")
+    boolean stopAtEnd;
+
+    @Option(names = JobConfig.TRANSACTIONAL_ID_PREFIX, defaultValue = JobConfig.TRANSACTIONAL_ID_PREFIX_DEFAULT, paramLabel = "PREFIX",
+            description = "Kafka transactional id prefix; unique per job on a cluster. Default: ${DEFAULT-VALUE}.")
+    String transactionalIdPrefix;
+
+    @Option(names = JobConfig.THRESHOLD, paramLabel = "NAME=VALUE", description = "Override a detector threshold for every run. Repeatable.")
+    Map<String, Double> thresholds = new TreeMap<>();
+
+    JobConfig config() {
+        try {
+            return new JobConfig(bootstrapServers, eventsTopic, alertsTopic, deadLetterTopic, seriesTopic, groupId,
+                    JobConfig.parseStartingOffsets(startingOffsets), checkpointDir, duration(checkpointInterval), parallelism, kafkaProperties,
+                    !noCreateTopics, topicPartitions, fromCheckpoint, stopAtEnd, transactionalIdPrefix, Thresholds.DEFAULTS.with(thresholds));
+        } catch (IllegalArgumentException e) {
+            throw new UserInputException(e.getMessage());
+        }
+    }
+
+    public Integer call() throws Exception {
+        JobConfig cfg = config();
+        System.err.printf("trainwatch run: %s -> %s (alerts, exactly once), %s (dead letters)%s; brokers %s; parallelism %d; checkpoint every %s%n",
+                cfg.eventsTopic(), cfg.alertsTopic(), cfg.deadLetterTopic(), cfg.seriesTopic() == null ? "" : ", " + cfg.seriesTopic() + " (series)",
+                cfg.bootstrapServers(), cfg.parallelism(), cfg.checkpointInterval());
+        if (!cfg.kafkaProperties().isEmpty()) {
+            System.err.println("kafka properties: " + cfg.printableKafkaProperties());
+        }
+        var created = KafkaPipeline.prepareTopics(cfg);
+        if (!created.isEmpty()) {
+            System.err.println("created topics: " + String.join(", ", created));
+        }
+        StreamExecutionEnvironment env = KafkaPipeline.environment(cfg);
+        KafkaPipeline.define(env, cfg);
+        env.execute("trainwatch");
+        return 0;
+    }
+
+    static Duration duration(String s) {
+        try {
+            return s.matches("\\d+") ? Duration.ofMillis(Long.parseLong(s)) : Duration.parse(s);
+        } catch (DateTimeParseException e) {
+            throw new IllegalArgumentException(JobConfig.CHECKPOINT_INTERVAL + " must be ISO-8601 (PT10S) or milliseconds, got \"" + s + "\"");
+        }
+    }
+}

@@ -1,0 +1,100 @@
+package io.trainwatch.job;
+
+import io.trainwatch.detect.Threshold;
+import io.trainwatch.detect.Thresholds;
+
+import java.time.Duration;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.regex.Pattern;
+
+/**
+ * Everything the live job needs, built once from the command line and validated here. Flag names and their
+ * defaults sit side by side; the README's configuration table lists them.
+ */
+public record JobConfig(String bootstrapServers, String eventsTopic, String alertsTopic, String deadLetterTopic, String seriesTopic,
+                        String groupId, StartingOffsets startingOffsets, String checkpointDir, Duration checkpointInterval, int parallelism,
+                        Map<String, String> kafkaProperties, boolean createTopics, int topicPartitions, String fromCheckpoint,
+                        boolean stopAtEnd, String transactionalIdPrefix, Thresholds thresholds) {
+
+    public static final String BOOTSTRAP_SERVERS = "--bootstrap-servers";
+    public static final String EVENTS_TOPIC = "--events-topic";
+    public static final String EVENTS_TOPIC_DEFAULT = "trainwatch.events";
+    public static final String ALERTS_TOPIC = "--alerts-topic";
+    public static final String ALERTS_TOPIC_DEFAULT = "trainwatch.alerts";
+    public static final String DEAD_LETTER_TOPIC = "--dead-letter-topic";
+    public static final String DEAD_LETTER_TOPIC_DEFAULT = "trainwatch.dead-letter";
+    public static final String SERIES_TOPIC = "--series-topic";
+    public static final String GROUP_ID = "--group-id";
+    public static final String GROUP_ID_DEFAULT = "trainwatch";
+    public static final String STARTING_OFFSETS = "--starting-offsets";
+    public static final String STARTING_OFFSETS_DEFAULT = "committed";
+    public static final String CHECKPOINT_DIR = "--checkpoint-dir";
+    public static final String CHECKPOINT_INTERVAL = "--checkpoint-interval";
+    public static final String CHECKPOINT_INTERVAL_DEFAULT = "PT10S";
+    public static final String PARALLELISM = "--parallelism";
+    public static final String PARALLELISM_DEFAULT = "2";
+    public static final String KAFKA_PROPERTY = "--kafka-property";
+    public static final String NO_CREATE_TOPICS = "--no-create-topics";
+    public static final String TOPIC_PARTITIONS = "--topic-partitions";
+    public static final String TOPIC_PARTITIONS_DEFAULT = "2";
+    public static final String FROM_CHECKPOINT = "--from-checkpoint";
+    public static final String STOP_AT_END = "--stop-at-end";
+    public static final String TRANSACTIONAL_ID_PREFIX = "--transactional-id-prefix";
+    public static final String TRANSACTIONAL_ID_PREFIX_DEFAULT = "trainwatch";
+    public static final String THRESHOLD = "--threshold";
+
+    /** Where a new consumer group starts reading. */
+    public enum StartingOffsets { EARLIEST, LATEST, COMMITTED }
+
+    /** Values of these Kafka properties never appear in logs or messages. */
+    private static final Pattern SECRET_KEY = Pattern.compile("(?i).*(password|secret|jaas|token|credential|key\\b|keystore|truststore\\.certificates).*");
+
+    public JobConfig {
+        require(bootstrapServers != null && !bootstrapServers.isBlank(), BOOTSTRAP_SERVERS + " is required (host:port[,host:port])");
+        require(nonBlank(eventsTopic) && nonBlank(alertsTopic) && nonBlank(deadLetterTopic), "topic names must not be empty");
+        require(!eventsTopic.equals(alertsTopic) && !eventsTopic.equals(deadLetterTopic) && !alertsTopic.equals(deadLetterTopic)
+                && (seriesTopic == null || (!seriesTopic.equals(eventsTopic) && !seriesTopic.equals(alertsTopic) && !seriesTopic.equals(deadLetterTopic))),
+                "the events, alerts, dead-letter and series topics must all differ");
+        require(checkpointInterval != null && !checkpointInterval.isNegative() && checkpointInterval.toMillis() >= 100,
+                CHECKPOINT_INTERVAL + " must be at least 100 ms (alerts are committed to Kafka at each checkpoint), got " + checkpointInterval);
+        require(parallelism >= 1, PARALLELISM + " must be >= 1, got " + parallelism);
+        require(topicPartitions >= 1, TOPIC_PARTITIONS + " must be >= 1, got " + topicPartitions);
+        require(nonBlank(groupId), GROUP_ID + " must not be empty");
+        require(nonBlank(transactionalIdPrefix), TRANSACTIONAL_ID_PREFIX + " must not be empty");
+        kafkaProperties = Map.copyOf(kafkaProperties);
+        for (String k : kafkaProperties.keySet()) {
+            require(!k.equals("bootstrap.servers"), "set the brokers with " + BOOTSTRAP_SERVERS + ", not " + KAFKA_PROPERTY + " bootstrap.servers");
+        }
+    }
+
+    public Duration idleTimeout() {
+        return Duration.ofMinutes((long) thresholds.get(Threshold.IDLE_TIMEOUT_MINUTES));
+    }
+
+    /** The Kafka properties as they may be printed: secrets replaced by ***. */
+    public Map<String, String> printableKafkaProperties() {
+        Map<String, String> out = new TreeMap<>();
+        kafkaProperties.forEach((k, v) -> out.put(k, SECRET_KEY.matcher(k).matches() ? "***" : v));
+        return out;
+    }
+
+    public static StartingOffsets parseStartingOffsets(String s) {
+        try {
+            return StartingOffsets.valueOf(s.toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(STARTING_OFFSETS + " must be earliest, latest or committed, got \"" + s + "\"");
+        }
+    }
+
+    private static boolean nonBlank(String s) {
+        return s != null && !s.isBlank();
+    }
+
+    private static void require(boolean ok, String message) {
+        if (!ok) {
+            throw new IllegalArgumentException(message);
+        }
+    }
+}

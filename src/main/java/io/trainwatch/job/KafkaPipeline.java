@@ -1,0 +1,163 @@
+package io.trainwatch.job;
+
+import io.trainwatch.event.Alert;
+import io.trainwatch.event.DeadLetter;
+import io.trainwatch.event.SeriesPoint;
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.configuration.CheckpointingOptions;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.ExternalizedCheckpointRetention;
+import org.apache.flink.configuration.StateRecoveryOptions;
+import org.apache.flink.connector.base.DeliveryGuarantee;
+import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
+import org.apache.flink.connector.kafka.sink.KafkaSink;
+import org.apache.flink.connector.kafka.source.KafkaSource;
+import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
+import org.apache.flink.core.execution.CheckpointingMode;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.OffsetResetStrategy;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * The live job's Kafka I/O around the one pipeline: events from a KafkaSource (key = run_id), alerts, series and
+ * dead letters to KafkaSinks with exactly-once delivery (Kafka transactions committed at each checkpoint; read
+ * them with isolation.level=read_committed).
+ */
+public final class KafkaPipeline {
+    /** Kafka producers' transaction timeout: above any checkpoint interval, within the broker's default maximum (15 min). */
+    static final String TRANSACTION_TIMEOUT_MS = "900000";
+    static final int ADMIN_TIMEOUT_SECONDS = 15;
+
+    private KafkaPipeline() {
+    }
+
+    /** An environment configured for exactly-once: checkpointing, retained checkpoints, optional restore. */
+    public static StreamExecutionEnvironment environment(JobConfig cfg) {
+        Configuration c = new Configuration();
+        c.set(CheckpointingOptions.CHECKPOINTING_INTERVAL, cfg.checkpointInterval());
+        c.set(CheckpointingOptions.CHECKPOINTING_CONSISTENCY_MODE, CheckpointingMode.EXACTLY_ONCE);
+        c.set(CheckpointingOptions.EXTERNALIZED_CHECKPOINT_RETENTION, ExternalizedCheckpointRetention.RETAIN_ON_CANCELLATION);
+        if (cfg.checkpointDir() != null) {
+            c.set(CheckpointingOptions.CHECKPOINT_STORAGE, "filesystem");
+            c.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, Path.of(cfg.checkpointDir()).toAbsolutePath().toUri().toString());
+        }
+        if (cfg.fromCheckpoint() != null) {
+            c.set(StateRecoveryOptions.SAVEPOINT_PATH, cfg.fromCheckpoint());
+        }
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(c);
+        env.setParallelism(cfg.parallelism());
+        return env;
+    }
+
+    /** Source → pipeline → sinks, on {@code env}. */
+    public static void define(StreamExecutionEnvironment env, JobConfig cfg) {
+        var builder = KafkaSource.<RawRecord>builder()
+                .setBootstrapServers(cfg.bootstrapServers())
+                .setTopics(cfg.eventsTopic())
+                .setGroupId(cfg.groupId())
+                .setStartingOffsets(switch (cfg.startingOffsets()) {
+                    case EARLIEST -> OffsetsInitializer.earliest();
+                    case LATEST -> OffsetsInitializer.latest();
+                    case COMMITTED -> OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST);
+                })
+                .setDeserializer(new KafkaSerde.RawRecordDeserializationSchema())
+                .setProperties(properties(cfg))
+                .setProperty("partition.discovery.interval.ms", "10000");
+        if (cfg.stopAtEnd()) {
+            builder.setBounded(OffsetsInitializer.latest());
+        }
+        KafkaSource<RawRecord> source = builder.build();
+        DataStream<RawRecord> events = env.fromSource(source, WatermarkStrategy.noWatermarks(), "kafka-events")
+                .uid("kafka-events").name("kafka-events");
+        TrainwatchJob.defineWorkflow(env, events, new TrainwatchJob.Sinks(
+                        sink(cfg, new KafkaSerde.AlertSerializationSchema(cfg.alertsTopic()), "alerts"),
+                        cfg.seriesTopic() == null ? null : sink(cfg, new KafkaSerde.SeriesSerializationSchema(cfg.seriesTopic()), "series"),
+                        sink(cfg, new KafkaSerde.DeadLetterSerializationSchema(cfg.deadLetterTopic()), "dead-letters"), false),
+                new TrainwatchJob.MonitorConfig(cfg.thresholds(), cfg.idleTimeout()));
+    }
+
+    private static <T> KafkaSink<T> sink(JobConfig cfg, KafkaRecordSerializationSchema<T> serializer, String name) {
+        Properties p = properties(cfg);
+        p.putIfAbsent("transaction.timeout.ms", TRANSACTION_TIMEOUT_MS);
+        return KafkaSink.<T>builder()
+                .setBootstrapServers(cfg.bootstrapServers())
+                .setRecordSerializer(serializer)
+                .setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
+                .setTransactionalIdPrefix(cfg.transactionalIdPrefix() + "-" + name)
+                .setKafkaProducerConfig(p)
+                .build();
+    }
+
+    private static Properties properties(JobConfig cfg) {
+        Properties p = new Properties();
+        p.putAll(cfg.kafkaProperties());
+        return p;
+    }
+
+    /**
+     * Checks the brokers answer and the topics exist, creating missing ones unless told not to. Throws
+     * {@link IllegalStateException} with one clear sentence (no secrets) when the brokers cannot be reached
+     * or a topic is missing.
+     */
+    public static List<String> prepareTopics(JobConfig cfg) {
+        Map<String, Object> admin = new HashMap<>(cfg.kafkaProperties());
+        admin.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, cfg.bootstrapServers());
+        admin.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, ADMIN_TIMEOUT_SECONDS * 1000);
+        admin.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, ADMIN_TIMEOUT_SECONDS * 1000);
+        List<String> created = new ArrayList<>();
+        try (Admin a = Admin.create(admin)) {
+            try {
+                a.describeCluster().nodes().get(ADMIN_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+            } catch (TimeoutException | ExecutionException e) {
+                throw new IllegalStateException("cannot reach Kafka at " + cfg.bootstrapServers() + " within " + ADMIN_TIMEOUT_SECONDS
+                        + " s (" + rootMessage(e) + "); check " + JobConfig.BOOTSTRAP_SERVERS + " and the security settings given with " + JobConfig.KAFKA_PROPERTY);
+            }
+            Set<String> existing = a.listTopics().names().get(ADMIN_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+            List<String> wanted = new ArrayList<>(List.of(cfg.eventsTopic(), cfg.alertsTopic(), cfg.deadLetterTopic()));
+            if (cfg.seriesTopic() != null) {
+                wanted.add(cfg.seriesTopic());
+            }
+            List<NewTopic> missing = new ArrayList<>();
+            for (String t : wanted) {
+                if (!existing.contains(t)) {
+                    if (!cfg.createTopics()) {
+                        throw new IllegalStateException("topic " + t + " does not exist (and " + JobConfig.NO_CREATE_TOPICS + " was given)");
+                    }
+                    missing.add(new NewTopic(t, cfg.topicPartitions(), (short) 1));
+                }
+            }
+            if (!missing.isEmpty()) {
+                a.createTopics(missing).all().get(ADMIN_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+                missing.forEach(t -> created.add(t.name()));
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while checking Kafka topics");
+        } catch (ExecutionException | TimeoutException e) {
+            throw new IllegalStateException("Kafka topic check failed at " + cfg.bootstrapServers() + ": " + rootMessage(e));
+        }
+        return created;
+    }
+
+    private static String rootMessage(Throwable e) {
+        Throwable t = e;
+        while (t.getCause() != null && t.getCause() != t) {
+            t = t.getCause();
+        }
+        return t.getClass().getSimpleName() + (t.getMessage() == null ? "" : ": " + t.getMessage());
+    }
+}

@@ -1,0 +1,223 @@
+package io.trainwatch.job;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.trainwatch.detect.Thresholds;
+import io.trainwatch.embedded.EmbeddedKafka;
+import io.trainwatch.simulate.Fault;
+import io.trainwatch.simulate.RunSimulator;
+import io.trainwatch.simulate.SimulatedRun;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.stream.Stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * End to end against a real Kafka broker started in-process: events in, alerts out (read_committed) equal to
+ * the plain replay; malformed records on the dead-letter topic with their reason; and a job stopped mid-stream
+ * and restored from its last checkpoint leaves exactly the alerts of an uninterrupted run.
+ */
+class KafkaITCase {
+    static EmbeddedKafka kafka;
+
+    @BeforeAll
+    static void startKafka() throws Exception {
+        kafka = EmbeddedKafka.start();
+    }
+
+    @AfterAll
+    static void stopKafka() {
+        if (kafka != null) {
+            kafka.close();
+        }
+    }
+
+    static JobConfig config(String name, boolean stopAtEnd, String checkpointDir, String fromCheckpoint) {
+        return new JobConfig(kafka.bootstrapServers(), name + ".events", name + ".alerts", name + ".dead-letter", null, name,
+                JobConfig.StartingOffsets.EARLIEST, checkpointDir, Duration.ofMillis(300), 2, Map.of(), true, 2, fromCheckpoint, stopAtEnd,
+                name, Thresholds.DEFAULTS);
+    }
+
+    static List<SimulatedRun> runs(long seedBase) {
+        List<SimulatedRun> runs = new ArrayList<>();
+        for (Fault f : Fault.values()) {
+            runs.add(RunSimulator.generate(seedBase + f.ordinal(), f));
+        }
+        return runs;
+    }
+
+    static void produce(String topic, List<String[]> keyedRecords) {
+        try (KafkaProducer<String, String> p = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
+                ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class, ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class,
+                ProducerConfig.LINGER_MS_CONFIG, 5))) {
+            for (String[] kv : keyedRecords) {
+                p.send(new ProducerRecord<>(topic, kv[0], kv[1]));
+            }
+            p.flush();
+        }
+    }
+
+    /** Every run's events keyed by run_id, interleaved; from {@code fromFraction} to {@code toFraction} of each run. */
+    static List<String[]> keyed(List<SimulatedRun> runs, double fromFraction, double toFraction) {
+        List<String[]> out = new ArrayList<>();
+        int longest = runs.stream().mapToInt(r -> r.events().size()).max().orElse(0);
+        for (int i = 0; i < longest; i++) {
+            for (SimulatedRun r : runs) {
+                int from = (int) (r.events().size() * fromFraction);
+                int to = (int) (r.events().size() * toFraction);
+                if (i >= from && i < to) {
+                    out.add(new String[]{r.runId(), r.events().get(i)});
+                }
+            }
+        }
+        return out;
+    }
+
+    /** All committed records of a topic, read with isolation.level=read_committed up to its current end. */
+    static List<ConsumerRecord<String, String>> readCommitted(String topic) {
+        try (KafkaConsumer<String, String> c = new KafkaConsumer<>(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
+                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed", ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class,
+                ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class))) {
+            List<TopicPartition> parts = c.partitionsFor(topic).stream().map(p -> new TopicPartition(topic, p.partition())).toList();
+            c.assign(parts);
+            c.seekToBeginning(parts);
+            Map<TopicPartition, Long> end = c.endOffsets(parts);
+            List<ConsumerRecord<String, String>> out = new ArrayList<>();
+            long deadline = System.currentTimeMillis() + 30_000;
+            while (parts.stream().anyMatch(p -> c.position(p) < end.get(p)) && System.currentTimeMillis() < deadline) {
+                c.poll(Duration.ofMillis(200)).forEach(out::add);
+            }
+            return out;
+        }
+    }
+
+    static List<String> values(List<ConsumerRecord<String, String>> records) {
+        List<String> v = new ArrayList<>(records.stream().map(ConsumerRecord::value).toList());
+        Collections.sort(v);
+        return v;
+    }
+
+    static List<String> expectedAlerts(List<SimulatedRun> runs) throws Exception {
+        List<String> e = PipelineITCase.plainReplay(runs);
+        Collections.sort(e);
+        return e;
+    }
+
+    @Test
+    void shouldWriteTheReplayAlertsExactlyOnceAndDeadLetterMalformedRecords() throws Exception {
+        JobConfig cfg = config("e2e", true, null, null);
+        KafkaPipeline.prepareTopics(cfg);
+        List<SimulatedRun> runs = runs(31_000);
+        List<String[]> records = keyed(runs, 0, 1);
+        List<String> malformed = List.of("{broken", "{\"type\":\"step\",\"run_id\":\"x\",\"step\":-1,\"loss\":1}", "{\"type\":\"step\",\"step\":1,\"loss\":1}");
+        malformed.forEach(m -> records.add(records.size() / 2, new String[]{"bad", m}));
+        produce(cfg.eventsTopic(), records);
+
+        StreamExecutionEnvironment env = KafkaPipeline.environment(cfg);
+        KafkaPipeline.define(env, cfg);
+        env.execute("kafka-itcase-e2e");
+
+        List<String> alerts = values(readCommitted(cfg.alertsTopic()));
+        System.out.printf("kafka e2e: %d events in, %d alerts out (read_committed)%n", records.size(), alerts.size());
+        assertThat(alerts).isNotEmpty().isEqualTo(expectedAlerts(runs));
+        List<ConsumerRecord<String, String>> dead = readCommitted(cfg.deadLetterTopic());
+        assertThat(dead).extracting(ConsumerRecord::value).containsExactlyInAnyOrderElementsOf(malformed);
+        for (ConsumerRecord<String, String> d : dead) {
+            assertThat(new String(d.headers().lastHeader(KafkaSerde.HEADER_REASON).value(), StandardCharsets.UTF_8)).isNotBlank();
+            assertThat(new String(d.headers().lastHeader(KafkaSerde.HEADER_SOURCE).value(), StandardCharsets.UTF_8)).startsWith(cfg.eventsTopic() + "-");
+        }
+    }
+
+    @Test
+    void shouldLeaveExactlyTheUninterruptedAlertsAfterAKillAndRestore(@TempDir Path checkpoints) throws Exception {
+        JobConfig first = config("restore", false, checkpoints.toString(), null);
+        KafkaPipeline.prepareTopics(first);
+        List<SimulatedRun> runs = runs(47_000);
+        produce(first.eventsTopic(), keyed(runs, 0, 0.5));
+
+        StreamExecutionEnvironment env = KafkaPipeline.environment(first);
+        KafkaPipeline.define(env, first);
+        JobClient job = env.executeAsync("kafka-itcase-before-kill");
+        Path checkpoint = awaitCheckpoint(checkpoints, 2, Duration.ofSeconds(60));
+        job.cancel().get();
+        System.out.println("killed after checkpoint " + checkpoint);
+
+        produce(first.eventsTopic(), keyed(runs, 0.5, 1));
+        // restored splits keep the first job's (unbounded) stopping offsets, so the restored job runs until its
+        // committed offsets reach the end of the topic: everything read is then checkpointed and its alerts committed
+        JobConfig second = config("restore", false, checkpoints.toString(), checkpoint.toString());
+        StreamExecutionEnvironment env2 = KafkaPipeline.environment(second);
+        KafkaPipeline.define(env2, second);
+        JobClient restored = env2.executeAsync("kafka-itcase-after-restore");
+        awaitCommittedAtEnd(second.groupId(), second.eventsTopic(), Duration.ofSeconds(120));
+        restored.cancel().get();
+
+        List<String> alerts = values(readCommitted(first.alertsTopic()));
+        List<String> expected = expectedAlerts(runs);
+        System.out.printf("kill and restore: %d alerts after restore, %d expected, %d distinct%n", alerts.size(), expected.size(), alerts.stream().distinct().count());
+        assertThat(alerts).hasSameSizeAs(alerts.stream().distinct().toList()); // no duplicates
+        assertThat(alerts).isEqualTo(expected); // none missing, none extra
+    }
+
+    /** Waits until the consumer group's committed offsets reach the topic's end offsets. */
+    static void awaitCommittedAtEnd(String group, String topic, Duration timeout) throws Exception {
+        try (var admin = org.apache.kafka.clients.admin.Admin.create(Map.of("bootstrap.servers", kafka.bootstrapServers()));
+             KafkaConsumer<String, String> c = new KafkaConsumer<>(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
+                     ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class, ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class))) {
+            List<TopicPartition> parts = c.partitionsFor(topic).stream().map(p -> new TopicPartition(topic, p.partition())).toList();
+            Map<TopicPartition, Long> end = c.endOffsets(parts);
+            long deadline = System.currentTimeMillis() + timeout.toMillis();
+            while (System.currentTimeMillis() < deadline) {
+                var committed = admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get();
+                if (parts.stream().allMatch(p -> committed.get(p) != null && committed.get(p).offset() >= end.get(p))) {
+                    return;
+                }
+                java.util.concurrent.locks.LockSupport.parkNanos(100_000_000);
+            }
+            throw new AssertionError("consumer group " + group + " did not reach the end of " + topic + " within " + timeout);
+        }
+    }
+
+    /** Waits until a completed checkpoint (a chk-N folder with _metadata, N >= minimum) exists; returns its folder. */
+    static Path awaitCheckpoint(Path root, int minimum, Duration timeout) throws Exception {
+        long deadline = System.currentTimeMillis() + timeout.toMillis();
+        while (System.currentTimeMillis() < deadline) {
+            Optional<Path> chk;
+            try (Stream<Path> s = Files.walk(root, 2)) {
+                chk = s.filter(p -> p.getFileName().toString().startsWith("chk-") && Files.exists(p.resolve("_metadata")))
+                        .filter(p -> Integer.parseInt(p.getFileName().toString().substring(4)) >= minimum)
+                        .max((a, b) -> Integer.compare(Integer.parseInt(a.getFileName().toString().substring(4)), Integer.parseInt(b.getFileName().toString().substring(4))));
+            }
+            if (chk.isPresent()) {
+                return chk.get();
+            }
+            java.util.concurrent.locks.LockSupport.parkNanos(50_000_000);
+        }
+        throw new AssertionError("no completed checkpoint within " + timeout);
+    }
+
+    static final ObjectMapper JSON = new ObjectMapper();
+}
