@@ -17,15 +17,15 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 
 /**
- * {@code demo}: the README's first command. Generates realistic training runs with the faults users lose
- * GPU-days to, replays them through the monitoring pipeline (the same one {@code run} uses on Kafka) and
- * prints every alert as it reads; then previews the schedule engine on the bundled example specs.
+ * {@code demo}: the README's first command. A real Kafka broker in-process, the live job, realistic training runs
+ * with the faults users lose GPU-days to streamed at live speed, and every alert printed as the job commits it;
+ * then a preview of the schedule engine on the bundled example specs.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
-        description = {"Runs trainwatch on its embedded defaults: six realistic runs (healthy, a corrupted batch, a warmup",
-                "blow-up, a gradient explosion, a scheduler stepped per epoch, a resume that resets the scheduler) go",
-                "through the monitoring pipeline on a local Flink; every alert is printed. Then the schedule engine",
-                "is previewed on the bundled example specs (one SVG per scheduler)."})
+        description = {"Runs trainwatch on its embedded defaults: starts a Kafka broker in-process, runs the job on a local",
+                "Flink, streams six realistic runs (healthy, a corrupted batch, a warmup blow-up, a gradient explosion,",
+                "a scheduler stepped per epoch, a resume that resets the scheduler) and prints each alert as it arrives",
+                "(read_committed). Then previews the schedule engine on the bundled example specs (one SVG each)."})
 final class DemoCommand implements Callable<Integer> {
     /** The runs the demo streams: a fault each, with a fixed seed so the demo is the same every time. */
     static final java.util.List<io.trainwatch.simulate.Fault> DEMO_FAULTS = java.util.List.of(
@@ -40,6 +40,12 @@ final class DemoCommand implements Callable<Integer> {
 
     @Option(names = "--steps", defaultValue = "1000", paramLabel = "N", description = "Optimizer steps to evaluate per schedule. Default: ${DEFAULT-VALUE}.")
     long steps;
+
+    @Option(names = "--rate", defaultValue = "1500", paramLabel = "EVENTS_PER_S", description = "How fast the demo runs are streamed. Default: ${DEFAULT-VALUE}.")
+    int rate;
+
+    @Option(names = "--follow", description = "Keep reading alerts after the demo runs are done (Ctrl-C to stop).")
+    boolean follow;
 
     PrintStream console = System.out;
 
@@ -70,48 +76,152 @@ final class DemoCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** Part 1: simulated runs through the pipeline, alerts printed as they read. */
+    /**
+     * Part 1: a real Kafka broker in-process, the live job on a local Flink, the runs streamed at live speed, and
+     * the job's own alerts read back (read_committed) and printed as they arrive.
+     */
     private void monitorDemoRuns() throws Exception {
-        List<String> events = new ArrayList<>();
-        console.printf("[1/2] generating %d runs and replaying them through the monitoring pipeline (local Flink, parallelism 2)%n", DEMO_FAULTS.size());
-        List<List<String>> runs = new ArrayList<>();
-        for (io.trainwatch.simulate.Fault f : DEMO_FAULTS) {
-            io.trainwatch.simulate.SimulatedRun run = io.trainwatch.simulate.RunSimulator.generate(DEMO_SEED + f.ordinal(), f);
-            runs.add(run.events());
-            console.printf("      %-40s %5d events  %s%n", run.runId(), run.events().size(), run.description());
-        }
-        // interleaved as a shared Kafka topic would carry them
-        for (int i = 0, more = 1; more > 0; i++) {
-            more = 0;
-            for (List<String> r : runs) {
-                if (i < r.size()) {
-                    events.add(r.get(i));
-                    more++;
+        long t0 = System.nanoTime();
+        console.printf("[1/2] starting a Kafka broker in-process (KRaft)... ");
+        console.flush();
+        try (io.trainwatch.embedded.EmbeddedKafka kafka = io.trainwatch.embedded.EmbeddedKafka.start()) {
+            console.printf("ready at %s (%.1f s)%n", kafka.bootstrapServers(), seconds(t0));
+            Path checkpoints = Files.createTempDirectory("trainwatch-demo-checkpoints");
+            io.trainwatch.job.JobConfig cfg = new io.trainwatch.job.JobConfig(kafka.bootstrapServers(), "trainwatch.events", "trainwatch.alerts",
+                    "trainwatch.dead-letter", "trainwatch.series", "trainwatch-demo", io.trainwatch.job.JobConfig.StartingOffsets.EARLIEST,
+                    checkpoints.toString(), java.time.Duration.ofSeconds(1), 2, java.util.Map.of(), true, 2, null, false, "trainwatch-demo",
+                    io.trainwatch.detect.Thresholds.DEFAULTS);
+            io.trainwatch.job.KafkaPipeline.prepareTopics(cfg);
+            var env = io.trainwatch.job.KafkaPipeline.environment(cfg);
+            io.trainwatch.job.KafkaPipeline.define(env, cfg);
+            var job = env.executeAsync("trainwatch-demo");
+            console.printf("      job running on a local Flink (parallelism 2, checkpoint every 1 s): %s -> %s, %s%n",
+                    cfg.eventsTopic(), cfg.alertsTopic(), cfg.deadLetterTopic());
+
+            List<String[]> records = demoRecords();
+            Thread producer = new Thread(() -> produce(kafka.bootstrapServers(), cfg.eventsTopic(), records), "demo-producer");
+            producer.setDaemon(true);
+            producer.start();
+            console.printf("      streaming %d events of %d runs at %d events/s%n%n", records.size(), DEMO_FAULTS.size(), rate);
+
+            int alerts = 0;
+            int dead = 0;
+            double firstAlert = -1;
+            java.util.Map<String, Integer> byKind = new java.util.TreeMap<>();
+            try (var consumer = new org.apache.kafka.clients.consumer.KafkaConsumer<String, String>(java.util.Map.of(
+                    "bootstrap.servers", kafka.bootstrapServers(), "isolation.level", "read_committed", "group.id", "trainwatch-demo-reader",
+                    "auto.offset.reset", "earliest", "key.deserializer", org.apache.kafka.common.serialization.StringDeserializer.class.getName(),
+                    "value.deserializer", org.apache.kafka.common.serialization.StringDeserializer.class.getName()))) {
+                consumer.subscribe(List.of(cfg.alertsTopic(), cfg.deadLetterTopic()));
+                long lastProgress = 0;
+                boolean caughtUp = false;
+                int quietPolls = 0;
+                while (follow || !caughtUp || quietPolls < 3) {
+                    var polled = consumer.poll(java.time.Duration.ofMillis(250));
+                    quietPolls = polled.isEmpty() ? quietPolls + 1 : 0;
+                    for (var r : polled) {
+                        if (r.topic().equals(cfg.deadLetterTopic())) {
+                            dead++;
+                            var reason = r.headers().lastHeader(io.trainwatch.job.KafkaSerde.HEADER_REASON);
+                            console.printf("  %6.1fs DEAD-LETTER %s%n", seconds(t0), reason == null ? "" : new String(reason.value(), java.nio.charset.StandardCharsets.UTF_8));
+                            continue;
+                        }
+                        var a = io.trainwatch.event.JsonOutput.parse(r.value());
+                        alerts++;
+                        byKind.merge(a.path("kind").asText() + " " + a.path("severity").asText() + " (" + a.path("status").asText() + ")", 1, Integer::sum);
+                        if (firstAlert < 0) {
+                            firstAlert = seconds(t0);
+                        }
+                        printAlert(t0, a);
+                    }
+                    if (System.nanoTime() - lastProgress > 2_000_000_000L) {
+                        lastProgress = System.nanoTime();
+                        console.printf("  %6.1fs progress: %d/%d events sent, %d alerts, %d dead letters%n", seconds(t0), sent.get(), records.size(), alerts, dead);
+                    }
+                    if (!producer.isAlive() && !caughtUp) {
+                        caughtUp = committedAtEnd(kafka.bootstrapServers(), cfg.groupId(), cfg.eventsTopic());
+                    }
                 }
+            } finally {
+                job.cancel().get();
             }
+            console.printf("%n  summary: %d events streamed, %d alerts, %d dead letters, first alert %.1f s after start, all in %.1f s%n",
+                    records.size(), alerts, dead, firstAlert, seconds(t0));
+            byKind.forEach((k, n) -> console.printf("    %-44s %d%n", k, n));
         }
-        Path input = out.resolve("events.jsonl");
-        Files.write(input, events);
-        ReplayCommand replay = new ReplayCommand();
-        replay.input = input;
-        replay.output = out.resolve("alerts.jsonl");
-        replay.series = out.resolve("series.jsonl");
-        replay.deadLetter = out.resolve("dead-letter.jsonl");
-        replay.parallelism = 2;
-        replay.call();
-        console.println();
-        for (String line : Files.readAllLines(replay.output)) {
-            var a = io.trainwatch.event.JsonOutput.parse(line);
-            if (!"open".equals(a.path("status").asText()) && !"update".equals(a.path("status").asText())) {
-                continue;
-            }
-            console.printf("  %-9s %-19s %-8s %-36s step %-5d %s%n", a.path("status").asText().toUpperCase(Locale.ROOT), a.path("kind").asText(),
-                    a.path("severity").asText(), a.path("run_id").asText(), a.path("onset_step").asLong(), a.path("message").asText());
+    }
+
+    private void printAlert(long t0, com.fasterxml.jackson.databind.JsonNode a) {
+        console.printf("  %6.1fs %-8s %-19s %-8s %-36s step %-5d %s%n", seconds(t0), a.path("status").asText().toUpperCase(Locale.ROOT),
+                a.path("kind").asText(), a.path("severity").asText(), a.path("run_id").asText(), a.path("onset_step").asLong(), a.path("message").asText());
+        if (!"resolved".equals(a.path("status").asText())) {
             console.printf("            why: %s%n", a.path("diagnosis").asText());
             var s = a.path("suggestion");
             console.printf("            fix: %s%s%n", s.path("action").asText(), s.has("change") ? " - " + s.path("change").asText() : "");
         }
-        console.printf("%n  files: %s (events), %s (alerts), %s (per-step series)%n", input, replay.output, replay.series);
+    }
+
+    /** The demo's runs, keyed by run_id and interleaved as a shared topic carries them, plus three malformed records. */
+    static List<String[]> demoRecords() {
+        List<List<String>> runs = new ArrayList<>();
+        List<String> ids = new ArrayList<>();
+        for (io.trainwatch.simulate.Fault f : DEMO_FAULTS) {
+            io.trainwatch.simulate.SimulatedRun run = io.trainwatch.simulate.RunSimulator.generate(DEMO_SEED + f.ordinal(), f);
+            runs.add(run.events());
+            ids.add(run.runId());
+        }
+        List<String[]> out = new ArrayList<>();
+        for (int i = 0, more = 1; more > 0; i++) {
+            more = 0;
+            for (int r = 0; r < runs.size(); r++) {
+                if (i < runs.get(r).size()) {
+                    out.add(new String[]{ids.get(r), runs.get(r).get(i)});
+                    more++;
+                }
+            }
+        }
+        out.add(out.size() / 3, new String[]{"bad", "{\"type\":\"step\",\"run_id\":\"sim-none-20261121\",\"step\":\"twelve\",\"loss\":1.0}"});
+        out.add(out.size() / 2, new String[]{"bad", "{\"type\":\"step\",\"run_id\":\"sim-none-20261121\",\"loss\":"});
+        out.add(2 * out.size() / 3, new String[]{"bad", "{\"type\":\"step\",\"step\":3,\"loss\":0.5}"});
+        return out;
+    }
+
+    private final java.util.concurrent.atomic.AtomicInteger sent = new java.util.concurrent.atomic.AtomicInteger();
+
+    /** Sends the records at {@link #rate} events per second. */
+    private void produce(String bootstrap, String topic, List<String[]> records) {
+        try (var p = new org.apache.kafka.clients.producer.KafkaProducer<String, String>(java.util.Map.of("bootstrap.servers", bootstrap,
+                "linger.ms", 5, "key.serializer", org.apache.kafka.common.serialization.StringSerializer.class.getName(),
+                "value.serializer", org.apache.kafka.common.serialization.StringSerializer.class.getName()))) {
+            long start = System.nanoTime();
+            for (String[] kv : records) {
+                long due = start + (long) (sent.get() * 1e9 / rate);
+                long wait = due - System.nanoTime();
+                if (wait > 0) {
+                    java.util.concurrent.locks.LockSupport.parkNanos(wait);
+                }
+                p.send(new org.apache.kafka.clients.producer.ProducerRecord<>(topic, kv[0], kv[1]));
+                sent.incrementAndGet();
+            }
+            p.flush();
+        }
+    }
+
+    /** True when the job's committed offsets (committed at each checkpoint) reach the end of the events topic. */
+    private static boolean committedAtEnd(String bootstrap, String group, String topic) throws Exception {
+        try (var admin = org.apache.kafka.clients.admin.Admin.create(java.util.Map.of("bootstrap.servers", bootstrap));
+             var c = new org.apache.kafka.clients.consumer.KafkaConsumer<String, String>(java.util.Map.of("bootstrap.servers", bootstrap,
+                     "key.deserializer", org.apache.kafka.common.serialization.StringDeserializer.class.getName(),
+                     "value.deserializer", org.apache.kafka.common.serialization.StringDeserializer.class.getName()))) {
+            var parts = c.partitionsFor(topic).stream().map(p -> new org.apache.kafka.common.TopicPartition(topic, p.partition())).toList();
+            var end = c.endOffsets(parts);
+            var committed = admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get();
+            return parts.stream().allMatch(p -> committed.get(p) != null && committed.get(p).offset() >= end.get(p));
+        }
+    }
+
+    private static double seconds(long t0) {
+        return (System.nanoTime() - t0) / 1e9;
     }
 
     private static String fmt(DeclaredSchedule s, long step) {
