@@ -54,7 +54,9 @@ public class DivergenceDetector {
             bestStep = c.step;
         }
         double span = Math.max(refLevel - best, 0.25 * Math.abs(best));
-        double threshold = best + Math.max(c.th(Threshold.DIVERGENCE_FRACTION) * span, NOISE_SIGMAS * w.noiseSigma());
+        double rangeThreshold = best + c.th(Threshold.DIVERGENCE_FRACTION) * span;
+        // the noise is only needed once the level is above the range-based threshold
+        double threshold = level > rangeThreshold || track.isOpen() ? Math.max(rangeThreshold, best + NOISE_SIGMAS * c.lossNoise()) : rangeThreshold;
         double oneBack = level2;
         boolean rising = !Double.isNaN(twoBack) && level > RISING_RATIO * twoBack && level > STILL_RISING_RATIO * oneBack;
         if (level > threshold && (rising || track.isOpen())) {

@@ -33,14 +33,15 @@ public class GradExplosionDetector {
             return;
         }
         LogEwma st = c.run.gradStats;
-        RobustWindow recent = c.run.grads;
+        RobustWindow recent = c.run.gradLogs;
         if (st.count < c.thInt(Threshold.GRAD_MIN_POINTS) || recent.size() < c.thInt(Threshold.GRAD_MIN_POINTS)) {
             return;
         }
         double g = c.gradNorm;
-        double logMedian = recent.logMedian();
-        double z = (Math.log(g) - logMedian) / recent.logSigma(LOG_SIGMA_FLOOR);
+        double logMedian = c.gradLogMedian();
         double ratio = g / Math.exp(logMedian);
+        // the ratio test is cheap; the spread is only needed for a norm that passes it
+        double z = ratio > c.th(Threshold.GRAD_MIN_RATIO) ? (Math.log(g) - logMedian) / c.gradLogSigma(LOG_SIGMA_FLOOR) : 0;
         boolean outlier = z > c.th(Threshold.GRAD_Z_THRESHOLD) && ratio > c.th(Threshold.GRAD_MIN_RATIO);
         boolean grown = Double.isFinite(st.lowestMean) && st.mean - st.lowestMean > Math.log(c.th(Threshold.GRAD_GROWTH_RATIO));
         if (!outlier && !grown) {
@@ -64,7 +65,7 @@ public class GradExplosionDetector {
                 ? "min(current max_norm, exp(EMA mean + 1 EMA std) of log grad norm): clipping at " + Numbers.fmt(clip) + " is on but the norm is " + Numbers.fmt(g / clip) + "x above it"
                 : "exp(EMA mean + 2 EMA std) of log grad norm over " + st.count + " steps";
         String evidence = JsonOutput.object("grad_norm", g, "z_score", z, "ratio_to_recent_median", ratio, "recent_median", Math.exp(logMedian),
-                "recent_log_sigma", recent.logSigma(LOG_SIGMA_FLOOR), "ema_geometric_mean", st.geometricMean(), "outlier_steps_in_a_row", outlierStreak,
+                "recent_log_sigma", c.gradLogSigma(LOG_SIGMA_FLOOR), "ema_geometric_mean", st.geometricMean(), "outlier_steps_in_a_row", outlierStreak,
                 "sustained_growth", grown, "grad_clip", clip, "loss", c.loss);
         String suggestion = JsonOutput.object("action", "clip_grad_norm", "max_norm", maxNorm, "statistic", statistic,
                 "lr_factor", sustained ? 0.5 : null, "new_lr", sustained ? Numbers.round3(c.currentLr() * 0.5) : null,

@@ -121,10 +121,10 @@ public class NonFiniteDetector {
     }
 
     private static double[] recentGrads(RunState r) {
-        int n = Math.min(PRECURSOR_STEPS, r.grads.size());
+        int n = Math.min(PRECURSOR_STEPS, r.gradLogs.size());
         double[] out = new double[n];
         for (int i = 0; i < n; i++) {
-            out[n - 1 - i] = r.grads.recent(i);
+            out[n - 1 - i] = Math.exp(r.gradLogs.recent(i));
         }
         return out;
     }

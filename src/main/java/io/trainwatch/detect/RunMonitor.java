@@ -141,7 +141,7 @@ public final class RunMonitor {
             int minPoints = th.getInt(Threshold.GRAD_MIN_POINTS);
             // ZClip-style: an outlier barely moves the baseline, so one spike (or an explosion) cannot hide itself
             st.add(g, th.get(Threshold.GRAD_EMA_ALPHA), minPoints, th.get(Threshold.GRAD_Z_THRESHOLD));
-            state.grads.add(g);
+            state.gradLogs.add(Math.log(Math.max(g, 1e-30)));
         }
         if (e.lossScale != null && Double.isFinite(e.lossScale)) {
             if (state.lastLossScale != null && e.lossScale < state.lastLossScale) {

@@ -27,6 +27,8 @@ public class RunState {
     public long[] resumeSteps = new long[MAX_RESUMES_REMEMBERED];
     public int resumeCount;
     public boolean ended;
+    /** Processing time after which the run counts as idle and is forgotten (kept by the operator). */
+    public long idleDeadlineMillis;
     public String endStatus;
     // without a schedule, warmup is read from the reported LR
     public double lastLr0 = Double.NaN;
@@ -34,7 +36,8 @@ public class RunState {
     // shared statistics (as of the previous step)
     public RobustWindow losses = new RobustWindow();
     public double lossMean = Double.NaN;
-    public RobustWindow grads = new RobustWindow();
+    /** log of the last grad norms (stored as logs: the statistics on them are in log space). */
+    public RobustWindow gradLogs = new RobustWindow();
     public LogEwma gradStats = new LogEwma();
     public Double lastLossScale;
     public double maxLossScale;

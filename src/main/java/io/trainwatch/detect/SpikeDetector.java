@@ -62,14 +62,16 @@ public class SpikeDetector {
             // already the warmup signature
             if (c.inWarmup && w.size() >= WARMUP_RISE_MIN_POINTS) {
                 checkWarmupRise(c, w, c.loss > (1 + c.th(Threshold.WARMUP_RISE_RELATIVE)) * w.min() && w.min() > 0
-                        && c.loss > (1 + c.th(Threshold.WARMUP_RISE_RELATIVE)) * w.median(), w.median(), out);
+                        && c.loss > (1 + c.th(Threshold.WARMUP_RISE_RELATIVE)) * c.lossMedian(), c.lossMedian(), out);
             }
             return;
         }
-        double m = w.median();
-        double sigma = w.noiseSigma();
+        double m = c.lossMedian();
         double l = c.loss;
-        boolean spike = l > m + c.th(Threshold.SPIKE_MAD_K) * sigma && l > m + c.th(Threshold.SPIKE_MIN_RISE_RELATIVE) * Math.abs(m);
+        // the rise test is cheap; the noise is only needed for a loss that passes it
+        boolean rises = l > m + c.th(Threshold.SPIKE_MIN_RISE_RELATIVE) * Math.abs(m);
+        double sigma = rises || (c.inWarmup && l > (1 + c.th(Threshold.WARMUP_RISE_RELATIVE)) * w.min()) ? c.lossNoise() : Double.NaN;
+        boolean spike = rises && l > m + c.th(Threshold.SPIKE_MAD_K) * sigma;
         if (!Double.isNaN(episodeRecoverLevel)) {
             if (l <= episodeRecoverLevel) {
                 episodeRecoverLevel = Double.NaN; // the sustained spike is over
@@ -101,10 +103,10 @@ public class SpikeDetector {
             pendingBatch = c.event != null && c.event.batch != null ? String.join(",", c.event.batch) : null;
         }
         // gradual blow-up while the LR ramps: no single outlier, but the loss climbs well above its recent low
-        checkWarmupRise(c, w, c.inWarmup && l > (1 + c.th(Threshold.WARMUP_RISE_RELATIVE)) * w.min() && l > m + 3 * sigma && w.min() > 0, m, out);
+        checkWarmupRise(c, w, c.inWarmup && l > (1 + c.th(Threshold.WARMUP_RISE_RELATIVE)) * w.min() && w.min() > 0 && l > m + 3 * sigma, m, out);
         // resolutions
         if (warmupTrack.isOpen()) {
-            boolean calm = !c.inWarmup && !spike && l <= m + 3 * sigma;
+            boolean calm = !c.inWarmup && !spike && l <= m + 3 * c.lossNoise();
             warmupCalm = calm ? warmupCalm + 1 : 0;
             if (warmupCalm >= 3) {
                 out.add(warmupTrack.resolve(c, AlertKind.WARMUP_SPIKE, "warmup over and the loss back within its usual range", JsonOutput.object("loss", l, "median", m)));

@@ -14,7 +14,8 @@ import java.util.List;
  * the LR is still meaningful (5% of its peak) and the loss is not already ~0. With hysteresis, so a loss
  * creeping along the threshold gives one alert, not many: it resolves only on twice the progress that was
  * missing, and no new STALL opens within a window of a resolve. Past levels are kept in a ring of
- * {@link #CHECKPOINTS} checkpoints spaced a sixteenth of the window apart, so the state stays bounded.
+ * {@link #CHECKPOINTS} checkpoints spaced a sixteenth of the window apart, so the state stays bounded; the
+ * judgement is taken at those checkpoints only.
  */
 public class StallDetector {
     static final int CHECKPOINTS = 16;
@@ -41,31 +42,35 @@ public class StallDetector {
         if (!c.lossFinite() || c.inWarmup || w.size() < LEVEL_POINTS) {
             return;
         }
-        double level = level(w, c.loss);
         postWarmupPoints++;
+        long window = (long) c.th(Threshold.STALL_WINDOW_STEPS);
+        long lastCheckpoint = checkpointCount == 0 ? Long.MIN_VALUE : checkpointSteps[(checkpointNext - 1 + CHECKPOINTS) % CHECKPOINTS];
+        // a windowed judgement: taken once per checkpoint spacing (window/16), not at every step
+        if (checkpointCount > 0 && c.step < lastCheckpoint + Math.max(1, window / CHECKPOINTS)) {
+            return;
+        }
+        double level = level(w, c.loss);
         if (Double.isNaN(startLevel)) {
             startLevel = level;
         }
         lowestLevel = Math.min(lowestLevel, level);
-        long window = (long) c.th(Threshold.STALL_WINDOW_STEPS);
         int then = checkpointAtOrBefore(c.step - window);
-        long lastCheckpoint = checkpointCount == 0 ? Long.MIN_VALUE : checkpointSteps[(checkpointNext - 1 + CHECKPOINTS) % CHECKPOINTS];
-        if (checkpointCount == 0 || c.step >= lastCheckpoint + Math.max(1, window / CHECKPOINTS)) {
-            checkpointSteps[checkpointNext] = c.step;
-            checkpointLevels[checkpointNext] = level;
-            checkpointPoints[checkpointNext] = postWarmupPoints;
-            checkpointNext = (checkpointNext + 1) % CHECKPOINTS;
-            checkpointCount = Math.min(checkpointCount + 1, CHECKPOINTS);
-        }
+        // read the checkpoint a window ago before this one is stored: the ring may overwrite exactly that slot
+        double before = then < 0 ? Double.NaN : checkpointLevels[then];
+        long since = then < 0 ? -1 : checkpointSteps[then];
+        long points = then < 0 ? 0 : postWarmupPoints - checkpointPoints[then];
+        checkpointSteps[checkpointNext] = c.step;
+        checkpointLevels[checkpointNext] = level;
+        checkpointPoints[checkpointNext] = postWarmupPoints;
+        checkpointNext = (checkpointNext + 1) % CHECKPOINTS;
+        checkpointCount = Math.min(checkpointCount + 1, CHECKPOINTS);
         if (then < 0) {
             return;
         }
-        double before = checkpointLevels[then];
         double range = Math.max(startLevel - lowestLevel, 0.05 * Math.abs(lowestLevel));
-        double standardError = 1.2533 * w.noiseSigma() / Math.sqrt(LEVEL_POINTS); // sd of a median of n normal values
+        double standardError = 1.2533 * c.lossNoise() / Math.sqrt(LEVEL_POINTS); // sd of a median of n normal values
         double needed = Math.max(c.th(Threshold.STALL_MIN_IMPROVEMENT) * range, 3 * standardError);
         boolean progress = before - level >= needed;
-        long points = postWarmupPoints - checkpointPoints[then];
         if (track.isOpen()) {
             if (before - level >= 2 * needed) {
                 out.add(track.resolve(c, AlertKind.STALL, "the loss is improving again",
@@ -81,7 +86,6 @@ public class StallDetector {
         double lr = c.currentLr();
         boolean lrMeaningful = !Double.isFinite(peak) || !Double.isFinite(lr) || lr >= MEANINGFUL_LR_FRACTION * peak;
         if (points >= c.thInt(Threshold.STALL_MIN_POINTS) && Math.abs(level) > CONVERGED_LOSS && lrMeaningful) {
-            long since = checkpointSteps[then];
             out.add(track.open(c, AlertKind.STALL, Severity.INFO,
                     "Step " + c.step + ": no progress for " + (c.step - since) + " steps (loss level " + Numbers.fmt(level) + ", was "
                             + Numbers.fmt(before) + " at step " + since + ").",

@@ -50,6 +50,44 @@ public final class StepContext {
                 inWarmup, warmupEndStep, thresholds, run);
     }
 
+    // the run's robust statistics as of the previous step, computed at most once per step (several detectors use them)
+    private double lossMedian = Double.NaN;
+    private double lossNoise = Double.NaN;
+    private double gradLogMedian = Double.NaN;
+    private double gradLogSigma = Double.NaN;
+
+    /** Median of the last losses (RobustWindow). */
+    public double lossMedian() {
+        if (Double.isNaN(lossMedian)) {
+            lossMedian = run.losses.median();
+        }
+        return lossMedian;
+    }
+
+    /** Step-to-step noise of the loss (RobustWindow#noiseSigma). */
+    public double lossNoise() {
+        if (Double.isNaN(lossNoise)) {
+            lossNoise = run.losses.noiseSigma();
+        }
+        return lossNoise;
+    }
+
+    /** Median of the log of the last grad norms. */
+    public double gradLogMedian() {
+        if (Double.isNaN(gradLogMedian)) {
+            gradLogMedian = run.gradLogs.median();
+        }
+        return gradLogMedian;
+    }
+
+    /** Robust sigma of the log of the last grad norms, floored at {@code floor}. */
+    public double gradLogSigma(double floor) {
+        if (Double.isNaN(gradLogSigma)) {
+            gradLogSigma = run.gradLogs.robustSigma();
+        }
+        return Math.max(floor, gradLogSigma);
+    }
+
     public boolean lossFinite() {
         return Double.isFinite(loss);
     }

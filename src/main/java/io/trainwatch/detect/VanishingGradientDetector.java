@@ -40,8 +40,8 @@ public class VanishingGradientDetector {
             refLoss = lossNow;
         }
         // "not improving": not clearly below the reference, by more than 10% and more than the run's own noise
-        double improvement = Math.max((1 - LOSS_NOT_IMPROVED_FRACTION) * Math.abs(refLoss), 2 * w.noiseSigma());
-        boolean low = c.gradNorm < c.th(Threshold.VANISHING_RATIO) * refGrad && lossNow > refLoss - improvement;
+        boolean low = c.gradNorm < c.th(Threshold.VANISHING_RATIO) * refGrad
+                && lossNow > refLoss - Math.max((1 - LOSS_NOT_IMPROVED_FRACTION) * Math.abs(refLoss), 2 * c.lossNoise());
         if (low) {
             lowStreak++;
             calm = 0;

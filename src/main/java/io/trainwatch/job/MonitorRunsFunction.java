@@ -16,17 +16,18 @@ import org.apache.flink.util.Collector;
 /**
  * Keyed by run: loads the run's {@link RunState}, lets {@link RunMonitor} judge the event, stores the state
  * back, emits alerts (main output) and the series point (side output). A run with no event for the idle
- * timeout has its state cleared by a processing-time timer.
+ * timeout has its state cleared by a processing-time timer. Timers are coalesced to {@link #TIMER_GRANULARITY_MILLIS}
+ * boundaries (registering the same time again is free), so a busy run does not churn the timer queue per event.
  */
 public class MonitorRunsFunction extends KeyedProcessFunction<String, TrainingEvent, Alert> {
     public static final String ALERTS = "alerts-emitted";
     public static final String RUNS = "runs-started";
+    static final long TIMER_GRANULARITY_MILLIS = 60_000;
 
     private final Thresholds thresholds;
     private final long idleTimeoutMillis;
     private transient RunMonitor monitor;
     private transient ValueState<RunState> state;
-    private transient ValueState<Long> idleDeadline;
     private transient Counter alertsMetric;
     private transient LongCounter alerts;
     private transient LongCounter runs;
@@ -40,7 +41,6 @@ public class MonitorRunsFunction extends KeyedProcessFunction<String, TrainingEv
     public void open(OpenContext openContext) {
         monitor = new RunMonitor(thresholds);
         state = getRuntimeContext().getState(new ValueStateDescriptor<>("run-state", RunState.class));
-        idleDeadline = getRuntimeContext().getState(new ValueStateDescriptor<>("idle-deadline", Long.class));
         alertsMetric = getRuntimeContext().getMetricGroup().counter(ALERTS);
         alerts = getRuntimeContext().getLongCounter(ALERTS);
         runs = getRuntimeContext().getLongCounter(RUNS);
@@ -54,7 +54,12 @@ public class MonitorRunsFunction extends KeyedProcessFunction<String, TrainingEv
             runs.add(1);
         }
         RunMonitor.Output result = monitor.onEvent(run, event);
+        long now = ctx.timerService().currentProcessingTime();
+        run.idleDeadlineMillis = now + idleTimeoutMillis;
         state.update(run);
+        // one timer per granularity slot; the deadline itself is checked when it fires
+        long slot = ((run.idleDeadlineMillis / TIMER_GRANULARITY_MILLIS) + 1) * TIMER_GRANULARITY_MILLIS;
+        ctx.timerService().registerProcessingTimeTimer(slot);
         for (Alert a : result.alerts()) {
             out.collect(a);
             alerts.add(1);
@@ -63,21 +68,13 @@ public class MonitorRunsFunction extends KeyedProcessFunction<String, TrainingEv
         if (result.series() != null) {
             ctx.output(OutputTags.SERIES, result.series());
         }
-        Long previous = idleDeadline.value();
-        if (previous != null) {
-            ctx.timerService().deleteProcessingTimeTimer(previous);
-        }
-        long deadline = ctx.timerService().currentProcessingTime() + idleTimeoutMillis;
-        ctx.timerService().registerProcessingTimeTimer(deadline);
-        idleDeadline.update(deadline);
     }
 
     @Override
     public void onTimer(long timestamp, OnTimerContext ctx, Collector<Alert> out) throws Exception {
-        Long deadline = idleDeadline.value();
-        if (deadline != null && timestamp >= deadline) {
+        RunState run = state.value();
+        if (run != null && timestamp >= run.idleDeadlineMillis) {
             state.clear();
-            idleDeadline.clear();
         }
     }
 }

@@ -1,0 +1,247 @@
+package io.trainwatch.cli;
+
+import io.trainwatch.detect.Thresholds;
+import io.trainwatch.embedded.EmbeddedKafka;
+import io.trainwatch.job.JobConfig;
+import io.trainwatch.job.KafkaPipeline;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Files;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * {@code bench}: on an in-process broker, in one invocation, (1) the raw rate of a plain KafkaConsumer
+ * draining N events of R concurrent runs, (2) the job processing the same events end to end (bounded, exactly
+ * once), and (3) event→alert latency at a fixed offered rate for a latency profile (short checkpoint interval)
+ * and a throughput profile. Alerts become visible at checkpoints (exactly-once), so latency includes them.
+ */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = {"Measures on this machine: raw Kafka consume rate vs the job's end-to-end rate for N events of R",
+                "concurrent runs, and p50/p99 event->alert latency at a fixed offered rate (latency and throughput profiles)."})
+final class BenchCommand implements java.util.concurrent.Callable<Integer> {
+    @Option(names = "--events", defaultValue = "2000000", paramLabel = "N", description = "Events for the throughput measurement. Default: ${DEFAULT-VALUE}.")
+    long events;
+
+    @Option(names = "--runs", defaultValue = "10000", paramLabel = "R", description = "Concurrent runs. Default: ${DEFAULT-VALUE}.")
+    int runs;
+
+    @Option(names = "--partitions", defaultValue = "2", paramLabel = "P", description = "Partitions of the events topic. Default: ${DEFAULT-VALUE}.")
+    int partitions;
+
+    @Option(names = "--parallelism", defaultValue = "2", paramLabel = "N", description = "Job parallelism. Default: ${DEFAULT-VALUE}.")
+    int parallelism;
+
+    @Option(names = "--latency-rate", defaultValue = "5000", paramLabel = "EVENTS_PER_S", description = "Offered rate for the latency measurement. Default: ${DEFAULT-VALUE}.")
+    int latencyRate;
+
+    @Option(names = "--latency-seconds", defaultValue = "20", paramLabel = "S", description = "How long each latency profile is measured. Default: ${DEFAULT-VALUE}.")
+    int latencySeconds;
+
+    @Option(names = "--latency-checkpoint", defaultValue = "PT0.1S", paramLabel = "DURATION", description = "Checkpoint interval of the latency profile. Default: ${DEFAULT-VALUE}.")
+    String latencyCheckpoint;
+
+    @Option(names = "--throughput-checkpoint", defaultValue = "PT10S", paramLabel = "DURATION", description = "Checkpoint interval of the throughput profile. Default: ${DEFAULT-VALUE}.")
+    String throughputCheckpoint;
+
+    public Integer call() throws Exception {
+        if (events < runs || runs < 1) {
+            throw new UserInputException("--events must be >= --runs >= 1");
+        }
+        System.out.printf("trainwatch bench: %,d events of %,d concurrent runs, %d partitions, parallelism %d, %d cores%n",
+                events, runs, partitions, parallelism, Runtime.getRuntime().availableProcessors());
+        try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
+            String topic = "bench.events";
+            createTopic(kafka, topic);
+            long t = System.nanoTime();
+            long produced = produceBulk(kafka, topic);
+            System.out.printf("produced      %,d events in %.1f s (%,.0f events/s)%n", produced, secs(t), produced / secs(t));
+
+            t = System.nanoTime();
+            long drained = drain(kafka, topic);
+            double raw = drained / secs(t);
+            System.out.printf("raw consume   %,d events in %.2f s: %,.0f events/s (plain KafkaConsumer, one thread)%n", drained, secs(t), raw);
+
+            JobConfig cfg = config(kafka, "bench", throughputCheckpoint, true);
+            KafkaPipeline.prepareTopics(cfg);
+            var env = KafkaPipeline.environment(cfg);
+            KafkaPipeline.define(env, cfg);
+            t = System.nanoTime();
+            env.execute("trainwatch-bench");
+            double job = produced / secs(t);
+            System.out.printf("job end to end %,d events in %.2f s: %,.0f events/s (bounded, exactly-once sinks, job start included)%n", produced, secs(t), job);
+            System.out.printf("ratio job/raw  %.2f%n", job / raw);
+
+            for (String[] profile : new String[][]{{"latency", latencyCheckpoint}, {"throughput", throughputCheckpoint}}) {
+                latency(kafka, profile[0], profile[1]);
+            }
+        }
+        return 0;
+    }
+
+    private JobConfig config(EmbeddedKafka kafka, String name, String checkpoint, boolean stopAtEnd) throws Exception {
+        return new JobConfig(kafka.bootstrapServers(), name + ".events", name + ".alerts", name + ".dead-letter", null, name,
+                JobConfig.StartingOffsets.EARLIEST, Files.createTempDirectory("trainwatch-bench").toString(), RunCommand.duration(checkpoint),
+                parallelism, Map.of(), true, partitions, null, stopAtEnd, name, Thresholds.DEFAULTS);
+    }
+
+    private void createTopic(EmbeddedKafka kafka, String topic) throws Exception {
+        try (Admin a = Admin.create(Map.of("bootstrap.servers", kafka.bootstrapServers()))) {
+            a.createTopics(List.of(new NewTopic(topic, partitions, (short) 1))).all().get();
+        }
+    }
+
+    /** A healthy step of run r at step s (a declared cosine schedule, realistic numbers, ~200 bytes). */
+    static String step(int r, long s, boolean nan) {
+        double loss = nan ? Double.NaN : 1 + 2 * Math.exp(-s / 300.0) + 0.02 * Math.sin(s * 12.9898 + r);
+        double grad = 0.8 + 0.1 * Math.sin(s * 78.233 + r);
+        double lr = 1e-3 * (s < 100 ? s / 100.0 : 0.5 * (1 + Math.cos(Math.PI * (s - 100) / 1_000_000.0)));
+        return String.format(Locale.ROOT, "{\"type\":\"step\",\"run_id\":\"run-%05d\",\"step\":%d,\"loss\":%s,\"grad_norm\":%.6f,\"lr\":[%s],\"time\":%d}",
+                r, s, nan ? "NaN" : String.format(Locale.ROOT, "%.6f", loss), grad, lr, System.currentTimeMillis());
+    }
+
+    static String start(int r) {
+        return String.format(Locale.ROOT, "{\"type\":\"run_start\",\"run_id\":\"run-%05d\",\"schedule\":{\"scheduler\":\"cosine\",\"params\":"
+                + "{\"num_warmup_steps\":100,\"num_training_steps\":1000100,\"base_lrs\":[0.001]}}}", r);
+    }
+
+    private long produceBulk(EmbeddedKafka kafka, String topic) {
+        long n = 0;
+        try (KafkaProducer<String, String> p = producer(kafka)) {
+            for (int r = 0; r < runs; r++) {
+                p.send(new ProducerRecord<>(topic, key(r), start(r)));
+                n++;
+            }
+            long stepsPerRun = (events - runs) / runs;
+            for (long s = 0; s < stepsPerRun; s++) {
+                for (int r = 0; r < runs; r++) {
+                    p.send(new ProducerRecord<>(topic, key(r), step(r, s, false)));
+                    n++;
+                }
+            }
+            p.flush();
+        }
+        return n;
+    }
+
+    private static String key(int r) {
+        return String.format(Locale.ROOT, "run-%05d", r);
+    }
+
+    private static KafkaProducer<String, String> producer(EmbeddedKafka kafka) {
+        return new KafkaProducer<>(Map.of("bootstrap.servers", kafka.bootstrapServers(), "linger.ms", 5, "batch.size", 131072,
+                "key.serializer", StringSerializer.class.getName(), "value.serializer", StringSerializer.class.getName()));
+    }
+
+    private long drain(EmbeddedKafka kafka, String topic) {
+        try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(Map.of("bootstrap.servers", kafka.bootstrapServers(),
+                "key.deserializer", org.apache.kafka.common.serialization.ByteArrayDeserializer.class.getName(),
+                "value.deserializer", org.apache.kafka.common.serialization.ByteArrayDeserializer.class.getName(), "max.poll.records", 5000))) {
+            List<TopicPartition> parts = c.partitionsFor(topic).stream().map(p -> new TopicPartition(topic, p.partition())).toList();
+            c.assign(parts);
+            c.seekToBeginning(parts);
+            Map<TopicPartition, Long> end = c.endOffsets(parts);
+            long n = 0;
+            while (parts.stream().anyMatch(p -> c.position(p) < end.get(p))) {
+                n += c.poll(Duration.ofMillis(100)).count();
+            }
+            return n;
+        }
+    }
+
+    /** Offers events at latencyRate for latencySeconds to a running job; every 200th event is a NaN whose alert is timed. */
+    private void latency(EmbeddedKafka kafka, String profile, String checkpoint) throws Exception {
+        JobConfig cfg = config(kafka, "latency-" + profile, checkpoint, false);
+        KafkaPipeline.prepareTopics(cfg);
+        var env = KafkaPipeline.environment(cfg);
+        KafkaPipeline.define(env, cfg);
+        var job = env.executeAsync("trainwatch-latency-" + profile);
+        Map<String, Long> sentAt = new ConcurrentHashMap<>();
+        List<Long> latencies = new ArrayList<>();
+        AtomicBoolean producing = new AtomicBoolean(true);
+        try (KafkaConsumer<String, String> alerts = new KafkaConsumer<>(Map.of("bootstrap.servers", kafka.bootstrapServers(),
+                "isolation.level", "read_committed", "group.id", "bench-reader-" + profile, "auto.offset.reset", "earliest",
+                "key.deserializer", StringDeserializer.class.getName(), "value.deserializer", StringDeserializer.class.getName()))) {
+            alerts.subscribe(List.of(cfg.alertsTopic()));
+            Thread producer = new Thread(() -> offer(kafka, cfg.eventsTopic(), sentAt, producing), "bench-offer");
+            producer.start();
+            long until = System.nanoTime() + (latencySeconds + 5) * 1_000_000_000L;
+            while (System.nanoTime() < until) {
+                for (ConsumerRecord<String, String> r : alerts.poll(Duration.ofMillis(20))) {
+                    long now = System.nanoTime();
+                    var a = io.trainwatch.event.JsonOutput.parse(r.value());
+                    if ("NON_FINITE".equals(a.path("kind").asText()) && "open".equals(a.path("status").asText())) {
+                        Long sent = sentAt.remove(a.path("run_id").asText() + "/" + a.path("onset_step").asLong());
+                        if (sent != null) {
+                            latencies.add(now - sent);
+                        }
+                    }
+                }
+            }
+            producing.set(false);
+            producer.join();
+        } finally {
+            job.cancel().get();
+        }
+        long[] l = latencies.stream().mapToLong(Long::longValue).sorted().toArray();
+        if (l.length == 0) {
+            System.out.printf("latency (%s profile, checkpoint %s): no alert arrived%n", profile, checkpoint);
+            return;
+        }
+        System.out.printf("latency       %s profile (checkpoint %s) at %,d events/s offered: p50 %.0f ms, p99 %.0f ms, max %.0f ms over %d alerts%n",
+                profile, checkpoint, latencyRate, l[l.length / 2] / 1e6, l[(int) Math.min(l.length - 1, Math.floor(0.99 * l.length))] / 1e6,
+                l[l.length - 1] / 1e6, l.length);
+    }
+
+    private void offer(EmbeddedKafka kafka, String topic, Map<String, Long> sentAt, AtomicBoolean producing) {
+        try (KafkaProducer<String, String> p = new KafkaProducer<>(Map.of("bootstrap.servers", kafka.bootstrapServers(), "linger.ms", 0,
+                "key.serializer", StringSerializer.class.getName(), "value.serializer", StringSerializer.class.getName()))) {
+            for (int r = 0; r < runs; r++) {
+                p.send(new ProducerRecord<>(topic, key(r), start(r)));
+            }
+            long[] next = new long[runs];
+            long start = System.nanoTime();
+            long sent = 0;
+            long total = (long) latencyRate * latencySeconds;
+            while (producing.get() && sent < total) {
+                long due = start + (long) (sent * 1e9 / latencyRate);
+                long wait = due - System.nanoTime();
+                if (wait > 0) {
+                    LockSupport.parkNanos(wait);
+                }
+                int r = (int) (sent % runs);
+                long s = next[r]++;
+                // a NaN every 200 events (then finite steps again), timed from send to its alert
+                boolean nan = sent % 200 == 199 && s > 0;
+                String id = key(r);
+                if (nan) {
+                    sentAt.put(id + "/" + s, System.nanoTime());
+                }
+                p.send(new ProducerRecord<>(topic, id, step(r, s, nan)));
+                sent++;
+            }
+            p.flush();
+        }
+    }
+
+    private static double secs(long t0) {
+        return (System.nanoTime() - t0) / 1e9;
+    }
+}
