@@ -1,0 +1,64 @@
+package io.trainwatch.docker;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.Iterator;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * docker/docker-compose.yml is valid for Docker Compose (checked with Debian's docker-compose, which .ci/run
+ * installs: no Docker engine is needed to validate), pins every image, and takes its secrets from the environment.
+ */
+class DockerComposeTest {
+    static final Path COMPOSE = Path.of("docker/docker-compose.yml");
+
+    @Test
+    void shouldBeAValidComposeFile() throws Exception {
+        ProcessBuilder pb = new ProcessBuilder("docker-compose", "-f", COMPOSE.toString(), "config", "-q").redirectErrorStream(true);
+        pb.environment().putAll(Map.of("POSTGRES_PASSWORD", "test", "GRAFANA_ADMIN_PASSWORD", "test", "GRAFANA_DB_PASSWORD", "test"));
+        Process p;
+        try {
+            p = pb.start();
+        } catch (IOException e) {
+            throw new AssertionError("docker-compose is not installed (apt-get install -y docker-compose; .ci/run does it)", e);
+        }
+        assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.exitValue()).as(output).isZero();
+    }
+
+    @Test
+    void shouldRefuseToStartWithoutItsSecrets() throws Exception {
+        ProcessBuilder pb = new ProcessBuilder("docker-compose", "-f", COMPOSE.toString(), "config", "-q").redirectErrorStream(true);
+        pb.environment().remove("POSTGRES_PASSWORD");
+        Process p = pb.start();
+        assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8)).contains("POSTGRES_PASSWORD");
+        assertThat(p.exitValue()).isNotZero();
+    }
+
+    @Test
+    void shouldPinEveryImageAndRunTheTrainwatchJob() throws Exception {
+        JsonNode compose = new ObjectMapper(new YAMLFactory()).readTree(COMPOSE.toFile());
+        Iterator<Map.Entry<String, JsonNode>> services = compose.get("services").fields();
+        int n = 0;
+        while (services.hasNext()) {
+            var s = services.next();
+            String image = s.getValue().path("image").asText();
+            assertThat(image).as(s.getKey()).matches("[a-z0-9./_-]+:[0-9][A-Za-z0-9._-]*");
+            n++;
+        }
+        assertThat(n).isEqualTo(5);
+        assertThat(compose.path("services").path("jobmanager").path("command").asText())
+                .contains("io.trainwatch.cli.FlinkEntryPoint", "run --bootstrap-servers kafka:9092");
+    }
+}
