@@ -166,7 +166,7 @@ final class BenchCommand implements java.util.concurrent.Callable<Integer> {
         }
     }
 
-    /** Offers events at latencyRate for latencySeconds to a running job; every 200th event is a NaN whose alert is timed. */
+    /** Offers events at latencyRate for latencySeconds to a running job; about one event in 200 is a NaN whose alert is timed. */
     private void latency(EmbeddedKafka kafka, String profile, String checkpoint) throws Exception {
         JobConfig cfg = config(kafka, "latency-" + profile, checkpoint, false);
         KafkaPipeline.prepareTopics(cfg);
@@ -217,7 +217,11 @@ final class BenchCommand implements java.util.concurrent.Callable<Integer> {
                 p.send(new ProducerRecord<>(topic, key(r), start(r)));
             }
             long[] next = new long[runs];
+            long[] lastNan = new long[runs];
+            java.util.Arrays.fill(lastNan, -100);
+            java.util.SplittableRandom rnd = new java.util.SplittableRandom(7);
             long start = System.nanoTime();
+            long warmupEnd = start + WARMUP_NANOS;
             long sent = 0;
             long total = (long) latencyRate * latencySeconds;
             while (producing.get() && sent < total) {
@@ -228,11 +232,14 @@ final class BenchCommand implements java.util.concurrent.Callable<Integer> {
                 }
                 int r = (int) (sent % runs);
                 long s = next[r]++;
-                // a NaN every 200 events (then finite steps again), timed from send to its alert
-                boolean nan = sent % 200 == 199 && s > 0;
+                // about one NaN per 200 events, on a run whose last NaN alert has had time to resolve; timed after warm-up
+                boolean nan = rnd.nextInt(200) == 0 && s - lastNan[r] >= 10;
                 String id = key(r);
                 if (nan) {
-                    sentAt.put(id + "/" + s, System.nanoTime());
+                    lastNan[r] = s;
+                    if (System.nanoTime() > warmupEnd) {
+                        sentAt.put(id + "/" + s, System.nanoTime());
+                    }
                 }
                 p.send(new ProducerRecord<>(topic, id, step(r, s, nan)));
                 sent++;
@@ -240,6 +247,9 @@ final class BenchCommand implements java.util.concurrent.Callable<Integer> {
             p.flush();
         }
     }
+
+    /** Latencies of the first seconds (job start, JIT) are not counted. */
+    static final long WARMUP_NANOS = 3_000_000_000L;
 
     private static double secs(long t0) {
         return (System.nanoTime() - t0) / 1e9;
