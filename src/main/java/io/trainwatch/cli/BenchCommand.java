@@ -58,6 +58,9 @@ final class BenchCommand implements java.util.concurrent.Callable<Integer> {
     @Option(names = "--latency-checkpoint", defaultValue = "PT0.1S", paramLabel = "DURATION", description = "Checkpoint interval of the latency profile. Default: ${DEFAULT-VALUE}.")
     String latencyCheckpoint;
 
+    @Option(names = "--latency-changelog", defaultValue = "true", negatable = true, description = "Use the changelog state backend in the latency profile. Default: ${DEFAULT-VALUE}.")
+    boolean latencyChangelog;
+
     @Option(names = "--throughput-checkpoint", defaultValue = "PT10S", paramLabel = "DURATION", description = "Checkpoint interval of the throughput profile. Default: ${DEFAULT-VALUE}.")
     String throughputCheckpoint;
 
@@ -79,7 +82,7 @@ final class BenchCommand implements java.util.concurrent.Callable<Integer> {
             double raw = drained / secs(t);
             System.out.printf("raw consume   %,d events in %.2f s: %,.0f events/s (plain KafkaConsumer, one thread)%n", drained, secs(t), raw);
 
-            JobConfig cfg = config(kafka, "bench", throughputCheckpoint, true);
+            JobConfig cfg = config(kafka, "bench", throughputCheckpoint, true, false);
             KafkaPipeline.prepareTopics(cfg);
             var env = KafkaPipeline.environment(cfg);
             KafkaPipeline.define(env, cfg);
@@ -96,10 +99,10 @@ final class BenchCommand implements java.util.concurrent.Callable<Integer> {
         return 0;
     }
 
-    private JobConfig config(EmbeddedKafka kafka, String name, String checkpoint, boolean stopAtEnd) throws Exception {
+    private JobConfig config(EmbeddedKafka kafka, String name, String checkpoint, boolean stopAtEnd, boolean changelog) throws Exception {
         return new JobConfig(kafka.bootstrapServers(), name + ".events", name + ".alerts", name + ".dead-letter", null, name,
                 JobConfig.StartingOffsets.EARLIEST, Files.createTempDirectory("trainwatch-bench").toString(), RunCommand.duration(checkpoint),
-                parallelism, Map.of(), true, partitions, null, stopAtEnd, name, Thresholds.DEFAULTS);
+                parallelism, Map.of(), true, partitions, null, stopAtEnd, name, Thresholds.DEFAULTS, changelog);
     }
 
     private void createTopic(EmbeddedKafka kafka, String topic) throws Exception {
@@ -168,7 +171,8 @@ final class BenchCommand implements java.util.concurrent.Callable<Integer> {
 
     /** Offers events at latencyRate for latencySeconds to a running job; about one event in 200 is a NaN whose alert is timed. */
     private void latency(EmbeddedKafka kafka, String profile, String checkpoint) throws Exception {
-        JobConfig cfg = config(kafka, "latency-" + profile, checkpoint, false);
+        // the latency profile checkpoints often, so it writes only changed state (changelog); the throughput profile rarely
+        JobConfig cfg = config(kafka, "latency-" + profile, checkpoint, false, profile.equals("latency") && latencyChangelog);
         KafkaPipeline.prepareTopics(cfg);
         var env = KafkaPipeline.environment(cfg);
         KafkaPipeline.define(env, cfg);

@@ -70,6 +70,10 @@ final class RunCommand implements Callable<Integer> {
             description = "Kafka transactional id prefix; unique per job on a cluster. Default: ${DEFAULT-VALUE}.")
     String transactionalIdPrefix;
 
+    @Option(names = JobConfig.STATE_CHANGELOG, description = "Changelog state backend: each checkpoint writes only the runs' state that changed"
+            + " (needs --checkpoint-dir); for short checkpoint intervals with many runs.")
+    boolean stateChangelog;
+
     @Option(names = JobConfig.THRESHOLD, paramLabel = "NAME=VALUE", description = "Override a detector threshold for every run. Repeatable.")
     Map<String, Double> thresholds = new TreeMap<>();
 
@@ -77,7 +81,7 @@ final class RunCommand implements Callable<Integer> {
         try {
             return new JobConfig(bootstrapServers, eventsTopic, alertsTopic, deadLetterTopic, seriesTopic, groupId,
                     JobConfig.parseStartingOffsets(startingOffsets), checkpointDir, duration(checkpointInterval), parallelism, kafkaProperties,
-                    !noCreateTopics, topicPartitions, fromCheckpoint, stopAtEnd, transactionalIdPrefix, Thresholds.DEFAULTS.with(thresholds));
+                    !noCreateTopics, topicPartitions, fromCheckpoint, stopAtEnd, transactionalIdPrefix, Thresholds.DEFAULTS.with(thresholds), stateChangelog);
         } catch (IllegalArgumentException e) {
             throw new UserInputException(e.getMessage());
         }

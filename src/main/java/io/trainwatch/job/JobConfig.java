@@ -16,7 +16,7 @@ import java.util.regex.Pattern;
 public record JobConfig(String bootstrapServers, String eventsTopic, String alertsTopic, String deadLetterTopic, String seriesTopic,
                         String groupId, StartingOffsets startingOffsets, String checkpointDir, Duration checkpointInterval, int parallelism,
                         Map<String, String> kafkaProperties, boolean createTopics, int topicPartitions, String fromCheckpoint,
-                        boolean stopAtEnd, String transactionalIdPrefix, Thresholds thresholds) {
+                        boolean stopAtEnd, String transactionalIdPrefix, Thresholds thresholds, boolean stateChangelog) {
 
     public static final String BOOTSTRAP_SERVERS = "--bootstrap-servers";
     public static final String EVENTS_TOPIC = "--events-topic";
@@ -44,6 +44,7 @@ public record JobConfig(String bootstrapServers, String eventsTopic, String aler
     public static final String TRANSACTIONAL_ID_PREFIX = "--transactional-id-prefix";
     public static final String TRANSACTIONAL_ID_PREFIX_DEFAULT = "trainwatch";
     public static final String THRESHOLD = "--threshold";
+    public static final String STATE_CHANGELOG = "--state-changelog";
 
     /** Where a new consumer group starts reading. */
     public enum StartingOffsets { EARLIEST, LATEST, COMMITTED }
@@ -63,6 +64,7 @@ public record JobConfig(String bootstrapServers, String eventsTopic, String aler
         require(topicPartitions >= 1, TOPIC_PARTITIONS + " must be >= 1, got " + topicPartitions);
         require(nonBlank(groupId), GROUP_ID + " must not be empty");
         require(nonBlank(transactionalIdPrefix), TRANSACTIONAL_ID_PREFIX + " must not be empty");
+        require(!stateChangelog || checkpointDir != null, STATE_CHANGELOG + " needs " + CHECKPOINT_DIR + " (the changelog is written beside the checkpoints)");
         kafkaProperties = Map.copyOf(kafkaProperties);
         for (String k : kafkaProperties.keySet()) {
             require(!k.equals("bootstrap.servers"), "set the brokers with " + BOOTSTRAP_SERVERS + ", not " + KAFKA_PROPERTY + " bootstrap.servers");

@@ -12,7 +12,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 class JobConfigTest {
     static JobConfig with(String alerts, Duration checkpoint, int parallelism, Map<String, String> props) {
         return new JobConfig("localhost:9092", "e", alerts, "d", null, "g", JobConfig.StartingOffsets.COMMITTED, null, checkpoint, parallelism,
-                props, true, 2, null, false, "p", Thresholds.DEFAULTS);
+                props, true, 2, null, false, "p", Thresholds.DEFAULTS, false);
     }
 
     @Test

@@ -56,9 +56,10 @@ class KafkaITCase {
     }
 
     static JobConfig config(String name, boolean stopAtEnd, String checkpointDir, String fromCheckpoint) {
+        // with a checkpoint folder, the changelog state backend (the riskier restore path); without, the heap backend
         return new JobConfig(kafka.bootstrapServers(), name + ".events", name + ".alerts", name + ".dead-letter", null, name,
                 JobConfig.StartingOffsets.EARLIEST, checkpointDir, Duration.ofMillis(300), 2, Map.of(), true, 2, fromCheckpoint, stopAtEnd,
-                name, Thresholds.DEFAULTS);
+                name, Thresholds.DEFAULTS, checkpointDir != null);
     }
 
     static List<SimulatedRun> runs(long seedBase) {
