@@ -33,6 +33,8 @@ final class DemoCommand implements Callable<Integer> {
             io.trainwatch.simulate.Fault.GRAD_GROWTH, io.trainwatch.simulate.Fault.LR_STEPPED_PER_EPOCH,
             io.trainwatch.simulate.Fault.LR_RESTARTED_ON_RESUME);
     static final long DEMO_SEED = 20_261_121L;
+    /** The healthy run's seed: one whose declared schedule is Hugging Face cosine with warmup, the most common real setup. */
+    static final long DEMO_HEALTHY_SEED = 20_261_172L;
     static final String EXAMPLES = "/examples/schedules/";
 
     @Option(names = "--out", defaultValue = "trainwatch-demo", paramLabel = "DIR", description = "Where to write the SVGs and index.html. Default: ${DEFAULT-VALUE}.")
@@ -166,7 +168,7 @@ final class DemoCommand implements Callable<Integer> {
         List<List<String>> runs = new ArrayList<>();
         List<String> ids = new ArrayList<>();
         for (io.trainwatch.simulate.Fault f : DEMO_FAULTS) {
-            io.trainwatch.simulate.SimulatedRun run = io.trainwatch.simulate.RunSimulator.generate(DEMO_SEED + f.ordinal(), f);
+            io.trainwatch.simulate.SimulatedRun run = io.trainwatch.simulate.RunSimulator.generate(f == io.trainwatch.simulate.Fault.NONE ? DEMO_HEALTHY_SEED : DEMO_SEED + f.ordinal(), f);
             runs.add(run.events());
             ids.add(run.runId());
         }
@@ -180,8 +182,8 @@ final class DemoCommand implements Callable<Integer> {
                 }
             }
         }
-        out.add(out.size() / 3, new String[]{"bad", "{\"type\":\"step\",\"run_id\":\"sim-none-20261121\",\"step\":\"twelve\",\"loss\":1.0}"});
-        out.add(out.size() / 2, new String[]{"bad", "{\"type\":\"step\",\"run_id\":\"sim-none-20261121\",\"loss\":"});
+        out.add(out.size() / 3, new String[]{"bad", "{\"type\":\"step\",\"run_id\":\"sim-none-20261172\",\"step\":\"twelve\",\"loss\":1.0}"});
+        out.add(out.size() / 2, new String[]{"bad", "{\"type\":\"step\",\"run_id\":\"sim-none-20261172\",\"loss\":"});
         out.add(2 * out.size() / 3, new String[]{"bad", "{\"type\":\"step\",\"step\":3,\"loss\":0.5}"});
         return out;
     }

@@ -133,7 +133,12 @@ class ScheduleCommandTest {
         // every demo fault is caught, read back from Kafka and printed with its fix; the malformed records are dead letters
         assertThat(r.out()).contains("NON_FINITE", "WARMUP_SPIKE", "GRAD_EXPLOSION", "LR_MISMATCH", "fix: ");
         assertThat(r.out()).contains("once per epoch", "restarted from its beginning");
-        assertThat(r.out()).containsPattern("summary: 9029 events streamed, \\d+ alerts, 3 dead letters");
+        assertThat(r.out()).containsPattern("summary: " + DemoCommand.demoRecords().size() + " events streamed, \\d+ alerts, 3 dead letters");
+        // the healthy run declares HF cosine with warmup and draws no alert at all
+        String healthyStart = DemoCommand.demoRecords().stream().map(kv -> kv[1])
+                .filter(v -> v.contains("\"run_start\"") && v.contains("sim-none-")).findFirst().orElseThrow();
+        assertThat(healthyStart).contains("\"scheduler\":\"cosine\"", "num_warmup_steps");
+        assertThat(r.out().lines().filter(l -> l.contains("sim-none-"))).isEmpty();
         assertThat(r.out().lines().filter(l -> l.contains("DEAD-LETTER"))).hasSize(3);
         List<String> examples = DemoCommand.exampleNames();
         try (Stream<Path> files = Files.list(Path.of("examples/schedules"))) {
