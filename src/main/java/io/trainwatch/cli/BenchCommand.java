@@ -52,7 +52,7 @@ final class BenchCommand implements java.util.concurrent.Callable<Integer> {
     @Option(names = "--latency-rate", defaultValue = "5000", paramLabel = "EVENTS_PER_S", description = "Offered rate for the latency measurement. Default: ${DEFAULT-VALUE}.")
     int latencyRate;
 
-    @Option(names = "--latency-seconds", defaultValue = "20", paramLabel = "S", description = "How long each latency profile is measured. Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--latency-seconds", defaultValue = "20", paramLabel = "S", description = "How long each latency profile is measured, after a 3 s warm-up. Default: ${DEFAULT-VALUE}.")
     int latencySeconds;
 
     @Option(names = "--latency-checkpoint", defaultValue = "PT0.1S", paramLabel = "DURATION", description = "Checkpoint interval of the latency profile. Default: ${DEFAULT-VALUE}.")
@@ -67,6 +67,9 @@ final class BenchCommand implements java.util.concurrent.Callable<Integer> {
     public Integer call() throws Exception {
         if (events < runs || runs < 1) {
             throw new UserInputException("--events must be >= --runs >= 1");
+        }
+        if (latencySeconds < 1 || latencyRate < 1) {
+            throw new UserInputException("--latency-seconds and --latency-rate must be >= 1");
         }
         System.out.printf("trainwatch bench: %,d events of %,d concurrent runs, %d partitions, parallelism %d, %d cores%n",
                 events, runs, partitions, parallelism, Runtime.getRuntime().availableProcessors());
@@ -186,7 +189,7 @@ final class BenchCommand implements java.util.concurrent.Callable<Integer> {
             alerts.subscribe(List.of(cfg.alertsTopic()));
             Thread producer = new Thread(() -> offer(kafka, cfg.eventsTopic(), sentAt, producing), "bench-offer");
             producer.start();
-            long until = System.nanoTime() + (latencySeconds + 5) * 1_000_000_000L;
+            long until = System.nanoTime() + WARMUP_NANOS + (latencySeconds + 5) * 1_000_000_000L;
             while (System.nanoTime() < until) {
                 for (ConsumerRecord<String, String> r : alerts.poll(Duration.ofMillis(20))) {
                     long now = System.nanoTime();
@@ -227,7 +230,8 @@ final class BenchCommand implements java.util.concurrent.Callable<Integer> {
             long start = System.nanoTime();
             long warmupEnd = start + WARMUP_NANOS;
             long sent = 0;
-            long total = (long) latencyRate * latencySeconds;
+            // the measured window comes after the warm-up, so --latency-seconds is what is measured
+            long total = (long) (latencyRate * (WARMUP_NANOS / 1e9 + latencySeconds));
             while (producing.get() && sent < total) {
                 long due = start + (long) (sent * 1e9 / latencyRate);
                 long wait = due - System.nanoTime();

@@ -1,0 +1,37 @@
+package io.trainwatch.cli;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The bench command end to end on a small load: every figure it promises is printed and plausible. */
+class BenchCommandTest {
+    @Test
+    void shouldPrintRawAndJobRatesAndBothLatencyProfiles() {
+        ScheduleCommandTest.Result r = ScheduleCommandTest.run("bench", "--events", "20000", "--runs", "100",
+                "--latency-seconds", "2", "--throughput-checkpoint", "PT1S");
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        assertThat(r.out()).contains("produced      20,000 events", "raw consume   20,000 events", "job end to end 20,000 events");
+        Matcher ratio = Pattern.compile("ratio job/raw  (\\d+\\.\\d+)").matcher(r.out());
+        assertThat(ratio.find()).as(r.out()).isTrue();
+        assertThat(Double.parseDouble(ratio.group(1))).isPositive();
+        // both profiles time real NaN alerts read back with read_committed
+        for (String profile : new String[]{"latency profile (checkpoint PT0.1S)", "throughput profile (checkpoint PT1S)"}) {
+            Matcher m = Pattern.compile(Pattern.quote(profile) + " at 5,000 events/s offered: p50 (\\d+) ms, p99 (\\d+) ms, max (\\d+) ms over (\\d+) alerts")
+                    .matcher(r.out());
+            assertThat(m.find()).as(r.out()).isTrue();
+            assertThat(Long.parseLong(m.group(1))).isLessThanOrEqualTo(Long.parseLong(m.group(2)));
+            assertThat(Long.parseLong(m.group(4))).isPositive();
+        }
+    }
+
+    @Test
+    void shouldRefuseAnEmptyLatencyWindow() {
+        ScheduleCommandTest.Result r = ScheduleCommandTest.run("bench", "--latency-seconds", "0");
+        assertThat(r.exitCode()).isEqualTo(2);
+        assertThat(r.err().trim()).isEqualTo("error: --latency-seconds and --latency-rate must be >= 1");
+    }
+}
