@@ -29,6 +29,8 @@ public class RunState {
     public boolean ended;
     /** Processing time after which the run counts as idle and is forgotten (kept by the operator). */
     public long idleDeadlineMillis;
+    /** The idle timer last registered for this run, so one is registered per slot, not per event (kept by the operator). */
+    public long idleTimerMillis;
     public String endStatus;
     // without a schedule, warmup is read from the reported LR
     public double lastLr0 = Double.NaN;
