@@ -182,8 +182,8 @@ final class DemoCommand implements Callable<Integer> {
                 }
             }
         }
-        out.add(out.size() / 3, new String[]{"bad", "{\"type\":\"step\",\"run_id\":\"sim-none-20261172\",\"step\":\"twelve\",\"loss\":1.0}"});
-        out.add(out.size() / 2, new String[]{"bad", "{\"type\":\"step\",\"run_id\":\"sim-none-20261172\",\"loss\":"});
+        out.add(out.size() / 3, new String[]{"bad", "{\"type\":\"step\",\"run_id\":\"sim-none-" + DEMO_HEALTHY_SEED + "\",\"step\":\"twelve\",\"loss\":1.0}"});
+        out.add(out.size() / 2, new String[]{"bad", "{\"type\":\"step\",\"run_id\":\"sim-none-" + DEMO_HEALTHY_SEED + "\",\"loss\":"});
         out.add(2 * out.size() / 3, new String[]{"bad", "{\"type\":\"step\",\"step\":3,\"loss\":0.5}"});
         return out;
     }

@@ -46,7 +46,7 @@ public final class JsonOutput {
         o.put("status", a.status);
         o.put("step", a.step);
         o.put("onset_step", a.onsetStep);
-        o.set("time", a.timeMillis == null ? NODES.nullNode() : NODES.textNode(Instant.ofEpochMilli(a.timeMillis).toString()));
+        o.set("time", isoTime(a.timeMillis));
         o.put("message", a.message);
         o.put("diagnosis", a.diagnosis);
         o.set("evidence", parse(a.evidence));
@@ -58,7 +58,7 @@ public final class JsonOutput {
         ObjectNode o = NODES.objectNode();
         o.put("run_id", p.runId);
         o.put("step", p.step);
-        o.set("time", p.timeMillis == null ? NODES.nullNode() : NODES.textNode(Instant.ofEpochMilli(p.timeMillis).toString()));
+        o.set("time", isoTime(p.timeMillis));
         o.set("actual_lr", node(p.actualLr));
         o.set("scheduled_lr", node(p.scheduledLr));
         o.set("loss", node(p.loss));
@@ -66,6 +66,11 @@ public final class JsonOutput {
         o.set("grad_norm", node(p.gradNorm));
         o.set("suggested_clip", node(p.suggestedClip));
         return write(o);
+    }
+
+    /** Event time as ISO-8601 UTC, or null when the trainer sent none. */
+    private static JsonNode isoTime(Long millis) {
+        return millis == null ? NODES.nullNode() : NODES.textNode(Instant.ofEpochMilli(millis).toString());
     }
 
     public static String deadLetter(DeadLetter d) {
