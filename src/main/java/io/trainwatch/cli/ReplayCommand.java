@@ -112,7 +112,7 @@ final class ReplayCommand implements Callable<Integer> {
                     blank++;
                     continue;
                 }
-                out.add(new RawRecord(s, file.getFileName() + ":" + line));
+                out.add(new RawRecord(s, file.getFileName().toString(), -1, line));
             }
         }
         return blank;

@@ -43,6 +43,8 @@ public final class EventCodec {
                 .build());
     }
 
+    static final StepFastPath FAST_PATH = new StepFastPath(JSON.getFactory());
+
     private final Set<String> knownThresholds;
 
     /** @param knownThresholds the threshold names a run_start may override (detect.Thresholds.NAMES) */
@@ -50,7 +52,18 @@ public final class EventCodec {
         this.knownThresholds = Set.copyOf(knownThresholds);
     }
 
-    public TrainingEvent parse(String raw, String source) throws InvalidEventException {
+    public TrainingEvent parse(String raw) throws InvalidEventException {
+        if (raw != null && raw.length() <= MAX_EVENT_CHARS) {
+            TrainingEvent e = FAST_PATH.tryParse(raw);
+            if (e != null) {
+                return e;
+            }
+        }
+        return parseTree(raw);
+    }
+
+    /** The full parser: every event type, every accepted spelling, and the error for anything refused. */
+    TrainingEvent parseTree(String raw) throws InvalidEventException {
         if (raw == null || raw.isBlank()) {
             throw new InvalidEventException("(payload)", "empty record");
         }
@@ -69,7 +82,6 @@ public final class EventCodec {
             throw new InvalidEventException("(payload)", "must be a JSON object, got " + kind(root));
         }
         TrainingEvent e = new TrainingEvent();
-        e.source = source;
         JsonNode type = root.get("type");
         if (type == null || type.isNull()) {
             throw new InvalidEventException("type", "is required: run_start, step or run_end");
@@ -255,10 +267,14 @@ public final class EventCodec {
 
     private static double lr(String field, JsonNode v) throws InvalidEventException {
         double d = number(field, v);
-        if (!Double.isFinite(d) || d < 0) {
+        if (!isValidLr(d)) {
             throw new InvalidEventException(field, "a learning rate must be a finite number >= 0, got " + d);
         }
         return d;
+    }
+
+    static boolean isValidLr(double d) {
+        return Double.isFinite(d) && d >= 0;
     }
 
     private static String[] batch(JsonNode v) throws InvalidEventException {
@@ -294,24 +310,41 @@ public final class EventCodec {
             return null;
         }
         if (v.isNumber()) {
-            double d = v.doubleValue();
-            if (!Double.isFinite(d) || d < 0) {
+            Long millis = epochMillis(v.doubleValue());
+            if (millis == null) {
                 throw new InvalidEventException("time", "must be ISO-8601 or epoch milliseconds >= 0, got " + kind(v));
             }
-            return d < EPOCH_SECONDS_LIMIT ? Math.round(d * 1000) : Math.round(d);
+            return millis;
         }
         if (v.isTextual()) {
-            try {
-                return OffsetDateTime.parse(v.textValue()).toInstant().toEpochMilli();
-            } catch (DateTimeParseException ex) {
-                try {
-                    return java.time.LocalDateTime.parse(v.textValue()).toInstant(java.time.ZoneOffset.UTC).toEpochMilli();
-                } catch (DateTimeParseException ex2) {
-                    throw new InvalidEventException("time", "must be ISO-8601 (e.g. 2026-11-21T09:30:00Z) or epoch milliseconds, got " + kind(v));
-                }
+            Long millis = isoMillis(v.textValue());
+            if (millis == null) {
+                throw new InvalidEventException("time", "must be ISO-8601 (e.g. 2026-11-21T09:30:00Z) or epoch milliseconds, got " + kind(v));
             }
+            return millis;
         }
         throw new InvalidEventException("time", "must be ISO-8601 or epoch milliseconds, got " + kind(v));
+    }
+
+    /** Epoch seconds (below {@link #EPOCH_SECONDS_LIMIT}) or milliseconds as milliseconds; null if negative or not finite. */
+    static Long epochMillis(double d) {
+        if (!Double.isFinite(d) || d < 0) {
+            return null;
+        }
+        return d < EPOCH_SECONDS_LIMIT ? Math.round(d * 1000) : Math.round(d);
+    }
+
+    /** ISO-8601 with an offset, or without one (taken as UTC); null if it is neither. */
+    static Long isoMillis(String text) {
+        try {
+            return OffsetDateTime.parse(text).toInstant().toEpochMilli();
+        } catch (DateTimeParseException ex) {
+            try {
+                return java.time.LocalDateTime.parse(text).toInstant(java.time.ZoneOffset.UTC).toEpochMilli();
+            } catch (DateTimeParseException ex2) {
+                return null;
+            }
+        }
     }
 
     static String kind(JsonNode v) {

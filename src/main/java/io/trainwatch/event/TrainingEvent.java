@@ -39,9 +39,6 @@ public class TrainingEvent {
     // run_end
     public String status;
 
-    /** Where the event came from (file:line or topic-partition@offset), for dead letters and evidence. */
-    public String source;
-
     public TrainingEvent() {
     }
 
@@ -60,7 +57,7 @@ public class TrainingEvent {
                 && Objects.equals(schedule, e.schedule) && Objects.equals(gradClip, e.gradClip)
                 && Objects.equals(gradAccumSteps, e.gradAccumSteps) && Objects.equals(stepsPerEpoch, e.stepsPerEpoch)
                 && Objects.equals(optimizer, e.optimizer) && Objects.equals(thresholds, e.thresholds)
-                && Objects.equals(status, e.status) && Objects.equals(source, e.source);
+                && Objects.equals(status, e.status);
     }
 
     @Override

@@ -29,7 +29,7 @@ public final class KafkaSerde {
         @Override
         public void deserialize(ConsumerRecord<byte[], byte[]> record, Collector<RawRecord> out) {
             String payload = record.value() == null ? "" : new String(record.value(), StandardCharsets.UTF_8);
-            out.collect(new RawRecord(payload, record.topic() + "-" + record.partition() + "@" + record.offset()));
+            out.collect(new RawRecord(payload, record.topic(), record.partition(), record.offset()));
         }
 
         @Override

@@ -6,6 +6,7 @@ import io.trainwatch.detect.Thresholds;
 import io.trainwatch.event.Alert;
 import io.trainwatch.event.TrainingEvent;
 import org.apache.flink.api.common.accumulators.LongCounter;
+import org.apache.flink.api.common.accumulators.LongMaximum;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
@@ -22,6 +23,8 @@ import org.apache.flink.util.Collector;
 public class MonitorRunsFunction extends KeyedProcessFunction<String, TrainingEvent, Alert> {
     public static final String ALERTS = "alerts-emitted";
     public static final String RUNS = "runs-started";
+    /** Wall-clock time of the last event judged (the latest over subtasks): where processing ended. */
+    public static final String LAST_EVENT_MILLIS = "last-event-millis";
     static final long TIMER_GRANULARITY_MILLIS = 60_000;
 
     private final Thresholds thresholds;
@@ -31,6 +34,7 @@ public class MonitorRunsFunction extends KeyedProcessFunction<String, TrainingEv
     private transient Counter alertsMetric;
     private transient LongCounter alerts;
     private transient LongCounter runs;
+    private transient LongMaximum lastEvent;
 
     public MonitorRunsFunction(Thresholds thresholds, long idleTimeoutMillis) {
         this.thresholds = thresholds;
@@ -44,6 +48,8 @@ public class MonitorRunsFunction extends KeyedProcessFunction<String, TrainingEv
         alertsMetric = getRuntimeContext().getMetricGroup().counter(ALERTS);
         alerts = getRuntimeContext().getLongCounter(ALERTS);
         runs = getRuntimeContext().getLongCounter(RUNS);
+        lastEvent = new LongMaximum();
+        getRuntimeContext().addAccumulator(LAST_EVENT_MILLIS, lastEvent);
     }
 
     @Override
@@ -55,6 +61,7 @@ public class MonitorRunsFunction extends KeyedProcessFunction<String, TrainingEv
         }
         RunMonitor.Output result = monitor.onEvent(run, event);
         long now = ctx.timerService().currentProcessingTime();
+        lastEvent.add(now);
         run.idleDeadlineMillis = now + idleTimeoutMillis;
         // one timer per granularity slot, registered once (a timer-set insert per event cost ~10% of this operator);
         // the deadline itself is checked when it fires

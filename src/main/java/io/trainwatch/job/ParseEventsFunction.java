@@ -6,6 +6,7 @@ import io.trainwatch.event.EventCodec;
 import io.trainwatch.event.InvalidEventException;
 import io.trainwatch.event.TrainingEvent;
 import org.apache.flink.api.common.accumulators.LongCounter;
+import org.apache.flink.api.common.accumulators.LongMinimum;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.streaming.api.functions.ProcessFunction;
@@ -20,6 +21,8 @@ public class ParseEventsFunction extends ProcessFunction<RawRecord, TrainingEven
     public static final String READ = "events-read";
     public static final String ACCEPTED = "events-accepted";
     public static final String DEAD_LETTERED = "events-dead-lettered";
+    /** Wall-clock time of the first record read (the earliest over subtasks): where processing began. */
+    public static final String FIRST_READ_MILLIS = "first-read-millis";
 
     private transient EventCodec codec;
     private transient Counter readMetric;
@@ -28,6 +31,7 @@ public class ParseEventsFunction extends ProcessFunction<RawRecord, TrainingEven
     private transient LongCounter read;
     private transient LongCounter accepted;
     private transient LongCounter dead;
+    private transient LongMinimum firstRead;
 
     @Override
     public void open(OpenContext openContext) {
@@ -38,23 +42,28 @@ public class ParseEventsFunction extends ProcessFunction<RawRecord, TrainingEven
         read = getRuntimeContext().getLongCounter(READ);
         accepted = getRuntimeContext().getLongCounter(ACCEPTED);
         dead = getRuntimeContext().getLongCounter(DEAD_LETTERED);
+        firstRead = new LongMinimum();
+        getRuntimeContext().addAccumulator(FIRST_READ_MILLIS, firstRead);
     }
 
     @Override
     public void processElement(RawRecord record, Context ctx, Collector<TrainingEvent> out) {
+        if (read.getLocalValuePrimitive() == 0) {
+            firstRead.add(System.currentTimeMillis());
+        }
         read.add(1);
         readMetric.inc();
         try {
-            out.collect(codec.parse(record.payload, record.source));
+            out.collect(codec.parse(record.payload));
             accepted.add(1);
             acceptedMetric.inc();
         } catch (InvalidEventException e) {
-            ctx.output(OutputTags.DEAD_LETTERS, DeadLetter.of(record.payload, e.field(), e.getMessage(), record.source));
+            ctx.output(OutputTags.DEAD_LETTERS, DeadLetter.of(record.payload, e.field(), e.getMessage(), record.source()));
             dead.add(1);
             deadMetric.inc();
         } catch (RuntimeException e) {
             // a codec bug must not take the job down either: the record is kept, with what went wrong
-            ctx.output(OutputTags.DEAD_LETTERS, DeadLetter.of(record.payload, "(payload)", "unexpected error: " + e, record.source));
+            ctx.output(OutputTags.DEAD_LETTERS, DeadLetter.of(record.payload, "(payload)", "unexpected error: " + e, record.source()));
             dead.add(1);
             deadMetric.inc();
         }

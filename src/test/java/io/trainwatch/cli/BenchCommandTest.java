@@ -15,9 +15,12 @@ class BenchCommandTest {
                 "--latency-seconds", "2", "--throughput-checkpoint", "PT1S");
         assertThat(r.exitCode()).as(r.err()).isZero();
         assertThat(r.out()).contains("produced      20,000 events", "raw consume   20,000 events", "job end to end 20,000 events");
-        Matcher ratio = Pattern.compile("ratio job/raw  (\\d+\\.\\d+)").matcher(r.out());
+        Matcher ratio = Pattern.compile("ratio job/raw  (\\d+\\.\\d+) end to end, (\\d+\\.\\d+) processing").matcher(r.out());
         assertThat(ratio.find()).as(r.out()).isTrue();
         assertThat(Double.parseDouble(ratio.group(1))).isPositive();
+        // processing excludes job start and stop, so it is never slower than end to end
+        assertThat(Double.parseDouble(ratio.group(2))).isGreaterThanOrEqualTo(Double.parseDouble(ratio.group(1)));
+        assertThat(r.out()).containsPattern("job processing 20,000 events in \\d+\\.\\d+ s: [\\d,]+ events/s");
         // both profiles time real NaN alerts read back with read_committed
         for (String profile : new String[]{"latency profile (checkpoint PT0.1S)", "throughput profile (checkpoint PT1S)"}) {
             Matcher m = Pattern.compile(Pattern.quote(profile) + " at 5,000 events/s offered: p50 (\\d+) ms, p99 (\\d+) ms, max (\\d+) ms over (\\d+) alerts")

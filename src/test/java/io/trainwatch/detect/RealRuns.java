@@ -79,7 +79,7 @@ final class RealRuns {
         List<Alert> alerts = new ArrayList<>();
         long steps = 0;
         for (String line : events) {
-            TrainingEvent e = codec.parse(line, run.get("name").asText());
+            TrainingEvent e = codec.parse(line);
             RunState s = states.computeIfAbsent(e.runId, k -> new RunState());
             alerts.addAll(monitor.onEvent(s, e).alerts());
             steps += e.isStep() ? 1 : 0;

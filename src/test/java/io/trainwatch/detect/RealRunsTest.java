@@ -47,6 +47,20 @@ class RealRunsTest {
         assertThat(failures).isEmpty();
     }
 
+    @Test
+    void shouldReadEveryRealRunEventAlikeOnTheFastPathAndTheTreePath() throws Exception {
+        int events = 0;
+        int fast = 0;
+        for (JsonNode run : RealRuns.index().get("runs")) {
+            for (String line : RealRuns.events(run)) {
+                events++;
+                fast += io.trainwatch.event.FastPathEquivalence.assertSameAsTree(line) ? 1 : 0;
+            }
+        }
+        System.out.printf("real-run events: %d, %d read by the fast path%n", events, fast);
+        assertThat(fast).isGreaterThan(events / 2);
+    }
+
     private static boolean found(JsonNode ex, List<Alert> alerts) {
         for (Alert a : alerts) {
             if (!Alert.OPEN.equals(a.status) || !a.kind.equals(ex.get("kind").asText())) {

@@ -113,7 +113,7 @@ class ScenarioSuiteTest {
         boolean detected = false;
         String expected = run.fault().expectedKind();
         for (String line : run.events()) {
-            TrainingEvent e = codec.parse(line, run.runId());
+            TrainingEvent e = codec.parse(line);
             if (e.isStep()) {
                 logged++;
                 if (logged == run.onsetEventIndex()) {

@@ -16,31 +16,30 @@ class EventCodecTest {
 
     @Test
     void shouldAcceptWhatPythonJsonDumpsWrites() throws Exception {
-        TrainingEvent e = codec.parse("{\"type\":\"step\",\"run_id\":\"r\",\"step\":3,\"loss\":NaN,\"grad_norm\":Infinity,\"loss_scale\":-Infinity,\"lr\":[1e-4,2e-5]}", "t");
+        TrainingEvent e = codec.parse("{\"type\":\"step\",\"run_id\":\"r\",\"step\":3,\"loss\":NaN,\"grad_norm\":Infinity,\"loss_scale\":-Infinity,\"lr\":[1e-4,2e-5]}");
         assertThat(e.loss).isNaN();
         assertThat(e.gradNorm).isEqualTo(Double.POSITIVE_INFINITY);
         assertThat(e.lossScale).isEqualTo(Double.NEGATIVE_INFINITY);
         assertThat(e.lr).containsExactly(1e-4, 2e-5);
-        assertThat(e.source).isEqualTo("t");
     }
 
     @Test
     void shouldAcceptNanAndInfStrings() throws Exception {
-        TrainingEvent e = codec.parse("{\"type\":\"step\",\"run_id\":\"r\",\"step\":3,\"loss\":\"nan\",\"grad_norm\":\"inf\"}", "t");
+        TrainingEvent e = codec.parse("{\"type\":\"step\",\"run_id\":\"r\",\"step\":3,\"loss\":\"nan\",\"grad_norm\":\"inf\"}");
         assertThat(e.loss).isNaN();
         assertThat(e.gradNorm).isInfinite();
     }
 
     @Test
     void shouldReadTimeAsIsoOrEpochMillisOrSeconds() throws Exception {
-        assertThat(codec.parse("{\"type\":\"step\",\"run_id\":\"r\",\"step\":1,\"loss\":1,\"time\":\"2026-11-21T09:30:00Z\"}", "t").timeMillis).isEqualTo(1795253400000L);
-        assertThat(codec.parse("{\"type\":\"step\",\"run_id\":\"r\",\"step\":1,\"loss\":1,\"time\":1795253400000}", "t").timeMillis).isEqualTo(1795253400000L);
-        assertThat(codec.parse("{\"type\":\"step\",\"run_id\":\"r\",\"step\":1,\"loss\":1,\"time\":1795253400.5}", "t").timeMillis).isEqualTo(1795253400500L);
+        assertThat(codec.parse("{\"type\":\"step\",\"run_id\":\"r\",\"step\":1,\"loss\":1,\"time\":\"2026-11-21T09:30:00Z\"}").timeMillis).isEqualTo(1795253400000L);
+        assertThat(codec.parse("{\"type\":\"step\",\"run_id\":\"r\",\"step\":1,\"loss\":1,\"time\":1795253400000}").timeMillis).isEqualTo(1795253400000L);
+        assertThat(codec.parse("{\"type\":\"step\",\"run_id\":\"r\",\"step\":1,\"loss\":1,\"time\":1795253400.5}").timeMillis).isEqualTo(1795253400500L);
     }
 
     @Test
     void shouldIgnoreUnknownFieldsAndTakeIntegralFloatSteps() throws Exception {
-        TrainingEvent e = codec.parse("{\"type\":\"step\",\"run_id\":\"r\",\"step\":12.0,\"loss\":0.5,\"tokens\":123,\"lr\":0.1,\"batch\":[7,\"b8\"]}", "t");
+        TrainingEvent e = codec.parse("{\"type\":\"step\",\"run_id\":\"r\",\"step\":12.0,\"loss\":0.5,\"tokens\":123,\"lr\":0.1,\"batch\":[7,\"b8\"]}");
         assertThat(e.step).isEqualTo(12);
         assertThat(e.lr).containsExactly(0.1);
         assertThat(e.batch).containsExactly("7", "b8");
@@ -49,11 +48,11 @@ class EventCodecTest {
     @Test
     void shouldAcceptRunStartWithValidScheduleAndRunEnd() throws Exception {
         TrainingEvent s = codec.parse("{\"type\":\"run_start\",\"run_id\":\"r\",\"schedule\":{\"scheduler\":\"cosine\",\"params\":{\"num_warmup_steps\":37,"
-                + "\"num_training_steps\":1218,\"base_lrs\":[2e-5]}},\"grad_clip\":1.0,\"grad_accum_steps\":4,\"thresholds\":{\"spike_mad_k\":6}}", "t");
+                + "\"num_training_steps\":1218,\"base_lrs\":[2e-5]}},\"grad_clip\":1.0,\"grad_accum_steps\":4,\"thresholds\":{\"spike_mad_k\":6}}");
         assertThat(s.schedule).contains("cosine");
         assertThat(s.gradAccumSteps).isEqualTo(4);
         assertThat(s.thresholds).contains("spike_mad_k");
-        TrainingEvent end = codec.parse("{\"type\":\"run_end\",\"run_id\":\"r\",\"step\":99,\"status\":\"failed\"}", "t");
+        TrainingEvent end = codec.parse("{\"type\":\"run_end\",\"run_id\":\"r\",\"step\":99,\"status\":\"failed\"}");
         assertThat(end.status).isEqualTo("failed");
     }
 
@@ -92,7 +91,7 @@ class EventCodecTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("malformed")
     void shouldRejectMalformedEventNamingTheField(String name, String payload, String field) {
-        InvalidEventException e = catchThrowableOfType(InvalidEventException.class, () -> codec.parse(payload, "test"));
+        InvalidEventException e = catchThrowableOfType(InvalidEventException.class, () -> codec.parse(payload));
         assertThat(e).as(name + " must be rejected").isNotNull();
         assertThat(e.field()).isEqualTo(field);
         assertThat(e.getMessage()).startsWith(field + ": ").hasSizeLessThan(600);

@@ -116,7 +116,7 @@ class PipelineITCase {
         Map<String, RunState> states = new HashMap<>();
         for (SimulatedRun run : runs) {
             for (String line : run.events()) {
-                TrainingEvent e = codec.parse(line, "x");
+                TrainingEvent e = codec.parse(line);
                 for (Alert a : monitor.onEvent(states.computeIfAbsent(e.runId, k -> new RunState()), e).alerts()) {
                     out.add(JsonOutput.alert(a));
                 }

@@ -1,0 +1,57 @@
+-- trainwatch schema for PostgreSQL. Run by the postgres container on first start (docker-entrypoint-initdb.d)
+-- and by the job itself when a table is missing (every statement is idempotent). Rows are upserted, so a replay
+-- or a restart from a checkpoint writes the same rows again instead of adding new ones.
+
+-- One row per judged step (run_id, step); with --series-every N a long run keeps one step per N, and every step
+-- that carries an alert. time: the trainer's event time, or when trainwatch judged the step if none was sent.
+CREATE TABLE IF NOT EXISTS trainwatch_series (
+    run_id         text             NOT NULL,
+    step           bigint           NOT NULL,
+    time           timestamptz      NOT NULL,
+    actual_lr      double precision[],
+    scheduled_lr   double precision[],
+    loss           double precision,
+    loss_mean      double precision,
+    grad_norm      double precision,
+    suggested_clip double precision,
+    PRIMARY KEY (run_id, step)
+);
+CREATE INDEX IF NOT EXISTS trainwatch_series_time ON trainwatch_series (time);
+
+-- One row per alert (alert_id = run/kind/onset step): the open, its update and its RESOLVED share the id, so the
+-- row holds the alert's latest status. opened_time is kept from the first write.
+CREATE TABLE IF NOT EXISTS trainwatch_alerts (
+    alert_id    text        PRIMARY KEY,
+    run_id      text        NOT NULL,
+    kind        text        NOT NULL,
+    severity    text        NOT NULL,
+    status      text        NOT NULL,
+    onset_step  bigint      NOT NULL,
+    step        bigint      NOT NULL,
+    opened_time timestamptz NOT NULL,
+    time        timestamptz NOT NULL,
+    message     text        NOT NULL,
+    diagnosis   text,
+    evidence    jsonb,
+    suggestion  jsonb
+);
+CREATE INDEX IF NOT EXISTS trainwatch_alerts_run ON trainwatch_alerts (run_id, onset_step);
+
+-- Records the job could not accept, keyed by where they came from (topic-partition@offset or file:line).
+CREATE TABLE IF NOT EXISTS trainwatch_dead_letters (
+    source      text        PRIMARY KEY,
+    time        timestamptz NOT NULL,
+    field       text        NOT NULL,
+    reason      text        NOT NULL,
+    payload     text        NOT NULL
+);
+
+-- Grafana reads with its own role, which can only SELECT.
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'trainwatch_grafana') THEN
+        CREATE ROLE trainwatch_grafana LOGIN;
+    END IF;
+END
+$$;
+GRANT SELECT ON trainwatch_series, trainwatch_alerts, trainwatch_dead_letters TO trainwatch_grafana;

@@ -1,0 +1,228 @@
+package io.trainwatch.event;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+
+import java.util.Arrays;
+
+/**
+ * Reads the common step event straight off Jackson's token stream, without building a tree (the tree parse was
+ * over half of the source thread's time in the throughput benchmark). It accepts only what it is sure of and
+ * returns null for anything else — another event type, a string where a number is usual, a duplicate field, an
+ * out-of-range value, broken JSON — so {@link EventCodec}'s tree path decides those, with its error messages.
+ * Contract, checked by EventCodecFastPathTest: whenever this returns an event, the tree path returns an equal one.
+ */
+final class StepFastPath {
+    private static final int TYPE = 1;
+    private static final int RUN_ID = 1 << 1;
+    private static final int STEP = 1 << 2;
+    private static final int TIME = 1 << 3;
+    private static final int LOSS = 1 << 4;
+    private static final int GRAD_NORM = 1 << 5;
+    private static final int LOSS_SCALE = 1 << 6;
+    private static final int EPOCH = 1 << 7;
+    private static final int LR = 1 << 8;
+    private static final int BATCH = 1 << 9;
+    private static final int REQUIRED = TYPE | RUN_ID | STEP | LOSS;
+
+    private final JsonFactory factory;
+
+    StepFastPath(JsonFactory factory) {
+        this.factory = factory;
+    }
+
+    /** The step event in {@code raw}, or null when the tree path must decide. */
+    TrainingEvent tryParse(String raw) {
+        try (JsonParser p = factory.createParser(raw)) {
+            return read(p);
+        } catch (Exception e) {
+            return null; // broken JSON, limits, odd numbers: the tree path says exactly what is wrong
+        }
+    }
+
+    private static TrainingEvent read(JsonParser p) throws Exception {
+        if (p.nextToken() != JsonToken.START_OBJECT) {
+            return null;
+        }
+        TrainingEvent e = new TrainingEvent();
+        e.type = EventType.STEP;
+        int seen = 0;
+        JsonToken t;
+        while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
+            String name = p.currentName();
+            JsonToken v = p.nextToken();
+            int bit = switch (name) {
+                case "type" -> TYPE;
+                case "run_id" -> RUN_ID;
+                case "step" -> STEP;
+                case "time" -> TIME;
+                case "loss" -> LOSS;
+                case "grad_norm" -> GRAD_NORM;
+                case "loss_scale" -> LOSS_SCALE;
+                case "epoch" -> EPOCH;
+                case "lr" -> LR;
+                case "batch" -> BATCH;
+                default -> 0;
+            };
+            if (bit == 0) {
+                p.skipChildren(); // unknown fields are ignored
+                continue;
+            }
+            if ((seen & bit) != 0) {
+                return null;
+            }
+            seen |= bit;
+            switch (bit) {
+                case TYPE -> {
+                    if (v != JsonToken.VALUE_STRING || !EventType.STEP.wireName().equals(p.getText())) {
+                        return null;
+                    }
+                }
+                case RUN_ID -> {
+                    if (v != JsonToken.VALUE_STRING) {
+                        return null;
+                    }
+                    String s = p.getText();
+                    if (s.isBlank() || s.length() > EventCodec.MAX_RUN_ID_CHARS) {
+                        return null;
+                    }
+                    e.runId = s;
+                }
+                case STEP -> {
+                    if (!isLong(p, v) || p.getLongValue() < 0) {
+                        return null;
+                    }
+                    e.step = p.getLongValue();
+                }
+                case TIME -> {
+                    if (v == JsonToken.VALUE_STRING) {
+                        e.timeMillis = EventCodec.isoMillis(p.getText());
+                        if (e.timeMillis == null) {
+                            return null;
+                        }
+                    } else if (v != JsonToken.VALUE_NULL) {
+                        if (!v.isNumeric()) {
+                            return null;
+                        }
+                        e.timeMillis = EventCodec.epochMillis(p.getDoubleValue());
+                        if (e.timeMillis == null) {
+                            return null;
+                        }
+                    }
+                }
+                case LOSS -> {
+                    if (!v.isNumeric()) {
+                        return null;
+                    }
+                    e.loss = p.getDoubleValue();
+                }
+                case GRAD_NORM, LOSS_SCALE, EPOCH -> {
+                    Double d;
+                    if (v == JsonToken.VALUE_NULL) {
+                        d = null;
+                    } else if (v.isNumeric()) {
+                        d = p.getDoubleValue();
+                    } else {
+                        return null;
+                    }
+                    if (bit == GRAD_NORM) {
+                        e.gradNorm = d;
+                    } else if (bit == LOSS_SCALE) {
+                        e.lossScale = d;
+                    } else {
+                        e.epoch = d;
+                    }
+                }
+                case LR -> {
+                    if (v == JsonToken.START_ARRAY) {
+                        e.lr = lrs(p);
+                        if (e.lr == null) {
+                            return null;
+                        }
+                    } else if (v.isNumeric()) {
+                        double d = p.getDoubleValue();
+                        if (!EventCodec.isValidLr(d)) {
+                            return null;
+                        }
+                        e.lr = new double[]{d};
+                    } else if (v != JsonToken.VALUE_NULL) {
+                        return null;
+                    }
+                }
+                case BATCH -> {
+                    if (v == JsonToken.START_ARRAY) {
+                        e.batch = batchIds(p);
+                        if (e.batch == null) {
+                            return null;
+                        }
+                    } else if (v != JsonToken.VALUE_NULL) {
+                        String id = batchId(p, v);
+                        if (id == null) {
+                            return null;
+                        }
+                        e.batch = new String[]{id};
+                    }
+                }
+                default -> throw new IllegalStateException("unhandled field bit " + bit);
+            }
+        }
+        if (t != JsonToken.END_OBJECT || (seen & REQUIRED) != REQUIRED) {
+            return null;
+        }
+        return e;
+    }
+
+    private static boolean isLong(JsonParser p, JsonToken v) throws Exception {
+        return v == JsonToken.VALUE_NUMBER_INT && p.getNumberType() != JsonParser.NumberType.BIG_INTEGER;
+    }
+
+    private static double[] lrs(JsonParser p) throws Exception {
+        double[] out = new double[4];
+        int n = 0;
+        JsonToken v;
+        while ((v = p.nextToken()) != JsonToken.END_ARRAY) {
+            if (!v.isNumeric() || n == EventCodec.MAX_PARAM_GROUPS) {
+                return null;
+            }
+            double d = p.getDoubleValue();
+            if (!EventCodec.isValidLr(d)) {
+                return null;
+            }
+            if (n == out.length) {
+                out = Arrays.copyOf(out, n * 2);
+            }
+            out[n++] = d;
+        }
+        return n == 0 ? null : Arrays.copyOf(out, n);
+    }
+
+    private static String[] batchIds(JsonParser p) throws Exception {
+        String[] out = new String[4];
+        int n = 0;
+        JsonToken v;
+        while ((v = p.nextToken()) != JsonToken.END_ARRAY) {
+            String id = n == EventCodec.MAX_BATCH_IDS ? null : batchId(p, v);
+            if (id == null) {
+                return null;
+            }
+            if (n == out.length) {
+                out = Arrays.copyOf(out, n * 2);
+            }
+            out[n++] = id;
+        }
+        return Arrays.copyOf(out, n);
+    }
+
+    private static String batchId(JsonParser p, JsonToken v) throws Exception {
+        String s;
+        if (v == JsonToken.VALUE_STRING) {
+            s = p.getText();
+        } else if (isLong(p, v)) {
+            s = Long.toString(p.getLongValue());
+        } else {
+            return null;
+        }
+        return s.length() > EventCodec.MAX_RUN_ID_CHARS ? null : s;
+    }
+}

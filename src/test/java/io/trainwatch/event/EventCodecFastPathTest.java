@@ -1,0 +1,131 @@
+package io.trainwatch.event;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.trainwatch.simulate.Fault;
+import io.trainwatch.simulate.RunSimulator;
+import io.trainwatch.simulate.SimulatedRun;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+
+import static io.trainwatch.event.FastPathEquivalence.assertSameAsTree;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The token-stream fast path for step events never changes what the codec accepts, builds or says. */
+class EventCodecFastPathTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    /** Values put in place of a field's value: every JSON kind, the spellings Python writes, edge numbers. */
+    private static final String[] ODD_VALUES = {"null", "true", "\"1\"", "\"nan\"", "\"inf\"", "\"-Infinity\"", "NaN", "-Infinity",
+            "-1", "0", "1e400", "-0.0", "12.0", "12.5", "123456789012345678901234567890", "[]", "[1,2]", "[0.1,\"x\"]", "[null]",
+            "{}", "{\"a\":[1,{\"b\":2}]}", "\"\"", "\" \"", "\"2026-11-21T09:30:00Z\"", "\"2026-11-21T09:30:00\"", "\"yesterday\"",
+            "1795253400.5", "\"x\\u00e9\\n\"", "[7,\"b8\"]", "[1.5]", "\"" + "r".repeat(300) + "\""};
+    private static final String[] FIELDS = {"type", "run_id", "step", "time", "loss", "grad_norm", "loss_scale", "epoch", "lr", "batch", "extra"};
+
+    static List<String> simulatedLines() {
+        List<String> lines = new ArrayList<>();
+        for (Fault f : Fault.values()) {
+            SimulatedRun run = RunSimulator.generate(4_242 + f.ordinal(), f);
+            lines.addAll(run.events());
+        }
+        return lines;
+    }
+
+    @Test
+    void shouldTakeTheFastPathForPlainStepsAndAgreeWithTheTreeOnEverySimulatedEvent() {
+        int steps = 0;
+        int fast = 0;
+        for (String line : simulatedLines()) {
+            boolean took = assertSameAsTree(line);
+            // the simulator writes non-finite numbers as strings ("NaN"), which the tree path reads
+            if (line.contains("\"type\":\"step\"") && !line.contains("\"NaN\"") && !line.contains("Infinity\"")) {
+                steps++;
+                fast += took ? 1 : 0;
+            } else if (!line.contains("\"type\":\"step\"")) {
+                assertThat(took).as("only step events take the fast path: %s", line).isFalse();
+            }
+        }
+        assertThat(steps).isGreaterThan(10_000);
+        // every step with plain numbers is read without a tree
+        assertThat(fast).isEqualTo(steps);
+    }
+
+    @Test
+    void shouldAgreeWithTheTreeWhenAnyFieldOfAStepIsReplacedRemovedOrRepeated() throws Exception {
+        SplittableRandom rnd = new SplittableRandom(20_261_121);
+        List<String> steps = simulatedLines().stream().filter(l -> l.contains("\"type\":\"step\"")).toList();
+        int checked = 0;
+        for (int i = 0; i < 4_000; i++) {
+            ObjectNode step = (ObjectNode) JSON.readTree(steps.get(rnd.nextInt(steps.size())));
+            step.put("batch", "b" + i);
+            String field = FIELDS[rnd.nextInt(FIELDS.length)];
+            String value = ODD_VALUES[rnd.nextInt(ODD_VALUES.length)];
+            String base = step.toString();
+            List<String> variants = List.of(
+                    replaceOrAdd(step, field, value),
+                    withoutField(step, field),
+                    // a repeated field, written out by hand (a tree cannot hold two)
+                    base.substring(0, base.length() - 1) + ",\"" + field + "\":" + value + "}",
+                    base.substring(0, rnd.nextInt(base.length())),
+                    base + " trailing",
+                    base.replace("\"step\"", "\"Step\""));
+            for (String v : variants) {
+                assertSameAsTree(v);
+                checked++;
+            }
+        }
+        assertThat(checked).isEqualTo(24_000);
+    }
+
+    static List<Arguments> malformed() {
+        return EventCodecTest.malformed();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("malformed")
+    void shouldGiveTheTreePathsErrorForEveryMalformedRecord(String name, String payload, String field) {
+        assertThat(assertSameAsTree(payload)).as(name).isFalse();
+    }
+
+    @Test
+    void shouldReadEveryNumberSpellingAsTheTreeDoes() {
+        for (String v : new String[]{"1", "-0", "1E3", "1e-320", "4.9e-324", "1.7976931348623157e308", "9223372036854775807",
+                "9223372036854775808", "0.1000000000000000055511151231257827", "NaN", "Infinity", "-Infinity"}) {
+            for (String field : new String[]{"loss", "grad_norm", "lr", "time", "step", "epoch", "batch"}) {
+                java.util.Map<String, String> fields = new java.util.LinkedHashMap<>();
+                fields.put("type", "\"step\"");
+                fields.put("run_id", "\"r\"");
+                fields.put("step", "1");
+                fields.put("loss", "1");
+                fields.put(field, v);
+                StringBuilder line = new StringBuilder("{");
+                fields.forEach((k, val) -> line.append(line.length() > 1 ? "," : "").append('"').append(k).append("\":").append(val));
+                assertSameAsTree(line.append('}').toString());
+            }
+        }
+    }
+
+    private static String replaceOrAdd(ObjectNode step, String field, String value) throws Exception {
+        ObjectNode copy = step.deepCopy();
+        JsonNode v = value.equals("NaN") || value.equals("-Infinity") || value.equals("1e400") ? null : JSON.readTree(value);
+        if (v == null) {
+            copy.remove(field);
+            String s = copy.toString();
+            return s.substring(0, s.length() - 1) + ",\"" + field + "\":" + value + "}";
+        }
+        copy.set(field, v);
+        return copy.toString();
+    }
+
+    private static String withoutField(ObjectNode step, String field) {
+        ObjectNode copy = step.deepCopy();
+        copy.remove(field);
+        return copy.toString();
+    }
+}
