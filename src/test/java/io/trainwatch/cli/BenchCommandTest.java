@@ -15,6 +15,7 @@ class BenchCommandTest {
                 "--latency-seconds", "2", "--throughput-checkpoint", "PT1S");
         assertThat(r.exitCode()).as(r.err()).isZero();
         assertThat(r.out()).contains("produced      20,000 events", "raw consume   20,000 events", "job end to end 20,000 events");
+        assertThat(r.out()).containsPattern("warm-up       one raw drain and one job pass in \\d+\\.\\d s \\(not measured\\)");
         Matcher ratio = Pattern.compile("ratio job/raw  (\\d+\\.\\d+) end to end, (\\d+\\.\\d+) processing").matcher(r.out());
         assertThat(ratio.find()).as(r.out()).isTrue();
         assertThat(Double.parseDouble(ratio.group(1))).isPositive();
