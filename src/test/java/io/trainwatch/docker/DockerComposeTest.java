@@ -57,8 +57,24 @@ class DockerComposeTest {
             assertThat(image).as(s.getKey()).matches("[a-z0-9./_-]+:[0-9][A-Za-z0-9._-]*");
             n++;
         }
-        assertThat(n).isEqualTo(5);
+        assertThat(n).isEqualTo(6);
         assertThat(compose.path("services").path("jobmanager").path("command").asText())
                 .contains("io.trainwatch.cli.FlinkEntryPoint", "run --bootstrap-servers kafka:9092");
+    }
+
+    @Test
+    void shouldWriteToPostgresWithCredentialsFromTheEnvironment() throws Exception {
+        JsonNode services = new ObjectMapper(new YAMLFactory()).readTree(COMPOSE.toFile()).path("services");
+        assertThat(services.path("jobmanager").path("command").asText()).contains("--jdbc-url jdbc:postgresql://postgres:5432/trainwatch");
+        for (String s : new String[]{"jobmanager", "taskmanager"}) {
+            JsonNode env = services.path(s).path("environment");
+            assertThat(env.path("TRAINWATCH_JDBC_USER").asText()).as(s).startsWith("${POSTGRES_USER");
+            assertThat(env.path("TRAINWATCH_JDBC_PASSWORD").asText()).as(s).startsWith("${POSTGRES_PASSWORD:?");
+        }
+        assertThat(services.path("jobmanager").path("depends_on").path("postgres").path("condition").asText()).isEqualTo("service_healthy");
+        // the demo producer only runs with --profile demo
+        JsonNode demo = services.path("demo-producer");
+        assertThat(demo.path("profiles").get(0).asText()).isEqualTo("demo");
+        assertThat(demo.path("command").asText()).contains("demo --bootstrap-servers kafka:9092");
     }
 }
