@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 /** {@code java -jar target/trainwatch.jar <command> [flags]}: the commands a user types. */
 @Command(name = "trainwatch", mixinStandardHelpOptions = true, version = "trainwatch 0.1.0",
         description = "Watches deep-learning training runs live: checks every step against the declared LR schedule.",
-        subcommands = {DemoCommand.class, RunCommand.class, ReplayCommand.class, ImportCommand.class, ScheduleCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {DemoCommand.class, RunCommand.class, ReplayCommand.class, ImportCommand.class, ScheduleCommand.class, ReportCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
 public final class TrainwatchCli implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

@@ -10,11 +10,11 @@ import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** The schedule math (and later detection and events) stays plain Java: no Flink type may leak in. */
+/** The schedule math, detection, events and the report stay plain Java: no Flink type may leak in. */
 class PureCoreTest {
     @Test
     void shouldKeepFlinkOutOfThePureCorePackages() throws IOException {
-        for (String pkg : List.of("schedule", "event", "detect")) {
+        for (String pkg : List.of("schedule", "event", "detect", "report")) {
             Path dir = Path.of("src/main/java/io/trainwatch", pkg);
             if (!Files.isDirectory(dir)) {
                 continue;
