@@ -112,9 +112,12 @@ public record PostgresSinks(Sink<Alert> alerts, Sink<SeriesPoint> series, Sink<D
     static void bindDeadLetter(PreparedStatement ps, DeadLetter d) throws SQLException {
         ps.setString(1, text(d.source == null ? "(unknown)" : d.source));
         ps.setObject(2, timestamp(null));
+        String reason = d.reason == null ? "" : d.reason;
+        if (d.payloadTruncated) {
+            reason += " (payload of " + d.payloadLength + " characters cut to " + DeadLetter.MAX_PAYLOAD_CHARS + ")"; // as on the Kafka topic
+        }
         ps.setString(3, text(d.field == null ? "" : d.field));
-        ps.setString(4, text(d.payloadTruncated
-                ? d.reason + " (payload of " + d.payloadLength + " characters cut to " + DeadLetter.MAX_PAYLOAD_CHARS + ")" : d.reason == null ? "" : d.reason));
+        ps.setString(4, text(reason));
         ps.setString(5, text(d.payload == null ? "" : d.payload));
     }
 
