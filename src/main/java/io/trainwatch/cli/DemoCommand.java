@@ -17,15 +17,17 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 
 /**
- * {@code demo}: the README's first command. A real Kafka broker in-process, the live job, realistic training runs
- * with the faults users lose GPU-days to streamed at live speed, and every alert printed as the job commits it;
- * then a preview of the schedule engine on the bundled example specs.
+ * {@code demo}: the README's first command. A real Kafka broker and a real PostgreSQL in-process, the live job,
+ * realistic training runs with the faults users lose GPU-days to streamed at live speed, every alert printed as the
+ * job commits it, and the rows the job wrote to PostgreSQL counted; then a preview of the schedule engine on the
+ * bundled example specs.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
-        description = {"Runs trainwatch on its embedded defaults: starts a Kafka broker in-process, runs the job on a local",
-                "Flink, streams six realistic runs (healthy, a corrupted batch, a warmup blow-up, a gradient explosion,",
-                "a scheduler stepped per epoch, a resume that resets the scheduler) and prints each alert as it arrives",
-                "(read_committed). Then previews the schedule engine on the bundled example specs (one SVG each)."})
+        description = {"Runs trainwatch on its embedded defaults: starts a Kafka broker and PostgreSQL in-process, runs the job",
+                "on a local Flink, streams six realistic runs (healthy, a corrupted batch, a warmup blow-up, a gradient explosion,",
+                "a scheduler stepped per epoch, a resume that resets the scheduler), prints each alert as it arrives",
+                "(read_committed) and the rows written to PostgreSQL. Then previews the schedule engine on the bundled",
+                "example specs (one SVG each)."})
 final class DemoCommand implements Callable<Integer> {
     /** The runs the demo streams: a fault each, with a fixed seed so the demo is the same every time. */
     static final java.util.List<io.trainwatch.simulate.Fault> DEMO_FAULTS = java.util.List.of(
@@ -48,6 +50,17 @@ final class DemoCommand implements Callable<Integer> {
 
     @Option(names = "--follow", description = "Keep reading alerts after the demo runs are done (Ctrl-C to stop).")
     boolean follow;
+
+    @Option(names = io.trainwatch.job.JobConfig.JDBC_URL, paramLabel = "jdbc:postgresql://HOST:PORT/DB", description = {"Write to this PostgreSQL instead of",
+            "starting one in-process. User and password from the environment: " + io.trainwatch.job.PostgresConfig.USER_ENV + ", "
+            + io.trainwatch.job.PostgresConfig.PASSWORD_ENV + "."})
+    String jdbcUrl;
+
+    @Option(names = "--no-postgres", description = "Do not write to PostgreSQL (Kafka only).")
+    boolean noPostgres;
+
+    /** Where the credentials for --jdbc-url come from. */
+    java.util.Map<String, String> environment = System.getenv();
 
     PrintStream console = System.out;
 
@@ -84,21 +97,42 @@ final class DemoCommand implements Callable<Integer> {
      */
     private void monitorDemoRuns() throws Exception {
         long t0 = System.nanoTime();
+        if (noPostgres && jdbcUrl != null) {
+            throw new UserInputException("--no-postgres and " + io.trainwatch.job.JobConfig.JDBC_URL + " exclude each other");
+        }
+        io.trainwatch.job.PostgresConfig external = PostgresTarget.config(jdbcUrl, environment);
+        // PostgreSQL starts beside the broker (both take a few seconds), so the first alert is not delayed by it
+        java.util.concurrent.CompletableFuture<DemoPostgres> postgres = noPostgres ? java.util.concurrent.CompletableFuture.completedFuture(null)
+                : java.util.concurrent.CompletableFuture.supplyAsync(() -> DemoPostgres.start(external, t0));
+        try (DemoPostgresHandle pg = new DemoPostgresHandle(postgres)) {
+            monitorDemoRuns(t0, pg);
+        }
+    }
+
+    private void monitorDemoRuns(long t0, DemoPostgresHandle pgHandle) throws Exception {
         console.printf("[1/2] starting a Kafka broker in-process (KRaft)... ");
         console.flush();
         try (io.trainwatch.embedded.EmbeddedKafka kafka = io.trainwatch.embedded.EmbeddedKafka.start()) {
             console.printf("ready at %s (%.1f s)%n", kafka.bootstrapServers(), seconds(t0));
+            DemoPostgres pg = pgHandle.await();
+            if (pg != null) {
+                console.printf("      PostgreSQL %sat %s (%.1f s), tables from docker/postgres/init.sql%n", pg.server() != null ? "16 in-process " : "",
+                        pg.cfg().printableUrl(), pg.readySeconds());
+                if (pg.roleWarning() != null) {
+                    console.printf("      warning: %s%n", pg.roleWarning());
+                }
+            }
             Path checkpoints = Files.createTempDirectory("trainwatch-demo-checkpoints");
             io.trainwatch.job.JobConfig cfg = new io.trainwatch.job.JobConfig(kafka.bootstrapServers(), "trainwatch.events", "trainwatch.alerts",
                     "trainwatch.dead-letter", "trainwatch.series", "trainwatch-demo", io.trainwatch.job.JobConfig.StartingOffsets.EARLIEST,
                     checkpoints.toString(), java.time.Duration.ofSeconds(1), 2, java.util.Map.of(), true, 2, null, false, "trainwatch-demo",
-                    io.trainwatch.detect.Thresholds.DEFAULTS, false);
+                    io.trainwatch.detect.Thresholds.DEFAULTS, false, pg == null ? null : pg.cfg(), 1);
             io.trainwatch.job.KafkaPipeline.prepareTopics(cfg);
             var env = io.trainwatch.job.KafkaPipeline.environment(cfg);
             io.trainwatch.job.KafkaPipeline.define(env, cfg);
             var job = env.executeAsync("trainwatch-demo");
-            console.printf("      job running on a local Flink (parallelism 2, checkpoint every 1 s): %s -> %s, %s%n",
-                    cfg.eventsTopic(), cfg.alertsTopic(), cfg.deadLetterTopic());
+            console.printf("      job running on a local Flink (parallelism 2, checkpoint every 1 s): %s -> %s, %s%s%n",
+                    cfg.eventsTopic(), cfg.alertsTopic(), cfg.deadLetterTopic(), pg == null ? "" : ", PostgreSQL");
 
             List<String[]> records = demoRecords();
             Thread producer = new Thread(() -> produce(kafka.bootstrapServers(), cfg.eventsTopic(), records), "demo-producer");
@@ -150,6 +184,90 @@ final class DemoCommand implements Callable<Integer> {
             console.printf("%n  summary: %d events streamed, %d alerts, %d dead letters, first alert %.1f s after start, all in %.1f s%n",
                     records.size(), alerts, dead, firstAlert, seconds(t0));
             byKind.forEach((k, n) -> console.printf("    %-44s %d%n", k, n));
+            if (pg != null) {
+                // every row is in: the job's offsets reached the end at a checkpoint, and the sinks flush at each checkpoint
+                long[] rows = pg.countDemoRows(demoRuns().stream().map(io.trainwatch.simulate.SimulatedRun::runId).toList(), cfg.eventsTopic());
+                console.printf(Locale.ROOT, "  PostgreSQL: %,d series rows, %d alerts, %d dead letters (read back from %s)%n", rows[0], rows[1], rows[2],
+                        pg.cfg().printableUrl());
+            }
+        }
+    }
+
+    /** The PostgreSQL the demo writes to: started in-process (server not null), or the one given with --jdbc-url. */
+    record DemoPostgres(io.trainwatch.job.PostgresConfig cfg, io.trainwatch.embedded.EmbeddedPostgres server, String roleWarning, double readySeconds) {
+        static DemoPostgres start(io.trainwatch.job.PostgresConfig external, long t0) {
+            io.trainwatch.embedded.EmbeddedPostgres server = null;
+            try {
+                io.trainwatch.job.PostgresConfig cfg = external;
+                if (cfg == null) {
+                    server = io.trainwatch.embedded.EmbeddedPostgres.start();
+                    cfg = new io.trainwatch.job.PostgresConfig(server.jdbcUrl(), io.trainwatch.embedded.EmbeddedPostgres.USER, null);
+                }
+                io.trainwatch.job.PostgresSchema.Result schema;
+                try {
+                    schema = io.trainwatch.job.PostgresSchema.prepare(cfg);
+                } catch (IllegalStateException e) {
+                    throw new UserInputException(e.getMessage());
+                }
+                return new DemoPostgres(cfg, server, schema.roleWarning(), seconds(t0));
+            } catch (IOException | RuntimeException e) {
+                closeQuietly(server);
+                throw e instanceof RuntimeException r ? r : new java.io.UncheckedIOException("starting PostgreSQL in-process failed: " + e.getMessage(), (IOException) e);
+            }
+        }
+
+        /** Series rows and alerts of the demo's runs, and dead letters of its events topic. */
+        long[] countDemoRows(List<String> runIds, String eventsTopic) throws java.sql.SQLException {
+            try (java.sql.Connection c = io.trainwatch.job.PostgresSchema.connect(cfg)) {
+                java.sql.Array ids = c.createArrayOf("text", runIds.toArray());
+                return new long[]{count(c, "SELECT count(*) FROM trainwatch_series WHERE run_id = ANY(?)", ids),
+                        count(c, "SELECT count(*) FROM trainwatch_alerts WHERE run_id = ANY(?)", ids),
+                        count(c, "SELECT count(*) FROM trainwatch_dead_letters WHERE source LIKE ?", eventsTopic + "-%")};
+            }
+        }
+
+        private static long count(java.sql.Connection c, String sql, Object parameter) throws java.sql.SQLException {
+            try (java.sql.PreparedStatement ps = c.prepareStatement(sql)) {
+                ps.setObject(1, parameter);
+                try (java.sql.ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    return rs.getLong(1);
+                }
+            }
+        }
+    }
+
+    /** Closes the in-process PostgreSQL however the demo ends, once it has started (or failed to). */
+    private record DemoPostgresHandle(java.util.concurrent.CompletableFuture<DemoPostgres> future) implements AutoCloseable {
+        DemoPostgres await() {
+            try {
+                return future.join();
+            } catch (java.util.concurrent.CompletionException e) {
+                throw e.getCause() instanceof RuntimeException r ? r : e;
+            }
+        }
+
+        @Override
+        public void close() {
+            DemoPostgres pg;
+            try {
+                pg = future.join();
+            } catch (RuntimeException e) {
+                return; // it never started: nothing to close (the failure was reported by await)
+            }
+            if (pg != null) {
+                closeQuietly(pg.server());
+            }
+        }
+    }
+
+    private static void closeQuietly(io.trainwatch.embedded.EmbeddedPostgres server) {
+        if (server != null) {
+            try {
+                server.close();
+            } catch (IOException e) {
+                System.err.println("warning: stopping the in-process PostgreSQL failed: " + e.getMessage());
+            }
         }
     }
 
@@ -167,8 +285,7 @@ final class DemoCommand implements Callable<Integer> {
     static List<String[]> demoRecords() {
         List<List<String>> runs = new ArrayList<>();
         List<String> ids = new ArrayList<>();
-        for (io.trainwatch.simulate.Fault f : DEMO_FAULTS) {
-            io.trainwatch.simulate.SimulatedRun run = io.trainwatch.simulate.RunSimulator.generate(f == io.trainwatch.simulate.Fault.NONE ? DEMO_HEALTHY_SEED : DEMO_SEED + f.ordinal(), f);
+        for (io.trainwatch.simulate.SimulatedRun run : demoRuns()) {
             runs.add(run.events());
             ids.add(run.runId());
         }
@@ -186,6 +303,15 @@ final class DemoCommand implements Callable<Integer> {
         out.add(out.size() / 2, new String[]{"bad", "{\"type\":\"step\",\"run_id\":\"sim-none-" + DEMO_HEALTHY_SEED + "\",\"loss\":"});
         out.add(2 * out.size() / 3, new String[]{"bad", "{\"type\":\"step\",\"step\":3,\"loss\":0.5}"});
         return out;
+    }
+
+    /** The demo's runs, one per fault, with fixed seeds. */
+    static List<io.trainwatch.simulate.SimulatedRun> demoRuns() {
+        List<io.trainwatch.simulate.SimulatedRun> runs = new ArrayList<>();
+        for (io.trainwatch.simulate.Fault f : DEMO_FAULTS) {
+            runs.add(io.trainwatch.simulate.RunSimulator.generate(f == io.trainwatch.simulate.Fault.NONE ? DEMO_HEALTHY_SEED : DEMO_SEED + f.ordinal(), f));
+        }
+        return runs;
     }
 
     private final java.util.concurrent.atomic.AtomicInteger sent = new java.util.concurrent.atomic.AtomicInteger();

@@ -6,9 +6,12 @@ import io.trainwatch.event.Alert;
 import io.trainwatch.event.DeadLetter;
 import io.trainwatch.event.JsonOutput;
 import io.trainwatch.event.SeriesPoint;
+import io.trainwatch.job.JobConfig;
 import io.trainwatch.job.JsonLinesFileSink;
 import io.trainwatch.job.MonitorRunsFunction;
 import io.trainwatch.job.ParseEventsFunction;
+import io.trainwatch.job.PostgresConfig;
+import io.trainwatch.job.PostgresSinks;
 import io.trainwatch.job.RawRecord;
 import io.trainwatch.job.TrainwatchJob;
 import org.apache.flink.api.common.JobExecutionResult;
@@ -32,7 +35,7 @@ import java.util.stream.Stream;
 /** {@code replay}: runs the pipeline over bounded JSONL files of v1 events and summarises what it found. */
 @Command(name = "replay", mixinStandardHelpOptions = true,
         description = {"Runs the trainwatch pipeline over JSONL files of v1 events (one event per line) and writes",
-                "the alerts, the per-step series and the dead letters as JSONL. Prints a summary."})
+                "the alerts, the per-step series and the dead letters as JSONL, and with --jdbc-url to PostgreSQL. Prints a summary."})
 final class ReplayCommand implements Callable<Integer> {
     @Option(names = "--input", required = true, paramLabel = "FILE|DIR", description = "A JSONL file, or a folder whose files are all read (sorted by name).")
     Path input;
@@ -52,10 +55,25 @@ final class ReplayCommand implements Callable<Integer> {
     @Option(names = "--threshold", paramLabel = "NAME=VALUE", description = "Override a detector threshold for every run (README, \"Detectors\"). Repeatable.")
     Map<String, Double> thresholds = new TreeMap<>();
 
+    @Option(names = JobConfig.JDBC_URL, paramLabel = "jdbc:postgresql://HOST:PORT/DB", description = {"Also write series, alerts and dead letters to PostgreSQL",
+            "(upserts: replaying again adds no row). User and password from the environment: " + PostgresConfig.USER_ENV + ", " + PostgresConfig.PASSWORD_ENV + "."})
+    String jdbcUrl;
+
+    @Option(names = JobConfig.SERIES_EVERY, defaultValue = JobConfig.SERIES_EVERY_DEFAULT, paramLabel = "N", description = {"At most one series point per N steps of a run;",
+            "steps with an alert and the first step after a resume are always kept. Default: ${DEFAULT-VALUE} (every step)."})
+    int seriesEvery;
+
+    /** Where the credentials come from (the tests pass their own). */
+    Map<String, String> environment = System.getenv();
+
     public Integer call() throws Exception {
         if (parallelism < 1) {
             throw new UserInputException("--parallelism must be >= 1, got " + parallelism);
         }
+        if (seriesEvery < 1) {
+            throw new UserInputException(JobConfig.SERIES_EVERY + " must be >= 1 (1 keeps every step), got " + seriesEvery);
+        }
+        PostgresConfig postgres = PostgresTarget.config(jdbcUrl, environment);
         Thresholds th;
         try {
             th = Thresholds.DEFAULTS.with(thresholds);
@@ -71,16 +89,17 @@ final class ReplayCommand implements Callable<Integer> {
         Path dlq = deadLetter != null ? deadLetter : output.resolveSibling(output.getFileName() + ".dead-letter.jsonl");
         System.err.printf("trainwatch replay: %d records from %d file(s) (%d blank lines skipped), parallelism %d%n",
                 records.size(), files.size(), blank, parallelism);
+        PostgresTarget.prepare(postgres, System.err);
 
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         env.setParallelism(parallelism);
         TrainwatchJob.defineWorkflow(env, env.fromData(RawRecord.class, records.toArray(RawRecord[]::new)).name("replay-input").setParallelism(1),
                 new TrainwatchJob.Sinks(new JsonLinesFileSink<Alert>(output, JsonOutput::alert),
                         series == null ? null : new JsonLinesFileSink<SeriesPoint>(series, JsonOutput::series),
-                        new JsonLinesFileSink<DeadLetter>(dlq, JsonOutput::deadLetter), true),
-                new TrainwatchJob.MonitorConfig(th, Duration.ofMinutes((long) th.get(Threshold.IDLE_TIMEOUT_MINUTES))));
+                        new JsonLinesFileSink<DeadLetter>(dlq, JsonOutput::deadLetter), true, postgres == null ? null : PostgresSinks.of(postgres)),
+                new TrainwatchJob.MonitorConfig(th, Duration.ofMinutes((long) th.get(Threshold.IDLE_TIMEOUT_MINUTES)), seriesEvery));
         JobExecutionResult result = env.execute("trainwatch-replay");
-        summarize(result, dlq);
+        summarize(result, dlq, postgres);
         return 0;
     }
 
@@ -118,7 +137,7 @@ final class ReplayCommand implements Callable<Integer> {
         return blank;
     }
 
-    private void summarize(JobExecutionResult result, Path dlq) throws IOException {
+    private void summarize(JobExecutionResult result, Path dlq, PostgresConfig postgres) throws IOException {
         long read = counter(result, ParseEventsFunction.READ);
         long accepted = counter(result, ParseEventsFunction.ACCEPTED);
         long dead = counter(result, ParseEventsFunction.DEAD_LETTERED);
@@ -136,7 +155,10 @@ final class ReplayCommand implements Callable<Integer> {
         System.out.printf("alerts           %d  -> %s%n", alerts, output);
         byKind.forEach((k, n) -> System.out.printf("  %-44s %d%n", k, n));
         if (series != null) {
-            System.out.printf("series           -> %s%n", series);
+            System.out.printf("series           -> %s%s%n", series, seriesEvery > 1 ? " (at most one point per " + seriesEvery + " steps of a run)" : "");
+        }
+        if (postgres != null) {
+            System.out.printf("postgres         -> %s (series, alerts, dead letters)%n", postgres.printableUrl());
         }
         if (read != accepted + dead) {
             throw new IllegalStateException("counts do not add up: read " + read + " != accepted " + accepted + " + dead-lettered " + dead);

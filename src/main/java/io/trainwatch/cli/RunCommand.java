@@ -3,6 +3,7 @@ package io.trainwatch.cli;
 import io.trainwatch.detect.Thresholds;
 import io.trainwatch.job.JobConfig;
 import io.trainwatch.job.KafkaPipeline;
+import io.trainwatch.job.PostgresConfig;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -16,7 +17,8 @@ import java.util.concurrent.Callable;
 /** {@code run}: the live job on Kafka. Also what {@code flink run target/trainwatch.jar run ...} starts on a cluster. */
 @Command(name = "run", mixinStandardHelpOptions = true,
         description = {"Runs the trainwatch job on Kafka: reads v1 events, writes alerts (exactly once: read them with",
-                "isolation.level=read_committed), per-step series and dead letters. Runs until cancelled."})
+                "isolation.level=read_committed), per-step series and dead letters, and with --jdbc-url all three to PostgreSQL",
+                "(upserts). Runs until cancelled."})
 final class RunCommand implements Callable<Integer> {
     @Option(names = JobConfig.BOOTSTRAP_SERVERS, required = true, paramLabel = "HOST:PORT[,...]", description = "Kafka brokers.")
     String bootstrapServers;
@@ -77,11 +79,23 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = JobConfig.THRESHOLD, paramLabel = "NAME=VALUE", description = "Override a detector threshold for every run. Repeatable.")
     Map<String, Double> thresholds = new TreeMap<>();
 
+    @Option(names = JobConfig.JDBC_URL, paramLabel = "jdbc:postgresql://HOST:PORT/DB", description = {"Also write series, alerts and dead letters to PostgreSQL",
+            "(tables created if missing). User and password from the environment: " + PostgresConfig.USER_ENV + ", " + PostgresConfig.PASSWORD_ENV + "."})
+    String jdbcUrl;
+
+    @Option(names = JobConfig.SERIES_EVERY, defaultValue = JobConfig.SERIES_EVERY_DEFAULT, paramLabel = "N", description = {"At most one series point per N steps of a run;",
+            "steps with an alert and the first step after a resume are always kept. Default: ${DEFAULT-VALUE} (every step)."})
+    int seriesEvery;
+
+    /** Where the credentials come from (the tests pass their own). */
+    Map<String, String> environment = System.getenv();
+
     JobConfig config() {
         try {
             return new JobConfig(bootstrapServers, eventsTopic, alertsTopic, deadLetterTopic, seriesTopic, groupId,
                     JobConfig.parseStartingOffsets(startingOffsets), checkpointDir, duration(checkpointInterval), parallelism, kafkaProperties,
-                    !noCreateTopics, topicPartitions, fromCheckpoint, stopAtEnd, transactionalIdPrefix, Thresholds.DEFAULTS.with(thresholds), stateChangelog);
+                    !noCreateTopics, topicPartitions, fromCheckpoint, stopAtEnd, transactionalIdPrefix, Thresholds.DEFAULTS.with(thresholds), stateChangelog,
+                    PostgresTarget.config(jdbcUrl, environment), seriesEvery);
         } catch (IllegalArgumentException e) {
             throw new UserInputException(e.getMessage());
         }
@@ -95,10 +109,15 @@ final class RunCommand implements Callable<Integer> {
         if (!cfg.kafkaProperties().isEmpty()) {
             System.err.println("kafka properties: " + cfg.printableKafkaProperties());
         }
+        if (cfg.postgres() != null) {
+            System.err.printf("postgres: %s as %s (series every %d step(s), alerts, dead letters; at-least-once upserts)%n",
+                    cfg.postgres().printableUrl(), cfg.postgres().printableUser(), cfg.seriesEvery());
+        }
         var created = KafkaPipeline.prepareTopics(cfg);
         if (!created.isEmpty()) {
             System.err.println("created topics: " + String.join(", ", created));
         }
+        PostgresTarget.prepare(cfg.postgres(), System.err);
         StreamExecutionEnvironment env = KafkaPipeline.environment(cfg);
         KafkaPipeline.define(env, cfg);
         env.execute("trainwatch");

@@ -24,16 +24,24 @@ public final class RunMonitor {
     private static final int CACHE_SIZE = 1024;
     private static final double SERIES_MEAN_ALPHA = 0.1;
 
-    /** What one event produced. */
+    /** What one event produced; {@code series} is null for events that are not steps and for steps thinned out by --series-every. */
     public record Output(List<Alert> alerts, SeriesPoint series) {
     }
 
     private final Thresholds jobThresholds;
+    private final SeriesSampler seriesSampler;
     private final Map<String, DeclaredSchedule> schedules = lru();
     private final Map<String, Thresholds> runThresholds = lru();
 
+    /** A monitor that emits a series point for every step. */
     public RunMonitor(Thresholds jobThresholds) {
+        this(jobThresholds, 1);
+    }
+
+    /** @param seriesEvery N of {@code --series-every}: at most one series point per N steps of a run (see {@link SeriesSampler}) */
+    public RunMonitor(Thresholds jobThresholds, long seriesEvery) {
         this.jobThresholds = jobThresholds;
+        this.seriesSampler = new SeriesSampler(seriesEvery);
     }
 
     public Output onEvent(RunState state, TrainingEvent e) {
@@ -84,7 +92,8 @@ public final class RunMonitor {
 
     private Output onStep(RunState state, TrainingEvent e) {
         long step = e.step;
-        if (state.stepsSeen > 0 && step <= state.lastStep) {
+        boolean resumed = state.stepsSeen > 0 && step <= state.lastStep;
+        if (resumed) {
             state.recordResume(step);
         }
         Thresholds th = thresholds(state);
@@ -112,7 +121,8 @@ public final class RunMonitor {
         state.stall.check(c, alerts);
         state.vanishing.check(c, alerts);
         updateStatistics(state, e, th);
-        return new Output(alerts, series(state, e, scheduled));
+        boolean keep = seriesSampler.keep(state, step, resumed, !alerts.isEmpty() || c.isPossibleOnset());
+        return new Output(alerts, keep ? series(state, e, scheduled) : null);
     }
 
     /** Without a declared schedule, warmup lasts while the reported LR keeps rising. */

@@ -32,6 +32,8 @@ public class RunState {
     /** The idle timer last registered for this run, so one is registered per slot, not per event (kept by the operator). */
     public long idleTimerMillis;
     public String endStatus;
+    /** Block of --series-every steps the last series point written fell in (-1: none yet); see {@link SeriesSampler}. */
+    public long seriesBlock = -1;
     // without a schedule, warmup is read from the reported LR
     public double lastLr0 = Double.NaN;
     public boolean reportedLrStoppedRising;

@@ -95,6 +95,7 @@ public class SpikeDetector {
             pendingSeen = 0;
             pendingRecovered = false;
             pendingStep = c.step;
+            c.markPossibleOnset(); // the spike is reported at this step once settled
             pendingLoss = l;
             pendingMedian = m;
             pendingSigma = sigma;
@@ -123,6 +124,7 @@ public class SpikeDetector {
         warmupRiseStreak = rising ? warmupRiseStreak + 1 : 0;
         if (warmupRiseStreak == 1) {
             warmupRiseOnset = c.step;
+            c.markPossibleOnset();
         }
         if (warmupRiseStreak >= WARMUP_RISE_POINTS && !warmupTrack.isOpen()) {
             openWarmup(c, c.loss, w.min(), median, "rising " + Numbers.fmt(c.loss / w.min()) + "x above its recent low " + Numbers.fmt(w.min())

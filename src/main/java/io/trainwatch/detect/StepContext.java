@@ -44,6 +44,22 @@ public final class StepContext {
         this.run = run;
     }
 
+    /**
+     * Set when a detector starts watching this step (a spike being judged, the first point of a warmup rise or of a
+     * low-gradient streak): an alert may later be reported at it, so the series keeps it whatever {@code --series-every}
+     * says. Only ever set on the context of the step itself.
+     */
+    private boolean possibleOnset;
+
+    /** This step may become an alert's step later (see {@link #possibleOnset}). */
+    void markPossibleOnset() {
+        possibleOnset = true;
+    }
+
+    boolean isPossibleOnset() {
+        return possibleOnset;
+    }
+
     /** The same context reported at another step (a spike is reported at its own step when settled later). */
     public StepContext withStep(long otherStep) {
         return otherStep == step ? this : new StepContext(runId, otherStep, timeMillis, event, loss, gradNorm, lr, schedule, scheduled,

@@ -20,6 +20,8 @@ public class VanishingGradientDetector {
     public double refGrad = Double.NaN;
     public double refLoss = Double.NaN;
     public int lowStreak;
+    /** First logged step of the current low streak: the alert's step (with sparse logging, not step - lowStreak + 1). */
+    public long lowStartStep = -1;
     public int calm;
 
     public VanishingGradientDetector() {
@@ -44,6 +46,10 @@ public class VanishingGradientDetector {
                 && lossNow > refLoss - Math.max((1 - LOSS_NOT_IMPROVED_FRACTION) * Math.abs(refLoss), 2 * c.lossNoise());
         if (low) {
             lowStreak++;
+            if (lowStreak == 1) {
+                lowStartStep = c.step;
+                c.markPossibleOnset(); // the alert is reported at this step
+            }
             calm = 0;
         } else {
             lowStreak = 0;
@@ -53,13 +59,15 @@ public class VanishingGradientDetector {
             }
         }
         if (!track.isOpen() && lowStreak >= c.thInt(Threshold.VANISHING_STEPS)) {
-            out.add(track.open(c.withStep(c.step - lowStreak + 1), AlertKind.VANISHING_GRADIENTS, Severity.WARNING,
+            // a state restored from before lowStartStep existed has none: count back as if every step was logged
+            long onset = lowStartStep >= 0 ? lowStartStep : c.step - lowStreak + 1;
+            out.add(track.open(c.withStep(onset), AlertKind.VANISHING_GRADIENTS, Severity.WARNING,
                     "Step " + c.step + ": grad norm " + Numbers.fmt(c.gradNorm) + " is " + Numbers.fmt(c.gradNorm / refGrad) + "x its post-warmup level "
                             + Numbers.fmt(refGrad) + " while the loss (" + Numbers.fmt(lossNow) + ") is not improving.",
                     "vanishing gradients: the model has stopped learning (saturated or dead activations, frozen parameters, or an LR/scale that zeroes updates)",
                     JsonOutput.object("grad_norm", c.gradNorm, "reference_grad_norm", refGrad, "loss_median", lossNow, "reference_loss", refLoss, "low_steps", lowStreak),
                     JsonOutput.object("action", "stop", "change", "stop and inspect: check for dead ReLUs/saturated activations, parameters with requires_grad=False, "
-                            + "a loss scale or LR that zeroes the updates; restart from a checkpoint before step " + (c.step - lowStreak + 1))));
+                            + "a loss scale or LR that zeroes the updates; restart from a checkpoint before step " + onset)));
         }
     }
 }

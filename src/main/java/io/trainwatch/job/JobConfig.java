@@ -16,7 +16,8 @@ import java.util.regex.Pattern;
 public record JobConfig(String bootstrapServers, String eventsTopic, String alertsTopic, String deadLetterTopic, String seriesTopic,
                         String groupId, StartingOffsets startingOffsets, String checkpointDir, Duration checkpointInterval, int parallelism,
                         Map<String, String> kafkaProperties, boolean createTopics, int topicPartitions, String fromCheckpoint,
-                        boolean stopAtEnd, String transactionalIdPrefix, Thresholds thresholds, boolean stateChangelog) {
+                        boolean stopAtEnd, String transactionalIdPrefix, Thresholds thresholds, boolean stateChangelog,
+                        PostgresConfig postgres, int seriesEvery) {
 
     public static final String BOOTSTRAP_SERVERS = "--bootstrap-servers";
     public static final String EVENTS_TOPIC = "--events-topic";
@@ -45,6 +46,10 @@ public record JobConfig(String bootstrapServers, String eventsTopic, String aler
     public static final String TRANSACTIONAL_ID_PREFIX_DEFAULT = "trainwatch";
     public static final String THRESHOLD = "--threshold";
     public static final String STATE_CHANGELOG = "--state-changelog";
+    /** PostgreSQL sink (off unless given); user and password come from the environment, see {@link PostgresConfig}. */
+    public static final String JDBC_URL = "--jdbc-url";
+    public static final String SERIES_EVERY = "--series-every";
+    public static final String SERIES_EVERY_DEFAULT = "1";
 
     /** Where a new consumer group starts reading. */
     public enum StartingOffsets { EARLIEST, LATEST, COMMITTED }
@@ -64,6 +69,7 @@ public record JobConfig(String bootstrapServers, String eventsTopic, String aler
         require(topicPartitions >= 1, TOPIC_PARTITIONS + " must be >= 1, got " + topicPartitions);
         require(nonBlank(groupId), GROUP_ID + " must not be empty");
         require(nonBlank(transactionalIdPrefix), TRANSACTIONAL_ID_PREFIX + " must not be empty");
+        require(seriesEvery >= 1, SERIES_EVERY + " must be >= 1 (1 keeps every step), got " + seriesEvery);
         require(!stateChangelog || checkpointDir != null, STATE_CHANGELOG + " needs " + CHECKPOINT_DIR + " (the changelog is written beside the checkpoints)");
         kafkaProperties = Map.copyOf(kafkaProperties);
         for (String k : kafkaProperties.keySet()) {
@@ -71,8 +77,29 @@ public record JobConfig(String bootstrapServers, String eventsTopic, String aler
         }
     }
 
+    /** Without PostgreSQL, every series point (what the job did before the PostgreSQL sink existed). */
+    public JobConfig(String bootstrapServers, String eventsTopic, String alertsTopic, String deadLetterTopic, String seriesTopic,
+                     String groupId, StartingOffsets startingOffsets, String checkpointDir, Duration checkpointInterval, int parallelism,
+                     Map<String, String> kafkaProperties, boolean createTopics, int topicPartitions, String fromCheckpoint,
+                     boolean stopAtEnd, String transactionalIdPrefix, Thresholds thresholds, boolean stateChangelog) {
+        this(bootstrapServers, eventsTopic, alertsTopic, deadLetterTopic, seriesTopic, groupId, startingOffsets, checkpointDir, checkpointInterval,
+                parallelism, kafkaProperties, createTopics, topicPartitions, fromCheckpoint, stopAtEnd, transactionalIdPrefix, thresholds, stateChangelog,
+                null, 1);
+    }
+
     public Duration idleTimeout() {
         return Duration.ofMinutes((long) thresholds.get(Threshold.IDLE_TIMEOUT_MINUTES));
+    }
+
+    /** As it may be logged: Kafka secrets as ***, and the PostgreSQL password never (see {@link PostgresConfig#toString()}). */
+    @Override
+    public String toString() {
+        return "JobConfig[bootstrapServers=" + bootstrapServers + ", topics=" + eventsTopic + " -> " + alertsTopic + ", " + deadLetterTopic
+                + (seriesTopic == null ? "" : ", " + seriesTopic) + ", groupId=" + groupId + ", startingOffsets=" + startingOffsets
+                + ", checkpointDir=" + checkpointDir + ", checkpointInterval=" + checkpointInterval + ", parallelism=" + parallelism
+                + ", kafkaProperties=" + printableKafkaProperties() + ", createTopics=" + createTopics + ", topicPartitions=" + topicPartitions
+                + ", fromCheckpoint=" + fromCheckpoint + ", stopAtEnd=" + stopAtEnd + ", transactionalIdPrefix=" + transactionalIdPrefix
+                + ", stateChangelog=" + stateChangelog + ", postgres=" + postgres + ", seriesEvery=" + seriesEvery + "]";
     }
 
     /** The Kafka properties as they may be printed: secrets replaced by ***. */

@@ -35,7 +35,8 @@ import java.util.concurrent.TimeoutException;
 /**
  * The live job's Kafka I/O around the one pipeline: events from a KafkaSource (key = run_id), alerts, series and
  * dead letters to KafkaSinks with exactly-once delivery (Kafka transactions committed at each checkpoint; read
- * them with isolation.level=read_committed).
+ * them with isolation.level=read_committed), and to PostgreSQL when configured (at-least-once upserts, see
+ * {@link PostgresSinks}).
  */
 public final class KafkaPipeline {
     /** Kafka producers' transaction timeout: above any checkpoint interval, within the broker's default maximum (15 min). */
@@ -97,8 +98,9 @@ public final class KafkaPipeline {
         TrainwatchJob.defineWorkflow(env, events, new TrainwatchJob.Sinks(
                         sink(cfg, new KafkaSerde.AlertSerializationSchema(cfg.alertsTopic()), "alerts"),
                         cfg.seriesTopic() == null ? null : sink(cfg, new KafkaSerde.SeriesSerializationSchema(cfg.seriesTopic()), "series"),
-                        sink(cfg, new KafkaSerde.DeadLetterSerializationSchema(cfg.deadLetterTopic()), "dead-letters"), false),
-                new TrainwatchJob.MonitorConfig(cfg.thresholds(), cfg.idleTimeout()));
+                        sink(cfg, new KafkaSerde.DeadLetterSerializationSchema(cfg.deadLetterTopic()), "dead-letters"), false,
+                        cfg.postgres() == null ? null : PostgresSinks.of(cfg.postgres())),
+                new TrainwatchJob.MonitorConfig(cfg.thresholds(), cfg.idleTimeout(), cfg.seriesEvery()));
     }
 
     private static <T> KafkaSink<T> sink(JobConfig cfg, KafkaRecordSerializationSchema<T> serializer, String name) {

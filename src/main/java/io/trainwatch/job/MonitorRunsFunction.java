@@ -29,6 +29,7 @@ public class MonitorRunsFunction extends KeyedProcessFunction<String, TrainingEv
 
     private final Thresholds thresholds;
     private final long idleTimeoutMillis;
+    private final int seriesEvery;
     private transient RunMonitor monitor;
     private transient ValueState<RunState> state;
     private transient Counter alertsMetric;
@@ -37,13 +38,19 @@ public class MonitorRunsFunction extends KeyedProcessFunction<String, TrainingEv
     private transient LongMaximum lastEvent;
 
     public MonitorRunsFunction(Thresholds thresholds, long idleTimeoutMillis) {
+        this(thresholds, idleTimeoutMillis, 1);
+    }
+
+    /** @param seriesEvery at most one series point per this many steps of a run (see {@code SeriesSampler}) */
+    public MonitorRunsFunction(Thresholds thresholds, long idleTimeoutMillis, int seriesEvery) {
         this.thresholds = thresholds;
         this.idleTimeoutMillis = idleTimeoutMillis;
+        this.seriesEvery = seriesEvery;
     }
 
     @Override
     public void open(OpenContext openContext) {
-        monitor = new RunMonitor(thresholds);
+        monitor = new RunMonitor(thresholds, seriesEvery);
         state = getRuntimeContext().getState(new ValueStateDescriptor<>("run-state", RunState.class));
         alertsMetric = getRuntimeContext().getMetricGroup().counter(ALERTS);
         alerts = getRuntimeContext().getLongCounter(ALERTS);

@@ -18,12 +18,31 @@ import java.time.Duration;
  * raw records → parse (invalid → dead letters) → keyBy(run_id) → monitor → alerts, series.
  */
 public final class TrainwatchJob {
-    /** Where the pipeline's three outputs go; {@code series} may be null (not written). */
-    public record Sinks(Sink<Alert> alerts, Sink<SeriesPoint> series, Sink<DeadLetter> deadLetters, boolean singleWriter) {
+    /**
+     * Where the pipeline's three outputs go; {@code series} may be null (not written). {@code singleWriter}: the
+     * three sinks run with parallelism 1 (local files). {@code postgres}, when not null, receives all three outputs
+     * as well (series included even without a {@code series} sink), at the monitor's parallelism.
+     */
+    public record Sinks(Sink<Alert> alerts, Sink<SeriesPoint> series, Sink<DeadLetter> deadLetters, boolean singleWriter, PostgresSinks postgres) {
+        /** Without PostgreSQL. */
+        public Sinks(Sink<Alert> alerts, Sink<SeriesPoint> series, Sink<DeadLetter> deadLetters, boolean singleWriter) {
+            this(alerts, series, deadLetters, singleWriter, null);
+        }
     }
 
-    /** How the monitor judges runs. */
-    public record MonitorConfig(Thresholds thresholds, Duration idleTimeout) {
+    /** How the monitor judges runs; {@code seriesEvery}: at most one series point per that many steps of a run (--series-every). */
+    public record MonitorConfig(Thresholds thresholds, Duration idleTimeout, int seriesEvery) {
+        public MonitorConfig {
+            if (seriesEvery < 1) {
+                throw new IllegalArgumentException(JobConfig.SERIES_EVERY + " must be >= 1 (1 keeps every step), got " + seriesEvery);
+            }
+        }
+
+        /** Every series point. */
+        public MonitorConfig(Thresholds thresholds, Duration idleTimeout) {
+            this(thresholds, idleTimeout, 1);
+        }
+
         public static MonitorConfig defaults() {
             return new MonitorConfig(Thresholds.DEFAULTS, Duration.ofMinutes(
                     (long) Thresholds.DEFAULTS.get(io.trainwatch.detect.Threshold.IDLE_TIMEOUT_MINUTES)));
@@ -55,13 +74,21 @@ public final class TrainwatchJob {
 
         SingleOutputStreamOperator<Alert> alerts = events
                 .keyBy(e -> e.runId)
-                .process(new MonitorRunsFunction(config.thresholds(), config.idleTimeout().toMillis()))
+                .process(new MonitorRunsFunction(config.thresholds(), config.idleTimeout().toMillis(), config.seriesEvery()))
                 .uid("monitor-runs").name("monitor-runs");
+        DataStream<DeadLetter> deadLetters = events.getSideOutput(OutputTags.DEAD_LETTERS);
+        DataStream<SeriesPoint> series = alerts.getSideOutput(OutputTags.SERIES);
 
         attach(alerts, sinks.alerts(), "alerts-sink", sinks.singleWriter());
-        attach(events.getSideOutput(OutputTags.DEAD_LETTERS), sinks.deadLetters(), "dead-letter-sink", sinks.singleWriter());
+        attach(deadLetters, sinks.deadLetters(), "dead-letter-sink", sinks.singleWriter());
         if (sinks.series() != null) {
-            attach(alerts.getSideOutput(OutputTags.SERIES), sinks.series(), "series-sink", sinks.singleWriter());
+            attach(series, sinks.series(), "series-sink", sinks.singleWriter());
+        }
+        if (sinks.postgres() != null) {
+            // at the monitor's parallelism, chained to it: a run's alerts reach their row in the order they were raised
+            attach(alerts, sinks.postgres().alerts(), "postgres-alerts-sink", false);
+            attach(series, sinks.postgres().series(), "postgres-series-sink", false);
+            attach(deadLetters, sinks.postgres().deadLetters(), "postgres-dead-letter-sink", false);
         }
     }
 

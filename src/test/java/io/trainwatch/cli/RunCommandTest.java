@@ -2,8 +2,11 @@ package io.trainwatch.cli;
 
 import io.trainwatch.embedded.EmbeddedKafka;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -29,6 +32,43 @@ class RunCommandTest {
             assertThat(r.exitCode()).isEqualTo(1);
             assertThat(r.err().trim()).isEqualTo("error: topic trainwatch.events does not exist (and --no-create-topics was given)");
         }
+    }
+
+    @Test
+    void shouldRefuseCredentialsInTheJdbcUrlWithoutEchoingThem() {
+        ScheduleCommandTest.Result r = ScheduleCommandTest.run("run", "--bootstrap-servers", "localhost:1",
+                "--jdbc-url", "jdbc:postgresql://db:5432/trainwatch?user=tw&password=hunter2");
+        assertThat(r.exitCode()).isEqualTo(2);
+        assertThat(r.err().trim()).isEqualTo("error: --jdbc-url must not carry credentials (jdbc:postgresql://db:5432/trainwatch?user=tw&password=***):"
+                + " set TRAINWATCH_JDBC_USER and TRAINWATCH_JDBC_PASSWORD in the environment instead");
+    }
+
+    @Test
+    void shouldSayClearlyWhenPostgresCannotBeReached(@TempDir Path tmp) throws Exception {
+        int closedPort;
+        try (ServerSocket s = new ServerSocket(0)) {
+            closedPort = s.getLocalPort();
+        }
+        Path events = Files.writeString(tmp.resolve("events.jsonl"), "{\"type\":\"step\",\"run_id\":\"r\",\"step\":1,\"loss\":1.0}\n");
+        String url = "jdbc:postgresql://localhost:" + closedPort + "/trainwatch";
+        ScheduleCommandTest.Result r = ScheduleCommandTest.run("replay", "--input", events.toString(), "--output", tmp.resolve("a.jsonl").toString(),
+                "--jdbc-url", url);
+        assertThat(r.exitCode()).isEqualTo(2);
+        assertThat(r.err().trim()).startsWith("error: cannot connect to PostgreSQL at " + url + " as ")
+                .contains("Connection to localhost:" + closedPort + " refused")
+                .endsWith("; check --jdbc-url and TRAINWATCH_JDBC_USER / TRAINWATCH_JDBC_PASSWORD")
+                .doesNotContain("\n").doesNotContain("\tat ");
+    }
+
+    @Test
+    void shouldRefuseSeriesEveryBelowOne(@TempDir Path tmp) throws Exception {
+        Path events = Files.writeString(tmp.resolve("events.jsonl"), "{}\n");
+        ScheduleCommandTest.Result r = ScheduleCommandTest.run("replay", "--input", events.toString(), "--output", tmp.resolve("a.jsonl").toString(),
+                "--series-every", "0");
+        assertThat(r.exitCode()).isEqualTo(2);
+        assertThat(r.err().trim()).isEqualTo("error: --series-every must be >= 1 (1 keeps every step), got 0");
+        assertThat(ScheduleCommandTest.run("run", "--bootstrap-servers", "localhost:1", "--series-every", "-5").err().trim())
+                .isEqualTo("error: --series-every must be >= 1 (1 keeps every step), got -5");
     }
 
     @Test

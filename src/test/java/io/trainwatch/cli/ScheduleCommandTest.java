@@ -6,11 +6,6 @@ import io.trainwatch.SharedData;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.io.PrintWriter;
-import java.io.StringWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -25,18 +20,8 @@ class ScheduleCommandTest {
     }
 
     static Result run(String... args) {
-        PrintStream savedOut = System.out;
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        StringWriter err = new StringWriter();
-        try {
-            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            var cl = TrainwatchCli.commandLine();
-            cl.setErr(new PrintWriter(err, true));
-            int code = cl.execute(args);
-            return new Result(code, out.toString(StandardCharsets.UTF_8), err.toString());
-        } finally {
-            System.setOut(savedOut);
-        }
+        CliRunner.Result r = CliRunner.run(args);
+        return new Result(r.exitCode(), r.out(), r.err());
     }
 
     static boolean withinTolerance(double actual, double expected) {
@@ -140,6 +125,23 @@ class ScheduleCommandTest {
         assertThat(healthyStart).contains("\"scheduler\":\"cosine\"", "num_warmup_steps");
         assertThat(r.out().lines().filter(l -> l.contains("sim-none-"))).isEmpty();
         assertThat(r.out().lines().filter(l -> l.contains("DEAD-LETTER"))).hasSize(3);
+        // and wrote them to PostgreSQL started in-process: one series row per (run, step), one row per alert id
+        java.util.Set<String> steps = new java.util.HashSet<>();
+        java.util.Set<String> alertIds = new java.util.HashSet<>();
+        var codec = new io.trainwatch.event.EventCodec(io.trainwatch.detect.Thresholds.NAMES);
+        var monitor = new io.trainwatch.detect.RunMonitor(io.trainwatch.detect.Thresholds.DEFAULTS);
+        for (var run : DemoCommand.demoRuns()) {
+            var state = new io.trainwatch.detect.RunState();
+            for (String line : run.events()) {
+                var e = codec.parse(line);
+                monitor.onEvent(state, e).alerts().forEach(a -> alertIds.add(a.alertId));
+                if (e.isStep()) {
+                    steps.add(e.runId + "@" + e.step);
+                }
+            }
+        }
+        assertThat(r.out()).containsPattern("PostgreSQL 16 in-process at jdbc:postgresql://localhost:\\d+/postgres \\(\\d+\\.\\d s\\)")
+                .contains(String.format(java.util.Locale.ROOT, "PostgreSQL: %,d series rows, %d alerts, 3 dead letters", steps.size(), alertIds.size()));
         List<String> examples = DemoCommand.exampleNames();
         try (Stream<Path> files = Files.list(Path.of("examples/schedules"))) {
             assertThat(examples).containsExactlyInAnyOrderElementsOf(

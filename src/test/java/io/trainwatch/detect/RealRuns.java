@@ -19,7 +19,7 @@ import java.util.List;
 import java.util.Map;
 
 /** Imports the shared real runs as src/test/resources/real-runs/runs.json describes, and replays them through a RunMonitor. */
-final class RealRuns {
+public final class RealRuns {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     record Replayed(String name, boolean healthy, List<String> events, List<Alert> alerts, long steps) {
@@ -28,13 +28,13 @@ final class RealRuns {
     private RealRuns() {
     }
 
-    static JsonNode index() throws IOException {
+    public static JsonNode index() throws IOException {
         try (InputStream in = RealRuns.class.getResourceAsStream("/real-runs/runs.json")) {
             return JSON.readTree(in);
         }
     }
 
-    static List<String> events(JsonNode run) throws IOException {
+    public static List<String> events(JsonNode run) throws IOException {
         String name = run.get("name").asText();
         ImportFormat format = ImportFormat.byCliName(run.get("format").asText());
         JsonNode schedule = run.get("schedule");

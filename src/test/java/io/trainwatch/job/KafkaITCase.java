@@ -3,6 +3,10 @@ package io.trainwatch.job;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.trainwatch.detect.Thresholds;
 import io.trainwatch.embedded.EmbeddedKafka;
+import io.trainwatch.embedded.EmbeddedPostgres;
+import io.trainwatch.event.EventCodec;
+import io.trainwatch.event.JsonOutput;
+import io.trainwatch.event.TrainingEvent;
 import io.trainwatch.simulate.Fault;
 import io.trainwatch.simulate.RunSimulator;
 import io.trainwatch.simulate.SimulatedRun;
@@ -22,44 +26,73 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * End to end against a real Kafka broker started in-process: events in, alerts out (read_committed) equal to
- * the plain replay; malformed records on the dead-letter topic with their reason; and a job stopped mid-stream
- * and restored from its last checkpoint leaves exactly the alerts of an uninterrupted run.
+ * the plain replay, and the same run written to a real PostgreSQL started in-process; malformed records on the
+ * dead-letter topic with their reason; and a job stopped mid-stream and restored from its last checkpoint leaves
+ * exactly the alerts of an uninterrupted run.
  */
 class KafkaITCase {
     static EmbeddedKafka kafka;
+    static EmbeddedPostgres postgres;
 
     @BeforeAll
-    static void startKafka() throws Exception {
-        kafka = EmbeddedKafka.start();
+    static void startServers() throws Exception {
+        // side by side: both take a few seconds
+        CompletableFuture<EmbeddedPostgres> pg = CompletableFuture.supplyAsync(() -> {
+            try {
+                return EmbeddedPostgres.start();
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        });
+        try {
+            kafka = EmbeddedKafka.start();
+        } finally {
+            postgres = pg.join();
+        }
     }
 
     @AfterAll
-    static void stopKafka() {
+    static void stopServers() throws IOException {
         if (kafka != null) {
             kafka.close();
+        }
+        if (postgres != null) {
+            postgres.close();
         }
     }
 
     static JobConfig config(String name, boolean stopAtEnd, String checkpointDir, String fromCheckpoint) {
+        return config(name, stopAtEnd, checkpointDir, fromCheckpoint, null);
+    }
+
+    static JobConfig config(String name, boolean stopAtEnd, String checkpointDir, String fromCheckpoint, PostgresConfig pg) {
         // with a checkpoint folder, the changelog state backend (the riskier restore path); without, the heap backend
         return new JobConfig(kafka.bootstrapServers(), name + ".events", name + ".alerts", name + ".dead-letter", null, name,
                 JobConfig.StartingOffsets.EARLIEST, checkpointDir, Duration.ofMillis(300), 2, Map.of(), true, 2, fromCheckpoint, stopAtEnd,
-                name, Thresholds.DEFAULTS, checkpointDir != null);
+                name, Thresholds.DEFAULTS, checkpointDir != null, pg, 1);
     }
 
     static List<SimulatedRun> runs(long seedBase) {
@@ -128,9 +161,11 @@ class KafkaITCase {
     }
 
     @Test
-    void shouldWriteTheReplayAlertsExactlyOnceAndDeadLetterMalformedRecords() throws Exception {
-        JobConfig cfg = config("e2e", true, null, null);
+    void shouldWriteTheReplayAlertsExactlyOnceAndDeadLetterMalformedRecordsAlsoToPostgres() throws Exception {
+        PostgresConfig pg = new PostgresConfig(postgres.createDatabase("kafka_e2e"), EmbeddedPostgres.USER, null);
+        JobConfig cfg = config("e2e", true, null, null, pg);
         KafkaPipeline.prepareTopics(cfg);
+        assertThat(PostgresSchema.prepare(pg).roleWarning()).isNull();
         List<SimulatedRun> runs = runs(31_000);
         List<String[]> records = keyed(runs, 0, 1);
         List<String> malformed = List.of("{broken", "{\"type\":\"step\",\"run_id\":\"x\",\"step\":-1,\"loss\":1}", "{\"type\":\"step\",\"step\":1,\"loss\":1}");
@@ -149,6 +184,32 @@ class KafkaITCase {
         for (ConsumerRecord<String, String> d : dead) {
             assertThat(new String(d.headers().lastHeader(KafkaSerde.HEADER_REASON).value(), StandardCharsets.UTF_8)).isNotBlank();
             assertThat(new String(d.headers().lastHeader(KafkaSerde.HEADER_SOURCE).value(), StandardCharsets.UTF_8)).startsWith(cfg.eventsTopic() + "-");
+        }
+
+        // the same outputs in PostgreSQL: one row per (run, step), per alert id (its latest status), per rejected record
+        EventCodec codec = new EventCodec(Thresholds.NAMES);
+        Set<String> steps = new HashSet<>();
+        for (SimulatedRun run : runs) {
+            for (String line : run.events()) {
+                TrainingEvent e = codec.parse(line);
+                if (e.isStep()) {
+                    steps.add(e.runId + "@" + e.step);
+                }
+            }
+        }
+        long alertIds = alerts.stream().map(a -> JsonOutput.parse(a).path("alert_id").asText()).distinct().count();
+        try (Connection c = PostgresSchema.connect(pg); Statement st = c.createStatement()) {
+            long[] rows = new long[3];
+            String[] queries = {"SELECT count(*) FROM trainwatch_series", "SELECT count(*) FROM trainwatch_alerts",
+                    "SELECT count(*) FROM trainwatch_dead_letters WHERE source LIKE '" + cfg.eventsTopic() + "-%@%'"};
+            for (int i = 0; i < 3; i++) {
+                try (ResultSet rs = st.executeQuery(queries[i])) {
+                    rs.next();
+                    rows[i] = rs.getLong(1);
+                }
+            }
+            System.out.printf("kafka e2e to postgres: %d series rows, %d alert rows, %d dead letters%n", rows[0], rows[1], rows[2]);
+            assertThat(rows).containsExactly(steps.size(), alertIds, malformed.size());
         }
     }
 

@@ -12,6 +12,9 @@ import org.apache.flink.api.common.serialization.SerializerConfigImpl;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeutils.TypeSerializer;
 import org.apache.flink.api.java.typeutils.PojoTypeInfo;
+import org.apache.flink.api.java.typeutils.runtime.PojoSerializer;
+import org.apache.flink.connector.jdbc.core.datastream.sink.JdbcSink;
+import org.apache.flink.util.InstantiationUtil;
 import org.apache.flink.core.memory.DataInputDeserializer;
 import org.apache.flink.core.memory.DataOutputSerializer;
 import org.junit.jupiter.api.Test;
@@ -35,9 +38,28 @@ class StateAndTypesTest {
         }
     }
 
+    /**
+     * The PostgreSQL sinks take the pipeline's own types (no new type crosses an operator) and copy them with those
+     * types' POJO serializers under object reuse; the sinks themselves travel to the task managers serialized.
+     */
+    @Test
+    void shouldShipThePostgresSinksSerializedOverPojoInputTypes() throws Exception {
+        PostgresSinks sinks = PostgresSinks.of(new PostgresConfig("jdbc:postgresql://localhost:5432/trainwatch", "trainwatch", null));
+        SerializerConfigImpl noKryo = new SerializerConfigImpl();
+        noKryo.setGenericTypes(false);
+        for (Class<?> input : List.of(Alert.class, SeriesPoint.class, DeadLetter.class)) {
+            assertThat(TypeInformation.of(input).createSerializer(noKryo)).as(input.getSimpleName()).isInstanceOf(PojoSerializer.class);
+        }
+        for (Object sink : List.of(sinks.alerts(), sinks.series(), sinks.deadLetters())) {
+            Object back = InstantiationUtil.deserializeObject(InstantiationUtil.serializeObject(sink), getClass().getClassLoader());
+            assertThat(back).isInstanceOf(JdbcSink.class);
+        }
+    }
+
     @Test
     void shouldKeepMonitorStateUnder4KiBForAMillionStepRun() throws Exception {
-        RunMonitor monitor = new RunMonitor(Thresholds.DEFAULTS);
+        // with --series-every 100: the series sampler's one field is part of the state too
+        RunMonitor monitor = new RunMonitor(Thresholds.DEFAULTS, 100);
         RunState state = new RunState();
         TrainingEvent start = new TrainingEvent();
         start.type = EventType.RUN_START;
@@ -73,6 +95,7 @@ class StateAndTypesTest {
         RunState back = serializer.deserialize(new DataInputDeserializer(out.getCopyOfBuffer()));
         assertThat(back.stepsSeen).isEqualTo(state.stepsSeen);
         assertThat(back.losses.median()).isEqualTo(state.losses.median());
+        assertThat(back.seriesBlock).isEqualTo(state.seriesBlock).isEqualTo(9_999);
     }
 
     private static int size(TypeSerializer<RunState> serializer, RunState state) throws Exception {

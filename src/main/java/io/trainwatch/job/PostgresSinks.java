@@ -1,0 +1,158 @@
+package io.trainwatch.job;
+
+import io.trainwatch.event.Alert;
+import io.trainwatch.event.DeadLetter;
+import io.trainwatch.event.SeriesPoint;
+import org.apache.flink.api.connector.sink2.Sink;
+import org.apache.flink.connector.jdbc.JdbcConnectionOptions;
+import org.apache.flink.connector.jdbc.JdbcExecutionOptions;
+import org.apache.flink.connector.jdbc.JdbcStatementBuilder;
+import org.apache.flink.connector.jdbc.core.datastream.sink.JdbcSink;
+
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.sql.Types;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.regex.Pattern;
+
+/**
+ * The pipeline's three outputs written to PostgreSQL (tables of {@code docker/postgres/init.sql}), each by a
+ * {@link JdbcSink} in batches ({@value #BATCH_ROWS} rows or {@value #BATCH_INTERVAL_MILLIS} ms, and at every
+ * checkpoint), retried {@value #MAX_RETRIES} times on an error before the job fails and restarts from its last
+ * checkpoint.
+ *
+ * <p>Guarantee: at-least-once delivery made idempotent by upserts ({@code INSERT ... ON CONFLICT (key) DO UPDATE}).
+ * Rows a restart or a replay writes again land on the same key (series: run_id and step; alerts: alert_id;
+ * dead letters: their source position), so they replace themselves and never add a row. An alert's row holds its
+ * latest status; {@code opened_time} keeps the time of its first write. A series row's time is the trainer's event
+ * time, or the time the row was written when the trainer sent none (the column is NOT NULL).
+ */
+public record PostgresSinks(Sink<Alert> alerts, Sink<SeriesPoint> series, Sink<DeadLetter> deadLetters) {
+    static final int BATCH_ROWS = 500;
+    static final long BATCH_INTERVAL_MILLIS = 200;
+    static final int MAX_RETRIES = 3;
+    static final String DRIVER = "org.postgresql.Driver";
+
+    // Upserts are sent as separate statements of a JDBC batch (no reWriteBatchedInserts), so one batch may hold
+    // the same key twice (an alert's open and its resolution) and the later one wins.
+    static final String SERIES_UPSERT = "INSERT INTO trainwatch_series"
+            + " (run_id, step, time, actual_lr, scheduled_lr, loss, loss_mean, grad_norm, suggested_clip)"
+            + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            + " ON CONFLICT (run_id, step) DO UPDATE SET time = EXCLUDED.time, actual_lr = EXCLUDED.actual_lr,"
+            + " scheduled_lr = EXCLUDED.scheduled_lr, loss = EXCLUDED.loss, loss_mean = EXCLUDED.loss_mean,"
+            + " grad_norm = EXCLUDED.grad_norm, suggested_clip = EXCLUDED.suggested_clip";
+    static final String ALERT_UPSERT = "INSERT INTO trainwatch_alerts"
+            + " (alert_id, run_id, kind, severity, status, onset_step, step, opened_time, time, message, diagnosis, evidence, suggestion)"
+            + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, CAST(? AS jsonb), CAST(? AS jsonb))"
+            + " ON CONFLICT (alert_id) DO UPDATE SET run_id = EXCLUDED.run_id, kind = EXCLUDED.kind, severity = EXCLUDED.severity,"
+            + " status = EXCLUDED.status, onset_step = EXCLUDED.onset_step, step = EXCLUDED.step, time = EXCLUDED.time,"
+            + " message = EXCLUDED.message, diagnosis = EXCLUDED.diagnosis, evidence = EXCLUDED.evidence, suggestion = EXCLUDED.suggestion";
+    /** A record rejected again (a replay, a restart) keeps the time it was first rejected. */
+    static final String DEAD_LETTER_UPSERT = "INSERT INTO trainwatch_dead_letters (source, time, field, reason, payload)"
+            + " VALUES (?, ?, ?, ?, ?)"
+            + " ON CONFLICT (source) DO UPDATE SET field = EXCLUDED.field, reason = EXCLUDED.reason, payload = EXCLUDED.payload";
+
+    /** The JSON escape for NUL (backslash, u0000), unless its backslash is itself escaped: jsonb refuses it. */
+    private static final Pattern JSON_NUL_ESCAPE = Pattern.compile("(?<!\\\\)((?:\\\\\\\\)*)\\\\u0000");
+
+    /** The three sinks for one database. */
+    public static PostgresSinks of(PostgresConfig cfg) {
+        JdbcConnectionOptions.JdbcConnectionOptionsBuilder connection = new JdbcConnectionOptions.JdbcConnectionOptionsBuilder()
+                .withUrl(cfg.url())
+                .withDriverName(DRIVER);
+        PostgresSchema.connectionProperties(cfg).forEach((k, v) -> connection.withProperty((String) k, (String) v));
+        JdbcConnectionOptions options = connection.build();
+        return new PostgresSinks(sink(ALERT_UPSERT, PostgresSinks::bindAlert, options),
+                sink(SERIES_UPSERT, PostgresSinks::bindSeries, options),
+                sink(DEAD_LETTER_UPSERT, PostgresSinks::bindDeadLetter, options));
+    }
+
+    private static <T> Sink<T> sink(String sql, JdbcStatementBuilder<T> binder, JdbcConnectionOptions options) {
+        return JdbcSink.<T>builder()
+                .withQueryStatement(sql, binder)
+                .withExecutionOptions(JdbcExecutionOptions.builder()
+                        .withBatchSize(BATCH_ROWS)
+                        .withBatchIntervalMs(BATCH_INTERVAL_MILLIS)
+                        .withMaxRetries(MAX_RETRIES)
+                        .build())
+                .buildAtLeastOnce(options);
+    }
+
+    static void bindSeries(PreparedStatement ps, SeriesPoint p) throws SQLException {
+        ps.setString(1, text(p.runId));
+        ps.setLong(2, p.step);
+        ps.setObject(3, timestamp(p.timeMillis));
+        setArray(ps, 4, p.actualLr);
+        setArray(ps, 5, p.scheduledLr);
+        setDouble(ps, 6, p.loss);
+        setDouble(ps, 7, p.lossMean);
+        setDouble(ps, 8, p.gradNorm);
+        setDouble(ps, 9, p.suggestedClip);
+    }
+
+    static void bindAlert(PreparedStatement ps, Alert a) throws SQLException {
+        OffsetDateTime time = timestamp(a.timeMillis);
+        ps.setString(1, text(a.alertId));
+        ps.setString(2, text(a.runId));
+        ps.setString(3, text(a.kind));
+        ps.setString(4, text(a.severity));
+        ps.setString(5, text(a.status));
+        ps.setLong(6, a.onsetStep);
+        ps.setLong(7, a.step);
+        ps.setObject(8, time); // kept on conflict: the time of the first write
+        ps.setObject(9, time);
+        ps.setString(10, text(a.message == null ? "" : a.message));
+        ps.setString(11, text(a.diagnosis));
+        ps.setString(12, json(a.evidence));
+        ps.setString(13, json(a.suggestion));
+    }
+
+    static void bindDeadLetter(PreparedStatement ps, DeadLetter d) throws SQLException {
+        ps.setString(1, text(d.source == null ? "(unknown)" : d.source));
+        ps.setObject(2, timestamp(null));
+        String reason = d.reason == null ? "" : d.reason;
+        if (d.payloadTruncated) {
+            reason += " (payload of " + d.payloadLength + " characters cut to " + DeadLetter.MAX_PAYLOAD_CHARS + ")"; // as on the Kafka topic
+        }
+        ps.setString(3, text(d.field == null ? "" : d.field));
+        ps.setString(4, text(reason));
+        ps.setString(5, text(d.payload == null ? "" : d.payload));
+    }
+
+    /** The trainer's time, or now when it sent none. */
+    private static OffsetDateTime timestamp(Long millis) {
+        return OffsetDateTime.ofInstant(Instant.ofEpochMilli(millis != null ? millis : System.currentTimeMillis()), ZoneOffset.UTC);
+    }
+
+    private static void setDouble(PreparedStatement ps, int i, Double v) throws SQLException {
+        if (v == null) {
+            ps.setNull(i, Types.DOUBLE);
+        } else {
+            ps.setDouble(i, v);
+        }
+    }
+
+    private static void setArray(PreparedStatement ps, int i, double[] v) throws SQLException {
+        if (v == null) {
+            ps.setNull(i, Types.ARRAY);
+            return;
+        }
+        Double[] boxed = new Double[v.length];
+        for (int k = 0; k < v.length; k++) {
+            boxed[k] = v[k];
+        }
+        ps.setArray(i, ps.getConnection().createArrayOf("float8", boxed));
+    }
+
+    /** PostgreSQL text cannot hold NUL: a record carrying one (any input can) must not stop the sink. */
+    static String text(String s) {
+        return s == null || s.indexOf('\0') < 0 ? s : s.replace('\0', '\uFFFD');
+    }
+
+    /** jsonb refuses the NUL escape (strict JSON allows it): replaced by the escape of U+FFFD, the rest kept as is. */
+    static String json(String s) {
+        return s == null || !s.contains("\\u0000") ? s : JSON_NUL_ESCAPE.matcher(s).replaceAll("$1\\\\ufffd");
+    }
+}
