@@ -229,6 +229,66 @@ class PostgresSinkITCase {
         assertSeriesRowsMatch(url, t0, System.currentTimeMillis());
     }
 
+    /**
+     * Every query of both Grafana dashboards, macros and variables substituted as Grafana would, run as the read-only
+     * role Grafana logs in with, against the real runs replayed into PostgreSQL: each returns rows, with the columns its
+     * panel needs (time series: a time column and a number; annotations: time and text).
+     */
+    @Test
+    void shouldAnswerEveryDashboardQueryWithRowsAsTheGrafanaRole(@TempDir Path tmp) throws Exception {
+        String url = pg.createDatabase("dashboards");
+        replay(tmp, url);
+        java.time.Instant from;
+        java.time.Instant to;
+        try (Connection c = superuser(url); Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("SELECT min(time), max(time) FROM trainwatch_series")) {
+            rs.next();
+            from = rs.getTimestamp(1).toInstant().minusSeconds(60);
+            to = rs.getTimestamp(2).toInstant().plusSeconds(60);
+        }
+        // the fixture run has a declared schedule with two groups, a NaN step and its alert: every run panel has data
+        var queries = io.trainwatch.dashboards.DashboardQueries.substituted(from, to, FIXTURE_RUN);
+        assertThat(queries).hasSizeGreaterThanOrEqualTo(15);
+        try (Connection c = superuser(url); Statement st = c.createStatement()) {
+            st.execute("SET ROLE trainwatch_grafana");
+            for (var q : queries) {
+                String what = q.dashboard() + " / " + q.source() + " " + q.title() + " " + q.refId();
+                List<String> columns = new ArrayList<>();
+                List<Integer> types = new ArrayList<>();
+                int rows = 0;
+                try (ResultSet rs = st.executeQuery(q.sql())) {
+                    var md = rs.getMetaData();
+                    for (int i = 1; i <= md.getColumnCount(); i++) {
+                        columns.add(md.getColumnLabel(i));
+                        types.add(md.getColumnType(i));
+                    }
+                    while (rs.next()) {
+                        rows++;
+                    }
+                } catch (SQLException e) {
+                    throw new AssertionError(what + " failed: " + e.getMessage() + "\n" + q.sql(), e);
+                }
+                System.out.printf("dashboard query %-70s %5d rows  %s%n", what, rows, columns);
+                assertThat(rows).as("rows of %s", what).isPositive();
+                switch (q.source()) {
+                    case ANNOTATION -> assertThat(columns).as(what).contains("time", "text");
+                    case VARIABLE -> assertThat(columns).as(what).hasSize(1);
+                    case PANEL -> {
+                        if ("time_series".equals(q.format())) {
+                            assertThat(columns).as(what).contains("time");
+                            assertThat(types).as("%s has a numeric column", what).containsAnyOf(java.sql.Types.DOUBLE, java.sql.Types.BIGINT,
+                                    java.sql.Types.INTEGER, java.sql.Types.NUMERIC, java.sql.Types.REAL);
+                        } else {
+                            assertThat(columns).as(what).isNotEmpty();
+                        }
+                    }
+                }
+            }
+            // read-only: the role Grafana uses cannot change what the job wrote
+            assertThatThrownBy(() -> st.executeUpdate("DELETE FROM trainwatch_series")).isInstanceOf(SQLException.class);
+        }
+    }
+
     @Test
     void shouldThinTheSeriesWithSeriesEveryButKeepEveryAlertStepAndResume(@TempDir Path tmp) throws Exception {
         String url = pg.createDatabase("every_50_steps");
