@@ -20,31 +20,58 @@ import java.util.concurrent.Callable;
                 "external resources): per run, actual vs scheduled LR (linear and log), loss with its running mean,",
                 "grad norm with the suggested clip, a marker at every alert, and the run's alert table."})
 final class ReportCommand implements Callable<Integer> {
-    @Option(names = "--series", required = true, paramLabel = "FILE", description = "Per-step series, JSONL (what replay --series writes).")
+    @Option(names = "--series", paramLabel = "FILE", description = "Per-step series, JSONL (what replay --series writes).")
     Path series;
 
     @Option(names = "--alerts", paramLabel = "FILE", description = "Alerts, JSONL (alert format v1; what replay --output writes). Optional.")
     Path alerts;
 
+    @Option(names = io.trainwatch.job.JobConfig.JDBC_URL, paramLabel = "jdbc:postgresql://HOST:PORT/DB", description = {
+            "Read the series and alerts from the job's PostgreSQL tables instead of files (credentials from",
+            "TRAINWATCH_JDBC_USER / TRAINWATCH_JDBC_PASSWORD)."})
+    String jdbcUrl;
+
     @Option(names = "--out", required = true, paramLabel = "FILE", description = "The HTML file to write.")
     Path out;
 
+    /** Where the credentials for --jdbc-url come from. */
+    java.util.Map<String, String> environment = System.getenv();
+
     public Integer call() throws IOException {
-        requireFile("--series", series);
-        if (alerts != null) {
-            requireFile("--alerts", alerts);
+        if ((series == null) == (jdbcUrl == null)) {
+            throw new UserInputException("give either --series (with --alerts) or " + io.trainwatch.job.JobConfig.JDBC_URL);
         }
         ReportData data;
-        try {
-            data = JsonlReportReader.read(series, alerts);
-        } catch (ReportInputException e) {
-            throw new UserInputException(e.getMessage());
+        String sources;
+        if (jdbcUrl != null) {
+            if (alerts != null) {
+                throw new UserInputException("--alerts goes with --series; with " + io.trainwatch.job.JobConfig.JDBC_URL + " the alerts come from PostgreSQL");
+            }
+            io.trainwatch.job.PostgresConfig cfg = PostgresTarget.config(jdbcUrl, environment);
+            try (java.sql.Connection c = io.trainwatch.job.PostgresSchema.connect(cfg)) {
+                data = io.trainwatch.report.JdbcReportReader.read(c);
+            } catch (IllegalStateException | ReportInputException e) {
+                throw new UserInputException(e.getMessage());
+            } catch (java.sql.SQLException e) {
+                throw new UserInputException("cannot read the trainwatch tables in " + cfg.printableUrl() + ": " + e.getMessage().lines().findFirst().orElse(""));
+            }
+            sources = "PostgreSQL " + cfg.printableUrl();
+        } else {
+            requireFile("--series", series);
+            if (alerts != null) {
+                requireFile("--alerts", alerts);
+            }
+            try {
+                data = JsonlReportReader.read(series, alerts);
+            } catch (ReportInputException e) {
+                throw new UserInputException(e.getMessage());
+            }
+            sources = "series " + series + (alerts == null ? "" : " · alerts " + alerts);
         }
         Path parent = out.toAbsolutePath().getParent();
         if (parent != null && !Files.isDirectory(parent)) {
             throw new UserInputException("--out: no such folder: " + parent);
         }
-        String sources = "series " + series + (alerts == null ? "" : " · alerts " + alerts);
         try (Writer w = Files.newBufferedWriter(out, StandardCharsets.UTF_8)) {
             HtmlReport.write(data, sources, w);
         }

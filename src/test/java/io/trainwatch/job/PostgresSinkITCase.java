@@ -287,6 +287,18 @@ class PostgresSinkITCase {
             // read-only: the role Grafana uses cannot change what the job wrote
             assertThatThrownBy(() -> st.executeUpdate("DELETE FROM trainwatch_series")).isInstanceOf(SQLException.class);
         }
+        // the same tables drawn without Grafana: report --jdbc-url has every stored step and every alert row
+        long[] n = counts(url);
+        long runs;
+        try (Connection c = superuser(url); Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("SELECT count(DISTINCT run_id) FROM trainwatch_series")) {
+            rs.next();
+            runs = rs.getLong(1);
+        }
+        CliRunner.Result report = CliRunner.run("report", "--jdbc-url", url, "--out", tmp.resolve("report.html").toString());
+        assertThat(report.exitCode()).as(report.err()).isZero();
+        assertThat(report.out()).contains(String.format("report: %d runs, %d logged steps, %d alerts", runs, n[0], n[1]));
+        assertThat(Files.readString(tmp.resolve("report.html"))).contains(FIXTURE_RUN, "<svg");
     }
 
     @Test
