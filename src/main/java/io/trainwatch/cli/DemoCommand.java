@@ -39,7 +39,7 @@ final class DemoCommand implements Callable<Integer> {
     static final long DEMO_HEALTHY_SEED = 20_261_172L;
     static final String EXAMPLES = "/examples/schedules/";
 
-    @Option(names = "--out", defaultValue = "trainwatch-demo", paramLabel = "DIR", description = "Where to write the SVGs and index.html. Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--out", defaultValue = "trainwatch-demo", paramLabel = "DIR", description = "Where to write report.html (the runs' charts and alerts) and the schedule SVGs. Default: ${DEFAULT-VALUE}.")
     Path out;
 
     @Option(names = "--steps", defaultValue = "1000", paramLabel = "N", description = "Optimizer steps to evaluate per schedule. Default: ${DEFAULT-VALUE}.")
@@ -56,6 +56,14 @@ final class DemoCommand implements Callable<Integer> {
             + io.trainwatch.job.PostgresConfig.PASSWORD_ENV + "."})
     String jdbcUrl;
 
+    @Option(names = io.trainwatch.job.JobConfig.BOOTSTRAP_SERVERS, paramLabel = "HOST:PORT", description = {"Only produce: stream the demo runs, stamped",
+            "with the current time, to this Kafka (e.g. the Docker Compose stack's, whose job does the monitoring) and exit."})
+    String bootstrapServers;
+
+    @Option(names = io.trainwatch.job.JobConfig.EVENTS_TOPIC, defaultValue = "trainwatch.events", paramLabel = "TOPIC", description = "With "
+            + io.trainwatch.job.JobConfig.BOOTSTRAP_SERVERS + ": the topic the job reads. Default: ${DEFAULT-VALUE}.")
+    String eventsTopic;
+
     @Option(names = "--no-postgres", description = "Do not write to PostgreSQL (Kafka only).")
     boolean noPostgres;
 
@@ -67,6 +75,9 @@ final class DemoCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         if (steps < 2) {
             throw new UserInputException("--steps must be >= 2, got " + steps);
+        }
+        if (bootstrapServers != null) {
+            return produceOnly();
         }
         Files.createDirectories(out);
         monitorDemoRuns();
@@ -143,12 +154,13 @@ final class DemoCommand implements Callable<Integer> {
             int alerts = 0;
             int dead = 0;
             double firstAlert = -1;
+            io.trainwatch.report.ReportData.Builder report = new io.trainwatch.report.ReportData.Builder();
             java.util.Map<String, Integer> byKind = new java.util.TreeMap<>();
             try (var consumer = new org.apache.kafka.clients.consumer.KafkaConsumer<String, String>(java.util.Map.of(
                     "bootstrap.servers", kafka.bootstrapServers(), "isolation.level", "read_committed", "group.id", "trainwatch-demo-reader",
                     "auto.offset.reset", "earliest", "key.deserializer", org.apache.kafka.common.serialization.StringDeserializer.class.getName(),
                     "value.deserializer", org.apache.kafka.common.serialization.StringDeserializer.class.getName()))) {
-                consumer.subscribe(List.of(cfg.alertsTopic(), cfg.deadLetterTopic()));
+                consumer.subscribe(List.of(cfg.alertsTopic(), cfg.deadLetterTopic(), cfg.seriesTopic()));
                 long lastProgress = 0;
                 boolean caughtUp = false;
                 int quietPolls = 0;
@@ -156,6 +168,10 @@ final class DemoCommand implements Callable<Integer> {
                     var polled = consumer.poll(java.time.Duration.ofMillis(250));
                     quietPolls = polled.isEmpty() ? quietPolls + 1 : 0;
                     for (var r : polled) {
+                        if (r.topic().equals(cfg.seriesTopic())) {
+                            report.addPoint(r.key(), io.trainwatch.report.JsonlReportReader.point(io.trainwatch.event.JsonOutput.parse(r.value())));
+                            continue;
+                        }
                         if (r.topic().equals(cfg.deadLetterTopic())) {
                             dead++;
                             var reason = r.headers().lastHeader(io.trainwatch.job.KafkaSerde.HEADER_REASON);
@@ -163,6 +179,7 @@ final class DemoCommand implements Callable<Integer> {
                             continue;
                         }
                         var a = io.trainwatch.event.JsonOutput.parse(r.value());
+                        report.addAlert(io.trainwatch.report.JsonlReportReader.alert(a));
                         alerts++;
                         byKind.merge(a.path("kind").asText() + " " + a.path("severity").asText() + " (" + a.path("status").asText() + ")", 1, Integer::sum);
                         if (firstAlert < 0) {
@@ -189,6 +206,85 @@ final class DemoCommand implements Callable<Integer> {
                 long[] rows = pg.countDemoRows(demoRuns().stream().map(io.trainwatch.simulate.SimulatedRun::runId).toList(), cfg.eventsTopic());
                 console.printf(Locale.ROOT, "  PostgreSQL: %,d series rows, %d alerts, %d dead letters (read back from %s)%n", rows[0], rows[1], rows[2],
                         pg.cfg().printableUrl());
+            }
+            // the same charts as the Grafana run dashboard, without Grafana: from the series and alerts topics just read
+            io.trainwatch.report.ReportData data = report.build();
+            Path html = out.resolve("report.html");
+            try (var w = Files.newBufferedWriter(html, StandardCharsets.UTF_8)) {
+                io.trainwatch.report.HtmlReport.write(data, "the demo's topics " + cfg.seriesTopic() + " and " + cfg.alertsTopic(), w);
+            }
+            console.printf("  report: %d runs, %d steps, %d alerts -> %s%n", data.runs().size(), data.steps(), data.alerts(), html.toAbsolutePath());
+        }
+    }
+
+    /**
+     * Producer only, for a job running elsewhere (the Docker Compose stack): the demo runs with every event time set
+     * to now (the dashboards show the last hours), at --rate, to --events-topic; the malformed records go as they are.
+     */
+    private int produceOnly() throws Exception {
+        long t0 = System.nanoTime();
+        List<String[]> records = demoRecords();
+        List<com.fasterxml.jackson.databind.node.ObjectNode> timed = new ArrayList<>();
+        long last = Long.MIN_VALUE;
+        for (String[] kv : records) {
+            com.fasterxml.jackson.databind.node.ObjectNode o = null;
+            try {
+                if (io.trainwatch.event.JsonOutput.parse(kv[1]) instanceof com.fasterxml.jackson.databind.node.ObjectNode n && n.path("time").isNumber()) {
+                    o = n;
+                    last = Math.max(last, n.get("time").asLong());
+                }
+            } catch (RuntimeException malformed) {
+                // sent as it is, for the job to dead-letter
+            }
+            timed.add(o);
+        }
+        // the runs keep their own spacing (half a second per step), shifted so that they end now
+        long shift = last == Long.MIN_VALUE ? 0 : System.currentTimeMillis() - last;
+        List<String[]> stamped = new ArrayList<>();
+        for (int i = 0; i < records.size(); i++) {
+            var o = timed.get(i);
+            if (o != null) {
+                o.put("time", o.get("time").asLong() + shift);
+            }
+            stamped.add(o == null ? records.get(i) : new String[]{records.get(i)[0], o.toString()});
+        }
+        createTopicIfMissing();
+        console.printf("demo producer: streaming %d events of %d runs and 3 malformed records to %s %s at %d events/s%n",
+                stamped.size() - 3, DEMO_FAULTS.size(), bootstrapServers, eventsTopic, rate);
+        var failure = new java.util.concurrent.atomic.AtomicReference<RuntimeException>();
+        Thread producer = new Thread(() -> {
+            try {
+                produce(bootstrapServers, eventsTopic, stamped);
+            } catch (RuntimeException e) {
+                failure.set(e);
+            }
+        }, "demo-producer");
+        producer.start();
+        while (producer.isAlive()) {
+            producer.join(2000);
+            console.printf("  %6.1fs progress: %d/%d events sent%n", seconds(t0), sent.get(), stamped.size());
+        }
+        if (failure.get() != null) {
+            throw new IllegalStateException("sending to Kafka at " + bootstrapServers + " failed after " + sent.get() + " events: " + failure.get().getMessage());
+        }
+        console.printf("done: %d events sent in %.1f s; the job's alerts go to its alerts topic, its series and alerts to PostgreSQL (Grafana)%n",
+                sent.get(), seconds(t0));
+        return 0;
+    }
+
+    /** The stack's job creates its topics when it starts; the producer may come first, so it creates the events topic (broker defaults). */
+    private void createTopicIfMissing() throws InterruptedException {
+        try (var admin = org.apache.kafka.clients.admin.Admin.create(java.util.Map.of("bootstrap.servers", bootstrapServers,
+                "request.timeout.ms", 15_000, "default.api.timeout.ms", 15_000))) {
+            if (!admin.listTopics().names().get(15, java.util.concurrent.TimeUnit.SECONDS).contains(eventsTopic)) {
+                admin.createTopics(List.of(new org.apache.kafka.clients.admin.NewTopic(eventsTopic, java.util.Optional.empty(), java.util.Optional.empty())))
+                        .all().get(15, java.util.concurrent.TimeUnit.SECONDS);
+            }
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            Throwable cause = e.getCause() == null ? e : e.getCause();
+            if (!(cause instanceof org.apache.kafka.common.errors.TopicExistsException)) {
+                throw new IllegalStateException("cannot reach Kafka at " + bootstrapServers + " to create " + eventsTopic + " within 15 s ("
+                        + cause.getClass().getSimpleName() + (cause.getMessage() == null ? "" : ": " + cause.getMessage()) + ")");
             }
         }
     }
@@ -319,7 +415,7 @@ final class DemoCommand implements Callable<Integer> {
     /** Sends the records at {@link #rate} events per second. */
     private void produce(String bootstrap, String topic, List<String[]> records) {
         try (var p = new org.apache.kafka.clients.producer.KafkaProducer<String, String>(java.util.Map.of("bootstrap.servers", bootstrap,
-                "linger.ms", 5, "key.serializer", org.apache.kafka.common.serialization.StringSerializer.class.getName(),
+                "linger.ms", 5, "max.block.ms", 30_000, "key.serializer", org.apache.kafka.common.serialization.StringSerializer.class.getName(),
                 "value.serializer", org.apache.kafka.common.serialization.StringSerializer.class.getName()))) {
             long start = System.nanoTime();
             for (String[] kv : records) {

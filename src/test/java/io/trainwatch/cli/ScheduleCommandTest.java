@@ -151,5 +151,39 @@ class ScheduleCommandTest {
             assertThat(tmp.resolve(e.replace(".json", ".svg"))).exists();
         }
         assertThat(r.out()).contains("wrote " + examples.size() + " SVG charts");
+        // and drew the runs it read back from the series and alerts topics: one report, every run in it
+        assertThat(r.out()).containsPattern("report: 6 runs, \\d+ steps, \\d+ alerts -> .*report\\.html");
+        String html = Files.readString(tmp.resolve("report.html"));
+        for (var run : DemoCommand.demoRuns()) {
+            assertThat(html).contains(run.runId());
+        }
+    }
+
+    @Test
+    void shouldOnlyProduceTheDemoRunsStampedNowToAGivenBroker() throws Exception {
+        try (io.trainwatch.embedded.EmbeddedKafka kafka = io.trainwatch.embedded.EmbeddedKafka.start()) {
+            long before = System.currentTimeMillis();
+            Result r = run("demo", "--bootstrap-servers", kafka.bootstrapServers(), "--events-topic", "stack.events", "--rate", "20000");
+            assertThat(r.exitCode()).as(r.err()).isZero();
+            int n = DemoCommand.demoRecords().size();
+            assertThat(r.out()).contains("done: " + n + " events sent");
+            List<String> values = new java.util.ArrayList<>();
+            try (var c = new org.apache.kafka.clients.consumer.KafkaConsumer<String, String>(java.util.Map.of("bootstrap.servers", kafka.bootstrapServers(),
+                    "group.id", "check", "auto.offset.reset", "earliest",
+                    "key.deserializer", org.apache.kafka.common.serialization.StringDeserializer.class.getName(),
+                    "value.deserializer", org.apache.kafka.common.serialization.StringDeserializer.class.getName()))) {
+                c.subscribe(List.of("stack.events"));
+                long until = System.currentTimeMillis() + 60_000;
+                while (values.size() < n && System.currentTimeMillis() < until) {
+                    c.poll(java.time.Duration.ofMillis(200)).forEach(rec -> values.add(rec.value()));
+                }
+            }
+            assertThat(values).hasSize(n);
+            // event times keep their spacing and end now, so the stack's dashboards (last hours) show the runs
+            long last = values.stream().filter(v -> v.contains("\"time\":")).map(v -> io.trainwatch.event.JsonOutput.parse(v))
+                    .filter(j -> j.path("time").isNumber()).mapToLong(j -> j.get("time").asLong()).max().orElseThrow();
+            assertThat(last).isBetween(before, System.currentTimeMillis());
+            assertThat(values.stream().filter(v -> v.contains("\"step\":\"twelve\""))).hasSize(1);
+        }
     }
 }
