@@ -1,0 +1,282 @@
+"""The Hugging Face and Lightning callbacks, driven the way their trainers call them, with small fakes of the objects
+they read (transformers and Lightning are not installed here). Optimizers and schedulers are real torch ones."""
+
+import functools
+import json
+import math
+import sys
+import unittest
+import warnings
+
+import torch
+from torch import nn
+from torch.optim import lr_scheduler as L
+
+from trainwatch_client import Reporter
+from trainwatch_client import hf as tw_hf
+from trainwatch_client import lightning as tw_lightning
+
+
+def _get_linear_schedule_with_warmup_lr_lambda(current_step, *, num_warmup_steps, num_training_steps):
+    """transformers' linear lambda (src/transformers/optimization.py), transcribed."""
+    if current_step < num_warmup_steps:
+        return float(current_step) / float(max(1, num_warmup_steps))
+    return max(0.0, float(num_training_steps - current_step) / float(max(1, num_training_steps - num_warmup_steps)))
+
+
+class Captured:
+    def __init__(self):
+        self.raw = []
+
+    def __call__(self, key, value):
+        self.raw.append(value)
+
+    @property
+    def events(self):
+        return [json.loads(v) for v in self.raw]
+
+
+class FakeTrainingArguments:
+    def __init__(self, **kw):
+        self.lr_scheduler_type = "linear"
+        self.lr_scheduler_kwargs = {}
+        self.warmup_steps = 0
+        self.warmup_ratio = 0.1
+        self.gradient_accumulation_steps = 2
+        self.max_grad_norm = 1.0
+        self.logging_nan_inf_filter = False
+        self.run_name = "hf-run"
+        self.output_dir = "/tmp/out"
+        self.__dict__.update(kw)
+
+    def get_warmup_steps(self, num_training_steps):
+        return self.warmup_steps if self.warmup_steps > 0 else math.ceil(num_training_steps * self.warmup_ratio)
+
+
+class FakeTrainerState:
+    def __init__(self, global_step=0, max_steps=100):
+        self.global_step = global_step
+        self.max_steps = max_steps
+        self.epoch = 0.0
+
+
+class WarmupDecayLR:
+    """Looks like a DeepSpeed scheduler: not one spec_from_scheduler knows."""
+
+    def __init__(self, optimizer):
+        self.optimizer = optimizer
+
+    def step(self):
+        pass
+
+
+def hf_optimizer_and_scheduler(warmup=10, total=100, stepped=0):
+    model = nn.Linear(3, 1)
+    opt = torch.optim.AdamW(model.parameters(), lr=5e-5)
+    sched = L.LambdaLR(opt, functools.partial(_get_linear_schedule_with_warmup_lr_lambda, num_warmup_steps=warmup, num_training_steps=total))
+    for _ in range(stepped):
+        opt.step()
+        sched.step()
+    return model, opt, sched
+
+
+def drive_hf(cb, args, state, opt, sched, steps, loss=lambda i: 1.0 / (i + 1)):
+    """What Trainer does per optimizer step, as far as callbacks see it (logging_steps=1)."""
+    control = object()
+    for i in range(steps):
+        cb.on_step_begin(args, state, control, optimizer=opt, lr_scheduler=sched)
+        opt.step()
+        sched.step()
+        state.global_step += 1
+        state.epoch = state.global_step / 20
+        cb.on_step_end(args, state, control, optimizer=opt)
+        cb.on_log(args, state, control, logs={"loss": loss(i), "grad_norm": 0.5 + i, "learning_rate": sched.get_last_lr()[0],
+                                              "epoch": state.epoch}, optimizer=opt)
+    cb.on_train_end(args, state, control, optimizer=opt)
+
+
+class HuggingFaceCallbackTest(unittest.TestCase):
+    def setUp(self):
+        warnings.simplefilter("ignore", UserWarning)
+
+    def test_imports_without_transformers(self):
+        self.assertNotIn("transformers", sys.modules)
+        self.assertTrue(callable(tw_hf.TrainwatchCallback().on_evaluate))  # any other hook is a no-op
+
+    def test_declares_the_trainers_scheduler_and_reports_each_logged_step(self):
+        sink = Captured()
+        model, opt, sched = hf_optimizer_and_scheduler()
+        cb = tw_hf.TrainwatchCallback(reporter=Reporter(run_id="hf", sink=sink))
+        args, state = FakeTrainingArguments(), FakeTrainerState()
+        cb.on_init_end(args, state, None)
+        cb.on_train_begin(args, state, None, model=model, optimizer=opt, lr_scheduler=sched, train_dataloader=list(range(40)))
+        expected_lrs = [sched.get_last_lr()[0]]
+        drive_hf(cb, args, state, opt, sched, 5)
+        cb.reporter.close()
+        ev = sink.events
+        start = ev[0]
+        self.assertEqual(cb.declared_from, "scheduler")
+        self.assertEqual(start["schedule"]["params"]["lr_lambda"], {"name": "hf_linear_with_warmup", "num_warmup_steps": 10,
+                                                                    "num_training_steps": 100})
+        self.assertEqual((start["grad_accum_steps"], start["steps_per_epoch"], start["grad_clip"]), (2, 20, 1.0))
+        steps = [e for e in ev if e["type"] == "step"]
+        self.assertEqual([e["step"] for e in steps], [0, 1, 2, 3, 4])
+        self.assertEqual(steps[0]["lr"], expected_lrs)  # step 0 used LR 0 (warmup from 0), not the LR logged after it
+        self.assertEqual([e["lr"][0] for e in steps], [5e-5 * (float(i) / 10) for i in range(5)])  # as LambdaLR computes it
+        self.assertEqual([e["grad_norm"] for e in steps], [0.5, 1.5, 2.5, 3.5, 4.5])
+        self.assertEqual(ev[-1]["type"], "run_end")
+
+    def test_declares_what_training_arguments_ask_for_when_the_real_scheduler_is_unknown(self):
+        sink = Captured()
+        model, opt, _ = hf_optimizer_and_scheduler()
+        cb = tw_hf.TrainwatchCallback(reporter=Reporter(run_id="ds", sink=sink))
+        args = FakeTrainingArguments(lr_scheduler_type="cosine", warmup_steps=7)
+        with warnings.catch_warnings(record=True) as w:
+            warnings.simplefilter("always")
+            cb.on_train_begin(args, FakeTrainerState(max_steps=300), None, optimizer=opt, lr_scheduler=WarmupDecayLR(opt))
+        self.assertTrue(any("TrainingArguments" in str(x.message) for x in w))
+        cb.reporter.run_end()
+        cb.reporter.close()
+        self.assertEqual(cb.declared_from, "training_args")
+        self.assertEqual(sink.events[0]["schedule"], {"scheduler": "cosine", "params": {"num_warmup_steps": 7, "num_training_steps": 300,
+                                                                                         "base_lrs": [5e-5]}})
+
+    def test_resumed_trainer_is_declared_at_its_global_step(self):
+        sink = Captured()
+        model, opt, sched = hf_optimizer_and_scheduler(stepped=40)
+        cb = tw_hf.TrainwatchCallback(reporter=Reporter(run_id="resumed", sink=sink))
+        args, state = FakeTrainingArguments(), FakeTrainerState(global_step=40)
+        cb.on_train_begin(args, state, None, optimizer=opt, lr_scheduler=sched)
+        drive_hf(cb, args, state, opt, sched, 2)
+        cb.reporter.close()
+        ev = sink.events
+        self.assertEqual(ev[0]["schedule"]["params"]["last_epoch"], -1)
+        self.assertEqual([e["step"] for e in ev if e["type"] == "step"], [40, 41])
+
+    def test_warns_that_hf_hides_nan_losses_by_default(self):
+        model, opt, sched = hf_optimizer_and_scheduler()
+        cb = tw_hf.TrainwatchCallback(reporter=Reporter(run_id="nan", sink=Captured()))
+        with warnings.catch_warnings(record=True) as w:
+            warnings.simplefilter("always")
+            cb.on_train_begin(FakeTrainingArguments(logging_nan_inf_filter=True), FakeTrainerState(), None, optimizer=opt, lr_scheduler=sched)
+        self.assertTrue(any("logging_nan_inf_filter" in str(x.message) for x in w))
+        cb.reporter.close()
+
+    def test_a_nan_loss_logged_by_hf_reaches_trainwatch_bare(self):
+        sink = Captured()
+        model, opt, sched = hf_optimizer_and_scheduler()
+        cb = tw_hf.TrainwatchCallback(reporter=Reporter(run_id="nan", sink=sink))
+        args, state = FakeTrainingArguments(), FakeTrainerState()
+        cb.on_train_begin(args, state, None, optimizer=opt, lr_scheduler=sched)
+        drive_hf(cb, args, state, opt, sched, 3, loss=lambda i: float("nan") if i == 2 else 1.0)
+        cb.reporter.close()
+        self.assertIn(b'"step":2,', [v for v in sink.raw if b'"loss":NaN' in v][0])
+
+
+class FakeSchedulerConfig:
+    def __init__(self, scheduler, interval="step", frequency=1):
+        self.scheduler = scheduler
+        self.interval = interval
+        self.frequency = frequency
+        self.monitor = None
+
+
+class FakeLightningTrainer:
+    def __init__(self, optimizer, configs, accumulate=2, batches=10, clip=0.5, global_step=0):
+        self.optimizers = [optimizer]
+        self.lr_scheduler_configs = configs
+        self.accumulate_grad_batches = accumulate
+        self.num_training_batches = batches
+        self.gradient_clip_val = clip
+        self.gradient_clip_algorithm = "norm"
+        self.global_step = global_step
+        self.current_epoch = 0
+
+
+def drive_lightning(cb, trainer, module, opt, sched, interval, epochs=1):
+    """Lightning's automatic optimization as callbacks see it: accumulate, hook, step, scheduler by interval."""
+    cb.on_fit_start(trainer, module)
+    cb.on_train_start(trainer, module)
+    micro_losses = []
+    for epoch in range(epochs):
+        trainer.current_epoch = epoch
+        for batch_idx in range(trainer.num_training_batches):
+            x = torch.full((4, 3), float(batch_idx + 1))
+            loss = module(x).pow(2).mean()
+            (loss / trainer.accumulate_grad_batches).backward()
+            micro_losses.append(loss.item())
+            if (batch_idx + 1) % trainer.accumulate_grad_batches == 0:
+                cb.on_before_optimizer_step(trainer, module, opt)
+                opt.step()
+                opt.zero_grad()
+                trainer.global_step += 1
+                if interval == "step":
+                    sched.step()
+            cb.on_train_batch_end(trainer, module, {"loss": loss.detach()}, ("x", batch_idx), batch_idx)
+        if interval == "epoch":
+            sched.step()
+    cb.on_train_end(trainer, module)
+    return micro_losses
+
+
+class LightningCallbackTest(unittest.TestCase):
+    def setUp(self):
+        warnings.simplefilter("ignore", UserWarning)
+
+    def test_imports_without_lightning(self):
+        self.assertNotIn("lightning", sys.modules)
+        self.assertNotIn("pytorch_lightning", sys.modules)
+
+    def test_reports_one_step_per_optimizer_step_with_the_mean_micro_batch_loss(self):
+        sink = Captured()
+        torch.manual_seed(0)
+        module = nn.Linear(3, 1)
+        opt = torch.optim.SGD(module.parameters(), lr=0.01)
+        sched = L.StepLR(opt, 2, 0.5)
+        trainer = FakeLightningTrainer(opt, [FakeSchedulerConfig(sched, "step")])
+        cb = tw_lightning.TrainwatchCallback(reporter=Reporter(run_id="pl", sink=sink), batch_ids=lambda b: "batch-%d" % b[1])
+        micro = drive_lightning(cb, trainer, module, opt, sched, "step")
+        cb.reporter.close()
+        ev = sink.events
+        start, steps = ev[0], [e for e in ev if e["type"] == "step"]
+        self.assertEqual((start["grad_accum_steps"], start["steps_per_epoch"], start["grad_clip"]), (2, 5, 0.5))
+        self.assertEqual(start["schedule"]["scheduler"], "StepLR")
+        self.assertNotIn("interval", start["schedule"])
+        self.assertEqual([e["step"] for e in steps], [0, 1, 2, 3, 4])
+        for i, e in enumerate(steps):
+            self.assertAlmostEqual(e["loss"], (micro[2 * i] + micro[2 * i + 1]) / 2, places=5)
+            self.assertGreater(e["grad_norm"], 0)
+            self.assertEqual(e["batch"], ["batch-%d" % (2 * i + 1)])
+        self.assertEqual([e["lr"][0] for e in steps], [0.01, 0.01, 0.005, 0.005, 0.0025])
+        self.assertEqual(ev[-1], {"type": "run_end", "run_id": "pl", "time": ev[-1]["time"], "status": "completed", "step": 4})
+
+    def test_epoch_interval_is_declared_per_epoch(self):
+        sink = Captured()
+        module = nn.Linear(3, 1)
+        opt = torch.optim.SGD(module.parameters(), lr=0.01)
+        sched = L.ExponentialLR(opt, 0.5)
+        trainer = FakeLightningTrainer(opt, [FakeSchedulerConfig(sched, "epoch", frequency=1)], accumulate=1, batches=4)
+        cb = tw_lightning.TrainwatchCallback(reporter=Reporter(run_id="pl-epoch", sink=sink))
+        drive_lightning(cb, trainer, module, opt, sched, "epoch", epochs=3)
+        cb.reporter.close()
+        ev = sink.events
+        spec = ev[0]["schedule"]
+        self.assertEqual((spec["interval"], spec["steps_per_epoch"]), ("epoch", 4))
+        steps = [e for e in ev if e["type"] == "step"]
+        self.assertEqual([e["lr"][0] for e in steps], [0.01] * 4 + [0.005] * 4 + [0.0025] * 4)
+
+    def test_lightning_dict_configs_of_older_versions(self):
+        module = nn.Linear(3, 1)
+        opt = torch.optim.SGD(module.parameters(), lr=0.01)
+        sched = L.StepLR(opt, 3)
+        trainer = FakeLightningTrainer(opt, None)
+        trainer.lr_schedulers = [{"scheduler": sched, "interval": "step", "frequency": 2}]
+        self.assertEqual(tw_lightning._scheduler_config(trainer), (sched, "step", 2))
+
+    def test_needs_a_run_id(self):
+        with self.assertRaisesRegex(ValueError, "run_id"):
+            tw_lightning.TrainwatchCallback("localhost:9092")
+
+
+if __name__ == "__main__":
+    unittest.main()

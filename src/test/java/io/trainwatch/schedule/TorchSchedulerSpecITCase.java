@@ -1,0 +1,97 @@
+package io.trainwatch.schedule;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.trainwatch.PythonClient;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The Python client's {@code spec_from_scheduler} against real torch, live: clients/python/tests/torch_fidelity.py
+ * builds every torch scheduler class trainwatch supports (several parameterisations each: fresh, mid-run, built with
+ * last_epoch, resumed from a state_dict, per-epoch stepping and resumed global steps as the Reporter declares them),
+ * records torch's own LRs and the spec the client derives; every LR must come back from the engine within the golden
+ * tolerance (ReduceLROnPlateau: inside the range the engine allows).
+ */
+class TorchSchedulerSpecITCase {
+    /** Every torch.optim.lr_scheduler class the engine reproduces. */
+    static final Set<String> TORCH_CLASSES = Set.of("StepLR", "MultiStepLR", "ExponentialLR", "ConstantLR", "LinearLR", "PolynomialLR",
+            "CosineAnnealingLR", "CosineAnnealingWarmRestarts", "CyclicLR", "OneCycleLR", "LambdaLR", "SequentialLR", "ChainedScheduler",
+            "ReduceLROnPlateau");
+
+    @Test
+    void shouldMatchTorchForEverySchedulerSpecTheClientDerives() throws Exception {
+        PythonClient.Result run = PythonClient.run(List.of("clients/python/tests/torch_fidelity.py"), java.util.Map.of(), Duration.ofSeconds(180));
+        assertThat(run.exitCode()).as("torch_fidelity.py failed:\n" + run.stderr()).isZero();
+        JsonNode root = new ObjectMapper().readTree(run.stdout());
+
+        Set<String> classes = new TreeSet<>();
+        List<String> failures = new ArrayList<>();
+        long values = 0;
+        double maxRelative = 0;
+        String worst = "";
+        int cases = 0;
+        for (JsonNode c : root.get("cases")) {
+            cases++;
+            String name = c.get("name").asText();
+            classes.add(c.get("class").asText());
+            DeclaredSchedule s;
+            try {
+                s = ScheduleSpec.parse(c.get("spec"));
+            } catch (InvalidScheduleException e) {
+                failures.add(name + ": spec rejected: " + e.getMessage() + " " + c.get("spec"));
+                continue;
+            }
+            JsonNode lr = c.get("lr");
+            if (s.groups() != lr.size()) {
+                failures.add(name + ": " + s.groups() + " groups, torch has " + lr.size());
+                continue;
+            }
+            long first = c.get("first_step").asLong();
+            boolean adaptive = c.get("adaptive").asBoolean();
+            assertThat(s.adaptive()).as(name).isEqualTo(adaptive);
+            int caseFailures = 0;
+            for (int g = 0; g < lr.size(); g++) {
+                boolean moved = false;
+                for (int i = 0; i < lr.get(g).size(); i++) {
+                    double torch = lr.get(g).get(i).asDouble();
+                    long step = first + i;
+                    values++;
+                    moved |= torch != lr.get(g).get(0).asDouble();
+                    if (adaptive) {
+                        double lo = s.lowestLr(g, step);
+                        double hi = s.highestLr(g, step);
+                        if (!(torch >= lo - RecordedSchedules.ABS_TOLERANCE - RecordedSchedules.REL_TOLERANCE * lo
+                                && torch <= hi + RecordedSchedules.ABS_TOLERANCE + RecordedSchedules.REL_TOLERANCE * hi) && caseFailures++ < 3) {
+                            failures.add(name + " group " + g + " step " + step + ": torch " + torch + " outside [" + lo + ", " + hi + "]");
+                        }
+                        continue;
+                    }
+                    double engine = s.lr(g, step);
+                    double rel = torch == 0 ? Math.abs(engine) : Math.abs(engine - torch) / Math.abs(torch);
+                    if (rel > maxRelative) {
+                        maxRelative = rel;
+                        worst = name + " group " + g + " step " + step;
+                    }
+                    if (!RecordedSchedules.withinTolerance(engine, torch) && caseFailures++ < 3) {
+                        failures.add(name + " group " + g + " step " + step + ": torch " + torch + ", engine " + engine + " (spec " + c.get("spec") + ")");
+                    }
+                }
+                if (adaptive) {
+                    assertThat(moved).as(name + ": the plateau case must really lower the LR").isTrue();
+                }
+            }
+        }
+        System.out.printf("torch spec fidelity (torch %s): %d cases, %d LR values, %d classes %s, max relative error %.3g (%s), %d mismatches%n",
+                root.get("torch_version").asText(), cases, values, classes.size(), classes, maxRelative, worst, failures.size());
+        assertThat(failures).as("LRs where the client's spec and torch disagree").isEmpty();
+        assertThat(classes).containsAll(TORCH_CLASSES);
+    }
+}
