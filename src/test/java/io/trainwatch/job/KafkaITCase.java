@@ -187,6 +187,13 @@ class KafkaITCase {
         }
 
         // the same outputs in PostgreSQL: one row per (run, step), per alert id (its latest status), per rejected record
+        long[] rows = postgresRows(pg, cfg.eventsTopic());
+        System.out.printf("kafka e2e to postgres: %d series rows, %d alert rows, %d dead letters%n", rows[0], rows[1], rows[2]);
+        assertThat(rows).containsExactly(distinctSteps(runs), distinctAlertIds(alerts), malformed.size());
+    }
+
+    /** How many (run, step) pairs the runs log. */
+    static long distinctSteps(List<SimulatedRun> runs) throws Exception {
         EventCodec codec = new EventCodec(Thresholds.NAMES);
         Set<String> steps = new HashSet<>();
         for (SimulatedRun run : runs) {
@@ -197,25 +204,34 @@ class KafkaITCase {
                 }
             }
         }
-        long alertIds = alerts.stream().map(a -> JsonOutput.parse(a).path("alert_id").asText()).distinct().count();
+        return steps.size();
+    }
+
+    static long distinctAlertIds(List<String> alerts) {
+        return alerts.stream().map(a -> JsonOutput.parse(a).path("alert_id").asText()).distinct().count();
+    }
+
+    /** Rows of trainwatch_series, trainwatch_alerts, and of trainwatch_dead_letters from {@code topic}. */
+    static long[] postgresRows(PostgresConfig pg, String topic) throws Exception {
         try (Connection c = PostgresSchema.connect(pg); Statement st = c.createStatement()) {
             long[] rows = new long[3];
             String[] queries = {"SELECT count(*) FROM trainwatch_series", "SELECT count(*) FROM trainwatch_alerts",
-                    "SELECT count(*) FROM trainwatch_dead_letters WHERE source LIKE '" + cfg.eventsTopic() + "-%@%'"};
+                    "SELECT count(*) FROM trainwatch_dead_letters WHERE source LIKE '" + topic + "-%@%'"};
             for (int i = 0; i < 3; i++) {
                 try (ResultSet rs = st.executeQuery(queries[i])) {
                     rs.next();
                     rows[i] = rs.getLong(1);
                 }
             }
-            System.out.printf("kafka e2e to postgres: %d series rows, %d alert rows, %d dead letters%n", rows[0], rows[1], rows[2]);
-            assertThat(rows).containsExactly(steps.size(), alertIds, malformed.size());
+            return rows;
         }
     }
 
     @Test
     void shouldLeaveExactlyTheUninterruptedAlertsAfterAKillAndRestore(@TempDir Path checkpoints) throws Exception {
-        JobConfig first = config("restore", false, checkpoints.toString(), null);
+        PostgresConfig pg = new PostgresConfig(postgres.createDatabase("kafka_restore"), EmbeddedPostgres.USER, null);
+        PostgresSchema.prepare(pg);
+        JobConfig first = config("restore", false, checkpoints.toString(), null, pg);
         KafkaPipeline.prepareTopics(first);
         List<SimulatedRun> runs = runs(47_000);
         produce(first.eventsTopic(), keyed(runs, 0, 0.5));
@@ -230,7 +246,7 @@ class KafkaITCase {
         produce(first.eventsTopic(), keyed(runs, 0.5, 1));
         // restored splits keep the first job's (unbounded) stopping offsets, so the restored job runs until its
         // committed offsets reach the end of the topic: everything read is then checkpointed and its alerts committed
-        JobConfig second = config("restore", false, checkpoints.toString(), checkpoint.toString());
+        JobConfig second = config("restore", false, checkpoints.toString(), checkpoint.toString(), pg);
         StreamExecutionEnvironment env2 = KafkaPipeline.environment(second);
         KafkaPipeline.define(env2, second);
         JobClient restored = env2.executeAsync("kafka-itcase-after-restore");
@@ -242,6 +258,11 @@ class KafkaITCase {
         System.out.printf("kill and restore: %d alerts after restore, %d expected, %d distinct%n", alerts.size(), expected.size(), alerts.stream().distinct().count());
         assertThat(alerts).hasSameSizeAs(alerts.stream().distinct().toList()); // no duplicates
         assertThat(alerts).isEqualTo(expected); // none missing, none extra
+        // PostgreSQL is written at least once: what the killed job wrote after its last checkpoint is written again after
+        // the restore, onto the same rows (upserts): the rows of an uninterrupted run, none added
+        long[] rows = postgresRows(pg, first.eventsTopic());
+        System.out.printf("kill and restore to postgres: %d series rows, %d alert rows%n", rows[0], rows[1]);
+        assertThat(rows).containsExactly(distinctSteps(runs), distinctAlertIds(expected), 0);
     }
 
     /** Waits until the consumer group's committed offsets reach the topic's end offsets. */
