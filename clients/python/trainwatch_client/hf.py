@@ -21,6 +21,7 @@ import math
 import os
 import warnings
 
+from ._callback import _Groups, _no_op
 from .reporter import Reporter
 from .spec import UnsupportedScheduler, hf_spec, spec_from_scheduler
 
@@ -146,15 +147,3 @@ class TrainwatchCallback(_Base):
         if self._own_reporter:
             self.reporter.close()
             self.reporter = None  # a second trainer.train() starts a new one
-
-
-class _Groups:
-    """Stands in for an optimizer: the Reporter reads only param_groups' lr."""
-    __slots__ = ("param_groups",)
-
-    def __init__(self, lrs):
-        self.param_groups = [{"lr": lr} for lr in lrs]
-
-
-def _no_op(*args, **kwargs):
-    return None

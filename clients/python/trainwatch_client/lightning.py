@@ -16,6 +16,7 @@ accumulated, not yet clipped) the total grad norm and every param group's LR; at
 
 import math
 
+from ._callback import _Groups, _no_op
 from .reporter import Reporter
 from .spec import UnsupportedScheduler
 
@@ -144,14 +145,3 @@ def _mean(values):
     except ImportError:  # pragma: no cover
         pass
     return sum(float(v) for v in values) / len(values)
-
-
-class _Groups:
-    __slots__ = ("param_groups",)
-
-    def __init__(self, lrs):
-        self.param_groups = [{"lr": lr} for lr in lrs]
-
-
-def _no_op(*args, **kwargs):
-    return None

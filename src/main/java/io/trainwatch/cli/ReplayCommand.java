@@ -55,25 +55,17 @@ final class ReplayCommand implements Callable<Integer> {
     @Option(names = "--threshold", paramLabel = "NAME=VALUE", description = "Override a detector threshold for every run (README, \"Detectors\"). Repeatable.")
     Map<String, Double> thresholds = new TreeMap<>();
 
-    @Option(names = JobConfig.JDBC_URL, paramLabel = "jdbc:postgresql://HOST:PORT/DB", description = {"Also write series, alerts and dead letters to PostgreSQL",
-            "(upserts: replaying again adds no row). User and password from the environment: " + PostgresConfig.USER_ENV + ", " + PostgresConfig.PASSWORD_ENV + "."})
-    String jdbcUrl;
-
-    @Option(names = JobConfig.SERIES_EVERY, defaultValue = JobConfig.SERIES_EVERY_DEFAULT, paramLabel = "N", description = {"At most one series point per N steps of a run;",
-            "steps with an alert and the first step after a resume are always kept. Default: ${DEFAULT-VALUE} (every step)."})
-    int seriesEvery;
-
-    /** Where the credentials come from (the tests pass their own). */
-    Map<String, String> environment = System.getenv();
+    @picocli.CommandLine.Mixin
+    PostgresOptions postgresOptions = new PostgresOptions();
 
     public Integer call() throws Exception {
         if (parallelism < 1) {
             throw new UserInputException("--parallelism must be >= 1, got " + parallelism);
         }
-        if (seriesEvery < 1) {
-            throw new UserInputException(JobConfig.SERIES_EVERY + " must be >= 1 (1 keeps every step), got " + seriesEvery);
+        if (postgresOptions.seriesEvery < 1) {
+            throw new UserInputException(JobConfig.SERIES_EVERY + " must be >= 1 (1 keeps every step), got " + postgresOptions.seriesEvery);
         }
-        PostgresConfig postgres = PostgresTarget.config(jdbcUrl, environment);
+        PostgresConfig postgres = postgresOptions.config();
         Thresholds th;
         try {
             th = Thresholds.DEFAULTS.with(thresholds);
@@ -97,7 +89,7 @@ final class ReplayCommand implements Callable<Integer> {
                 new TrainwatchJob.Sinks(new JsonLinesFileSink<Alert>(output, JsonOutput::alert),
                         series == null ? null : new JsonLinesFileSink<SeriesPoint>(series, JsonOutput::series),
                         new JsonLinesFileSink<DeadLetter>(dlq, JsonOutput::deadLetter), true, postgres == null ? null : PostgresSinks.of(postgres)),
-                new TrainwatchJob.MonitorConfig(th, Duration.ofMinutes((long) th.get(Threshold.IDLE_TIMEOUT_MINUTES)), seriesEvery));
+                new TrainwatchJob.MonitorConfig(th, Duration.ofMinutes((long) th.get(Threshold.IDLE_TIMEOUT_MINUTES)), postgresOptions.seriesEvery));
         JobExecutionResult result = env.execute("trainwatch-replay");
         summarize(result, dlq, postgres);
         return 0;
@@ -155,7 +147,7 @@ final class ReplayCommand implements Callable<Integer> {
         System.out.printf("alerts           %d  -> %s%n", alerts, output);
         byKind.forEach((k, n) -> System.out.printf("  %-44s %d%n", k, n));
         if (series != null) {
-            System.out.printf("series           -> %s%s%n", series, seriesEvery > 1 ? " (at most one point per " + seriesEvery + " steps of a run)" : "");
+            System.out.printf("series           -> %s%s%n", series, postgresOptions.seriesEvery > 1 ? " (at most one point per " + postgresOptions.seriesEvery + " steps of a run)" : "");
         }
         if (postgres != null) {
             System.out.printf("postgres         -> %s (series, alerts, dead letters)%n", postgres.printableUrl());

@@ -79,23 +79,15 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = JobConfig.THRESHOLD, paramLabel = "NAME=VALUE", description = "Override a detector threshold for every run. Repeatable.")
     Map<String, Double> thresholds = new TreeMap<>();
 
-    @Option(names = JobConfig.JDBC_URL, paramLabel = "jdbc:postgresql://HOST:PORT/DB", description = {"Also write series, alerts and dead letters to PostgreSQL",
-            "(tables created if missing). User and password from the environment: " + PostgresConfig.USER_ENV + ", " + PostgresConfig.PASSWORD_ENV + "."})
-    String jdbcUrl;
-
-    @Option(names = JobConfig.SERIES_EVERY, defaultValue = JobConfig.SERIES_EVERY_DEFAULT, paramLabel = "N", description = {"At most one series point per N steps of a run;",
-            "steps with an alert and the first step after a resume are always kept. Default: ${DEFAULT-VALUE} (every step)."})
-    int seriesEvery;
-
-    /** Where the credentials come from (the tests pass their own). */
-    Map<String, String> environment = System.getenv();
+    @picocli.CommandLine.Mixin
+    PostgresOptions postgresOptions = new PostgresOptions();
 
     JobConfig config() {
         try {
             return new JobConfig(bootstrapServers, eventsTopic, alertsTopic, deadLetterTopic, seriesTopic, groupId,
                     JobConfig.parseStartingOffsets(startingOffsets), checkpointDir, duration(checkpointInterval), parallelism, kafkaProperties,
                     !noCreateTopics, topicPartitions, fromCheckpoint, stopAtEnd, transactionalIdPrefix, Thresholds.DEFAULTS.with(thresholds), stateChangelog,
-                    PostgresTarget.config(jdbcUrl, environment), seriesEvery);
+                    postgresOptions.config(), postgresOptions.seriesEvery);
         } catch (IllegalArgumentException e) {
             throw new UserInputException(e.getMessage());
         }
