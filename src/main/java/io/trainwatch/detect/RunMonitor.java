@@ -30,6 +30,7 @@ public final class RunMonitor {
 
     private final Thresholds jobThresholds;
     private final SeriesSampler seriesSampler;
+    private final boolean series;
     private final Map<String, DeclaredSchedule> schedules = lru();
     private final Map<String, Thresholds> runThresholds = lru();
 
@@ -40,12 +41,21 @@ public final class RunMonitor {
 
     /** @param seriesEvery N of {@code --series-every}: at most one series point per N steps of a run (see {@link SeriesSampler}) */
     public RunMonitor(Thresholds jobThresholds, long seriesEvery) {
+        this(jobThresholds, seriesEvery, true);
+    }
+
+    /** @param series false: no series point is built (nothing consumes them), {@link Output#series()} is always null */
+    public RunMonitor(Thresholds jobThresholds, long seriesEvery, boolean series) {
         this.jobThresholds = jobThresholds;
         this.seriesSampler = new SeriesSampler(seriesEvery);
+        this.series = series;
     }
 
     public Output onEvent(RunState state, TrainingEvent e) {
-        state.runId = e.runId;
+        if (state.runId == null) {
+            // once: the state is keyed by run, and storing a fresh reference per event into a long-lived object costs the GC
+            state.runId = e.runId;
+        }
         if (e.type == EventType.RUN_START) {
             startRun(state, e);
             return new Output(List.of(), null);
@@ -121,6 +131,9 @@ public final class RunMonitor {
         state.stall.check(c, alerts);
         state.vanishing.check(c, alerts);
         updateStatistics(state, e, th);
+        if (!series) {
+            return new Output(alerts, null);
+        }
         boolean keep = seriesSampler.keep(state, step, resumed, !alerts.isEmpty() || c.isPossibleOnset());
         return new Output(alerts, keep ? series(state, e, scheduled) : null);
     }
@@ -179,18 +192,27 @@ public final class RunMonitor {
         return p;
     }
 
+    /** The run's parsed schedule: kept on the state itself (one LRU lookup per event touched two more entries' memory). */
     private DeclaredSchedule schedule(RunState state) {
         if (state.schedule == null) {
             return null;
         }
-        return schedules.computeIfAbsent(state.schedule, ScheduleSpec::parse);
+        if (state.parsedScheduleOf != state.schedule) {
+            state.parsedSchedule = schedules.computeIfAbsent(state.schedule, ScheduleSpec::parse);
+            state.parsedScheduleOf = state.schedule;
+        }
+        return state.parsedSchedule;
     }
 
     private Thresholds thresholds(RunState state) {
         if (state.thresholds == null) {
             return jobThresholds;
         }
-        return runThresholds.computeIfAbsent(state.thresholds, jobThresholds::withJson);
+        if (state.parsedThresholdsOf != state.thresholds) {
+            state.parsedThresholds = runThresholds.computeIfAbsent(state.thresholds, jobThresholds::withJson);
+            state.parsedThresholdsOf = state.thresholds;
+        }
+        return state.parsedThresholds;
     }
 
     private static <V> Map<String, V> lru() {

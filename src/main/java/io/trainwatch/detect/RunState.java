@@ -1,5 +1,7 @@
 package io.trainwatch.detect;
 
+import io.trainwatch.schedule.DeclaredSchedule;
+
 /**
  * Everything trainwatch remembers about one run: its declaration (schedule spec, clip, accumulation),
  * where it is (steps, resumes), shared robust statistics, and each detector's own state. Bounded: fixed-size
@@ -54,6 +56,13 @@ public class RunState {
     public DivergenceDetector divergence = new DivergenceDetector();
     public StallDetector stall = new StallDetector();
     public VanishingGradientDetector vanishing = new VanishingGradientDetector();
+
+    // what RunMonitor parsed from schedule and thresholds, and the very text it parsed: not state (transient), a state
+    // restored or copied has none and they are looked up again
+    transient DeclaredSchedule parsedSchedule;
+    transient String parsedScheduleOf;
+    transient Thresholds parsedThresholds;
+    transient String parsedThresholdsOf;
 
     public RunState() {
     }

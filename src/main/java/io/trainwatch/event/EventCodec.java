@@ -2,6 +2,7 @@ package io.trainwatch.event;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.core.json.JsonReadFeature;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -10,6 +11,7 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import io.trainwatch.schedule.InvalidScheduleException;
 import io.trainwatch.schedule.ScheduleSpec;
 
+import java.nio.charset.StandardCharsets;
 import java.time.OffsetDateTime;
 import java.time.format.DateTimeParseException;
 import java.util.Iterator;
@@ -32,8 +34,11 @@ public final class EventCodec {
     /** Epoch values below this are seconds (Python's time.time()), above it milliseconds. */
     static final double EPOCH_SECONDS_LIMIT = 1e11;
 
+    // FastDoubleParser: correctly rounded like Double.parseDouble, several times faster (number parsing was a third
+    // of the fast path's time); both paths share this factory, so they read every number alike
     private static final ObjectMapper JSON = JsonMapper.builder()
             .enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS)
+            .enable(StreamReadFeature.USE_FAST_DOUBLE_PARSER)
             .build();
 
     static {
@@ -60,6 +65,20 @@ public final class EventCodec {
             }
         }
         return parseTree(raw);
+    }
+
+    /**
+     * {@link #parse(String)} of a UTF-8 record as it came (Kafka): a plain step is read from the bytes, without
+     * first building its text; anything else is decoded (malformed UTF-8 becomes U+FFFD) and parsed as text.
+     */
+    public TrainingEvent parse(byte[] utf8) throws InvalidEventException {
+        if (utf8 != null && utf8.length <= MAX_EVENT_CHARS) {
+            TrainingEvent e = FAST_PATH.tryParse(utf8);
+            if (e != null) {
+                return e;
+            }
+        }
+        return parseTree(utf8 == null ? null : new String(utf8, StandardCharsets.UTF_8));
     }
 
     /** The full parser: every event type, every accepted spelling, and the error for anything refused. */

@@ -41,6 +41,21 @@ final class StepFastPath {
         }
     }
 
+    /**
+     * The same for a UTF-8 record, read from its bytes. Only a record that starts with '{' and a non-zero byte: Jackson
+     * would read a UTF-16 or UTF-32 record (zero bytes, byte order mark) in that encoding, where the text path reads UTF-8.
+     */
+    TrainingEvent tryParse(byte[] utf8) {
+        if (utf8.length < 2 || utf8[0] != '{' || utf8[1] == 0) {
+            return null;
+        }
+        try (JsonParser p = factory.createParser(utf8)) {
+            return read(p);
+        } catch (Exception e) {
+            return null;
+        }
+    }
+
     private static TrainingEvent read(JsonParser p) throws Exception {
         if (p.nextToken() != JsonToken.START_OBJECT) {
             return null;

@@ -24,12 +24,11 @@ public final class KafkaSerde {
     private KafkaSerde() {
     }
 
-    /** Event records as raw text with their position, so bad ones can be dead-lettered as they came. */
+    /** Event records as they came, with their position, so bad ones can be dead-lettered as they came. */
     public static class RawRecordDeserializationSchema implements KafkaRecordDeserializationSchema<RawRecord> {
         @Override
         public void deserialize(ConsumerRecord<byte[], byte[]> record, Collector<RawRecord> out) {
-            String payload = record.value() == null ? "" : new String(record.value(), StandardCharsets.UTF_8);
-            out.collect(new RawRecord(payload, record.topic(), record.partition(), record.offset()));
+            out.collect(RawRecord.ofKafka(record.value(), record.topic(), record.partition(), record.offset()));
         }
 
         @Override

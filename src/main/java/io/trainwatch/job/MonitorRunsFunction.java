@@ -30,6 +30,7 @@ public class MonitorRunsFunction extends KeyedProcessFunction<String, TrainingEv
     private final Thresholds thresholds;
     private final long idleTimeoutMillis;
     private final int seriesEvery;
+    private final boolean series;
     private transient RunMonitor monitor;
     private transient ValueState<RunState> state;
     private transient Counter alertsMetric;
@@ -43,14 +44,20 @@ public class MonitorRunsFunction extends KeyedProcessFunction<String, TrainingEv
 
     /** @param seriesEvery at most one series point per this many steps of a run (see {@code SeriesSampler}) */
     public MonitorRunsFunction(Thresholds thresholds, long idleTimeoutMillis, int seriesEvery) {
+        this(thresholds, idleTimeoutMillis, seriesEvery, true);
+    }
+
+    /** @param series false when no sink takes the series side output: the points are not built */
+    public MonitorRunsFunction(Thresholds thresholds, long idleTimeoutMillis, int seriesEvery, boolean series) {
         this.thresholds = thresholds;
         this.idleTimeoutMillis = idleTimeoutMillis;
         this.seriesEvery = seriesEvery;
+        this.series = series;
     }
 
     @Override
     public void open(OpenContext openContext) {
-        monitor = new RunMonitor(thresholds, seriesEvery);
+        monitor = new RunMonitor(thresholds, seriesEvery, series);
         state = getRuntimeContext().getState(new ValueStateDescriptor<>("run-state", RunState.class));
         alertsMetric = getRuntimeContext().getMetricGroup().counter(ALERTS);
         alerts = getRuntimeContext().getLongCounter(ALERTS);

@@ -54,16 +54,16 @@ public class ParseEventsFunction extends ProcessFunction<RawRecord, TrainingEven
         read.add(1);
         readMetric.inc();
         try {
-            out.collect(codec.parse(record.payload));
+            out.collect(record.utf8 != null ? codec.parse(record.utf8) : codec.parse(record.payload));
             accepted.add(1);
             acceptedMetric.inc();
         } catch (InvalidEventException e) {
-            ctx.output(OutputTags.DEAD_LETTERS, DeadLetter.of(record.payload, e.field(), e.getMessage(), record.source()));
+            ctx.output(OutputTags.DEAD_LETTERS, DeadLetter.of(record.text(), e.field(), e.getMessage(), record.source()));
             dead.add(1);
             deadMetric.inc();
         } catch (RuntimeException e) {
             // a codec bug must not take the job down either: the record is kept, with what went wrong
-            ctx.output(OutputTags.DEAD_LETTERS, DeadLetter.of(record.payload, "(payload)", "unexpected error: " + e, record.source()));
+            ctx.output(OutputTags.DEAD_LETTERS, DeadLetter.of(record.text(), "(payload)", "unexpected error: " + e, record.source()));
             dead.add(1);
             deadMetric.inc();
         }

@@ -1,11 +1,17 @@
 package io.trainwatch.job;
 
+import java.nio.charset.StandardCharsets;
+
 /**
- * One input record as it arrived: the payload text and where it came from. The position is kept in parts and
- * spelled out ({@link #source()}) only for a dead letter, not for every record.
+ * One input record as it arrived: the payload (text from a file, UTF-8 bytes from Kafka) and where it came from.
+ * Bytes are parsed as they are and the position is kept in parts: both are turned into text ({@link #text()},
+ * {@link #source()}) only for a dead letter, not for every record.
  */
 public class RawRecord {
+    /** The payload as text (a line of a file); null when it came as {@link #utf8}. */
     public String payload;
+    /** The payload as it came from Kafka; null when it came as text. */
+    public byte[] utf8;
     /** Topic, file name, or a whole position text. */
     public String origin;
     /** Kafka partition; -1 for a line of a file. */
@@ -25,6 +31,18 @@ public class RawRecord {
         this(payload, origin);
         this.partition = partition;
         this.position = position;
+    }
+
+    /** A Kafka record's value. */
+    public static RawRecord ofKafka(byte[] utf8, String topic, int partition, long offset) {
+        RawRecord r = new RawRecord(null, topic, partition, offset);
+        r.utf8 = utf8 == null ? new byte[0] : utf8;
+        return r;
+    }
+
+    /** The payload as text. */
+    public String text() {
+        return payload != null ? payload : new String(utf8, StandardCharsets.UTF_8);
     }
 
     /** file:line, topic-partition@offset, or the origin as given. */

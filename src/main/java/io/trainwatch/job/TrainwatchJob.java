@@ -74,7 +74,8 @@ public final class TrainwatchJob {
 
         SingleOutputStreamOperator<Alert> alerts = events
                 .keyBy(e -> e.runId)
-                .process(new MonitorRunsFunction(config.thresholds(), config.idleTimeout().toMillis(), config.seriesEvery()))
+                .process(new MonitorRunsFunction(config.thresholds(), config.idleTimeout().toMillis(), config.seriesEvery(),
+                        sinks.series() != null || sinks.postgres() != null))
                 .uid("monitor-runs").name("monitor-runs");
         DataStream<DeadLetter> deadLetters = events.getSideOutput(OutputTags.DEAD_LETTERS);
         DataStream<SeriesPoint> series = alerts.getSideOutput(OutputTags.SERIES);

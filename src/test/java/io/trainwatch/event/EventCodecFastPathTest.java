@@ -11,6 +11,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -109,6 +110,70 @@ class EventCodecFastPathTest {
                 assertSameAsTree(line.append('}').toString());
             }
         }
+    }
+
+    @Test
+    void shouldReadBytesAsTheirUtf8TextWhateverTheEncodingOrDamage() {
+        String step = "{\"type\":\"step\",\"run_id\":\"r\u00e9-\u65e5\",\"step\":3,\"loss\":1.5,\"lr\":[0.001],\"batch\":\"b\u00e9\",\"note\":\"x\"}";
+        assertThat(assertSameAsTree(step)).as("a non-ASCII step takes the fast path").isTrue();
+        byte[] utf8 = step.getBytes(StandardCharsets.UTF_8);
+        List<byte[]> odd = new ArrayList<>();
+        odd.add(step.getBytes(StandardCharsets.UTF_16BE));
+        odd.add(step.getBytes(StandardCharsets.UTF_16LE));
+        odd.add(step.getBytes(StandardCharsets.UTF_16)); // with a byte order mark
+        odd.add(concat(new byte[]{(byte) 0xEF, (byte) 0xBB, (byte) 0xBF}, utf8)); // UTF-8 byte order mark
+        odd.add(step.getBytes(StandardCharsets.ISO_8859_1)); // é as a lone 0xE9
+        for (String where : new String[]{"r\u00e9", "b\u00e9", "\"x\""}) {
+            int at = step.indexOf(where);
+            assertThat(at).isPositive();
+            for (byte bad : new byte[]{(byte) 0x80, (byte) 0xC3, (byte) 0xFF, (byte) 0xED, 0}) {
+                byte[] b = utf8.clone();
+                b[new String(b, StandardCharsets.UTF_8).substring(0, at).getBytes(StandardCharsets.UTF_8).length + 1] = bad;
+                odd.add(b);
+            }
+        }
+        odd.add(new byte[0]);
+        odd.add(new byte[]{'{'});
+        odd.add(java.util.Arrays.copyOf(utf8, utf8.length - 3)); // cut inside the last field
+        for (byte[] b : odd) {
+            FastPathEquivalence.assertSameAsTree(b);
+        }
+        SplittableRandom rnd = new SplittableRandom(11);
+        for (int i = 0; i < 2_000; i++) {
+            byte[] b = utf8.clone();
+            b[rnd.nextInt(b.length)] = (byte) rnd.nextInt(256);
+            FastPathEquivalence.assertSameAsTree(b);
+        }
+    }
+
+    @Test
+    void shouldReadEveryDoubleExactlyAsDoubleParseDouble() throws Exception {
+        EventCodec codec = new EventCodec(io.trainwatch.detect.Thresholds.NAMES);
+        SplittableRandom rnd = new SplittableRandom(1_234);
+        for (int i = 0; i < 20_000; i++) {
+            double d = switch (i % 4) {
+                case 0 -> Double.longBitsToDouble(rnd.nextLong() & 0x7FEF_FFFF_FFFF_FFFFL); // any positive finite double
+                case 1 -> rnd.nextDouble() * Math.pow(10, rnd.nextInt(-12, 12));
+                case 2 -> Math.scalb(rnd.nextDouble(), -1_070); // subnormals
+                default -> rnd.nextInt(1_000_000) / 1e6;
+            };
+            // the shortest spelling, 17 digits, and a long digit string that needs correct rounding
+            for (String text : new String[]{Double.toString(d), String.format(java.util.Locale.ROOT, "%.17g", d),
+                    new java.math.BigDecimal(d).toPlainString().substring(0, Math.min(60, new java.math.BigDecimal(d).toPlainString().length()))}) {
+                String line = "{\"type\":\"step\",\"run_id\":\"r\",\"step\":1,\"loss\":" + text + ",\"lr\":[" + text + "]}";
+                double expected = Double.parseDouble(text);
+                TrainingEvent e = codec.parse(line.getBytes(StandardCharsets.UTF_8));
+                assertThat(e.loss).as(text).isEqualTo(expected);
+                assertThat(e.lr[0]).as(text).isEqualTo(expected);
+                assertThat(codec.parseTree(line).loss).as(text).isEqualTo(expected);
+            }
+        }
+    }
+
+    private static byte[] concat(byte[] a, byte[] b) {
+        byte[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
     }
 
     private static String replaceOrAdd(ObjectNode step, String field, String value) throws Exception {
