@@ -4,6 +4,8 @@ import io.trainwatch.detect.Thresholds;
 import io.trainwatch.embedded.EmbeddedKafka;
 import io.trainwatch.job.JobConfig;
 import io.trainwatch.job.KafkaPipeline;
+import io.trainwatch.job.MonitorRunsFunction;
+import io.trainwatch.job.ParseEventsFunction;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -66,12 +68,18 @@ final class BenchCommand implements java.util.concurrent.Callable<Integer> {
     // (with defaultValue = "true" instead, --no-warmup left it true)
     boolean warmup = true;
 
+    @Option(names = "--repeat", defaultValue = "1", paramLabel = "K", description = "Raw drain and job pass measured K times, alternating, with the median ratios. Default: ${DEFAULT-VALUE}.")
+    int repeat;
+
     @Option(names = "--throughput-checkpoint", defaultValue = "PT10S", paramLabel = "DURATION", description = "Checkpoint interval of the throughput profile. Default: ${DEFAULT-VALUE}.")
     String throughputCheckpoint;
 
     public Integer call() throws Exception {
         if (events < runs || runs < 1) {
             throw new UserInputException("--events must be >= --runs >= 1");
+        }
+        if (repeat < 1) {
+            throw new UserInputException("--repeat must be >= 1");
         }
         if (latencySeconds < 0 || latencyRate < 1) {
             throw new UserInputException("--latency-seconds must be >= 0 and --latency-rate >= 1");
@@ -92,27 +100,18 @@ final class BenchCommand implements java.util.concurrent.Callable<Integer> {
                 runJob(kafka, topic, "bench-warmup");
                 System.out.printf("warm-up       one raw drain and one job pass in %.1f s (not measured)%n", secs(t));
             }
-            Drain drained = drain(kafka, topic);
-            double raw = drained.records() / drained.seconds();
-            double rawSteady = drained.records() / drained.steadySeconds();
-            System.out.printf("raw consume   %,d events in %.2f s: %,.0f events/s (plain KafkaConsumer, one thread; %,.0f events/s from its first record to its last)%n",
-                    drained.records(), drained.seconds(), raw, rawSteady);
-
-            t = System.nanoTime();
-            var result = runJob(kafka, topic, "bench");
-            double whole = secs(t);
-            double job = produced / whole;
-            System.out.printf("job end to end %,d events in %.2f s: %,.0f events/s (bounded, exactly-once sinks, job start and stop included)%n", produced, whole, job);
-            // first record parsed .. last event judged: the job's processing, without deploying and finishing the job
-            long first = result.getAccumulatorResult(io.trainwatch.job.ParseEventsFunction.FIRST_READ_MILLIS);
-            long last = result.getAccumulatorResult(io.trainwatch.job.MonitorRunsFunction.LAST_EVENT_MILLIS);
-            double processing = Math.max(1, last - first) / 1000.0;
-            double steady = produced / processing;
-            System.out.printf("job processing %,d events in %.2f s: %,.0f events/s (first record read to last event judged)%n", produced, processing, steady);
-            // like for like: both with their start-up, both from first record to last; and the job's processing rate
-            // against the raw drain with the consumer's start-up, the comparison of ../shared/INFRA.md and of issue 4's target
-            System.out.printf("ratio job/raw  %.2f end to end, %.2f processing (vs the raw drain), %.2f first record to last on both sides%n",
-                    job / raw, steady / raw, steady / rawSteady);
+            // raw drain and job pass alternate, so both see the machine in the same state; the median ratio is the figure
+            double[][] ratios = new double[repeat][];
+            for (int i = 0; i < repeat; i++) {
+                if (repeat > 1) {
+                    System.out.printf("pass %d of %d%n", i + 1, repeat);
+                }
+                ratios[i] = measureOnce(kafka, topic, produced);
+            }
+            if (repeat > 1) {
+                System.out.printf("median of %d  ratio job/raw %.2f end to end, %.2f processing (vs the raw drain), %.2f first record to last on both sides%n",
+                        repeat, median(ratios, 0), median(ratios, 1), median(ratios, 2));
+            }
 
             if (latencySeconds > 0) {
                 for (String[] profile : new String[][]{{"latency", latencyCheckpoint}, {"throughput", throughputCheckpoint}}) {
@@ -121,6 +120,38 @@ final class BenchCommand implements java.util.concurrent.Callable<Integer> {
             }
         }
         return 0;
+    }
+
+    /** One raw drain, then one job pass; prints both and returns the three ratios (end to end, processing, first to last). */
+    private double[] measureOnce(EmbeddedKafka kafka, String topic, long produced) throws Exception {
+        Drain drained = drain(kafka, topic);
+        double raw = drained.records() / drained.seconds();
+        double rawSteady = drained.records() / drained.steadySeconds();
+        System.out.printf("raw consume   %,d events in %.2f s: %,.0f events/s (plain KafkaConsumer, one thread; %,.0f events/s from its first record to its last)%n",
+                drained.records(), drained.seconds(), raw, rawSteady);
+
+        long t = System.nanoTime();
+        var result = runJob(kafka, topic, "bench");
+        double whole = secs(t);
+        double job = produced / whole;
+        System.out.printf("job end to end %,d events in %.2f s: %,.0f events/s (bounded, exactly-once sinks, job start and stop included)%n", produced, whole, job);
+        // first record parsed .. last event judged: the job's processing, without deploying and finishing the job
+        long first = result.getAccumulatorResult(ParseEventsFunction.FIRST_READ_MILLIS);
+        long last = result.getAccumulatorResult(MonitorRunsFunction.LAST_EVENT_MILLIS);
+        double processing = Math.max(1, last - first) / 1000.0;
+        double steady = produced / processing;
+        System.out.printf("job processing %,d events in %.2f s: %,.0f events/s (first record read to last event judged)%n", produced, processing, steady);
+        // like for like: both with their start-up, both from first record to last; and the job's processing rate
+        // against the raw drain with the consumer's start-up, the comparison of ../shared/INFRA.md and of issue 4's target
+        double[] ratios = {job / raw, steady / raw, steady / rawSteady};
+        System.out.printf("ratio job/raw  %.2f end to end, %.2f processing (vs the raw drain), %.2f first record to last on both sides%n",
+                ratios[0], ratios[1], ratios[2]);
+        return ratios;
+    }
+
+    private static double median(double[][] rows, int column) {
+        double[] v = Arrays.stream(rows).mapToDouble(r -> r[column]).sorted().toArray();
+        return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
     }
 
     /** The job, bounded, over the whole events topic, with the throughput profile's checkpoint interval. */

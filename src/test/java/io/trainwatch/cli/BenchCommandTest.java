@@ -37,9 +37,15 @@ class BenchCommandTest {
 
     @Test
     void shouldMeasureThroughputOnlyWithoutWarmUpWhenAskedTo() {
-        ScheduleCommandTest.Result r = ScheduleCommandTest.run("bench", "--events", "5000", "--runs", "50", "--no-warmup", "--latency-seconds", "0");
+        ScheduleCommandTest.Result r = ScheduleCommandTest.run("bench", "--events", "5000", "--runs", "50", "--no-warmup", "--latency-seconds", "0",
+                "--repeat", "3");
         assertThat(r.exitCode()).as(r.err()).isZero();
-        assertThat(r.out()).contains("raw consume   5,000 events", "job processing 5,000 events").doesNotContain("warm-up", "latency ");
+        assertThat(r.out()).contains("pass 3 of 3").doesNotContain("warm-up", "latency ", "pass 4");
+        assertThat(Pattern.compile("job processing 5,000 events").matcher(r.out()).results().count()).isEqualTo(3);
+        Matcher median = Pattern.compile("median of 3  ratio job/raw (\\d+\\.\\d+) end to end, (\\d+\\.\\d+) processing").matcher(r.out());
+        assertThat(median.find()).as(r.out()).isTrue();
+        // the median is one of the three printed ratios
+        assertThat(Pattern.compile("ratio job/raw  [\\d.]+ end to end, " + Pattern.quote(median.group(2)) + " processing").matcher(r.out()).find()).isTrue();
     }
 
     @Test
