@@ -93,10 +93,14 @@ class SeriesSamplerTest {
                 SimulatedRun run = RunSimulator.generate(70_000L + 10L * f.ordinal() + i, f);
                 RunMonitor every = new RunMonitor(Thresholds.DEFAULTS);
                 RunMonitor thinned = new RunMonitor(Thresholds.DEFAULTS, 50);
+                // the live job when no sink takes the series: no point at all, the same alerts
+                RunMonitor none = new RunMonitor(Thresholds.DEFAULTS, 1, false);
                 RunState s1 = new RunState();
                 RunState s50 = new RunState();
+                RunState sNone = new RunState();
                 List<Alert> alerts1 = new ArrayList<>();
                 List<Alert> alerts50 = new ArrayList<>();
+                List<Alert> alertsNone = new ArrayList<>();
                 Set<Long> series50 = new HashSet<>();
                 Set<Long> resumeSteps = new HashSet<>();
                 long last = -1;
@@ -106,6 +110,9 @@ class SeriesSamplerTest {
                     RunMonitor.Output o50 = thinned.onEvent(s50, codec.parse(line));
                     alerts1.addAll(o1.alerts());
                     alerts50.addAll(o50.alerts());
+                    RunMonitor.Output oNone = none.onEvent(sNone, codec.parse(line));
+                    assertThat(oNone.series()).isNull();
+                    alertsNone.addAll(oNone.alerts());
                     if (e.isStep()) {
                         assertThat(o1.series()).isNotNull();
                         allPoints++;
@@ -120,6 +127,7 @@ class SeriesSamplerTest {
                     }
                 }
                 assertThat(alerts50).as(run.runId()).isEqualTo(alerts1);
+                assertThat(alertsNone).as(run.runId()).isEqualTo(alerts1);
                 for (Alert a : alerts50) {
                     assertThat(series50).as("%s: step of %s", run.runId(), a).contains(a.step);
                     alertsChecked++;
