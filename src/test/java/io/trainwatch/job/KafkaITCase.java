@@ -168,7 +168,10 @@ class KafkaITCase {
         assertThat(PostgresSchema.prepare(pg).roleWarning()).isNull();
         List<SimulatedRun> runs = runs(31_000);
         List<String[]> records = keyed(runs, 0, 1);
-        List<String> malformed = List.of("{broken", "{\"type\":\"step\",\"run_id\":\"x\",\"step\":-1,\"loss\":1}", "{\"type\":\"step\",\"step\":1,\"loss\":1}");
+        // read from the records' bytes: broken JSON, a negative step, no run_id, wrong types, a step too large for a long
+        List<String> malformed = List.of("{broken", "{\"type\":\"step\",\"run_id\":\"x\",\"step\":-1,\"loss\":1}", "{\"type\":\"step\",\"step\":1,\"loss\":1}",
+                "{\"type\":\"step\",\"run_id\":\"x\",\"step\":1,\"loss\":[1]}", "{\"type\":\"step\",\"run_id\":\"r\u00e9\",\"step\":1,\"loss\":1,\"lr\":\"high\"}",
+                "{\"type\":\"step\",\"run_id\":\"x\",\"step\":1e30,\"loss\":1}");
         malformed.forEach(m -> records.add(records.size() / 2, new String[]{"bad", m}));
         produce(cfg.eventsTopic(), records);
 
