@@ -1,6 +1,6 @@
 package io.trainwatch.cli;
 
-import io.trainwatch.detect.Thresholds;
+import io.trainwatch.threshold.Thresholds;
 import io.trainwatch.embedded.EmbeddedKafka;
 import io.trainwatch.job.JobConfig;
 import io.trainwatch.job.KafkaPipeline;

@@ -137,7 +137,7 @@ final class DemoCommand implements Callable<Integer> {
             io.trainwatch.job.JobConfig cfg = new io.trainwatch.job.JobConfig(kafka.bootstrapServers(), "trainwatch.events", "trainwatch.alerts",
                     "trainwatch.dead-letter", "trainwatch.series", "trainwatch-demo", io.trainwatch.job.JobConfig.StartingOffsets.EARLIEST,
                     checkpoints.toString(), java.time.Duration.ofSeconds(1), 2, java.util.Map.of(), true, 2, null, false, "trainwatch-demo",
-                    io.trainwatch.detect.Thresholds.DEFAULTS, false, pg == null ? null : pg.cfg(), 1);
+                    io.trainwatch.threshold.Thresholds.DEFAULTS, false, pg == null ? null : pg.cfg(), 1);
             io.trainwatch.job.KafkaPipeline.prepareTopics(cfg);
             var env = io.trainwatch.job.KafkaPipeline.environment(cfg);
             io.trainwatch.job.KafkaPipeline.define(env, cfg);

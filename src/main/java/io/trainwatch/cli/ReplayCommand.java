@@ -1,7 +1,6 @@
 package io.trainwatch.cli;
 
-import io.trainwatch.detect.Threshold;
-import io.trainwatch.detect.Thresholds;
+import io.trainwatch.threshold.Thresholds;
 import io.trainwatch.event.Alert;
 import io.trainwatch.event.DeadLetter;
 import io.trainwatch.event.JsonOutput;
@@ -24,7 +23,6 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -53,7 +51,7 @@ final class ReplayCommand implements Callable<Integer> {
     int parallelism;
 
     @Option(names = "--threshold", paramLabel = "NAME=VALUE", description = "Override a detector threshold for every run (README, \"Detectors\"). Repeatable.")
-    Map<String, Double> thresholds = new TreeMap<>();
+    Map<String, String> thresholds = new TreeMap<>();
 
     @picocli.CommandLine.Mixin
     PostgresOptions postgresOptions = new PostgresOptions();
@@ -68,7 +66,7 @@ final class ReplayCommand implements Callable<Integer> {
         PostgresConfig postgres = postgresOptions.config();
         Thresholds th;
         try {
-            th = Thresholds.DEFAULTS.with(thresholds);
+            th = Thresholds.DEFAULTS.withText(thresholds);
         } catch (IllegalArgumentException e) {
             throw new UserInputException("--threshold: " + e.getMessage());
         }
@@ -89,7 +87,7 @@ final class ReplayCommand implements Callable<Integer> {
                 new TrainwatchJob.Sinks(new JsonLinesFileSink<Alert>(output, JsonOutput::alert),
                         series == null ? null : new JsonLinesFileSink<SeriesPoint>(series, JsonOutput::series),
                         new JsonLinesFileSink<DeadLetter>(dlq, JsonOutput::deadLetter), true, postgres == null ? null : PostgresSinks.of(postgres)),
-                new TrainwatchJob.MonitorConfig(th, Duration.ofMinutes((long) th.get(Threshold.IDLE_TIMEOUT_MINUTES)), postgresOptions.seriesEvery));
+                new TrainwatchJob.MonitorConfig(th, postgresOptions.seriesEvery));
         JobExecutionResult result = env.execute("trainwatch-replay");
         summarize(result, dlq, postgres);
         return 0;
@@ -131,8 +129,10 @@ final class ReplayCommand implements Callable<Integer> {
 
     private void summarize(JobExecutionResult result, Path dlq, PostgresConfig postgres) throws IOException {
         long read = counter(result, ParseEventsFunction.READ);
-        long accepted = counter(result, ParseEventsFunction.ACCEPTED);
+        long accepted = counter(result, MonitorRunsFunction.ACCEPTED);
         long dead = counter(result, ParseEventsFunction.DEAD_LETTERED);
+        long monitorErrors = counter(result, MonitorRunsFunction.MONITOR_ERRORS);
+        long quarantined = counter(result, MonitorRunsFunction.QUARANTINED);
         long alerts = counter(result, MonitorRunsFunction.ALERTS);
         long runs = counter(result, MonitorRunsFunction.RUNS);
         Map<String, Integer> byKind = new TreeMap<>();
@@ -143,6 +143,10 @@ final class ReplayCommand implements Callable<Integer> {
         System.out.printf("events read      %d%n", read);
         System.out.printf("  accepted       %d%n", accepted);
         System.out.printf("  dead-lettered  %d  -> %s%n", dead, dlq);
+        if (monitorErrors + quarantined > 0) {
+            System.out.printf("    monitor errors      %d  (each with a MONITOR_ERROR alert)%n", monitorErrors);
+            System.out.printf("    quarantined events  %d%n", quarantined);
+        }
         System.out.printf("runs             %d%n", runs);
         System.out.printf("alerts           %d  -> %s%n", alerts, output);
         byKind.forEach((k, n) -> System.out.printf("  %-44s %d%n", k, n));

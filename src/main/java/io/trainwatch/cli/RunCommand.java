@@ -1,6 +1,6 @@
 package io.trainwatch.cli;
 
-import io.trainwatch.detect.Thresholds;
+import io.trainwatch.threshold.Thresholds;
 import io.trainwatch.job.JobConfig;
 import io.trainwatch.job.KafkaPipeline;
 import io.trainwatch.job.PostgresConfig;
@@ -77,7 +77,7 @@ final class RunCommand implements Callable<Integer> {
     boolean stateChangelog;
 
     @Option(names = JobConfig.THRESHOLD, paramLabel = "NAME=VALUE", description = "Override a detector threshold for every run. Repeatable.")
-    Map<String, Double> thresholds = new TreeMap<>();
+    Map<String, String> thresholds = new TreeMap<>();
 
     @picocli.CommandLine.Mixin
     PostgresOptions postgresOptions = new PostgresOptions();
@@ -86,7 +86,7 @@ final class RunCommand implements Callable<Integer> {
         try {
             return new JobConfig(bootstrapServers, eventsTopic, alertsTopic, deadLetterTopic, seriesTopic, groupId,
                     JobConfig.parseStartingOffsets(startingOffsets), checkpointDir, duration(checkpointInterval), parallelism, kafkaProperties,
-                    !noCreateTopics, topicPartitions, fromCheckpoint, stopAtEnd, transactionalIdPrefix, Thresholds.DEFAULTS.with(thresholds), stateChangelog,
+                    !noCreateTopics, topicPartitions, fromCheckpoint, stopAtEnd, transactionalIdPrefix, Thresholds.DEFAULTS.withText(thresholds), stateChangelog,
                     postgresOptions.config(), postgresOptions.seriesEvery);
         } catch (IllegalArgumentException e) {
             throw new UserInputException(e.getMessage());

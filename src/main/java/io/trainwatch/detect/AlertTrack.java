@@ -15,6 +15,13 @@ public class AlertTrack {
     public AlertTrack() {
     }
 
+    /** Makes this a copy of {@code other} (see {@link RunState#copyFrom}). */
+    void copyFrom(AlertTrack other) {
+        onsetStep = other.onsetStep;
+        updated = other.updated;
+        severity = other.severity;
+    }
+
     public boolean isOpen() {
         return onsetStep >= 0;
     }

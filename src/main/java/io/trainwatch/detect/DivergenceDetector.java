@@ -1,5 +1,6 @@
 package io.trainwatch.detect;
 
+import io.trainwatch.threshold.Threshold;
 import io.trainwatch.event.Alert;
 import io.trainwatch.event.JsonOutput;
 
@@ -32,6 +33,18 @@ public class DivergenceDetector {
     public double level2 = Double.NaN;
 
     public DivergenceDetector() {
+    }
+
+    /** Makes this a copy of {@code other} (see {@link RunState#copyFrom}). */
+    void copyFrom(DivergenceDetector other) {
+        track.copyFrom(other.track);
+        refLevel = other.refLevel;
+        best = other.best;
+        bestStep = other.bestStep;
+        above = other.above;
+        calm = other.calm;
+        level1 = other.level1;
+        level2 = other.level2;
     }
 
     public void check(StepContext c, List<Alert> out) {

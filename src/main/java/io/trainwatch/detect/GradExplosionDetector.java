@@ -1,5 +1,6 @@
 package io.trainwatch.detect;
 
+import io.trainwatch.threshold.Threshold;
 import io.trainwatch.event.Alert;
 import io.trainwatch.event.JsonOutput;
 
@@ -26,6 +27,14 @@ public class GradExplosionDetector {
     public double worstNorm;
 
     public GradExplosionDetector() {
+    }
+
+    /** Makes this a copy of {@code other} (see {@link RunState#copyFrom}). */
+    void copyFrom(GradExplosionDetector other) {
+        track.copyFrom(other.track);
+        outlierStreak = other.outlierStreak;
+        calmStreak = other.calmStreak;
+        worstNorm = other.worstNorm;
     }
 
     public void check(StepContext c, List<Alert> out) {

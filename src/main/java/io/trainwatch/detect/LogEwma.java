@@ -14,6 +14,14 @@ public class LogEwma {
     public LogEwma() {
     }
 
+    /** Makes this a copy of {@code other} (see {@link RunState#copyFrom}). */
+    void copyFrom(LogEwma other) {
+        mean = other.mean;
+        variance = other.variance;
+        count = other.count;
+        lowestMean = other.lowestMean;
+    }
+
     /**
      * Adds x. Once trusted, an outlier (z above {@code outlierZ}) moves the mean by at most one std and leaves
      * the variance alone: letting it in, even clipped at the threshold, would multiply the variance by about

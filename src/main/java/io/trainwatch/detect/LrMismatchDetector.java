@@ -1,5 +1,6 @@
 package io.trainwatch.detect;
 
+import io.trainwatch.threshold.Threshold;
 import io.trainwatch.event.Alert;
 import io.trainwatch.event.JsonOutput;
 
@@ -51,6 +52,31 @@ public class LrMismatchDetector {
     public double worstError;
 
     public LrMismatchDetector() {
+    }
+
+    /** Makes this a copy of {@code other} (see {@link RunState#copyFrom}). */
+    void copyFrom(LrMismatchDetector other) {
+        track.copyFrom(other.track);
+        mismatchStreak = other.mismatchStreak;
+        matchStreak = other.matchStreak;
+        streakStart = other.streakStart;
+        traceGroup = other.traceGroup;
+        traceSteps = ArrayCopy.into(other.traceSteps, traceSteps);
+        traceSeq = ArrayCopy.into(other.traceSeq, traceSeq);
+        seq = other.seq;
+        streakStartSeq = other.streakStartSeq;
+        openSeq = other.openSeq;
+        traceLr = ArrayCopy.into(other.traceLr, traceLr);
+        traceCount = other.traceCount;
+        traceNext = other.traceNext;
+        pointsSinceOpen = other.pointsSinceOpen;
+        diagnosisKind = other.diagnosisKind;
+        sentNumber = other.sentNumber;
+        segActualMin = other.segActualMin;
+        segActualMax = other.segActualMax;
+        segDeclaredMin = other.segDeclaredMin;
+        segDeclaredMax = other.segDeclaredMax;
+        worstError = other.worstError;
     }
 
     public void check(StepContext c, List<Alert> out) {

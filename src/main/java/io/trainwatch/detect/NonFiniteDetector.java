@@ -1,5 +1,6 @@
 package io.trainwatch.detect;
 
+import io.trainwatch.threshold.Threshold;
 import io.trainwatch.event.Alert;
 import io.trainwatch.event.JsonOutput;
 
@@ -29,6 +30,13 @@ public class NonFiniteDetector {
     public long lastFiniteStep = -1;
 
     public NonFiniteDetector() {
+    }
+
+    /** Makes this a copy of {@code other} (see {@link RunState#copyFrom}). */
+    void copyFrom(NonFiniteDetector other) {
+        track.copyFrom(other.track);
+        finiteStreak = other.finiteStreak;
+        lastFiniteStep = other.lastFiniteStep;
     }
 
     public void check(StepContext c, List<Alert> out) {

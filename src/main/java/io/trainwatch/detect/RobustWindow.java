@@ -18,6 +18,19 @@ public class RobustWindow {
     public RobustWindow() {
     }
 
+    /** Makes this a copy of {@code other}, its sorted view included (see {@link RunState#copyFrom}). */
+    void copyFrom(RobustWindow other) {
+        values = ArrayCopy.into(other.values, values);
+        count = other.count;
+        next = other.next;
+        if (other.ascending != null && other.ascendingOf == other.values) {
+            ascending = ArrayCopy.into(other.ascending, ascending);
+            ascendingOf = values;
+        } else {
+            ascendingOf = null;
+        }
+    }
+
     /**
      * The window's values in ascending order (first {@code count} valid), kept up to date as values come and go so a
      * median needs no sort (sorting 32 values twice per step was a quarter of the monitor's time). Not state: it is

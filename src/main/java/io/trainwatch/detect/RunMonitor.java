@@ -1,7 +1,10 @@
 package io.trainwatch.detect;
 
+import io.trainwatch.threshold.Thresholds;
+import io.trainwatch.threshold.Threshold;
 import io.trainwatch.event.Alert;
 import io.trainwatch.event.EventType;
+import io.trainwatch.event.JsonOutput;
 import io.trainwatch.event.SeriesPoint;
 import io.trainwatch.event.TrainingEvent;
 import io.trainwatch.schedule.DeclaredSchedule;
@@ -13,26 +16,51 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Judges one run's events, one at a time: keeps the run's {@link RunState} up to date, asks every
- * detector about each step, and returns the alerts and the series point. Plain Java: the Flink operator
- * loads the state, calls {@link #onEvent}, and stores it back. Parsed schedules and per-run thresholds are
- * cached (they are rebuilt from the state's JSON after a restore).
+ * Judges one run's events, one at a time: keeps the run's {@link RunState} up to date, asks every detector about
+ * each step, and returns the alerts and the series point. Plain Java: the Flink operator loads the state, calls
+ * {@link #onEvent}, and stores it back.
+ *
+ * <p>Contained: nothing one run sends can fail the caller. If judging an event throws (a bug, or an input nobody
+ * foresaw), the run's state is put back as it was before the event, the event is rejected (the caller dead-letters
+ * it) and one MONITOR_ERROR alert names the exception and the event. After {@link #QUARANTINE_AFTER_ERRORS} such
+ * errors close together the run is quarantined: its events are rejected, unjudged, until a new run_start starts it
+ * afresh. Other runs never notice.
  */
 public final class RunMonitor {
     /** Warmup is found by walking the declared schedule from step 0 up to this many scheduler steps. */
     static final long WARMUP_SCAN_LIMIT = 200_000;
-    private static final int CACHE_SIZE = 1024;
+    /** Monitor errors on one run, none forgotten in between, that quarantine it. */
+    public static final int QUARANTINE_AFTER_ERRORS = 3;
+    /** Cleanly judged events after which a run's earlier monitor errors no longer count towards quarantine. */
+    public static final long ERRORS_FORGOTTEN_AFTER_EVENTS = 100;
+    /** Dead-letter field of an event the monitor failed on, and of an event of a quarantined run. */
+    public static final String MONITOR_FIELD = "(monitor)";
+    public static final String QUARANTINE_FIELD = "run_id";
+    private static final int MAX_ERROR_TEXT_CHARS = 300;
+    private static final int CACHE_SIZE = 256;
     private static final double SERIES_MEAN_ALPHA = 0.1;
 
-    /** What one event produced; {@code series} is null for events that are not steps and for steps thinned out by --series-every. */
-    public record Output(List<Alert> alerts, SeriesPoint series) {
+    /**
+     * What one event produced. {@code series} is null for events that are not steps and for steps thinned out by
+     * --series-every; {@code rejection} is non-null when the event was not judged (the caller dead-letters it).
+     */
+    public record Output(List<Alert> alerts, SeriesPoint series, Rejection rejection) {
+        static final Output NOTHING = new Output(List.of(), null, null);
+    }
+
+    /**
+     * Why an event was not judged: the dead letter's field and reason, and the event as read (format v1, for the dead
+     * letter's payload); {@code monitorError} true when judging it failed, false for a quarantined run's event.
+     */
+    public record Rejection(String field, String reason, String payload, boolean monitorError) {
     }
 
     private final Thresholds jobThresholds;
     private final SeriesSampler seriesSampler;
     private final boolean series;
     private final Map<String, DeclaredSchedule> schedules = lru();
-    private final Map<String, Thresholds> runThresholds = lru();
+    /** The state of the run being judged, as it was before the event: put back if judging fails. Reused for every event. */
+    private final RunState lastGood = new RunState();
 
     /** A monitor that emits a series point for every step. */
     public RunMonitor(Thresholds jobThresholds) {
@@ -51,19 +79,105 @@ public final class RunMonitor {
         this.series = series;
     }
 
+    /** Judges {@code e}, updating {@code state}; never throws on what a run sends. */
     public Output onEvent(RunState state, TrainingEvent e) {
+        if (state.quarantined) {
+            if (e.type != EventType.RUN_START) {
+                return new Output(List.of(), null, new Rejection(QUARANTINE_FIELD, "run \"" + e.runId + "\" is quarantined after "
+                        + state.monitorErrors + " monitor errors: its events are not judged until a new run_start", payload(e), false));
+            }
+            state.copyFrom(new RunState()); // a new start from a clean slate: the old state is what kept failing
+        }
+        lastGood.copyFrom(state);
+        try {
+            Output out = judge(state, e);
+            for (Alert a : out.alerts()) {
+                JsonOutput.alert(a); // an alert that cannot be written must fail here, inside the guard, not in a sink
+            }
+            if (state.recentMonitorErrors > 0 && ++state.eventsSinceMonitorError >= ERRORS_FORGOTTEN_AFTER_EVENTS) {
+                state.recentMonitorErrors = 0;
+            }
+            return out;
+        } catch (RuntimeException | StackOverflowError ex) {
+            state.copyFrom(lastGood);
+            return failed(state, e, ex);
+        }
+    }
+
+    /** The run's idle timeout: the job's, or the run's own {@code idle_timeout_minutes}. */
+    public long idleTimeoutMillis(RunState state) {
+        Thresholds th;
+        try {
+            th = thresholds(state);
+        } catch (RuntimeException ex) {
+            th = jobThresholds; // overrides are checked on arrival; this is only a guard
+        }
+        return th.getInt(Threshold.IDLE_TIMEOUT_MINUTES) * 60_000L;
+    }
+
+    private Output failed(RunState state, TrainingEvent e, Throwable ex) {
+        state.monitorErrors++;
+        state.recentMonitorErrors++;
+        state.eventsSinceMonitorError = 0;
+        state.quarantined = state.recentMonitorErrors >= QUARANTINE_AFTER_ERRORS;
+        if (state.runId == null) {
+            state.runId = e.runId;
+        }
+        String error = errorText(ex);
+        String event = e.type.wireName() + (e.step >= 0 ? " event of step " + e.step : " event");
+        long step = e.step >= 0 ? e.step : Math.max(state.lastStep, 0);
+        Alert a = new Alert();
+        a.runId = e.runId;
+        a.kind = AlertKind.MONITOR_ERROR.name();
+        a.alertId = Alert.idFor(e.runId, a.kind, step);
+        a.severity = Severity.WARNING.wire();
+        a.status = Alert.OPEN;
+        a.step = step;
+        a.onsetStep = step;
+        a.timeMillis = e.timeMillis;
+        a.message = "trainwatch could not judge the " + event + " (" + error + "): the event was dead-lettered and "
+                + (state.quarantined ? "after " + state.recentMonitorErrors + " such errors the run is quarantined: its events are dead-lettered unjudged until a new run_start."
+                : "the run is judged on from its state before that event.");
+        a.diagnosis = "an error in trainwatch itself, or an input it does not handle; the training run is not at fault";
+        a.evidence = JsonOutput.object("exception", ex.getClass().getName(), "error", error, "at", topFrame(ex), "event_type", e.type.wireName(),
+                "event_step", e.step, "monitor_errors", state.monitorErrors, "quarantined", state.quarantined);
+        a.suggestion = JsonOutput.object("action", "none", "change", "nothing to change in the training run; report this alert and the dead-lettered event to the trainwatch maintainers");
+        return new Output(List.of(a), null, new Rejection(MONITOR_FIELD, "trainwatch failed judging this event: " + error
+                + (state.quarantined ? "; the run is now quarantined" : ""), payload(e), true));
+    }
+
+    /** The event as format v1 JSON; its plain description should even that fail, so the dead letter still says what it was. */
+    private static String payload(TrainingEvent e) {
+        try {
+            return JsonOutput.event(e);
+        } catch (RuntimeException ex) {
+            return String.valueOf(e);
+        }
+    }
+
+    private static String errorText(Throwable ex) {
+        String s = ex.getClass().getSimpleName() + (ex.getMessage() == null ? "" : ": " + ex.getMessage());
+        return s.length() > MAX_ERROR_TEXT_CHARS ? s.substring(0, MAX_ERROR_TEXT_CHARS) + "..." : s;
+    }
+
+    private static String topFrame(Throwable ex) {
+        StackTraceElement[] trace = ex.getStackTrace();
+        return trace.length == 0 ? "" : trace[0].toString();
+    }
+
+    private Output judge(RunState state, TrainingEvent e) {
         if (state.runId == null) {
             // once: the state is keyed by run, and storing a fresh reference per event into a long-lived object costs the GC
             state.runId = e.runId;
         }
         if (e.type == EventType.RUN_START) {
             startRun(state, e);
-            return new Output(List.of(), null);
+            return Output.NOTHING;
         }
         if (e.type == EventType.RUN_END) {
             state.ended = true;
             state.endStatus = e.status;
-            return new Output(List.of(), null);
+            return Output.NOTHING;
         }
         return onStep(state, e);
     }
@@ -75,6 +189,7 @@ public final class RunMonitor {
         state.gradAccumSteps = e.gradAccumSteps;
         state.stepsPerEpoch = e.stepsPerEpoch;
         state.ended = false;
+        thresholds(state); // a run's overrides that cannot apply fail the run_start, not its first step
         DeclaredSchedule s = schedule(state);
         if (s == null) {
             state.warmupEndStep = -1;
@@ -132,10 +247,10 @@ public final class RunMonitor {
         state.vanishing.check(c, alerts);
         updateStatistics(state, e, th);
         if (!series) {
-            return new Output(alerts, null);
+            return new Output(alerts, null, null);
         }
         boolean keep = seriesSampler.keep(state, step, resumed, !alerts.isEmpty() || c.isPossibleOnset());
-        return new Output(alerts, keep ? series(state, e, scheduled) : null);
+        return new Output(alerts, keep ? series(state, e, scheduled) : null, null);
     }
 
     /** Without a declared schedule, warmup lasts while the reported LR keeps rising. */
@@ -204,12 +319,13 @@ public final class RunMonitor {
         return state.parsedSchedule;
     }
 
+    /** The job's thresholds with the run's own overrides: built once per run (and again after a restore). */
     private Thresholds thresholds(RunState state) {
         if (state.thresholds == null) {
             return jobThresholds;
         }
         if (state.parsedThresholdsOf != state.thresholds) {
-            state.parsedThresholds = runThresholds.computeIfAbsent(state.thresholds, jobThresholds::withJson);
+            state.parsedThresholds = jobThresholds.with(state.thresholds);
             state.parsedThresholdsOf = state.thresholds;
         }
         return state.parsedThresholds;

@@ -1,6 +1,10 @@
 package io.trainwatch.detect;
 
+import io.trainwatch.threshold.Thresholds;
 import io.trainwatch.schedule.DeclaredSchedule;
+import io.trainwatch.threshold.Thresholds;
+
+import java.util.Map;
 
 /**
  * Everything trainwatch remembers about one run: its declaration (schedule spec, clip, accumulation),
@@ -14,7 +18,8 @@ public class RunState {
     public String runId;
     // declaration (run_start)
     public String schedule;
-    public String thresholds;
+    /** The run's own threshold overrides (name to value, already checked), or null. */
+    public Map<String, Double> thresholds;
     public Double gradClip;
     public Integer gradAccumSteps;
     public Long stepsPerEpoch;
@@ -56,15 +61,73 @@ public class RunState {
     public DivergenceDetector divergence = new DivergenceDetector();
     public StallDetector stall = new StallDetector();
     public VanishingGradientDetector vanishing = new VanishingGradientDetector();
+    // containment (see RunMonitor): errors of the monitor itself on this run, and the quarantine they lead to
+    /** Monitor errors since the run started. */
+    public int monitorErrors;
+    /** Monitor errors not yet followed by {@link RunMonitor#ERRORS_FORGOTTEN_AFTER_EVENTS} cleanly judged events. */
+    public int recentMonitorErrors;
+    public long eventsSinceMonitorError;
+    /** True once the monitor failed repeatedly on this run: its events are dead-lettered until a new run_start. */
+    public boolean quarantined;
 
     // what RunMonitor parsed from schedule and thresholds, and the very text it parsed: not state (transient), a state
     // restored or copied has none and they are looked up again
     transient DeclaredSchedule parsedSchedule;
     transient String parsedScheduleOf;
     transient Thresholds parsedThresholds;
-    transient String parsedThresholdsOf;
+    transient Map<String, Double> parsedThresholdsOf;
 
     public RunState() {
+    }
+
+    /**
+     * Makes this state a deep copy of {@code other}, reusing this state's objects and arrays (no allocation once
+     * their sizes match): the monitor keeps the last good state of a run this way and puts it back when judging an
+     * event fails. StateCopyTest checks that every field, of every object in the state, is copied.
+     */
+    public void copyFrom(RunState other) {
+        runId = other.runId;
+        schedule = other.schedule;
+        thresholds = other.thresholds;
+        gradClip = other.gradClip;
+        gradAccumSteps = other.gradAccumSteps;
+        stepsPerEpoch = other.stepsPerEpoch;
+        warmupEndStep = other.warmupEndStep;
+        peakLr = other.peakLr;
+        stepsSeen = other.stepsSeen;
+        lastStep = other.lastStep;
+        maxStep = other.maxStep;
+        resumeSteps = ArrayCopy.into(other.resumeSteps, resumeSteps);
+        resumeCount = other.resumeCount;
+        ended = other.ended;
+        idleDeadlineMillis = other.idleDeadlineMillis;
+        idleTimerMillis = other.idleTimerMillis;
+        endStatus = other.endStatus;
+        seriesBlock = other.seriesBlock;
+        lastLr0 = other.lastLr0;
+        reportedLrStoppedRising = other.reportedLrStoppedRising;
+        losses.copyFrom(other.losses);
+        lossMean = other.lossMean;
+        gradLogs.copyFrom(other.gradLogs);
+        gradStats.copyFrom(other.gradStats);
+        lastLossScale = other.lastLossScale;
+        maxLossScale = other.maxLossScale;
+        lossScaleDrops = other.lossScaleDrops;
+        nonFinite.copyFrom(other.nonFinite);
+        lrMismatch.copyFrom(other.lrMismatch);
+        spikes.copyFrom(other.spikes);
+        gradExplosion.copyFrom(other.gradExplosion);
+        divergence.copyFrom(other.divergence);
+        stall.copyFrom(other.stall);
+        vanishing.copyFrom(other.vanishing);
+        monitorErrors = other.monitorErrors;
+        recentMonitorErrors = other.recentMonitorErrors;
+        eventsSinceMonitorError = other.eventsSinceMonitorError;
+        quarantined = other.quarantined;
+        parsedSchedule = other.parsedSchedule;
+        parsedScheduleOf = other.parsedScheduleOf;
+        parsedThresholds = other.parsedThresholds;
+        parsedThresholdsOf = other.parsedThresholdsOf;
     }
 
     /** Records a resume (the step went backwards); the last few are kept for the LR diagnosis. */

@@ -1,5 +1,6 @@
 package io.trainwatch.detect;
 
+import io.trainwatch.threshold.Threshold;
 import io.trainwatch.event.Alert;
 import io.trainwatch.event.JsonOutput;
 
@@ -50,6 +51,32 @@ public class SpikeDetector {
     public int warmupCalm;
 
     public SpikeDetector() {
+    }
+
+    /** Makes this a copy of {@code other} (see {@link RunState#copyFrom}). */
+    void copyFrom(SpikeDetector other) {
+        lossTrack.copyFrom(other.lossTrack);
+        warmupTrack.copyFrom(other.warmupTrack);
+        pendingStep = other.pendingStep;
+        pendingLoss = other.pendingLoss;
+        pendingMedian = other.pendingMedian;
+        pendingSigma = other.pendingSigma;
+        pendingLr = other.pendingLr;
+        pendingWarmup = other.pendingWarmup;
+        pendingBatch = other.pendingBatch;
+        pendingSeen = other.pendingSeen;
+        pendingRecovered = other.pendingRecovered;
+        episodeBaseline = other.episodeBaseline;
+        episodeRecoverLevel = other.episodeRecoverLevel;
+        spikeSteps = ArrayCopy.into(other.spikeSteps, spikeSteps);
+        spikeSustained = ArrayCopy.into(other.spikeSustained, spikeSustained);
+        spikeBatches = ArrayCopy.into(other.spikeBatches, spikeBatches);
+        spikeNext = other.spikeNext;
+        spikesTotal = other.spikesTotal;
+        lastSpikeStep = other.lastSpikeStep;
+        warmupRiseStreak = other.warmupRiseStreak;
+        warmupRiseOnset = other.warmupRiseOnset;
+        warmupCalm = other.warmupCalm;
     }
 
     public void check(StepContext c, List<Alert> out) {

@@ -1,5 +1,6 @@
 package io.trainwatch.detect;
 
+import io.trainwatch.threshold.Threshold;
 import io.trainwatch.event.Alert;
 import io.trainwatch.event.JsonOutput;
 
@@ -35,6 +36,20 @@ public class StallDetector {
     public long lastResolvedStep = -1;
 
     public StallDetector() {
+    }
+
+    /** Makes this a copy of {@code other} (see {@link RunState#copyFrom}). */
+    void copyFrom(StallDetector other) {
+        track.copyFrom(other.track);
+        checkpointSteps = ArrayCopy.into(other.checkpointSteps, checkpointSteps);
+        checkpointLevels = ArrayCopy.into(other.checkpointLevels, checkpointLevels);
+        checkpointPoints = ArrayCopy.into(other.checkpointPoints, checkpointPoints);
+        checkpointCount = other.checkpointCount;
+        checkpointNext = other.checkpointNext;
+        postWarmupPoints = other.postWarmupPoints;
+        startLevel = other.startLevel;
+        lowestLevel = other.lowestLevel;
+        lastResolvedStep = other.lastResolvedStep;
     }
 
     public void check(StepContext c, List<Alert> out) {

@@ -1,5 +1,7 @@
 package io.trainwatch.detect;
 
+import io.trainwatch.threshold.Thresholds;
+import io.trainwatch.threshold.Threshold;
 import io.trainwatch.event.TrainingEvent;
 import io.trainwatch.schedule.DeclaredSchedule;
 

@@ -1,5 +1,6 @@
 package io.trainwatch.detect;
 
+import io.trainwatch.threshold.Threshold;
 import io.trainwatch.event.Alert;
 import io.trainwatch.event.JsonOutput;
 
@@ -25,6 +26,16 @@ public class VanishingGradientDetector {
     public int calm;
 
     public VanishingGradientDetector() {
+    }
+
+    /** Makes this a copy of {@code other} (see {@link RunState#copyFrom}). */
+    void copyFrom(VanishingGradientDetector other) {
+        track.copyFrom(other.track);
+        refGrad = other.refGrad;
+        refLoss = other.refLoss;
+        lowStreak = other.lowStreak;
+        lowStartStep = other.lowStartStep;
+        calm = other.calm;
     }
 
     public void check(StepContext c, List<Alert> out) {

@@ -6,6 +6,9 @@ package io.trainwatch.event;
  */
 public class DeadLetter {
     public static final int MAX_PAYLOAD_CHARS = 65_536;
+    /** A field path or a reason can quote what the record sent (an unknown name): cut so a dead letter stays small. */
+    static final int MAX_FIELD_CHARS = 256;
+    static final int MAX_REASON_CHARS = 2_048;
 
     public String payload;
     public int payloadLength;
@@ -17,15 +20,27 @@ public class DeadLetter {
     public DeadLetter() {
     }
 
+    /** file:line, topic-partition@offset, or the origin as given (null when nothing is known). */
+    public static String source(String origin, int partition, long position) {
+        if (position < 0) {
+            return origin;
+        }
+        return partition < 0 ? origin + ":" + position : origin + "-" + partition + "@" + position;
+    }
+
     public static DeadLetter of(String raw, String field, String reason, String source) {
         DeadLetter d = new DeadLetter();
         String p = raw == null ? "" : raw;
         d.payloadLength = p.length();
         d.payloadTruncated = p.length() > MAX_PAYLOAD_CHARS;
         d.payload = d.payloadTruncated ? p.substring(0, MAX_PAYLOAD_CHARS) : p;
-        d.field = field;
-        d.reason = reason;
+        d.field = cut(field, MAX_FIELD_CHARS);
+        d.reason = cut(reason, MAX_REASON_CHARS);
         d.source = source;
         return d;
+    }
+
+    private static String cut(String s, int max) {
+        return s == null || s.length() <= max ? s : s.substring(0, max) + "...";
     }
 }

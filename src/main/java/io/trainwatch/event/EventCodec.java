@@ -10,25 +10,34 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import io.trainwatch.schedule.InvalidScheduleException;
 import io.trainwatch.schedule.ScheduleSpec;
+import io.trainwatch.threshold.Threshold;
+import io.trainwatch.threshold.Thresholds;
 
 import java.nio.charset.StandardCharsets;
 import java.time.OffsetDateTime;
 import java.time.format.DateTimeParseException;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.Locale;
-import java.util.Set;
+import java.util.Map;
 
 /**
  * Reads event format v1 (README "Event format v1"). Accepts what Python's {@code json.dumps} writes
  * (bare {@code NaN}, {@code Infinity}, {@code -Infinity}) and the strings "nan"/"inf"; ignores unknown
  * fields; refuses anything else with an {@link InvalidEventException} naming the field and the reason.
  * Bounded: a payload over {@link #MAX_EVENT_CHARS} characters or nested deeper than
- * {@link #MAX_NESTING_DEPTH} is refused before it is built into a tree.
+ * {@link #MAX_NESTING_DEPTH} is refused before it is built into a tree, and every accepted value is one the rest
+ * of the pipeline can hold and write: steps up to 2^53 - 1, times within years 1970-9999 (PostgreSQL's and
+ * JavaScript's ranges), ids without control or invisible formatting characters.
  */
 public final class EventCodec {
     public static final int MAX_EVENT_CHARS = 1 << 20;
     public static final int MAX_NESTING_DEPTH = 32;
     static final int MAX_RUN_ID_CHARS = 256;
+    /** The largest step: 2^53 - 1, the largest integer a double (JSON readers, Grafana) holds exactly. */
+    public static final long MAX_STEP = (1L << 53) - 1;
+    /** 9999-12-31T23:59:59.999Z: later times do not fit PostgreSQL's timestamptz (nor most tools' date types). */
+    static final long MAX_TIME_MILLIS = 253_402_300_799_999L;
     static final int MAX_BATCH_IDS = 256;
     static final int MAX_PARAM_GROUPS = 1024;
     /** Epoch values below this are seconds (Python's time.time()), above it milliseconds. */
@@ -50,11 +59,7 @@ public final class EventCodec {
 
     static final StepFastPath FAST_PATH = new StepFastPath(JSON.getFactory());
 
-    private final Set<String> knownThresholds;
-
-    /** @param knownThresholds the threshold names a run_start may override (detect.Thresholds.NAMES) */
-    public EventCodec(Set<String> knownThresholds) {
-        this.knownThresholds = Set.copyOf(knownThresholds);
+    public EventCodec() {
     }
 
     public TrainingEvent parse(String raw) throws InvalidEventException {
@@ -127,13 +132,37 @@ public final class EventCodec {
             throw new InvalidEventException("run_id", "must be a string, got " + kind(v));
         }
         String s = v.textValue();
-        if (s.isBlank()) {
-            throw new InvalidEventException("run_id", "must not be empty");
-        }
-        if (s.length() > MAX_RUN_ID_CHARS) {
-            throw new InvalidEventException("run_id", "longer than " + MAX_RUN_ID_CHARS + " characters");
+        String problem = idProblem(s);
+        if (problem != null) {
+            throw new InvalidEventException("run_id", problem);
         }
         return s;
+    }
+
+    /**
+     * Why {@code s} cannot be an id (a run id, a batch id), or null. Ids end up in Kafka keys, PostgreSQL rows, alert
+     * texts and dashboards: control characters, invisible formatting (bidi overrides that reorder what a reader sees,
+     * zero-width characters), line separators and unpaired surrogates are refused, not silently changed.
+     */
+    static String idProblem(String s) {
+        if (s.isBlank()) {
+            return "must not be empty";
+        }
+        if (s.length() > MAX_RUN_ID_CHARS) {
+            return "longer than " + MAX_RUN_ID_CHARS + " characters (" + s.length() + ")";
+        }
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            int type = Character.getType(c);
+            boolean pairedSurrogate = Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1));
+            if (pairedSurrogate) {
+                i++;
+            } else if (type == Character.CONTROL || type == Character.FORMAT || type == Character.SURROGATE
+                    || type == Character.LINE_SEPARATOR || type == Character.PARAGRAPH_SEPARATOR) {
+                return String.format("must not contain control, formatting or unpaired surrogate characters (U+%04X at index %d)", (int) c, i);
+            }
+        }
+        return null;
     }
 
     private static void readStep(JsonNode root, TrainingEvent e) throws InvalidEventException {
@@ -144,6 +173,9 @@ public final class EventCodec {
         }
         e.loss = number("loss", loss);
         e.gradNorm = optionalNumber("grad_norm", root.get("grad_norm"));
+        if (e.gradNorm != null && !isValidGradNorm(e.gradNorm)) {
+            throw new InvalidEventException("grad_norm", "a norm must be >= 0 (NaN and Infinity accepted), got " + e.gradNorm);
+        }
         e.lossScale = optionalNumber("loss_scale", root.get("loss_scale"));
         e.epoch = optionalNumber("epoch", root.get("epoch"));
         e.lr = lrs(root.get("lr"));
@@ -182,26 +214,43 @@ public final class EventCodec {
         }
         JsonNode opt = root.get("optimizer");
         if (opt != null && !opt.isNull()) {
-            e.optimizer = opt.isTextual() ? opt.textValue() : opt.toString();
-        }
-        JsonNode th = root.get("thresholds");
-        if (th != null && !th.isNull()) {
-            if (!th.isObject()) {
-                throw new InvalidEventException("thresholds", "must be an object of threshold name to number, got " + kind(th));
+            if (!opt.isTextual() || opt.textValue().length() > MAX_RUN_ID_CHARS) {
+                throw new InvalidEventException("optimizer", "must be the optimizer's name, a string of at most " + MAX_RUN_ID_CHARS
+                        + " characters, got " + kind(opt));
             }
-            Iterator<String> names = th.fieldNames();
-            while (names.hasNext()) {
-                String n = names.next();
-                if (!knownThresholds.contains(n)) {
-                    throw new InvalidEventException("thresholds." + n, "unknown threshold; known: " + String.join(", ", new java.util.TreeSet<>(knownThresholds)));
-                }
-                double v = number("thresholds." + n, th.get(n));
-                if (!Double.isFinite(v)) {
-                    throw new InvalidEventException("thresholds." + n, "must be a finite number, got " + v);
-                }
-            }
-            e.thresholds = th.toString();
+            e.optimizer = opt.textValue();
         }
+        e.thresholds = thresholds(root.get("thresholds"));
+    }
+
+    /** Per-run overrides, each checked by {@link Threshold#problem}, the check --threshold and Thresholds use too. */
+    private static Map<String, Double> thresholds(JsonNode th) throws InvalidEventException {
+        if (th == null || th.isNull()) {
+            return null;
+        }
+        if (!th.isObject()) {
+            throw new InvalidEventException("thresholds", "must be an object of threshold name to number, got " + kind(th));
+        }
+        Map<String, Double> out = new LinkedHashMap<>();
+        Iterator<Map.Entry<String, JsonNode>> fields = th.fields();
+        while (fields.hasNext()) {
+            Map.Entry<String, JsonNode> f = fields.next();
+            Threshold t = Threshold.byKey(f.getKey());
+            String field = "thresholds." + f.getKey();
+            if (t == null) {
+                throw new InvalidEventException(field, "unknown threshold; known: " + String.join(", ", Thresholds.NAMES));
+            }
+            JsonNode v = f.getValue();
+            if (!v.isNumber()) {
+                throw new InvalidEventException(field, "must be " + t.range().describe() + ", got " + kind(v));
+            }
+            String problem = t.problem(v.doubleValue());
+            if (problem != null) {
+                throw new InvalidEventException(field, problem);
+            }
+            out.put(t.key(), v.doubleValue());
+        }
+        return out.isEmpty() ? null : out;
     }
 
     private static void readRunEnd(JsonNode root, TrainingEvent e) throws InvalidEventException {
@@ -222,8 +271,8 @@ public final class EventCodec {
             throw new InvalidEventException("step", "is required (the optimizer step, an integer >= 0)");
         }
         long s = integer("step", v);
-        if (s < 0) {
-            throw new InvalidEventException("step", "must be >= 0, got " + s);
+        if (!isValidStep(s)) {
+            throw new InvalidEventException("step", "must be an integer from 0 to " + MAX_STEP + " (2^53 - 1), got " + s);
         }
         return s;
     }
@@ -296,6 +345,15 @@ public final class EventCodec {
         return Double.isFinite(d) && d >= 0;
     }
 
+    static boolean isValidStep(long step) {
+        return step >= 0 && step <= MAX_STEP;
+    }
+
+    /** A gradient norm is never negative; NaN and +Infinity are what a blown-up step reports. */
+    static boolean isValidGradNorm(double d) {
+        return Double.isNaN(d) || d >= 0;
+    }
+
     private static String[] batch(JsonNode v) throws InvalidEventException {
         if (v == null || v.isNull()) {
             return null;
@@ -316,8 +374,9 @@ public final class EventCodec {
     private static String batchId(String field, JsonNode v) throws InvalidEventException {
         if (v.isTextual() || v.isIntegralNumber()) {
             String s = v.asText();
-            if (s.length() > MAX_RUN_ID_CHARS) {
-                throw new InvalidEventException(field, "batch id longer than " + MAX_RUN_ID_CHARS + " characters");
+            String problem = idProblem(s);
+            if (problem != null) {
+                throw new InvalidEventException(field, "a batch id " + problem);
             }
             return s;
         }
@@ -331,39 +390,43 @@ public final class EventCodec {
         if (v.isNumber()) {
             Long millis = epochMillis(v.doubleValue());
             if (millis == null) {
-                throw new InvalidEventException("time", "must be ISO-8601 or epoch milliseconds >= 0, got " + kind(v));
+                throw new InvalidEventException("time", "must be ISO-8601 or epoch seconds or milliseconds from 1970 to 9999, got " + kind(v));
             }
             return millis;
         }
         if (v.isTextual()) {
             Long millis = isoMillis(v.textValue());
             if (millis == null) {
-                throw new InvalidEventException("time", "must be ISO-8601 (e.g. 2026-11-21T09:30:00Z) or epoch milliseconds, got " + kind(v));
+                throw new InvalidEventException("time", "must be ISO-8601 (e.g. 2026-11-21T09:30:00Z) from 1970 to 9999, or epoch milliseconds, got " + kind(v));
             }
             return millis;
         }
         throw new InvalidEventException("time", "must be ISO-8601 or epoch milliseconds, got " + kind(v));
     }
 
-    /** Epoch seconds (below {@link #EPOCH_SECONDS_LIMIT}) or milliseconds as milliseconds; null if negative or not finite. */
+    /** Epoch seconds (below {@link #EPOCH_SECONDS_LIMIT}) or milliseconds as milliseconds; null if not a time from 1970 to 9999. */
     static Long epochMillis(double d) {
         if (!Double.isFinite(d) || d < 0) {
             return null;
         }
-        return d < EPOCH_SECONDS_LIMIT ? Math.round(d * 1000) : Math.round(d);
+        return inRange(d < EPOCH_SECONDS_LIMIT ? Math.round(d * 1000) : Math.round(d));
     }
 
-    /** ISO-8601 with an offset, or without one (taken as UTC); null if it is neither. */
+    /** ISO-8601 with an offset, or without one (taken as UTC); null if it is neither, or not from 1970 to 9999. */
     static Long isoMillis(String text) {
         try {
-            return OffsetDateTime.parse(text).toInstant().toEpochMilli();
-        } catch (DateTimeParseException ex) {
+            return inRange(OffsetDateTime.parse(text).toInstant().toEpochMilli());
+        } catch (DateTimeParseException | ArithmeticException ex) {
             try {
-                return java.time.LocalDateTime.parse(text).toInstant(java.time.ZoneOffset.UTC).toEpochMilli();
-            } catch (DateTimeParseException ex2) {
+                return inRange(java.time.LocalDateTime.parse(text).toInstant(java.time.ZoneOffset.UTC).toEpochMilli());
+            } catch (DateTimeParseException | ArithmeticException ex2) {
                 return null;
             }
         }
+    }
+
+    private static Long inRange(long millis) {
+        return millis >= 0 && millis <= MAX_TIME_MILLIS ? millis : null;
     }
 
     static String kind(JsonNode v) {

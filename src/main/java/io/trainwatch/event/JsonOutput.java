@@ -68,6 +68,44 @@ public final class JsonOutput {
         return write(o);
     }
 
+    /**
+     * An accepted event written back as format v1 (what it read; unknown fields are gone): the payload of a dead letter
+     * for an event rejected after parsing, which can be fixed and sent again as it is.
+     */
+    public static String event(TrainingEvent e) {
+        ObjectNode o = NODES.objectNode();
+        o.put("type", e.type == null ? null : e.type.wireName());
+        o.put("run_id", e.runId);
+        if (e.timeMillis != null) {
+            o.set("time", isoTime(e.timeMillis));
+        }
+        if (e.step >= 0) {
+            o.put("step", e.step);
+        }
+        putIfSet(o, "loss", e.loss);
+        putIfSet(o, "grad_norm", e.gradNorm);
+        putIfSet(o, "loss_scale", e.lossScale);
+        putIfSet(o, "epoch", e.epoch);
+        putIfSet(o, "lr", e.lr);
+        putIfSet(o, "batch", e.batch);
+        if (e.schedule != null) {
+            o.set("schedule", parse(e.schedule));
+        }
+        putIfSet(o, "grad_clip", e.gradClip);
+        putIfSet(o, "grad_accum_steps", e.gradAccumSteps);
+        putIfSet(o, "steps_per_epoch", e.stepsPerEpoch);
+        putIfSet(o, "optimizer", e.optimizer);
+        putIfSet(o, "thresholds", e.thresholds);
+        putIfSet(o, "status", e.status);
+        return write(o);
+    }
+
+    private static void putIfSet(ObjectNode o, String name, Object value) {
+        if (value != null) {
+            o.set(name, node(value));
+        }
+    }
+
     /** Event time as ISO-8601 UTC, or null when the trainer sent none. */
     private static JsonNode isoTime(Long millis) {
         return millis == null ? NODES.nullNode() : NODES.textNode(Instant.ofEpochMilli(millis).toString());

@@ -99,13 +99,13 @@ final class StepFastPath {
                         return null;
                     }
                     String s = p.getText();
-                    if (s.isBlank() || s.length() > EventCodec.MAX_RUN_ID_CHARS) {
+                    if (EventCodec.idProblem(s) != null) {
                         return null;
                     }
                     e.runId = s;
                 }
                 case STEP -> {
-                    if (!isLong(p, v) || p.getLongValue() < 0) {
+                    if (!isLong(p, v) || !EventCodec.isValidStep(p.getLongValue())) {
                         return null;
                     }
                     e.step = p.getLongValue();
@@ -142,6 +142,9 @@ final class StepFastPath {
                         return null;
                     }
                     if (bit == GRAD_NORM) {
+                        if (d != null && !EventCodec.isValidGradNorm(d)) {
+                            return null;
+                        }
                         e.gradNorm = d;
                     } else if (bit == LOSS_SCALE) {
                         e.lossScale = d;
@@ -238,6 +241,6 @@ final class StepFastPath {
         } else {
             return null;
         }
-        return s.length() > EventCodec.MAX_RUN_ID_CHARS ? null : s;
+        return EventCodec.idProblem(s) != null ? null : s;
     }
 }

@@ -1,6 +1,7 @@
 package io.trainwatch.event;
 
 import java.util.Arrays;
+import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -33,17 +34,30 @@ public class TrainingEvent {
     public Integer gradAccumSteps;
     public Long stepsPerEpoch;
     public String optimizer;
-    /** Per-run threshold overrides as a JSON object text, already checked (see detect.Thresholds). */
-    public String thresholds;
+    /** Per-run threshold overrides, name to value, each already checked against its range (see threshold.Threshold). */
+    public Map<String, Double> thresholds;
 
     // run_end
     public String status;
+
+    // where the record came from (the Kafka topic and its partition and offset, or the file and line), kept so an
+    // event the monitor rejects after the keyBy is dead-lettered with its position like one the parser rejects
+    public String origin;
+    /** Kafka partition; -1 for a line of a file. */
+    public int partition = -1;
+    /** Kafka offset or line number; -1 when unknown. */
+    public long position = -1;
 
     public TrainingEvent() {
     }
 
     public boolean isStep() {
         return type == EventType.STEP;
+    }
+
+    /** Where the record came from, as a dead letter names it: file:line, topic-partition@offset. */
+    public String source() {
+        return DeadLetter.source(origin, partition, position);
     }
 
     @Override

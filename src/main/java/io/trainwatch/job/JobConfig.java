@@ -1,7 +1,6 @@
 package io.trainwatch.job;
 
-import io.trainwatch.detect.Threshold;
-import io.trainwatch.detect.Thresholds;
+import io.trainwatch.threshold.Thresholds;
 
 import java.time.Duration;
 import java.util.Locale;
@@ -85,10 +84,6 @@ public record JobConfig(String bootstrapServers, String eventsTopic, String aler
         this(bootstrapServers, eventsTopic, alertsTopic, deadLetterTopic, seriesTopic, groupId, startingOffsets, checkpointDir, checkpointInterval,
                 parallelism, kafkaProperties, createTopics, topicPartitions, fromCheckpoint, stopAtEnd, transactionalIdPrefix, thresholds, stateChangelog,
                 null, 1);
-    }
-
-    public Duration idleTimeout() {
-        return Duration.ofMinutes((long) thresholds.get(Threshold.IDLE_TIMEOUT_MINUTES));
     }
 
     /** As it may be logged: Kafka secrets as ***, and the PostgreSQL password never (see {@link PostgresConfig#toString()}). */

@@ -100,7 +100,7 @@ public final class KafkaPipeline {
                         cfg.seriesTopic() == null ? null : sink(cfg, new KafkaSerde.SeriesSerializationSchema(cfg.seriesTopic()), "series"),
                         sink(cfg, new KafkaSerde.DeadLetterSerializationSchema(cfg.deadLetterTopic()), "dead-letters"), false,
                         cfg.postgres() == null ? null : PostgresSinks.of(cfg.postgres())),
-                new TrainwatchJob.MonitorConfig(cfg.thresholds(), cfg.idleTimeout(), cfg.seriesEvery()));
+                new TrainwatchJob.MonitorConfig(cfg.thresholds(), cfg.seriesEvery()));
     }
 
     private static <T> KafkaSink<T> sink(JobConfig cfg, KafkaRecordSerializationSchema<T> serializer, String name) {

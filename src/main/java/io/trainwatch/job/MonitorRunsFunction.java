@@ -2,55 +2,59 @@ package io.trainwatch.job;
 
 import io.trainwatch.detect.RunMonitor;
 import io.trainwatch.detect.RunState;
-import io.trainwatch.detect.Thresholds;
 import io.trainwatch.event.Alert;
+import io.trainwatch.event.DeadLetter;
 import io.trainwatch.event.TrainingEvent;
+import io.trainwatch.threshold.Thresholds;
 import org.apache.flink.api.common.accumulators.LongCounter;
 import org.apache.flink.api.common.accumulators.LongMaximum;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.MetricGroup;
 import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.util.Collector;
 
 /**
  * Keyed by run: loads the run's {@link RunState}, lets {@link RunMonitor} judge the event, stores the state
- * back, emits alerts (main output) and the series point (side output). A run with no event for the idle
- * timeout has its state cleared by a processing-time timer. Timers are coalesced to {@link #TIMER_GRANULARITY_MILLIS}
- * boundaries (registering the same time again is free), so a busy run does not churn the timer queue per event.
+ * back, emits alerts (main output), the series point and, for an event the monitor rejected, a dead letter (side
+ * outputs). A run with no event for its idle timeout has its state cleared by a processing-time timer. Timers are
+ * coalesced to {@link #TIMER_GRANULARITY_MILLIS} boundaries (registering the same time again is free), so a busy run
+ * does not churn the timer queue per event.
  */
 public class MonitorRunsFunction extends KeyedProcessFunction<String, TrainingEvent, Alert> {
+    /** Events judged (the parser's dead letters and the monitor's make up the rest of events-read). */
+    public static final String ACCEPTED = ParseEventsFunction.ACCEPTED;
     public static final String ALERTS = "alerts-emitted";
     public static final String RUNS = "runs-started";
+    /** Events the monitor failed on (each dead-lettered, with a MONITOR_ERROR alert). */
+    public static final String MONITOR_ERRORS = "monitor-errors";
+    /** Events of quarantined runs, dead-lettered unjudged. */
+    public static final String QUARANTINED = "events-quarantined";
     /** Wall-clock time of the last event judged (the latest over subtasks): where processing ended. */
     public static final String LAST_EVENT_MILLIS = "last-event-millis";
     static final long TIMER_GRANULARITY_MILLIS = 60_000;
 
     private final Thresholds thresholds;
-    private final long idleTimeoutMillis;
     private final int seriesEvery;
     private final boolean series;
     private transient RunMonitor monitor;
     private transient ValueState<RunState> state;
-    private transient Counter alertsMetric;
-    private transient LongCounter alerts;
+    private transient Count accepted;
+    private transient Count alerts;
+    private transient Count deadLettered;
+    private transient Count monitorErrors;
+    private transient Count quarantined;
     private transient LongCounter runs;
     private transient LongMaximum lastEvent;
 
-    public MonitorRunsFunction(Thresholds thresholds, long idleTimeoutMillis) {
-        this(thresholds, idleTimeoutMillis, 1);
-    }
-
-    /** @param seriesEvery at most one series point per this many steps of a run (see {@code SeriesSampler}) */
-    public MonitorRunsFunction(Thresholds thresholds, long idleTimeoutMillis, int seriesEvery) {
-        this(thresholds, idleTimeoutMillis, seriesEvery, true);
-    }
-
-    /** @param series false when no sink takes the series side output: the points are not built */
-    public MonitorRunsFunction(Thresholds thresholds, long idleTimeoutMillis, int seriesEvery, boolean series) {
+    /**
+     * @param seriesEvery at most one series point per this many steps of a run (see {@code SeriesSampler})
+     * @param series false when no sink takes the series side output: the points are not built
+     */
+    public MonitorRunsFunction(Thresholds thresholds, int seriesEvery, boolean series) {
         this.thresholds = thresholds;
-        this.idleTimeoutMillis = idleTimeoutMillis;
         this.seriesEvery = seriesEvery;
         this.series = series;
     }
@@ -59,8 +63,11 @@ public class MonitorRunsFunction extends KeyedProcessFunction<String, TrainingEv
     public void open(OpenContext openContext) {
         monitor = new RunMonitor(thresholds, seriesEvery, series);
         state = getRuntimeContext().getState(new ValueStateDescriptor<>("run-state", RunState.class));
-        alertsMetric = getRuntimeContext().getMetricGroup().counter(ALERTS);
-        alerts = getRuntimeContext().getLongCounter(ALERTS);
+        accepted = new Count(ACCEPTED);
+        alerts = new Count(ALERTS);
+        deadLettered = new Count(ParseEventsFunction.DEAD_LETTERED);
+        monitorErrors = new Count(MONITOR_ERRORS);
+        quarantined = new Count(QUARANTINED);
         runs = getRuntimeContext().getLongCounter(RUNS);
         lastEvent = new LongMaximum();
         getRuntimeContext().addAccumulator(LAST_EVENT_MILLIS, lastEvent);
@@ -76,7 +83,7 @@ public class MonitorRunsFunction extends KeyedProcessFunction<String, TrainingEv
         RunMonitor.Output result = monitor.onEvent(run, event);
         long now = ctx.timerService().currentProcessingTime();
         lastEvent.add(now);
-        run.idleDeadlineMillis = now + idleTimeoutMillis;
+        run.idleDeadlineMillis = now + monitor.idleTimeoutMillis(run);
         // one timer per granularity slot, registered once (a timer-set insert per event cost ~10% of this operator);
         // the deadline itself is checked when it fires
         long slot = ((run.idleDeadlineMillis / TIMER_GRANULARITY_MILLIS) + 1) * TIMER_GRANULARITY_MILLIS;
@@ -87,12 +94,19 @@ public class MonitorRunsFunction extends KeyedProcessFunction<String, TrainingEv
         state.update(run);
         for (Alert a : result.alerts()) {
             out.collect(a);
-            alerts.add(1);
-            alertsMetric.inc();
+            alerts.add();
         }
         if (result.series() != null) {
             ctx.output(OutputTags.SERIES, result.series());
         }
+        RunMonitor.Rejection rejected = result.rejection();
+        if (rejected == null) {
+            accepted.add();
+            return;
+        }
+        ctx.output(OutputTags.DEAD_LETTERS, DeadLetter.of(rejected.payload(), rejected.field(), rejected.reason(), event.source()));
+        deadLettered.add();
+        (rejected.monitorError() ? monitorErrors : quarantined).add();
     }
 
     @Override
@@ -100,6 +114,23 @@ public class MonitorRunsFunction extends KeyedProcessFunction<String, TrainingEv
         RunState run = state.value();
         if (run != null && timestamp >= run.idleDeadlineMillis) {
             state.clear();
+        }
+    }
+
+    /** One count, visible both ways: a metric for a live job, an accumulator for the summary of a bounded one. */
+    private final class Count {
+        private final Counter metric;
+        private final LongCounter accumulator;
+
+        Count(String name) {
+            MetricGroup group = getRuntimeContext().getMetricGroup();
+            metric = group.counter(name);
+            accumulator = getRuntimeContext().getLongCounter(name);
+        }
+
+        void add() {
+            metric.inc();
+            accumulator.add(1);
         }
     }
 }

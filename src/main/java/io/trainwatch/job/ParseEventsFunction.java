@@ -1,6 +1,5 @@
 package io.trainwatch.job;
 
-import io.trainwatch.detect.Thresholds;
 import io.trainwatch.event.DeadLetter;
 import io.trainwatch.event.EventCodec;
 import io.trainwatch.event.InvalidEventException;
@@ -14,8 +13,9 @@ import org.apache.flink.util.Collector;
 
 /**
  * Parses raw records into v1 events; anything that cannot be accepted goes to the dead-letter side output
- * with its raw payload, the field at fault and the reason. Never throws on data. Counts read, accepted and
- * dead-lettered records (metrics, and accumulators for the replay summary).
+ * with its raw payload, the field at fault and the reason. Never throws on data. Counts records read and
+ * dead-lettered (metrics, and accumulators for the replay summary); the monitor counts the events it judged
+ * ({@link #ACCEPTED}) and the ones it dead-letters in its turn, so read = accepted + dead-lettered.
  */
 public class ParseEventsFunction extends ProcessFunction<RawRecord, TrainingEvent> {
     public static final String READ = "events-read";
@@ -26,21 +26,17 @@ public class ParseEventsFunction extends ProcessFunction<RawRecord, TrainingEven
 
     private transient EventCodec codec;
     private transient Counter readMetric;
-    private transient Counter acceptedMetric;
     private transient Counter deadMetric;
     private transient LongCounter read;
-    private transient LongCounter accepted;
     private transient LongCounter dead;
     private transient LongMinimum firstRead;
 
     @Override
     public void open(OpenContext openContext) {
-        codec = new EventCodec(Thresholds.NAMES);
+        codec = new EventCodec();
         readMetric = getRuntimeContext().getMetricGroup().counter(READ);
-        acceptedMetric = getRuntimeContext().getMetricGroup().counter(ACCEPTED);
         deadMetric = getRuntimeContext().getMetricGroup().counter(DEAD_LETTERED);
         read = getRuntimeContext().getLongCounter(READ);
-        accepted = getRuntimeContext().getLongCounter(ACCEPTED);
         dead = getRuntimeContext().getLongCounter(DEAD_LETTERED);
         firstRead = new LongMinimum();
         getRuntimeContext().addAccumulator(FIRST_READ_MILLIS, firstRead);
@@ -54,14 +50,16 @@ public class ParseEventsFunction extends ProcessFunction<RawRecord, TrainingEven
         read.add(1);
         readMetric.inc();
         try {
-            out.collect(record.utf8 != null ? codec.parse(record.utf8) : codec.parse(record.payload));
-            accepted.add(1);
-            acceptedMetric.inc();
+            TrainingEvent e = record.utf8 != null ? codec.parse(record.utf8) : codec.parse(record.payload);
+            e.origin = record.origin;
+            e.partition = record.partition;
+            e.position = record.position;
+            out.collect(e);
         } catch (InvalidEventException e) {
             ctx.output(OutputTags.DEAD_LETTERS, DeadLetter.of(record.text(), e.field(), e.getMessage(), record.source()));
             dead.add(1);
             deadMetric.inc();
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | StackOverflowError e) {
             // a codec bug must not take the job down either: the record is kept, with what went wrong
             ctx.output(OutputTags.DEAD_LETTERS, DeadLetter.of(record.text(), "(payload)", "unexpected error: " + e, record.source()));
             dead.add(1);

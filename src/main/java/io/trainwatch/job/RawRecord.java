@@ -1,5 +1,7 @@
 package io.trainwatch.job;
 
+import io.trainwatch.event.DeadLetter;
+
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -47,9 +49,6 @@ public class RawRecord {
 
     /** file:line, topic-partition@offset, or the origin as given. */
     public String source() {
-        if (position < 0) {
-            return origin;
-        }
-        return partition < 0 ? origin + ":" + position : origin + "-" + partition + "@" + position;
+        return DeadLetter.source(origin, partition, position);
     }
 }

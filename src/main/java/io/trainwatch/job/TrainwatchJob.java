@@ -1,6 +1,6 @@
 package io.trainwatch.job;
 
-import io.trainwatch.detect.Thresholds;
+import io.trainwatch.threshold.Thresholds;
 import io.trainwatch.event.Alert;
 import io.trainwatch.event.DeadLetter;
 import io.trainwatch.event.SeriesPoint;
@@ -11,11 +11,10 @@ import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
-import java.time.Duration;
-
 /**
  * The trainwatch pipeline, wired in one place for every command (replay, run, demo):
- * raw records → parse (invalid → dead letters) → keyBy(run_id) → monitor → alerts, series.
+ * raw records → parse (invalid → dead letters) → keyBy(run_id) → monitor → alerts, series (events it cannot judge →
+ * dead letters).
  */
 public final class TrainwatchJob {
     /**
@@ -30,8 +29,11 @@ public final class TrainwatchJob {
         }
     }
 
-    /** How the monitor judges runs; {@code seriesEvery}: at most one series point per that many steps of a run (--series-every). */
-    public record MonitorConfig(Thresholds thresholds, Duration idleTimeout, int seriesEvery) {
+    /**
+     * How the monitor judges runs: the job's thresholds (a run's idle timeout among them, which a run may override) and
+     * {@code seriesEvery}, at most one series point per that many steps of a run (--series-every).
+     */
+    public record MonitorConfig(Thresholds thresholds, int seriesEvery) {
         public MonitorConfig {
             if (seriesEvery < 1) {
                 throw new IllegalArgumentException(JobConfig.SERIES_EVERY + " must be >= 1 (1 keeps every step), got " + seriesEvery);
@@ -39,13 +41,8 @@ public final class TrainwatchJob {
         }
 
         /** Every series point. */
-        public MonitorConfig(Thresholds thresholds, Duration idleTimeout) {
-            this(thresholds, idleTimeout, 1);
-        }
-
-        public static MonitorConfig defaults() {
-            return new MonitorConfig(Thresholds.DEFAULTS, Duration.ofMinutes(
-                    (long) Thresholds.DEFAULTS.get(io.trainwatch.detect.Threshold.IDLE_TIMEOUT_MINUTES)));
+        public MonitorConfig(Thresholds thresholds) {
+            this(thresholds, 1);
         }
     }
 
@@ -74,10 +71,10 @@ public final class TrainwatchJob {
 
         SingleOutputStreamOperator<Alert> alerts = events
                 .keyBy(e -> e.runId)
-                .process(new MonitorRunsFunction(config.thresholds(), config.idleTimeout().toMillis(), config.seriesEvery(),
-                        sinks.series() != null || sinks.postgres() != null))
+                .process(new MonitorRunsFunction(config.thresholds(), config.seriesEvery(), sinks.series() != null || sinks.postgres() != null))
                 .uid("monitor-runs").name("monitor-runs");
-        DataStream<DeadLetter> deadLetters = events.getSideOutput(OutputTags.DEAD_LETTERS);
+        // records the parser refused, and events the monitor rejected (it failed on them, or their run is quarantined)
+        DataStream<DeadLetter> deadLetters = events.getSideOutput(OutputTags.DEAD_LETTERS).union(alerts.getSideOutput(OutputTags.DEAD_LETTERS));
         DataStream<SeriesPoint> series = alerts.getSideOutput(OutputTags.SERIES);
 
         attach(alerts, sinks.alerts(), "alerts-sink", sinks.singleWriter());

@@ -55,5 +55,46 @@ class ImportReplayCommandTest {
                 "--threshold", "spike_k=3");
         assertThat(badThreshold.exitCode()).isEqualTo(2);
         assertThat(badThreshold.err()).contains("unknown threshold \"spike_k\"");
+        ScheduleCommandTest.Result outOfRange = ScheduleCommandTest.run("replay", "--input", tmp.toString(), "--output", tmp.resolve("o").toString(),
+                "--threshold", "lr_mismatch_steps=0");
+        assertThat(outOfRange.exitCode()).isEqualTo(2);
+        assertThat(outOfRange.err().trim()).isEqualTo("error: --threshold: lr_mismatch_steps: must be an integer from 1 to 1000000000, got 0");
+    }
+
+    /** The reproduction: one run_start with a negative threshold made replay end "Job execution failed". */
+    @Test
+    void shouldDeadLetterRunStartsWithBadThresholdsAndJudgeTheOtherRunsAsAlone(@TempDir Path tmp) throws Exception {
+        String spec = "{\"scheduler\":\"linear\",\"params\":{\"num_warmup_steps\":5,\"num_training_steps\":400,\"base_lrs\":[0.001]}}";
+        List<String> healthy = new java.util.ArrayList<>();
+        healthy.add("{\"type\":\"run_start\",\"run_id\":\"good\",\"schedule\":" + spec + "}");
+        for (int s = 0; s < 300; s++) {
+            double loss = s == 200 ? Double.NaN : 2.0 * Math.exp(-s / 100.0) + 0.5 + 0.01 * Math.sin(s);
+            healthy.add("{\"type\":\"step\",\"run_id\":\"good\",\"step\":" + s + ",\"loss\":" + (Double.isNaN(loss) ? "NaN" : loss) + ",\"grad_norm\":1.0}");
+        }
+        List<String> mixed = new java.util.ArrayList<>(healthy);
+        String[] bad = {"{\"spike_mad_k\":-1}", "{\"lr_mismatch_steps\":0}", "{\"grad_ema_alpha\":\"0.1\"}", "{\"spike_k\":3}", "{\"spike_min_points\":2.5}"};
+        for (int i = 0; i < bad.length; i++) {
+            mixed.add(40 * (i + 1), "{\"type\":\"run_start\",\"run_id\":\"bad-" + i + "\",\"schedule\":" + spec + ",\"thresholds\":" + bad[i] + "}");
+            mixed.add(40 * (i + 1) + 1, "{\"type\":\"step\",\"run_id\":\"bad-" + i + "\",\"step\":0,\"loss\":NaN}");
+        }
+        Path alone = replay(tmp, "alone", healthy);
+        Path both = replay(tmp, "mixed", mixed);
+        List<String> goodAlerts = Files.readAllLines(both).stream().filter(a -> a.contains("\"run_id\":\"good\"")).toList();
+        assertThat(goodAlerts).isNotEmpty().isEqualTo(Files.readAllLines(alone));
+        List<com.fasterxml.jackson.databind.JsonNode> dead = Files.readAllLines(both.resolveSibling(both.getFileName() + ".dead-letter.jsonl"))
+                .stream().map(JsonOutput::parse).toList();
+        assertThat(dead).extracting(d -> d.path("field").asText()).containsExactlyInAnyOrder("thresholds.spike_mad_k", "thresholds.lr_mismatch_steps",
+                "thresholds.grad_ema_alpha", "thresholds.spike_k", "thresholds.spike_min_points");
+        assertThat(dead).extracting(d -> d.path("reason").asText()).contains("thresholds.spike_mad_k: must be a finite number > 0, got -1");
+    }
+
+    private static Path replay(Path tmp, String name, List<String> lines) throws Exception {
+        Path in = tmp.resolve(name + ".jsonl");
+        Files.write(in, lines);
+        Path out = tmp.resolve(name + "-alerts.jsonl");
+        ScheduleCommandTest.Result r = ScheduleCommandTest.run("replay", "--input", in.toString(), "--output", out.toString());
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        assertThat(r.out()).contains("events read      " + lines.size());
+        return out;
     }
 }

@@ -128,8 +128,8 @@ class ScheduleCommandTest {
         // and wrote them to PostgreSQL started in-process: one series row per (run, step), one row per alert id
         java.util.Set<String> steps = new java.util.HashSet<>();
         java.util.Set<String> alertIds = new java.util.HashSet<>();
-        var codec = new io.trainwatch.event.EventCodec(io.trainwatch.detect.Thresholds.NAMES);
-        var monitor = new io.trainwatch.detect.RunMonitor(io.trainwatch.detect.Thresholds.DEFAULTS);
+        var codec = new io.trainwatch.event.EventCodec();
+        var monitor = new io.trainwatch.detect.RunMonitor(io.trainwatch.threshold.Thresholds.DEFAULTS);
         for (var run : DemoCommand.demoRuns()) {
             var state = new io.trainwatch.detect.RunState();
             for (String line : run.events()) {

@@ -1,5 +1,6 @@
 package io.trainwatch.detect;
 
+import io.trainwatch.threshold.Thresholds;
 import io.trainwatch.event.Alert;
 import org.junit.jupiter.api.Test;
 

@@ -1,5 +1,6 @@
 package io.trainwatch.detect;
 
+import io.trainwatch.threshold.Thresholds;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.trainwatch.SharedData;
@@ -73,7 +74,7 @@ public final class RealRuns {
 
     static Replayed replay(JsonNode run) throws Exception {
         List<String> events = events(run);
-        EventCodec codec = new EventCodec(Thresholds.NAMES);
+        EventCodec codec = new EventCodec();
         RunMonitor monitor = new RunMonitor(Thresholds.DEFAULTS);
         Map<String, RunState> states = new HashMap<>();
         List<Alert> alerts = new ArrayList<>();

@@ -1,5 +1,6 @@
 package io.trainwatch.detect;
 
+import io.trainwatch.threshold.Thresholds;
 import io.trainwatch.event.Alert;
 import io.trainwatch.event.EventCodec;
 import io.trainwatch.event.TrainingEvent;
@@ -102,7 +103,7 @@ class ScenarioSuiteTest {
     }
 
     private static void score(SimulatedRun run, Map<String, Score> scores) throws Exception {
-        EventCodec codec = new EventCodec(Thresholds.NAMES);
+        EventCodec codec = new EventCodec();
         RunMonitor monitor = new RunMonitor(Thresholds.DEFAULTS);
         RunState state = new RunState();
         int logged = -1;

@@ -1,5 +1,6 @@
 package io.trainwatch.detect;
 
+import io.trainwatch.threshold.Thresholds;
 import io.trainwatch.event.Alert;
 import io.trainwatch.event.EventCodec;
 import io.trainwatch.event.TrainingEvent;
@@ -84,7 +85,7 @@ class SeriesSamplerTest {
      */
     @Test
     void shouldKeepEveryAlertStepAndResumeWhileThinningSimulatedRuns() throws Exception {
-        EventCodec codec = new EventCodec(Thresholds.NAMES);
+        EventCodec codec = new EventCodec();
         long allPoints = 0;
         long keptPoints = 0;
         int alertsChecked = 0;

@@ -148,7 +148,7 @@ class EventCodecFastPathTest {
 
     @Test
     void shouldReadEveryDoubleExactlyAsDoubleParseDouble() throws Exception {
-        EventCodec codec = new EventCodec(io.trainwatch.detect.Thresholds.NAMES);
+        EventCodec codec = new EventCodec();
         SplittableRandom rnd = new SplittableRandom(1_234);
         for (int i = 0; i < 20_000; i++) {
             double d = switch (i % 4) {

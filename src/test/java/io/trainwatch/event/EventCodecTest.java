@@ -1,6 +1,6 @@
 package io.trainwatch.event;
 
-import io.trainwatch.detect.Thresholds;
+import io.trainwatch.threshold.Thresholds;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -12,7 +12,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 class EventCodecTest {
-    private final EventCodec codec = new EventCodec(Thresholds.NAMES);
+    private final EventCodec codec = new EventCodec();
 
     @Test
     void shouldAcceptWhatPythonJsonDumpsWrites() throws Exception {
@@ -51,7 +51,7 @@ class EventCodecTest {
                 + "\"num_training_steps\":1218,\"base_lrs\":[2e-5]}},\"grad_clip\":1.0,\"grad_accum_steps\":4,\"thresholds\":{\"spike_mad_k\":6}}");
         assertThat(s.schedule).contains("cosine");
         assertThat(s.gradAccumSteps).isEqualTo(4);
-        assertThat(s.thresholds).contains("spike_mad_k");
+        assertThat(s.thresholds).containsExactly(java.util.Map.entry("spike_mad_k", 6.0));
         TrainingEvent end = codec.parse("{\"type\":\"run_end\",\"run_id\":\"r\",\"step\":99,\"status\":\"failed\"}");
         assertThat(end.status).isEqualTo("failed");
     }
@@ -85,7 +85,29 @@ class EventCodecTest {
                 Arguments.of("unknown threshold", "{\"type\":\"run_start\",\"run_id\":\"r\",\"thresholds\":{\"spike_k\":3}}", "thresholds.spike_k"),
                 Arguments.of("zero accumulation", "{\"type\":\"run_start\",\"run_id\":\"r\",\"grad_accum_steps\":0}", "grad_accum_steps"),
                 Arguments.of("negative clip", "{\"type\":\"run_start\",\"run_id\":\"r\",\"grad_clip\":-1}", "grad_clip"),
-                Arguments.of("unknown status", "{\"type\":\"run_end\",\"run_id\":\"r\",\"status\":\"ok\"}", "status"));
+                Arguments.of("unknown status", "{\"type\":\"run_end\",\"run_id\":\"r\",\"status\":\"ok\"}", "status"),
+                Arguments.of("negative threshold", "{\"type\":\"run_start\",\"run_id\":\"r\",\"thresholds\":{\"spike_mad_k\":-1}}", "thresholds.spike_mad_k"),
+                Arguments.of("zero mismatch steps", "{\"type\":\"run_start\",\"run_id\":\"r\",\"thresholds\":{\"lr_mismatch_steps\":0}}", "thresholds.lr_mismatch_steps"),
+                Arguments.of("fractional count", "{\"type\":\"run_start\",\"run_id\":\"r\",\"thresholds\":{\"spike_min_points\":3.5}}", "thresholds.spike_min_points"),
+                Arguments.of("threshold as text", "{\"type\":\"run_start\",\"run_id\":\"r\",\"thresholds\":{\"spike_mad_k\":\"8\"}}", "thresholds.spike_mad_k"),
+                Arguments.of("NaN threshold", "{\"type\":\"run_start\",\"run_id\":\"r\",\"thresholds\":{\"spike_mad_k\":NaN}}", "thresholds.spike_mad_k"),
+                Arguments.of("fraction above 1", "{\"type\":\"run_start\",\"run_id\":\"r\",\"thresholds\":{\"grad_ema_alpha\":1.5}}", "thresholds.grad_ema_alpha"),
+                Arguments.of("thresholds as list", "{\"type\":\"run_start\",\"run_id\":\"r\",\"thresholds\":[1]}", "thresholds"),
+                Arguments.of("step past 2^53", "{\"type\":\"step\",\"run_id\":\"r\",\"step\":9007199254740992,\"loss\":1}", "step"),
+                Arguments.of("step of Long.MAX", "{\"type\":\"step\",\"run_id\":\"r\",\"step\":9223372036854775807,\"loss\":1}", "step"),
+                Arguments.of("run_end step past 2^53", "{\"type\":\"run_end\",\"run_id\":\"r\",\"step\":9007199254740992}", "step"),
+                Arguments.of("time past year 9999", "{\"type\":\"step\",\"run_id\":\"r\",\"step\":1,\"loss\":1,\"time\":1e17}", "time"),
+                Arguments.of("ISO time past year 9999", "{\"type\":\"step\",\"run_id\":\"r\",\"step\":1,\"loss\":1,\"time\":\"+10000-01-01T00:00:00Z\"}", "time"),
+                Arguments.of("ISO time before 1970", "{\"type\":\"step\",\"run_id\":\"r\",\"step\":1,\"loss\":1,\"time\":\"1969-12-31T23:59:59Z\"}", "time"),
+                Arguments.of("NUL in run_id", "{\"type\":\"step\",\"run_id\":\"a\\u0000b\",\"step\":1,\"loss\":1}", "run_id"),
+                Arguments.of("bidi override in run_id", "{\"type\":\"step\",\"run_id\":\"run\\u202eevil\",\"step\":1,\"loss\":1}", "run_id"),
+                Arguments.of("zero-width space in run_id", "{\"type\":\"step\",\"run_id\":\"run\\u200b\",\"step\":1,\"loss\":1}", "run_id"),
+                Arguments.of("unpaired surrogate in run_id", "{\"type\":\"step\",\"run_id\":\"run\\ud800\",\"step\":1,\"loss\":1}", "run_id"),
+                Arguments.of("newline in run_id", "{\"type\":\"step\",\"run_id\":\"run\\n2\",\"step\":1,\"loss\":1}", "run_id"),
+                Arguments.of("control char in batch id", "{\"type\":\"step\",\"run_id\":\"r\",\"step\":1,\"loss\":1,\"batch\":[\"ok\",\"b\\u0007\"]}", "batch[1]"),
+                Arguments.of("negative grad norm", "{\"type\":\"step\",\"run_id\":\"r\",\"step\":1,\"loss\":1,\"grad_norm\":-0.5}", "grad_norm"),
+                Arguments.of("-Infinity grad norm", "{\"type\":\"step\",\"run_id\":\"r\",\"step\":1,\"loss\":1,\"grad_norm\":-Infinity}", "grad_norm"),
+                Arguments.of("optimizer as object", "{\"type\":\"run_start\",\"run_id\":\"r\",\"optimizer\":{\"lr\":1}}", "optimizer"));
     }
 
     @ParameterizedTest(name = "{0}")
@@ -95,6 +117,35 @@ class EventCodecTest {
         assertThat(e).as(name + " must be rejected").isNotNull();
         assertThat(e.field()).isEqualTo(field);
         assertThat(e.getMessage()).startsWith(field + ": ").hasSizeLessThan(600);
+    }
+
+    @Test
+    void shouldNameTheThresholdItsValueAndItsRange() {
+        InvalidEventException e = catchThrowableOfType(InvalidEventException.class, () -> codec.parse(
+                "{\"type\":\"run_start\",\"run_id\":\"r\",\"thresholds\":{\"spike_mad_k\":-1}}"));
+        assertThat(e.getMessage()).isEqualTo("thresholds.spike_mad_k: must be a finite number > 0, got -1");
+        e = catchThrowableOfType(InvalidEventException.class, () -> codec.parse(
+                "{\"type\":\"run_start\",\"run_id\":\"r\",\"thresholds\":{\"lr_mismatch_steps\":\"3\"}}"));
+        assertThat(e.getMessage()).isEqualTo("thresholds.lr_mismatch_steps: must be an integer from 1 to 1000000000, got string \"3\"");
+    }
+
+    @Test
+    void shouldAcceptTheLargestStepTimeAndIdsThatAreMerelyUnusual() throws Exception {
+        TrainingEvent e = codec.parse("{\"type\":\"step\",\"run_id\":\"ümlaut-日本-😀\",\"step\":9007199254740991,\"loss\":-1.5,"
+                + "\"grad_norm\":NaN,\"time\":\"9999-12-31T23:59:59.999Z\",\"batch\":[\"shard/1\"]}");
+        assertThat(e.step).isEqualTo(EventCodec.MAX_STEP);
+        assertThat(e.runId).isEqualTo("ümlaut-日本-😀");
+        assertThat(e.timeMillis).isEqualTo(EventCodec.MAX_TIME_MILLIS);
+        assertThat(e.loss).isEqualTo(-1.5);
+        TrainingEvent start = codec.parse("{\"type\":\"run_start\",\"run_id\":\"r\",\"thresholds\":{\"lr_mismatch_steps\":5,\"spike_min_rise_relative\":0}}");
+        assertThat(start.thresholds).containsEntry("lr_mismatch_steps", 5.0).containsEntry("spike_min_rise_relative", 0.0);
+    }
+
+    @Test
+    void shouldKeepDeadLetterFieldAndReasonBoundedWhateverTheyQuote() {
+        DeadLetter d = DeadLetter.of("{}", "thresholds." + "x".repeat(100_000), "unknown: " + "y".repeat(100_000), "f:1");
+        assertThat(d.field.length()).isLessThanOrEqualTo(DeadLetter.MAX_FIELD_CHARS + 3);
+        assertThat(d.reason.length()).isLessThanOrEqualTo(DeadLetter.MAX_REASON_CHARS + 3);
     }
 
     @Test

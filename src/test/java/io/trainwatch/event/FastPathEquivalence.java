@@ -1,6 +1,6 @@
 package io.trainwatch.event;
 
-import io.trainwatch.detect.Thresholds;
+import io.trainwatch.threshold.Thresholds;
 
 import java.nio.charset.StandardCharsets;
 
@@ -8,7 +8,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /** The fast path's contract: on any input, {@link EventCodec#parse} answers exactly as the tree path alone does. */
 public final class FastPathEquivalence {
-    private static final EventCodec CODEC = new EventCodec(Thresholds.NAMES);
+    private static final EventCodec CODEC = new EventCodec();
 
     private FastPathEquivalence() {
     }

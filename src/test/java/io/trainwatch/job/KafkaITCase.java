@@ -1,7 +1,7 @@
 package io.trainwatch.job;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.trainwatch.detect.Thresholds;
+import io.trainwatch.threshold.Thresholds;
 import io.trainwatch.embedded.EmbeddedKafka;
 import io.trainwatch.embedded.EmbeddedPostgres;
 import io.trainwatch.event.EventCodec;
@@ -197,7 +197,7 @@ class KafkaITCase {
 
     /** How many (run, step) pairs the runs log. */
     static long distinctSteps(List<SimulatedRun> runs) throws Exception {
-        EventCodec codec = new EventCodec(Thresholds.NAMES);
+        EventCodec codec = new EventCodec();
         Set<String> steps = new HashSet<>();
         for (SimulatedRun run : runs) {
             for (String line : run.events()) {

@@ -1,6 +1,6 @@
 package io.trainwatch.job;
 
-import io.trainwatch.detect.Thresholds;
+import io.trainwatch.threshold.Thresholds;
 import io.trainwatch.event.Alert;
 import io.trainwatch.event.EventType;
 import io.trainwatch.event.TrainingEvent;
@@ -14,10 +14,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 /** The monitor operator keeps state per run and forgets a run once it has been idle for the timeout. */
 class MonitorRunsFunctionTest {
     static final long IDLE_MILLIS = 600_000;
+    static final Thresholds IDLE_TEN_MINUTES = Thresholds.DEFAULTS.with(java.util.Map.of("idle_timeout_minutes", 10.0));
 
     @Test
     void shouldClearStateOfIdleRunsSoTheStateCountReturnsToZero() throws Exception {
-        MonitorRunsFunction fn = new MonitorRunsFunction(Thresholds.DEFAULTS, IDLE_MILLIS);
+        MonitorRunsFunction fn = new MonitorRunsFunction(IDLE_TEN_MINUTES, 1, true);
         try (KeyedOneInputStreamOperatorTestHarness<String, TrainingEvent, Alert> h =
                      ProcessFunctionTestHarnesses.forKeyedProcessFunction(fn, e -> e.runId, Types.STRING)) {
             h.setProcessingTime(0);
@@ -38,13 +39,41 @@ class MonitorRunsFunctionTest {
 
     @Test
     void shouldEmitNonFiniteAlertThroughTheOperator() throws Exception {
-        MonitorRunsFunction fn = new MonitorRunsFunction(Thresholds.DEFAULTS, IDLE_MILLIS);
+        MonitorRunsFunction fn = new MonitorRunsFunction(IDLE_TEN_MINUTES, 1, true);
         try (KeyedOneInputStreamOperatorTestHarness<String, TrainingEvent, Alert> h =
                      ProcessFunctionTestHarnesses.forKeyedProcessFunction(fn, e -> e.runId, Types.STRING)) {
             h.processElement(step("r", 0, Double.NaN), 0);
             assertThat(h.extractOutputValues()).extracting(a -> a.kind, a -> a.severity, a -> a.status)
                     .containsExactly(org.assertj.core.groups.Tuple.tuple("NON_FINITE", "critical", "open"));
             assertThat(h.getSideOutput(OutputTags.SERIES)).hasSize(1);
+        }
+    }
+
+    @Test
+    void shouldDeadLetterAnEventTheMonitorFailsOnAndGoOn() throws Exception {
+        // a run_start whose overrides cannot apply (the codec refuses it; this one is built past the codec)
+        MonitorRunsFunction fn = new MonitorRunsFunction(Thresholds.DEFAULTS, 1, true);
+        try (KeyedOneInputStreamOperatorTestHarness<String, TrainingEvent, Alert> h =
+                     ProcessFunctionTestHarnesses.forKeyedProcessFunction(fn, e -> e.runId, Types.STRING)) {
+            TrainingEvent start = new TrainingEvent();
+            start.type = EventType.RUN_START;
+            start.runId = "bad";
+            start.thresholds = java.util.Map.of("spike_mad_k", -1.0);
+            start.origin = "trainwatch.events";
+            start.partition = 1;
+            start.position = 42;
+            h.processElement(start, 0);
+            h.processElement(step("bad", 0, Double.NaN), 1);
+            h.processElement(step("good", 0, Double.NaN), 2);
+            assertThat(h.extractOutputValues()).extracting(a -> a.runId + " " + a.kind)
+                    .containsExactly("bad MONITOR_ERROR", "bad NON_FINITE", "good NON_FINITE");
+            assertThat(h.getSideOutput(OutputTags.DEAD_LETTERS)).singleElement().satisfies(r -> {
+                io.trainwatch.event.DeadLetter d = r.getValue();
+                assertThat(d.field).isEqualTo("(monitor)");
+                assertThat(d.reason).contains("spike_mad_k: must be a finite number > 0, got -1");
+                assertThat(d.source).isEqualTo("trainwatch.events-1@42");
+                assertThat(io.trainwatch.event.JsonOutput.parse(d.payload).path("thresholds").path("spike_mad_k").asDouble()).isEqualTo(-1.0);
+            });
         }
     }
 

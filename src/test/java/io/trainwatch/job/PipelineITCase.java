@@ -2,7 +2,7 @@ package io.trainwatch.job;
 
 import io.trainwatch.detect.RunMonitor;
 import io.trainwatch.detect.RunState;
-import io.trainwatch.detect.Thresholds;
+import io.trainwatch.threshold.Thresholds;
 import io.trainwatch.event.Alert;
 import io.trainwatch.event.DeadLetter;
 import io.trainwatch.event.EventCodec;
@@ -62,7 +62,7 @@ class PipelineITCase {
         TrainwatchJob.defineWorkflow(env, env.fromData(RawRecord.class, records.toArray(RawRecord[]::new)).setParallelism(1),
                 new TrainwatchJob.Sinks(new JsonLinesFileSink<Alert>(alerts, JsonOutput::alert), new JsonLinesFileSink<SeriesPoint>(series, JsonOutput::series),
                         new JsonLinesFileSink<DeadLetter>(dead, JsonOutput::deadLetter), true),
-                TrainwatchJob.MonitorConfig.defaults());
+                new TrainwatchJob.MonitorConfig(Thresholds.DEFAULTS));
         JobExecutionResult result = env.execute("pipeline-itcase");
 
         List<String> expected = plainReplay(runs);
@@ -110,7 +110,7 @@ class PipelineITCase {
     }
 
     static List<String> plainReplay(List<SimulatedRun> runs) throws Exception {
-        EventCodec codec = new EventCodec(Thresholds.NAMES);
+        EventCodec codec = new EventCodec();
         RunMonitor monitor = new RunMonitor(Thresholds.DEFAULTS);
         List<String> out = new ArrayList<>();
         Map<String, RunState> states = new HashMap<>();

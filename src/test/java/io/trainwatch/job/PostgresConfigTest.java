@@ -1,6 +1,6 @@
 package io.trainwatch.job;
 
-import io.trainwatch.detect.Thresholds;
+import io.trainwatch.threshold.Thresholds;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;

@@ -5,7 +5,7 @@ import io.trainwatch.cli.CliRunner;
 import io.trainwatch.detect.RealRuns;
 import io.trainwatch.detect.RunMonitor;
 import io.trainwatch.detect.RunState;
-import io.trainwatch.detect.Thresholds;
+import io.trainwatch.threshold.Thresholds;
 import io.trainwatch.embedded.EmbeddedPostgres;
 import io.trainwatch.event.Alert;
 import io.trainwatch.event.EventCodec;
@@ -122,7 +122,7 @@ class PostgresSinkITCase {
     }
 
     static Expected plainReplay(Path dir) throws Exception {
-        EventCodec codec = new EventCodec(Thresholds.NAMES);
+        EventCodec codec = new EventCodec();
         RunMonitor monitor = new RunMonitor(Thresholds.DEFAULTS);
         Map<String, RunState> states = new HashMap<>();
         Map<String, Long> lastStep = new HashMap<>();

@@ -3,7 +3,7 @@ package io.trainwatch.job;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.trainwatch.PythonClient;
-import io.trainwatch.detect.Thresholds;
+import io.trainwatch.threshold.Thresholds;
 import io.trainwatch.embedded.EmbeddedKafka;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;

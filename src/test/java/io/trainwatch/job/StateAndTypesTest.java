@@ -2,7 +2,7 @@ package io.trainwatch.job;
 
 import io.trainwatch.detect.RunMonitor;
 import io.trainwatch.detect.RunState;
-import io.trainwatch.detect.Thresholds;
+import io.trainwatch.threshold.Thresholds;
 import io.trainwatch.event.Alert;
 import io.trainwatch.event.DeadLetter;
 import io.trainwatch.event.EventType;

@@ -1,0 +1,111 @@
+package io.trainwatch.threshold;
+
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashSet;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The threshold values in force: defaults, then job-level overrides, then a run's own overrides. Immutable; every
+ * value in it has passed {@link Threshold#problem(double)}.
+ */
+public final class Thresholds implements java.io.Serializable {
+    private static final long serialVersionUID = 2L;
+
+    /** Every threshold name a run_start or --threshold may use. */
+    public static final Set<String> NAMES = names();
+
+    public static final Thresholds DEFAULTS = new Thresholds(defaults());
+
+    private final double[] values;
+
+    private Thresholds(double[] values) {
+        this.values = values;
+    }
+
+    public double get(Threshold t) {
+        return values[t.ordinal()];
+    }
+
+    /** An integer threshold's value (its range keeps it within int). */
+    public int getInt(Threshold t) {
+        return (int) values[t.ordinal()];
+    }
+
+    /**
+     * These thresholds with {@code overrides} (name to value) applied; an unknown name or a value outside its range is an
+     * IllegalArgumentException naming the threshold, the value and what is allowed.
+     */
+    public Thresholds with(Map<String, Double> overrides) {
+        if (overrides == null || overrides.isEmpty()) {
+            return this;
+        }
+        double[] v = values.clone();
+        for (Map.Entry<String, Double> e : overrides.entrySet()) {
+            Threshold t = Threshold.byKey(e.getKey());
+            if (t == null) {
+                throw new IllegalArgumentException(unknown(e.getKey()));
+            }
+            String problem = e.getValue() == null ? "must be " + t.range().describe() + ", got null" : t.problem(e.getValue());
+            if (problem != null) {
+                throw new IllegalArgumentException(t.key() + ": " + problem);
+            }
+            v[t.ordinal()] = e.getValue();
+        }
+        return new Thresholds(v);
+    }
+
+    /** These thresholds with overrides given as text (the command line's {@code name=value}), checked as {@link #with} does. */
+    public Thresholds withText(Map<String, String> overrides) {
+        Map<String, Double> parsed = new java.util.LinkedHashMap<>();
+        for (Map.Entry<String, String> e : overrides.entrySet()) {
+            Threshold t = Threshold.byKey(e.getKey());
+            if (t == null) {
+                throw new IllegalArgumentException(unknown(e.getKey()));
+            }
+            parsed.put(e.getKey(), t.parse(e.getValue()));
+        }
+        return with(parsed);
+    }
+
+    /** The message for a name that is no threshold. */
+    public static String unknown(String name) {
+        return "unknown threshold \"" + name + "\"; known: " + String.join(", ", NAMES);
+    }
+
+    private static double[] defaults() {
+        double[] v = new double[Threshold.values().length];
+        for (Threshold t : Threshold.values()) {
+            v[t.ordinal()] = t.defaultValue();
+        }
+        return v;
+    }
+
+    private static Set<String> names() {
+        Set<String> s = new LinkedHashSet<>();
+        for (Threshold t : Threshold.values()) {
+            s.add(t.key());
+        }
+        return Collections.unmodifiableSet(s);
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof Thresholds t && Arrays.equals(values, t.values);
+    }
+
+    @Override
+    public int hashCode() {
+        return Arrays.hashCode(values);
+    }
+
+    @Override
+    public String toString() {
+        StringBuilder b = new StringBuilder("Thresholds[");
+        for (Threshold t : Threshold.values()) {
+            b.append(t.ordinal() == 0 ? "" : ", ").append(t.key()).append('=').append(Threshold.show(get(t)));
+        }
+        return b.append(']').toString();
+    }
+}
