@@ -46,8 +46,8 @@ final class RunCommand implements Callable<Integer> {
             description = "Where a new consumer group starts (committed falls back to earliest). Default: ${DEFAULT-VALUE}.")
     String startingOffsets;
 
-    @Option(names = JobConfig.CHECKPOINT_DIR, paramLabel = "DIR|URI", description = {"Checkpoints (kept on cancel, for --from-checkpoint): a folder, or a URI",
-            "with a scheme (s3://bucket/chk, hdfs://..., file:///...), passed to Flink unchanged. Default: in memory."})
+    @Option(names = JobConfig.CHECKPOINT_DIR, paramLabel = "DIR|URI", description = "Checkpoints (kept on cancel, for --from-checkpoint): a folder, or a URI"
+            + " with a scheme (s3://bucket/chk, hdfs://..., file:///...), passed to Flink unchanged. Default: in memory.")
     String checkpointDir;
 
     @Option(names = JobConfig.CHECKPOINT_INTERVAL, defaultValue = JobConfig.CHECKPOINT_INTERVAL_DEFAULT, paramLabel = "DURATION",
@@ -86,8 +86,8 @@ final class RunCommand implements Callable<Integer> {
     @picocli.CommandLine.Mixin
     PostgresOptions postgresOptions = new PostgresOptions();
 
-    @Option(names = "--dry-run", description = {"Check every flag, print the effective configuration (secrets masked) and exit,",
-            "without contacting Kafka or PostgreSQL and without starting the job."})
+    @Option(names = "--dry-run", description = "Check every flag, print the effective configuration (secrets masked) and exit,"
+            + " without contacting Kafka or PostgreSQL and without starting the job.")
     boolean dryRun;
 
     JobConfig config() {
