@@ -27,6 +27,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -54,7 +55,9 @@ final class BenchCommand implements java.util.concurrent.Callable<Integer> {
     @Option(names = "--latency-rate", defaultValue = "5000", paramLabel = "EVENTS_PER_S", description = "Offered rate for the latency measurement. Default: ${DEFAULT-VALUE}.")
     int latencyRate;
 
-    @Option(names = "--latency-seconds", defaultValue = "20", paramLabel = "S", description = "How long each latency profile is measured, after a 3 s warm-up; 0 skips the latency profiles. Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--latency-seconds", defaultValue = "20", paramLabel = "S", description = "Events offered for this long in each latency profile are timed (and at least 20 NaNs), after a warm-up that lasts"
+            + " 3 s and until the job's alerts keep up; then it waits for the alert of every timed NaN. Each wait ends at 60 s plus two"
+            + " checkpoint intervals at most. 0 skips the latency profiles. Default: ${DEFAULT-VALUE}.")
     int latencySeconds;
 
     @Option(names = "--latency-checkpoint", defaultValue = "PT0.1S", paramLabel = "DURATION", description = "Checkpoint interval of the latency profile. Default: ${DEFAULT-VALUE}.")
@@ -114,8 +117,14 @@ final class BenchCommand implements java.util.concurrent.Callable<Integer> {
             }
 
             if (latencySeconds > 0) {
+                List<String> failed = new ArrayList<>();
                 for (String[] profile : new String[][]{{"latency", latencyCheckpoint}, {"throughput", throughputCheckpoint}}) {
-                    latency(kafka, profile[0], profile[1]);
+                    if (!latency(kafka, profile[0], profile[1])) {
+                        failed.add(profile[0]);
+                    }
+                }
+                if (!failed.isEmpty()) {
+                    throw new IllegalStateException("the " + String.join(" and ", failed) + " profile(s) did not measure every timed alert (see above)");
                 }
             }
         }
@@ -243,52 +252,103 @@ final class BenchCommand implements java.util.concurrent.Callable<Integer> {
         }
     }
 
-    /** Offers events at latencyRate for latencySeconds to a running job; about one event in 200 is a NaN whose alert is timed. */
-    private void latency(EmbeddedKafka kafka, String profile, String checkpoint) throws Exception {
+    /**
+     * Offers events at latencyRate to a running job; about one event in 200 is a NaN whose NON_FINITE alert is
+     * awaited on the alerts topic (read_committed). Three phases, each ended by what was seen, not by the clock:
+     * warm-up until the job keeps up, the measured window, then the wait for the alert of every timed NaN.
+     * Returns false when the job gave no usable alert in time (nothing measured).
+     */
+    private boolean latency(EmbeddedKafka kafka, String profile, String checkpoint) throws Exception {
         // the latency profile checkpoints often, so it writes only changed state (changelog); the throughput profile rarely
         JobConfig cfg = config(kafka, "latency-" + profile + ".events", "latency-" + profile, checkpoint, false, profile.equals("latency") && latencyChangelog);
         KafkaPipeline.prepareTopics(cfg);
         var env = KafkaPipeline.environment(cfg);
         KafkaPipeline.define(env, cfg);
+        // alerts are committed at checkpoints: every wait allows two checkpoint intervals beyond the fixed bound
+        long waitNanos = ALERT_WAIT.plus(cfg.checkpointInterval().multipliedBy(2)).toNanos();
         var job = env.executeAsync("trainwatch-latency-" + profile);
-        Map<String, Long> sentAt = new ConcurrentHashMap<>();
+        Offered offered = new Offered();
         List<Long> latencies = new ArrayList<>();
-        AtomicBoolean producing = new AtomicBoolean(true);
+        long start = System.nanoTime();
+        long firstAlert = -1;
         try (KafkaConsumer<String, String> alerts = new KafkaConsumer<>(Map.of("bootstrap.servers", kafka.bootstrapServers(),
                 "isolation.level", "read_committed", "group.id", "bench-reader-" + profile, "auto.offset.reset", "earliest",
                 "key.deserializer", StringDeserializer.class.getName(), "value.deserializer", StringDeserializer.class.getName()))) {
             alerts.subscribe(List.of(cfg.alertsTopic()));
-            Thread producer = new Thread(() -> offer(kafka, cfg.eventsTopic(), sentAt, producing), "bench-offer");
+            Thread producer = new Thread(() -> offer(kafka, cfg.eventsTopic(), offered), "bench-offer");
             producer.start();
-            long until = System.nanoTime() + WARMUP_NANOS + (latencySeconds + 5) * 1_000_000_000L;
-            while (System.nanoTime() < until) {
-                for (ConsumerRecord<String, String> r : alerts.poll(Duration.ofMillis(20))) {
+            try {
+                while (true) {
                     long now = System.nanoTime();
-                    var a = io.trainwatch.event.JsonOutput.parse(r.value());
-                    if ("NON_FINITE".equals(a.path("kind").asText()) && "open".equals(a.path("status").asText())) {
-                        Long sent = sentAt.remove(a.path("run_id").asText() + "/" + a.path("onset_step").asLong());
+                    boolean measuring = offered.measureFrom.get() != Long.MAX_VALUE;
+                    long doneAt = offered.doneAt;
+                    if (!measuring && now - start > waitNanos) {
+                        break; // the job never kept up: reported below
+                    }
+                    if (doneAt > 0 && (offered.timed.isEmpty() || now - doneAt > waitNanos)) {
+                        break; // every timed alert is in, or the last wait is over
+                    }
+                    for (ConsumerRecord<String, String> r : alerts.poll(Duration.ofMillis(20))) {
+                        long at = System.nanoTime();
+                        var a = io.trainwatch.event.JsonOutput.parse(r.value());
+                        if (!"NON_FINITE".equals(a.path("kind").asText()) || !"open".equals(a.path("status").asText())) {
+                            continue;
+                        }
+                        String id = a.path("run_id").asText() + "/" + a.path("onset_step").asLong();
+                        Long sent = offered.timed.remove(id);
                         if (sent != null) {
-                            latencies.add(now - sent);
+                            latencies.add(at - sent);
+                        } else if ((sent = offered.warmup.remove(id)) != null) {
+                            // warm-up ends once the job has committed the alert of a NaN sent after its first alert was read:
+                            // it is running, checkpointing and through the backlog of its start (and 3 s have passed, for the JIT)
+                            if (firstAlert < 0) {
+                                firstAlert = at;
+                            } else if (sent > firstAlert && at - start >= WARMUP_NANOS) {
+                                offered.measureFrom.compareAndSet(Long.MAX_VALUE, at);
+                            }
                         }
                     }
                 }
+            } finally {
+                offered.producing.set(false);
+                producer.join();
             }
-            producing.set(false);
-            producer.join();
         } finally {
             job.cancel().get();
         }
-        long[] l = latencies.stream().mapToLong(Long::longValue).sorted().toArray();
-        if (l.length == 0) {
-            System.out.printf("latency (%s profile, checkpoint %s): no alert arrived%n", profile, checkpoint);
-            return;
+        long measureFrom = offered.measureFrom.get();
+        if (measureFrom == Long.MAX_VALUE) {
+            System.out.printf("latency       %s profile (checkpoint %s): not measured: %s within %.0f s of the job's start%n", profile, checkpoint,
+                    firstAlert < 0 ? "no alert arrived" : "the job's alerts did not catch up with what was offered", waitNanos / 1e9);
+            return false;
         }
-        System.out.printf("latency       %s profile (checkpoint %s) at %,d events/s offered: p50 %.0f ms, p99 %.0f ms, max %.0f ms over %d alerts%n",
-                profile, checkpoint, latencyRate, l[l.length / 2] / 1e6, l[(int) Math.min(l.length - 1, Math.floor(0.99 * l.length))] / 1e6,
-                l[l.length - 1] / 1e6, l.length);
+        long[] l = latencies.stream().mapToLong(Long::longValue).sorted().toArray();
+        // a timed NaN without its alert is reported, not left out silently (it would flatter the percentiles)
+        int missing = offered.timed.size();
+        System.out.printf("latency       %s profile (checkpoint %s) at %,d events/s offered: p50 %.0f ms, p99 %.0f ms, max %.0f ms over %d alerts"
+                        + " (warm-up %.1f s, %,d events measured)%s%n",
+                profile, checkpoint, latencyRate, l.length == 0 ? Double.NaN : l[l.length / 2] / 1e6,
+                l.length == 0 ? Double.NaN : l[(int) Math.min(l.length - 1, Math.floor(0.99 * l.length))] / 1e6,
+                l.length == 0 ? Double.NaN : l[l.length - 1] / 1e6, l.length, (measureFrom - start) / 1e9, offered.measured,
+                missing == 0 ? "" : String.format(Locale.ROOT, "; %d timed NaN(s) got no alert within %.0f s", missing, waitNanos / 1e9));
+        return missing == 0 && l.length > 0;
     }
 
-    private void offer(EmbeddedKafka kafka, String topic, Map<String, Long> sentAt, AtomicBoolean producing) {
+    /** What the offering thread and the alert reader share. */
+    private static final class Offered {
+        /** NaNs sent before and during the measured window: "run/step" to the nanoTime they were sent. */
+        final Map<String, Long> warmup = new ConcurrentHashMap<>();
+        final Map<String, Long> timed = new ConcurrentHashMap<>();
+        /** When the reader ended the warm-up (nanoTime); MAX_VALUE while warming up. */
+        final AtomicLong measureFrom = new AtomicLong(Long.MAX_VALUE);
+        final AtomicBoolean producing = new AtomicBoolean(true);
+        /** nanoTime the measured events were all sent; 0 before. */
+        volatile long doneAt;
+        /** Events sent in the measured window. */
+        volatile long measured;
+    }
+
+    private void offer(EmbeddedKafka kafka, String topic, Offered offered) {
         try (KafkaProducer<String, String> p = new KafkaProducer<>(Map.of("bootstrap.servers", kafka.bootstrapServers(), "linger.ms", 0,
                 "key.serializer", StringSerializer.class.getName(), "value.serializer", StringSerializer.class.getName()))) {
             for (int r = 0; r < runs; r++) {
@@ -299,11 +359,12 @@ final class BenchCommand implements java.util.concurrent.Callable<Integer> {
             java.util.Arrays.fill(lastNan, -100);
             java.util.SplittableRandom rnd = new java.util.SplittableRandom(7);
             long start = System.nanoTime();
-            long warmupEnd = start + WARMUP_NANOS;
             long sent = 0;
-            // the measured window comes after the warm-up, so --latency-seconds is what is measured
-            long total = (long) (latencyRate * (WARMUP_NANOS / 1e9 + latencySeconds));
-            while (producing.get() && sent < total) {
+            long measured = 0;
+            long timedNans = 0;
+            // the measured window: --latency-seconds of events at the offered rate, and enough NaNs for a p99 to mean something
+            long window = (long) latencyRate * latencySeconds;
+            while (offered.producing.get() && (measured < window || timedNans < MIN_TIMED_NANS)) {
                 long due = start + (long) (sent * 1e9 / latencyRate);
                 long wait = due - System.nanoTime();
                 if (wait > 0) {
@@ -311,24 +372,31 @@ final class BenchCommand implements java.util.concurrent.Callable<Integer> {
                 }
                 int r = (int) (sent % runs);
                 long s = next[r]++;
-                // about one NaN per 200 events, on a run whose last NaN alert has had time to resolve; timed after warm-up
+                // about one NaN per 200 events, on a run whose last NaN alert has had time to resolve (3 finite steps)
                 boolean nan = rnd.nextInt(200) == 0 && s - lastNan[r] >= 10;
+                boolean measuring = offered.measureFrom.get() != Long.MAX_VALUE;
                 String id = key(r);
                 if (nan) {
                     lastNan[r] = s;
-                    if (System.nanoTime() > warmupEnd) {
-                        sentAt.put(id + "/" + s, System.nanoTime());
-                    }
+                    (measuring ? offered.timed : offered.warmup).put(id + "/" + s, System.nanoTime());
+                    timedNans += measuring ? 1 : 0;
                 }
                 p.send(new ProducerRecord<>(topic, id, step(r, s, nan)));
                 sent++;
+                measured += measuring ? 1 : 0;
             }
             p.flush();
+            offered.measured = measured;
+            offered.doneAt = System.nanoTime();
         }
     }
 
-    /** Latencies of the first seconds (job start, JIT) are not counted. */
+    /** Latencies of the first seconds (job start, JIT) are not counted: the warm-up lasts at least this long. */
     static final long WARMUP_NANOS = 3_000_000_000L;
+    /** Bounds each wait of a latency profile (the job keeping up; the last timed alerts), plus two checkpoint intervals. */
+    static final Duration ALERT_WAIT = Duration.ofSeconds(60);
+    /** Timed NaNs a latency profile sends at least, whatever --latency-seconds. */
+    static final int MIN_TIMED_NANS = 20;
 
     private static double secs(long t0) {
         return (System.nanoTime() - t0) / 1e9;

@@ -1,5 +1,6 @@
 package io.trainwatch.cli;
 
+import io.trainwatch.threshold.Threshold;
 import io.trainwatch.threshold.Thresholds;
 import io.trainwatch.job.JobConfig;
 import io.trainwatch.job.KafkaPipeline;
@@ -8,8 +9,10 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
+import java.math.BigDecimal;
 import java.time.Duration;
 import java.time.format.DateTimeParseException;
+import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
@@ -43,7 +46,8 @@ final class RunCommand implements Callable<Integer> {
             description = "Where a new consumer group starts (committed falls back to earliest). Default: ${DEFAULT-VALUE}.")
     String startingOffsets;
 
-    @Option(names = JobConfig.CHECKPOINT_DIR, paramLabel = "DIR", description = "Checkpoint folder (kept on cancel, for --from-checkpoint). Default: in memory.")
+    @Option(names = JobConfig.CHECKPOINT_DIR, paramLabel = "DIR|URI", description = "Checkpoints (kept on cancel, for --from-checkpoint): a folder, or a URI"
+            + " with a scheme (s3://bucket/chk, hdfs://..., file:///...), passed to Flink unchanged. Default: in memory.")
     String checkpointDir;
 
     @Option(names = JobConfig.CHECKPOINT_INTERVAL, defaultValue = JobConfig.CHECKPOINT_INTERVAL_DEFAULT, paramLabel = "DURATION",
@@ -82,6 +86,10 @@ final class RunCommand implements Callable<Integer> {
     @picocli.CommandLine.Mixin
     PostgresOptions postgresOptions = new PostgresOptions();
 
+    @Option(names = "--dry-run", description = "Check every flag, print the effective configuration (secrets masked) and exit,"
+            + " without contacting Kafka or PostgreSQL and without starting the job.")
+    boolean dryRun;
+
     JobConfig config() {
         try {
             return new JobConfig(bootstrapServers, eventsTopic, alertsTopic, deadLetterTopic, seriesTopic, groupId,
@@ -95,6 +103,10 @@ final class RunCommand implements Callable<Integer> {
 
     public Integer call() throws Exception {
         JobConfig cfg = config();
+        if (dryRun) {
+            System.out.print(describe(cfg));
+            return 0;
+        }
         System.err.printf("trainwatch run: %s -> %s (alerts, exactly once), %s (dead letters)%s; brokers %s; parallelism %d; checkpoint every %s%n",
                 cfg.eventsTopic(), cfg.alertsTopic(), cfg.deadLetterTopic(), cfg.seriesTopic() == null ? "" : ", " + cfg.seriesTopic() + " (series)",
                 cfg.bootstrapServers(), cfg.parallelism(), cfg.checkpointInterval());
@@ -114,6 +126,50 @@ final class RunCommand implements Callable<Integer> {
         KafkaPipeline.define(env, cfg);
         env.execute("trainwatch");
         return 0;
+    }
+
+    /** The effective configuration, one setting per line, as {@code --dry-run} prints it: no password, Kafka secrets as ***. */
+    static String describe(JobConfig cfg) {
+        StringBuilder b = new StringBuilder("trainwatch run --dry-run: every flag is valid; nothing was contacted and no job was started\n");
+        line(b, "brokers", cfg.bootstrapServers());
+        line(b, "events topic", cfg.eventsTopic());
+        line(b, "alerts topic", cfg.alertsTopic());
+        line(b, "dead-letter topic", cfg.deadLetterTopic());
+        line(b, "series topic", cfg.seriesTopic() == null ? "off" : cfg.seriesTopic());
+        line(b, "missing topics", cfg.createTopics() ? "created, " + cfg.topicPartitions() + " partition(s)" : "an error (" + JobConfig.NO_CREATE_TOPICS + ")");
+        line(b, "group id", cfg.groupId());
+        line(b, "starting offsets", cfg.startingOffsets().name().toLowerCase(Locale.ROOT)
+                + (cfg.startingOffsets() == JobConfig.StartingOffsets.COMMITTED ? " (earliest when the group has none)" : ""));
+        line(b, "parallelism", Integer.toString(cfg.parallelism()));
+        line(b, "checkpoint interval", cfg.checkpointInterval() + " (" + cfg.checkpointInterval().toMillis() + " ms)");
+        line(b, "checkpoint storage", cfg.checkpointStorage() == null ? "in memory (JobManager)" : cfg.checkpointStorage());
+        line(b, "state backend", cfg.stateChangelog() ? "hashmap, with changelog at " + cfg.changelogStorage() : "hashmap");
+        line(b, "restore from", cfg.fromCheckpoint() == null ? "none"
+                : cfg.fromCheckpoint() + (cfg.stateChangelog() ? " (claimed: the job takes the checkpoint over)" : ""));
+        line(b, "stop at end", cfg.stopAtEnd() ? "yes (bounded: the end offsets present at start)" : "no (runs until cancelled)");
+        line(b, "transactional id prefix", cfg.transactionalIdPrefix());
+        PostgresConfig pg = cfg.postgres();
+        line(b, "PostgreSQL", pg == null ? "off" : pg.printableUrl() + " as " + pg.printableUser() + ", password "
+                + (pg.password() == null ? "none" : "set (" + PostgresConfig.PASSWORD_ENV + ", not shown)"));
+        line(b, "series every", cfg.seriesEvery() + " step(s)");
+        if (cfg.kafkaProperties().isEmpty()) {
+            line(b, "kafka properties", "none");
+        }
+        cfg.printableKafkaProperties().forEach((k, v) -> line(b, "kafka property", k + "=" + v));
+        for (Threshold t : Threshold.values()) {
+            double v = cfg.thresholds().get(t);
+            line(b, "threshold", t.key() + " = " + number(v) + (v == t.defaultValue() ? " (default)" : " (" + JobConfig.THRESHOLD + ", default " + number(t.defaultValue()) + ")"));
+        }
+        return b.toString();
+    }
+
+    private static void line(StringBuilder b, String name, String value) {
+        b.append(String.format(Locale.ROOT, "%-24s %s%n", name, value));
+    }
+
+    /** 8 rather than 8.0, 0.001 rather than 1.0E-3. */
+    private static String number(double v) {
+        return Double.isFinite(v) ? BigDecimal.valueOf(v).stripTrailingZeros().toPlainString() : Double.toString(v);
     }
 
     static Duration duration(String s) {

@@ -69,6 +69,8 @@ public record JobConfig(String bootstrapServers, String eventsTopic, String aler
         require(nonBlank(groupId), GROUP_ID + " must not be empty");
         require(nonBlank(transactionalIdPrefix), TRANSACTIONAL_ID_PREFIX + " must not be empty");
         require(seriesEvery >= 1, SERIES_EVERY + " must be >= 1 (1 keeps every step), got " + seriesEvery);
+        require(checkpointDir == null || !checkpointDir.isBlank(), CHECKPOINT_DIR + " must not be empty (a folder, or a URI such as s3://bucket/checkpoints)");
+        require(fromCheckpoint == null || !fromCheckpoint.isBlank(), FROM_CHECKPOINT + " must not be empty (a retained chk-N folder)");
         require(!stateChangelog || checkpointDir != null, STATE_CHANGELOG + " needs " + CHECKPOINT_DIR + " (the changelog is written beside the checkpoints)");
         kafkaProperties = Map.copyOf(kafkaProperties);
         for (String k : kafkaProperties.keySet()) {
@@ -84,6 +86,16 @@ public record JobConfig(String bootstrapServers, String eventsTopic, String aler
         this(bootstrapServers, eventsTopic, alertsTopic, deadLetterTopic, seriesTopic, groupId, startingOffsets, checkpointDir, checkpointInterval,
                 parallelism, kafkaProperties, createTopics, topicPartitions, fromCheckpoint, stopAtEnd, transactionalIdPrefix, thresholds, stateChangelog,
                 null, 1);
+    }
+
+    /** Where checkpoints go, as Flink gets it (see {@link StorageLocation}); null: in memory (JobManager). */
+    public String checkpointStorage() {
+        return checkpointDir == null ? null : StorageLocation.uri(checkpointDir);
+    }
+
+    /** Where the state changelog goes with {@value #STATE_CHANGELOG}: the checkpoint location + /changelog; null without it. */
+    public String changelogStorage() {
+        return stateChangelog ? StorageLocation.child(checkpointDir, "changelog") : null;
     }
 
     /** As it may be logged: Kafka secrets as ***, and the PostgreSQL password never (see {@link PostgresConfig#toString()}). */

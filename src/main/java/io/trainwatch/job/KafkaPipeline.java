@@ -21,7 +21,6 @@ import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.OffsetResetStrategy;
 
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -54,7 +53,7 @@ public final class KafkaPipeline {
         c.set(CheckpointingOptions.EXTERNALIZED_CHECKPOINT_RETENTION, ExternalizedCheckpointRetention.RETAIN_ON_CANCELLATION);
         if (cfg.checkpointDir() != null) {
             c.set(CheckpointingOptions.CHECKPOINT_STORAGE, "filesystem");
-            c.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, Path.of(cfg.checkpointDir()).toAbsolutePath().toUri().toString());
+            c.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, cfg.checkpointStorage());
         }
         if (cfg.fromCheckpoint() != null) {
             c.set(StateRecoveryOptions.SAVEPOINT_PATH, cfg.fromCheckpoint());
@@ -64,7 +63,7 @@ public final class KafkaPipeline {
             c.addAll(Configuration.fromMap(Map.of(
                     "state.changelog.enabled", "true",
                     "state.changelog.storage", "filesystem",
-                    "state.changelog.dstl.dfs.base-path", Path.of(cfg.checkpointDir(), "changelog").toAbsolutePath().toUri().toString())));
+                    "state.changelog.dstl.dfs.base-path", cfg.changelogStorage())));
             if (cfg.fromCheckpoint() != null) {
                 // a changelog backend cannot take the full snapshot NO_CLAIM restores require: the job takes over the checkpoint
                 c.addAll(Configuration.fromMap(Map.of("execution.state-recovery.claim-mode", "CLAIM")));

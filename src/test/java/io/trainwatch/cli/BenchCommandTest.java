@@ -25,14 +25,20 @@ class BenchCommandTest {
         // the raw drain's own start-up is out of its first-record-to-last rate, so that ratio is never the larger
         assertThat(Double.parseDouble(ratio.group(3))).isLessThanOrEqualTo(Double.parseDouble(ratio.group(2)));
         assertThat(r.out()).containsPattern("job processing 20,000 events in \\d+\\.\\d+ s: [\\d,]+ events/s");
-        // both profiles time real NaN alerts read back with read_committed
+        // both profiles time real NaN alerts read back with read_committed: every timed NaN's alert, at least 20,
+        // after a warm-up that ended when the job kept up, however slow the machine (the waits are bounded by conditions)
         for (String profile : new String[]{"latency profile (checkpoint PT0.1S)", "throughput profile (checkpoint PT1S)"}) {
-            Matcher m = Pattern.compile(Pattern.quote(profile) + " at 5,000 events/s offered: p50 (\\d+) ms, p99 (\\d+) ms, max (\\d+) ms over (\\d+) alerts")
-                    .matcher(r.out());
+            Matcher m = Pattern.compile(Pattern.quote(profile) + " at 5,000 events/s offered: p50 (\\d+) ms, p99 (\\d+) ms, max (\\d+) ms over (\\d+) alerts"
+                    + " \\(warm-up (\\d+\\.\\d) s, ([\\d,]+) events measured\\)\n").matcher(r.out());
             assertThat(m.find()).as(r.out()).isTrue();
             assertThat(Long.parseLong(m.group(1))).isLessThanOrEqualTo(Long.parseLong(m.group(2)));
-            assertThat(Long.parseLong(m.group(4))).isPositive();
+            assertThat(Long.parseLong(m.group(2))).isLessThanOrEqualTo(Long.parseLong(m.group(3)));
+            assertThat(Long.parseLong(m.group(4))).isGreaterThanOrEqualTo(BenchCommand.MIN_TIMED_NANS);
+            assertThat(Double.parseDouble(m.group(5))).isGreaterThanOrEqualTo(BenchCommand.WARMUP_NANOS / 1e9);
+            // --latency-seconds 2 at 5,000 events/s: at least 10,000 events in the measured window
+            assertThat(Long.parseLong(m.group(6).replace(",", ""))).isGreaterThanOrEqualTo(10_000);
         }
+        assertThat(r.out()).doesNotContain("got no alert", "): not measured");
     }
 
     @Test
