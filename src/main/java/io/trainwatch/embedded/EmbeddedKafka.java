@@ -24,14 +24,19 @@ import java.util.stream.Stream;
 /**
  * A real single-node Kafka broker (KRaft: broker and controller in one process) started from the Kafka jars,
  * for the demo, the benchmark and the tests — no Docker. Data lives in a temporary folder removed on close.
+ * {@link #stop()} and {@link #restart()} take the broker down and bring it back on the same ports, log directories
+ * and cluster id, its topics, committed offsets and open transactions kept (an outage, for fault-injection tests).
  */
 public final class EmbeddedKafka implements AutoCloseable {
-    private final KafkaRaftServer server;
+    private final Properties config;
     private final Path dir;
     private final String bootstrapServers;
+    /** Null while stopped. */
+    private KafkaRaftServer server;
+    private boolean closed;
 
-    private EmbeddedKafka(KafkaRaftServer server, Path dir, String bootstrapServers) {
-        this.server = server;
+    private EmbeddedKafka(Properties config, Path dir, String bootstrapServers) {
+        this.config = config;
         this.dir = dir;
         this.bootstrapServers = bootstrapServers;
     }
@@ -70,10 +75,13 @@ public final class EmbeddedKafka implements AutoCloseable {
         if (rc != 0) {
             throw new IOException("formatting the embedded broker's storage failed: " + formatLog.toString(StandardCharsets.UTF_8));
         }
-        KafkaRaftServer server = new KafkaRaftServer(KafkaConfig.fromProps(p, false), Time.SYSTEM);
-        server.startup();
-        EmbeddedKafka kafka = new EmbeddedKafka(server, dir, "localhost:" + port);
-        kafka.awaitReady();
+        EmbeddedKafka kafka = new EmbeddedKafka(p, dir, "localhost:" + port);
+        try {
+            kafka.startServer();
+        } catch (IOException | RuntimeException e) {
+            kafka.close();
+            throw e;
+        }
         return kafka;
     }
 
@@ -81,19 +89,45 @@ public final class EmbeddedKafka implements AutoCloseable {
         return bootstrapServers;
     }
 
-    private void awaitReady() throws IOException {
+    /**
+     * Shuts the broker down (a controlled shutdown: clients see it gone, its logs are flushed) and keeps its data
+     * for {@link #restart()}. Does nothing when already stopped.
+     */
+    public synchronized void stop() {
+        if (server != null) {
+            server.shutdown();
+            server.awaitShutdown();
+            server = null;
+        }
+    }
+
+    /** Starts the stopped broker again on the same ports, log directories and cluster id; returns once it answers. */
+    public synchronized void restart() throws IOException {
+        if (closed) {
+            throw new IllegalStateException("the embedded Kafka broker is closed (its data removed)");
+        }
+        if (server != null) {
+            throw new IllegalStateException("the embedded Kafka broker is running");
+        }
+        startServer();
+    }
+
+    private synchronized void startServer() throws IOException {
+        // a new server on the formatted log directories: the same cluster id and node, the metadata log replayed
+        server = new KafkaRaftServer(KafkaConfig.fromProps(config, false), Time.SYSTEM);
+        server.startup();
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers))) {
             admin.describeCluster().nodes().get(60, TimeUnit.SECONDS);
         } catch (Exception e) {
-            close();
+            stop();
             throw new IOException("the embedded Kafka broker did not come up: " + e.getMessage(), e);
         }
     }
 
     @Override
-    public void close() {
-        server.shutdown();
-        server.awaitShutdown();
+    public synchronized void close() {
+        closed = true;
+        stop();
         try (Stream<Path> files = Files.walk(dir)) {
             files.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
         } catch (IOException e) {

@@ -7,6 +7,7 @@ import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.ExternalizedCheckpointRetention;
+import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.configuration.StateRecoveryOptions;
 import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
@@ -21,6 +22,7 @@ import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.OffsetResetStrategy;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -40,6 +42,13 @@ import java.util.concurrent.TimeoutException;
 public final class KafkaPipeline {
     /** Kafka producers' transaction timeout: above any checkpoint interval, within the broker's default maximum (15 min). */
     static final String TRANSACTION_TIMEOUT_MS = "900000";
+    /**
+     * How long a broker outage the job rides out without a restart: a sink's records wait in its producer and the
+     * next checkpoint's transaction waits to start (initTransactions), then everything goes on where it was. A longer
+     * outage fails the task and the restart strategy restores the last checkpoint. Far below the transaction timeout,
+     * so that a checkpointed transaction is still open on the broker when the job, back, commits it.
+     */
+    static final String BROKER_OUTAGE_RIDE_OUT_MS = "60000";
     static final int ADMIN_TIMEOUT_SECONDS = 15;
 
     private KafkaPipeline() {
@@ -69,6 +78,7 @@ public final class KafkaPipeline {
                 c.addAll(Configuration.fromMap(Map.of("execution.state-recovery.claim-mode", "CLAIM")));
             }
         }
+        restartStrategy(c);
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(c);
         env.setParallelism(cfg.parallelism());
         return env;
@@ -105,6 +115,11 @@ public final class KafkaPipeline {
     private static <T> KafkaSink<T> sink(JobConfig cfg, KafkaRecordSerializationSchema<T> serializer, String name) {
         Properties p = properties(cfg);
         p.putIfAbsent("transaction.timeout.ms", TRANSACTION_TIMEOUT_MS);
+        // while the broker is away: send() buffers, flush() at a checkpoint waits up to delivery.timeout.ms for the
+        // records, and the checkpoint's new transaction waits up to max.block.ms in initTransactions (Kafka's defaults
+        // are 120 s and 60 s: one window here, so that an outage either passes unnoticed or fails the task once)
+        p.putIfAbsent("max.block.ms", BROKER_OUTAGE_RIDE_OUT_MS);
+        p.putIfAbsent("delivery.timeout.ms", BROKER_OUTAGE_RIDE_OUT_MS);
         return KafkaSink.<T>builder()
                 .setBootstrapServers(cfg.bootstrapServers())
                 .setRecordSerializer(serializer)
@@ -112,6 +127,26 @@ public final class KafkaPipeline {
                 .setTransactionalIdPrefix(cfg.transactionalIdPrefix() + "-" + name)
                 .setKafkaProducerConfig(p)
                 .build();
+    }
+
+    /**
+     * Restarts after a failure, from the last checkpoint: 1 s, 2 s, 4 s, 8 s, then every 10 s (±10 % jitter, so jobs
+     * failing together do not retry together), back to 1 s after 10 minutes without a failure, and never give up.
+     * The failures this job meets are outages of Kafka or PostgreSQL (bad input goes to the dead letters, not to a
+     * failure): a job that ends FAILED would need a person to start it again, where it could have resumed by itself
+     * once the outage is over. Each attempt already waits out up to a minute of the outage ({@link
+     * #BROKER_OUTAGE_RIDE_OUT_MS}, {@link PostgresSinks#OUTAGE_RIDE_OUT}), so a 10 s cap does not hammer the servers,
+     * and it bounds how long the job idles after they are back. Flink 2.0's default with checkpointing is the same
+     * strategy with a 1 min cap; set here so that the job behaves the same whatever the cluster's configuration.
+     */
+    private static void restartStrategy(Configuration c) {
+        c.set(RestartStrategyOptions.RESTART_STRATEGY, "exponential-delay");
+        c.set(RestartStrategyOptions.RESTART_STRATEGY_EXPONENTIAL_DELAY_INITIAL_BACKOFF, Duration.ofSeconds(1));
+        c.set(RestartStrategyOptions.RESTART_STRATEGY_EXPONENTIAL_DELAY_BACKOFF_MULTIPLIER, 2.0);
+        c.set(RestartStrategyOptions.RESTART_STRATEGY_EXPONENTIAL_DELAY_MAX_BACKOFF, Duration.ofSeconds(10));
+        c.set(RestartStrategyOptions.RESTART_STRATEGY_EXPONENTIAL_DELAY_JITTER_FACTOR, 0.1);
+        c.set(RestartStrategyOptions.RESTART_STRATEGY_EXPONENTIAL_DELAY_RESET_BACKOFF_THRESHOLD, Duration.ofMinutes(10));
+        c.set(RestartStrategyOptions.RESTART_STRATEGY_EXPONENTIAL_DELAY_ATTEMPTS, Integer.MAX_VALUE);
     }
 
     private static Properties properties(JobConfig cfg) {

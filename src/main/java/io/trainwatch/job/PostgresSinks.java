@@ -8,10 +8,15 @@ import org.apache.flink.connector.jdbc.JdbcConnectionOptions;
 import org.apache.flink.connector.jdbc.JdbcExecutionOptions;
 import org.apache.flink.connector.jdbc.JdbcStatementBuilder;
 import org.apache.flink.connector.jdbc.core.datastream.sink.JdbcSink;
+import org.apache.flink.connector.jdbc.datasource.connections.SimpleJdbcConnectionProvider;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
+import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.Types;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
@@ -23,6 +28,15 @@ import java.util.regex.Pattern;
  * checkpoint), retried {@value #MAX_RETRIES} times on an error before the job fails and restarts from its last
  * checkpoint.
  *
+ * <p>Outages: when PostgreSQL cannot be reached (restarting, failing over, a network cut), a sink keeps trying to
+ * connect, backing off up to {@link #RECONNECT_BACKOFF_MAX}, for {@link #OUTAGE_RIDE_OUT}, then writes its batch
+ * and goes on: nothing is lost and the job does not restart. Meanwhile the waiting writer holds the task it is
+ * chained to (the monitor with the Kafka alert and series sinks, or the source with the dead-letter sinks), the
+ * sources are back-pressured, and no checkpoint completes, so no alert is committed to Kafka either until PostgreSQL
+ * is back. A longer outage fails the task, and the job restarts from its last checkpoint (each attempt waiting out
+ * the outage again). The connector's own retries do not cover an outage: a retry reconnects once, and a refused
+ * connection fails the task at once.
+ *
  * <p>Guarantee: at-least-once delivery made idempotent by upserts ({@code INSERT ... ON CONFLICT (key) DO UPDATE}).
  * Rows a restart or a replay writes again land on the same key (series: run_id and step; alerts: alert_id;
  * dead letters: their source position), so they replace themselves and never add a row. An alert's row holds its
@@ -33,7 +47,21 @@ public record PostgresSinks(Sink<Alert> alerts, Sink<SeriesPoint> series, Sink<D
     static final int BATCH_ROWS = 500;
     static final long BATCH_INTERVAL_MILLIS = 200;
     static final int MAX_RETRIES = 3;
+    /** Outages up to this long pass without a restart: a PostgreSQL restart or a managed failover (tens of seconds). */
+    static final Duration OUTAGE_RIDE_OUT = Duration.ofSeconds(60);
+    static final Duration RECONNECT_BACKOFF_FIRST = Duration.ofMillis(250);
+    /** The longest the sinks stay idle after PostgreSQL is back. */
+    static final Duration RECONNECT_BACKOFF_MAX = Duration.ofSeconds(1);
+    /** Connection.isValid's wait, checked before reconnecting (the connector's default is 60 s). */
+    static final int CONNECTION_CHECK_TIMEOUT_SECONDS = 5;
+    /**
+     * A statement with no answer for this long fails (driver property socketTimeout) and takes the reconnect path:
+     * without it a connection cut silently (no FIN, no RST) would hold the writer forever. A batch of
+     * {@value #BATCH_ROWS} upserts takes milliseconds.
+     */
+    static final int SOCKET_TIMEOUT_SECONDS = 60;
     static final String DRIVER = "org.postgresql.Driver";
+    private static final Logger LOG = LoggerFactory.getLogger(PostgresSinks.class);
 
     // Upserts are sent as separate statements of a JDBC batch (no reWriteBatchedInserts), so one batch may hold
     // the same key twice (an alert's open and its resolution) and the later one wins.
@@ -61,15 +89,17 @@ public record PostgresSinks(Sink<Alert> alerts, Sink<SeriesPoint> series, Sink<D
     public static PostgresSinks of(PostgresConfig cfg) {
         JdbcConnectionOptions.JdbcConnectionOptionsBuilder connection = new JdbcConnectionOptions.JdbcConnectionOptionsBuilder()
                 .withUrl(cfg.url())
-                .withDriverName(DRIVER);
+                .withDriverName(DRIVER)
+                .withConnectionCheckTimeoutSeconds(CONNECTION_CHECK_TIMEOUT_SECONDS);
         PostgresSchema.connectionProperties(cfg).forEach((k, v) -> connection.withProperty((String) k, (String) v));
+        connection.withProperty("socketTimeout", Integer.toString(SOCKET_TIMEOUT_SECONDS));
         JdbcConnectionOptions options = connection.build();
-        return new PostgresSinks(sink(ALERT_UPSERT, PostgresSinks::bindAlert, options),
-                sink(SERIES_UPSERT, PostgresSinks::bindSeries, options),
-                sink(DEAD_LETTER_UPSERT, PostgresSinks::bindDeadLetter, options));
+        return new PostgresSinks(sink(ALERT_UPSERT, PostgresSinks::bindAlert, options, cfg.printableUrl()),
+                sink(SERIES_UPSERT, PostgresSinks::bindSeries, options, cfg.printableUrl()),
+                sink(DEAD_LETTER_UPSERT, PostgresSinks::bindDeadLetter, options, cfg.printableUrl()));
     }
 
-    private static <T> Sink<T> sink(String sql, JdbcStatementBuilder<T> binder, JdbcConnectionOptions options) {
+    private static <T> Sink<T> sink(String sql, JdbcStatementBuilder<T> binder, JdbcConnectionOptions options, String printableUrl) {
         return JdbcSink.<T>builder()
                 .withQueryStatement(sql, binder)
                 .withExecutionOptions(JdbcExecutionOptions.builder()
@@ -77,7 +107,59 @@ public record PostgresSinks(Sink<Alert> alerts, Sink<SeriesPoint> series, Sink<D
                         .withBatchIntervalMs(BATCH_INTERVAL_MILLIS)
                         .withMaxRetries(MAX_RETRIES)
                         .build())
-                .buildAtLeastOnce(options);
+                .buildAtLeastOnce(new OutageRidingConnectionProvider(options, printableUrl));
+    }
+
+    /**
+     * Connects as the connector's provider does, but while PostgreSQL cannot be reached (SQLState class 08, or 57P:
+     * shutting down, starting up) tries again, backing off, for up to {@link #OUTAGE_RIDE_OUT}. The writer connects
+     * through it when it opens and when its retry finds the connection broken. Other errors (a wrong password, a
+     * missing database) fail at once.
+     */
+    static final class OutageRidingConnectionProvider extends SimpleJdbcConnectionProvider {
+        private final String printableUrl;
+
+        OutageRidingConnectionProvider(JdbcConnectionOptions options, String printableUrl) {
+            super(options);
+            this.printableUrl = printableUrl;
+        }
+
+        @Override
+        public Connection getOrEstablishConnection() throws SQLException, ClassNotFoundException {
+            long start = System.nanoTime();
+            long backoff = RECONNECT_BACKOFF_FIRST.toNanos();
+            for (int attempt = 1; ; attempt++) {
+                try {
+                    Connection c = super.getOrEstablishConnection();
+                    if (attempt > 1) {
+                        LOG.warn("PostgreSQL at {} is back after {} ms ({} attempts)", printableUrl, (System.nanoTime() - start) / 1_000_000, attempt);
+                    }
+                    return c;
+                } catch (SQLException e) {
+                    long waited = System.nanoTime() - start;
+                    if (!isUnavailable(e) || waited + backoff > OUTAGE_RIDE_OUT.toNanos()) {
+                        throw e;
+                    }
+                    if (attempt == 1) {
+                        LOG.warn("PostgreSQL at {} cannot be reached ({}); trying again for up to {} s", printableUrl, e.getMessage(),
+                                OUTAGE_RIDE_OUT.toSeconds());
+                    }
+                    try {
+                        Thread.sleep(backoff / 1_000_000);
+                    } catch (InterruptedException interrupted) {
+                        Thread.currentThread().interrupt();
+                        e.addSuppressed(interrupted);
+                        throw e;
+                    }
+                    backoff = Math.min(2 * backoff, RECONNECT_BACKOFF_MAX.toNanos());
+                }
+            }
+        }
+
+        static boolean isUnavailable(SQLException e) {
+            String state = e.getSQLState();
+            return state != null && (state.startsWith("08") || state.startsWith("57P"));
+        }
     }
 
     static void bindSeries(PreparedStatement ps, SeriesPoint p) throws SQLException {

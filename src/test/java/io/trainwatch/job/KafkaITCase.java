@@ -12,15 +12,7 @@ import io.trainwatch.simulate.RunSimulator;
 import io.trainwatch.simulate.SimulatedRun;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.StringDeserializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -89,8 +81,14 @@ class KafkaITCase {
     }
 
     static JobConfig config(String name, boolean stopAtEnd, String checkpointDir, String fromCheckpoint, PostgresConfig pg) {
+        return config(kafka.bootstrapServers(), name, null, stopAtEnd, checkpointDir, fromCheckpoint, pg);
+    }
+
+    /** Topics named after {@code name}; {@code seriesTopic} null: no series topic. */
+    static JobConfig config(String bootstrapServers, String name, String seriesTopic, boolean stopAtEnd, String checkpointDir, String fromCheckpoint,
+                            PostgresConfig pg) {
         // with a checkpoint folder, the changelog state backend (the riskier restore path); without, the heap backend
-        return new JobConfig(kafka.bootstrapServers(), name + ".events", name + ".alerts", name + ".dead-letter", null, name,
+        return new JobConfig(bootstrapServers, name + ".events", name + ".alerts", name + ".dead-letter", seriesTopic, name,
                 JobConfig.StartingOffsets.EARLIEST, checkpointDir, Duration.ofMillis(300), 2, Map.of(), true, 2, fromCheckpoint, stopAtEnd,
                 name, Thresholds.DEFAULTS, checkpointDir != null, pg, 1);
     }
@@ -103,15 +101,13 @@ class KafkaITCase {
         return runs;
     }
 
+    /** The broker's topics, as the tests write and read them. */
+    static BrokerTopics topics() {
+        return new BrokerTopics(kafka.bootstrapServers());
+    }
+
     static void produce(String topic, List<String[]> keyedRecords) {
-        try (KafkaProducer<String, String> p = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
-                ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class, ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class,
-                ProducerConfig.LINGER_MS_CONFIG, 5))) {
-            for (String[] kv : keyedRecords) {
-                p.send(new ProducerRecord<>(topic, kv[0], kv[1]));
-            }
-            p.flush();
-        }
+        topics().produce(topic, keyedRecords);
     }
 
     /** Every run's events keyed by run_id, interleaved; from {@code fromFraction} to {@code toFraction} of each run. */
@@ -132,20 +128,7 @@ class KafkaITCase {
 
     /** All committed records of a topic, read with isolation.level=read_committed up to its current end. */
     static List<ConsumerRecord<String, String>> readCommitted(String topic) {
-        try (KafkaConsumer<String, String> c = new KafkaConsumer<>(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
-                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed", ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class,
-                ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class))) {
-            List<TopicPartition> parts = c.partitionsFor(topic).stream().map(p -> new TopicPartition(topic, p.partition())).toList();
-            c.assign(parts);
-            c.seekToBeginning(parts);
-            Map<TopicPartition, Long> end = c.endOffsets(parts);
-            List<ConsumerRecord<String, String>> out = new ArrayList<>();
-            long deadline = System.currentTimeMillis() + 30_000;
-            while (parts.stream().anyMatch(p -> c.position(p) < end.get(p)) && System.currentTimeMillis() < deadline) {
-                c.poll(Duration.ofMillis(200)).forEach(out::add);
-            }
-            return out;
-        }
+        return topics().readCommitted(topic);
     }
 
     static List<String> values(List<ConsumerRecord<String, String>> records) {
@@ -270,21 +253,7 @@ class KafkaITCase {
 
     /** Waits until the consumer group's committed offsets reach the topic's end offsets. */
     static void awaitCommittedAtEnd(String group, String topic, Duration timeout) throws Exception {
-        try (var admin = org.apache.kafka.clients.admin.Admin.create(Map.of("bootstrap.servers", kafka.bootstrapServers()));
-             KafkaConsumer<String, String> c = new KafkaConsumer<>(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
-                     ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class, ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class))) {
-            List<TopicPartition> parts = c.partitionsFor(topic).stream().map(p -> new TopicPartition(topic, p.partition())).toList();
-            Map<TopicPartition, Long> end = c.endOffsets(parts);
-            long deadline = System.currentTimeMillis() + timeout.toMillis();
-            while (System.currentTimeMillis() < deadline) {
-                var committed = admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get();
-                if (parts.stream().allMatch(p -> committed.get(p) != null && committed.get(p).offset() >= end.get(p))) {
-                    return;
-                }
-                java.util.concurrent.locks.LockSupport.parkNanos(100_000_000);
-            }
-            throw new AssertionError("consumer group " + group + " did not reach the end of " + topic + " within " + timeout);
-        }
+        topics().awaitCommittedAtEnd(group, topic, timeout);
     }
 
     /** Waits until a completed checkpoint (a chk-N folder with _metadata, N >= minimum) exists; returns its folder. */
