@@ -20,7 +20,7 @@ record ChainedSchedule(double[] baseLrs, Schedule[] unitChildren, int cosineChil
         double lr = baseLrs[group];
         if (cosineChild < 0 || index <= cosineTMax) {
             for (Schedule child : unitChildren) {
-                lr *= child.lr(group, index);
+                lr = Saturating.times(lr, child.lr(group, index));
             }
             return lr;
         }
@@ -29,15 +29,18 @@ record ChainedSchedule(double[] baseLrs, Schedule[] unitChildren, int cosineChil
         for (int j = 0; j < unitChildren.length; j++) {
             Schedule child = unitChildren[j];
             if (j == cosineChild) {
-                lr *= child.lr(group, index);
+                lr = Saturating.times(lr, child.lr(group, index));
             } else {
-                lr *= ratio(child.lr(group, index), child.lr(group, j < cosineChild ? reset : reset - 1));
+                lr = Saturating.times(lr, ratio(child.lr(group, index), child.lr(group, j < cosineChild ? reset : reset - 1)));
             }
         }
         return lr;
     }
 
-    /** A child that had reached 0 before the reset only multiplies by 1 afterwards (its later ratios are 1). */
+    /**
+     * A child that had reached 0 before the reset only multiplies by 1 afterwards (its later ratios are 1). Children
+     * saturate at the largest double, so this is never inf/inf.
+     */
     private static double ratio(double now, double atReset) {
         return atReset == 0 ? 1.0 : now / atReset;
     }

@@ -7,28 +7,40 @@ package io.trainwatch.schedule;
  * cycle (O(log index) for T_mult &gt; 1) so there is no floating-point log at cycle boundaries.
  */
 record CosineAnnealingWarmRestartsSchedule(double[] baseLrs, long t0, long tMult, double etaMin) implements Schedule {
+    /** The cycle that holds an index: its first index, its length, and how many loop iterations finding it took. */
+    record Cycle(long start, double length, int iterations) {
+    }
+
     public int groups() {
         return baseLrs.length;
     }
 
     public double lr(int group, long index) {
-        long tCur;
-        long tI;
+        Cycle c = cycleOf(index);
+        long tCur = index - c.start();
+        return etaMin + (baseLrs[group] - etaMin) * (1 + Math.cos(Math.PI * tCur / c.length())) / 2;
+    }
+
+    /**
+     * For T_mult &gt; 1 every cycle is at least twice the one before, so the loop passes at most 62 cycles before any
+     * index below 2^63 (54 for the indexes a DeclaredSchedule asks for, at most 2^54 + 1), whatever T_0 and T_mult.
+     */
+    Cycle cycleOf(long index) {
         if (tMult == 1) {
-            tCur = index % t0;
-            tI = t0;
-        } else {
-            long start = 0;
-            tI = t0;
-            while (index - start >= tI) {
-                start += tI;
-                if (tI > Long.MAX_VALUE / tMult) {
-                    break; // the next cycle is longer than any reachable index
-                }
-                tI *= tMult;
-            }
-            tCur = index - start;
+            return new Cycle(index - index % t0, t0, 0);
         }
-        return etaMin + (baseLrs[group] - etaMin) * (1 + Math.cos(Math.PI * tCur / tI)) / 2;
+        long start = 0;
+        long tI = t0;
+        int iterations = 0;
+        while (index - start >= tI) {
+            iterations++;
+            start += tI;
+            if (tI > Long.MAX_VALUE / tMult) {
+                // the next cycle is longer than any index: it holds this one, and its length is only needed as a double
+                return new Cycle(start, (double) tI * tMult, iterations);
+            }
+            tI *= tMult;
+        }
+        return new Cycle(start, tI, iterations);
     }
 }

@@ -45,15 +45,22 @@ public final class DeclaredSchedule {
         return stepsPerEpoch;
     }
 
-    /** The scheduler's own index ({@code last_epoch}) when optimizer step {@code step} runs. */
+    /**
+     * The scheduler's own index ({@code last_epoch}) when optimizer step {@code step} runs. A step beyond
+     * {@link SpecLimits#MAX_STEP} (which the event codec never lets through) counts as that step, so the index is at
+     * most 2^53 + 1 (last_epoch + 1) + 2^53 for any step: no overflow here or in the schedules' arithmetic.
+     */
     public long schedulerIndex(long step) {
         if (step < 0) {
             throw new IllegalArgumentException("optimizer step must be >= 0, got " + step);
         }
-        return indexOffset + step / stepEvery;
+        return indexOffset + Math.min(step, SpecLimits.MAX_STEP) / stepEvery;
     }
 
-    /** The LR that optimizer step {@code step} uses in {@code group}. Not for adaptive schedules. */
+    /**
+     * The LR that optimizer step {@code step} uses in {@code group}: for every spec that parses and every step, a finite
+     * number >= 0, in a bounded number of operations (see {@link SpecLimits}). Not for adaptive schedules.
+     */
     public double lr(int group, long step) {
         return schedule.lr(group, schedulerIndex(step));
     }

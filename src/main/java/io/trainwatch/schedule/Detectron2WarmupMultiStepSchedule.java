@@ -22,6 +22,6 @@ record Detectron2WarmupMultiStepSchedule(double[] baseLrs, long[] sortedMileston
                 warmup = warmupFactor;
             }
         }
-        return baseLrs[group] * warmup * Math.pow(gamma, MultiStepLrSchedule.countAtOrBelow(sortedMilestones, iteration));
+        return Saturating.times(baseLrs[group] * warmup, Math.pow(gamma, MultiStepLrSchedule.countAtOrBelow(sortedMilestones, iteration)));
     }
 }

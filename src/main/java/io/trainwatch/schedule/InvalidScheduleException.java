@@ -7,9 +7,16 @@ package io.trainwatch.schedule;
 public final class InvalidScheduleException extends IllegalArgumentException {
     private final String field;
 
+    /** Longest field path kept: every path is built from known names and user strings already cut to 64 chars. */
+    private static final int MAX_FIELD_CHARS = 256;
+
     public InvalidScheduleException(String field, String reason) {
-        super("invalid schedule spec: " + field + ": " + reason);
-        this.field = field;
+        super("invalid schedule spec: " + bounded(field) + ": " + reason);
+        this.field = bounded(field);
+    }
+
+    private static String bounded(String field) {
+        return field.length() > MAX_FIELD_CHARS ? SpecParams.echo(field) : field;
     }
 
     /** The JSON path of the field at fault. */

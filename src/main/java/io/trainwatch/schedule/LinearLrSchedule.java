@@ -14,6 +14,7 @@ record LinearLrSchedule(double[] baseLrs, double startFactor, double endFactor, 
         if (totalIters == 0) {
             return baseLrs[group] * startFactor;
         }
-        return baseLrs[group] * (startFactor + (endFactor - startFactor) * Math.min(totalIters, index) / totalIters);
+        // with end_factor 0 the closed form can land a rounding error below 0 where the exact value is 0
+        return Math.max(0.0, baseLrs[group] * (startFactor + (endFactor - startFactor) * Math.min(totalIters, index) / totalIters));
     }
 }

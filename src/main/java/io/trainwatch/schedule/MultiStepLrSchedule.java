@@ -18,7 +18,7 @@ record MultiStepLrSchedule(double[] baseLrs, long[] sortedMilestones, double gam
     }
 
     public double lr(int group, long index) {
-        return baseLrs[group] * Math.pow(gamma, countAtOrBelow(sortedMilestones, index));
+        return Saturating.times(baseLrs[group], Math.pow(gamma, countAtOrBelow(sortedMilestones, index)));
     }
 
     /** bisect_right: how many sorted values are {@code <= x}. */

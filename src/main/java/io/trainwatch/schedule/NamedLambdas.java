@@ -89,7 +89,7 @@ final class NamedLambdas {
     private static LrLambda cosineWithWarmup(SpecParams p, Double lrInit) {
         long w = warmupSteps(p);
         long t = trainingSteps(p, w);
-        double cycles = p.optionalDouble("num_cycles", 0.5);
+        double cycles = cycles(p, 0.5);
         // no clamp past num_training_steps: with 0.5 cycles the LR rises again, as in transformers
         return s -> {
             if (s < w) {
@@ -103,7 +103,7 @@ final class NamedLambdas {
     private static LrLambda cosineWithHardRestarts(SpecParams p, Double lrInit) {
         long w = warmupSteps(p);
         long t = trainingSteps(p, w);
-        double cycles = p.optionalDouble("num_cycles", 1.0);
+        double cycles = cycles(p, 1.0);
         return s -> {
             if (s < w) {
                 return warmupFraction(s, w);
@@ -122,10 +122,10 @@ final class NamedLambdas {
         if (t == w) {
             throw p.invalid("num_training_steps", "must be > num_warmup_steps (" + w + ") for polynomial decay (transformers divides by their difference)");
         }
-        double lrEnd = p.optionalDouble("lr_end", 1e-7);
-        double power = p.optionalDouble("power", 1.0);
+        double lrEnd = p.optionalLr("lr_end", 1e-7);
+        double power = p.optionalAtLeast("power", 1.0, 0, "0 to a negative power is infinite at num_training_steps");
         // transformers divides by optimizer.defaults['lr'], not by the group's LR
-        double lrInit = p.optionalDouble("lr_init", defaultLrInit);
+        double lrInit = p.optionalLr("lr_init", defaultLrInit);
         if (!(lrInit > lrEnd)) {
             throw p.invalid("lr_end", "must be smaller than the initial lr (" + lrInit + "), got " + lrEnd);
         }
@@ -157,14 +157,25 @@ final class NamedLambdas {
     private static LrLambda cosineWithMinLr(SpecParams p, Double lrInit) {
         long w = warmupSteps(p);
         long t = trainingSteps(p, w);
-        double cycles = p.optionalDouble("num_cycles", 0.5);
+        double cycles = cycles(p, 0.5);
         boolean hasMinLr = p.has("min_lr");
         boolean hasRate = p.has("min_lr_rate");
         if (hasMinLr == hasRate) {
             throw p.invalid(hasMinLr ? "min_lr_rate" : "min_lr", "give exactly one of min_lr or min_lr_rate (as transformers requires)");
         }
-        // transformers: min_lr_rate = min_lr / optimizer.defaults['lr']
-        double rate = hasRate ? p.requiredDouble("min_lr_rate") : p.requiredDouble("min_lr") / p.optionalDouble("lr_init", lrInit);
+        // transformers: min_lr_rate = min_lr / optimizer.defaults['lr']; a rate outside [0, 1] takes the LR below 0
+        // (where the max(0, ...) clamps it) or above its peak, and a zero initial LR divides by 0
+        double rate;
+        if (hasRate) {
+            rate = p.requiredIn("min_lr_rate", 0, 1, "the final LR as a fraction of the initial LR");
+        } else {
+            double minLr = p.requiredLr("min_lr");
+            double init = p.optionalLr("lr_init", lrInit);
+            rate = minLr / init;
+            if (!(rate >= 0 && rate <= 1)) {
+                throw p.invalid("min_lr", "must be at most the initial lr (" + init + "; transformers divides by it), got " + minLr);
+            }
+        }
         return s -> {
             if (s < w) {
                 return warmupFraction(s, w);
@@ -186,6 +197,9 @@ final class NamedLambdas {
         if (p.has("num_stable_steps")) {
             p.raw("num_training_steps"); // transformers lets num_stable_steps win when both are given
             stable = p.requiredLong("num_stable_steps");
+            if (stable < 0) {
+                throw p.invalid("num_stable_steps", "must be >= 0, got " + stable);
+            }
         } else if (p.has("num_training_steps")) {
             stable = p.requiredLong("num_training_steps") - w - decay;
         } else {
@@ -196,8 +210,8 @@ final class NamedLambdas {
         }
         String warmupType = p.optionalChoice("warmup_type", "linear", "linear", "cosine", "1-sqrt");
         String decayType = p.optionalChoice("decay_type", "cosine", "linear", "cosine", "1-sqrt");
-        double minRatio = p.optionalDouble("min_lr_ratio", 0);
-        double cycles = p.optionalDouble("num_cycles", 0.5);
+        double minRatio = p.optionalIn("min_lr_ratio", 0, 0, 1, "the final LR as a fraction of the peak");
+        double cycles = cycles(p, 0.5);
         return s -> {
             if (s < w) {
                 double progress = (double) s / (double) Math.max(1, w);
@@ -232,7 +246,7 @@ final class NamedLambdas {
         if (iters < 1) {
             throw p.invalid("warmup_iters", "must be >= 1, got " + iters);
         }
-        double warmupFactor = p.requiredDouble("warmup_factor");
+        double warmupFactor = p.requiredIn("warmup_factor", 0, 1, "the first LR as a fraction of the LR");
         return x -> {
             if (x >= iters) {
                 return 1;
@@ -244,30 +258,44 @@ final class NamedLambdas {
 
     /** YOLO cosine: ((1 + cos(x*pi/epochs)) / 2) * (1 - lrf) + lrf; periodic past epochs. */
     private static LrLambda yoloCosine(SpecParams p, Double lrInit) {
-        double epochs = positive(p, "epochs");
-        double lrf = p.requiredDouble("lrf");
+        double epochs = epochs(p);
+        double lrf = lrf(p);
         return x -> ((1 + Math.cos(x * Math.PI / epochs)) / 2) * (1 - lrf) + lrf;
     }
 
-    /** YOLOv5 linear: (1 - x/epochs) * (1 - lrf) + lrf. */
+    /**
+     * YOLOv5 linear: (1 - x/epochs) * (1 - lrf) + lrf. Past the last epoch it goes on falling and crosses 0 at
+     * {@code epochs / (1 - lrf)}; training has ended by then, and trainwatch floors it at 0 (an LR is never negative).
+     */
     private static LrLambda yolov5Linear(SpecParams p, Double lrInit) {
-        double epochs = positive(p, "epochs");
-        double lrf = p.requiredDouble("lrf");
-        return x -> (1 - x / epochs) * (1.0 - lrf) + lrf;
+        double epochs = epochs(p);
+        double lrf = lrf(p);
+        return x -> Math.max(0.0, (1 - x / epochs) * (1.0 - lrf) + lrf);
     }
 
     /** YOLOv5 one_cycle(1, lrf, epochs): ((1 - cos(x*pi/epochs)) / 2) * (lrf - 1) + 1. */
     private static LrLambda yolov5OneCycle(SpecParams p, Double lrInit) {
-        double epochs = positive(p, "epochs");
-        double lrf = p.requiredDouble("lrf");
+        double epochs = epochs(p);
+        double lrf = lrf(p);
         return x -> ((1 - Math.cos(x * Math.PI / epochs)) / 2) * (lrf - 1) + 1;
     }
 
-    private static double positive(SpecParams p, String name) {
-        double v = p.requiredDouble(name);
+    /** YOLO's epochs: whole epochs, at least one (x / epochs with a tiny epochs is inf, and the cosine of that NaN). */
+    private static double epochs(SpecParams p) {
+        double v = p.requiredDouble("epochs");
         if (!(v > 0)) {
-            throw p.invalid(name, "must be > 0, got " + v);
+            throw p.invalid("epochs", "must be > 0, got " + v);
         }
-        return v;
+        return p.checkIn("epochs", v, 1, SpecLimits.MAX_STEP, "YOLO trains whole epochs");
+    }
+
+    /** YOLO's lrf: the final LR as a fraction of the initial one (hyp lrf, 0.01 to 0.2 in YOLO's hyperparameter files). */
+    private static double lrf(SpecParams p) {
+        return p.requiredIn("lrf", 0, 1, "the final LR as a fraction of the initial LR");
+    }
+
+    /** A number of cosine cycles: at most 2^53, so that pi * cycles * 2 * progress stays finite (cos(inf) is NaN). */
+    private static double cycles(SpecParams p, double defaultValue) {
+        return p.optionalIn("num_cycles", defaultValue, 0, SpecLimits.MAX_STEP, "a number of cosine cycles");
     }
 }

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 
 import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 
@@ -26,6 +27,8 @@ public final class ScheduleSpec {
             .enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS) // so NaN is refused by name, not as a parse error
             .build();
 
+    /** The field an error about the whole spec names. */
+    private static final String DOCUMENT = "(document)";
     private static final Set<String> STEPPING_FIELDS = Set.of("scheduler", "params", "scheduler_step_every", "steps_per_epoch", "interval", "frequency");
     /** Descriptive fields a golden case carries; they do not change the schedule. */
     private static final Set<String> METADATA_FIELDS = Set.of("name", "source", "steps", "lr", "note", "torch_warnings", "description");
@@ -36,18 +39,32 @@ public final class ScheduleSpec {
     }
 
     public static DeclaredSchedule parse(String json) {
+        if (json == null) {
+            throw new InvalidScheduleException(DOCUMENT, "is required (a JSON object), got null");
+        }
+        if (json.length() > SpecLimits.MAX_SPEC_CHARS) {
+            throw new InvalidScheduleException(DOCUMENT, "must be at most " + SpecLimits.MAX_SPEC_CHARS + " characters of JSON, got " + json.length());
+        }
         JsonNode root;
         try {
             root = JSON.readTree(json);
         } catch (JsonProcessingException e) {
-            throw new InvalidScheduleException("(document)", "not valid JSON: " + e.getOriginalMessage());
+            String why = String.valueOf(e.getOriginalMessage());
+            // Jackson quotes the offending token (up to 256 chars): keep the message short
+            throw new InvalidScheduleException(DOCUMENT, "not valid JSON: " + (why.length() > 200 ? why.substring(0, 200) + "..." : why));
         }
         return parse(root);
     }
 
+    /**
+     * Parses a spec given as a tree. Its size is checked first ({@link SpecLimits#MAX_SPEC_NODES},
+     * {@link SpecLimits#MAX_SPEC_DEPTH}, {@link SpecLimits#MAX_SPEC_CHARS} of compact JSON text, as the event codec
+     * keeps it per run), so that a tree built anywhere costs bounded work, and its text parses back alike.
+     */
     public static DeclaredSchedule parse(JsonNode root) {
+        checkSize(root);
         if (root == null || !root.isObject()) {
-            throw new InvalidScheduleException("(document)", "must be a JSON object with \"scheduler\" and \"params\", got " + SpecParams.describe(root));
+            throw new InvalidScheduleException(DOCUMENT, "must be a JSON object with \"scheduler\" and \"params\", got " + SpecParams.describe(root));
         }
         Iterator<String> names = root.fieldNames();
         while (names.hasNext()) {
@@ -56,7 +73,7 @@ public final class ScheduleSpec {
                 Set<String> allowed = new TreeSet<>(STEPPING_FIELDS);
                 allowed.addAll(METADATA_FIELDS);
                 String hint = SpecParams.closest(n, allowed);
-                throw new InvalidScheduleException(n, "unknown field" + (hint == null ? "" : " (did you mean \"" + hint + "\"?)")
+                throw new InvalidScheduleException(SpecParams.echo(n), "unknown field" + (hint == null ? "" : " (did you mean \"" + hint + "\"?)")
                         + "; allowed: " + String.join(", ", allowed));
             }
         }
@@ -94,7 +111,12 @@ public final class ScheduleSpec {
             if (stepsPerEpoch == null) {
                 throw new InvalidScheduleException("steps_per_epoch", "is required when interval is \"epoch\" (optimizer steps per epoch)");
             }
-            every = stepsPerEpoch * (frequency == null ? 1 : frequency);
+            long times = frequency == null ? 1 : frequency;
+            if (times > SpecLimits.MAX_STEP_EVERY / stepsPerEpoch) {
+                throw new InvalidScheduleException("frequency", "times steps_per_epoch (" + stepsPerEpoch + ") must be at most 2^32 ("
+                        + SpecLimits.MAX_STEP_EVERY + " optimizer steps between scheduler steps), got frequency " + times);
+            }
+            every = stepsPerEpoch * times;
         } else {
             every = frequency == null ? 1 : frequency;
         }
@@ -116,12 +138,17 @@ public final class ScheduleSpec {
                 if (!v.isIntegralNumber() || !v.canConvertToLong() || v.longValue() < -1) {
                     throw new InvalidScheduleException("params." + field, "must be an integer >= -1 (-1 = a fresh start), got " + SpecParams.describe(v));
                 }
+                if (v.longValue() > SpecLimits.MAX_STEP) {
+                    throw new InvalidScheduleException("params." + field, "must be at most 2^53 (" + SpecLimits.MAX_STEP
+                            + "; no run reaches that many steps), got " + v.longValue());
+                }
                 return v.longValue() + 1;
             }
         }
         return 0;
     }
 
+    /** A count of optimizer steps between scheduler steps (or a factor of it): in [1, {@link SpecLimits#MAX_STEP_EVERY}]. */
     private static Long optionalPositive(JsonNode root, String field) {
         JsonNode v = root.get(field);
         if (v == null || v.isNull()) {
@@ -130,6 +157,89 @@ public final class ScheduleSpec {
         if (!v.isIntegralNumber() || !v.canConvertToLong() || v.longValue() < 1) {
             throw new InvalidScheduleException(field, "must be an integer >= 1, got " + SpecParams.describe(v));
         }
+        if (v.longValue() > SpecLimits.MAX_STEP_EVERY) {
+            throw new InvalidScheduleException(field, "must be at most 2^32 (" + SpecLimits.MAX_STEP_EVERY
+                    + " optimizer steps between scheduler steps; no run is that long), got " + v.longValue());
+        }
         return v.longValue();
+    }
+
+    /** Counts what {@link #parse(JsonNode)} reads before reading it: values, depth and characters. */
+    private static final class Size {
+        int nodes;
+        long chars;
+    }
+
+    private static void checkSize(JsonNode root) {
+        if (root == null) {
+            return;
+        }
+        Size size = new Size();
+        measure(root, 1, size);
+        // the exact compact text (what the event codec keeps per run, and what RunMonitor parses back): bounded work,
+        // since the walk above bounded the values and their characters
+        CountingWriter text = new CountingWriter();
+        try {
+            JSON.writeValue(text, root);
+        } catch (java.io.IOException e) {
+            throw new InvalidScheduleException(DOCUMENT, "cannot be written as JSON: " + e.getMessage());
+        }
+        if (text.count > SpecLimits.MAX_SPEC_CHARS) {
+            throw new InvalidScheduleException(DOCUMENT, "must be at most " + SpecLimits.MAX_SPEC_CHARS + " characters of JSON, got " + text.count);
+        }
+    }
+
+    private static void measure(JsonNode n, int depth, Size size) {
+        if (depth > SpecLimits.MAX_SPEC_DEPTH) {
+            throw new InvalidScheduleException(DOCUMENT, "must be nested at most " + SpecLimits.MAX_SPEC_DEPTH + " levels deep");
+        }
+        if (++size.nodes > SpecLimits.MAX_SPEC_NODES) {
+            throw new InvalidScheduleException(DOCUMENT, "must have at most " + SpecLimits.MAX_SPEC_NODES + " JSON values (numbers, strings, lists, objects)");
+        }
+        if (n.isTextual()) {
+            size.chars += n.textValue().length();
+        } else if (n.isBigInteger() || n.isBigDecimal()) {
+            size.chars += n.asText().length();
+        } else if (n.isObject()) {
+            Iterator<Map.Entry<String, JsonNode>> fields = n.fields();
+            while (fields.hasNext()) {
+                Map.Entry<String, JsonNode> f = fields.next();
+                size.chars += f.getKey().length();
+                measure(f.getValue(), depth + 1, size);
+            }
+        } else if (n.isArray()) {
+            for (JsonNode e : n) {
+                measure(e, depth + 1, size);
+            }
+        }
+        if (size.chars > SpecLimits.MAX_SPEC_CHARS) {
+            throw new InvalidScheduleException(DOCUMENT, "must be at most " + SpecLimits.MAX_SPEC_CHARS + " characters of JSON");
+        }
+    }
+
+    /** Counts the characters written; stops the writer once past the limit, so a huge tree costs no more than the limit. */
+    private static final class CountingWriter extends java.io.Writer {
+        long count;
+
+        @Override
+        public void write(char[] buf, int off, int len) throws java.io.IOException {
+            count += len;
+            if (count > SpecLimits.MAX_SPEC_CHARS) {
+                throw new InvalidScheduleException(DOCUMENT, "must be at most " + SpecLimits.MAX_SPEC_CHARS + " characters of JSON");
+            }
+        }
+
+        @Override
+        public void write(String str, int off, int len) throws java.io.IOException {
+            write((char[]) null, off, len);
+        }
+
+        @Override
+        public void flush() {
+        }
+
+        @Override
+        public void close() {
+        }
     }
 }

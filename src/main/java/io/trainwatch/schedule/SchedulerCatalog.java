@@ -45,7 +45,7 @@ final class SchedulerCatalog {
             if (stepSize < 1) {
                 throw p.invalid("step_size", "must be >= 1, got " + stepSize);
             }
-            return new StepLrSchedule(baseLrs(p, c), stepSize, p.optionalDouble("gamma", 0.1));
+            return new StepLrSchedule(baseLrs(p, c), stepSize, gamma(p, 0.1));
         });
         m.put("MultiStepLR", (p, c) -> {
             long[] milestones = p.requiredLongList("milestones");
@@ -54,13 +54,16 @@ final class SchedulerCatalog {
                     throw new InvalidScheduleException(p.path("milestones") + "[" + i + "]", "must be >= 0, got " + milestones[i]);
                 }
             }
-            return MultiStepLrSchedule.of(baseLrs(p, c), milestones, p.optionalDouble("gamma", 0.1));
+            return MultiStepLrSchedule.of(baseLrs(p, c), milestones, gamma(p, 0.1));
         });
-        m.put("ExponentialLR", (p, c) -> new ExponentialLrSchedule(baseLrs(p, c), p.requiredDouble("gamma")));
+        m.put("ExponentialLR", (p, c) -> new ExponentialLrSchedule(baseLrs(p, c), gamma(p, null)));
         m.put("ConstantLR", (p, c) -> {
             double factor = p.optionalDouble("factor", 1.0 / 3);
             if (!(factor > 0 && factor <= 1)) {
                 throw p.invalid("factor", "must be in (0, 1], got " + factor + (factor == 0 ? " (torch restores with lr * (1/factor): NaN)" : ""));
+            }
+            if (Double.isInfinite(1.0 / factor)) {
+                throw p.invalid("factor", "must have a finite 1/factor (torch restores with lr * (1/factor)), got " + factor);
             }
             return new ConstantLrSchedule(baseLrs(p, c), factor, nonNegative(p, "total_iters", 5), c.restartedByClosedForm());
         });
@@ -76,13 +79,14 @@ final class SchedulerCatalog {
             return new LinearLrSchedule(baseLrs(p, c), start, end, nonNegative(p, "total_iters", 5));
         });
         m.put("PolynomialLR", (p, c) -> new PolynomialLrSchedule(baseLrs(p, c), nonNegative(p, "total_iters", 5),
-                p.optionalDouble("power", 1.0)));
+                p.optionalAtLeast("power", 1.0, 0, "0 to a negative power is infinite at total_iters")));
         m.put("CosineAnnealingLR", (p, c) -> {
             double tMax = p.requiredDouble("T_max");
             if (!(tMax > 0)) {
                 throw p.invalid("T_max", "must be > 0, got " + tMax);
             }
-            return new CosineAnnealingLrSchedule(baseLrs(p, c), tMax, p.optionalDouble("eta_min", 0.0));
+            p.checkIn("T_max", tMax, 1, SpecLimits.MAX_STEP, "scheduler steps in half a cosine period");
+            return new CosineAnnealingLrSchedule(baseLrs(p, c), tMax, p.optionalLr("eta_min", 0.0));
         });
         m.put("CosineAnnealingWarmRestarts", (p, c) -> {
             long t0 = p.requiredLong("T_0");
@@ -93,7 +97,7 @@ final class SchedulerCatalog {
             if (tMult < 1) {
                 throw p.invalid("T_mult", "must be an integer >= 1, got " + tMult);
             }
-            return new CosineAnnealingWarmRestartsSchedule(baseLrs(p, c), t0, tMult, p.optionalDouble("eta_min", 0.0));
+            return new CosineAnnealingWarmRestartsSchedule(baseLrs(p, c), t0, tMult, p.optionalLr("eta_min", 0.0));
         });
         m.put("CyclicLR", SchedulerCatalog::cyclic);
         m.put("OneCycleLR", SchedulerCatalog::oneCycle);
@@ -131,7 +135,7 @@ final class SchedulerCatalog {
         Builder b = BUILDERS.get(name);
         if (b == null) {
             String hint = SpecParams.closest(name, BUILDERS.keySet());
-            throw new InvalidScheduleException(namePath, "unknown scheduler \"" + name + "\""
+            throw new InvalidScheduleException(namePath, "unknown scheduler \"" + SpecParams.echo(name) + "\""
                     + (hint == null ? "" : " (did you mean \"" + hint + "\"?)") + "; known: " + String.join(", ", BUILDERS.keySet()));
         }
         SpecParams p = new SpecParams(params, paramsPath, name);
@@ -162,12 +166,36 @@ final class SchedulerCatalog {
         return base;
     }
 
+    /**
+     * Every value a learning rate: in [0, {@link SpecLimits#MAX_LR}] (a -0.0 becomes 0.0). The path names the element
+     * of a list, or the number itself when one number was given for every group.
+     */
     private static void checkLrs(SpecParams p, String name, double[] lrs) {
+        boolean list = p.listLength(name) >= 0;
         for (int i = 0; i < lrs.length; i++) {
-            if (lrs[i] < 0) {
-                throw new InvalidScheduleException(p.path(name) + "[" + i + "]", "a learning rate must be >= 0, got " + lrs[i]);
-            }
+            lrs[i] = SpecParams.checkLr(list ? p.path(name) + "[" + i + "]" : p.path(name), lrs[i]);
         }
+    }
+
+    /** An LR computed from arguments (OneCycleLR's initial and final LR), refused at the argument that made it. */
+    private static double derivedLr(SpecParams p, String name, String what, double lr) {
+        if (!(lr >= 0 && lr <= SpecLimits.MAX_LR)) {
+            throw p.invalid(name, "makes " + what + " " + lr + "; a learning rate must be in [0, " + SpecLimits.MAX_LR + "]");
+        }
+        return lr;
+    }
+
+    /**
+     * A decay factor applied per step or per milestone (StepLR, MultiStepLR, ExponentialLR, detectron2): >= 0, since a
+     * negative one flips the LR's sign at every decay. One above 1 grows the LR (an LR range test); it saturates at the
+     * largest double instead of reaching inf (see {@link Saturating}).
+     */
+    private static double gamma(SpecParams p, Double defaultValue) {
+        double gamma = defaultValue == null ? p.requiredDouble("gamma") : p.optionalDouble("gamma", defaultValue);
+        if (gamma < 0) {
+            throw p.invalid("gamma", "must be >= 0 (a negative gamma flips the LR's sign at every decay), got " + gamma);
+        }
+        return gamma;
     }
 
     private static long nonNegative(SpecParams p, String name, long defaultValue) {
@@ -207,10 +235,13 @@ final class SchedulerCatalog {
         if (!(up > 0)) {
             throw p.invalid("step_size_up", "must be > 0, got " + up);
         }
+        // a half cycle shorter than one iteration makes index / cycle length overflow to inf (and the LR NaN)
+        p.checkIn("step_size_up", up, 1, SpecLimits.MAX_STEP, "iterations in the rising half of a cycle");
         double down = p.has("step_size_down") ? p.requiredDouble("step_size_down") : up;
         if (down < 0) {
             throw p.invalid("step_size_down", "must be >= 0, got " + down);
         }
+        p.checkIn("step_size_down", down, 0, SpecLimits.MAX_STEP, "iterations in the falling half of a cycle");
         String mode = p.optionalChoice("mode", "triangular", "triangular", "triangular2", "exp_range");
         if (p.has("scale_fn")) {
             throw p.invalid("scale_fn", "a custom scale_fn cannot be declared; use mode triangular, triangular2 or exp_range");
@@ -218,7 +249,12 @@ final class SchedulerCatalog {
         p.optionalChoice("scale_mode", "cycle", "cycle", "iterations"); // torch ignores it without scale_fn
         p.ignore(MOMENTUM_ARGS);
         double total = up + down;
-        return new CyclicLrSchedule(base, max, total, up / total, mode, p.optionalDouble("gamma", 1.0));
+        // gamma only scales exp_range, by gamma^iteration: above 1 the amplitude grows without bound (inf, then NaN
+        // where it meets a zero height), below 0 it flips sign
+        double gamma = mode.equals("exp_range")
+                ? p.optionalIn("gamma", 1.0, 0, 1, "exp_range scales the amplitude by gamma^iteration")
+                : p.optionalDouble("gamma", 1.0);
+        return new CyclicLrSchedule(base, max, total, up / total, mode, gamma);
     }
 
     private static Schedule oneCycle(SpecParams p, Context c) {
@@ -237,6 +273,10 @@ final class SchedulerCatalog {
             }
             if (spe < 1) {
                 throw p.invalid("steps_per_epoch", "must be a positive integer, got " + spe);
+            }
+            if (epochs > SpecLimits.MAX_STEP / spe) {
+                throw p.invalid("epochs", "times steps_per_epoch (" + spe + ") must be at most 2^53 (" + SpecLimits.MAX_STEP
+                        + " steps; no run is that long), got " + epochs);
             }
             total = epochs * spe;
         } else {
@@ -263,12 +303,17 @@ final class SchedulerCatalog {
         double[] initial = new double[groups];
         double[] min = new double[groups];
         for (int g = 0; g < groups; g++) {
-            initial[g] = max[g] / div;
-            min[g] = initial[g] / finalDiv;
+            initial[g] = derivedLr(p, "div_factor", "max_lr / div_factor (the initial LR)", max[g] / div);
+            min[g] = derivedLr(p, "final_div_factor", "initial LR / final_div_factor (the final LR)", initial[g] / finalDiv);
         }
         double[] ends = threePhase
                 ? new double[]{pct * total - 1, 2 * pct * total - 2, total - 1}
                 : new double[]{pct * total - 1, total - 1};
+        int zero = OneCycleLrSchedule.zeroLengthPhase(ends, total);
+        if (zero >= 0) {
+            throw p.invalid("pct_start", "gives phase " + (zero + 1) + " of " + ends.length + " zero length with total_steps " + total
+                    + " (torch divides by it: ZeroDivisionError), got " + pct);
+        }
         return new OneCycleLrSchedule(initial, max, min, ends, threePhase, strategy.equals("cos"), total);
     }
 
@@ -304,7 +349,7 @@ final class SchedulerCatalog {
         var builder = NamedLambdas.BY_NAME.get(name);
         if (builder == null) {
             String hint = SpecParams.closest(name, NamedLambdas.BY_NAME.keySet());
-            throw new InvalidScheduleException(path + ".name", "unknown lambda \"" + name + "\""
+            throw new InvalidScheduleException(path + ".name", "unknown lambda \"" + SpecParams.echo(name) + "\""
                     + (hint == null ? "" : " (did you mean \"" + hint + "\"?)") + "; known: " + String.join(", ", NamedLambdas.names()));
         }
         SpecParams lp = new SpecParams(spec, path, name);
@@ -319,6 +364,10 @@ final class SchedulerCatalog {
         if (list == null || !list.isArray() || list.isEmpty()) {
             throw p.invalid("schedulers", "must be a non-empty list of {\"scheduler\": ..., \"params\": {...}}, got " + SpecParams.describe(list));
         }
+        if (list.size() > SpecLimits.MAX_CHILDREN) {
+            throw p.invalid("schedulers", "must have at most " + SpecLimits.MAX_CHILDREN + " schedulers (" + p.scheduler()
+                    + " evaluates each of them), got " + list.size());
+        }
         List<Schedule> out = new ArrayList<>();
         for (int i = 0; i < list.size(); i++) {
             JsonNode child = list.get(i);
@@ -332,7 +381,11 @@ final class SchedulerCatalog {
                 params = com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode();
             }
             if (name.textValue().equals("SequentialLR") || name.textValue().equals("ChainedScheduler")) {
+                // so a spec is never deeper than one level of children
                 throw new InvalidScheduleException(path + ".scheduler", "nesting " + name.textValue() + " inside " + p.scheduler() + " is not supported");
+            }
+            if (name.textValue().equals("YOLOv5LR")) {
+                throw new InvalidScheduleException(path + ".scheduler", "YOLOv5LR cannot be a child scheduler (it is train.py's whole LR logic)");
             }
             out.add(build(name.textValue(), path + ".scheduler", params, path + ".params",
                     new Context(base, restartLaterChildren && i > 0, true)));
@@ -349,7 +402,8 @@ final class SchedulerCatalog {
         }
         for (int i = 0; i < milestones.length; i++) {
             if (milestones[i] < 1 || (i > 0 && milestones[i] < milestones[i - 1])) {
-                throw new InvalidScheduleException(p.path("milestones") + "[" + i + "]", "milestones must be >= 1 and in increasing order, got " + java.util.Arrays.toString(milestones));
+                throw new InvalidScheduleException(p.path("milestones") + "[" + i + "]", "milestones must be >= 1 and in increasing order, got "
+                        + SpecParams.echo(java.util.Arrays.toString(milestones)));
             }
         }
         for (int i = 0; i < kids.size(); i++) {
@@ -411,14 +465,20 @@ final class SchedulerCatalog {
         double baseLr;
         double[] base = c.inheritedBaseLrs() != null ? c.inheritedBaseLrs() : p.doubleList("base_lrs", false);
         if (p.has("base_lr")) {
-            baseLr = p.requiredDouble("base_lr");
+            baseLr = p.requiredLr("base_lr");
         } else if (base != null) {
+            checkLrs(p, "base_lrs", base);
             baseLr = base[0];
         } else {
             throw p.invalid("base_lr", "is required for " + p.scheduler() + " (or give base_lrs)");
         }
         if (base != null) {
             for (int i = 0; i < base.length; i++) {
+                if (base[i] != baseLr && c.inheritedBaseLrs() != null) {
+                    // the groups are the outer scheduler's: the child's own base_lr (or its absence) is at fault
+                    throw p.invalid("base_lr", "MXNet schedulers drive one LR for every group: the outer scheduler's base_lrs[" + i + "] is "
+                            + base[i] + ", not " + baseLr);
+                }
                 if (base[i] != baseLr) {
                     throw new InvalidScheduleException(p.path("base_lrs") + "[" + i + "]", "MXNet schedulers drive one LR for every group (base_lr " + baseLr + "), got " + base[i]);
                 }
@@ -431,7 +491,7 @@ final class SchedulerCatalog {
         if (warmupSteps < 0) {
             throw p.invalid("warmup_steps", "must be >= 0, got " + warmupSteps);
         }
-        double warmupBegin = p.optionalDouble("warmup_begin_lr", 0);
+        double warmupBegin = p.optionalLr("warmup_begin_lr", 0);
         if (warmupBegin > baseLr) {
             throw p.invalid("warmup_begin_lr", "must be <= base_lr (" + baseLr + "), as MXNet requires; got " + warmupBegin);
         }
@@ -451,13 +511,14 @@ final class SchedulerCatalog {
                     throw p.invalid("step", "must be >= 1 (MXNet: schedule step must be greater or equal than 1 round), got " + step);
                 }
                 factor = mxnetFactor(p);
-                stop = p.optionalDouble("stop_factor_lr", 1e-8);
+                stop = p.optionalLr("stop_factor_lr", 1e-8);
             }
             case MULTI_FACTOR -> {
                 steps = p.requiredLongList("step");
                 for (int i = 0; i < steps.length; i++) {
                     if (steps[i] < 1 || (i > 0 && steps[i] <= steps[i - 1])) {
-                        throw new InvalidScheduleException(p.path("step") + "[" + i + "]", "must be an increasing list of integers >= 1 (as MXNet requires), got " + java.util.Arrays.toString(steps));
+                        throw new InvalidScheduleException(p.path("step") + "[" + i + "]", "must be an increasing list of integers >= 1 (as MXNet requires), got "
+                                + SpecParams.echo(java.util.Arrays.toString(steps)));
                     }
                 }
                 factor = mxnetFactor(p);
@@ -471,9 +532,9 @@ final class SchedulerCatalog {
                     throw p.invalid("warmup_steps", "must be < max_update (" + maxUpdate + "), got " + warmupSteps);
                 }
                 if (kind == MxnetSchedule.Kind.POLY) {
-                    power = p.optionalDouble("pwr", 2);
+                    power = p.optionalAtLeast("pwr", 2, 0, "0 to a negative power is infinite at max_update");
                 }
-                finalLr = p.optionalDouble("final_lr", 0);
+                finalLr = p.optionalLr("final_lr", 0);
             }
         }
         return new MxnetSchedule(kind, groups, baseLr, warmup, factor, step, steps, stop, maxUpdate, power, finalLr);
@@ -484,13 +545,21 @@ final class SchedulerCatalog {
         if (factor > 1) {
             throw p.invalid("factor", "must be <= 1 (MXNet: factor must be no more than 1 to make lr reduce), got " + factor);
         }
+        if (factor < 0) {
+            throw p.invalid("factor", "must be >= 0 (a negative factor flips the LR's sign at every decay), got " + factor);
+        }
         return factor;
     }
 
     private static Schedule detectron2(SpecParams p, Context c) {
         double[] base = baseLrs(p, c);
         long[] milestones = p.has("milestones") ? p.requiredLongList("milestones") : new long[0];
-        long maxIter = p.optionalLong("max_iter", Long.MAX_VALUE);
+        // only compared with milestones, never computed with, so any long is safe; the importer writes Long.MAX_VALUE
+        // for a config without MAX_ITER
+        long maxIter = p.optionalComparedLong("max_iter", Long.MAX_VALUE);
+        if (maxIter < 1) {
+            throw p.invalid("max_iter", "must be >= 1 (SOLVER.MAX_ITER), got " + maxIter);
+        }
         long[] kept = java.util.Arrays.stream(milestones).filter(m -> m <= maxIter).sorted().toArray(); // detectron2 drops steps past MAX_ITER
         for (int i = 0; i < milestones.length; i++) {
             if (milestones[i] < 0) {
@@ -503,19 +572,17 @@ final class SchedulerCatalog {
         }
         long warmup = nonNegative(p, "warmup_iters", 1000);
         String method = p.optionalChoice("warmup_method", "linear", "linear", "constant");
-        return new Detectron2WarmupMultiStepSchedule(base, kept, p.optionalDouble("gamma", 0.1), factor, warmup, method.equals("linear"));
+        return new Detectron2WarmupMultiStepSchedule(base, kept, gamma(p, 0.1), factor, warmup, method.equals("linear"));
     }
 
     private static Schedule yolov5(SpecParams p, Context c) {
-        if (c.inheritedBaseLrs() != null) {
-            throw new InvalidScheduleException(p.path("lr0"), "YOLOv5LR cannot be a child scheduler");
-        }
-        double lr0 = p.requiredDouble("lr0");
-        double lrf = p.requiredDouble("lrf");
+        double lr0 = p.requiredLr("lr0");
+        double lrf = p.requiredIn("lrf", 0, 1, "the final LR as a fraction of lr0");
         double epochs = p.requiredDouble("epochs");
         if (!(epochs > 0)) {
             throw p.invalid("epochs", "must be > 0, got " + epochs);
         }
+        p.checkIn("epochs", epochs, 1, SpecLimits.MAX_STEP, "YOLOv5 trains whole epochs");
         String lambda = p.optionalChoice("lr_lambda", "linear", "linear", "one_cycle");
         long nb = p.requiredLong("batches_per_epoch");
         if (nb < 1) {
@@ -525,14 +592,20 @@ final class SchedulerCatalog {
         if (warmupEpochs < 0) {
             throw p.invalid("warmup_epochs", "must be >= 0, got " + warmupEpochs);
         }
+        if (warmupEpochs * nb > SpecLimits.MAX_STEP) {
+            throw p.invalid("warmup_epochs", "times batches_per_epoch (" + nb + ") must be at most 2^53 iterations, got " + warmupEpochs);
+        }
         long minWarmup = p.requiredLong("min_warmup_iters"); // 100 in YOLOv5 >= 6.1, 1000 before: no default on purpose
         if (minWarmup < 0) {
             throw p.invalid("min_warmup_iters", "must be >= 0, got " + minWarmup);
         }
-        double bias = p.optionalDouble("warmup_bias_lr", 0.1);
+        double bias = p.optionalLr("warmup_bias_lr", 0.1);
         double[] base = p.doubleList("base_lrs", false);
         if (base != null && base.length != 3) {
             throw p.invalid("base_lrs", "YOLOv5 has 3 param groups (BatchNorm weights, weights, biases), got " + base.length);
+        }
+        if (base != null) {
+            checkLrs(p, "base_lrs", base);
         }
         long nw = Math.max((long) Math.rint(warmupEpochs * nb), minWarmup); // Python round() is half-to-even, as Math.rint
         return new Yolov5Schedule(lr0, lrf, epochs, lambda.equals("one_cycle"), nb, nw, bias);
@@ -555,8 +628,8 @@ final class SchedulerCatalog {
         }
         if (kind == DeepSpeedSchedule.Kind.WARMUP_COSINE) {
             double[] org = baseLrs(p, c);
-            double warmupMinRatio = p.optionalDouble("warmup_min_ratio", 0.0);
-            double cosMinRatio = p.optionalDouble("cos_min_ratio", 0.0001);
+            double warmupMinRatio = p.optionalIn("warmup_min_ratio", 0.0, 0, 1, "the warmup's first LR as a fraction of the LR");
+            double cosMinRatio = p.optionalIn("cos_min_ratio", 0.0001, 0, 1, "the final LR as a fraction of the LR");
             return new DeepSpeedSchedule(kind, null, null, org, warmup, log, total, warmupMinRatio, cosMinRatio);
         }
         int groups = groupCount(p, c, "warmup_min_lr", "warmup_max_lr");

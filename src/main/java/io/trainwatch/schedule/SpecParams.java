@@ -2,6 +2,7 @@ package io.trainwatch.schedule;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeType;
+import com.fasterxml.jackson.databind.node.TextNode;
 
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -73,6 +74,55 @@ final class SpecParams {
         return v == null ? defaultValue : asLong(name, v);
     }
 
+    /**
+     * An integer that is only compared, never used in arithmetic, so it may be any long (not bounded by
+     * {@link SpecLimits#MAX_STEP} as every other integer argument is).
+     */
+    long optionalComparedLong(String name, long defaultValue) {
+        JsonNode v = raw(name);
+        if (v == null) {
+            return defaultValue;
+        }
+        if (!v.isIntegralNumber() || !v.canConvertToLong()) {
+            throw invalid(name, "must be an integer, got " + describe(v));
+        }
+        return v.longValue();
+    }
+
+    /** A learning rate: finite, in [0, {@link SpecLimits#MAX_LR}]. */
+    double requiredLr(String name) {
+        return checkLr(path(name), requiredDouble(name));
+    }
+
+    double optionalLr(String name, double defaultValue) {
+        return checkLr(path(name), optionalDouble(name, defaultValue));
+    }
+
+    /** A number in [lo, hi]; {@code what} says what it is, for the message ("a fraction of the initial LR"). */
+    double optionalIn(String name, double defaultValue, double lo, double hi, String what) {
+        return checkIn(name, optionalDouble(name, defaultValue), lo, hi, what);
+    }
+
+    double requiredIn(String name, double lo, double hi, String what) {
+        return checkIn(name, requiredDouble(name), lo, hi, what);
+    }
+
+    /** A number >= {@code lo}, with no upper bound that matters (e.g. an exponent applied to a base in [0, 1]). */
+    double optionalAtLeast(String name, double defaultValue, double lo, String why) {
+        double v = optionalDouble(name, defaultValue);
+        if (!(v >= lo)) {
+            throw invalid(name, "must be >= " + number(lo) + " (" + why + "), got " + v);
+        }
+        return v;
+    }
+
+    double checkIn(String name, double v, double lo, double hi, String what) {
+        if (!(v >= lo && v <= hi)) {
+            throw invalid(name, "must be in [" + number(lo) + ", " + number(hi) + "] (" + what + "), got " + v);
+        }
+        return v;
+    }
+
     double requiredDouble(String name) {
         JsonNode v = raw(name);
         if (v == null) {
@@ -110,7 +160,7 @@ final class SpecParams {
                 return a;
             }
         }
-        throw new InvalidScheduleException(path(name), "must be one of " + String.join(", ", quoted(allowed)) + ", got \"" + v.textValue() + "\"");
+        throw new InvalidScheduleException(path(name), "must be one of " + String.join(", ", quoted(allowed)) + ", got \"" + echo(v.textValue()) + "\"");
     }
 
     /** A list of integers (may be unsorted or repeat, as torch's MultiStepLR allows). */
@@ -122,13 +172,13 @@ final class SpecParams {
         if (!v.isArray() || v.isEmpty()) {
             throw new InvalidScheduleException(path(name), "must be a non-empty list of integers, got " + describe(v));
         }
+        if (v.size() > SpecLimits.MAX_MILESTONES) {
+            throw new InvalidScheduleException(path(name), "must have at most " + SpecLimits.MAX_MILESTONES
+                    + " values (a longer staircase is a StepLR or an ExponentialLR), got " + v.size());
+        }
         long[] out = new long[v.size()];
         for (int i = 0; i < out.length; i++) {
-            JsonNode e = v.get(i);
-            if (!e.isIntegralNumber() || !e.canConvertToLong()) {
-                throw new InvalidScheduleException(path(name) + "[" + i + "]", "must be an integer, got " + describe(e));
-            }
-            out[i] = e.longValue();
+            out[i] = integer(path(name) + "[" + i + "]", v.get(i));
         }
         return out;
     }
@@ -144,6 +194,10 @@ final class SpecParams {
         }
         if (!v.isArray() || v.isEmpty()) {
             throw new InvalidScheduleException(path(name), "must be a non-empty list of numbers (one per param group), got " + describe(v));
+        }
+        if (v.size() > SpecLimits.MAX_PARAM_GROUPS) {
+            throw new InvalidScheduleException(path(name), "must have at most " + SpecLimits.MAX_PARAM_GROUPS
+                    + " values (param groups; the event codec reports as many LRs), got " + v.size());
         }
         double[] out = new double[v.size()];
         for (int i = 0; i < out.length; i++) {
@@ -187,7 +241,7 @@ final class SpecParams {
             if (!read.contains(n)) {
                 Set<String> known = new TreeSet<>(read);
                 String hint = closest(n, known);
-                throw new InvalidScheduleException(path(n), "unknown argument for " + scheduler
+                throw new InvalidScheduleException(path(echo(n)), "unknown argument for " + scheduler
                         + (hint == null ? "" : " (did you mean \"" + hint + "\"?)")
                         + "; allowed: " + String.join(", ", known));
             }
@@ -209,14 +263,46 @@ final class SpecParams {
             }
         }
         return new InvalidScheduleException(path(name), "is required for " + scheduler + " (" + what + ")"
-                + (misspelt == null ? "" : "; found \"" + misspelt + "\": did you mean \"" + name + "\"?"));
+                + (misspelt == null ? "" : "; found \"" + echo(misspelt) + "\": did you mean \"" + name + "\"?"));
     }
 
     private long asLong(String name, JsonNode v) {
+        return integer(path(name), v);
+    }
+
+    /**
+     * Every integer argument is a count of steps, an index or a multiplier of one: within +-2^53, which no run
+     * reaches, so that sums of a few of them and a scheduler index cannot overflow a long.
+     */
+    static long integer(String field, JsonNode v) {
         if (!v.isIntegralNumber() || !v.canConvertToLong()) {
-            throw new InvalidScheduleException(path(name), "must be an integer, got " + describe(v));
+            throw new InvalidScheduleException(field, "must be an integer, got " + describe(v));
         }
-        return v.longValue();
+        long n = v.longValue();
+        if (n > SpecLimits.MAX_STEP || n < -SpecLimits.MAX_STEP) {
+            throw new InvalidScheduleException(field, "must be an integer between -2^53 and 2^53 (" + SpecLimits.MAX_STEP
+                    + "; no run reaches that many steps), got " + n);
+        }
+        return n;
+    }
+
+    /** A learning rate at {@code field}: in [0, {@link SpecLimits#MAX_LR}]. */
+    static double checkLr(String field, double lr) {
+        if (lr < 0) {
+            throw new InvalidScheduleException(field, "a learning rate must be >= 0, got " + lr);
+        }
+        if (lr > SpecLimits.MAX_LR) {
+            throw new InvalidScheduleException(field, "a learning rate must be <= " + SpecLimits.MAX_LR + " (no optimizer runs at one near it), got " + lr);
+        }
+        return lr + 0.0; // -0.0 becomes 0.0
+    }
+
+    /** A bound as the message shows it: 2^53 rather than 9.007199254740992E15. */
+    private static String number(double v) {
+        if (v == SpecLimits.MAX_STEP) {
+            return "2^53";
+        }
+        return v == Math.rint(v) && Math.abs(v) < 1e15 ? Long.toString((long) v) : Double.toString(v);
     }
 
     static double asDouble(String field, JsonNode v) {
@@ -235,11 +321,12 @@ final class SpecParams {
             return "null";
         }
         JsonNodeType t = v.getNodeType();
-        String text = v.toString();
+        // the spec's size is bounded before anything is described, so toString() is cheap; a long string is cut first
+        String text = v.isTextual() ? TextNode.valueOf(head(v.textValue(), 61)).toString() : v.toString();
         if (text.length() > 60) {
-            text = text.substring(0, 57) + "...";
+            text = head(text, 57) + "...";
         }
-        return t.name().toLowerCase(Locale.ROOT) + " " + text;
+        return t.name().toLowerCase(Locale.ROOT) + " " + withoutLoneSurrogates(text);
     }
 
     private static double[] filled(int n, double value) {
@@ -256,8 +343,52 @@ final class SpecParams {
         return out;
     }
 
-    /** The known name nearest to {@code name} (case-insensitive edit distance at most 2), or null. */
+    /**
+     * A user-given string as an error message or a field path shows it: at most {@link SpecLimits#MAX_ECHOED_CHARS}
+     * characters (then "…"), never half a surrogate pair, and a lone surrogate replaced, so that the message can be
+     * written as JSON (a dead letter).
+     */
+    static String echo(String s) {
+        String safe = withoutLoneSurrogates(head(s, SpecLimits.MAX_ECHOED_CHARS));
+        return s.length() > SpecLimits.MAX_ECHOED_CHARS ? safe + "\u2026" : safe;
+    }
+
+    /** At most the first {@code n} chars of {@code s}, one fewer rather than half a surrogate pair. */
+    private static String head(String s, int n) {
+        if (s.length() <= n) {
+            return s;
+        }
+        return n > 0 && Character.isHighSurrogate(s.charAt(n - 1)) ? s.substring(0, n - 1) : s.substring(0, n);
+    }
+
+    /** {@code s} with every unpaired surrogate (a JSON string may hold one, escaped as backslash-u-D800) replaced by U+FFFD. */
+    private static String withoutLoneSurrogates(String s) {
+        StringBuilder out = null;
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            boolean paired = Character.isHighSurrogate(c) ? i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))
+                    : Character.isLowSurrogate(c) && i > 0 && Character.isHighSurrogate(s.charAt(i - 1));
+            if (Character.isSurrogate(c) && !paired) {
+                if (out == null) {
+                    out = new StringBuilder(s.substring(0, i));
+                }
+                out.append('\uFFFD');
+            } else if (out != null) {
+                out.append(c);
+            }
+        }
+        return out == null ? s : out.toString();
+    }
+
+    /**
+     * The known name nearest to {@code name} (case-insensitive edit distance at most 2), or null. Names longer than
+     * {@link SpecLimits#MAX_ECHOED_CHARS} get no hint: no known name is that long, and the distance would cost their
+     * length times the known name's.
+     */
     static String closest(String name, Iterable<String> known) {
+        if (name.length() > SpecLimits.MAX_ECHOED_CHARS) {
+            return null;
+        }
         String best = null;
         int bestDistance = 3;
         for (String k : known) {

@@ -7,6 +7,6 @@ record StepLrSchedule(double[] baseLrs, long stepSize, double gamma) implements 
     }
 
     public double lr(int group, long index) {
-        return baseLrs[group] * Math.pow(gamma, (double) (index / stepSize));
+        return Saturating.times(baseLrs[group], Math.pow(gamma, (double) (index / stepSize)));
     }
 }

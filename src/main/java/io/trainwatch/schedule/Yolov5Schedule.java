@@ -22,7 +22,8 @@ record Yolov5Schedule(double lr0, double lrf, double epochs, boolean oneCycle, l
         if (iteration <= warmupIters && warmupIters > 0) {
             double target = lr0 * lf(epoch);
             double start = group == BIAS_GROUP ? warmupBiasLr : 0.0;
-            return start + (target - start) * iteration / warmupIters;
+            // np.interp; towards a target of 0 the last point can land a rounding error below 0
+            return Math.max(0.0, start + (target - start) * iteration / warmupIters);
         }
         // train.py sets scheduler.last_epoch = start_epoch - 1 after building the LambdaLR, so during epoch e the
         // optimizer runs on lf(e - 1); in the epoch where warmup ends, the last warmup value lr0 * lf(e) stays.
@@ -34,6 +35,6 @@ record Yolov5Schedule(double lr0, double lrf, double epochs, boolean oneCycle, l
         if (oneCycle) {
             return ((1 - Math.cos(x * Math.PI / epochs)) / 2) * (lrf - 1) + 1;
         }
-        return (1 - x / epochs) * (1.0 - lrf) + lrf;
+        return Math.max(0.0, (1 - x / epochs) * (1.0 - lrf) + lrf); // past the last epoch it would cross 0: floored
     }
 }
