@@ -27,8 +27,6 @@ import java.util.Map;
  * afresh. Other runs never notice.
  */
 public final class RunMonitor {
-    /** Warmup is found by walking the declared schedule from step 0 up to this many scheduler steps. */
-    static final long WARMUP_SCAN_LIMIT = 200_000;
     /** Monitor errors on one run, none forgotten in between, that quarantine it. */
     public static final int QUARANTINE_AFTER_ERRORS = 3;
     /** Cleanly judged events after which a run's earlier monitor errors no longer count towards quarantine. */
@@ -196,23 +194,9 @@ public final class RunMonitor {
             state.peakLr = Double.NaN;
             return;
         }
-        long every = s.stepEvery();
-        long step = 0;
-        double lr = level(s, 0);
-        double next = level(s, every);
-        if (next > lr) {
-            while (step / every < WARMUP_SCAN_LIMIT && next > lr) {
-                step += every;
-                lr = next;
-                next = level(s, step + every);
-            }
-        }
-        state.warmupEndStep = step;
-        state.peakLr = lr;
-    }
-
-    private static double level(DeclaredSchedule s, long step) {
-        return s.adaptive() ? s.highestLr(0, step) : s.lr(0, step);
+        DeclaredSchedule.Warmup warmup = s.warmup(); // once per distinct spec: the parsed schedule is cached
+        state.warmupEndStep = warmup.endStep();
+        state.peakLr = warmup.peakLr();
     }
 
     private Output onStep(RunState state, TrainingEvent e) {

@@ -188,9 +188,9 @@ public final class EventCodec {
             try {
                 ScheduleSpec.parse(schedule);
             } catch (InvalidScheduleException ex) {
-                throw new InvalidEventException("schedule." + ex.field(), ex.getMessage().substring(ex.getMessage().indexOf(ex.field()) + ex.field().length() + 2));
+                throw new InvalidEventException("schedule." + ex.field(), ex.reason());
             }
-            e.schedule = schedule.toString();
+            e.schedule = ScheduleSpec.withoutMetadata(schedule).toString();
         }
         e.gradClip = optionalNumber("grad_clip", root.get("grad_clip"));
         if (e.gradClip != null && !(e.gradClip > 0 && Double.isFinite(e.gradClip))) {

@@ -7,11 +7,24 @@ package io.trainwatch.schedule;
  * Answers the one question every check starts from: what LR should optimizer step {@code s} have had?
  */
 public final class DeclaredSchedule {
+    /**
+     * Scheduler steps {@link #warmup()} walks one by one. Past them a still-rising LR is a long warmup, taken to rise
+     * monotonically to its peak: found by doubling, then bisecting, so no spec costs more than about 20,000 evaluations
+     * (a few ms, up to ~30 ms for the costliest ChainedScheduler) however long it rises.
+     */
+    static final long WARMUP_EXACT_SCHEDULER_STEPS = 20_000;
+
+    /** Where the declared warmup ends: the first optimizer step at which group 0's LR stops rising (0: no warmup), and that LR. */
+    public record Warmup(long endStep, double peakLr) {
+    }
+
     private final String scheduler;
     private final Schedule schedule;
     private final long stepEvery;
     private final long indexOffset;
     private final Long stepsPerEpoch;
+    /** Computed on first use (most parses, e.g. the codec's check of a run_start, never need it); a value, so a race only repeats work. */
+    private Warmup warmup;
 
     DeclaredSchedule(String scheduler, Schedule schedule, long stepEvery, long indexOffset, Long stepsPerEpoch) {
         this.scheduler = scheduler;
@@ -80,5 +93,60 @@ public final class DeclaredSchedule {
 
     public double highestLr(int group, long step) {
         return schedule.highestLr(group, schedulerIndex(step));
+    }
+
+    /** Where the declared warmup ends and the LR it peaks at (see {@link Warmup}); an adaptive schedule has none. */
+    public Warmup warmup() {
+        Warmup w = warmup;
+        if (w == null) {
+            w = findWarmup();
+            warmup = w;
+        }
+        return w;
+    }
+
+    private Warmup findWarmup() {
+        // calls: scheduler steps from the start; the LR after k calls is the LR of optimizer step k * stepEvery
+        long maxCalls = SpecLimits.MAX_STEP / stepEvery;
+        long k = 0;
+        double lr = warmupLevel(0);
+        while (k < Math.min(WARMUP_EXACT_SCHEDULER_STEPS, maxCalls)) {
+            double next = warmupLevel(k + 1);
+            if (!(next > lr)) {
+                return new Warmup(k * stepEvery, lr);
+            }
+            k++;
+            lr = next;
+        }
+        // rising at every call before k: double until a call where it does not rise, then bisect for the first one
+        long rising = k;
+        long probe = k;
+        while (probe < maxCalls && risesAfter(probe)) {
+            rising = probe;
+            probe = Math.min(2 * probe, maxCalls);
+        }
+        if (probe >= maxCalls && risesAfter(maxCalls - 1)) {
+            return new Warmup(maxCalls * stepEvery, warmupLevel(maxCalls));
+        }
+        long lo = rising;  // rises after lo
+        long hi = probe;   // does not rise after hi
+        while (hi - lo > 1) {
+            long mid = lo + (hi - lo) / 2;
+            if (risesAfter(mid)) {
+                lo = mid;
+            } else {
+                hi = mid;
+            }
+        }
+        return new Warmup(hi * stepEvery, warmupLevel(hi));
+    }
+
+    private boolean risesAfter(long calls) {
+        return warmupLevel(calls + 1) > warmupLevel(calls);
+    }
+
+    private double warmupLevel(long calls) {
+        long step = calls * stepEvery;
+        return adaptive() ? highestLr(0, step) : lr(0, step);
     }
 }

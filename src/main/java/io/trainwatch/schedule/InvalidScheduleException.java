@@ -6,6 +6,7 @@ package io.trainwatch.schedule;
  */
 public final class InvalidScheduleException extends IllegalArgumentException {
     private final String field;
+    private final String reason;
 
     /** Longest field path kept: every path is built from known names and user strings already cut to 64 chars. */
     private static final int MAX_FIELD_CHARS = 256;
@@ -13,6 +14,7 @@ public final class InvalidScheduleException extends IllegalArgumentException {
     public InvalidScheduleException(String field, String reason) {
         super("invalid schedule spec: " + bounded(field) + ": " + reason);
         this.field = bounded(field);
+        this.reason = reason;
     }
 
     private static String bounded(String field) {
@@ -22,5 +24,10 @@ public final class InvalidScheduleException extends IllegalArgumentException {
     /** The JSON path of the field at fault. */
     public String field() {
         return field;
+    }
+
+    /** What is wrong with it and what is allowed (the message without its field). */
+    public String reason() {
+        return reason;
     }
 }

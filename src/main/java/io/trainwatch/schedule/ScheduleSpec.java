@@ -61,6 +61,19 @@ public final class ScheduleSpec {
      * {@link SpecLimits#MAX_SPEC_DEPTH}, {@link SpecLimits#MAX_SPEC_CHARS} of compact JSON text, as the event codec
      * keeps it per run), so that a tree built anywhere costs bounded work, and its text parses back alike.
      */
+    /**
+     * The spec without its descriptive fields (a golden case's recorded LRs, names, notes): what a run keeps of the spec
+     * it declared, so a run's state holds the few hundred characters that drive its schedule, not a recording.
+     */
+    public static JsonNode withoutMetadata(JsonNode root) {
+        if (root == null || !root.isObject()) {
+            return root;
+        }
+        com.fasterxml.jackson.databind.node.ObjectNode copy = ((com.fasterxml.jackson.databind.node.ObjectNode) root).deepCopy();
+        copy.remove(METADATA_FIELDS);
+        return copy;
+    }
+
     public static DeclaredSchedule parse(JsonNode root) {
         checkSize(root);
         if (root == null || !root.isObject()) {

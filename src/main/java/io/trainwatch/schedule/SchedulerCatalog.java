@@ -440,6 +440,11 @@ final class SchedulerCatalog {
                 tMax = (long) cos.tMax();
             }
         }
+        if ((long) kids.size() * base.length > SpecLimits.MAX_CHAINED_EVALUATIONS) {
+            throw p.invalid("schedulers", "a ChainedScheduler of " + kids.size() + " schedulers over " + base.length + " param groups evaluates "
+                    + (long) kids.size() * base.length + " schedules per step, over the limit of " + SpecLimits.MAX_CHAINED_EVALUATIONS
+                    + "; declare fewer groups (groups that share a schedule can be one) or fewer chained schedulers");
+        }
         return new ChainedSchedule(base, kids.toArray(Schedule[]::new), cosine, tMax);
     }
 

@@ -35,6 +35,13 @@ public final class SpecLimits {
     public static final int MAX_CHILDREN = 16;
 
     /**
+     * Children times param groups of a ChainedScheduler: the child schedules it evaluates for one step of every group
+     * (the monitor evaluates every group at every step). 2 children over 1,024 groups, or 16 over 128, fit; the product
+     * of both maxima (16,384 evaluations, about 2 ms per step) would let one run's steps cost a thousand times another's.
+     */
+    public static final int MAX_CHAINED_EVALUATIONS = 2048;
+
+    /**
      * Largest magnitude of every integer argument (a step count, a milestone, {@code last_epoch}, ...), and the
      * largest optimizer step a schedule is evaluated at (a larger one is evaluated at this step). The event codec caps
      * steps at 2^53 - 1, the largest integer every JSON client holds exactly; no run reaches it, and sums of a few such

@@ -99,4 +99,66 @@ class DeclaredScheduleTest {
         DeclaredSchedule s = ScheduleSpec.parse("{" + COSINE_T20 + "}");
         assertThatThrownBy(() -> s.lr(0, -1)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("step must be >= 0");
     }
+
+    /** The warmup as a plain walk finds it: scheduler step by scheduler step while the LR of group 0 rises. */
+    private static DeclaredSchedule.Warmup walked(DeclaredSchedule s, long maxCalls) {
+        long every = s.stepEvery();
+        long k = 0;
+        double lr = s.adaptive() ? s.highestLr(0, 0) : s.lr(0, 0);
+        while (k < maxCalls) {
+            double next = s.adaptive() ? s.highestLr(0, (k + 1) * every) : s.lr(0, (k + 1) * every);
+            if (!(next > lr)) {
+                break;
+            }
+            lr = next;
+            k++;
+        }
+        return new DeclaredSchedule.Warmup(k * every, lr);
+    }
+
+    @Test
+    void shouldFindTheWarmupOfEveryExampleAndGoldenSpecAsAWalkDoes() throws IOException {
+        int checked = 0;
+        List<Path> specs = new java.util.ArrayList<>();
+        try (Stream<Path> files = Files.list(Path.of("examples/schedules"))) {
+            specs.addAll(files.filter(p -> p.toString().endsWith(".json")).sorted().toList());
+        }
+        for (Path f : specs) {
+            DeclaredSchedule s = ScheduleSpec.parse(Files.readString(f));
+            assertThat(s.warmup()).as(f.getFileName().toString()).isEqualTo(walked(s, 1_000_000));
+            checked++;
+        }
+        com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+        try (Stream<Path> files = Files.list(io.trainwatch.SharedData.dir().resolve("golden/schedules"))) {
+            for (Path f : files.filter(p -> p.toString().endsWith(".json")).sorted().toList()) {
+                for (com.fasterxml.jackson.databind.JsonNode c : json.readTree(f.toFile()).get("cases")) {
+                    DeclaredSchedule s = ScheduleSpec.parse(c);
+                    assertThat(s.warmup()).as(f.getFileName() + "/" + c.get("name").asText()).isEqualTo(walked(s, 1_000_000));
+                    checked++;
+                }
+            }
+        }
+        assertThat(checked).isGreaterThan(100);
+    }
+
+    @Test
+    void shouldFindALongWarmupExactlyWithoutWalkingIt() {
+        // 3,000,000 steps of linear warmup: past the exact walk, found by doubling and bisecting
+        DeclaredSchedule s = ScheduleSpec.parse("{\"scheduler\":\"linear\",\"params\":{\"num_warmup_steps\":3000000,"
+                + "\"num_training_steps\":9000000,\"base_lrs\":[0.001]}}");
+        assertThat(s.warmup()).isEqualTo(new DeclaredSchedule.Warmup(3_000_000, 0.001));
+        // per epoch of 1,000 steps: the warmup ends at an epoch boundary, in optimizer steps
+        DeclaredSchedule perEpoch = ScheduleSpec.parse("{\"scheduler\":\"LinearLR\",\"params\":{\"start_factor\":0.01,\"total_iters\":40000,"
+                + "\"base_lrs\":[0.1]},\"interval\":\"epoch\",\"steps_per_epoch\":1000}");
+        assertThat(perEpoch.warmup().endStep()).isEqualTo(40_000L * 1000);
+        assertThat(perEpoch.warmup().peakLr()).isEqualTo(perEpoch.lr(0, 40_000L * 1000));
+        // still rising at the last step a schedule is evaluated at
+        DeclaredSchedule endless = ScheduleSpec.parse("{\"scheduler\":\"LinearLR\",\"params\":{\"start_factor\":0.01,\"total_iters\":9007199254740992,"
+                + "\"base_lrs\":[0.1]}}");
+        assertThat(endless.warmup().endStep()).isEqualTo(SpecLimits.MAX_STEP);
+        // no warmup at all, and an adaptive schedule
+        assertThat(ScheduleSpec.parse("{\"scheduler\":\"StepLR\",\"params\":{\"step_size\":5,\"base_lrs\":[0.1]}}").warmup())
+                .isEqualTo(new DeclaredSchedule.Warmup(0, 0.1));
+        assertThat(ScheduleSpec.parse("{\"scheduler\":\"ReduceLROnPlateau\",\"params\":{\"base_lrs\":[0.1]}}").warmup().endStep()).isZero();
+    }
 }

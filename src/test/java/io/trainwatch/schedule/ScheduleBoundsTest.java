@@ -916,7 +916,9 @@ class ScheduleBoundsTest {
         for (Map.Entry<String, String> w : WorstCaseSpecs.all().entrySet()) {
             assertThat(w.getValue().length()).as(w.getKey() + " chars").isLessThanOrEqualTo(SpecLimits.MAX_SPEC_CHARS);
             DeclaredSchedule s = ScheduleSpec.parse(w.getValue());
-            assertThat(s.groups()).as(w.getKey()).isEqualTo(SpecLimits.MAX_PARAM_GROUPS);
+            // a ChainedScheduler of the most children may only have as many groups as its evaluations per step allow
+            assertThat(s.groups()).as(w.getKey()).isEqualTo(w.getKey().startsWith("chained")
+                    ? SpecLimits.MAX_CHAINED_EVALUATIONS / SpecLimits.MAX_CHILDREN : SpecLimits.MAX_PARAM_GROUPS);
             assertThat(failure(read(w.getValue()))).as(w.getKey()).isNull();
         }
     }
@@ -942,7 +944,7 @@ class ScheduleBoundsTest {
         Random r = new Random(7);
         for (int i = 0; i < 10_000; i++) {
             long index = i < 100 ? i : Math.floorMod(r.nextLong(), 2 * MAX_STEP + 2); // the largest index is 2^54 + 1
-            int group = r.nextInt(SpecLimits.MAX_PARAM_GROUPS);
+            int group = r.nextInt(chained.groups());
             calls.set(0);
             assertThat(countedChained.lr(group, index)).isEqualTo(chained.lr(group, index));
             // every child once, and once more at the cosine's last restart for each of the others
@@ -1100,5 +1102,21 @@ class ScheduleBoundsTest {
 
     private static String abbreviate(String s) {
         return s == null || s.length() <= 2000 ? s : s.substring(0, 2000) + "... (" + s.length() + " chars)";
+    }
+
+    @Test
+    void shouldRefuseAChainedSchedulerWhoseChildrenTimesGroupsCostTooMuchPerStep() {
+        StringBuilder children = new StringBuilder();
+        for (int c = 0; c < SpecLimits.MAX_CHILDREN; c++) {
+            children.append(c == 0 ? "" : ",").append("{\"scheduler\":\"ExponentialLR\",\"params\":{\"gamma\":0.99}}");
+        }
+        StringBuilder groups = new StringBuilder();
+        for (int g = 0; g < SpecLimits.MAX_PARAM_GROUPS; g++) {
+            groups.append(g == 0 ? "" : ",").append("0.001");
+        }
+        String spec = "{\"scheduler\":\"ChainedScheduler\",\"params\":{\"schedulers\":[" + children + "],\"base_lrs\":[" + groups + "]}}";
+        InvalidScheduleException e = org.assertj.core.api.Assertions.catchThrowableOfType(InvalidScheduleException.class, () -> ScheduleSpec.parse(spec));
+        assertThat(e.field()).isEqualTo("params.schedulers");
+        assertThat(e.getMessage()).contains("16 schedulers over 1024 param groups evaluates 16384 schedules per step, over the limit of 2048");
     }
 }

@@ -25,7 +25,7 @@ final class WorstCaseSpecs {
             chained.add(multiStepChild(c));
         }
         m.put("chained-16-children", "{\"scheduler\":\"ChainedScheduler\",\"params\":{\"schedulers\":[" + chained
-                + "],\"base_lrs\":" + groups(SpecLimits.MAX_PARAM_GROUPS) + "}}");
+                + "],\"base_lrs\":" + groups(SpecLimits.MAX_CHAINED_EVALUATIONS / SpecLimits.MAX_CHILDREN) + "}}");
         StringJoiner sequential = new StringJoiner(",");
         StringJoiner switches = new StringJoiner(",");
         for (int c = 0; c < SpecLimits.MAX_CHILDREN - 1; c++) {
