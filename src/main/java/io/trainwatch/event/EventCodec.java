@@ -8,6 +8,7 @@ import com.fasterxml.jackson.core.json.JsonReadFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import io.trainwatch.schedule.DeclaredSchedule;
 import io.trainwatch.schedule.InvalidScheduleException;
 import io.trainwatch.schedule.ScheduleSpec;
 import io.trainwatch.threshold.Threshold;
@@ -86,8 +87,26 @@ public final class EventCodec {
         return parseTree(utf8 == null ? null : new String(utf8, StandardCharsets.UTF_8));
     }
 
-    /** The full parser: every event type, every accepted spelling, and the error for anything refused. */
+    /**
+     * The full parser: every event type, every accepted spelling, and the error for anything refused. A refusal's field
+     * and reason may quote the record (an unknown name, a bad value): they are cut to what a dead letter keeps and made
+     * valid Unicode, so no record can make its own refusal large or unwritable.
+     */
     TrainingEvent parseTree(String raw) throws InvalidEventException {
+        try {
+            return readTree(raw);
+        } catch (InvalidEventException e) {
+            String reason = e.getMessage().substring(e.field().length() + 2);
+            String field = DeadLetter.wellFormed(DeadLetter.cut(e.field(), DeadLetter.MAX_FIELD_CHARS));
+            String shortReason = DeadLetter.wellFormed(DeadLetter.cut(reason, DeadLetter.MAX_REASON_CHARS));
+            if (field.equals(e.field()) && shortReason.equals(reason)) {
+                throw e;
+            }
+            throw new InvalidEventException(field, shortReason);
+        }
+    }
+
+    private TrainingEvent readTree(String raw) throws InvalidEventException {
         if (raw == null || raw.isBlank()) {
             throw new InvalidEventException("(payload)", "empty record");
         }
@@ -98,7 +117,10 @@ public final class EventCodec {
         try {
             root = JSON.readTree(raw);
         } catch (StreamConstraintsException e) {
-            throw new InvalidEventException("(payload)", "JSON nested deeper than " + MAX_NESTING_DEPTH + " levels");
+            // the reader's limits: nesting, and also the length of a number (1000 digits) or of a name (50,000 characters)
+            String limit = firstLine(e.getOriginalMessage());
+            throw new InvalidEventException("(payload)", limit.contains("nesting depth")
+                    ? "JSON nested deeper than " + MAX_NESTING_DEPTH + " levels" : "beyond the JSON reader's limits: " + limit);
         } catch (JsonProcessingException e) {
             throw new InvalidEventException("(payload)", "not valid JSON: " + firstLine(e.getOriginalMessage()));
         }
@@ -185,10 +207,23 @@ public final class EventCodec {
     private void readRunStart(JsonNode root, TrainingEvent e) throws InvalidEventException {
         JsonNode schedule = root.get("schedule");
         if (schedule != null && !schedule.isNull()) {
+            DeclaredSchedule declared;
             try {
-                ScheduleSpec.parse(schedule);
+                declared = ScheduleSpec.parse(schedule);
             } catch (InvalidScheduleException ex) {
-                throw new InvalidEventException("schedule." + ex.field(), ex.getMessage().substring(ex.getMessage().indexOf(ex.field()) + ex.field().length() + 2));
+                // the message is "invalid schedule spec: <field>: <reason>"; the field may be any text, even one found earlier in it
+                String prefix = "invalid schedule spec: " + ex.field() + ": ";
+                String reason = ex.getMessage().startsWith(prefix) ? ex.getMessage().substring(prefix.length()) : ex.getMessage();
+                throw new InvalidEventException("schedule." + ex.field(), reason);
+            }
+            String unanswered = unanswerableStep(declared);
+            if (unanswered != null) {
+                throw new InvalidEventException("schedule", unanswered);
+            }
+            String problem = unpairedSurrogate(schedule, "schedule");
+            if (problem != null) {
+                throw new InvalidEventException(problem, "a text in the schedule spec holds an unpaired surrogate (an escape like \\ud800 alone):"
+                        + " it cannot be kept or written back as UTF-8");
             }
             e.schedule = schedule.toString();
         }
@@ -214,9 +249,14 @@ public final class EventCodec {
         }
         JsonNode opt = root.get("optimizer");
         if (opt != null && !opt.isNull()) {
-            if (!opt.isTextual() || opt.textValue().length() > MAX_RUN_ID_CHARS) {
+            if (!opt.isTextual()) {
                 throw new InvalidEventException("optimizer", "must be the optimizer's name, a string of at most " + MAX_RUN_ID_CHARS
                         + " characters, got " + kind(opt));
+            }
+            // a name the event keeps follows the rules of ids: it is written back with the event (dead letters) and shown
+            String problem = idProblem(opt.textValue());
+            if (problem != null) {
+                throw new InvalidEventException("optimizer", "the optimizer's name " + problem);
             }
             e.optimizer = opt.textValue();
         }
@@ -429,13 +469,96 @@ public final class EventCodec {
         return millis >= 0 && millis <= MAX_TIME_MILLIS ? millis : null;
     }
 
+    /**
+     * Why the declared schedule cannot give the LR of some step this codec accepts, or null. Probed at the first steps,
+     * around its first scheduler steps, at every power of two and at {@link #MAX_STEP}, for its first and last param
+     * group: a spec the engine accepts but cannot evaluate (an overflowing stepping period, an index out of range) is
+     * refused here, naming the step, rather than failing the monitor on every step of the run.
+     */
+    static String unanswerableStep(DeclaredSchedule s) {
+        long every = s.stepEvery();
+        if (every < 1) {
+            return "the declared schedule cannot give the LR of any step: it would step every " + every
+                    + " optimizer steps (scheduler_step_every, or steps_per_epoch times frequency, overflowed)";
+        }
+        if (every > MAX_STEP) {
+            return "the scheduler would step every " + every + " optimizer steps (scheduler_step_every, or steps_per_epoch times frequency):"
+                    + " at most " + MAX_STEP + ", the largest step";
+        }
+        long[] near = {0, 1, 2, 3, every - 1, every, every + 1, 2 * every, MAX_STEP - 1, MAX_STEP};
+        int[] groups = {0, s.groups() - 1};
+        for (int i = 0; i < near.length + 54; i++) {
+            long step = i < near.length ? near[i] : 1L << (i - near.length);
+            if (!isValidStep(step)) {
+                continue;
+            }
+            for (int g : groups) {
+                try {
+                    if (s.adaptive()) {
+                        s.lowestLr(g, step);
+                        s.highestLr(g, step);
+                    } else {
+                        s.lr(g, step);
+                    }
+                } catch (RuntimeException | StackOverflowError e) {
+                    return "the declared schedule cannot give the LR of step " + step + " (" + e.getClass().getSimpleName()
+                            + (e.getMessage() == null ? "" : ": " + e.getMessage()) + ")";
+                }
+            }
+        }
+        return null;
+    }
+
+    /**
+     * The path of the first text (a key or a string value) under {@code node} that holds an unpaired surrogate, or null.
+     * Jackson decodes an escape like {@code \ud800} into one; kept, it would make every text written from it invalid UTF-8.
+     */
+    static String unpairedSurrogate(JsonNode node, String path) {
+        if (node.isTextual()) {
+            return isWellFormed(node.textValue()) ? null : path;
+        }
+        Iterator<Map.Entry<String, JsonNode>> fields = node.fields();
+        while (fields.hasNext()) {
+            Map.Entry<String, JsonNode> f = fields.next();
+            String p = path + "." + f.getKey();
+            if (!isWellFormed(f.getKey())) {
+                return p;
+            }
+            String inner = unpairedSurrogate(f.getValue(), p);
+            if (inner != null) {
+                return inner;
+            }
+        }
+        if (node.isArray()) {
+            for (int i = 0; i < node.size(); i++) {
+                String inner = unpairedSurrogate(node.get(i), path + "[" + i + "]");
+                if (inner != null) {
+                    return inner;
+                }
+            }
+        }
+        return null;
+    }
+
+    private static boolean isWellFormed(String s) {
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
+                i++;
+            } else if (Character.isSurrogate(c)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     static String kind(JsonNode v) {
         if (v == null || v.isNull()) {
             return "null";
         }
         String text = v.toString();
         if (text.length() > 60) {
-            text = text.substring(0, 57) + "...";
+            text = DeadLetter.cut(text, 57);
         }
         return v.getNodeType().name().toLowerCase(Locale.ROOT) + " " + text;
     }
