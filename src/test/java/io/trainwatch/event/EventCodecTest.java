@@ -1,11 +1,19 @@
 package io.trainwatch.event;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.trainwatch.SharedData;
+import io.trainwatch.detect.RealRuns;
 import io.trainwatch.threshold.Thresholds;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -154,6 +162,48 @@ class EventCodecTest {
         DeadLetter d = DeadLetter.of("{}", "thresholds." + "x".repeat(100_000), "unknown: " + "y".repeat(100_000), "f:1");
         assertThat(d.field.length()).isLessThanOrEqualTo(DeadLetter.MAX_FIELD_CHARS + 3);
         assertThat(d.reason.length()).isLessThanOrEqualTo(DeadLetter.MAX_REASON_CHARS + 3);
+    }
+
+    /**
+     * The codec probes a declared schedule at the steps it accepts (up to 2^53 - 1) and refuses one the engine cannot
+     * evaluate: every spec trainwatch knows to be real — the golden and reference cases, the examples, the real runs'
+     * schedules — must still pass in a run_start.
+     */
+    @Test
+    void shouldAcceptEveryKnownRealScheduleSpecInARunStart() throws Exception {
+        ObjectMapper json = new ObjectMapper();
+        List<JsonNode> specs = new ArrayList<>();
+        for (Path dir : List.of(SharedData.goldenSchedules(), Path.of("src/test/resources/reference"))) {
+            try (var files = Files.list(dir)) {
+                for (Path f : files.filter(p -> p.toString().endsWith(".json")).sorted().toList()) {
+                    for (JsonNode c : json.readTree(f.toFile()).get("cases")) {
+                        // a reference case records the optimizer state of a resume next to the spec: not part of it
+                        var spec = ((ObjectNode) c.deepCopy());
+                        if (dir.endsWith("reference")) {
+                            spec.retain("scheduler", "params");
+                            ((ObjectNode) spec.get("params")).remove("resume_group_state");
+                        }
+                        specs.add(spec);
+                    }
+                }
+            }
+        }
+        try (var files = Files.list(Path.of("examples/schedules"))) {
+            for (Path f : files.filter(p -> p.toString().endsWith(".json")).sorted().toList()) {
+                specs.add(json.readTree(f.toFile()));
+            }
+        }
+        for (JsonNode run : RealRuns.index().get("runs")) {
+            if (run.hasNonNull("schedule")) {
+                specs.add(run.get("schedule"));
+            }
+            run.path("resume_schedules").forEach(specs::add);
+        }
+        assertThat(specs).hasSizeGreaterThan(150);
+        for (JsonNode spec : specs) {
+            String record = JsonOutput.object("type", "run_start", "run_id", "r", "schedule", spec);
+            assertThat(codec.parse(record).schedule).as("%s", spec.path("name").asText(spec.path("scheduler").asText())).isNotNull();
+        }
     }
 
     @Test

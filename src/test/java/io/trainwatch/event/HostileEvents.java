@@ -72,6 +72,11 @@ public final class HostileEvents {
         return out;
     }
 
+    /**
+     * The next record. The mix, per 1000: 400 plain steps, 200 steps with one field gone wrong, 40 run_starts (a schedule
+     * of any family, edge values included), 60 hostile run_starts, 20 run_ends, 120 steps out of order, 120 broken or
+     * oversized records, 40 byte sequences that are not UTF-8. Runs come in bursts, as a trainer's events do.
+     */
     public Generated next() {
         if (!pending.isEmpty()) {
             return pending.poll();
@@ -131,7 +136,7 @@ public final class HostileEvents {
                 case 2 -> r.nextInt(20) == 0 ? HostileValues.HUGE_KEY : "k".repeat(300);
                 default -> "extra_" + r.nextInt(5);
             };
-            return new Generated(event.plus(key, HostileValues.any(r)), null, type + ".(unknown):add");
+            return new Generated(event.plus(key, HostileValues.any(r)), null, type + ".unknown-field:add");
         }
         // a field of this type that is absent, given a hostile value
         String[] known = switch (type) {
