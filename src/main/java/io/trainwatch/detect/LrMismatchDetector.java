@@ -50,6 +50,8 @@ public class LrMismatchDetector {
     public double segDeclaredMin;
     public double segDeclaredMax;
     public double worstError;
+    /** Set by a run_start that declares another schedule: the next step starts this detector afresh (see {@link #check}). */
+    public boolean redeclared;
 
     public LrMismatchDetector() {
     }
@@ -77,9 +79,19 @@ public class LrMismatchDetector {
         segDeclaredMin = other.segDeclaredMin;
         segDeclaredMax = other.segDeclaredMax;
         worstError = other.worstError;
+        redeclared = other.redeclared;
     }
 
     public void check(StepContext c, List<Alert> out) {
+        if (redeclared) {
+            // nothing traced against the old schedule says anything about the new one: an open alert is closed, the
+            // trace and streaks start over
+            if (track.isOpen()) {
+                out.add(track.resolve(c, AlertKind.LR_MISMATCH, "the run declared its schedule anew (run_start): the LR is judged against the new one from here",
+                        JsonOutput.object("redeclared_before_step", c.step)));
+            }
+            copyFrom(new LrMismatchDetector());
+        }
         if (c.schedule == null || c.lr == null) {
             return;
         }
@@ -160,7 +172,8 @@ public class LrMismatchDetector {
             LrTraceDiagnosis.Result d = diagnose(c, tol);
             // update when a different reading now explains the trace better than the one sent, and says something
             // materially different (another kind, or its number off by more than 10%)
-            if (!d.signature().equals(diagnosisKind) && !d.tied().contains(diagnosisKind) && materiallyDifferent(d, diagnosisKind, sentNumber)) {
+            boolean sameReading = diagnosisKind != null && (d.signature().equals(diagnosisKind) || d.tied().contains(diagnosisKind));
+            if (!sameReading && materiallyDifferent(d, diagnosisKind, sentNumber)) {
                 sentNumber = firstNumber(d);
                 diagnosisKind = d.signature();
                 out.add(track.update(c, AlertKind.LR_MISMATCH, Severity.WARNING, message(c, d), d.diagnosis(), evidence(c, d), suggestion(d)));

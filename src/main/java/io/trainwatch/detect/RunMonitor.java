@@ -181,6 +181,9 @@ public final class RunMonitor {
     }
 
     private void startRun(RunState state, TrainingEvent e) {
+        if (state.schedule != null && !state.schedule.equals(e.schedule)) {
+            state.lrMismatch.redeclared = true;
+        }
         state.schedule = e.schedule;
         state.thresholds = e.thresholds;
         state.gradClip = e.gradClip;

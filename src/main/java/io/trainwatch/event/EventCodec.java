@@ -86,8 +86,26 @@ public final class EventCodec {
         return parseTree(utf8 == null ? null : new String(utf8, StandardCharsets.UTF_8));
     }
 
-    /** The full parser: every event type, every accepted spelling, and the error for anything refused. */
+    /**
+     * The full parser: every event type, every accepted spelling, and the error for anything refused. A refusal's field
+     * and reason may quote the record (an unknown name, a bad value): they are cut to what a dead letter keeps and made
+     * valid Unicode, so no record can make its own refusal large or unwritable.
+     */
     TrainingEvent parseTree(String raw) throws InvalidEventException {
+        try {
+            return readTree(raw);
+        } catch (InvalidEventException e) {
+            String reason = e.getMessage().substring(e.field().length() + 2);
+            String field = DeadLetter.wellFormed(DeadLetter.cut(e.field(), DeadLetter.MAX_FIELD_CHARS));
+            String shortReason = DeadLetter.wellFormed(DeadLetter.cut(reason, DeadLetter.MAX_REASON_CHARS));
+            if (field.equals(e.field()) && shortReason.equals(reason)) {
+                throw e;
+            }
+            throw new InvalidEventException(field, shortReason);
+        }
+    }
+
+    private TrainingEvent readTree(String raw) throws InvalidEventException {
         if (raw == null || raw.isBlank()) {
             throw new InvalidEventException("(payload)", "empty record");
         }
@@ -98,7 +116,10 @@ public final class EventCodec {
         try {
             root = JSON.readTree(raw);
         } catch (StreamConstraintsException e) {
-            throw new InvalidEventException("(payload)", "JSON nested deeper than " + MAX_NESTING_DEPTH + " levels");
+            // the reader's limits: nesting, and also the length of a number (1000 digits) or of a name (50,000 characters)
+            String limit = firstLine(e.getOriginalMessage());
+            throw new InvalidEventException("(payload)", limit.contains("nesting depth")
+                    ? "JSON nested deeper than " + MAX_NESTING_DEPTH + " levels" : "beyond the JSON reader's limits: " + limit);
         } catch (JsonProcessingException e) {
             throw new InvalidEventException("(payload)", "not valid JSON: " + firstLine(e.getOriginalMessage()));
         }
@@ -186,9 +207,14 @@ public final class EventCodec {
         JsonNode schedule = root.get("schedule");
         if (schedule != null && !schedule.isNull()) {
             try {
-                ScheduleSpec.parse(schedule);
+                ScheduleSpec.parse(schedule); // every spec it accepts gives a finite LR >= 0 at every step (SpecLimits)
             } catch (InvalidScheduleException ex) {
                 throw new InvalidEventException("schedule." + ex.field(), ex.reason());
+            }
+            String problem = unpairedSurrogate(schedule, "schedule");
+            if (problem != null) {
+                throw new InvalidEventException(problem, "a text in the schedule spec holds an unpaired surrogate (an escape like \\ud800 alone):"
+                        + " it cannot be kept or written back as UTF-8");
             }
             e.schedule = ScheduleSpec.withoutMetadata(schedule).toString();
         }
@@ -214,9 +240,14 @@ public final class EventCodec {
         }
         JsonNode opt = root.get("optimizer");
         if (opt != null && !opt.isNull()) {
-            if (!opt.isTextual() || opt.textValue().length() > MAX_RUN_ID_CHARS) {
+            if (!opt.isTextual()) {
                 throw new InvalidEventException("optimizer", "must be the optimizer's name, a string of at most " + MAX_RUN_ID_CHARS
                         + " characters, got " + kind(opt));
+            }
+            // a name the event keeps follows the rules of ids: it is written back with the event (dead letters) and shown
+            String problem = idProblem(opt.textValue());
+            if (problem != null) {
+                throw new InvalidEventException("optimizer", "the optimizer's name " + problem);
             }
             e.optimizer = opt.textValue();
         }
@@ -429,13 +460,56 @@ public final class EventCodec {
         return millis >= 0 && millis <= MAX_TIME_MILLIS ? millis : null;
     }
 
+    /**
+     * The path of the first text (a key or a string value) under {@code node} that holds an unpaired surrogate, or null.
+     * Jackson decodes an escape like {@code \ud800} into one; kept, it would make every text written from it invalid UTF-8.
+     */
+    static String unpairedSurrogate(JsonNode node, String path) {
+        if (node.isTextual()) {
+            return isWellFormed(node.textValue()) ? null : path;
+        }
+        Iterator<Map.Entry<String, JsonNode>> fields = node.fields();
+        while (fields.hasNext()) {
+            Map.Entry<String, JsonNode> f = fields.next();
+            String p = path + "." + f.getKey();
+            if (!isWellFormed(f.getKey())) {
+                return p;
+            }
+            String inner = unpairedSurrogate(f.getValue(), p);
+            if (inner != null) {
+                return inner;
+            }
+        }
+        if (node.isArray()) {
+            for (int i = 0; i < node.size(); i++) {
+                String inner = unpairedSurrogate(node.get(i), path + "[" + i + "]");
+                if (inner != null) {
+                    return inner;
+                }
+            }
+        }
+        return null;
+    }
+
+    private static boolean isWellFormed(String s) {
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
+                i++;
+            } else if (Character.isSurrogate(c)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     static String kind(JsonNode v) {
         if (v == null || v.isNull()) {
             return "null";
         }
         String text = v.toString();
         if (text.length() > 60) {
-            text = text.substring(0, 57) + "...";
+            text = DeadLetter.cut(text, 57);
         }
         return v.getNodeType().name().toLowerCase(Locale.ROOT) + " " + text;
     }

@@ -42,11 +42,14 @@ final class StepFastPath {
     }
 
     /**
-     * The same for a UTF-8 record, read from its bytes. Only a record that starts with '{' and a non-zero byte: Jackson
-     * would read a UTF-16 or UTF-32 record (zero bytes, byte order mark) in that encoding, where the text path reads UTF-8.
+     * The same for a UTF-8 record, read from its bytes. Only a record that starts with '{' and a non-zero byte (Jackson
+     * would read a UTF-16 or UTF-32 record, zero bytes or a byte order mark, in that encoding, where the text path reads
+     * UTF-8), and only well-formed UTF-8: Jackson's byte reader does not check every byte (a name's bytes are matched to
+     * the names it has seen without decoding, and {@code "run_\xFFid"} matches {@code "run_id"}), while the text path
+     * decodes bad bytes to U+FFFD. Bytes that are not UTF-8 are the text path's to judge.
      */
     TrainingEvent tryParse(byte[] utf8) {
-        if (utf8.length < 2 || utf8[0] != '{' || utf8[1] == 0) {
+        if (utf8.length < 2 || utf8[0] != '{' || utf8[1] == 0 || !isWellFormedUtf8(utf8)) {
             return null;
         }
         try (JsonParser p = factory.createParser(utf8)) {
@@ -54,6 +57,34 @@ final class StepFastPath {
         } catch (Exception e) {
             return null;
         }
+    }
+
+    /** Well-formed UTF-8 (RFC 3629): no stray continuation byte, overlong form, surrogate, or code point past U+10FFFF. */
+    static boolean isWellFormedUtf8(byte[] b) {
+        int i = 0;
+        int n = b.length;
+        while (i < n) {
+            if (b[i] >= 0) {
+                i++; // ASCII: the whole of a usual record
+                continue;
+            }
+            int c = b[i] & 0xFF;
+            int len = c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3 : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
+            if (len == 0 || i + len > n) {
+                return false;
+            }
+            for (int k = 1; k < len; k++) {
+                if ((b[i + k] & 0xC0) != 0x80) {
+                    return false;
+                }
+            }
+            int second = b[i + 1] & 0xFF;
+            if ((c == 0xE0 && second < 0xA0) || (c == 0xED && second > 0x9F) || (c == 0xF0 && second < 0x90) || (c == 0xF4 && second > 0x8F)) {
+                return false; // overlong, surrogate, or beyond U+10FFFF
+            }
+            i += len;
+        }
+        return true;
     }
 
     private static TrainingEvent read(JsonParser p) throws Exception {

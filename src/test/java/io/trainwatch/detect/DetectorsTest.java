@@ -266,4 +266,28 @@ class DetectorsTest {
         r.steps(0, 600, 1, r::healthyLoss, r::healthyGrad, s -> 0.8 * r.declared(s)); // 20% off: inside a 50% tolerance
         assertThat(r.opened("LR_MISMATCH")).isEmpty();
     }
+
+    @Test
+    void shouldCloseAnLrMismatchWhenTheRunDeclaresAnotherScheduleAndJudgeTheNewOneAfresh() {
+        // found by the fuzzer: an alert opened against ReduceLROnPlateau, then a run_start with a fixed schedule, used to
+        // make the re-diagnosis fail on every later step (and quarantine the run)
+        RunFixture run = new RunFixture("redeclared").start("{\"scheduler\":\"ReduceLROnPlateau\",\"params\":{\"base_lrs\":[0.01]}}");
+        for (long s = 0; s < 3; s++) {
+            run.step(s, 1.0, 0.5, 1.0, null, null);
+        }
+        assertThat(run.opened("LR_MISMATCH")).hasSize(1);
+        run.start("{\"scheduler\":\"constant\",\"params\":{\"base_lrs\":[1]}}");
+        for (long s = 3; s < 60; s++) {
+            run.step(s, 1.0, 0.5, 0.0, null, null);
+        }
+        assertThat(run.alerts).noneMatch(a -> a.kind.equals("MONITOR_ERROR"));
+        assertThat(run.alerts.stream().filter(a -> a.status.equals("resolved")).findFirst()).hasValueSatisfying(a -> {
+            assertThat(a.step).isEqualTo(3);
+            assertThat(a.message).contains("declared its schedule anew");
+        });
+        // the new schedule's own mismatch: LR 0 where the constant schedule says 1
+        assertThat(run.opened("LR_MISMATCH")).hasSize(2);
+        assertThat(run.opened("LR_MISMATCH").get(1).onsetStep).isGreaterThanOrEqualTo(3);
+        assertThat(run.state.monitorErrors).isZero();
+    }
 }

@@ -193,4 +193,27 @@ class EventCodecFastPathTest {
         copy.remove(field);
         return copy.toString();
     }
+
+    @Test
+    void shouldLeaveBytesThatAreNotUtf8ToTheTextPathEvenInAFieldName() {
+        // Jackson matches a name's bytes to names it has seen without decoding them: once "run_id" is known, the bytes of
+        // "run_\xFFid" (0xFF padding the last quad) used to match it on the byte path, while the text path reads U+FFFD there
+        assertSameAsTree("{\"type\":\"step\",\"run_id\":\"warm\",\"step\":1,\"loss\":1.0}");
+        byte[] before = "{\"type\":\"step\",\"run_".getBytes(StandardCharsets.UTF_8);
+        byte[] after = "id\":\"r\",\"step\":3,\"loss\":2.0}".getBytes(StandardCharsets.UTF_8);
+        for (int bad : new int[]{0xFF, 0xFE, 0x80, 0xC0, 0xF5}) {
+            byte[] b = new byte[before.length + 1 + after.length];
+            System.arraycopy(before, 0, b, 0, before.length);
+            b[before.length] = (byte) bad;
+            System.arraycopy(after, 0, b, before.length + 1, after.length);
+            FastPathEquivalence.assertSameAsTree(b);
+            assertThat(EventCodec.FAST_PATH.tryParse(b)).as("byte 0x%02X", bad).isNull();
+        }
+        // overlong, surrogate and past-U+10FFFF forms are not UTF-8 either; a real multi-byte character is
+        assertThat(StepFastPath.isWellFormedUtf8(new byte[]{(byte) 0xC0, (byte) 0x80})).isFalse();
+        assertThat(StepFastPath.isWellFormedUtf8(new byte[]{(byte) 0xED, (byte) 0xA0, (byte) 0x80})).isFalse();
+        assertThat(StepFastPath.isWellFormedUtf8(new byte[]{(byte) 0xF4, (byte) 0x90, (byte) 0x80, (byte) 0x80})).isFalse();
+        assertThat(StepFastPath.isWellFormedUtf8(new byte[]{(byte) 0xE2, (byte) 0x82})).isFalse();
+        assertThat(StepFastPath.isWellFormedUtf8("\u00e9\u65e5\uD83D\uDE00".getBytes(StandardCharsets.UTF_8))).isTrue();
+    }
 }

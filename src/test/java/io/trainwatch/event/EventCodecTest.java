@@ -1,11 +1,19 @@
 package io.trainwatch.event;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.trainwatch.SharedData;
+import io.trainwatch.detect.RealRuns;
 import io.trainwatch.threshold.Thresholds;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -107,7 +115,15 @@ class EventCodecTest {
                 Arguments.of("control char in batch id", "{\"type\":\"step\",\"run_id\":\"r\",\"step\":1,\"loss\":1,\"batch\":[\"ok\",\"b\\u0007\"]}", "batch[1]"),
                 Arguments.of("negative grad norm", "{\"type\":\"step\",\"run_id\":\"r\",\"step\":1,\"loss\":1,\"grad_norm\":-0.5}", "grad_norm"),
                 Arguments.of("-Infinity grad norm", "{\"type\":\"step\",\"run_id\":\"r\",\"step\":1,\"loss\":1,\"grad_norm\":-Infinity}", "grad_norm"),
-                Arguments.of("optimizer as object", "{\"type\":\"run_start\",\"run_id\":\"r\",\"optimizer\":{\"lr\":1}}", "optimizer"));
+                Arguments.of("optimizer as object", "{\"type\":\"run_start\",\"run_id\":\"r\",\"optimizer\":{\"lr\":1}}", "optimizer"),
+                Arguments.of("unpaired surrogate in optimizer", "{\"type\":\"run_start\",\"run_id\":\"r\",\"optimizer\":\"Adam\\ud800\"}", "optimizer"),
+                Arguments.of("NUL in optimizer", "{\"type\":\"run_start\",\"run_id\":\"r\",\"optimizer\":\"Adam\\u0000\"}", "optimizer"),
+                Arguments.of("unpaired surrogate in a schedule note", "{\"type\":\"run_start\",\"run_id\":\"r\",\"schedule\":{\"scheduler\":\"StepLR\","
+                        + "\"params\":{\"step_size\":5,\"base_lrs\":[0.1]},\"note\":\"x\\udc00\"}}", "schedule.note"),
+                Arguments.of("scheduler stepping period that overflows", "{\"type\":\"run_start\",\"run_id\":\"r\",\"schedule\":{\"scheduler\":\"StepLR\","
+                        + "\"params\":{\"step_size\":5,\"base_lrs\":[0.1]},\"interval\":\"epoch\",\"steps_per_epoch\":4294967296,\"frequency\":4294967296}}", "schedule"),
+                Arguments.of("scheduler stepping period past the last step", "{\"type\":\"run_start\",\"run_id\":\"r\",\"schedule\":{\"scheduler\":\"StepLR\","
+                        + "\"params\":{\"step_size\":5,\"base_lrs\":[0.1]},\"scheduler_step_every\":9007199254740992}}", "schedule"));
     }
 
     @ParameterizedTest(name = "{0}")
@@ -146,6 +162,97 @@ class EventCodecTest {
         DeadLetter d = DeadLetter.of("{}", "thresholds." + "x".repeat(100_000), "unknown: " + "y".repeat(100_000), "f:1");
         assertThat(d.field.length()).isLessThanOrEqualTo(DeadLetter.MAX_FIELD_CHARS + 3);
         assertThat(d.reason.length()).isLessThanOrEqualTo(DeadLetter.MAX_REASON_CHARS + 3);
+    }
+
+    /**
+     * The codec probes a declared schedule at the steps it accepts (up to 2^53 - 1) and refuses one the engine cannot
+     * evaluate: every spec trainwatch knows to be real — the golden and reference cases, the examples, the real runs'
+     * schedules — must still pass in a run_start.
+     */
+    @Test
+    void shouldAcceptEveryKnownRealScheduleSpecInARunStart() throws Exception {
+        ObjectMapper json = new ObjectMapper();
+        List<JsonNode> specs = new ArrayList<>();
+        for (Path dir : List.of(SharedData.goldenSchedules(), Path.of("src/test/resources/reference"))) {
+            try (var files = Files.list(dir)) {
+                for (Path f : files.filter(p -> p.toString().endsWith(".json")).sorted().toList()) {
+                    for (JsonNode c : json.readTree(f.toFile()).get("cases")) {
+                        // a reference case records the optimizer state of a resume next to the spec: not part of it
+                        var spec = ((ObjectNode) c.deepCopy());
+                        if (dir.endsWith("reference")) {
+                            spec.retain("scheduler", "params");
+                            ((ObjectNode) spec.get("params")).remove("resume_group_state");
+                        }
+                        specs.add(spec);
+                    }
+                }
+            }
+        }
+        try (var files = Files.list(Path.of("examples/schedules"))) {
+            for (Path f : files.filter(p -> p.toString().endsWith(".json")).sorted().toList()) {
+                specs.add(json.readTree(f.toFile()));
+            }
+        }
+        for (JsonNode run : RealRuns.index().get("runs")) {
+            if (run.hasNonNull("schedule")) {
+                specs.add(run.get("schedule"));
+            }
+            run.path("resume_schedules").forEach(specs::add);
+        }
+        assertThat(specs).hasSizeGreaterThan(150);
+        for (JsonNode spec : specs) {
+            String record = JsonOutput.object("type", "run_start", "run_id", "r", "schedule", spec);
+            assertThat(codec.parse(record).schedule).as("%s", spec.path("name").asText(spec.path("scheduler").asText())).isNotNull();
+        }
+    }
+
+    @Test
+    void shouldSayWhichReaderLimitARecordIsBeyond() {
+        String base = "{\"type\":\"step\",\"run_id\":\"r\",\"step\":1,";
+        assertThat(catchThrowableOfType(InvalidEventException.class, () -> codec.parse(base + "\"loss\":1" + "0".repeat(2_000) + "}")).getMessage())
+                .startsWith("(payload): beyond the JSON reader's limits: Number value length");
+        assertThat(catchThrowableOfType(InvalidEventException.class, () -> codec.parse(base + "\"loss\":1,\"" + "k".repeat(60_000) + "\":1}")).getMessage())
+                .startsWith("(payload): beyond the JSON reader's limits: Name length");
+        assertThat(catchThrowableOfType(InvalidEventException.class, () -> codec.parse(base + "\"loss\":" + "[".repeat(40) + "]".repeat(40) + "}")).getMessage())
+                .isEqualTo("(payload): JSON nested deeper than 32 levels");
+    }
+
+    @Test
+    void shouldQuoteTheScheduleReasonWholeWhateverTheFieldIsCalled() {
+        // "s" and "i" also occur in "invalid schedule spec: ", which the reason used to be cut after
+        for (String name : new String[]{"s", "i", "spec", "invalid"}) {
+            InvalidEventException e = catchThrowableOfType(InvalidEventException.class, () -> codec.parse("{\"type\":\"run_start\",\"run_id\":\"r\","
+                    + "\"schedule\":{\"scheduler\":\"StepLR\",\"params\":{\"step_size\":5,\"base_lrs\":[0.1]},\"" + name + "\":1}}"));
+            assertThat(e.field()).isEqualTo("schedule." + name);
+            assertThat(e.getMessage()).startsWith("schedule." + name + ": unknown field");
+        }
+    }
+
+    @Test
+    void shouldBoundAndKeepWritableARefusalThatQuotesTheRecord() {
+        InvalidEventException huge = catchThrowableOfType(InvalidEventException.class, () -> codec.parse(
+                "{\"type\":\"run_start\",\"run_id\":\"r\",\"thresholds\":{\"" + "k".repeat(10_000) + "\":1}}"));
+        assertThat(huge.field()).startsWith("thresholds.kkk").hasSizeLessThanOrEqualTo(DeadLetter.MAX_FIELD_CHARS + 3);
+        assertThat(huge.getMessage()).hasSizeLessThanOrEqualTo(DeadLetter.MAX_FIELD_CHARS + DeadLetter.MAX_REASON_CHARS + 8);
+        // Jackson decodes the escape into a lone surrogate, and the reason quotes the value: a UTF-8 writer would fail on it
+        for (String record : new String[]{"{\"type\":\"\\ud800\"}", "\"x\\udc00y\"", "{\"type\":\"step\",\"run_id\":\"r\",\"step\":\"\\ud83d\",\"loss\":1}"}) {
+            InvalidEventException e = catchThrowableOfType(InvalidEventException.class, () -> codec.parse(record));
+            assertThat(e.getMessage()).as(record).doesNotContain("\ud800").doesNotContain("\udc00").doesNotContain("\ud83d");
+        }
+    }
+
+    @Test
+    void shouldMakeEveryDeadLetterTextValidUnicode() throws Exception {
+        DeadLetter d = DeadLetter.of("{\"optimizer\":\"x\ud800\"}", "thresholds.\udc00", "got \"\ud83d\"", "f:1");
+        for (String text : new String[]{d.payload, d.field, d.reason}) {
+            assertThat(text).doesNotContain("\ud800").doesNotContain("\udc00").doesNotContain("\ud83d").contains("\ufffd");
+        }
+        // what a strict UTF-8 writer (the JSON-lines file sink) does with it
+        java.nio.charset.StandardCharsets.UTF_8.newEncoder().encode(java.nio.CharBuffer.wrap(JsonOutput.deadLetter(d)));
+        // a pair survives, and a cut never splits one
+        String emoji = "\uD83D\uDE00";
+        DeadLetter cut = DeadLetter.of("{}", "f", "x" + emoji.repeat(DeadLetter.MAX_REASON_CHARS), "f:1");
+        assertThat(cut.reason).endsWith(emoji + "...").doesNotContain("\ufffd");
     }
 
     @Test
