@@ -121,9 +121,9 @@ class EventCodecTest {
                 Arguments.of("unpaired surrogate in a schedule note", "{\"type\":\"run_start\",\"run_id\":\"r\",\"schedule\":{\"scheduler\":\"StepLR\","
                         + "\"params\":{\"step_size\":5,\"base_lrs\":[0.1]},\"note\":\"x\\udc00\"}}", "schedule.note"),
                 Arguments.of("scheduler stepping period that overflows", "{\"type\":\"run_start\",\"run_id\":\"r\",\"schedule\":{\"scheduler\":\"StepLR\","
-                        + "\"params\":{\"step_size\":5,\"base_lrs\":[0.1]},\"interval\":\"epoch\",\"steps_per_epoch\":4294967296,\"frequency\":4294967296}}", "schedule"),
+                        + "\"params\":{\"step_size\":5,\"base_lrs\":[0.1]},\"interval\":\"epoch\",\"steps_per_epoch\":4294967296,\"frequency\":4294967296}}", "schedule.frequency"),
                 Arguments.of("scheduler stepping period past the last step", "{\"type\":\"run_start\",\"run_id\":\"r\",\"schedule\":{\"scheduler\":\"StepLR\","
-                        + "\"params\":{\"step_size\":5,\"base_lrs\":[0.1]},\"scheduler_step_every\":9007199254740992}}", "schedule"));
+                        + "\"params\":{\"step_size\":5,\"base_lrs\":[0.1]},\"scheduler_step_every\":9007199254740992}}", "schedule.scheduler_step_every"));
     }
 
     @ParameterizedTest(name = "{0}")
