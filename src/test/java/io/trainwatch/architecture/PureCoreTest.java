@@ -14,7 +14,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class PureCoreTest {
     @Test
     void shouldKeepFlinkOutOfThePureCorePackages() throws IOException {
-        for (String pkg : List.of("schedule", "event", "detect", "report")) {
+        for (String pkg : List.of("schedule", "event", "threshold", "detect", "report")) {
             Path dir = Path.of("src/main/java/io/trainwatch", pkg);
             if (!Files.isDirectory(dir)) {
                 continue;
