@@ -1,11 +1,11 @@
 package io.trainwatch.cli;
 
-import io.trainwatch.threshold.Thresholds;
 import io.trainwatch.embedded.EmbeddedKafka;
 import io.trainwatch.job.JobConfig;
 import io.trainwatch.job.KafkaPipeline;
 import io.trainwatch.job.MonitorRunsFunction;
 import io.trainwatch.job.ParseEventsFunction;
+import io.trainwatch.threshold.Thresholds;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerRecord;

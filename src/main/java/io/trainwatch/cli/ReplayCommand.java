@@ -1,6 +1,5 @@
 package io.trainwatch.cli;
 
-import io.trainwatch.threshold.Thresholds;
 import io.trainwatch.event.Alert;
 import io.trainwatch.event.DeadLetter;
 import io.trainwatch.event.JsonOutput;
@@ -13,6 +12,7 @@ import io.trainwatch.job.PostgresConfig;
 import io.trainwatch.job.PostgresSinks;
 import io.trainwatch.job.RawRecord;
 import io.trainwatch.job.TrainwatchJob;
+import io.trainwatch.threshold.Thresholds;
 import org.apache.flink.api.common.JobExecutionResult;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import picocli.CommandLine.Command;

@@ -1,10 +1,10 @@
 package io.trainwatch.cli;
 
-import io.trainwatch.threshold.Threshold;
-import io.trainwatch.threshold.Thresholds;
 import io.trainwatch.job.JobConfig;
 import io.trainwatch.job.KafkaPipeline;
 import io.trainwatch.job.PostgresConfig;
+import io.trainwatch.threshold.Threshold;
+import io.trainwatch.threshold.Thresholds;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;

@@ -1,7 +1,5 @@
 package io.trainwatch.detect;
 
-import io.trainwatch.threshold.Thresholds;
-import io.trainwatch.threshold.Threshold;
 import io.trainwatch.event.Alert;
 import io.trainwatch.event.EventType;
 import io.trainwatch.event.JsonOutput;
@@ -9,6 +7,8 @@ import io.trainwatch.event.SeriesPoint;
 import io.trainwatch.event.TrainingEvent;
 import io.trainwatch.schedule.DeclaredSchedule;
 import io.trainwatch.schedule.ScheduleSpec;
+import io.trainwatch.threshold.Threshold;
+import io.trainwatch.threshold.Thresholds;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

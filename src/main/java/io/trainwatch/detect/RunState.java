@@ -1,7 +1,7 @@
 package io.trainwatch.detect;
 
-import io.trainwatch.threshold.Thresholds;
 import io.trainwatch.schedule.DeclaredSchedule;
+import io.trainwatch.threshold.Thresholds;
 import io.trainwatch.threshold.Thresholds;
 
 import java.util.Map;

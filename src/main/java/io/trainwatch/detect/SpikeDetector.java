@@ -1,8 +1,8 @@
 package io.trainwatch.detect;
 
-import io.trainwatch.threshold.Threshold;
 import io.trainwatch.event.Alert;
 import io.trainwatch.event.JsonOutput;
+import io.trainwatch.threshold.Threshold;
 
 import java.util.List;
 

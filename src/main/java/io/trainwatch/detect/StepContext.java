@@ -1,9 +1,9 @@
 package io.trainwatch.detect;
 
-import io.trainwatch.threshold.Thresholds;
-import io.trainwatch.threshold.Threshold;
 import io.trainwatch.event.TrainingEvent;
 import io.trainwatch.schedule.DeclaredSchedule;
+import io.trainwatch.threshold.Threshold;
+import io.trainwatch.threshold.Thresholds;
 
 /**
  * What every detector needs to judge one step, computed once by {@link RunMonitor}: the step's values,

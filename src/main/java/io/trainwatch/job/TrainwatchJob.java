@@ -1,10 +1,10 @@
 package io.trainwatch.job;
 
-import io.trainwatch.threshold.Thresholds;
 import io.trainwatch.event.Alert;
 import io.trainwatch.event.DeadLetter;
 import io.trainwatch.event.SeriesPoint;
 import io.trainwatch.event.TrainingEvent;
+import io.trainwatch.threshold.Thresholds;
 import org.apache.flink.api.connector.sink2.Sink;
 import org.apache.flink.configuration.PipelineOptions;
 import org.apache.flink.streaming.api.datastream.DataStream;

@@ -1,8 +1,8 @@
 package io.trainwatch.cli;
 
-import io.trainwatch.threshold.Threshold;
 import io.trainwatch.embedded.EmbeddedKafka;
 import io.trainwatch.job.PostgresConfig;
+import io.trainwatch.threshold.Threshold;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -1,7 +1,7 @@
 package io.trainwatch.detect;
 
-import io.trainwatch.threshold.Thresholds;
 import io.trainwatch.event.Alert;
+import io.trainwatch.threshold.Thresholds;
 import org.junit.jupiter.api.Test;
 
 import java.util.Map;

@@ -1,6 +1,5 @@
 package io.trainwatch.detect;
 
-import io.trainwatch.threshold.Thresholds;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.trainwatch.SharedData;
@@ -11,6 +10,7 @@ import io.trainwatch.event.TrainingEvent;
 import io.trainwatch.importer.ImportFormat;
 import io.trainwatch.importer.ImportedRun;
 import io.trainwatch.importer.LogImporter;
+import io.trainwatch.threshold.Thresholds;
 
 import java.io.IOException;
 import java.io.InputStream;

@@ -1,12 +1,12 @@
 package io.trainwatch.detect;
 
-import io.trainwatch.threshold.Thresholds;
 import io.trainwatch.event.Alert;
 import io.trainwatch.event.EventType;
 import io.trainwatch.event.JsonOutput;
 import io.trainwatch.event.TrainingEvent;
 import io.trainwatch.schedule.DeclaredSchedule;
 import io.trainwatch.schedule.ScheduleSpec;
+import io.trainwatch.threshold.Thresholds;
 
 import java.util.ArrayList;
 import java.util.List;

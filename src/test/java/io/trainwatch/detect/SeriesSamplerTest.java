@@ -1,12 +1,12 @@
 package io.trainwatch.detect;
 
-import io.trainwatch.threshold.Thresholds;
 import io.trainwatch.event.Alert;
 import io.trainwatch.event.EventCodec;
 import io.trainwatch.event.TrainingEvent;
 import io.trainwatch.simulate.Fault;
 import io.trainwatch.simulate.RunSimulator;
 import io.trainwatch.simulate.SimulatedRun;
+import io.trainwatch.threshold.Thresholds;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;

@@ -1,7 +1,7 @@
 package io.trainwatch.docs;
 
-import io.trainwatch.threshold.Threshold;
 import io.trainwatch.schedule.ScheduleSpec;
+import io.trainwatch.threshold.Threshold;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Files;

@@ -1,7 +1,6 @@
 package io.trainwatch.job;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.trainwatch.threshold.Thresholds;
 import io.trainwatch.embedded.EmbeddedKafka;
 import io.trainwatch.embedded.EmbeddedPostgres;
 import io.trainwatch.event.EventCodec;
@@ -10,6 +9,7 @@ import io.trainwatch.event.TrainingEvent;
 import io.trainwatch.simulate.Fault;
 import io.trainwatch.simulate.RunSimulator;
 import io.trainwatch.simulate.SimulatedRun;
+import io.trainwatch.threshold.Thresholds;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.kafka.clients.consumer.ConsumerRecord;

@@ -2,7 +2,6 @@ package io.trainwatch.job;
 
 import io.trainwatch.detect.RunMonitor;
 import io.trainwatch.detect.RunState;
-import io.trainwatch.threshold.Thresholds;
 import io.trainwatch.event.Alert;
 import io.trainwatch.event.DeadLetter;
 import io.trainwatch.event.EventCodec;
@@ -12,6 +11,7 @@ import io.trainwatch.event.TrainingEvent;
 import io.trainwatch.simulate.Fault;
 import io.trainwatch.simulate.RunSimulator;
 import io.trainwatch.simulate.SimulatedRun;
+import io.trainwatch.threshold.Thresholds;
 import org.apache.flink.api.common.JobExecutionResult;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
