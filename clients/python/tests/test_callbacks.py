@@ -212,7 +212,8 @@ def drive_lightning(cb, trainer, module, opt, sched, interval, epochs=1):
                 trainer.global_step += 1
                 if interval == "step":
                     sched.step()
-            cb.on_train_batch_end(trainer, module, {"loss": loss.detach()}, ("x", batch_idx), batch_idx)
+            # as Lightning's automatic optimization hands it over: the loss it back-propagated, divided by the accumulation
+            cb.on_train_batch_end(trainer, module, {"loss": (loss / trainer.accumulate_grad_batches).detach()}, ("x", batch_idx), batch_idx)
         if interval == "epoch":
             sched.step()
     cb.on_train_end(trainer, module)
@@ -276,6 +277,96 @@ class LightningCallbackTest(unittest.TestCase):
     def test_needs_a_run_id(self):
         with self.assertRaisesRegex(ValueError, "run_id"):
             tw_lightning.TrainwatchCallback("localhost:9092")
+
+    def test_a_scheduler_trainwatch_cannot_reproduce_never_stops_training(self):
+        # a plain LambdaLR used to raise in on_train_start and abort fit() at step 0
+        sink = Captured()
+        module = nn.Linear(3, 1)
+        opt = torch.optim.SGD(module.parameters(), lr=0.01)
+        sched = L.LambdaLR(opt, lambda e: 0.95 ** e)
+        trainer = FakeLightningTrainer(opt, [FakeSchedulerConfig(sched, "step")])
+        cb = tw_lightning.TrainwatchCallback(reporter=Reporter(run_id="pl-lambda", sink=sink))
+        with warnings.catch_warnings(record=True) as w:
+            warnings.simplefilter("always")
+            drive_lightning(cb, trainer, module, opt, sched, "step")
+        self.assertEqual(len([x for x in w if "no schedule declared" in str(x.message)]), 1)
+        cb.reporter.close()
+        ev = sink.events
+        self.assertNotIn("schedule", ev[0])
+        self.assertEqual(len([e for e in ev if e["type"] == "step"]), 5)
+        self.assertEqual(getattr(cb, "client_errors", 0), 0)
+
+    def test_only_the_global_rank_zero_reports(self):
+        sink = Captured()
+        module = nn.Linear(3, 1)
+        opt = torch.optim.SGD(module.parameters(), lr=0.01)
+        sched = L.StepLR(opt, 2)
+        trainer = FakeLightningTrainer(opt, [FakeSchedulerConfig(sched, "step")])
+        trainer.is_global_zero = False
+        cb = tw_lightning.TrainwatchCallback(reporter=Reporter(run_id="rank1", sink=sink))
+        drive_lightning(cb, trainer, module, opt, sched, "step")
+        self.assertEqual(sink.raw, [])
+
+
+class BrokenReporter(Reporter):
+    """Every call fails, as a client bug or a broken environment would make it."""
+
+    def run_start(self, *args, **kwargs):
+        raise RuntimeError("run_start broke")
+
+    def step(self, *args, **kwargs):
+        raise RuntimeError("step broke")
+
+    def run_end(self, *args, **kwargs):
+        raise RuntimeError("run_end broke")
+
+    def _grad_norm(self, *args, **kwargs):
+        raise RuntimeError("grad norm broke")
+
+
+class NeverInTheWayTest(unittest.TestCase):
+    def test_no_lightning_hook_raises_into_training(self):
+        module = nn.Linear(3, 1)
+        opt = torch.optim.SGD(module.parameters(), lr=0.01)
+        sched = L.StepLR(opt, 2)
+        trainer = FakeLightningTrainer(opt, [FakeSchedulerConfig(sched, "step")])
+        cb = tw_lightning.TrainwatchCallback(reporter=BrokenReporter(run_id="broken", sink=Captured()))
+        with warnings.catch_warnings(record=True) as w:
+            warnings.simplefilter("always")
+            drive_lightning(cb, trainer, module, opt, sched, "step")  # training completes
+            cb.on_exception(trainer, module, RuntimeError("the user's own error"))
+        self.assertGreaterEqual(cb.client_errors, 1 + 5 + 5 + 1)  # start, grad norms, steps, end
+        hooks = {str(x.message).split(" failed")[0] for x in w}
+        self.assertIn("trainwatch: on_train_start", hooks)
+        self.assertEqual(len(w), len(hooks))  # one warning per hook, not one per call
+
+    def test_no_hugging_face_hook_raises_into_training(self):
+        model, opt, sched = hf_optimizer_and_scheduler()
+        cb = tw_hf.TrainwatchCallback(reporter=BrokenReporter(run_id="broken", sink=Captured()))
+        args, state = FakeTrainingArguments(), FakeTrainerState()
+        with warnings.catch_warnings(record=True):
+            warnings.simplefilter("always")
+            cb.on_train_begin(args, state, None, optimizer=opt, lr_scheduler=sched)
+            drive_hf(cb, args, state, opt, sched, 3)
+        self.assertGreaterEqual(cb.client_errors, 1 + 3 + 1)
+
+    def test_only_the_hugging_face_main_process_reports(self):
+        sink = Captured()
+        model, opt, sched = hf_optimizer_and_scheduler()
+        cb = tw_hf.TrainwatchCallback(reporter=Reporter(run_id="rank1", sink=sink))
+        args, state = FakeTrainingArguments(), FakeTrainerState()
+        state.is_world_process_zero = False
+        cb.on_train_begin(args, state, None, optimizer=opt, lr_scheduler=sched)
+        drive_hf(cb, args, state, opt, sched, 3)
+        self.assertEqual(sink.raw, [])
+
+    def test_hugging_face_steps_per_epoch_count_the_last_partial_window(self):
+        sink = Captured()
+        model, opt, sched = hf_optimizer_and_scheduler()
+        cb = tw_hf.TrainwatchCallback(reporter=Reporter(run_id="ceil", sink=sink))
+        cb.on_train_begin(FakeTrainingArguments(), FakeTrainerState(), None, optimizer=opt, lr_scheduler=sched, train_dataloader=list(range(41)))
+        cb.reporter.close()
+        self.assertEqual(sink.events[0]["steps_per_epoch"], 21)
 
 
 if __name__ == "__main__":

@@ -11,3 +11,24 @@ class _Groups:
 
 def _no_op(*args, **kwargs):
     return None
+
+
+def _never_raises(hook):
+    """A callback hook that can never break training: whatever goes wrong in it (a broker down, a framework attribute
+    that moved, a bug here) is warned about once per hook and counted in ``client_errors``, and training goes on."""
+    import functools
+    import warnings
+
+    @functools.wraps(hook)
+    def guarded(self, *args, **kwargs):
+        try:
+            return hook(self, *args, **kwargs)
+        except Exception as e:  # noqa: BLE001 - a monitor must never stop the run it watches
+            self.client_errors = getattr(self, "client_errors", 0) + 1
+            warned = self.__dict__.setdefault("_warned_hooks", set())
+            if hook.__name__ not in warned:
+                warned.add(hook.__name__)
+                warnings.warn("trainwatch: %s failed (%s: %s); training goes on, this run may be reported incompletely"
+                              % (hook.__name__, type(e).__name__, e), stacklevel=2)
+            return None
+    return guarded

@@ -3,9 +3,10 @@
     from trainwatch_client.hf import TrainwatchCallback
     trainer = Trainer(..., callbacks=[TrainwatchCallback("broker:9092")])
 
-Not run against a real transformers installation here (none is installable on the machines this was built on);
-its logic is unit-tested with small fakes of the objects it reads (TrainingArguments, TrainerState, the optimizer
-and scheduler the Trainer passes to callbacks).
+Its logic is unit-tested with small fakes of the objects it reads (TrainingArguments, TrainerState, the optimizer and
+scheduler the Trainer passes to callbacks); not yet against a real Trainer run (see the README). No hook ever raises
+into training: an error is warned about once and counted in ``client_errors``. Only the main process
+(``state.is_world_process_zero``) reports.
 
 What it reads: at ``on_train_begin`` the Trainer's real scheduler (``spec_from_scheduler``: transformers' LambdaLR
 lambdas are recognised) or, when that one is not a scheduler trainwatch can reproduce (a DeepSpeed scheduler, for
@@ -21,7 +22,7 @@ import math
 import os
 import warnings
 
-from ._callback import _Groups, _no_op
+from ._callback import _Groups, _never_raises, _no_op
 from .reporter import Reporter
 from .spec import UnsupportedScheduler, hf_spec, spec_from_scheduler
 
@@ -70,7 +71,11 @@ class TrainwatchCallback(_Base):
             return _no_op
         raise AttributeError(name)
 
+    @_never_raises
     def on_train_begin(self, args, state, control, **kwargs):
+        if not getattr(state, "is_world_process_zero", True):
+            self.reporter = None  # one stream per run: only the main process reports
+            return
         optimizer = kwargs.get("optimizer")
         scheduler = kwargs.get("lr_scheduler")
         if self.reporter is None:
@@ -86,7 +91,7 @@ class TrainwatchCallback(_Base):
         loader = kwargs.get("train_dataloader")
         try:
             if loader is not None and len(loader) > 0:
-                steps_per_epoch = max(len(loader) // accum, 1)  # as Trainer computes num_update_steps_per_epoch
+                steps_per_epoch = max(math.ceil(len(loader) / accum), 1)  # the Trainer steps on a last partial window too
         except TypeError:
             pass  # an iterable dataset has no length
         clip = getattr(args, "max_grad_norm", None)
@@ -122,12 +127,14 @@ class TrainwatchCallback(_Base):
                       % (spec["scheduler"], reason), stacklevel=3)
         return spec
 
+    @_never_raises
     def on_step_begin(self, args, state, control, **kwargs):
         optimizer = kwargs.get("optimizer") or self._optimizer
         if optimizer is not None:
             # the LRs optimizer step number global_step (0-based) is about to use
             self._lrs = (int(state.global_step), [g["lr"] for g in optimizer.param_groups])
 
+    @_never_raises
     def on_log(self, args, state, control, logs=None, **kwargs):
         logs = logs or {}
         if "loss" not in logs or self.reporter is None or state.global_step < 1:
@@ -140,6 +147,7 @@ class TrainwatchCallback(_Base):
             lrs = [g["lr"] for g in optimizer.param_groups] if optimizer is not None else [logs.get("learning_rate", 0.0)]
         self.reporter.step(step, logs["loss"], _Groups(lrs), grad_norm=logs.get("grad_norm"), epoch=logs.get("epoch", state.epoch))
 
+    @_never_raises
     def on_train_end(self, args, state, control, **kwargs):
         if self.reporter is None:
             return

@@ -3,8 +3,9 @@
     from trainwatch_client.lightning import TrainwatchCallback
     trainer = L.Trainer(..., callbacks=[TrainwatchCallback("broker:9092", "my-run")])
 
-Not run against a real Lightning installation here (none is installable on the machines this was built on); its
-logic is unit-tested with small fakes of the Trainer attributes it reads.
+Its logic is unit-tested with small fakes of the Trainer attributes it reads; not yet against a real Lightning run
+(see the README). No hook ever raises into training: an error is warned about once and counted in ``client_errors``.
+Only the global rank 0 (``trainer.is_global_zero``) reports.
 
 What it reads: at ``on_train_start`` the first optimizer and its scheduler config (``trainer.lr_scheduler_configs``:
 the scheduler, ``interval`` "step" or "epoch", ``frequency``), ``accumulate_grad_batches``,
@@ -16,7 +17,9 @@ accumulated, not yet clipped) the total grad norm and every param group's LR; at
 
 import math
 
-from ._callback import _Groups, _no_op
+import warnings
+
+from ._callback import _Groups, _never_raises, _no_op
 from .reporter import Reporter
 from .spec import UnsupportedScheduler
 
@@ -59,7 +62,11 @@ class TrainwatchCallback(_Base):
             return _no_op
         raise AttributeError(name)
 
+    @_never_raises
     def on_train_start(self, trainer, pl_module):
+        if not getattr(trainer, "is_global_zero", True):
+            self.reporter = None  # one stream per run: only the global rank 0 reports
+            return
         if self.reporter is None:
             self.reporter = Reporter(self.bootstrap_servers, self.run_id, **self._reporter_kwargs)
         self._module = pl_module
@@ -79,21 +86,35 @@ class TrainwatchCallback(_Base):
             self.reporter.run_start(self._optimizer, None, grad_accum_steps=accum, steps_per_epoch=steps_per_epoch, grad_clip=grad_clip,
                                     schedule=self._schedule, thresholds=self._thresholds, start_step=start)
             return
-        if interval == "epoch" and steps_per_epoch is None:
-            raise UnsupportedScheduler('"interval": "epoch" with an unsized train loader: trainwatch cannot tell how many optimizer steps '
-                                       "an epoch has; pass schedule= explicitly")
-        self.reporter.run_start(self._optimizer, scheduler, grad_accum_steps=accum, steps_per_epoch=steps_per_epoch, grad_clip=grad_clip,
-                                interval=interval, frequency=frequency, thresholds=self._thresholds, start_step=start)
+        try:
+            if interval == "epoch" and steps_per_epoch is None:
+                raise UnsupportedScheduler('"interval": "epoch" with an unsized train loader: trainwatch cannot tell how many optimizer '
+                                           "steps an epoch has; pass schedule= explicitly")
+            self.reporter.run_start(self._optimizer, scheduler, grad_accum_steps=accum, steps_per_epoch=steps_per_epoch, grad_clip=grad_clip,
+                                    interval=interval, frequency=frequency, thresholds=self._thresholds, start_step=start)
+        except UnsupportedScheduler as e:
+            # a scheduler trainwatch cannot reproduce: the run is still watched, without schedule checks
+            warnings.warn("trainwatch: no schedule declared (the LR is not checked): %s" % e, stacklevel=2)
+            self.reporter.run_start(self._optimizer, None, grad_accum_steps=accum, steps_per_epoch=steps_per_epoch, grad_clip=grad_clip,
+                                    thresholds=self._thresholds, start_step=start)
 
+    @_never_raises
     def on_before_optimizer_step(self, trainer, pl_module, optimizer, *args):
         # gradients are accumulated (and unscaled under AMP); clipping comes after this hook
         norm = self.reporter._grad_norm(pl_module) if self.reporter is not None else None
         self._pending = (norm, [g["lr"] for g in optimizer.param_groups], optimizer)
 
+    @_never_raises
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx, *args):
+        if self.reporter is None:
+            return
         loss = outputs.get("loss") if isinstance(outputs, dict) else outputs
         if loss is not None:
-            self._losses.append(loss.detach() if hasattr(loss, "detach") else loss)
+            # Lightning hands over the loss it back-propagated: divided by accumulate_grad_batches; undone, so the step's
+            # loss is the mean of its micro-batches' losses as the module computed them
+            accum = int(getattr(trainer, "accumulate_grad_batches", 1) or 1)
+            loss = loss.detach() if hasattr(loss, "detach") else loss
+            self._losses.append(loss * accum if accum != 1 else loss)
         g = int(trainer.global_step)
         if self.reporter is None or self._reported_global_step is None or g <= self._reported_global_step:
             return  # no optimizer step since the last report (accumulating)
@@ -109,9 +130,11 @@ class TrainwatchCallback(_Base):
         self.reporter.step(g - 1, step_loss, groups, grad_norm=norm, epoch=epoch,
                            batch=self._batch_ids(batch) if self._batch_ids is not None else None)
 
+    @_never_raises
     def on_train_end(self, trainer, pl_module):
         self._end(trainer, "completed")
 
+    @_never_raises
     def on_exception(self, trainer, pl_module, exception):
         self._end(trainer, "killed" if isinstance(exception, KeyboardInterrupt) else "failed")
 
