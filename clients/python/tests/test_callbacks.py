@@ -324,6 +324,35 @@ class BrokenReporter(Reporter):
         raise RuntimeError("grad norm broke")
 
 
+class AcceleratedOptimizer:
+    """Looks like accelerate's wrapper: the real optimizer is its .optimizer."""
+
+    def __init__(self, optimizer):
+        self.optimizer = optimizer
+        self.param_groups = optimizer.param_groups
+
+
+class HuggingFaceDefaultsTest(unittest.TestCase):
+    def test_runs_that_keep_the_default_output_dir_get_distinct_ids(self):
+        with warnings.catch_warnings(record=True) as w:
+            warnings.simplefilter("always")
+            a = tw_hf.default_run_id(FakeTrainingArguments(run_name=None, output_dir="trainer_output"))
+            b = tw_hf.default_run_id(FakeTrainingArguments(run_name=None, output_dir="trainer_output"))
+        self.assertRegex(a, r"^trainer_output-\d{8}-\d{6}-[0-9a-f]{4}$")
+        self.assertNotEqual(a, b)
+        self.assertTrue(any("run_name" in str(x.message) for x in w))
+        self.assertEqual(tw_hf.default_run_id(FakeTrainingArguments(run_name=None, output_dir="/ckpt/llama-sft-7/")), "llama-sft-7")
+        self.assertEqual(tw_hf.default_run_id(FakeTrainingArguments(run_name="named", output_dir="trainer_output")), "named")
+
+    def test_the_optimizer_is_named_through_its_wrapper(self):
+        sink = Captured()
+        model, opt, sched = hf_optimizer_and_scheduler()
+        cb = tw_hf.TrainwatchCallback(reporter=Reporter(run_id="wrapped", sink=sink))
+        cb.on_train_begin(FakeTrainingArguments(), FakeTrainerState(), None, optimizer=AcceleratedOptimizer(opt), lr_scheduler=sched)
+        cb.reporter.close()
+        self.assertEqual(sink.events[0]["optimizer"], "AdamW")
+
+
 class NeverInTheWayTest(unittest.TestCase):
     def test_no_lightning_hook_raises_into_training(self):
         module = nn.Linear(3, 1)

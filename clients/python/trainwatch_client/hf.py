@@ -20,6 +20,8 @@ the loss is HF's mean over the logging window. HF hides NaN losses from its logs
 
 import math
 import os
+import random
+import time
 import warnings
 
 from ._callback import _Groups, _never_raises, _no_op
@@ -48,8 +50,27 @@ def spec_from_training_args(args, state, optimizer):
                    scheduler_kwargs=getattr(args, "lr_scheduler_kwargs", None) or {}, lr_init=defaults.get("lr"))
 
 
+# transformers' default output_dir: runs that keep it share its name, so it cannot name a run by itself
+_DEFAULT_OUTPUT_DIRS = ("trainer_output", "tmp_trainer")
+
+
+def default_run_id(args):
+    """``args.run_name``; else the output folder's name, which stays the same when the run resumes from a checkpoint
+    in it; but the Trainer's default folder is shared by every run that keeps it, so then a time and a random suffix
+    make the id unique (and a warning says to set run_name)."""
+    if getattr(args, "run_name", None):
+        return args.run_name
+    name = os.path.basename(os.path.normpath(getattr(args, "output_dir", None) or "trainer_output"))
+    if name not in _DEFAULT_OUTPUT_DIRS:
+        return name
+    unique = "%s-%s-%04x" % (name, time.strftime("%Y%m%d-%H%M%S", time.gmtime()), random.getrandbits(16))
+    warnings.warn("trainwatch: the run is reported as %s: set TrainingArguments(run_name=...) (or output_dir) to name it, and to keep "
+                  "its name when it resumes" % unique, stacklevel=3)
+    return unique
+
+
 class TrainwatchCallback(_Base):
-    """Reports a Trainer run to trainwatch. ``run_id``: default ``args.run_name`` (else the output folder's name);
+    """Reports a Trainer run to trainwatch. ``run_id``: default ``args.run_name`` (else see :func:`default_run_id`);
     ``reporter``: an existing :class:`Reporter` (then bootstrap_servers is not needed); ``schedule``: a spec that wins
     over the one read from the Trainer; other keyword arguments go to :class:`Reporter`."""
 
@@ -79,8 +100,7 @@ class TrainwatchCallback(_Base):
         optimizer = kwargs.get("optimizer")
         scheduler = kwargs.get("lr_scheduler")
         if self.reporter is None:
-            run_id = self.run_id or getattr(args, "run_name", None) or os.path.basename(os.path.normpath(args.output_dir))
-            self.reporter = Reporter(self.bootstrap_servers, run_id, **self._reporter_kwargs)
+            self.reporter = Reporter(self.bootstrap_servers, self.run_id or default_run_id(args), **self._reporter_kwargs)
         self._optimizer = optimizer
         if getattr(args, "logging_nan_inf_filter", False):
             warnings.warn("trainwatch: logging_nan_inf_filter=True makes HF log the window's mean instead of a NaN loss; set it to "

@@ -130,7 +130,7 @@ class Reporter:
         if int(frequency) < 1:
             raise ValueError("frequency must be >= 1")
         event = {"type": "run_start", "run_id": self.run_id, "time": _now_ms(), "grad_accum_steps": grad_accum_steps,
-                 "optimizer": type(optimizer).__name__ if optimizer is not None else None, "client": CLIENT}
+                 "optimizer": _optimizer_name(optimizer), "client": CLIENT}
         if steps_per_epoch is not None:
             event["steps_per_epoch"] = int(steps_per_epoch)
         if grad_clip is not None and 0 < float(grad_clip) < math.inf:
@@ -382,3 +382,15 @@ def _check_base_lrs(schedule, optimizer):
 
 def _now_ms():
     return int(time.time() * 1000)
+
+
+def _optimizer_name(optimizer):
+    """The optimizer's class name, through the wrappers trainers put around it (accelerate's AcceleratedOptimizer,
+    Lightning's LightningOptimizer): "AdamW", not the wrapper's name."""
+    seen = 0
+    while optimizer is not None and seen < 4:
+        inner = getattr(optimizer, "optimizer", None) or getattr(optimizer, "_optimizer", None)
+        if inner is None or inner is optimizer or not hasattr(inner, "param_groups"):
+            break
+        optimizer, seen = inner, seen + 1
+    return type(optimizer).__name__ if optimizer is not None else None
