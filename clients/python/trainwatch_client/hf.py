@@ -14,7 +14,7 @@ example), the schedule TrainingArguments ask for (``lr_scheduler_type``, ``lr_sc
 ``get_warmup_steps``, ``state.max_steps``); ``gradient_accumulation_steps``, ``max_grad_norm`` and the steps per
 epoch. At ``on_step_begin`` the LR of every param group for the optimizer step about to run; at ``on_log`` the loss
 and grad norm HF logs. So trainwatch sees one point every ``logging_steps`` (set it to 1 to check every step) and
-the loss is HF's mean over the logging window. HF hides NaN losses from its logs unless
+the loss is HF's mean over the logging window. HF logs a NaN loss, and every loss after it, as 0.0 unless
 ``logging_nan_inf_filter=False``.
 """
 
@@ -103,8 +103,10 @@ class TrainwatchCallback(_Base):
             self.reporter = Reporter(self.bootstrap_servers, self.run_id or default_run_id(args), **self._reporter_kwargs)
         self._optimizer = optimizer
         if getattr(args, "logging_nan_inf_filter", False):
-            warnings.warn("trainwatch: logging_nan_inf_filter=True makes HF log the window's mean instead of a NaN loss; set it to "
-                          "False so that trainwatch sees NaN/Inf losses", stacklevel=2)
+            # measured with transformers 5.18: the NaN step and every later one are logged as loss 0.0
+            warnings.warn("trainwatch: with logging_nan_inf_filter=True (HF's default) HF logs a NaN or infinite loss, and every loss "
+                          "after it, as 0.0; set it to False so that trainwatch sees them (the grad norm HF logs still shows NaN)",
+                          stacklevel=2)
         spec = self._declared_spec(args, state, optimizer, scheduler)
         accum = int(getattr(args, "gradient_accumulation_steps", 1) or 1)
         steps_per_epoch = None
