@@ -1,56 +1,26 @@
 package io.trainwatch.detect;
 
+import java.lang.reflect.Array;
+
 /**
  * Copies a state's arrays into arrays it already has, for {@link RunState#copyFrom}: the monitor saves every run's
  * state before judging an event, so this runs once per event and must not allocate. A fresh array only when the
- * lengths differ (a state restored from an older layout) or the target has none.
+ * lengths differ (a state restored from an older layout) or the target has none. Strings are immutable: a String[]
+ * gets the references.
  */
 final class ArrayCopy {
     private ArrayCopy() {
     }
 
-    static double[] into(double[] from, double[] to) {
+    /** {@code from}'s values in {@code to} (or in a new array of {@code from}'s length); any array type, primitive or not. */
+    @SuppressWarnings("unchecked")
+    static <A> A into(A from, A to) {
         if (from == null) {
             return null;
         }
-        if (to == null || to.length != from.length) {
-            return from.clone();
-        }
-        System.arraycopy(from, 0, to, 0, from.length);
-        return to;
-    }
-
-    static long[] into(long[] from, long[] to) {
-        if (from == null) {
-            return null;
-        }
-        if (to == null || to.length != from.length) {
-            return from.clone();
-        }
-        System.arraycopy(from, 0, to, 0, from.length);
-        return to;
-    }
-
-    static boolean[] into(boolean[] from, boolean[] to) {
-        if (from == null) {
-            return null;
-        }
-        if (to == null || to.length != from.length) {
-            return from.clone();
-        }
-        System.arraycopy(from, 0, to, 0, from.length);
-        return to;
-    }
-
-    /** Strings are immutable: the references are copied. */
-    static String[] into(String[] from, String[] to) {
-        if (from == null) {
-            return null;
-        }
-        if (to == null || to.length != from.length) {
-            return from.clone();
-        }
-        System.arraycopy(from, 0, to, 0, from.length);
-        return to;
+        int n = Array.getLength(from);
+        A target = to != null && Array.getLength(to) == n ? to : (A) Array.newInstance(from.getClass().getComponentType(), n);
+        System.arraycopy(from, 0, target, 0, n);
+        return target;
     }
 }
