@@ -25,7 +25,7 @@ import org.apache.flink.util.Collector;
  */
 public class MonitorRunsFunction extends KeyedProcessFunction<String, TrainingEvent, Alert> {
     /** Events judged (the parser's dead letters and the monitor's make up the rest of events-read). */
-    public static final String ACCEPTED = ParseEventsFunction.ACCEPTED;
+    public static final String ACCEPTED = "events-accepted";
     public static final String ALERTS = "alerts-emitted";
     public static final String RUNS = "runs-started";
     /** Events the monitor failed on (each dead-lettered, with a MONITOR_ERROR alert). */

@@ -15,11 +15,10 @@ import org.apache.flink.util.Collector;
  * Parses raw records into v1 events; anything that cannot be accepted goes to the dead-letter side output
  * with its raw payload, the field at fault and the reason. Never throws on data. Counts records read and
  * dead-lettered (metrics, and accumulators for the replay summary); the monitor counts the events it judged
- * ({@link #ACCEPTED}) and the ones it dead-letters in its turn, so read = accepted + dead-lettered.
+ * ({@link MonitorRunsFunction#ACCEPTED}) and the ones it dead-letters in its turn, so read = accepted + dead-lettered.
  */
 public class ParseEventsFunction extends ProcessFunction<RawRecord, TrainingEvent> {
     public static final String READ = "events-read";
-    public static final String ACCEPTED = "events-accepted";
     public static final String DEAD_LETTERED = "events-dead-lettered";
     /** Wall-clock time of the first record read (the earliest over subtasks): where processing began. */
     public static final String FIRST_READ_MILLIS = "first-read-millis";

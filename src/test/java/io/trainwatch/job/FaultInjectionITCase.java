@@ -23,7 +23,6 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -38,7 +37,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Supplier;
@@ -68,36 +66,26 @@ class FaultInjectionITCase {
     static final List<String> MALFORMED = List.of("{broken", "{\"type\":\"step\",\"run_id\":\"x\",\"step\":-1,\"loss\":1}",
             "{\"type\":\"step\",\"step\":1,\"loss\":1}", "{\"type\":\"step\",\"run_id\":\"x\",\"step\":1,\"loss\":[1]}");
 
+    static LiveServers servers;
     static EmbeddedKafka kafka;
     static EmbeddedPostgres postgres;
     static BrokerTopics topics;
 
     @BeforeAll
     static void startServers() throws Exception {
-        CompletableFuture<EmbeddedPostgres> pg = CompletableFuture.supplyAsync(() -> {
-            try {
-                return EmbeddedPostgres.start();
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-        });
-        try {
-            kafka = EmbeddedKafka.start();
-            topics = new BrokerTopics(kafka.bootstrapServers());
-        } finally {
-            postgres = pg.join();
-        }
+        servers = LiveServers.start();
+        kafka = servers.kafka();
+        postgres = servers.postgres();
+        topics = new BrokerTopics(kafka.bootstrapServers());
     }
 
     @AfterAll
     static void stopServers() throws IOException {
-        if (kafka != null) {
-            kafka.close();
-        }
-        if (postgres != null) {
-            postgres.close();
+        if (servers != null) {
+            servers.close();
         }
     }
+
 
     @Test
     void shouldLeaveExactlyTheUninterruptedAlertsWhenTheBrokerIsDownMidStream(@TempDir Path checkpoints, @InjectMiniCluster MiniCluster flink) throws Exception {

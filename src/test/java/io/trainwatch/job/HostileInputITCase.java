@@ -128,7 +128,7 @@ class HostileInputITCase {
         assertThat(graph.getStatusTimestamp(JobStatus.RESTARTING)).as("the job never restarted").isZero();
 
         long read = counter(result, ParseEventsFunction.READ);
-        long accepted = counter(result, ParseEventsFunction.ACCEPTED);
+        long accepted = counter(result, MonitorRunsFunction.ACCEPTED);
         long deadLettered = counter(result, ParseEventsFunction.DEAD_LETTERED);
         List<String> alertLines = Files.readAllLines(alerts, StandardCharsets.UTF_8);
         List<String> seriesLines = Files.readAllLines(series, StandardCharsets.UTF_8);

@@ -19,7 +19,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -34,7 +33,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
 import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -46,35 +44,24 @@ import static org.assertj.core.api.Assertions.assertThat;
  * exactly the alerts of an uninterrupted run.
  */
 class KafkaITCase {
+    static LiveServers servers;
     static EmbeddedKafka kafka;
     static EmbeddedPostgres postgres;
 
     @BeforeAll
     static void startServers() throws Exception {
-        // side by side: both take a few seconds
-        CompletableFuture<EmbeddedPostgres> pg = CompletableFuture.supplyAsync(() -> {
-            try {
-                return EmbeddedPostgres.start();
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-        });
-        try {
-            kafka = EmbeddedKafka.start();
-        } finally {
-            postgres = pg.join();
-        }
+        servers = LiveServers.start();
+        kafka = servers.kafka();
+        postgres = servers.postgres();
     }
 
     @AfterAll
     static void stopServers() throws IOException {
-        if (kafka != null) {
-            kafka.close();
-        }
-        if (postgres != null) {
-            postgres.close();
+        if (servers != null) {
+            servers.close();
         }
     }
+
 
     static JobConfig config(String name, boolean stopAtEnd, String checkpointDir, String fromCheckpoint) {
         return config(name, stopAtEnd, checkpointDir, fromCheckpoint, null);

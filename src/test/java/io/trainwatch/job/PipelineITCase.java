@@ -82,7 +82,7 @@ class PipelineITCase {
             assertThat(n.path("source").asText()).startsWith("malformed:");
         }
         long read = ((Number) result.getAccumulatorResult(ParseEventsFunction.READ)).longValue();
-        long accepted = ((Number) result.getAccumulatorResult(ParseEventsFunction.ACCEPTED)).longValue();
+        long accepted = ((Number) result.getAccumulatorResult(MonitorRunsFunction.ACCEPTED)).longValue();
         long deadCount = ((Number) result.getAccumulatorResult(ParseEventsFunction.DEAD_LETTERED)).longValue();
         assertThat(read).isEqualTo(records.size()).isEqualTo(accepted + deadCount);
         assertThat(deadCount).isEqualTo(malformed.size());
