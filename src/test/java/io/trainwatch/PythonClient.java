@@ -12,7 +12,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Runs the Python client's scripts (clients/python) with Debian's interpreter, which has python3-torch and
- * python3-kafka (pyenv's python3 on these machines has neither); {@code -Dtrainwatch.python=...} overrides it.
+ * python3-kafka (pyenv's python3 on these machines has neither); {@code -Dtrainwatch.python=...} overrides it; or in one
+ * of the torch 2.x environments ({@link Frameworks}) where real transformers, Lightning and accelerate train.
  */
 public final class PythonClient {
     public static final Path CLIENT_DIR = Path.of("clients/python").toAbsolutePath();
@@ -56,10 +57,35 @@ public final class PythonClient {
         return System.getProperty("trainwatch.python", "/usr/bin/python3");
     }
 
+    /** The environments clients/python/install-frameworks.sh creates (.ci/run runs it): torch 2.x with transformers 5.x or 4.x. */
+    public enum Frameworks {
+        TORCH2_TF5("torch2-tf5"), TORCH2_TF4("torch2-tf4");
+
+        public final String dirName;
+
+        Frameworks(String dirName) {
+            this.dirName = dirName;
+        }
+
+        /** Its interpreter; fails (never skips) when the environment was not created. */
+        public String interpreter() {
+            Path python = CLIENT_DIR.resolve(".venvs").resolve(dirName).resolve("bin/python");
+            if (!Files.isExecutable(python)) {
+                throw new AssertionError("no Python environment " + python + ": run clients/python/install-frameworks.sh (.ci/run does)");
+            }
+            return python.toString();
+        }
+    }
+
     /** Starts {@code python3 args...} in the project folder with the client importable (PYTHONPATH=clients/python). */
     public static Running start(List<String> args, Map<String, String> env) throws IOException {
+        return start(interpreter(), args, env);
+    }
+
+    /** {@link #start(List, Map)} with the given interpreter (see {@link Frameworks}). */
+    public static Running start(String interpreter, List<String> args, Map<String, String> env) throws IOException {
         List<String> cmd = new ArrayList<>();
-        cmd.add(interpreter());
+        cmd.add(interpreter);
         cmd.add("-u");
         cmd.addAll(args);
         ProcessBuilder pb = new ProcessBuilder(cmd);
