@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Creates the Python environments the real-framework tests train in (and that a user can train in):
 #   clients/python/.venvs/torch2-tf5  torch 2.x (CPU), the newest transformers 5.x, lightning 2.x, accelerate
-#   clients/python/.venvs/torch2-tf4  the same with the newest transformers 4.x
+# (no transformers 4.x: the newest the index serves, 4.57.6, requires huggingface_hub<1.0, and the index serves only
+# huggingface_hub 1.33 and 2.0 — pip stops with ResolutionImpossible, and with --no-deps transformers refuses to import)
 # from the package index pip is configured with (`pip config list`); nothing is fetched at test time.
 # Idempotent: an environment whose requirements are unchanged is kept. Usage: install-frameworks.sh [python3]
 set -euo pipefail
@@ -12,9 +13,9 @@ VENVS=".venvs"
 export PIP_RETRIES="${PIP_RETRIES:-0}" PIP_DISABLE_PIP_VERSION_CHECK=1
 # The Kafka client: kafka-python from the index when it serves it, else Debian's python3-kafka (pure Python) is linked in
 COMMON=(torch "lightning>=2,<3" accelerate numpy)
-declare -A TRANSFORMERS=([torch2-tf5]="transformers>=5,<6" [torch2-tf4]="transformers>=4.40,<5")
+declare -A TRANSFORMERS=([torch2-tf5]="transformers>=5,<6")
 
-for name in torch2-tf5 torch2-tf4; do
+for name in torch2-tf5; do
   dir="$VENVS/$name"
   wanted="$(printf '%s\n' "${COMMON[@]}" "${TRANSFORMERS[$name]}")"
   if [ -x "$dir/bin/python" ] && [ -f "$dir/.requirements" ] && [ "$(cat "$dir/.requirements")" = "$wanted" ]; then

@@ -57,9 +57,9 @@ public final class PythonClient {
         return System.getProperty("trainwatch.python", "/usr/bin/python3");
     }
 
-    /** The environments clients/python/install-frameworks.sh creates (.ci/run runs it): torch 2.x with transformers 5.x or 4.x. */
+    /** The environments clients/python/install-frameworks.sh creates (.ci/run runs it): torch 2.x with transformers 5.x. */
     public enum Frameworks {
-        TORCH2_TF5("torch2-tf5"), TORCH2_TF4("torch2-tf4");
+        TORCH2_TF5("torch2-tf5");
 
         public final String dirName;
 

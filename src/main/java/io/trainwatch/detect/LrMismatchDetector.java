@@ -128,9 +128,9 @@ public class LrMismatchDetector {
             matchStreak++;
         }
         double traced = c.lr[Math.min(traceGroup, c.lr.length - 1)];
-        record(c.step, traced);
+        record(c.scheduleStep, traced); // the trace is the scheduler's: diagnoses fit schedules to it
         if (!c.schedule.adaptive() && (mismatchStreak > 0 || track.isOpen())) {
-            double declared = c.schedule.lr(Math.min(traceGroup, c.schedule.groups() - 1), c.step);
+            double declared = c.schedule.lr(Math.min(traceGroup, c.schedule.groups() - 1), c.scheduleStep);
             segActualMin = Math.min(segActualMin, traced);
             segActualMax = Math.max(segActualMax, traced);
             segDeclaredMin = Math.min(segDeclaredMin, declared);
@@ -140,10 +140,10 @@ public class LrMismatchDetector {
             if (!track.isOpen() && mismatchStreak >= c.thInt(Threshold.LR_MISMATCH_STEPS)) {
                 out.add(track.open(c, AlertKind.LR_MISMATCH, Severity.WARNING,
                         "Step " + c.step + ": the LR " + Numbers.fmt(c.lr[badGroup]) + " is outside what " + c.schedule.scheduler() + " allows ("
-                                + Numbers.fmt(c.schedule.lowestLr(badGroup, c.step)) + " to " + Numbers.fmt(c.schedule.highestLr(badGroup, c.step)) + ").",
+                                + Numbers.fmt(c.schedule.lowestLr(badGroup, c.scheduleStep)) + " to " + Numbers.fmt(c.schedule.highestLr(badGroup, c.scheduleStep)) + ").",
                         "an adaptive scheduler can only keep the LR or lower it by its factor down to min_lr; this LR was set by something else",
-                        JsonOutput.object("group", badGroup, "actual_lr", c.lr[badGroup], "lowest_allowed", c.schedule.lowestLr(badGroup, c.step),
-                                "highest_allowed", c.schedule.highestLr(badGroup, c.step)),
+                        JsonOutput.object("group", badGroup, "actual_lr", c.lr[badGroup], "lowest_allowed", c.schedule.lowestLr(badGroup, c.scheduleStep),
+                                "highest_allowed", c.schedule.highestLr(badGroup, c.scheduleStep)),
                         JsonOutput.object("action", "fix_scheduler", "change", "find what else sets the optimizer's lr (a second scheduler, a callback, a manual param_group update)")));
             } else if (track.isOpen() && matchStreak >= c.thInt(Threshold.LR_MISMATCH_STEPS)) {
                 out.add(track.resolve(c, AlertKind.LR_MISMATCH, "the LR is back inside the allowed range", JsonOutput.object("matching_steps", matchStreak)));
@@ -205,12 +205,12 @@ public class LrMismatchDetector {
     private static double groupError(StepContext c, int g, double tol) {
         double a = c.lr[g];
         if (c.schedule.adaptive()) {
-            double lo = c.schedule.lowestLr(g, c.step) * (1 - tol);
-            double hi = c.schedule.highestLr(g, c.step) * (1 + tol);
+            double lo = c.schedule.lowestLr(g, c.scheduleStep) * (1 - tol);
+            double hi = c.schedule.highestLr(g, c.scheduleStep) * (1 + tol);
             return a >= lo - 1e-12 && a <= hi + 1e-12 ? 0 : LrTraceDiagnosis.relativeError(a, a < lo ? lo : hi);
         }
         double best = Double.POSITIVE_INFINITY;
-        for (long s = Math.max(0, c.step - 1); s <= c.step + 1; s++) {
+        for (long s = Math.max(0, c.scheduleStep - 1); s <= c.scheduleStep + 1; s++) {
             double e = c.schedule.lr(g, s);
             if (LrTraceDiagnosis.match(a, e, tol)) {
                 return 0;
@@ -252,12 +252,12 @@ public class LrMismatchDetector {
     private String message(StepContext c, LrTraceDiagnosis.Result d) {
         int g = Math.min(traceGroup, c.lr.length - 1);
         return "Step " + c.step + ": LR of group " + g + " is " + Numbers.fmt(c.lr[g]) + ", declared " + c.schedule.scheduler() + " says "
-                + Numbers.fmt(c.schedule.lr(Math.min(g, c.schedule.groups() - 1), c.step)) + ": " + d.summary() + ".";
+                + Numbers.fmt(c.schedule.lr(Math.min(g, c.schedule.groups() - 1), c.scheduleStep)) + ": " + d.summary() + ".";
     }
 
     private String evidence(StepContext c, LrTraceDiagnosis.Result d) {
         int g = Math.min(traceGroup, c.schedule.groups() - 1);
-        Object[] base = {"group", g, "actual_lr", c.lr[Math.min(traceGroup, c.lr.length - 1)], "declared_lr", c.schedule.lr(g, c.step),
+        Object[] base = {"group", g, "actual_lr", c.lr[Math.min(traceGroup, c.lr.length - 1)], "declared_lr", c.schedule.lr(g, c.scheduleStep),
                 "mismatching_steps", mismatchStreak, "max_relative_error", worstError, "relative_tolerance", c.th(Threshold.LR_RELATIVE_TOLERANCE),
                 "hypothesis", d.kind(), "hypothesis_fit", d.fit(), "declared_scheduler", c.schedule.scheduler()};
         Object[] all = java.util.Arrays.copyOf(base, base.length + d.numbers().length);

@@ -9,7 +9,11 @@ import java.util.List;
 /**
  * NON_FINITE (critical): NaN or infinite loss or grad norm. Says why, from what came just before:
  * <ul>
- * <li>fp16 loss-scale collapse: loss_scale reported and falling (the GradScaler keeps halving it);</li>
+ * <li>fp16 loss-scale collapse: loss_scale reported and falling (the GradScaler keeps halving it after it had settled,
+ * or it is below 1);</li>
+ * <li>not alerted: a GradScaler skip — loss_scale reported, the loss finite, only the gradients overflow, and the scale
+ * has not collapsed. That is how a GradScaler finds its scale (the optimizer step is skipped, the scale halved);
+ * the run counts the skips.</li>
  * <li>gradient explosion: the grad norms before were outliers of their own history or climbing;</li>
  * <li>suspect data: gradients were healthy right up to this step, so the batch is the prime suspect
  * (named when the event carries batch ids);</li>
@@ -39,9 +43,23 @@ public class NonFiniteDetector {
         lastFiniteStep = other.lastFiniteStep;
     }
 
+    /** A loss scale below this shrinks the gradients: they overflow fp16 unscaled, the scaler has nothing left to try. */
+    static final double COLLAPSED_LOSS_SCALE = 1.0;
+    /** Reductions of a settled loss scale, without it growing back in between, that make a collapse. */
+    static final int COLLAPSE_REDUCTIONS = 3;
+
     public void check(StepContext c, List<Alert> out) {
         boolean lossBad = !c.lossFinite();
         boolean gradBad = c.gradNorm != null && !Double.isFinite(c.gradNorm);
+        Double scale = c.event == null ? null : c.event.lossScale;
+        RunState r = c.run;
+        boolean collapsed = scale != null && (scale < COLLAPSED_LOSS_SCALE || (r.lossScaleDrops >= COLLAPSE_REDUCTIONS && r.maxLossScale > 0 && scale < r.maxLossScale));
+        if (gradBad && !lossBad && scale != null) {
+            r.gradScalerSkips++; // the GradScaler skips this optimizer step
+            if (!collapsed) {
+                return; // how a GradScaler finds its scale: not a NaN in the model
+            }
+        }
         if (!lossBad && !gradBad) {
             lastFiniteStep = c.step;
             if (track.isOpen() && ++finiteStreak >= c.thInt(Threshold.NON_FINITE_RESOLVE_STEPS)) {
@@ -58,21 +76,20 @@ public class NonFiniteDetector {
         String what = (lossBad ? "loss is " + Numbers.fmt(c.loss) : "")
                 + (lossBad && gradBad ? " and " : "")
                 + (gradBad ? "grad norm is " + Numbers.fmt(c.gradNorm) : "");
-        RunState r = c.run;
         double[] before = recentGrads(r);
         String batches = c.event != null && c.event.batch != null ? String.join(", ", c.event.batch) : null;
         long rewindTo = Math.max(0, lastFiniteStep >= 0 ? lastFiniteStep : c.step - 1);
 
         // 1. fp16 loss-scale collapse
-        Double scale = c.event == null ? null : c.event.lossScale;
-        if (scale != null && r.lossScaleDrops >= 2 && r.maxLossScale > 0 && scale < r.maxLossScale) {
+        if (collapsed) {
             String diag = "fp16 loss-scale collapse: the loss scale fell from " + Numbers.fmt(r.maxLossScale) + " to " + Numbers.fmt(scale)
-                    + " over " + r.lossScaleDrops + " reductions, so gradients overflow even after scaling";
+                    + (r.lossScaleDrops > 0 ? " over " + r.lossScaleDrops + " reductions since it had settled" : "")
+                    + ", so gradients overflow even after scaling (" + r.gradScalerSkips + " optimizer steps skipped by the GradScaler so far)";
             out.add(track.open(c, AlertKind.NON_FINITE, Severity.CRITICAL,
                     "Step " + c.step + ": " + what + " after the fp16 loss scale collapsed to " + Numbers.fmt(scale) + ".",
                     diag,
                     JsonOutput.object("loss", c.loss, "grad_norm", c.gradNorm, "loss_scale", scale, "max_loss_scale", r.maxLossScale,
-                            "loss_scale_reductions", r.lossScaleDrops, "recent_grad_norms", before),
+                            "loss_scale_reductions", r.lossScaleDrops, "grad_scaler_skips", r.gradScalerSkips, "recent_grad_norms", before),
                     JsonOutput.object("action", "lower_lr", "lr_factor", 0.5, "new_lr", Numbers.round3(c.currentLr() * 0.5),
                             "rewind_to_step", rewindTo,
                             "change", "train in bf16 (torch.autocast(dtype=torch.bfloat16); HF: bf16=True, fp16=False) or halve the LR and resume from step " + rewindTo)));
@@ -107,7 +124,8 @@ public class NonFiniteDetector {
                     + ", all within z " + Numbers.fmt(PRECURSOR_Z) + " of the run's history)"
                     + (batches != null ? "; the batch of step " + c.step + " is " + batches : "; the event carries no batch ids")
                     + (!lossBad ? "; only the gradient is non-finite while the loss is finite: under fp16/AMP this is a GradScaler overflow"
-                    + " (the optimizer step is skipped and the loss scale halved), harmless if rare" : "");
+                    + " (the optimizer step is skipped and the loss scale halved), harmless if rare; report loss_scale with each step and"
+                    + " trainwatch tells the two apart" : "");
             out.add(track.open(c, AlertKind.NON_FINITE, Severity.CRITICAL,
                     "Step " + c.step + ": " + what + " with healthy gradients just before: suspect this step's batch"
                             + (batches != null ? " (" + batches + ")" : "") + ".",

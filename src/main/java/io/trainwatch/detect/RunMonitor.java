@@ -213,11 +213,13 @@ public final class RunMonitor {
         double[] scheduled = null;
         boolean inWarmup;
         if (schedule != null) {
+            // where the scheduler really is: behind the optimizer by the steps it skipped (fp16 overflow under HF)
+            long scheduleStep = e.schedulerLag == null ? step : step - e.schedulerLag;
             scheduled = new double[schedule.groups()];
             for (int g = 0; g < scheduled.length; g++) {
-                scheduled[g] = schedule.adaptive() ? schedule.highestLr(g, step) : schedule.lr(g, step);
+                scheduled[g] = schedule.adaptive() ? schedule.highestLr(g, scheduleStep) : schedule.lr(g, scheduleStep);
             }
-            inWarmup = step < state.warmupEndStep;
+            inWarmup = scheduleStep < state.warmupEndStep;
         } else {
             inWarmup = reportedLrRising(state, e);
         }
@@ -269,15 +271,37 @@ public final class RunMonitor {
             state.gradLogs.add(Math.log(Math.max(g, 1e-30)));
         }
         if (e.lossScale != null && Double.isFinite(e.lossScale)) {
-            if (state.lastLossScale != null && e.lossScale < state.lastLossScale) {
-                state.lossScaleDrops++;
-            }
-            state.maxLossScale = Math.max(state.maxLossScale, e.lossScale);
-            state.lastLossScale = e.lossScale;
+            trackLossScale(state, e.lossScale);
         }
         if (e.lr != null && e.lr.length > 0) {
             state.lastLr0 = e.lr[0];
         }
+    }
+
+    /**
+     * A GradScaler starts deliberately high (2^16) and halves on every overflow until it finds its level, so a run's
+     * first reductions come in a row and mean nothing; once the scale has held for this many reported steps, a
+     * reduction means gradients overflow anew.
+     */
+    static final int LOSS_SCALE_SETTLED_STEPS = 10;
+
+    private static void trackLossScale(RunState state, double scale) {
+        Double last = state.lastLossScale;
+        if (last != null && scale < last) {
+            state.lossScaleSteadySteps = 0;
+            if (state.lossScaleSettled) {
+                state.lossScaleDrops++;
+            }
+        } else {
+            if (last != null && scale > last) {
+                state.lossScaleDrops = 0; // it grew back: the overflows were passing
+            }
+            if (++state.lossScaleSteadySteps >= LOSS_SCALE_SETTLED_STEPS) {
+                state.lossScaleSettled = true;
+            }
+        }
+        state.maxLossScale = Math.max(state.maxLossScale, scale);
+        state.lastLossScale = scale;
     }
 
     private static SeriesPoint series(RunState state, TrainingEvent e, double[] scheduled) {

@@ -52,7 +52,13 @@ public class RunState {
     public LogEwma gradStats = new LogEwma();
     public Double lastLossScale;
     public double maxLossScale;
+    /** Loss-scale reductions since the scale last grew, counted once it had settled (see RunMonitor.LOSS_SCALE_SETTLED_STEPS). */
     public int lossScaleDrops;
+    /** Reported steps in a row without a loss-scale reduction. */
+    public int lossScaleSteadySteps;
+    public boolean lossScaleSettled;
+    /** Steps the GradScaler skipped (finite loss, overflowing gradients) without an alert. */
+    public long gradScalerSkips;
     // detectors
     public NonFiniteDetector nonFinite = new NonFiniteDetector();
     public LrMismatchDetector lrMismatch = new LrMismatchDetector();
@@ -113,6 +119,9 @@ public class RunState {
         lastLossScale = other.lastLossScale;
         maxLossScale = other.maxLossScale;
         lossScaleDrops = other.lossScaleDrops;
+        lossScaleSteadySteps = other.lossScaleSteadySteps;
+        lossScaleSettled = other.lossScaleSettled;
+        gradScalerSkips = other.gradScalerSkips;
         nonFinite.copyFrom(other.nonFinite);
         lrMismatch.copyFrom(other.lrMismatch);
         spikes.copyFrom(other.spikes);

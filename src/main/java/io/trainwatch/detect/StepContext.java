@@ -28,6 +28,8 @@ public final class StepContext {
     public final long warmupEndStep;
     public final Thresholds thresholds;
     public final RunState run;
+    /** Where the LR scheduler is: the step less the steps it skipped ({@code scheduler_lag}); the schedule is read here. */
+    public final long scheduleStep;
 
     StepContext(String runId, long step, Long timeMillis, TrainingEvent event, double loss, Double gradNorm, double[] lr,
                 DeclaredSchedule schedule, double[] scheduled, boolean inWarmup, long warmupEndStep, Thresholds thresholds, RunState run) {
@@ -44,6 +46,7 @@ public final class StepContext {
         this.warmupEndStep = warmupEndStep;
         this.thresholds = thresholds;
         this.run = run;
+        this.scheduleStep = event == null || event.schedulerLag == null ? step : step - event.schedulerLag;
     }
 
     /**

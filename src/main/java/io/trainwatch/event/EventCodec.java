@@ -198,6 +198,15 @@ public final class EventCodec {
             throw new InvalidEventException("grad_norm", "a norm must be >= 0 (NaN and Infinity accepted), got " + e.gradNorm);
         }
         e.lossScale = optionalNumber("loss_scale", root.get("loss_scale"));
+        JsonNode lag = root.get("scheduler_lag");
+        if (lag != null && !lag.isNull()) {
+            long k = integer("scheduler_lag", lag);
+            if (!isValidSchedulerLag(k, e.step)) {
+                throw new InvalidEventException("scheduler_lag", "must be an integer from 0 to the step (" + e.step
+                        + "): the optimizer steps the LR scheduler skipped so far, got " + k);
+            }
+            e.schedulerLag = k;
+        }
         e.epoch = optionalNumber("epoch", root.get("epoch"));
         e.lr = lrs(root.get("lr"));
         e.batch = batch(root.get("batch"));
@@ -374,6 +383,11 @@ public final class EventCodec {
 
     static boolean isValidLr(double d) {
         return Double.isFinite(d) && d >= 0;
+    }
+
+    /** A scheduler cannot have skipped more optimizer steps than were taken before this one. */
+    static boolean isValidSchedulerLag(long lag, long step) {
+        return lag >= 0 && lag <= step;
     }
 
     static boolean isValidStep(long step) {

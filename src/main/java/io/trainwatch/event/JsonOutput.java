@@ -85,6 +85,7 @@ public final class JsonOutput {
         putIfSet(o, "loss", e.loss);
         putIfSet(o, "grad_norm", e.gradNorm);
         putIfSet(o, "loss_scale", e.lossScale);
+        putIfSet(o, "scheduler_lag", e.schedulerLag);
         putIfSet(o, "epoch", e.epoch);
         putIfSet(o, "lr", e.lr);
         putIfSet(o, "batch", e.batch);

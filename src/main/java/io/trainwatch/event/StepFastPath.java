@@ -24,6 +24,7 @@ final class StepFastPath {
     private static final int EPOCH = 1 << 7;
     private static final int LR = 1 << 8;
     private static final int BATCH = 1 << 9;
+    private static final int SCHEDULER_LAG = 1 << 10;
     private static final int REQUIRED = TYPE | RUN_ID | STEP | LOSS;
 
     private final JsonFactory factory;
@@ -109,6 +110,7 @@ final class StepFastPath {
                 case "epoch" -> EPOCH;
                 case "lr" -> LR;
                 case "batch" -> BATCH;
+                case "scheduler_lag" -> SCHEDULER_LAG;
                 default -> 0;
             };
             if (bit == 0) {
@@ -213,10 +215,21 @@ final class StepFastPath {
                         e.batch = new String[]{id};
                     }
                 }
+                case SCHEDULER_LAG -> {
+                    if (v != JsonToken.VALUE_NULL) {
+                        if (!isLong(p, v) || p.getLongValue() < 0) {
+                            return null;
+                        }
+                        e.schedulerLag = p.getLongValue(); // checked against the step once both are read
+                    }
+                }
                 default -> throw new IllegalStateException("unhandled field bit " + bit);
             }
         }
         if (t != JsonToken.END_OBJECT || (seen & REQUIRED) != REQUIRED) {
+            return null;
+        }
+        if (e.schedulerLag != null && !EventCodec.isValidSchedulerLag(e.schedulerLag, e.step)) {
             return null;
         }
         return e;

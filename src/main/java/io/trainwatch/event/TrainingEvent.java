@@ -26,6 +26,11 @@ public class TrainingEvent {
     /** Batch ids of this step, if the trainer reports them (to name suspect data). */
     public String[] batch;
     public Double lossScale;
+    /**
+     * Optimizer steps the LR scheduler has not followed so far (HF/accelerate skip lr_scheduler.step() when fp16 skips the
+     * optimizer step): the declared LR of this step is the schedule's at {@code step - schedulerLag}. 0..step; null = 0.
+     */
+    public Long schedulerLag;
 
     // run_start
     /** The schedule spec as JSON text, already checked to parse (see schedule.ScheduleSpec). */
@@ -68,6 +73,7 @@ public class TrainingEvent {
         return step == e.step && type == e.type && Objects.equals(runId, e.runId) && Objects.equals(timeMillis, e.timeMillis)
                 && Objects.equals(loss, e.loss) && Objects.equals(gradNorm, e.gradNorm) && Arrays.equals(lr, e.lr)
                 && Objects.equals(epoch, e.epoch) && Arrays.equals(batch, e.batch) && Objects.equals(lossScale, e.lossScale)
+                && Objects.equals(schedulerLag, e.schedulerLag)
                 && Objects.equals(schedule, e.schedule) && Objects.equals(gradClip, e.gradClip)
                 && Objects.equals(gradAccumSteps, e.gradAccumSteps) && Objects.equals(stepsPerEpoch, e.stepsPerEpoch)
                 && Objects.equals(optimizer, e.optimizer) && Objects.equals(thresholds, e.thresholds)

@@ -56,6 +56,52 @@ class DetectorsTest {
         assertThat(r.only("NON_FINITE").diagnosis).startsWith("fp16 loss-scale collapse");
     }
 
+    /** GradScaler start-up (2^16 halved until it fits) and a later lone overflow are skipped steps, not NaNs in the model. */
+    @Test
+    void shouldNotAlertWhenTheGradScalerSkipsOverflowingSteps() {
+        RunFixture r = new RunFixture("fp16-scaler").start(COSINE);
+        double scale = 65536;
+        for (long s = 0; s < 6; s++) {
+            r.step(s, r.healthyLoss(s), Double.POSITIVE_INFINITY, r.declared(s), null, scale);
+            scale /= 2;
+        }
+        for (long s = 6; s < 400; s++) {
+            boolean overflow = s == 200;
+            r.step(s, r.healthyLoss(s), overflow ? Double.POSITIVE_INFINITY : r.healthyGrad(s), r.declared(s), null, scale);
+            if (overflow) {
+                scale /= 2;
+            }
+        }
+        assertThat(r.alerts).filteredOn(a -> a.kind.equals("NON_FINITE")).isEmpty();
+        assertThat(r.state.gradScalerSkips).isEqualTo(7);
+        // the same lone overflow without loss_scale cannot be told from a NaN in the model: critical, naming the GradScaler
+        RunFixture bare = new RunFixture("fp16-no-scale").start(COSINE);
+        bare.steps(0, 199, 1, bare::healthyLoss, bare::healthyGrad, bare::declared);
+        bare.step(200, bare.healthyLoss(200), Double.POSITIVE_INFINITY, bare.declared(200), null, null);
+        assertThat(bare.only("NON_FINITE").diagnosis).contains("GradScaler overflow").contains("report loss_scale");
+    }
+
+    @Test
+    void shouldCallItACollapseWhenASettledLossScaleKeepsFalling() {
+        RunFixture r = new RunFixture("fp16-falling").start(COSINE);
+        double scale = 16384;
+        for (long s = 0; s < 100; s++) {
+            r.step(s, r.healthyLoss(s), r.healthyGrad(s), r.declared(s), null, scale);
+        }
+        for (long s = 100; s < 103; s++) {
+            scale /= 2;
+            r.step(s, r.healthyLoss(s), Double.POSITIVE_INFINITY, r.declared(s), null, scale);
+        }
+        assertThat(r.opened("NON_FINITE")).isEmpty(); // two reductions: the scaler may still find its level
+        scale /= 2;
+        r.step(103, r.healthyLoss(103), Double.POSITIVE_INFINITY, r.declared(103), null, scale);
+        assertThat(r.only("NON_FINITE").diagnosis).startsWith("fp16 loss-scale collapse").contains("4 optimizer steps skipped");
+        // below 1 the scaler shrinks the gradients: a collapse at once, even before it settled
+        RunFixture tiny = new RunFixture("fp16-tiny").start(COSINE);
+        tiny.step(0, 2.0, Double.POSITIVE_INFINITY, tiny.declared(0), null, 0.5);
+        assertThat(tiny.only("NON_FINITE").severity).isEqualTo("critical");
+    }
+
     @Test
     void shouldGiveOneAlertForPersistentNaNThenResolve() {
         RunFixture r = new RunFixture("nan-persistent").start(COSINE);
@@ -67,6 +113,20 @@ class DetectorsTest {
     }
 
     // LR_MISMATCH
+
+    /** HF does not step the scheduler when fp16 skips the optimizer step: the LR lags the schedule by the skips, as reported. */
+    @Test
+    void shouldCheckTheLrWhereTheSchedulerIsWhenItLagsTheOptimizer() {
+        RunFixture r = new RunFixture("fp16-lag").start(COSINE);
+        RunFixture unreported = new RunFixture("fp16-lag-unreported").start(COSINE);
+        for (long s = 0; s < 3000; s++) {
+            long lag = Math.min(s, 40); // 40 skipped steps at the start
+            r.lagged(s, r.healthyLoss(s), r.healthyGrad(s), r.declared(s - lag), 1024, lag);
+            unreported.step(s, unreported.healthyLoss(s), unreported.healthyGrad(s), unreported.declared(s - lag), null, 1024.0);
+        }
+        assertThat(r.opened("LR_MISMATCH")).isEmpty();
+        assertThat(unreported.opened("LR_MISMATCH")).isNotEmpty();
+    }
 
     @Test
     void shouldTolerateTheOneStepLoggingConvention() {

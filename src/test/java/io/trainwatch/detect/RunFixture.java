@@ -72,6 +72,21 @@ final class RunFixture {
         return this;
     }
 
+    /** A step whose LR scheduler has skipped {@code lag} optimizer steps (fp16 overflow skips under HF). */
+    RunFixture lagged(long s, double loss, double grad, double lr, double lossScale, long lag) {
+        TrainingEvent e = new TrainingEvent();
+        e.type = EventType.STEP;
+        e.runId = runId;
+        e.step = s;
+        e.loss = loss;
+        e.gradNorm = grad;
+        e.lr = new double[]{lr};
+        e.lossScale = lossScale;
+        e.schedulerLag = lag;
+        alerts.addAll(monitor.onEvent(state, e).alerts());
+        return this;
+    }
+
     /** A healthy loss: decaying towards 1 with 2% multiplicative noise. */
     double healthyLoss(long s) {
         return (1 + 2 * Math.exp(-s / 300.0)) * Math.exp(0.02 * noise.nextGaussian());

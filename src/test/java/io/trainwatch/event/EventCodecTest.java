@@ -122,6 +122,9 @@ class EventCodecTest {
                         + "\"params\":{\"step_size\":5,\"base_lrs\":[0.1]},\"note\":\"x\\udc00\"}}", "schedule.note"),
                 Arguments.of("scheduler stepping period that overflows", "{\"type\":\"run_start\",\"run_id\":\"r\",\"schedule\":{\"scheduler\":\"StepLR\","
                         + "\"params\":{\"step_size\":5,\"base_lrs\":[0.1]},\"interval\":\"epoch\",\"steps_per_epoch\":4294967296,\"frequency\":4294967296}}", "schedule.frequency"),
+                Arguments.of("scheduler lag beyond the step", "{\"type\":\"step\",\"run_id\":\"r\",\"step\":3,\"loss\":1,\"scheduler_lag\":4}", "scheduler_lag"),
+                Arguments.of("negative scheduler lag", "{\"type\":\"step\",\"run_id\":\"r\",\"step\":3,\"loss\":1,\"scheduler_lag\":-1}", "scheduler_lag"),
+                Arguments.of("fractional scheduler lag", "{\"type\":\"step\",\"run_id\":\"r\",\"step\":3,\"loss\":1,\"scheduler_lag\":1.5}", "scheduler_lag"),
                 Arguments.of("scheduler stepping period past the last step", "{\"type\":\"run_start\",\"run_id\":\"r\",\"schedule\":{\"scheduler\":\"StepLR\","
                         + "\"params\":{\"step_size\":5,\"base_lrs\":[0.1]},\"scheduler_step_every\":9007199254740992}}", "schedule.scheduler_step_every"));
     }
@@ -133,6 +136,17 @@ class EventCodecTest {
         assertThat(e).as(name + " must be rejected").isNotNull();
         assertThat(e.field()).isEqualTo(field);
         assertThat(e.getMessage()).startsWith(field + ": ").hasSizeLessThan(600);
+    }
+
+    @Test
+    void shouldReadTheSchedulerLagAndWriteItBack() throws Exception {
+        TrainingEvent e = codec.parse("{\"type\":\"step\",\"run_id\":\"r\",\"step\":30,\"loss\":1,\"loss_scale\":8192,\"scheduler_lag\":4}");
+        assertThat(e.schedulerLag).isEqualTo(4L);
+        assertThat(codec.parse(JsonOutput.event(e)).schedulerLag).isEqualTo(4L);
+        InvalidEventException bad = catchThrowableOfType(InvalidEventException.class,
+                () -> codec.parse("{\"type\":\"step\",\"run_id\":\"r\",\"step\":3,\"loss\":1,\"scheduler_lag\":4}"));
+        assertThat(bad.getMessage()).isEqualTo("scheduler_lag: must be an integer from 0 to the step (3): the optimizer steps the LR scheduler"
+                + " skipped so far, got 4");
     }
 
     @Test
