@@ -40,6 +40,30 @@ class SpecFromSchedulerTest(unittest.TestCase):
             s.step()
         self.assertEqual(spec_from_scheduler(s)["params"]["last_epoch"], 6)  # the next optimizer step uses index 7
 
+    def test_a_resume_construction_declares_what_this_torchs_constructor_did_with_the_lr(self):
+        o = sgd(0.1)
+        o.param_groups[0]["initial_lr"] = 0.1
+        o.param_groups[0]["lr"] = 0.05  # what an uninterrupted run holds at index 10
+        s = L.CosineAnnealingLR(o, 40, last_epoch=10)
+        kept = o.param_groups[0]["lr"] == 0.05  # torch 2.x keeps it, torch 1.13 moves it to index 11
+        self.assertEqual(kept, torch.__version__.startswith("2."))
+        for _ in range(3):  # stepping on keeps the construction index, which is what the kept curve depends on
+            o.step()
+            s.step()
+            p = spec_from_scheduler(s)["params"]
+            self.assertEqual(p.get("kept_lr_at_last_epoch"), 10 if kept else None)
+        self.assertEqual(p["last_epoch"], 13)
+
+    def test_a_fresh_or_unaffected_scheduler_never_declares_a_kept_lr(self):
+        o = sgd(0.1)
+        s = L.ExponentialLR(o, 0.9)
+        o.step()
+        s.step()
+        self.assertNotIn("kept_lr_at_last_epoch", spec_from_scheduler(s)["params"])
+        o = sgd(0.1)
+        o.param_groups[0]["initial_lr"] = 0.1
+        self.assertNotIn("kept_lr_at_last_epoch", spec_from_scheduler(L.StepLR(o, 5, last_epoch=7))["params"])
+
     def test_spec_is_json_and_integral_arguments_stay_integers(self):
         s = L.StepLR(sgd(0.1), 30.0)  # torch accepts a float step size
         spec = spec_from_scheduler(s)

@@ -170,6 +170,8 @@ class Reporter:
                               "resume (load scheduler.state_dict() with the checkpoint); declaring the uninterrupted schedule"
                               % (relative + 1, first_step), stacklevel=3)
                 last_epoch = -1
+                # the uninterrupted schedule: not the one a resume construction left
+                event["schedule"]["params"].pop("kept_lr_at_last_epoch", None)
             event["schedule"]["params"]["last_epoch"] = last_epoch
         self._queue.put(("event", event))
 

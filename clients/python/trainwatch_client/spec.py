@@ -84,6 +84,10 @@ def spec_from_scheduler(scheduler):
     optimizer, so ``params.last_epoch = scheduler.last_epoch - 1`` (the spec's "built with this index, the first step
     uses last_epoch + 1"): a fresh scheduler gives -1, one built with ``last_epoch=L`` gives L, one stepped k times gives
     k - 1. Step 0 of the spec is the next optimizer step. (The Reporter shifts it to your step numbering.)
+
+    A scheduler built with ``last_epoch=L >= 0`` by a torch whose constructor keeps the optimizer's LR (torch 2.x, for
+    ExponentialLR, LinearLR, PolynomialLR, CosineAnnealingLR) also gets ``params.kept_lr_at_last_epoch = L``: from there
+    on its LRs are not the uninterrupted schedule's (README "Schedule spec").
     """
     scheduler = _unwrap(scheduler)
     name = _torch_class(scheduler)
@@ -101,7 +105,46 @@ def spec_from_scheduler(scheduler):
     if name not in ("CyclicLR", "OneCycleLR"):
         params["base_lrs"] = _base_lrs(scheduler, name)
     params["last_epoch"] = last_epoch - 1
+    built = _built_with_last_epoch(scheduler, name)
+    if built is not None and built >= 0 and _constructor_keeps_lr(name):
+        params["kept_lr_at_last_epoch"] = built
     return {"scheduler": name, "params": params}
+
+
+# the classes whose chainable get_lr kept the optimizer's LR on a resume construction in some torch versions
+# (pytorch/pytorch#149312, torch 2.x: `if self._is_initial: return group lrs`); every other class computes the same
+_KEEPS_LR_CANDIDATES = ("ExponentialLR", "LinearLR", "PolynomialLR", "CosineAnnealingLR")
+
+
+def _built_with_last_epoch(s, name):
+    """The last_epoch the scheduler was constructed with: its constructor's step and every step() since each counted
+    once in _step_count and last_epoch (a state_dict carries both)."""
+    steps = getattr(s, "_step_count", None)
+    if name not in _KEEPS_LR_CANDIDATES or not isinstance(steps, int):
+        return None
+    return int(s.last_epoch) - steps
+
+
+_KEEPS_LR = {}
+
+
+def _constructor_keeps_lr(name):
+    """Whether this torch's `name`, built with last_epoch=1 on a group at lr 1.0, leaves the lr at 1.0 (torch 2.x)
+    instead of moving it to its index-2 value (torch 1.13). Asked of torch itself, once per class, rather than inferred
+    from torch.__version__: the fix reached the classes one at a time."""
+    if name not in _KEEPS_LR:
+        import warnings
+        import torch
+        from torch.optim import lr_scheduler as torch_schedulers
+        p = torch.nn.Parameter(torch.zeros(1))
+        opt = torch.optim.SGD([{"params": [p], "lr": 1.0, "initial_lr": 1.0}], lr=1.0)
+        args = {"ExponentialLR": {"gamma": 0.5}, "LinearLR": {"start_factor": 0.5, "total_iters": 4},
+                "PolynomialLR": {"total_iters": 4}, "CosineAnnealingLR": {"T_max": 4}}[name]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            getattr(torch_schedulers, name)(opt, last_epoch=1, **args)
+        _KEEPS_LR[name] = float(opt.param_groups[0]["lr"]) == 1.0
+    return _KEEPS_LR[name]
 
 
 def _unwrap(s):

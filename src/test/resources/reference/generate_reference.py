@@ -218,6 +218,13 @@ RESUME_CASES = [
     ("onecycle_max0.1_total300_resume_at_100", "OneCycleLR", {"max_lr": 0.1, "total_steps": 300},
      [0.1], 100, 199, 0.9),
     ("exponential0.95_resume_at_20", "ExponentialLR", {"gamma": 0.95}, [0.1], 20, 100, 0.0),
+    # chainable from the group lr: torch 2.x keeps it on construction (golden-torch2 replays these)
+    ("linear0.01_to_1_50_2groups_resume_at_20", "LinearLR", {"start_factor": 0.01, "end_factor": 1.0, "total_iters": 50},
+     [0.1, 0.02], 20, 80, 0.0),
+    ("linear1_to_0_30_resume_at_29", "LinearLR", {"start_factor": 1.0, "end_factor": 0.0, "total_iters": 30}, [0.1], 29, 20, 0.0),
+    ("polynomial100_p2_resume_at_40", "PolynomialLR", {"total_iters": 100, "power": 2.0}, [0.1], 40, 100, 0.0),
+    ("polynomial50_p1_resume_at_49", "PolynomialLR", {"total_iters": 50, "power": 1.0}, [0.1], 49, 20, 0.0),
+    ("cosine_T20_eta1e-3_resume_at_25_past_tmax", "CosineAnnealingLR", {"T_max": 20, "eta_min": 0.001}, [0.1], 25, 80, 0.0),
 ]
 
 ONECYCLE_DEFAULTS = {"total_steps": None, "epochs": None, "steps_per_epoch": None, "pct_start": 0.3,

@@ -103,6 +103,10 @@ public final class ScheduleSpec {
         Long stepsPerEpoch = optionalPositive(root, "steps_per_epoch");
         long stepEvery = stepEvery(root, stepsPerEpoch);
         long offset = resumeOffset(params);
+        Long keptAt = keptLrAtLastEpoch(params);
+        if (keptAt != null) {
+            schedule = TorchKeptLrResumeSchedule.wrap(schedule, keptAt);
+        }
         return new DeclaredSchedule(name.textValue(), schedule, stepEvery, offset, stepsPerEpoch);
     }
 
@@ -159,6 +163,33 @@ public final class ScheduleSpec {
             }
         }
         return 0;
+    }
+
+    /** The field that says a torch scheduler was built with last_epoch = L by a torch whose constructor keeps the LR. */
+    static final String KEPT_LR_AT_LAST_EPOCH = "kept_lr_at_last_epoch";
+
+    /**
+     * {@code params.kept_lr_at_last_epoch}: L when the scheduler was built with {@code last_epoch = L} by a torch whose
+     * constructor keeps the optimizer's LR (torch 2.x; see {@link TorchKeptLrResumeSchedule}); absent when it advanced
+     * the LR to index L + 1 (torch 1.13) or started fresh. It is the construction index, not the offset:
+     * {@code last_epoch} may be shifted to the run's step numbering, this one stays where the scheduler was built.
+     */
+    private static Long keptLrAtLastEpoch(JsonNode params) {
+        JsonNode v = params.get(KEPT_LR_AT_LAST_EPOCH);
+        if (v == null || v.isNull()) {
+            return null;
+        }
+        String field = "params." + KEPT_LR_AT_LAST_EPOCH;
+        if (!v.isIntegralNumber() || !v.canConvertToLong() || v.longValue() < 0) {
+            throw new InvalidScheduleException(field, "must be an integer >= 0 (the last_epoch the scheduler was built with, by a torch "
+                    + "whose constructor keeps the optimizer's LR, as torch 2.x does; leave it out for torch 1.13 or a fresh start), got "
+                    + SpecParams.describe(v));
+        }
+        if (v.longValue() > SpecLimits.MAX_STEP) {
+            throw new InvalidScheduleException(field, "must be at most 2^53 (" + SpecLimits.MAX_STEP + "; no run reaches that many steps), got "
+                    + v.longValue());
+        }
+        return v.longValue();
     }
 
     /** A count of optimizer steps between scheduler steps (or a factor of it): in [1, {@link SpecLimits#MAX_STEP_EVERY}]. */

@@ -145,8 +145,12 @@ final class SchedulerCatalog {
             if (lastEpoch != -1) {
                 throw p.invalid("last_epoch", "must be -1 for a child scheduler (set last_epoch on the outer scheduler), got " + lastEpoch);
             }
+            if (p.has(ScheduleSpec.KEPT_LR_AT_LAST_EPOCH)) {
+                throw p.invalid(ScheduleSpec.KEPT_LR_AT_LAST_EPOCH, "belongs to the outer scheduler, not to a child (children are built with last_epoch -1)");
+            }
         } else {
-            p.ignore("last_epoch", "last_batch_iteration"); // read by ScheduleSpec as the resume offset
+            // read by ScheduleSpec: the resume offset, and how a torch 2.x constructor resumed
+            p.ignore("last_epoch", "last_batch_iteration", ScheduleSpec.KEPT_LR_AT_LAST_EPOCH);
         }
         Schedule s = b.build(p, ctx);
         p.rejectUnknown();

@@ -3,13 +3,16 @@ package io.trainwatch.schedule;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.trainwatch.PythonClient;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -18,7 +21,9 @@ import static org.assertj.core.api.Assertions.assertThat;
  * builds every torch scheduler class trainwatch supports (several parameterisations each: fresh, mid-run, built with
  * last_epoch, resumed from a state_dict, per-epoch stepping and resumed global steps as the Reporter declares them),
  * records torch's own LRs and the spec the client derives; every LR must come back from the engine within the golden
- * tolerance (ReduceLROnPlateau: inside the range the engine allows).
+ * tolerance (ReduceLROnPlateau: inside the range the engine allows). Run under Debian's torch 1.13 (the default interpreter,
+ * {@code -Dtrainwatch.python} overrides it) and under torch 2.x ({@link PythonClient.Frameworks#TORCH2_TF5}), whose
+ * schedulers built with last_epoch keep the optimizer's LR where 1.13's advance it: the spec says which.
  */
 class TorchSchedulerSpecITCase {
     /** Every torch.optim.lr_scheduler class the engine reproduces. */
@@ -26,11 +31,20 @@ class TorchSchedulerSpecITCase {
             "CosineAnnealingLR", "CosineAnnealingWarmRestarts", "CyclicLR", "OneCycleLR", "LambdaLR", "SequentialLR", "ChainedScheduler",
             "ReduceLROnPlateau");
 
-    @Test
-    void shouldMatchTorchForEverySchedulerSpecTheClientDerives() throws Exception {
-        PythonClient.Result run = PythonClient.run(List.of("clients/python/tests/torch_fidelity.py"), java.util.Map.of(), Duration.ofSeconds(180));
+    static Stream<Arguments> interpreters() {
+        return Stream.of(Arguments.of("default interpreter", (java.util.function.Supplier<String>) PythonClient::interpreter, ""),
+                Arguments.of("torch2-tf5", (java.util.function.Supplier<String>) PythonClient.Frameworks.TORCH2_TF5::interpreter, "2."));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("interpreters")
+    void shouldMatchTorchForEverySchedulerSpecTheClientDerives(String label, java.util.function.Supplier<String> interpreter,
+                                                               String torchVersionPrefix) throws Exception {
+        PythonClient.Result run = PythonClient.start(interpreter.get(), List.of("clients/python/tests/torch_fidelity.py"), java.util.Map.of())
+                .await(Duration.ofSeconds(180));
         assertThat(run.exitCode()).as("torch_fidelity.py failed:\n" + run.stderr()).isZero();
         JsonNode root = new ObjectMapper().readTree(run.stdout());
+        assertThat(root.get("torch_version").asText()).as(label).startsWith(torchVersionPrefix);
 
         Set<String> classes = new TreeSet<>();
         List<String> failures = new ArrayList<>();
@@ -93,5 +107,12 @@ class TorchSchedulerSpecITCase {
                 root.get("torch_version").asText(), cases, values, classes.size(), classes, maxRelative, worst, failures.size());
         assertThat(failures).as("LRs where the client's spec and torch disagree").isEmpty();
         assertThat(classes).containsAll(TORCH_CLASSES);
+        // a torch 2.x resume construction is declared as such (else the resume cases above would only pass by luck)
+        long kept = 0;
+        for (JsonNode c : root.get("cases")) {
+            kept += c.get("spec").path("params").has(ScheduleSpec.KEPT_LR_AT_LAST_EPOCH) ? 1 : 0;
+        }
+        assertThat(kept).as("cases declaring kept_lr_at_last_epoch under torch " + root.get("torch_version").asText())
+                .isEqualTo(root.get("torch_version").asText().startsWith("1.") ? 0 : 10);
     }
 }
