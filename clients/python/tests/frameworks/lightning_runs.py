@@ -37,12 +37,10 @@ FEATURES = 8
 BATCH = 8
 
 
-def dataset(batches, seed=0, nan_batch=None):
+def dataset(batches, seed=0):
     g = torch.Generator().manual_seed(seed)
     x = torch.randn(batches * BATCH, FEATURES, generator=g)
     y = x @ torch.randn(FEATURES, 1, generator=g) + 0.1 * torch.randn(batches * BATCH, 1, generator=g)
-    if nan_batch is not None:
-        x[nan_batch * BATCH] = float("nan")  # one sample of that batch
     return TensorDataset(x, y)
 
 
@@ -57,16 +55,20 @@ class Unsized(IterableDataset):
 class Regressor(pl.LightningModule):
     """An MLP; ``sched(opt, trainer)`` builds the scheduler, ``config`` the rest of the lr_scheduler dict."""
 
-    def __init__(self, sched=None, config=None, lr=0.05, raise_at=None, sync_dist=False):
+    def __init__(self, sched=None, config=None, lr=0.05, raise_at=None, sync_dist=False, nan_at=None):
         super().__init__()
         self.net = nn.Sequential(nn.Linear(FEATURES, 16), nn.ReLU(), nn.Linear(16, 1))
         self.sched, self.config, self.lr, self.raise_at, self.sync_dist = sched, config or {}, lr, raise_at, sync_dist
+        self.nan_at = nan_at
         self.local_losses = []  # this rank's own loss of every batch (under DDP the logged one is the mean across ranks)
 
     def training_step(self, batch, batch_idx):
         if self.raise_at is not None and self.global_step == self.raise_at:
             raise RuntimeError("the module's own bug at step %d" % self.global_step)
         x, y = batch
+        if self.global_step == self.nan_at:
+            x = x.clone()
+            x[0] = float("nan")  # one corrupted sample in the batch of this optimizer step only
         loss = nn.functional.mse_loss(self.net(x), y)
         self.local_losses.append(float(loss))
         self.log("train_loss", loss, sync_dist=self.sync_dist)
@@ -194,10 +196,9 @@ def scenarios(args):
     tr, cb, truth, r = run_fit("healthy", args, Regressor(per_step(4 * B), {"interval": "step"}), loader(), 4, "none")
     out.append(dict(r, loss=loss_truth(truth)))
 
-    # nan_batch: one sample of the batch of optimizer step 37 is NaN
+    # nan_batch: one sample of the batch of optimizer step 37 is NaN (that step's update is skipped, see on_before_optimizer_step)
     bad = 37
-    tr, cb, truth, r = run_fit("nan_batch", args, Regressor(per_step(4 * B), {"interval": "step"}), loader(nan_batch=bad % B), 4, "NON_FINITE",
-                               )
+    tr, cb, truth, r = run_fit("nan_batch", args, Regressor(per_step(4 * B), {"interval": "step"}, nan_at=bad), loader(), 4, "NON_FINITE")
     out.append(dict(r, loss=loss_truth(truth), bad_step=bad))
 
     # per_epoch: a cosine sized in optimizer steps (T_max = every step of the run) but configured "interval": "epoch"
@@ -238,6 +239,11 @@ def scenarios(args):
     # a scheduler trainwatch cannot reproduce: an arbitrary lambda
     tr, cb, truth, r = run_fit("unsupported", args, Regressor(lambda o, t: torch.optim.lr_scheduler.LambdaLR(o, lambda e: 0.97 ** e),
                                                               {"interval": "step"}), loader(), 3, "none")
+    out.append(dict(r, loss=loss_truth(truth)))
+
+    # "interval": "epoch" over an unsized loader (an IterableDataset): trainwatch cannot tell the epoch's steps
+    tr, cb, truth, r = run_fit("unsized_epoch", args, Regressor(lambda o, t: torch.optim.lr_scheduler.ExponentialLR(o, 0.8), {"interval": "epoch"}),
+                               DataLoader(Unsized(dataset(B)), batch_size=BATCH), 3, "none")
     out.append(dict(r, loss=loss_truth(truth)))
 
     # manual optimization, two optimizers stepped in every training_step; the first one's scheduler stepped by the module
