@@ -1,5 +1,7 @@
 """The Hugging Face and Lightning callbacks, driven the way their trainers call them, with small fakes of the objects
-they read (transformers and Lightning are not installed here). Optimizers and schedulers are real torch ones."""
+they read, so that they run where transformers and Lightning are not installed (Debian's torch 1.13). Optimizers and
+schedulers are real torch ones. The Lightning callback against real Lightning 2.6: clients/python/tests/frameworks/
+lightning_runs.py, run by LightningITCase."""
 
 import functools
 import json
@@ -306,6 +308,125 @@ class LightningCallbackTest(unittest.TestCase):
         cb = tw_lightning.TrainwatchCallback(reporter=Reporter(run_id="rank1", sink=sink))
         drive_lightning(cb, trainer, module, opt, sched, "step")
         self.assertEqual(sink.raw, [])
+
+
+class LightningSteppingTest(unittest.TestCase):
+    """What the callback declares for Lightning's frequency, manual optimization and DDP, driven with fakes; the same
+    paths run against real Lightning 2.6 in clients/python/tests/frameworks/lightning_runs.py (LightningITCase)."""
+
+    def setUp(self):
+        warnings.simplefilter("ignore", UserWarning)
+
+    def test_frequency_is_counted_in_the_batches_of_each_epoch(self):
+        # the same shapes as the LR traces recorded from real Lightning (src/test/resources/schedule/lightning-frequency.json)
+        calls = tw_lightning.lightning_calls_before
+        self.assertEqual([calls(s, 10, 1, 3) for s in range(14)], [0, 0, 0, 1, 1, 1, 2, 2, 2, 3, 3, 3, 3, 4])
+        self.assertEqual([calls(s, 10, 2, 2) for s in range(12)], list(range(12)))
+        self.assertEqual([calls(s, 9, 2, 4) for s in range(12)], [0, 0, 1, 1, 2, 2, 2, 3, 3, 4, 4, 4])
+        self.assertEqual([calls(s, 5, 1, 7) for s in range(12)], [0] * 12)
+
+    def test_frequency_is_declared_with_batches_per_epoch_and_accumulation(self):
+        sink = Captured()
+        module = nn.Linear(3, 1)
+        opt = torch.optim.SGD(module.parameters(), lr=0.01)
+        sched = L.StepLR(opt, 1, 0.5)
+        trainer = FakeLightningTrainer(opt, [FakeSchedulerConfig(sched, "step", frequency=3)], accumulate=2, batches=10)
+        cb = tw_lightning.TrainwatchCallback(reporter=Reporter(run_id="pl-freq", sink=sink))
+        cb.on_train_start(trainer, module)
+        cb.reporter.close()
+        spec = sink.events[0]["schedule"]
+        self.assertEqual((spec["batches_per_epoch"], spec["accumulate_grad_batches"], spec["frequency"]), (10, 2, 3))
+        self.assertNotIn("interval", spec)
+
+    def test_a_resumed_frequency_schedule_starts_where_the_restored_scheduler_is(self):
+        sink = Captured()
+        module = nn.Linear(3, 1)
+        opt = torch.optim.SGD(module.parameters(), lr=0.01)
+        sched = L.StepLR(opt, 1, 0.5)
+        for _ in range(7):  # 2 epochs of 10 batches at frequency 3 (3 calls each), then one more call, restored
+            opt.step()
+            sched.step()
+        trainer = FakeLightningTrainer(opt, [FakeSchedulerConfig(sched, "step", frequency=3)], accumulate=1, batches=10, global_step=23)
+        cb = tw_lightning.TrainwatchCallback(reporter=Reporter(run_id="pl-freq-resume", sink=sink))
+        cb.on_train_start(trainer, module)
+        cb.reporter.close()
+        # step 23 comes after 2 * 3 + 1 calls: the spec's index there is last_epoch + 1 + 7 = 7
+        self.assertEqual(sink.events[0]["schedule"]["params"]["last_epoch"], -1)
+
+    def test_frequency_over_an_unsized_loader_is_watched_without_schedule(self):
+        sink = Captured()
+        module = nn.Linear(3, 1)
+        opt = torch.optim.SGD(module.parameters(), lr=0.01)
+        trainer = FakeLightningTrainer(opt, [FakeSchedulerConfig(L.StepLR(opt, 1), "step", frequency=3)], batches=float("inf"))
+        cb = tw_lightning.TrainwatchCallback(reporter=Reporter(run_id="pl-freq-unsized", sink=sink))
+        with warnings.catch_warnings(record=True) as w:
+            warnings.simplefilter("always")
+            cb.on_train_start(trainer, module)
+        cb.reporter.close()
+        self.assertNotIn("schedule", sink.events[0])
+        self.assertEqual(len([x for x in w if "frequency 3 with an unsized train loader" in str(x.message)]), 1)
+
+    def test_manual_optimization_reports_each_batch_with_the_first_optimizers_lr(self):
+        sink = Captured()
+        g, d = nn.Linear(3, 1), nn.Linear(1, 1)
+        opt_g, opt_d = torch.optim.SGD(g.parameters(), lr=0.01), torch.optim.SGD(d.parameters(), lr=0.002)
+        sched_g = L.StepLR(opt_g, 2, 0.5)
+        module = nn.ModuleDict({"g": g, "d": d})
+        module.automatic_optimization = False
+        trainer = FakeLightningTrainer(opt_g, [FakeSchedulerConfig(sched_g, "epoch"), FakeSchedulerConfig(L.StepLR(opt_d, 1), "epoch")],
+                                       accumulate=1, batches=4)
+        trainer.optimizers = [opt_g, opt_d]
+        cb = tw_lightning.TrainwatchCallback(reporter=Reporter(run_id="pl-gan", sink=sink))
+        cb.on_train_start(trainer, module)
+        for i in range(4):
+            cb.on_train_batch_start(trainer, module, None, i)
+            x = torch.ones(2, 3)
+            loss = g(x).pow(2).mean()
+            loss.backward()
+            cb.on_before_optimizer_step(trainer, module, opt_g)
+            opt_g.step()
+            trainer.global_step += 1
+            d(g(x).detach()).mean().backward()
+            cb.on_before_optimizer_step(trainer, module, opt_d)
+            opt_d.step()
+            trainer.global_step += 1  # Lightning counts every optimizer's steps
+            sched_g.step()  # the module steps its scheduler in training_step
+            cb.on_train_batch_end(trainer, module, {"loss": loss.detach()}, None, i)
+        cb.on_train_end(trainer, module)
+        cb.reporter.close()
+        ev = sink.events
+        self.assertEqual(ev[0]["schedule"]["scheduler"], "StepLR")
+        self.assertNotIn("interval", ev[0]["schedule"])  # once per batch, whatever the config's (unused) interval says
+        steps = [e for e in ev if e["type"] == "step"]
+        self.assertEqual([e["step"] for e in steps], [0, 1, 2, 3])
+        self.assertEqual([e["lr"] for e in steps], [[0.01], [0.01], [0.005], [0.005]])
+        self.assertEqual(ev[-1]["step"], 3)
+
+    def test_under_ddp_every_rank_reduces_the_loss_and_only_rank_zero_sends(self):
+        class Strategy:
+            def __init__(self):
+                self.reduced = []
+
+            def reduce(self, t, reduce_op="mean"):
+                self.reduced.append(float(t))
+                return t * 0 + 7.0  # stands for the mean across ranks
+
+        sinks = []
+        for rank in (0, 1):
+            sink = Captured()
+            sinks.append(sink)
+            module = nn.Linear(3, 1)
+            opt = torch.optim.SGD(module.parameters(), lr=0.01)
+            sched = L.StepLR(opt, 2)
+            trainer = FakeLightningTrainer(opt, [FakeSchedulerConfig(sched, "step")], accumulate=1, batches=3)
+            trainer.world_size, trainer.is_global_zero, trainer.strategy = 2, rank == 0, Strategy()
+            cb = tw_lightning.TrainwatchCallback(reporter=Reporter(run_id="ddp", sink=sink))
+            reporter = cb.reporter
+            drive_lightning(cb, trainer, module, opt, sched, "step")
+            reporter.close()
+            self.assertEqual(len(trainer.strategy.reduced), 3, "rank %d reduces at every optimizer step" % rank)
+        self.assertEqual([e["loss"] for e in sinks[0].events if e["type"] == "step"], [7.0] * 3)
+        self.assertEqual(sinks[1].raw, [])
 
 
 class BrokenReporter(Reporter):

@@ -3,7 +3,8 @@ package io.trainwatch.schedule;
 /**
  * A run's declared schedule as the trainer drives it: which {@link Schedule}, how often
  * {@code scheduler.step()} is called (every optimizer step, or once per epoch of
- * {@code steps_per_epoch} steps, or every k steps), and the resume offset from {@code last_epoch}.
+ * {@code steps_per_epoch} steps, or every k steps, or Lightning's frequency counted in batches of each epoch, see
+ * {@link SchedulerStepping}), and the resume offset from {@code last_epoch}.
  * Answers the one question every check starts from: what LR should optimizer step {@code s} have had?
  */
 public final class DeclaredSchedule {
@@ -20,16 +21,16 @@ public final class DeclaredSchedule {
 
     private final String scheduler;
     private final Schedule schedule;
-    private final long stepEvery;
+    private final SchedulerStepping stepping;
     private final long indexOffset;
     private final Long stepsPerEpoch;
     /** Computed on first use (most parses, e.g. the codec's check of a run_start, never need it); a value, so a race only repeats work. */
     private Warmup warmup;
 
-    DeclaredSchedule(String scheduler, Schedule schedule, long stepEvery, long indexOffset, Long stepsPerEpoch) {
+    DeclaredSchedule(String scheduler, Schedule schedule, SchedulerStepping stepping, long indexOffset, Long stepsPerEpoch) {
         this.scheduler = scheduler;
         this.schedule = schedule;
-        this.stepEvery = stepEvery;
+        this.stepping = stepping;
         this.indexOffset = indexOffset;
         this.stepsPerEpoch = stepsPerEpoch;
     }
@@ -48,9 +49,12 @@ public final class DeclaredSchedule {
         return schedule.adaptive();
     }
 
-    /** Optimizer steps between two {@code scheduler.step()} calls (1 = per step; steps_per_epoch = per epoch). */
+    /**
+     * Optimizer steps between two {@code scheduler.step()} calls (1 = per step; steps_per_epoch = per epoch); with
+     * Lightning's frequency over epochs of {@code batches_per_epoch} batches, the period inside an epoch.
+     */
     public long stepEvery() {
-        return stepEvery;
+        return stepping.period();
     }
 
     /** steps_per_epoch if declared, else null. */
@@ -67,7 +71,7 @@ public final class DeclaredSchedule {
         if (step < 0) {
             throw new IllegalArgumentException("optimizer step must be >= 0, got " + step);
         }
-        return indexOffset + Math.min(step, SpecLimits.MAX_STEP) / stepEvery;
+        return indexOffset + stepping.callsBefore(Math.min(step, SpecLimits.MAX_STEP));
     }
 
     /**
@@ -106,14 +110,17 @@ public final class DeclaredSchedule {
     }
 
     private Warmup findWarmup() {
-        // calls: scheduler steps from the start; the LR after k calls is the LR of optimizer step k * stepEvery
-        long maxCalls = SpecLimits.MAX_STEP / stepEvery;
+        // calls: scheduler steps from the start; the LR after k calls is the LR of the first optimizer step after them
+        long maxCalls = stepping.callsBefore(SpecLimits.MAX_STEP);
+        if (maxCalls == 0) {
+            return new Warmup(0, warmupLevel(0)); // never stepped
+        }
         long k = 0;
         double lr = warmupLevel(0);
         while (k < Math.min(WARMUP_EXACT_SCHEDULER_STEPS, maxCalls)) {
             double next = warmupLevel(k + 1);
             if (!(next > lr)) {
-                return new Warmup(k * stepEvery, lr);
+                return new Warmup(stepping.firstStepAfter(k), lr);
             }
             k++;
             lr = next;
@@ -126,7 +133,7 @@ public final class DeclaredSchedule {
             probe = Math.min(2 * probe, maxCalls);
         }
         if (probe >= maxCalls && risesAfter(maxCalls - 1)) {
-            return new Warmup(maxCalls * stepEvery, warmupLevel(maxCalls));
+            return new Warmup(stepping.firstStepAfter(maxCalls), warmupLevel(maxCalls));
         }
         long lo = rising;  // rises after lo
         long hi = probe;   // does not rise after hi
@@ -138,7 +145,7 @@ public final class DeclaredSchedule {
                 hi = mid;
             }
         }
-        return new Warmup(hi * stepEvery, warmupLevel(hi));
+        return new Warmup(stepping.firstStepAfter(hi), warmupLevel(hi));
     }
 
     private boolean risesAfter(long calls) {
@@ -146,7 +153,7 @@ public final class DeclaredSchedule {
     }
 
     private double warmupLevel(long calls) {
-        long step = calls * stepEvery;
+        long step = stepping.firstStepAfter(calls);
         return adaptive() ? highestLr(0, step) : lr(0, step);
     }
 }

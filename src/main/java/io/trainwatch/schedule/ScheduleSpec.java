@@ -15,7 +15,8 @@ import java.util.TreeSet;
 /**
  * Parses a schedule spec: {@code {"scheduler": <framework class or type name>, "params": {<its
  * constructor arguments>, "base_lrs": [...]}, "scheduler_step_every": k | "interval": "step"|"epoch",
- * "frequency": n, "steps_per_epoch": n}} into a {@link DeclaredSchedule}. Every golden case in
+ * "frequency": n, "steps_per_epoch": n, "batches_per_epoch": n, "accumulate_grad_batches": n}} into a
+ * {@link DeclaredSchedule}. Every golden case in
  * shared/golden is a valid spec as it stands. A bad spec throws {@link InvalidScheduleException}
  * naming the field and what is allowed; nothing falls back to a silent default.
  */
@@ -29,7 +30,8 @@ public final class ScheduleSpec {
 
     /** The field an error about the whole spec names. */
     private static final String DOCUMENT = "(document)";
-    private static final Set<String> STEPPING_FIELDS = Set.of("scheduler", "params", "scheduler_step_every", "steps_per_epoch", "interval", "frequency");
+    private static final Set<String> STEPPING_FIELDS = Set.of("scheduler", "params", "scheduler_step_every", "steps_per_epoch", "interval", "frequency",
+            "batches_per_epoch", "accumulate_grad_batches");
     /** Descriptive fields a golden case carries; they do not change the schedule. */
     private static final Set<String> METADATA_FIELDS = Set.of("name", "source", "steps", "lr", "note", "torch_warnings", "description");
 
@@ -101,13 +103,16 @@ public final class ScheduleSpec {
         Schedule schedule = SchedulerCatalog.build(name.textValue(), "scheduler", params, "params", SchedulerCatalog.Context.TOP);
 
         Long stepsPerEpoch = optionalPositive(root, "steps_per_epoch");
-        long stepEvery = stepEvery(root, stepsPerEpoch);
+        SchedulerStepping stepping = lightningFrequency(root, stepsPerEpoch);
+        if (stepping == null) {
+            stepping = new SchedulerStepping.Uniform(stepEvery(root, stepsPerEpoch));
+        }
         long offset = resumeOffset(params);
         Long keptAt = keptLrAtLastEpoch(params);
         if (keptAt != null) {
             schedule = TorchKeptLrResumeSchedule.wrap(schedule, keptAt);
         }
-        return new DeclaredSchedule(name.textValue(), schedule, stepEvery, offset, stepsPerEpoch);
+        return new DeclaredSchedule(name.textValue(), schedule, stepping, offset, stepsPerEpoch);
     }
 
     /**
@@ -145,6 +150,40 @@ public final class ScheduleSpec {
             return explicit;
         }
         return every;
+    }
+
+    /**
+     * Lightning's {@code "interval": "step"} with {@code frequency}, counted as Lightning counts it: in batches of each
+     * epoch ({@code batches_per_epoch}, optimizer steps every {@code accumulate_grad_batches} of them, see
+     * {@link SchedulerStepping.LightningFrequency}); null when the spec has no {@code batches_per_epoch}.
+     */
+    private static SchedulerStepping lightningFrequency(JsonNode root, Long stepsPerEpoch) {
+        Long batches = optionalPositive(root, "batches_per_epoch");
+        Long accumulate = optionalPositive(root, "accumulate_grad_batches");
+        if (batches == null) {
+            if (accumulate != null) {
+                throw new InvalidScheduleException("accumulate_grad_batches", "is read only with batches_per_epoch (Lightning's frequency counted in the "
+                        + "batches of each epoch); give batches_per_epoch too, or leave accumulate_grad_batches out, got " + accumulate);
+            }
+            return null;
+        }
+        JsonNode interval = root.get("interval");
+        if (interval != null && !interval.isNull() && !(interval.isTextual() && interval.textValue().equals("step"))) {
+            throw new InvalidScheduleException("batches_per_epoch", "applies to \"interval\": \"step\" only (Lightning counts the batch index for step-interval "
+                    + "schedulers; an \"epoch\" one is described by steps_per_epoch), got interval " + SpecParams.describe(interval));
+        }
+        if (root.get("scheduler_step_every") != null && !root.get("scheduler_step_every").isNull()) {
+            throw new InvalidScheduleException("scheduler_step_every", "cannot be given with batches_per_epoch (which says the stepping through "
+                    + "frequency); give one of them");
+        }
+        long a = accumulate == null ? 1 : accumulate;
+        long perEpoch = (batches + a - 1) / a;
+        if (stepsPerEpoch != null && stepsPerEpoch != perEpoch) {
+            throw new InvalidScheduleException("steps_per_epoch", "is " + stepsPerEpoch + " but batches_per_epoch (" + batches + ") and accumulate_grad_batches ("
+                    + a + ") make ceil(" + batches + " / " + a + ") = " + perEpoch + " optimizer steps per epoch");
+        }
+        Long frequency = optionalPositive(root, "frequency");
+        return new SchedulerStepping.LightningFrequency(batches, a, frequency == null ? 1 : frequency);
     }
 
     /** torch's last_epoch (DeepSpeed's last_batch_iteration) = L means the first step uses scheduler index L + 1. */

@@ -51,7 +51,8 @@ public final class SpecLimits {
 
     /**
      * Largest number of optimizer steps between two {@code scheduler.step()} calls ({@code scheduler_step_every},
-     * {@code steps_per_epoch} and {@code frequency}, and their product): 4.3 billion optimizer steps per scheduler
+     * {@code steps_per_epoch} and {@code frequency}, and their product; also Lightning's {@code batches_per_epoch} and
+     * {@code accumulate_grad_batches}, whose closed form multiplies none of them): 4.3 billion optimizer steps per scheduler
      * step is far beyond any run, and callers that walk a schedule in scheduler steps (RunMonitor's warmup scan goes
      * up to 200,000 of them) stay inside a long.
      */

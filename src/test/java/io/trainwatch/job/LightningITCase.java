@@ -1,0 +1,256 @@
+package io.trainwatch.job;
+
+import com.fasterxml.jackson.core.json.JsonReadFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import io.trainwatch.PythonClient;
+import io.trainwatch.embedded.EmbeddedKafka;
+import io.trainwatch.threshold.Thresholds;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * trainwatch_client.lightning.TrainwatchCallback on real Lightning 2.6 (the torch2-tf5 environment), end to end: a
+ * real Kafka broker in-process, the live job, and clients/python/tests/frameworks/lightning_runs.py training tiny
+ * models on CPU in several scenarios (and a 2-process DDP run), each printing its truth: the LR the optimizer stepped
+ * with and the loss Lightning logged at every optimizer step. Every reported value is checked against that truth, and
+ * each scenario's alerts against what it should (and should not) raise.
+ */
+class LightningITCase {
+    static EmbeddedKafka kafka;
+    static final ObjectMapper JSON = JsonMapper.builder().enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS).build();
+    static final String SCRIPT = "clients/python/tests/frameworks/lightning_runs.py";
+    /**
+     * The callback averages micro-batch losses in float32 (torch), the truth in float64 (Python) from the same float32
+     * values: measured up to 5.4e-8 relative with accumulation; without averaging they are equal.
+     */
+    static final double LOSS_RELATIVE_TOLERANCE = 1e-6;
+    static final Set<String> RUNS = Set.of("healthy", "nan_batch", "per_epoch", "accumulation", "frequency", "frequency_accum", "resume", "bf16",
+            "unsupported", "unsized_epoch", "manual", "exception", "ddp");
+
+    @BeforeAll
+    static void startKafka() throws Exception {
+        kafka = EmbeddedKafka.start();
+    }
+
+    @AfterAll
+    static void stopKafka() {
+        if (kafka != null) {
+            kafka.close();
+        }
+    }
+
+    @Test
+    void shouldReportRealLightningRunsExactlyAndCatchWhatGoesWrong() throws Exception {
+        String name = "lightning";
+        JobConfig cfg = new JobConfig(kafka.bootstrapServers(), name + ".events", name + ".alerts", name + ".dead-letter", null, name,
+                JobConfig.StartingOffsets.EARLIEST, null, Duration.ofMillis(300), 2, Map.of(), true, 2, null, false, name, Thresholds.DEFAULTS, false);
+        KafkaPipeline.prepareTopics(cfg);
+        StreamExecutionEnvironment env = KafkaPipeline.environment(cfg);
+        KafkaPipeline.define(env, cfg);
+        long started = System.nanoTime();
+        JobClient job = env.executeAsync("lightning-itcase");
+        try {
+            String python = PythonClient.Frameworks.TORCH2_TF5.interpreter();
+            List<String> common = List.of(SCRIPT, "--bootstrap-servers", cfg.bootstrapServers(), "--topic", cfg.eventsTopic(), "--prefix", "lit-");
+            // both at once: the ddp run relaunches the script as a second process, so it runs in its own invocation
+            PythonClient.Running scenarios = PythonClient.start(python, common, Map.of());
+            List<String> ddpArgs = new ArrayList<>(common);
+            ddpArgs.addAll(List.of("--only", "ddp"));
+            PythonClient.Running ddp = PythonClient.start(python, ddpArgs, Map.of());
+            Map<String, JsonNode> truths = new LinkedHashMap<>();
+            for (PythonClient.Running run : List.of(scenarios, ddp)) {
+                PythonClient.Result r = run.await(Duration.ofSeconds(200));
+                assertThat(r.exitCode()).as("stdout:\n" + r.stdout() + "\nstderr:\n" + r.stderr()).isZero();
+                System.out.printf("lightning_runs.py%s: %.1f s%n", run == ddp ? " --only ddp" : "", r.took().toMillis() / 1000.0);
+                for (String line : r.stdout().lines().filter(l -> l.startsWith("TRUTH ")).toList()) {
+                    JsonNode t = JSON.readTree(line.substring(6));
+                    truths.put(t.get("scenario").asText(), t);
+                }
+            }
+            assertThat(truths.keySet()).containsExactlyInAnyOrderElementsOf(RUNS);
+
+            long events = awaitCommittedAtEnd(cfg.groupId(), cfg.eventsTopic(), Duration.ofSeconds(90));
+            Map<String, List<JsonNode>> byRun = new LinkedHashMap<>();
+            for (ConsumerRecord<String, String> rec : read(cfg.eventsTopic(), "read_uncommitted")) {
+                byRun.computeIfAbsent(rec.key(), k -> new ArrayList<>()).add(JSON.readTree(rec.value()));
+            }
+            List<JsonNode> alerts = new ArrayList<>();
+            for (ConsumerRecord<String, String> rec : read(cfg.alertsTopic(), "read_committed")) {
+                alerts.add(JSON.readTree(rec.value()));
+            }
+            System.out.printf("lightning e2e: %d events, %d alerts (read_committed) %.1f s after the job started%n", events, alerts.size(),
+                    (System.nanoTime() - started) / 1e9);
+            for (JsonNode a : alerts) {
+                System.out.printf("  %-20s %-12s %-8s %-8s step %3d  %s | %s%n", a.get("run_id").asText(), a.get("kind").asText(), a.get("severity").asText(),
+                        a.get("status").asText(), a.get("step").asLong(), a.get("evidence").path("hypothesis").asText(""), a.get("diagnosis").asText());
+            }
+            assertThat(read(cfg.deadLetterTopic(), "read_committed")).as("every event the callback wrote is valid v1").isEmpty();
+
+            for (JsonNode t : truths.values()) {
+                String scenario = t.get("scenario").asText();
+                String runId = t.get("run_id").asText();
+                List<JsonNode> ev = byRun.getOrDefault(runId, List.of());
+                List<JsonNode> starts = ev.stream().filter(e -> e.get("type").asText().equals("run_start")).toList();
+                List<JsonNode> ends = ev.stream().filter(e -> e.get("type").asText().equals("run_end")).toList();
+                List<JsonNode> steps = ev.stream().filter(e -> e.get("type").asText().equals("step")).toList();
+                double maxRel = checkStepsAgainstTruth(scenario, steps, t);
+                System.out.printf("  %-16s %3d steps, %d run_start, run_end %s, loss max relative difference %.1e, LR exact, %.1f s of training%n", scenario,
+                        steps.size(), starts.size(), ends.stream().map(e -> e.get("status").asText()).toList(), maxRel, t.get("seconds").asDouble());
+                assertThat(t.get("client_file").asText()).as("the worktree's client, not an installed copy").startsWith(PythonClient.CLIENT_DIR.toString());
+                assertThat(t.get("client_errors").asInt()).as(scenario).isZero();
+                boolean resumed = scenario.equals("resume");
+                assertThat(starts).as(scenario + " run_start per stream").hasSize(resumed ? 2 : 1);
+                assertThat(ends).as(scenario).hasSize(resumed ? 2 : 1)
+                        .allMatch(e -> e.get("status").asText().equals(scenario.equals("exception") ? "failed" : "completed"));
+
+                List<JsonNode> ofRun = alerts.stream().filter(a -> a.get("run_id").asText().equals(runId)).toList();
+                if (!scenario.equals("nan_batch")) {
+                    assertThat(ofRun).as(scenario).noneMatch(a -> a.get("severity").asText().equals("critical"));
+                }
+                if (!scenario.equals("per_epoch")) {
+                    assertThat(ofRun).as(scenario).noneMatch(a -> a.get("kind").asText().equals("LR_MISMATCH"));
+                    assertThat(t.get("trainwatch_warnings").size()).as(scenario + " warnings " + t.get("trainwatch_warnings"))
+                            .isEqualTo(scenario.equals("unsupported") || scenario.equals("unsized_epoch") ? 1 : 0);
+                }
+            }
+
+            // declared as Lightning steps it: frequency counted in the batches of each epoch
+            JsonNode frequency = byRun.get("lit-frequency").get(0).get("schedule");
+            assertThat(frequency.get("batches_per_epoch").asInt()).isEqualTo(10);
+            assertThat(frequency.get("frequency").asInt()).isEqualTo(3);
+            assertThat(byRun.get("lit-frequency_accum").get(0).get("schedule").get("accumulate_grad_batches").asInt()).isEqualTo(2);
+
+            JsonNode unsupported = truths.get("unsupported");
+            assertThat(unsupported.get("trainwatch_warnings").get(0).asText()).startsWith("trainwatch: no schedule declared");
+            assertThat(byRun.get("lit-unsupported").get(0).has("schedule")).isFalse();
+            assertThat(truths.get("unsized_epoch").get("trainwatch_warnings").get(0).asText()).contains("unsized train loader");
+            assertThat(byRun.get("lit-unsized_epoch").get(0).has("schedule")).isFalse();
+
+            long bad = truths.get("nan_batch").get("bad_step").asLong();
+            List<JsonNode> nonFinite = alerts.stream().filter(a -> a.get("run_id").asText().equals("lit-nan_batch")
+                    && a.get("kind").asText().equals("NON_FINITE") && a.get("status").asText().equals("open")).toList();
+            assertThat(nonFinite).hasSize(1);
+            assertThat(nonFinite.get(0).get("step").asLong()).isEqualTo(bad);
+            assertThat(nonFinite.get(0).get("severity").asText()).isEqualTo("critical");
+
+            JsonNode perEpochTruth = truths.get("per_epoch");
+            assertThat(perEpochTruth.get("trainwatch_warnings").get(0).asText()).contains("sized in optimizer steps (80)");
+            List<JsonNode> perEpoch = alerts.stream().filter(a -> a.get("run_id").asText().equals("lit-per_epoch")
+                    && a.get("kind").asText().equals("LR_MISMATCH") && !a.get("status").asText().equals("resolved")).toList();
+            assertThat(perEpoch).isNotEmpty();
+            for (JsonNode a : perEpoch) {
+                assertThat(a.get("evidence").get("hypothesis").asText()).isEqualTo("stepped_per_epoch");
+                assertThat(a.get("evidence").get("period_steps").asLong()).isEqualTo(perEpochTruth.get("steps_per_epoch").asLong());
+                assertThat(a.get("diagnosis").asText()).startsWith("scheduler.step() is called once per epoch (every 16 optimizer steps)");
+            }
+
+            // manual optimization: one event per batch, the first optimizer's LR (the second one's starts at 0.002)
+            assertThat(truths.get("manual").get("global_step").asInt()).isEqualTo(2 * truths.get("manual").get("lr").size());
+
+            // ddp: one stream, the loss averaged over both ranks, not rank 0's own
+            JsonNode ddpTruth = truths.get("ddp");
+            assertThat(ddpTruth.get("world_size").asInt()).isEqualTo(2);
+            List<JsonNode> ddpSteps = byRun.get("lit-ddp").stream().filter(e -> e.get("type").asText().equals("step")).toList();
+            int differsFromRank0 = 0;
+            for (int i = 0; i < ddpSteps.size(); i++) {
+                double own = ddpTruth.get("rank0_loss").get(i).asDouble();
+                if (Math.abs(ddpSteps.get(i).get("loss").asDouble() - own) > LOSS_RELATIVE_TOLERANCE * Math.abs(own)) {
+                    differsFromRank0++;
+                }
+            }
+            System.out.printf("  ddp: %d of %d reported losses differ from rank 0's own (they are the mean over 2 ranks)%n", differsFromRank0, ddpSteps.size());
+            assertThat(differsFromRank0).isEqualTo(ddpSteps.size());
+            System.out.printf("LightningITCase: %.1f s%n", (System.nanoTime() - started) / 1e9);
+        } finally {
+            job.cancel().get(60, TimeUnit.SECONDS);
+        }
+    }
+
+    /** Reported step numbers 0..n-1 in order, the LR exactly the optimizer's, the loss Lightning's logged one; the largest relative loss difference. */
+    static double checkStepsAgainstTruth(String scenario, List<JsonNode> steps, JsonNode truth) {
+        JsonNode lr = truth.get("lr");
+        JsonNode loss = truth.get("loss");
+        assertThat(steps).as(scenario + " one step event per optimizer step").hasSize(lr.size());
+        assertThat(loss.size()).as(scenario).isEqualTo(lr.size());
+        assertThat(lr.size()).as(scenario).isGreaterThanOrEqualTo(20);
+        double maxRel = 0;
+        for (int i = 0; i < steps.size(); i++) {
+            JsonNode e = steps.get(i);
+            assertThat(e.get("step").asLong()).as(scenario).isEqualTo(i);
+            for (int g = 0; g < lr.get(i).size(); g++) {
+                assertThat(e.get("lr").get(g).asDouble()).as("%s lr at step %d", scenario, i).isEqualTo(lr.get(i).get(g).asDouble());
+            }
+            double want = loss.get(i).asDouble();
+            double got = e.get("loss").asDouble();
+            if (Double.isNaN(want)) {
+                assertThat(got).as("%s loss at step %d", scenario, i).isNaN();
+                continue;
+            }
+            double rel = Math.abs(got - want) / Math.max(Math.abs(want), Double.MIN_NORMAL);
+            assertThat(rel).as("%s loss at step %d: %s vs Lightning's %s", scenario, i, got, want).isLessThanOrEqualTo(LOSS_RELATIVE_TOLERANCE);
+            maxRel = Math.max(maxRel, rel);
+        }
+        return maxRel;
+    }
+
+    /** Waits until the job's consumer group has committed the end of the topic; returns the records in it. */
+    static long awaitCommittedAtEnd(String group, String topic, Duration timeout) throws Exception {
+        try (Admin admin = Admin.create(Map.of("bootstrap.servers", kafka.bootstrapServers()));
+             KafkaConsumer<String, String> c = consumer("read_uncommitted")) {
+            List<TopicPartition> parts = c.partitionsFor(topic).stream().map(p -> new TopicPartition(topic, p.partition())).toList();
+            Map<TopicPartition, Long> end = c.endOffsets(parts);
+            long deadline = System.nanoTime() + timeout.toNanos();
+            while (System.nanoTime() < deadline) {
+                var committed = admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get();
+                if (parts.stream().allMatch(p -> committed.get(p) != null && committed.get(p).offset() >= end.get(p))) {
+                    return end.values().stream().mapToLong(Long::longValue).sum();
+                }
+                LockSupport.parkNanos(100_000_000); // polling the group's offsets, bounded by the deadline
+            }
+            throw new AssertionError("the job's consumer group " + group + " did not reach the end of " + topic + " within " + timeout);
+        }
+    }
+
+    /** Every record of a topic up to its end, in partition order (one run's events are in one partition, in order). */
+    static List<ConsumerRecord<String, String>> read(String topic, String isolation) {
+        try (KafkaConsumer<String, String> c = consumer(isolation)) {
+            List<TopicPartition> parts = c.partitionsFor(topic).stream().map(p -> new TopicPartition(topic, p.partition())).toList();
+            c.assign(parts);
+            c.seekToBeginning(parts);
+            Map<TopicPartition, Long> end = c.endOffsets(parts);
+            List<ConsumerRecord<String, String>> out = new ArrayList<>();
+            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            while (parts.stream().anyMatch(p -> c.position(p) < end.get(p)) && System.nanoTime() < deadline) {
+                c.poll(Duration.ofMillis(200)).forEach(out::add);
+            }
+            return out;
+        }
+    }
+
+    static KafkaConsumer<String, String> consumer(String isolation) {
+        return new KafkaConsumer<>(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(), ConsumerConfig.ISOLATION_LEVEL_CONFIG, isolation,
+                ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class, ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class));
+    }
+}
