@@ -39,7 +39,8 @@ for name in torch2-tf5; do
     site="$("$dir/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
     echo "$(cd "$dir/debian-kafka" && pwd)" > "$site/debian-kafka.pth"
   fi
-  "$dir/bin/pip" install -q --no-deps ./
+  # editable: the environment always runs this checkout's client (tests also put it first on PYTHONPATH)
+  "$dir/bin/pip" install -q --no-deps -e ./
   printf '%s' "$wanted" > "$dir/.requirements"
   echo "python env $name: $("$dir/bin/python" -c 'import torch, transformers, lightning, accelerate, kafka; print("torch", torch.__version__, "transformers", transformers.__version__, "lightning", lightning.__version__, "accelerate", accelerate.__version__, "kafka-python", kafka.__version__)') in $(( $(date +%s) - started )) s"
 done

@@ -1,5 +1,5 @@
 """spec_from_scheduler and hf_spec: what they refuse, and the shapes they write. (Every supported class is checked
-against real torch LR sequences by torch_fidelity.py through TorchSchedulerSpecITCase.)"""
+against real torch LR sequences by scheduler_fidelity.py through TorchSchedulerSpecITCase.)"""
 
 import functools
 import json

@@ -17,7 +17,7 @@ import java.util.stream.Stream;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The Python client's {@code spec_from_scheduler} against real torch, live: clients/python/tests/torch_fidelity.py
+ * The Python client's {@code spec_from_scheduler} against real torch, live: clients/python/tests/scheduler_fidelity.py
  * builds every torch scheduler class trainwatch supports (several parameterisations each: fresh, mid-run, built with
  * last_epoch, resumed from a state_dict, per-epoch stepping and resumed global steps as the Reporter declares them),
  * records torch's own LRs and the spec the client derives; every LR must come back from the engine within the golden
@@ -40,9 +40,9 @@ class TorchSchedulerSpecITCase {
     @MethodSource("interpreters")
     void shouldMatchTorchForEverySchedulerSpecTheClientDerives(String label, java.util.function.Supplier<String> interpreter,
                                                                String torchVersionPrefix) throws Exception {
-        PythonClient.Result run = PythonClient.start(interpreter.get(), List.of("clients/python/tests/torch_fidelity.py"), java.util.Map.of())
+        PythonClient.Result run = PythonClient.start(interpreter.get(), List.of("clients/python/tests/scheduler_fidelity.py"), java.util.Map.of())
                 .await(Duration.ofSeconds(180));
-        assertThat(run.exitCode()).as("torch_fidelity.py failed:\n" + run.stderr()).isZero();
+        assertThat(run.exitCode()).as("scheduler_fidelity.py failed:\n" + run.stderr()).isZero();
         JsonNode root = new ObjectMapper().readTree(run.stdout());
         assertThat(root.get("torch_version").asText()).as(label).startsWith(torchVersionPrefix);
 

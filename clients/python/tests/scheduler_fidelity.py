@@ -3,7 +3,7 @@ mid-run and resumed), records torch's own LR sequence and the spec trainwatch_cl
 them as JSON. io.trainwatch.schedule.TorchSchedulerSpecITCase runs this and checks every LR against the Java
 schedule engine.
 
-    /usr/bin/python3 clients/python/tests/torch_fidelity.py > cases.json
+    /usr/bin/python3 clients/python/tests/scheduler_fidelity.py > cases.json
 
 Index meaning: lr[g][i] = optimizer.param_groups[g]["lr"] read just before the i-th optimizer.step() after the
 spec was taken, which trainwatch must give for reported step first_step + i. The loop steps the scheduler the
