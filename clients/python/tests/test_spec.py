@@ -208,6 +208,9 @@ class HfSpecTest(unittest.TestCase):
     def test_plateau_and_unknown_types(self):
         self.assertEqual(hf_spec("reduce_lr_on_plateau", [1e-3], 0, None, {"factor": 0.5, "patience": 3})["scheduler"], "ReduceLROnPlateau")
         with self.assertRaisesRegex(UnsupportedScheduler, "not one trainwatch reproduces"):
+            hf_spec("cosine_annealing", [1e-3], 0, 100)
+        # transformers 5.x GreedyLR raises and lowers the LR with the loss: said so, not "unknown"
+        with self.assertRaisesRegex(UnsupportedScheduler, "greedy.*both directions.*no schedule to check"):
             hf_spec("greedy", [1e-3], 0, 100)
 
 

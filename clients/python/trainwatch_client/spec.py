@@ -104,11 +104,17 @@ def spec_from_scheduler(scheduler):
     return {"scheduler": name, "params": params}
 
 
+# wrappers that keep the scheduler they step in .scheduler: accelerate's AcceleratedScheduler (HF Trainer, Lightning
+# Fabric) and DeepSpeedSchedulerWrapper (accelerate.utils.deepspeed; the HF Trainer under DeepSpeed)
+_SCHEDULER_WRAPPERS = ("AcceleratedScheduler", "DeepSpeedSchedulerWrapper")
+
+
 def _unwrap(s):
-    # accelerate's AcceleratedScheduler (HF Trainer, Lightning Fabric) keeps the torch scheduler in .scheduler
-    inner = getattr(s, "scheduler", None)
-    if inner is not None and type(s).__name__ == "AcceleratedScheduler":
-        return inner
+    for _ in range(4):  # a wrapper of a wrapper, never a cycle
+        inner = getattr(s, "scheduler", None)
+        if inner is None or inner is s or type(s).__name__ not in _SCHEDULER_WRAPPERS:
+            break
+        s = inner
     return s
 
 
@@ -120,6 +126,8 @@ def _torch_class(s):
     name = type(s).__name__
     if name in _TORCH_CLASSES and type(s) is getattr(torch_schedulers, name, None):
         return name
+    if name == "GreedyLR" and type(s).__module__.startswith("transformers."):
+        raise UnsupportedScheduler(_GREEDY)
     for base in type(s).__mro__[1:]:
         if base.__name__ in _TORCH_CLASSES and base is getattr(torch_schedulers, base.__name__, None):
             raise UnsupportedScheduler("%s is a subclass of torch's %s and may compute its LR differently; %s"
@@ -318,6 +326,9 @@ _HF_PARTIALS = {
     "_get_linear_schedule_with_warmup_lr_lambda": ("hf_linear_with_warmup", (_W, _T)),
     "_get_cosine_schedule_with_warmup_lr_lambda": ("hf_cosine_with_warmup", (_W, _T, "num_cycles", "min_lr_rate")),
     "_get_cosine_with_min_lr_schedule_with_warmup_lr_lambda": ("hf_cosine_with_min_lr", (_W, _T, "num_cycles", "min_lr_rate")),
+    # lr_scheduler_type "cosine_warmup_with_min_lr" (transformers >= 4.50): warmup from (s + 1) / W, cosine shifted by one
+    "_get_cosine_with_min_lr_schedule_with_warmup_lr_rate_lambda": ("hf_cosine_warmup_with_min_lr",
+                                                                     (_W, _T, "num_cycles", "min_lr_rate", "warmup_lr_rate")),
     "_get_cosine_with_hard_restarts_schedule_with_warmup_lr_lambda": ("hf_cosine_with_hard_restarts_with_warmup", (_W, _T, "num_cycles")),
     "_get_polynomial_decay_schedule_with_warmup_lr_lambda": ("hf_polynomial_decay_with_warmup", (_W, _T, "lr_end", "power", "lr_init")),
     "_get_inverse_sqrt_schedule_lr_lambda": ("hf_inverse_sqrt", (_W, "timescale")),
@@ -449,8 +460,11 @@ def named_lambda(name, **args):
 HF_SCHEDULER_TYPES = {
     "linear": (_W, _T), "cosine": (_W, _T), "cosine_with_restarts": (_W, _T), "polynomial": (_W, _T),
     "constant": (), "constant_with_warmup": (_W,), "inverse_sqrt": (_W,), "cosine_with_min_lr": (_W, _T),
-    "warmup_stable_decay": (_W, _T), "reduce_lr_on_plateau": (),
+    "warmup_stable_decay": (_W, _T), "reduce_lr_on_plateau": (), "cosine_warmup_with_min_lr": (_W, _T),
 }
+# transformers 5.x GreedyLR: there is no schedule to declare
+_GREEDY = ("lr_scheduler_type 'greedy' (transformers' GreedyLR) adapts the LR to the loss in both directions (divided by factor "
+           "after patience improving steps, multiplied by it on a plateau, within [min_lr, max_lr]): there is no schedule to check")
 
 
 def hf_spec(lr_scheduler_type, base_lrs, num_warmup_steps=0, num_training_steps=None, scheduler_kwargs=None, lr_init=None):
@@ -458,6 +472,8 @@ def hf_spec(lr_scheduler_type, base_lrs, num_warmup_steps=0, num_training_steps=
     scheduler_specific_kwargs)`` builds; ``lr_init`` is ``optimizer.defaults["lr"]`` (polynomial and cosine_with_min_lr
     divide by it; default: the first group's LR)."""
     t = getattr(lr_scheduler_type, "value", lr_scheduler_type)  # transformers' SchedulerType enum
+    if t == "greedy":
+        raise UnsupportedScheduler(_GREEDY)
     if t not in HF_SCHEDULER_TYPES:
         raise UnsupportedScheduler("Hugging Face lr_scheduler_type %r is not one trainwatch reproduces (%s); %s"
                                    % (t, ", ".join(HF_SCHEDULER_TYPES), _ESCAPE))
@@ -478,7 +494,7 @@ def hf_spec(lr_scheduler_type, base_lrs, num_warmup_steps=0, num_training_steps=
     for k, v in kwargs.items():
         if v is not None:
             params[k] = v if isinstance(v, str) else _number(v, k)
-    if lr_init is not None and (t == "polynomial" or (t == "cosine_with_min_lr" and "min_lr" in params)):
+    if lr_init is not None and (t == "polynomial" or (t in ("cosine_with_min_lr", "cosine_warmup_with_min_lr") and "min_lr" in params)):
         params["lr_init"] = _float(lr_init, "lr_init")
     params["base_lrs"] = base
     return {"scheduler": t, "params": params}
