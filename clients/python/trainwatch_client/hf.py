@@ -3,19 +3,33 @@
     from trainwatch_client.hf import TrainwatchCallback
     trainer = Trainer(..., callbacks=[TrainwatchCallback("broker:9092")])
 
-Its logic is unit-tested with small fakes of the objects it reads (TrainingArguments, TrainerState, the optimizer and
-scheduler the Trainer passes to callbacks); not yet against a real Trainer run (see the README). No hook ever raises
-into training: an error is warned about once and counted in ``client_errors``. Only the main process
-(``state.is_world_process_zero``) reports.
+Proven against real Trainer runs (transformers 5.18 with accelerate 1.15 and torch 2.13, CPU;
+``HuggingFaceTrainerITCase`` runs clients/python/tests/frameworks/hf_runs.py against the live job): every step event
+carries exactly the loss HF logged for it and exactly the LRs the torch optimizer used at that step (a step pre-hook
+records them), with logging_steps 1 and 5, gradient accumulation 4 (steps_per_epoch = ceil(batches / accumulation)),
+a resume from a checkpoint (a second run_start at the global step, no LR_MISMATCH), a NaN batch (NON_FINITE at its
+step), a scheduler stepped once per epoch (LR_MISMATCH "once per epoch"), fp16 with torch's GradScaler (loss_scale on
+every step, scheduler_lag counting the skipped steps), a user's own LambdaLR (one warning, no schedule declared) and a
+crash inside ``trainer.train()`` (run_end "failed"). The optimizer is named through accelerate's wrapper (AdamW).
+Only the main process (``state.is_world_process_zero``) reports. No hook ever raises into training: an error is
+warned about once and counted in ``client_errors``.
 
-What it reads: at ``on_train_begin`` the Trainer's real scheduler (``spec_from_scheduler``: transformers' LambdaLR
-lambdas are recognised) or, when that one is not a scheduler trainwatch can reproduce (a DeepSpeed scheduler, for
-example), the schedule TrainingArguments ask for (``lr_scheduler_type``, ``lr_scheduler_kwargs``, the warmup from
-``get_warmup_steps``, ``state.max_steps``); ``gradient_accumulation_steps``, ``max_grad_norm`` and the steps per
-epoch. At ``on_step_begin`` the LR of every param group for the optimizer step about to run; at ``on_log`` the loss
+What it reads: at ``on_train_begin`` the Trainer's real scheduler (``spec_from_scheduler`` through accelerate's and
+DeepSpeed's wrappers: transformers' LambdaLR lambdas are recognised); a scheduler DeepSpeed built from its config is
+declared as TrainingArguments describe it (``lr_scheduler_type``, ``lr_scheduler_kwargs``, ``get_warmup_steps``,
+``state.max_steps``), any other scheduler trainwatch cannot reproduce (one the user passed in ``optimizers=``,
+transformers 5's GreedyLR) leaves the run without schedule checks, with one warning: the Trainer steps that
+scheduler, so TrainingArguments' schedule would be wrong. Also ``gradient_accumulation_steps``, ``max_grad_norm``
+and the steps per epoch. At ``on_step_begin`` the LR of every param group for the optimizer step about to run, the
+GradScaler's scale its backward uses and the scheduler lag so far; at ``on_step_end`` whether accelerate skipped the
+step (``optimizer.step_was_skipped``: the Trainer then skips ``lr_scheduler.step()`` too); at ``on_log`` the loss
 and grad norm HF logs. So trainwatch sees one point every ``logging_steps`` (set it to 1 to check every step) and
 the loss is HF's mean over the logging window. HF logs a NaN loss, and every loss after it, as 0.0 unless
 ``logging_nan_inf_filter=False``.
+
+HF has no exception hook: a run whose ``trainer.train()`` raised is ended ("failed", "killed" for a
+KeyboardInterrupt) when the same callback starts training again, or when the interpreter shuts down (a process killed
+by a signal sends no run_end; the job's idle timeout ends it).
 """
 
 import math
