@@ -66,7 +66,8 @@ class HuggingFaceTrainerITCase {
             List<PythonClient.Frameworks> frameworks = frameworks();
             for (PythonClient.Frameworks fw : frameworks) {
                 String prefix = fw == PythonClient.Frameworks.TORCH2_TF5 ? "tf5" : "tf4";
-                running.put(prefix, PythonClient.start(fw.interpreter(), List.of("clients/python/tests/frameworks/hf_runs.py",
+                String python = System.getProperty("trainwatch.hf.python." + fw.name(), "");
+                running.put(prefix, PythonClient.start(python.isBlank() ? fw.interpreter() : python, List.of("clients/python/tests/frameworks/hf_runs.py",
                         "--bootstrap-servers", cfg.bootstrapServers(), "--topic", cfg.eventsTopic(), "--prefix", prefix), Map.of()));
             }
             Map<String, JsonNode> truths = new LinkedHashMap<>();
@@ -190,7 +191,10 @@ class HuggingFaceTrainerITCase {
         }
     }
 
-    /** Both environments; {@code -Dtrainwatch.hf.frameworks=TORCH2_TF5} runs one (while the other is being installed). */
+    /**
+     * Both environments; {@code -Dtrainwatch.hf.frameworks=TORCH2_TF5} runs one (while the other is being installed), and
+     * {@code -Dtrainwatch.hf.python.TORCH2_TF4=/path/bin/python} runs one with another interpreter.
+     */
     static List<PythonClient.Frameworks> frameworks() {
         String only = System.getProperty("trainwatch.hf.frameworks", "");
         return only.isBlank() ? List.of(PythonClient.Frameworks.values())
