@@ -6,6 +6,7 @@ lightning_runs.py, run by LightningITCase."""
 import functools
 import json
 import math
+import os
 import sys
 import unittest
 import warnings
@@ -64,6 +65,7 @@ class FakeTrainerState:
 
 class WarmupDecayLR:
     """Looks like a DeepSpeed scheduler: not one spec_from_scheduler knows."""
+    __module__ = "deepspeed.runtime.lr_schedules"
 
     def __init__(self, optimizer):
         self.optimizer = optimizer
@@ -102,7 +104,11 @@ class HuggingFaceCallbackTest(unittest.TestCase):
         warnings.simplefilter("ignore", UserWarning)
 
     def test_imports_without_transformers(self):
-        self.assertNotIn("transformers", sys.modules)
+        # a fresh interpreter: here the callback modules are imported already (and import transformers where installed)
+        import subprocess
+        code = "import sys, trainwatch_client; assert 'transformers' not in sys.modules, 'transformers imported'"
+        r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=os.path.dirname(os.path.dirname(__file__)))
+        self.assertEqual(r.returncode, 0, r.stderr)
         self.assertTrue(callable(tw_hf.TrainwatchCallback().on_evaluate))  # any other hook is a no-op
 
     def test_declares_the_trainers_scheduler_and_reports_each_logged_step(self):
@@ -227,8 +233,12 @@ class LightningCallbackTest(unittest.TestCase):
         warnings.simplefilter("ignore", UserWarning)
 
     def test_imports_without_lightning(self):
-        self.assertNotIn("lightning", sys.modules)
-        self.assertNotIn("pytorch_lightning", sys.modules)
+        # a fresh interpreter: here the callback modules are imported already (and import Lightning where installed)
+        import subprocess
+        code = ("import sys, trainwatch_client; assert not {'lightning', 'pytorch_lightning'} & set(sys.modules), 'Lightning imported'")
+        r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=os.path.dirname(os.path.dirname(__file__)))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertTrue(callable(tw_lightning.TrainwatchCallback(reporter=Reporter(run_id="pl", sink=Captured())).on_validation_end))
 
     def test_reports_one_step_per_optimizer_step_with_the_mean_micro_batch_loss(self):
         sink = Captured()
@@ -427,6 +437,105 @@ class LightningSteppingTest(unittest.TestCase):
             self.assertEqual(len(trainer.strategy.reduced), 3, "rank %d reduces at every optimizer step" % rank)
         self.assertEqual([e["loss"] for e in sinks[0].events if e["type"] == "step"], [7.0] * 3)
         self.assertEqual(sinks[1].raw, [])
+
+
+class FakeScaler:
+    """A GradScaler as far as the callback reads it: enabled, with its current scale."""
+
+    def __init__(self, scale):
+        self.scale = scale
+
+    def is_enabled(self):
+        return True
+
+    def get_scale(self):
+        return self.scale
+
+
+class HuggingFaceScalerAndCrashTest(unittest.TestCase):
+    def test_loss_scale_and_scheduler_lag_follow_the_skipped_steps(self):
+        # accelerate: when the GradScaler skips optimizer.step(), the Trainer does not step the scheduler either
+        sink = Captured()
+        model, opt, sched = hf_optimizer_and_scheduler()
+        wrapped = AcceleratedOptimizer(opt)
+        wrapped.scaler, wrapped.step_was_skipped = FakeScaler(2.0 ** 16), False
+        cb = tw_hf.TrainwatchCallback(reporter=Reporter(run_id="fp16", sink=sink))
+        args, state = FakeTrainingArguments(), FakeTrainerState()
+        cb.on_train_begin(args, state, None, optimizer=wrapped, lr_scheduler=sched)
+        skip = {1, 2, 5}
+        for i in range(7):
+            cb.on_step_begin(args, state, None, optimizer=wrapped)
+            wrapped.step_was_skipped = i in skip
+            wrapped.scaler.scale = wrapped.scaler.scale / 2 if i in skip else wrapped.scaler.scale  # GradScaler.update()
+            state.global_step += 1
+            cb.on_step_end(args, state, None, optimizer=wrapped)
+            cb.on_log(args, state, None, logs={"loss": 1.0}, optimizer=wrapped)
+        cb.on_train_end(args, state, None)
+        cb.reporter.close()
+        steps = [e for e in sink.events if e["type"] == "step"]
+        self.assertEqual([e.get("scheduler_lag") for e in steps], [None, None, 1, 2, 2, 2, 3])
+        self.assertEqual([e["loss_scale"] for e in steps], [65536.0, 65536.0, 32768.0, 16384.0, 16384.0, 16384.0, 8192.0])
+        self.assertEqual(cb.skipped_steps, 3)
+
+    def test_a_crash_inside_train_ends_the_run_as_failed_when_the_interpreter_exits(self):
+        # HF has no exception hook: the unfinished run is ended by the callback's exit hook, before kafka-python's own
+        import subprocess
+        import tempfile
+        out = os.path.join(tempfile.mkdtemp(), "events.jsonl")
+        code = "\n".join([
+            "import sys; sys.path.insert(0, %r); sys.path.insert(0, %r)" % (os.path.dirname(os.path.dirname(__file__)), os.path.dirname(__file__)),
+            "import warnings; warnings.simplefilter('ignore')",
+            "from test_callbacks import *",
+            "from trainwatch_client import JsonLinesSink",
+            "model, opt, sched = hf_optimizer_and_scheduler()",
+            "cb = tw_hf.TrainwatchCallback(sink=JsonLinesSink(%r))" % out,
+            "args, state = FakeTrainingArguments(), FakeTrainerState()",
+            "cb.on_train_begin(args, state, None, optimizer=opt, lr_scheduler=sched)",
+            "for i in range(3):",
+            "    cb.on_step_begin(args, state, None, optimizer=opt); state.global_step += 1",
+            "    cb.on_log(args, state, None, logs={'loss': 1.0}, optimizer=opt)",
+            "raise RuntimeError('the model broke')",
+        ])
+        r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("RuntimeError: the model broke", r.stderr)
+        with open(out) as f:
+            events = [json.loads(line) for line in f]
+        self.assertEqual([e["type"] for e in events], ["run_start", "step", "step", "step", "run_end"])
+        self.assertEqual((events[-1]["status"], events[-1]["step"]), ("failed", 2))
+
+    def test_a_second_train_after_a_crash_ends_the_first_stream_as_failed(self):
+        sink = Captured()
+        model, opt, sched = hf_optimizer_and_scheduler()
+        cb = tw_hf.TrainwatchCallback(reporter=Reporter(run_id="again", sink=sink))
+        args, state = FakeTrainingArguments(), FakeTrainerState()
+        cb.on_train_begin(args, state, None, optimizer=opt, lr_scheduler=sched)
+        cb.on_step_begin(args, state, None, optimizer=opt)
+        state.global_step += 1
+        cb.on_log(args, state, None, logs={"loss": 1.0}, optimizer=opt)
+        # trainer.train() raised here; the user calls it again with the same callback (a reporter given: no new stream)
+        with warnings.catch_warnings(record=True):
+            warnings.simplefilter("always")
+            cb.on_train_begin(args, state, None, optimizer=opt, lr_scheduler=sched)
+        cb.reporter.close()
+        ends = [e for e in sink.events if e["type"] == "run_end"]
+        self.assertEqual([(e["status"], e["step"]) for e in ends], [("failed", 0)])
+
+    def test_a_users_own_unreproducible_scheduler_is_not_replaced_by_training_arguments(self):
+        # the Trainer steps the scheduler passed in optimizers=, so declaring TrainingArguments' one would be wrong
+        sink = Captured()
+        model, opt, _ = hf_optimizer_and_scheduler()
+        own = L.LambdaLR(opt, lambda s: 0.95 ** s)
+        cb = tw_hf.TrainwatchCallback(reporter=Reporter(run_id="own", sink=sink))
+        with warnings.catch_warnings(record=True) as w:
+            warnings.simplefilter("always")
+            cb.on_train_begin(FakeTrainingArguments(), FakeTrainerState(), None, optimizer=opt, lr_scheduler=own)
+        cb.reporter.run_end()
+        cb.reporter.close()
+        self.assertEqual(len([x for x in w if str(x.message).startswith("trainwatch:")]), 1)
+        self.assertIn("no schedule declared", str(w[0].message))
+        self.assertNotIn("schedule", sink.events[0])
+        self.assertIsNone(cb.declared_from)
 
 
 class BrokenReporter(Reporter):

@@ -2,6 +2,7 @@
 against real torch LR sequences by scheduler_fidelity.py through TorchSchedulerSpecITCase.)"""
 
 import functools
+import importlib.util
 import json
 import unittest
 import warnings
@@ -232,7 +233,44 @@ class HfSpecTest(unittest.TestCase):
     def test_plateau_and_unknown_types(self):
         self.assertEqual(hf_spec("reduce_lr_on_plateau", [1e-3], 0, None, {"factor": 0.5, "patience": 3})["scheduler"], "ReduceLROnPlateau")
         with self.assertRaisesRegex(UnsupportedScheduler, "not one trainwatch reproduces"):
+            hf_spec("cosine_annealing", [1e-3], 0, 100)
+        # transformers 5.x GreedyLR raises and lowers the LR with the loss: said so, not "unknown"
+        with self.assertRaisesRegex(UnsupportedScheduler, "greedy.*both directions.*no schedule to check"):
             hf_spec("greedy", [1e-3], 0, 100)
+
+
+@unittest.skipUnless(importlib.util.find_spec("transformers") and importlib.util.find_spec("accelerate"),
+                     "transformers and accelerate (clients/python/.venvs) are not installed here")
+class RealTransformersSchedulersTest(unittest.TestCase):
+    """transformers' and accelerate's own objects, where installed."""
+
+    def optimizer(self):
+        return torch.optim.AdamW([torch.nn.Parameter(torch.zeros(2))], lr=1e-3)
+
+    def test_accelerate_and_deepspeed_wrappers_are_unwrapped(self):
+        from accelerate.scheduler import AcceleratedScheduler
+        from accelerate.utils.deepspeed import DeepSpeedSchedulerWrapper
+        from transformers import get_scheduler
+        opt = self.optimizer()
+        inner = get_scheduler("cosine", opt, num_warmup_steps=5, num_training_steps=50)
+        expected = spec_from_scheduler(inner)
+        self.assertEqual(expected["params"]["lr_lambda"]["name"], "hf_cosine_with_warmup")
+        self.assertEqual(spec_from_scheduler(AcceleratedScheduler(inner, [opt])), expected)
+        self.assertEqual(spec_from_scheduler(DeepSpeedSchedulerWrapper(inner, [opt])), expected)
+        self.assertEqual(spec_from_scheduler(AcceleratedScheduler(DeepSpeedSchedulerWrapper(inner, [opt]), [opt])), expected)
+
+    def test_cosine_warmup_with_min_lr_and_greedy_are_named_not_guessed(self):
+        from transformers import SchedulerType, get_scheduler
+        types = {t.value for t in SchedulerType}
+        if "cosine_warmup_with_min_lr" in types:
+            s = get_scheduler("cosine_warmup_with_min_lr", self.optimizer(), num_warmup_steps=5, num_training_steps=50,
+                              scheduler_specific_kwargs={"min_lr_rate": 0.1})
+            for declare in (lambda: spec_from_scheduler(s), lambda: hf_spec("cosine_warmup_with_min_lr", [1e-3], 5, 50, {"min_lr_rate": 0.1})):
+                with self.assertRaisesRegex(UnsupportedScheduler, "cosine_warmup_with_min_lr.*not reproduced by the trainwatch schedule engine"):
+                    declare()
+        if "greedy" in types:  # transformers 5.x
+            with self.assertRaisesRegex(UnsupportedScheduler, "greedy.*no schedule to check"):
+                spec_from_scheduler(get_scheduler("greedy", self.optimizer()))
 
 
 if __name__ == "__main__":

@@ -3,30 +3,47 @@
     from trainwatch_client.hf import TrainwatchCallback
     trainer = Trainer(..., callbacks=[TrainwatchCallback("broker:9092")])
 
-Its logic is unit-tested with small fakes of the objects it reads (TrainingArguments, TrainerState, the optimizer and
-scheduler the Trainer passes to callbacks); not yet against a real Trainer run (see the README). No hook ever raises
-into training: an error is warned about once and counted in ``client_errors``. Only the main process
-(``state.is_world_process_zero``) reports.
+Proven against real Trainer runs (transformers 5.18 with accelerate 1.15 and torch 2.13, CPU;
+``HuggingFaceTrainerITCase`` runs clients/python/tests/frameworks/hf_runs.py against the live job): every step event
+carries exactly the loss HF logged for it and exactly the LRs the torch optimizer used at that step (a step pre-hook
+records them), with logging_steps 1 and 5, gradient accumulation 4 (steps_per_epoch = ceil(batches / accumulation)),
+a resume from a checkpoint (a second run_start at the global step, no LR_MISMATCH), a NaN batch (NON_FINITE at its
+step), a scheduler stepped once per epoch (LR_MISMATCH "once per epoch"), fp16 with torch's GradScaler (loss_scale on
+every step, scheduler_lag counting the skipped steps), a user's own LambdaLR (one warning, no schedule declared) and a
+crash inside ``trainer.train()`` (run_end "failed"). The optimizer is named through accelerate's wrapper (AdamW).
+Only the main process (``state.is_world_process_zero``) reports. No hook ever raises into training: an error is
+warned about once and counted in ``client_errors``.
 
-What it reads: at ``on_train_begin`` the Trainer's real scheduler (``spec_from_scheduler``: transformers' LambdaLR
-lambdas are recognised) or, when that one is not a scheduler trainwatch can reproduce (a DeepSpeed scheduler, for
-example), the schedule TrainingArguments ask for (``lr_scheduler_type``, ``lr_scheduler_kwargs``, the warmup from
-``get_warmup_steps``, ``state.max_steps``); ``gradient_accumulation_steps``, ``max_grad_norm`` and the steps per
-epoch. At ``on_step_begin`` the LR of every param group for the optimizer step about to run; at ``on_log`` the loss
+What it reads: at ``on_train_begin`` the Trainer's real scheduler (``spec_from_scheduler`` through accelerate's and
+DeepSpeed's wrappers: transformers' LambdaLR lambdas are recognised); a scheduler DeepSpeed built from its config is
+declared as TrainingArguments describe it (``lr_scheduler_type``, ``lr_scheduler_kwargs``, ``get_warmup_steps``,
+``state.max_steps``), any other scheduler trainwatch cannot reproduce (one the user passed in ``optimizers=``,
+transformers 5's GreedyLR) leaves the run without schedule checks, with one warning: the Trainer steps that
+scheduler, so TrainingArguments' schedule would be wrong. Also ``gradient_accumulation_steps``, ``max_grad_norm``
+and the steps per epoch. At ``on_step_begin`` the LR of every param group for the optimizer step about to run, the
+GradScaler's scale its backward uses and the scheduler lag so far; at ``on_step_end`` whether accelerate skipped the
+step (``optimizer.step_was_skipped``: the Trainer then skips ``lr_scheduler.step()`` too); at ``on_log`` the loss
 and grad norm HF logs. So trainwatch sees one point every ``logging_steps`` (set it to 1 to check every step) and
 the loss is HF's mean over the logging window. HF logs a NaN loss, and every loss after it, as 0.0 unless
 ``logging_nan_inf_filter=False``.
+
+HF has no exception hook: a run whose ``trainer.train()`` raised is ended ("failed", "killed" for a
+KeyboardInterrupt) when the same callback starts training again, or when the interpreter shuts down (a process killed
+by a signal sends no run_end; the job's idle timeout ends it).
 """
 
 import math
 import os
 import random
+import sys
+import threading
 import time
 import warnings
+import weakref
 
 from ._callback import _Groups, _never_raises, _no_op
 from .reporter import Reporter
-from .spec import UnsupportedScheduler, hf_spec, spec_from_scheduler
+from .spec import UnsupportedScheduler, _unwrap, hf_spec, spec_from_scheduler
 
 try:  # a real TrainerCallback base when transformers is installed; the class works without it (tests, no HF)
     from transformers import TrainerCallback as _Base
@@ -48,6 +65,38 @@ def spec_from_training_args(args, state, optimizer):
     defaults = getattr(optimizer, "defaults", None) or {}
     return hf_spec(args.lr_scheduler_type, base, num_warmup_steps=warmup, num_training_steps=max_steps,
                    scheduler_kwargs=getattr(args, "lr_scheduler_kwargs", None) or {}, lr_init=defaults.get("lr"))
+
+
+def _is_deepspeeds_own(scheduler):
+    """A scheduler DeepSpeed built from its config (WarmupLR, WarmupDecayLR, ...): HF fills its "auto" values from
+    TrainingArguments, so those are the closest description trainwatch has of it."""
+    inner = _unwrap(scheduler)
+    return type(inner).__module__.split(".")[0] == "deepspeed"
+
+
+# callbacks whose run started and has not ended: HF has no exception hook, so a crash inside trainer.train() is
+# noticed when the interpreter shuts down (or when the same callback starts training again)
+_OPEN = weakref.WeakSet()
+_AT_EXIT_REGISTERED = False
+
+
+def _register_at_exit():
+    global _AT_EXIT_REGISTERED
+    if _AT_EXIT_REGISTERED:
+        return
+    _AT_EXIT_REGISTERED = True
+    # threading's exit hooks run before atexit's: kafka-python closes its producer in an atexit hook registered after
+    # ours would be (atexit runs last-registered first), so the run_end would be lost there
+    register = getattr(threading, "_register_atexit", None) or __import__("atexit").register
+    register(_end_open_runs)
+
+
+def _end_open_runs():
+    # an uncaught exception was printed (sys.last_*) before the interpreter shuts down; KeyboardInterrupt is a kill
+    last = getattr(sys, "last_exc", None) or getattr(sys, "last_value", None)
+    status = "killed" if isinstance(last, KeyboardInterrupt) else "failed"
+    for cb in list(_OPEN):
+        cb._end_unfinished(status)
 
 
 # transformers' default output_dir: runs that keep it share its name, so it cannot name a run by itself
@@ -82,8 +131,10 @@ class TrainwatchCallback(_Base):
         self._schedule = schedule
         self._thresholds = thresholds
         self._reporter_kwargs = reporter_kwargs
-        self._lrs = None  # (optimizer step index, LRs of every group)
+        self._now = None  # (optimizer step index, LRs of every group, loss scale or None, scheduler lag) at on_step_begin
         self._optimizer = None
+        self._skipped = 0  # optimizer steps skipped by the GradScaler (HF did not step the scheduler after them)
+        self.skipped_steps = 0
         self.declared_from = None  # "scheduler" | "training_args" | "given" | None: where the declared schedule came from
 
     def __getattr__(self, name):
@@ -97,11 +148,15 @@ class TrainwatchCallback(_Base):
         if not getattr(state, "is_world_process_zero", True):
             self.reporter = None  # one stream per run: only the main process reports
             return
+        if self in _OPEN:
+            self._end_unfinished("failed")  # the last trainer.train() raised: it never reached on_train_end
         optimizer = kwargs.get("optimizer")
         scheduler = kwargs.get("lr_scheduler")
         if self.reporter is None:
             self.reporter = Reporter(self.bootstrap_servers, self.run_id or default_run_id(args), **self._reporter_kwargs)
         self._optimizer = optimizer
+        self._now = None
+        self._skipped = 0
         if getattr(args, "logging_nan_inf_filter", False):
             # measured with transformers 5.18: the NaN step and every later one are logged as loss 0.0
             warnings.warn("trainwatch: with logging_nan_inf_filter=True (HF's default) HF logs a NaN or infinite loss, and every loss "
@@ -117,6 +172,8 @@ class TrainwatchCallback(_Base):
         except TypeError:
             pass  # an iterable dataset has no length
         clip = getattr(args, "max_grad_norm", None)
+        _register_at_exit()
+        _OPEN.add(self)
         self.reporter.run_start(optimizer, None, grad_accum_steps=accum, steps_per_epoch=steps_per_epoch,
                                 grad_clip=clip if clip and clip > 0 else None, schedule=spec, thresholds=self._thresholds,
                                 start_step=int(state.global_step))
@@ -125,11 +182,15 @@ class TrainwatchCallback(_Base):
         if self._schedule is not None:
             self.declared_from = "given"
             return self._schedule
-        spec = None
         if scheduler is not None:
             try:
                 spec = spec_from_scheduler(scheduler)
             except UnsupportedScheduler as e:
+                if not _is_deepspeeds_own(scheduler):
+                    # the Trainer steps this scheduler (one the user passed in optimizers=), not the one TrainingArguments
+                    # describe: declaring those would flag every step as an LR mismatch
+                    warnings.warn("trainwatch: no schedule declared (the LR is not checked): %s" % e, stacklevel=3)
+                    return None
                 reason = str(e)
             else:
                 self.declared_from = "scheduler"
@@ -153,8 +214,18 @@ class TrainwatchCallback(_Base):
     def on_step_begin(self, args, state, control, **kwargs):
         optimizer = kwargs.get("optimizer") or self._optimizer
         if optimizer is not None:
-            # the LRs optimizer step number global_step (0-based) is about to use
-            self._lrs = (int(state.global_step), [g["lr"] for g in optimizer.param_groups])
+            # what optimizer step number global_step (0-based) is about to use: its LRs, the loss scale its backward
+            # uses (the GradScaler updates it inside optimizer.step()), and how far the scheduler lags behind
+            self._now = (int(state.global_step), [g["lr"] for g in optimizer.param_groups], _loss_scale(optimizer), self._skipped)
+
+    @_never_raises
+    def on_step_end(self, args, state, control, **kwargs):
+        optimizer = kwargs.get("optimizer") or self._optimizer
+        # accelerate: the GradScaler found inf/NaN gradients and skipped optimizer.step(), and the Trainer then skips
+        # lr_scheduler.step() too, so the LR falls one step behind the declared schedule for good
+        if getattr(optimizer, "step_was_skipped", False) is True:
+            self._skipped += 1
+            self.skipped_steps = self._skipped
 
     @_never_raises
     def on_log(self, args, state, control, logs=None, **kwargs):
@@ -162,18 +233,45 @@ class TrainwatchCallback(_Base):
         if "loss" not in logs or self.reporter is None or state.global_step < 1:
             return
         step = int(state.global_step) - 1  # the last optimizer step done
-        if self._lrs is not None and self._lrs[0] == step:
-            lrs = self._lrs[1]
+        scale, lag = None, 0
+        if self._now is not None and self._now[0] == step:
+            _, lrs, scale, lag = self._now
         else:
             optimizer = kwargs.get("optimizer") or self._optimizer
             lrs = [g["lr"] for g in optimizer.param_groups] if optimizer is not None else [logs.get("learning_rate", 0.0)]
-        self.reporter.step(step, logs["loss"], _Groups(lrs), grad_norm=logs.get("grad_norm"), epoch=logs.get("epoch", state.epoch))
+        self.reporter.step(step, logs["loss"], _Groups(lrs), grad_norm=logs.get("grad_norm"), epoch=logs.get("epoch", state.epoch),
+                           loss_scale=None if scale is None else float(scale), scheduler_lag=lag if lag > 0 else None)
 
     @_never_raises
     def on_train_end(self, args, state, control, **kwargs):
+        _OPEN.discard(self)
         if self.reporter is None:
             return
         self.reporter.run_end("completed", max(int(state.global_step) - 1, 0))
         if self._own_reporter:
             self.reporter.close()
             self.reporter = None  # a second trainer.train() starts a new one
+
+    def _end_unfinished(self, status):
+        """Ends a run whose trainer.train() never reached on_train_end (it raised)."""
+        _OPEN.discard(self)
+        try:
+            if self.reporter is None:
+                return
+            self.reporter.run_end(status)  # at the last step reported
+            if self._own_reporter:
+                self.reporter.close(timeout=5.0)
+                self.reporter = None
+        except Exception as e:  # noqa: BLE001 - at interpreter exit, nothing to give it back to
+            self.client_errors = getattr(self, "client_errors", 0) + 1
+            warnings.warn("trainwatch: could not end run (%s: %s)" % (type(e).__name__, e))
+
+
+def _loss_scale(optimizer):
+    """The GradScaler's current scale when one is active (accelerate's AcceleratedOptimizer keeps it in .scaler), else
+    None. Kept as a tensor copy, not read with .item(): no device sync per step; on_log reads it."""
+    scaler = getattr(optimizer, "scaler", None)
+    if scaler is None or not getattr(scaler, "is_enabled", lambda: True)():
+        return None
+    t = getattr(scaler, "_scale", None)  # None before the first scale(): get_scale() then gives the initial scale
+    return t.detach().clone() if hasattr(t, "detach") else scaler.get_scale()

@@ -175,12 +175,14 @@ class Reporter:
             event["schedule"]["params"]["last_epoch"] = last_epoch
         self._queue.put(("event", event))
 
-    def step(self, step, loss, optimizer, model=None, batch=None, *, grad_norm=None, epoch=None, loss_scale=None):
+    def step(self, step, loss, optimizer, model=None, batch=None, *, grad_norm=None, epoch=None, loss_scale=None, scheduler_lag=None):
         """Records optimizer step ``step``: its loss (a float or a tensor), the LR of every param group of ``optimizer``,
         and the total L2 grad norm over ``model``'s parameters (computed only when ``model`` is given and ``grad_norm``
         is not; pass the value ``clip_grad_norm_`` returned to skip the computation). Call it after ``backward()`` and
         before ``scheduler.step()`` (so the LRs are the ones this step used) and before ``zero_grad()``.
         ``batch``: the id(s) of the samples or shard of this batch, named when a NaN is blamed on the data.
+        ``scheduler_lag``: how many optimizer steps so far the LR scheduler has not followed (fp16 overflow skips), sent
+        when given.
         Returns False when the event was dropped (queue full)."""
         if self._pending_start is not None:
             self._emit_start(step)
@@ -195,7 +197,7 @@ class Reporter:
         if self._queue.qsize() >= self._queue_size:
             self.dropped += 1
             return False
-        self._queue.put(("step", step, time.time(), loss, grad_norm, lrs, epoch, batch, loss_scale))
+        self._queue.put(("step", step, time.time(), loss, grad_norm, lrs, epoch, batch, loss_scale, scheduler_lag))
         return True
 
     def run_end(self, status="completed", step=None):
@@ -344,7 +346,7 @@ class Reporter:
     def _encode(self, item):
         if item[0] == "event":
             return json.dumps(item[1], separators=(",", ":")).encode("utf-8")
-        _, step, t, loss, grad_norm, lrs, epoch, batch, loss_scale = item
+        _, step, t, loss, grad_norm, lrs, epoch, batch, loss_scale, scheduler_lag = item
         event = {"type": "step", "run_id": self.run_id, "step": int(step), "time": int(t * 1000), "loss": float(loss),
                  "lr": [float(x) for x in lrs]}
         if grad_norm is not None:
@@ -355,6 +357,8 @@ class Reporter:
             event["batch"] = _batch_ids(batch)
         if loss_scale is not None:
             event["loss_scale"] = float(loss_scale)
+        if scheduler_lag is not None:
+            event["scheduler_lag"] = int(scheduler_lag)
         return json.dumps(event, separators=(",", ":")).encode("utf-8")
 
 

@@ -1,0 +1,276 @@
+package io.trainwatch.job;
+
+import com.fasterxml.jackson.core.json.JsonReadFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import io.trainwatch.PythonClient;
+import io.trainwatch.embedded.EmbeddedKafka;
+import io.trainwatch.threshold.Thresholds;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The Hugging Face callback (trainwatch_client.hf) on real transformers Trainer runs, end to end: the in-process broker,
+ * the live job, and clients/python/tests/frameworks/hf_runs.py run once with transformers 5.x and once with 4.x (both
+ * at once). The script records what really happened (the LR the torch optimizer used at each step, the loss HF logged);
+ * this test compares it with what the callback sent (the events topic) and checks the alerts the job wrote
+ * (read_committed).
+ */
+class HuggingFaceTrainerITCase {
+    static EmbeddedKafka kafka;
+    // the script writes NaN bare, as json.dumps does
+    static final JsonMapper JSON = JsonMapper.builder().enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS).build();
+
+    @BeforeAll
+    static void startKafka() throws Exception {
+        kafka = EmbeddedKafka.start();
+    }
+
+    @AfterAll
+    static void stopKafka() {
+        if (kafka != null) {
+            kafka.close();
+        }
+    }
+
+    @Test
+    void shouldReportRealTrainerRunsAsTheyHappened() throws Exception {
+        JobConfig cfg = new JobConfig(kafka.bootstrapServers(), "hf.events", "hf.alerts", "hf.dead-letter", null, "hf",
+                JobConfig.StartingOffsets.EARLIEST, null, Duration.ofMillis(300), 2, Map.of(), true, 2, null, false, "hf", Thresholds.DEFAULTS, false);
+        KafkaPipeline.prepareTopics(cfg);
+        StreamExecutionEnvironment env = KafkaPipeline.environment(cfg);
+        KafkaPipeline.define(env, cfg);
+        long started = System.nanoTime();
+        JobClient job = env.executeAsync("hugging-face-trainer-itcase");
+        try {
+            Map<String, PythonClient.Running> running = new LinkedHashMap<>();
+            List<PythonClient.Frameworks> frameworks = frameworks();
+            for (PythonClient.Frameworks fw : frameworks) {
+                String prefix = fw == PythonClient.Frameworks.TORCH2_TF5 ? "tf5" : "tf4";
+                String python = System.getProperty("trainwatch.hf.python." + fw.name(), "");
+                running.put(prefix, PythonClient.start(python.isBlank() ? fw.interpreter() : python, List.of("clients/python/tests/frameworks/hf_runs.py",
+                        "--bootstrap-servers", cfg.bootstrapServers(), "--topic", cfg.eventsTopic(), "--prefix", prefix), Map.of()));
+            }
+            Map<String, JsonNode> truths = new LinkedHashMap<>();
+            for (Map.Entry<String, PythonClient.Running> e : running.entrySet()) {
+                PythonClient.Result r = e.getValue().await(Duration.ofSeconds(200));
+                // the crash scenario's exception is re-raised uncaught at the end, as a crashed training script dies
+                assertThat(r.exitCode()).as(e.getKey() + " stdout:\n" + r.stdout() + "\nstderr:\n" + r.stderr()).isEqualTo(1);
+                assertThat(r.stderr()).contains("RuntimeError: simulated crash in the forward of training call 12");
+                for (String line : r.stdout().lines().filter(l -> l.startsWith("SCENARIO ")).toList()) {
+                    JsonNode s = JSON.readTree(line.substring("SCENARIO ".length()));
+                    truths.put(s.get("run_id").asText(), s);
+                }
+                System.out.printf("hf_runs.py %s: %d scenarios in %.1f s%n", e.getKey(), truths.keySet().stream().filter(k -> k.startsWith(e.getKey())).count(),
+                        r.took().toMillis() / 1000.0);
+            }
+            assertThat(truths).hasSize(frameworks.size() * 9);
+
+            long events = awaitCommittedAtEnd(cfg.groupId(), cfg.eventsTopic(), Duration.ofSeconds(60));
+            Map<String, List<JsonNode>> sent = byRun(readCommitted(cfg.eventsTopic()));
+            Map<String, List<JsonNode>> alerts = byRun(readCommitted(cfg.alertsTopic()));
+            System.out.printf("hugging face e2e: %d events, %d alerts (read_committed) %.1f s after the job started%n", events,
+                    alerts.values().stream().mapToInt(List::size).sum(), (System.nanoTime() - started) / 1e9);
+            assertThat(readCommitted(cfg.deadLetterTopic())).as("every event the callback wrote is valid v1").isEmpty();
+
+            for (JsonNode truth : truths.values()) {
+                String runId = truth.get("run_id").asText();
+                String scenario = truth.get("scenario").asText();
+                List<JsonNode> ev = sent.getOrDefault(runId, List.of());
+                List<JsonNode> steps = ev.stream().filter(e -> type(e, "step")).toList();
+                List<JsonNode> starts = ev.stream().filter(e -> type(e, "run_start")).toList();
+                List<JsonNode> ends = ev.stream().filter(e -> type(e, "run_end")).toList();
+                List<JsonNode> runAlerts = alerts.getOrDefault(runId, List.of());
+                System.out.printf("  %-22s transformers %-6s %3d steps sent, %d run_start, run_end %s, %d trainwatch warnings, %d client errors, %.1f s; alerts: %s%n",
+                        runId, truth.get("transformers").asText(), steps.size(), starts.size(),
+                        ends.stream().map(e -> e.get("status").asText() + "@" + e.get("step").asLong()).toList(), truth.get("warnings").size(),
+                        truth.get("client_errors").asInt(), truth.get("seconds").asDouble(),
+                        runAlerts.stream().map(a -> a.get("kind").asText() + "/" + a.get("severity").asText() + "/" + a.get("status").asText() + "@" + a.get("step").asLong()).toList());
+                assertThat(truth.get("client_errors").asInt()).as(runId).isZero();
+
+                // every step sent carries the loss HF logged for it and the LR the optimizer really used at it
+                JsonNode loss = truth.get("loss");
+                JsonNode lr = truth.get("lr");
+                assertThat(steps).as(runId).isNotEmpty();
+                for (JsonNode step : steps) {
+                    String k = step.get("step").asText();
+                    assertThat(loss.has(k)).as(runId + " step " + k + " was logged by HF").isTrue();
+                    assertThat(sameDouble(step.get("loss").asDouble(), loss.get(k).asDouble())).as(runId + " loss at step " + k).isTrue();
+                    assertThat(doubles(step.get("lr"))).as(runId + " lr at step " + k).isEqualTo(doubles(lr.get(k)));
+                }
+                assertThat(steps.size()).as(runId + ": one step event per HF log").isEqualTo(loss.size());
+
+                boolean resume = scenario.equals("resume");
+                assertThat(starts).as(runId).hasSize(resume ? 2 : 1);
+                assertThat(ends).as(runId).hasSize(resume ? 2 : 1);
+                assertThat(ends.get(ends.size() - 1).get("status").asText()).as(runId).isEqualTo(scenario.equals("crash") ? "failed" : "completed");
+                assertThat(starts.get(0).get("optimizer").asText()).as(runId).isEqualTo("AdamW");
+
+                List<JsonNode> critical = runAlerts.stream().filter(a -> a.get("severity").asText().equals("critical")).toList();
+                List<JsonNode> lrMismatch = runAlerts.stream().filter(a -> a.get("kind").asText().equals("LR_MISMATCH")).toList();
+                switch (scenario) {
+                    case "healthy", "accumulation", "logging_steps_5", "resume", "unsupported", "crash" -> {
+                        assertThat(critical).as(runId).isEmpty();
+                        assertThat(lrMismatch).as(runId).isEmpty();
+                    }
+                    case "nan_batch" -> {
+                        long nanStep = firstNaNStep(loss);
+                        assertThat(nanStep).as("HF logged the NaN at the corrupted batch's step").isEqualTo(truth.get("expect").get("non_finite_step").asLong());
+                        List<JsonNode> open = runAlerts.stream().filter(a -> a.get("kind").asText().equals("NON_FINITE") && a.get("status").asText().equals("open")).toList();
+                        assertThat(open).as(runId).hasSize(1);
+                        assertThat(open.get(0).get("severity").asText()).isEqualTo("critical");
+                        assertThat(open.get(0).get("step").asLong()).isEqualTo(nanStep);
+                        assertThat(lrMismatch).as(runId).isEmpty();
+                    }
+                    case "per_epoch" -> {
+                        long period = truth.get("expect").get("period_steps").asLong();
+                        List<JsonNode> readings = lrMismatch.stream().filter(a -> !a.get("status").asText().equals("resolved")).toList();
+                        assertThat(readings).as(runId).isNotEmpty();
+                        for (JsonNode a : readings) {
+                            assertThat(a.get("evidence").get("hypothesis").asText()).isEqualTo("stepped_per_epoch");
+                            assertThat(a.get("diagnosis").asText()).startsWith("scheduler.step() is called once per epoch (every " + period
+                                    + " optimizer steps) instead of after every optimizer step");
+                        }
+                    }
+                    case "fp16_scaler" -> {
+                        // what the client sends: the scale of every step, and how far the scheduler lags after the skips
+                        JsonNode skipped = truth.get("skipped");
+                        assertThat(skipped.size()).as("real GradScaler overflow skips").isGreaterThanOrEqualTo(3);
+                        JsonNode scale = truth.get("scale");
+                        for (JsonNode step : steps) {
+                            long s = step.get("step").asLong();
+                            assertThat(step.get("loss_scale").asDouble()).as(runId + " loss_scale at " + s).isEqualTo(scale.get(String.valueOf(s)).asDouble());
+                            long lag = 0;
+                            for (JsonNode k : skipped) {
+                                lag += k.asLong() < s ? 1 : 0;
+                            }
+                            assertThat(step.path("scheduler_lag").asLong(0)).as(runId + " scheduler_lag at " + s).isEqualTo(lag);
+                        }
+                        // no critical alert for ordinary overflow skips: needs the monitor to read scheduler_lag; shown, not asserted yet
+                    }
+                    default -> throw new AssertionError("unknown scenario " + scenario);
+                }
+                if (scenario.equals("unsupported")) {
+                    assertThat(truth.get("warnings")).as(runId + ": exactly one warning").hasSize(1);
+                    assertThat(starts.get(0).has("schedule")).isFalse();
+                } else {
+                    assertThat(truth.get("warnings")).as(runId).isEmpty();
+                }
+                if (scenario.equals("logging_steps_5")) {
+                    assertThat(steps).allMatch(e -> (e.get("step").asLong() + 1) % 5 == 0);
+                }
+                if (scenario.equals("accumulation")) {
+                    assertThat(starts.get(0).get("grad_accum_steps").asInt()).isEqualTo(4);
+                    assertThat(starts.get(0).get("steps_per_epoch").asInt()).isEqualTo(4);
+                }
+                if (scenario.equals("crash")) {
+                    assertThat(ends.get(0).get("step").asLong()).isEqualTo(truth.get("expect").get("last_step").asLong());
+                }
+            }
+        } finally {
+            job.cancel().get(60, TimeUnit.SECONDS);
+        }
+    }
+
+    /**
+     * Both environments; {@code -Dtrainwatch.hf.frameworks=TORCH2_TF5} runs one (while the other is being installed), and
+     * {@code -Dtrainwatch.hf.python.TORCH2_TF4=/path/bin/python} runs one with another interpreter.
+     */
+    static List<PythonClient.Frameworks> frameworks() {
+        String only = System.getProperty("trainwatch.hf.frameworks", "");
+        return only.isBlank() ? List.of(PythonClient.Frameworks.values())
+                : java.util.Arrays.stream(only.split(",")).map(String::strip).map(PythonClient.Frameworks::valueOf).toList();
+    }
+
+    static boolean type(JsonNode e, String t) {
+        return e.get("type").asText().equals(t);
+    }
+
+    /** The same float: HF's logged value and what the callback sent, or both NaN. */
+    static boolean sameDouble(double a, double b) {
+        return Double.compare(a, b) == 0 || (Double.isNaN(a) && Double.isNaN(b));
+    }
+
+    static List<Double> doubles(JsonNode array) {
+        List<Double> out = new ArrayList<>();
+        array.forEach(v -> out.add(v.asDouble()));
+        return out;
+    }
+
+    static long firstNaNStep(JsonNode loss) {
+        for (Iterator<Map.Entry<String, JsonNode>> it = loss.fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> e = it.next();
+            if (Double.isNaN(e.getValue().asDouble())) {
+                return Long.parseLong(e.getKey());
+            }
+        }
+        return -1;
+    }
+
+    static Map<String, List<JsonNode>> byRun(List<String> values) throws Exception {
+        Map<String, List<JsonNode>> out = new LinkedHashMap<>();
+        for (String v : values) {
+            JsonNode n = JSON.readTree(v);
+            out.computeIfAbsent(n.get("run_id").asText(), k -> new ArrayList<>()).add(n);
+        }
+        return out;
+    }
+
+    /** Waits until the job's consumer group has committed the end of the topic; returns how many records it holds. */
+    static long awaitCommittedAtEnd(String group, String topic, Duration timeout) throws Exception {
+        try (Admin admin = Admin.create(Map.of("bootstrap.servers", kafka.bootstrapServers()));
+             KafkaConsumer<String, String> c = consumer("read_uncommitted")) {
+            List<TopicPartition> parts = c.partitionsFor(topic).stream().map(p -> new TopicPartition(topic, p.partition())).toList();
+            Map<TopicPartition, Long> end = c.endOffsets(parts);
+            long deadline = System.nanoTime() + timeout.toNanos();
+            while (System.nanoTime() < deadline) {
+                var committed = admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get();
+                if (parts.stream().allMatch(p -> committed.get(p) != null && committed.get(p).offset() >= end.get(p))) {
+                    return end.values().stream().mapToLong(Long::longValue).sum();
+                }
+                LockSupport.parkNanos(100_000_000);
+            }
+            throw new AssertionError("the job's consumer group " + group + " did not reach the end of " + topic + " within " + timeout);
+        }
+    }
+
+    /** Every committed record of a topic, read with isolation.level=read_committed up to its end. */
+    static List<String> readCommitted(String topic) {
+        try (KafkaConsumer<String, String> c = consumer("read_committed")) {
+            List<TopicPartition> parts = c.partitionsFor(topic).stream().map(p -> new TopicPartition(topic, p.partition())).toList();
+            c.assign(parts);
+            c.seekToBeginning(parts);
+            Map<TopicPartition, Long> end = c.endOffsets(parts);
+            List<String> out = new ArrayList<>();
+            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            while (parts.stream().anyMatch(p -> c.position(p) < end.get(p)) && System.nanoTime() < deadline) {
+                c.poll(Duration.ofMillis(200)).forEach(r -> out.add(r.value()));
+            }
+            return out;
+        }
+    }
+
+    static KafkaConsumer<String, String> consumer(String isolation) {
+        return new KafkaConsumer<>(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(), ConsumerConfig.ISOLATION_LEVEL_CONFIG, isolation,
+                ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class, ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class));
+    }
+}
