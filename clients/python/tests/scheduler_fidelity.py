@@ -219,6 +219,20 @@ def build():
     o = sgd([1e-3]); case("hf_wsd_w20_d60_t300_cosine_linear_min0.1", "LambdaLR", o,
                           hf.get_wsd_schedule(o, 20, 60, num_training_steps=300, warmup_type="cosine", decay_type="linear",
                                               min_lr_ratio=0.1)[0], 320)
+    try:  # real transformers where installed (the torch 2.x environments): every lr_scheduler_type trainwatch declares
+        from transformers import get_scheduler as real_hf_scheduler
+    except ImportError:
+        real_hf_scheduler = None
+    if real_hf_scheduler is not None:
+        import transformers
+        v = transformers.__version__
+        for typ, kw in [("linear", {}), ("cosine", {}), ("cosine_with_restarts", {"num_cycles": 3}), ("polynomial", {"power": 2.0, "lr_end": 1e-5}),
+                        ("constant_with_warmup", {}), ("inverse_sqrt", {}), ("cosine_with_min_lr", {"min_lr": 1e-5}),
+                        ("cosine_warmup_with_min_lr", {"min_lr_rate": 0.1}), ("cosine_warmup_with_min_lr", {"min_lr": 2e-5, "warmup_lr_rate": 0.05}),
+                        ("warmup_stable_decay", {"num_decay_steps": 60, "min_lr_ratio": 0.1})]:
+            o = sgd([1e-3])
+            s = real_hf_scheduler(typ, o, num_warmup_steps=20, num_training_steps=300, scheduler_specific_kwargs=dict(kw))
+            case("transformers_%s_%s_%s" % (v, typ, "_".join("%s%s" % kv for kv in sorted(kw.items()))), "LambdaLR", o, s, 320)
     o = sgd([3e-4]); case("hf_cosine_w20_t300_midrun_after_150", "LambdaLR", o, hf.get_cosine_schedule_with_warmup(o, 20, 300)[0], 150, warm=150)
     o = sgd([5e-5]); case("hf_linear_closure_older_transformers", "LambdaLR", o, L.LambdaLR(o, older_hf_linear(o, 15, 200)), 220)
     # --- LambdaLR: the YOLO lambdas, one per group

@@ -259,15 +259,16 @@ class RealTransformersSchedulersTest(unittest.TestCase):
         self.assertEqual(spec_from_scheduler(DeepSpeedSchedulerWrapper(inner, [opt])), expected)
         self.assertEqual(spec_from_scheduler(AcceleratedScheduler(DeepSpeedSchedulerWrapper(inner, [opt]), [opt])), expected)
 
-    def test_cosine_warmup_with_min_lr_and_greedy_are_named_not_guessed(self):
+    def test_cosine_warmup_with_min_lr_is_declared_and_greedy_named_not_guessed(self):
         from transformers import SchedulerType, get_scheduler
         types = {t.value for t in SchedulerType}
         if "cosine_warmup_with_min_lr" in types:
             s = get_scheduler("cosine_warmup_with_min_lr", self.optimizer(), num_warmup_steps=5, num_training_steps=50,
-                              scheduler_specific_kwargs={"min_lr_rate": 0.1})
-            for declare in (lambda: spec_from_scheduler(s), lambda: hf_spec("cosine_warmup_with_min_lr", [1e-3], 5, 50, {"min_lr_rate": 0.1})):
-                with self.assertRaisesRegex(UnsupportedScheduler, "cosine_warmup_with_min_lr.*not reproduced by the trainwatch schedule engine"):
-                    declare()
+                              scheduler_specific_kwargs={"min_lr_rate": 0.1, "warmup_lr_rate": 0.05})
+            lam = spec_from_scheduler(s)["params"]["lr_lambda"]
+            self.assertEqual((lam["name"], lam["num_warmup_steps"], lam["num_training_steps"], lam["min_lr_rate"], lam["warmup_lr_rate"]),
+                             ("hf_cosine_warmup_with_min_lr", 5, 50, 0.1, 0.05))
+            self.assertEqual(hf_spec("cosine_warmup_with_min_lr", [1e-3], 5, 50, {"min_lr_rate": 0.1})["scheduler"], "cosine_warmup_with_min_lr")
         if "greedy" in types:  # transformers 5.x
             with self.assertRaisesRegex(UnsupportedScheduler, "greedy.*no schedule to check"):
                 spec_from_scheduler(get_scheduler("greedy", self.optimizer()))

@@ -422,16 +422,8 @@ def _named(fn):
     raise _unknown_lambda(fn)
 
 
-# recognised, but the schedule engine has no formula for them yet: declaring one would dead-letter the run_start
-_HF_NOT_IN_ENGINE = {"hf_cosine_warmup_with_min_lr": "lr_scheduler_type 'cosine_warmup_with_min_lr' (transformers' "
-                     "get_cosine_with_min_lr_schedule_with_warmup_lr_rate: warmup (s + 1) / W or from warmup_lr_rate, cosine "
-                     "progress (s - W + 1) / (T - W)) is not reproduced by the trainwatch schedule engine yet"}
-
-
 def _hf_named(target, kw):
     name, allowed = _HF_PARTIALS[target]
-    if name in _HF_NOT_IN_ENGINE:
-        raise UnsupportedScheduler("%s; %s" % (_HF_NOT_IN_ENGINE[name], _ESCAPE))
     unknown = sorted(set(kw) - set(allowed))
     if unknown:
         raise UnsupportedScheduler("LambdaLR lambda %s has arguments trainwatch does not know: %s; %s" % (target, unknown, _ESCAPE))
@@ -511,7 +503,7 @@ def named_lambda(name, **args):
 HF_SCHEDULER_TYPES = {
     "linear": (_W, _T), "cosine": (_W, _T), "cosine_with_restarts": (_W, _T), "polynomial": (_W, _T),
     "constant": (), "constant_with_warmup": (_W,), "inverse_sqrt": (_W,), "cosine_with_min_lr": (_W, _T),
-    "warmup_stable_decay": (_W, _T), "reduce_lr_on_plateau": (),
+    "warmup_stable_decay": (_W, _T), "reduce_lr_on_plateau": (), "cosine_warmup_with_min_lr": (_W, _T),
 }
 # transformers 5.x GreedyLR: there is no schedule to declare
 _GREEDY = ("lr_scheduler_type 'greedy' (transformers' GreedyLR) adapts the LR to the loss in both directions (divided by factor "
@@ -525,8 +517,6 @@ def hf_spec(lr_scheduler_type, base_lrs, num_warmup_steps=0, num_training_steps=
     t = getattr(lr_scheduler_type, "value", lr_scheduler_type)  # transformers' SchedulerType enum
     if t == "greedy":
         raise UnsupportedScheduler(_GREEDY)
-    if t == "cosine_warmup_with_min_lr":
-        raise UnsupportedScheduler("%s; %s" % (_HF_NOT_IN_ENGINE["hf_cosine_warmup_with_min_lr"], _ESCAPE))
     if t not in HF_SCHEDULER_TYPES:
         raise UnsupportedScheduler("Hugging Face lr_scheduler_type %r is not one trainwatch reproduces (%s); %s"
                                    % (t, ", ".join(HF_SCHEDULER_TYPES), _ESCAPE))

@@ -24,6 +24,7 @@ final class NamedLambdas {
             Map.entry("hf_polynomial_decay_with_warmup", NamedLambdas::polynomialDecay),
             Map.entry("hf_inverse_sqrt", NamedLambdas::inverseSqrt),
             Map.entry("hf_cosine_with_min_lr", NamedLambdas::cosineWithMinLr),
+            Map.entry("hf_cosine_warmup_with_min_lr", NamedLambdas::cosineWarmupWithMinLr),
             Map.entry("hf_warmup_stable_decay", NamedLambdas::warmupStableDecay),
             Map.entry("yolov3_spp_warmup", NamedLambdas::yoloWarmup),
             Map.entry("yolov3_spp_cosine", NamedLambdas::yoloCosine),
@@ -44,6 +45,7 @@ final class NamedLambdas {
         m.put("inverse_sqrt", "hf_inverse_sqrt");
         m.put("cosine_with_min_lr", "hf_cosine_with_min_lr");
         m.put("warmup_stable_decay", "hf_warmup_stable_decay");
+        m.put("cosine_warmup_with_min_lr", "hf_cosine_warmup_with_min_lr");
         return java.util.Collections.unmodifiableMap(m);
     }
 
@@ -158,6 +160,45 @@ final class NamedLambdas {
         long w = warmupSteps(p);
         long t = trainingSteps(p, w);
         double cycles = cycles(p, 0.5);
+        double rate = minLrRate(p, lrInit);
+        return s -> {
+            if (s < w) {
+                return warmupFraction(s, w);
+            }
+            double progress = (double) (s - w) / (double) Math.max(1, t - w);
+            double factor = 0.5 * (1.0 + Math.cos(Math.PI * cycles * 2.0 * progress));
+            factor = factor * (1 - rate) + rate;
+            return Math.max(0, factor);
+        };
+    }
+
+    /**
+     * transformers' {@code cosine_warmup_with_min_lr} ({@code get_cosine_with_min_lr_schedule_with_warmup_lr_rate}, 4.50+):
+     * unlike {@code cosine_with_min_lr}, the warmup starts at {@code 1 / W} (or at {@code warmup_lr_rate}) and the cosine
+     * is one step ahead; all in floats, in its order of operations.
+     */
+    private static LrLambda cosineWarmupWithMinLr(SpecParams p, Double lrInit) {
+        long w = warmupSteps(p);
+        long t = trainingSteps(p, w);
+        double cycles = cycles(p, 0.5);
+        double rate = minLrRate(p, lrInit);
+        Double warmupRate = p.has("warmup_lr_rate") ? p.requiredIn("warmup_lr_rate", 0, 1, "the first warmup LR as a fraction of the initial LR") : null;
+        double wf = w;
+        double tf = t;
+        return s -> {
+            double x = s;
+            if (x < wf) {
+                return warmupRate == null ? (x + 1.0) / Math.max(1.0, wf) : warmupRate + (1.0 - warmupRate) * x / Math.max(1.0, wf - 1);
+            }
+            double progress = (x - wf + 1.0) / Math.max(1.0, tf - wf);
+            double factor = 0.5 * (1.0 + Math.cos(Math.PI * cycles * 2.0 * progress));
+            factor = factor * (1 - rate) + rate;
+            return Math.max(0, factor);
+        };
+    }
+
+    /** min_lr_rate, or min_lr / the optimizer's initial lr, as transformers computes it; exactly one of the two. */
+    private static double minLrRate(SpecParams p, Double lrInit) {
         boolean hasMinLr = p.has("min_lr");
         boolean hasRate = p.has("min_lr_rate");
         if (hasMinLr == hasRate) {
@@ -176,15 +217,7 @@ final class NamedLambdas {
                 throw p.invalid("min_lr", "must be at most the initial lr (" + init + "; transformers divides by it), got " + minLr);
             }
         }
-        return s -> {
-            if (s < w) {
-                return warmupFraction(s, w);
-            }
-            double progress = (double) (s - w) / (double) Math.max(1, t - w);
-            double factor = 0.5 * (1.0 + Math.cos(Math.PI * cycles * 2.0 * progress));
-            factor = factor * (1 - rate) + rate;
-            return Math.max(0, factor);
-        };
+        return rate;
     }
 
     private static LrLambda warmupStableDecay(SpecParams p, Double lrInit) {
