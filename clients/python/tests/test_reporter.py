@@ -212,6 +212,24 @@ class ReporterTest(unittest.TestCase):
         self.assertEqual(len(lines), 3)
         self.assertTrue(math.isinf(json.loads(lines[1])["loss"]))
 
+    def test_a_sink_that_fails_never_raises_into_the_loop_and_is_counted(self):
+        class Broken:
+            def __call__(self, key, value):
+                raise OSError("disk full")
+
+            def close(self):
+                raise OSError("disk full")
+
+        _, opt = model_and_optimizer()
+        r = Reporter(run_id="broken", sink=Broken())
+        r.run_start(opt, None, start_step=0)
+        for step in range(3):
+            self.assertTrue(r.step(step, 1.0, opt))
+        r.run_end()
+        self.assertFalse(r.close())  # says not everything went out, raises nothing
+        self.assertEqual((r.sent, r.send_errors), (0, 5))
+        self.assertIn("disk full", r.last_error)
+
     def test_validates_its_arguments(self):
         with self.assertRaisesRegex(ValueError, "run_id"):
             Reporter("localhost:9092", "")

@@ -51,8 +51,12 @@ class Reporter:
     ``run_start`` and ``run_end`` are never dropped.
 
     Counters (read them any time): ``dropped`` (step events dropped, queue full), ``sent`` (handed to the Kafka
-    client), ``delivered`` / ``failed`` (acknowledged by / refused by the broker), ``queued`` (waiting now),
-    ``last_error``.
+    client), ``send_errors`` (events the Kafka client refused to take, or that could not be encoded: lost),
+    ``delivered`` / ``failed`` (acknowledged by / refused by the broker), ``queued`` (waiting now), ``last_error``.
+
+    Contract: no Kafka or network trouble ever raises from ``step``, ``run_start``, ``run_end`` or ``close`` (it is
+    counted); they raise only for wrong arguments (ValueError) and, in ``run_start``, for a scheduler trainwatch
+    cannot reproduce (UnsupportedScheduler, before training: declare ``schedule=`` yourself).
 
     ``backend``: "auto" (confluent-kafka if installed, else kafka-python), "confluent" or "kafka-python";
     ``client_config``: extra settings for that client, in its own spelling (security settings, for example);
@@ -96,6 +100,7 @@ class Reporter:
         self.topic = topic
         self.dropped = 0
         self.sent = 0
+        self.send_errors = 0
         self.last_error = None
         self._key = run_id.encode("utf-8")
         self._queue = queue.SimpleQueue()
@@ -129,7 +134,7 @@ class Reporter:
         self.run_id = run_id
         self.topic = topic
         self.backend = None
-        self.dropped = self.sent = 0
+        self.dropped = self.sent = self.send_errors = 0
         self.last_error = None
         self._sink = self._producer = None
         self._started = self._ended = self._closed = False
@@ -308,14 +313,19 @@ class Reporter:
         self._queue.put(_STOP)
         self._thread.join(max(0.0, deadline - time.monotonic()))
         ok = not self._thread.is_alive()
-        if self._producer is not None:
-            ok = self._producer.flush(deadline - time.monotonic()) and ok
-            self._producer.close(max(0.0, deadline - time.monotonic()))
-            if self._producer.last_error:
-                self.last_error = self._producer.last_error
-        elif self._sink is not None and hasattr(self._sink, "close"):
-            self._sink.close()
-        self._close_result = ok and self.delivered == self.sent and self.queued == 0
+        try:
+            if self._producer is not None:
+                ok = self._producer.flush(deadline - time.monotonic()) and ok
+                self._producer.close(max(0.0, deadline - time.monotonic()))
+                if self._producer.last_error:
+                    self.last_error = self._producer.last_error
+            elif self._sink is not None and hasattr(self._sink, "close"):
+                self._sink.close()
+        except Exception as e:  # noqa: BLE001 - Kafka trouble never raises from close(): its result says so
+            ok = False
+            self.last_error = "could not flush or close the Kafka client: %s" % (e,)
+            log.warning("trainwatch: %s", self.last_error)
+        self._close_result = ok and self.delivered == self.sent and self.queued == 0 and self.send_errors == 0
         return self._close_result
 
     def __enter__(self):
@@ -373,7 +383,10 @@ class Reporter:
                     return
                 self._send(item)
             if self._producer is not None:
-                self._producer.poll()
+                try:
+                    self._producer.poll()
+                except Exception as e:  # noqa: BLE001 - the sender thread must outlive any client error
+                    self.last_error = "the Kafka client failed: %s" % (e,)
             if stopping and self._queue.empty():
                 return
 
@@ -381,6 +394,7 @@ class Reporter:
         try:
             value = self._encode(item)
         except Exception as e:  # a value that cannot be encoded must not stop the thread
+            self.send_errors += 1
             self.last_error = "could not encode an event: %s" % (e,)
             log.warning("trainwatch: %s", self.last_error)
             return
@@ -392,8 +406,11 @@ class Reporter:
                 self._producer.send(self.topic, self._key, value)
             self.sent += 1
         except Exception as e:
+            self.send_errors += 1
             self.last_error = "could not send an event: %s" % (e,)
-            log.warning("trainwatch: %s", self.last_error)
+            # the first one warned, the rest counted: a client that fails every send must not flood the training log
+            (log.warning if self.send_errors == 1 else log.debug)("trainwatch: %s (further send errors are counted in send_errors)",
+                                                                  self.last_error)
 
     def _connect(self):
         servers, backend, config = self._producer_args
