@@ -69,7 +69,8 @@ class Reporter:
     ``reduce_loss=True`` to have ``step()`` average it over the process group (an all_reduce: then every rank must
     call ``step()`` for every step, or the ranks wait for each other forever). With ``ranks="all"`` every rank
     reports, under its own run id ``<run_id>/rank-<k>``, a run of its own for trainwatch (rank-level checks).
-    The rank is read when the Reporter is built.
+    The rank is read when the Reporter is built: build it after ``init_process_group`` (under torchrun, which sets
+    ``RANK``, anywhere), or every process spawned without ``RANK`` takes itself for rank 0.
     """
 
     def __init__(self, bootstrap_servers=None, run_id=None, topic="trainwatch.events", *, backend="auto", client_config=None,
