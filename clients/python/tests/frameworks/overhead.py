@@ -4,8 +4,8 @@ Kafka client, nothing of it mocked).
     clients/python/.venvs/torch2-tf5/bin/python clients/python/tests/frameworks/overhead.py --bootstrap-servers localhost:9092 --callbacks
 
 Trains an MLP (one optimizer step ~5-20 ms on one CPU thread) and times every step (forward, backward,
-``Reporter.step(step, loss, opt, model)`` — grad norm computed —, AdamW step) in these modes, interleaved in rounds
-so that a change in the machine's load hits every mode alike:
+``Reporter.step(step, loss, opt, model)`` — grad norm computed —, AdamW step) in these modes, interleaved step by
+step (one model per mode) so that a change in the machine's load hits every mode alike:
 
   none     no reporter
   live     a Reporter to the broker (--bootstrap-servers), connected before timing starts
@@ -35,7 +35,7 @@ from torch import nn
 from trainwatch_client import Reporter
 
 QUEUE_SIZE = 100
-WIDTH = 256
+WIDTH = 384
 BATCH = 64
 
 
@@ -86,6 +86,31 @@ class HungBroker:
             except OSError:
                 return
             self._held.append(conn)  # kept open, never read from nor written to
+
+
+class HookClock:
+    """The time spent inside a callback's own hooks (every on_* it defines), summed: wraps them on the instance, where
+    the Trainer looks them up. Load on the machine slows them too, but no other code is counted."""
+
+    def __init__(self, callback=None):
+        self.total = 0.0
+        for name in [n for n in type(callback).__dict__ if n.startswith("on_")] if callback is not None else []:
+            setattr(callback, name, self._timed(getattr(callback, name)))
+
+    def _timed(self, hook):
+        def timed(*args, **kwargs):
+            t0 = time.perf_counter()
+            try:
+                return hook(*args, **kwargs)
+            finally:
+                self.total += time.perf_counter() - t0
+        return timed
+
+
+def per_step(stamps, warmup):
+    """(step-to-step times, time inside the callback per step) from (time, HookClock.total) stamps at each step's start."""
+    pairs = list(zip(stamps, stamps[1:]))[warmup:]
+    return [b[0] - a[0] for a, b in pairs], [b[1] - a[1] for a, b in pairs]
 
 
 def await_condition(condition, seconds, what):
@@ -144,9 +169,9 @@ def reporter_modes(args):
     for loop in loops.values():
         loop.run(args.warmup)
     times = {mode: [] for mode in loops}
-    for _ in range(args.rounds):
+    for _ in range(args.steps):
         for mode, loop in loops.items():
-            times[mode] += loop.run(args.steps // args.rounds)
+            times[mode] += loop.run(1)
     results = {mode: summary(t) for mode, t in times.items()}
     for mode, loop in loops.items():
         if loop.reporter is not None:
@@ -193,16 +218,17 @@ def hf_times(args, with_callback, servers):
 
     class Timer(TrainerCallback):
         def __init__(self):
-            self.stamps = []
+            self.stamps, self.clock = [], HookClock()
 
         def on_step_begin(self, args, state, control, **kwargs):
-            self.stamps.append(time.perf_counter())
+            self.stamps.append((time.perf_counter(), self.clock.total))
 
     data = [{"x": x[i], "labels": y[i]} for x, y in batches() for i in range(BATCH)]
     timer = Timer()
     callbacks = [timer]
     if with_callback:
         callbacks.append(TrainwatchCallback(servers, topic=args.topic) if servers else TrainwatchCallback(sink=lambda k, v: None))
+        timer.clock = HookClock(callbacks[-1])
     torch.manual_seed(0)
     targs = TrainingArguments(output_dir=tempfile.mkdtemp(), run_name="overhead-hf-%d-%d" % (os.getpid(), len(args.hf_runs)),
                               max_steps=args.callback_steps, per_device_train_batch_size=BATCH, learning_rate=1e-4, logging_steps=1,
@@ -210,7 +236,7 @@ def hf_times(args, with_callback, servers):
     Trainer(model=Regression(), args=targs, train_dataset=data, callbacks=callbacks).train()
     args.hf_runs.append(with_callback)
     # step to step, everything the Trainer does included (logging every step: the same in both runs); the first steps warm up
-    return [b - a for a, b in zip(timer.stamps, timer.stamps[1:])][args.warmup:]
+    return per_step(timer.stamps, args.warmup)
 
 
 def lightning_times(args, with_callback, servers):
@@ -231,10 +257,10 @@ def lightning_times(args, with_callback, servers):
 
     class Timer(L.Callback):
         def __init__(self):
-            self.stamps = []
+            self.stamps, self.clock = [], HookClock()
 
         def on_train_batch_start(self, trainer, pl_module, batch, batch_idx):
-            self.stamps.append(time.perf_counter())
+            self.stamps.append((time.perf_counter(), self.clock.total))
 
     xs = torch.cat([x for x, _ in batches()])
     loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(xs, xs[:, :1] * 0.5), batch_size=BATCH)
@@ -243,12 +269,13 @@ def lightning_times(args, with_callback, servers):
     run_id = "overhead-lightning-%d-%d" % (os.getpid(), len(args.lightning_runs))
     if with_callback:
         callbacks.append(TrainwatchCallback(servers, run_id, topic=args.topic) if servers else TrainwatchCallback(run_id=run_id, sink=lambda k, v: None))
+        timer.clock = HookClock(callbacks[-1])
     torch.manual_seed(0)
     trainer = L.Trainer(max_steps=args.callback_steps, accelerator="cpu", devices=1, logger=False, enable_checkpointing=False,
                         enable_progress_bar=False, enable_model_summary=False, callbacks=callbacks, default_root_dir=tempfile.mkdtemp())
     trainer.fit(Module(), loader)
     args.lightning_runs.append(with_callback)
-    return [b - a for a, b in zip(timer.stamps, timer.stamps[1:])][args.warmup:]
+    return per_step(timer.stamps, args.warmup)
 
 
 def callback_modes(args):
@@ -258,20 +285,30 @@ def callback_modes(args):
     logging.getLogger("lightning.pytorch").setLevel(logging.ERROR)
     args.hf_runs, args.lightning_runs = [], []
     times = {"hf none": [], "hf callback": [], "lightning none": [], "lightning callback": []}
-    for _ in range(2):  # alternated, as the reporter modes are
+    inside = {"hf callback": [], "lightning callback": []}
+    for _ in range(args.callback_runs):  # alternated: a whole run cannot be interleaved step by step
         for with_callback in (False, True):
-            times["hf callback" if with_callback else "hf none"] += hf_times(args, with_callback, args.bootstrap_servers)
-            times["lightning callback" if with_callback else "lightning none"] += lightning_times(args, with_callback, args.bootstrap_servers)
-    return {mode: summary(t) for mode, t in times.items()}
+            for framework, measure in (("hf", hf_times), ("lightning", lightning_times)):
+                mode = framework + (" callback" if with_callback else " none")
+                steps, hooks = measure(args, with_callback, args.bootstrap_servers)
+                times[mode] += steps
+                if with_callback:
+                    inside[mode] += hooks
+    results = {mode: summary(t) for mode, t in times.items()}
+    for mode, t in inside.items():
+        results[mode].update(hooks_p50_us=round(percentile(t, 50) * 1e6, 1), hooks_p99_us=round(percentile(t, 99) * 1e6, 1))
+    return results
 
 
 def print_table(results):
-    print("%-20s %9s %9s %9s %9s %8s %8s %8s" % ("mode", "p50 ms", "p99 ms", "p50 x", "p99 x", "sent", "dropped", "deliv."))
+    print("%-20s %9s %9s %9s %9s %8s %8s %8s %18s" % ("mode", "p50 ms", "p99 ms", "p50 x", "p99 x", "sent", "dropped", "deliv.",
+                                                    "in hooks p50/p99 us"))
     base = {"": results.get("none"), "hf": results.get("hf none"), "lightning": results.get("lightning none")}
     for mode, r in results.items():
         ref = base["hf"] if mode.startswith("hf") else base["lightning"] if mode.startswith("lightning") else base[""]
-        print("%-20s %9.3f %9.3f %9.2f %9.2f %8s %8s %8s" % (mode, r["p50_ms"], r["p99_ms"], r["p50_ms"] / ref["p50_ms"], r["p99_ms"] / ref["p99_ms"],
-                                                          r.get("sent", "-"), r.get("dropped", "-"), r.get("delivered", "-")))
+        hooks = "%.0f / %.0f" % (r["hooks_p50_us"], r["hooks_p99_us"]) if "hooks_p50_us" in r else "-"
+        print("%-20s %9.3f %9.3f %9.2f %9.2f %8s %8s %8s %18s" % (mode, r["p50_ms"], r["p99_ms"], r["p50_ms"] / ref["p50_ms"], r["p99_ms"] / ref["p99_ms"],
+                                                               r.get("sent", "-"), r.get("dropped", "-"), r.get("delivered", "-"), hooks))
 
 
 def main():
@@ -279,10 +316,10 @@ def main():
     p.add_argument("--bootstrap-servers", help="a live broker (modes live and stopped, and the callbacks' reports)")
     p.add_argument("--topic", default="trainwatch.events")
     p.add_argument("--steps", type=int, default=600, help="timed steps per mode")
-    p.add_argument("--rounds", type=int, default=6)
     p.add_argument("--warmup", type=int, default=20)
     p.add_argument("--callbacks", action="store_true", help="also time the HF and Lightning callbacks")
-    p.add_argument("--callback-steps", type=int, default=150, help="steps per HF / Lightning run (two runs each, with and without)")
+    p.add_argument("--callback-steps", type=int, default=150, help="steps per HF / Lightning run")
+    p.add_argument("--callback-runs", type=int, default=2, help="runs with and without each callback, alternated")
     p.add_argument("--stop-signal", help="measure mode stopped: create this file, then wait for the broker to be stopped")
     args = p.parse_args()
     torch.set_num_threads(1)

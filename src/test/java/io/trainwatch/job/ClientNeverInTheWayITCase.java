@@ -100,7 +100,7 @@ class ClientNeverInTheWayITCase {
         Path signal = Files.createTempDirectory("trainwatch-overhead").resolve("stop-the-broker");
         PythonClient.Running running = PythonClient.start(PythonClient.Frameworks.TORCH2_TF5.interpreter(),
                 List.of("clients/python/tests/frameworks/overhead.py", "--bootstrap-servers", kafka.bootstrapServers(), "--topic", TOPIC,
-                        "--steps", "400", "--rounds", "4", "--callbacks", "--callback-steps", "100", "--stop-signal", signal.toString()), Map.of());
+                        "--steps", "400", "--callbacks", "--callback-steps", "100", "--stop-signal", signal.toString()), Map.of());
         PythonClient.Result r;
         try {
             // the script measures none/live/down/hung and the callbacks, then asks for the broker to go away mid-run
