@@ -90,13 +90,13 @@ class Reporter:
             run_id = "%s/rank-%d" % (run_id, self.rank)
             if len(run_id) > 256:
                 raise ValueError("run_id with its rank suffix is longer than 256 characters: %r" % (run_id,))
-        if not self.active:
-            self._init_inactive(run_id, topic)
-            return
         if sink is None and not bootstrap_servers:
             raise ValueError("give bootstrap_servers (host:port) or a sink")
         if queue_size < 1:
             raise ValueError("queue_size must be >= 1")
+        if not self.active:
+            self._init_inactive(run_id, topic)
+            return
         self.run_id = run_id
         self.topic = topic
         self.dropped = 0
@@ -182,8 +182,6 @@ class Reporter:
         first step so that spec step ``start_step`` is the scheduler's current index. A scheduler behind the steps (built
         anew on resume instead of restored) is declared as the uninterrupted schedule, so that trainwatch flags it.
         """
-        if not self.active:
-            return
         if self._started or self._pending_start is not None:
             raise RuntimeError("run_start was already called for run %s" % self.run_id)
         if interval not in ("step", "epoch"):
@@ -222,6 +220,8 @@ class Reporter:
             event["schedule"] = spec
             if "last_epoch" in spec["params"]:
                 relative = spec["params"]["last_epoch"]
+        if not self.active:
+            return  # checked and read like rank 0 (so every rank raises alike), not sent
         self._pending_start = (event, relative, every)
         if start_step is not None:
             self._emit_start(int(start_step))
