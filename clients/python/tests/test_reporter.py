@@ -212,6 +212,24 @@ class ReporterTest(unittest.TestCase):
         self.assertEqual(len(lines), 3)
         self.assertTrue(math.isinf(json.loads(lines[1])["loss"]))
 
+    def test_a_sink_that_fails_never_raises_into_the_loop_and_is_counted(self):
+        class Broken:
+            def __call__(self, key, value):
+                raise OSError("disk full")
+
+            def close(self):
+                raise OSError("disk full")
+
+        _, opt = model_and_optimizer()
+        r = Reporter(run_id="broken", sink=Broken())
+        r.run_start(opt, None, start_step=0)
+        for step in range(3):
+            self.assertTrue(r.step(step, 1.0, opt))
+        r.run_end()
+        self.assertFalse(r.close())  # says not everything went out, raises nothing
+        self.assertEqual((r.sent, r.send_errors), (0, 5))
+        self.assertIn("disk full", r.last_error)
+
     def test_validates_its_arguments(self):
         with self.assertRaisesRegex(ValueError, "run_id"):
             Reporter("localhost:9092", "")
@@ -219,6 +237,120 @@ class ReporterTest(unittest.TestCase):
             Reporter(None, "r")
         with self.assertRaisesRegex(ValueError, "backend"):
             choose_backend("rabbitmq")
+
+
+def _two_rank_worker(rank, port, folder):
+    """One of two gloo ranks (torch.multiprocessing.spawn): reports 3 steps whose loss is rank + step, reduce_loss on,
+    with a rank-0-only Reporter and an every-rank one (each all_reduce in the same order on both ranks)."""
+    import os
+    import torch.distributed as dist
+    dist.init_process_group("gloo", init_method="tcp://127.0.0.1:%d" % port, rank=rank, world_size=2)
+    try:
+        _, opt = model_and_optimizer()
+        # a file per Reporter and rank: a rank that does not report must leave its file empty
+        reporters = [Reporter(run_id="ddp", sink=JsonLinesSink(os.path.join(folder, "%s-%d.jsonl" % (ranks, rank))), ranks=ranks,
+                              reduce_loss=True) for ranks in ("zero", "all")]
+        for r in reporters:
+            r.run_start(opt, None, start_step=0)
+        for step in range(3):
+            for r in reporters:
+                r.step(step, torch.tensor(float(rank + step)), opt)
+        for r in reporters:
+            r.run_end()
+            r.close()
+    finally:
+        dist.destroy_process_group()
+
+
+def _free_port():
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class DistributedReporterTest(unittest.TestCase):
+    """One stream per run under torch.distributed: the rank rule, the run id per rank, the loss averaged over ranks."""
+
+    def setUp(self):
+        import os
+        self._env = {k: os.environ.get(k) for k in ("RANK", "WORLD_SIZE")}
+
+    def tearDown(self):
+        import os
+        for k, v in self._env.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+    def test_a_rank_other_than_zero_never_reports_nor_connects(self):
+        import os
+        os.environ.update(RANK="1", WORLD_SIZE="2")  # what torchrun sets before the script builds its process group
+        _, opt = model_and_optimizer()
+        # a port nothing listens on: an active Reporter would retry it in its thread; this one must not even start one
+        r = Reporter("127.0.0.1:%d" % _free_port(), "run")
+        self.assertEqual((r.active, r.rank, r.world_size, r.run_id), (False, 1, 2, "run"))
+        r.run_start(opt, L.StepLR(opt, 1))
+        self.assertTrue(r.step(0, 1.0, opt))
+        r.run_end()
+        self.assertTrue(r.close())
+        self.assertFalse(hasattr(r, "_thread"))
+        self.assertEqual((r.sent, r.delivered, r.dropped, r.failed, r.queued, r.last_error), (0, 0, 0, 0, 0, None))
+
+    def test_rank_zero_reports_under_the_run_id_and_every_rank_with_ranks_all(self):
+        import os
+        _, opt = model_and_optimizer()
+        os.environ.update(RANK="0", WORLD_SIZE="2")
+        sink = Captured()
+        r = Reporter(run_id="run", sink=sink)
+        r.step(0, 1.0, opt)
+        r.close()
+        self.assertTrue(r.active)
+        self.assertEqual({k for k, _ in sink.raw}, {b"run"})
+        os.environ.update(RANK="1", WORLD_SIZE="2")
+        sink = Captured()
+        r = Reporter(run_id="run", sink=sink, ranks="all")
+        r.step(0, 1.0, opt)
+        r.close()
+        self.assertEqual(r.run_id, "run/rank-1")
+        self.assertEqual({(k, e["run_id"]) for (k, _), e in zip(sink.raw, sink.events)}, {(b"run/rank-1", "run/rank-1")})
+        with self.assertRaisesRegex(ValueError, "ranks"):
+            Reporter(run_id="run", sink=sink, ranks="one")
+        with self.assertRaisesRegex(ValueError, "rank suffix"):
+            Reporter(run_id="r" * 256, sink=sink, ranks="all")
+
+    def test_without_distributed_training_ranks_change_nothing(self):
+        import os
+        os.environ.pop("RANK", None)
+        os.environ.pop("WORLD_SIZE", None)
+        sink = Captured()
+        r = Reporter(run_id="run", sink=sink, ranks="all", reduce_loss=True)
+        _, opt = model_and_optimizer()
+        r.step(0, torch.tensor(2.5), opt)
+        r.close()
+        self.assertEqual((r.active, r.rank, r.world_size, r.run_id), (True, 0, 1, "run"))
+        self.assertEqual(sink.events[0]["loss"], 2.5)
+
+    def test_two_gloo_ranks_give_one_stream_with_the_mean_loss(self):
+        import os
+        import tempfile
+        import torch.multiprocessing as mp
+        os.environ.pop("RANK", None)
+        os.environ.pop("WORLD_SIZE", None)
+        folder = tempfile.mkdtemp()
+        mp.spawn(_two_rank_worker, args=(_free_port(), folder), nprocs=2, join=True)
+        expected = {"zero-0": "ddp", "zero-1": None, "all-0": "ddp/rank-0", "all-1": "ddp/rank-1"}
+        for name, run_id in expected.items():
+            with open(os.path.join(folder, name + ".jsonl")) as f:
+                events = [json.loads(line) for line in f]
+            if run_id is None:
+                self.assertEqual(events, [], "rank 1 must not report with ranks='zero'")
+                continue
+            self.assertEqual([e["type"] for e in events], ["run_start", "step", "step", "step", "run_end"], name)
+            self.assertEqual({e["run_id"] for e in events}, {run_id})
+            # losses rank + step averaged over ranks 0 and 1: step + 0.5 on both
+            self.assertEqual([e["loss"] for e in events[1:4]], [0.5, 1.5, 2.5])
 
 
 if __name__ == "__main__":

@@ -4,7 +4,9 @@ import atexit
 import json
 import logging
 import math
+import os
 import queue
+import sys
 import threading
 import time
 import warnings
@@ -49,26 +51,57 @@ class Reporter:
     ``run_start`` and ``run_end`` are never dropped.
 
     Counters (read them any time): ``dropped`` (step events dropped, queue full), ``sent`` (handed to the Kafka
-    client), ``delivered`` / ``failed`` (acknowledged by / refused by the broker), ``queued`` (waiting now),
-    ``last_error``.
+    client), ``send_errors`` (events the Kafka client refused to take, or that could not be encoded: lost),
+    ``delivered`` / ``failed`` (acknowledged by / refused by the broker), ``queued`` (waiting now), ``last_error``.
+
+    Contract: no Kafka or network trouble ever raises from ``step``, ``run_start``, ``run_end`` or ``close`` (it is
+    counted); they raise only for wrong arguments (ValueError) and, in ``run_start``, for a scheduler trainwatch
+    cannot reproduce (UnsupportedScheduler, before training: declare ``schedule=`` yourself).
 
     ``backend``: "auto" (confluent-kafka if installed, else kafka-python), "confluent" or "kafka-python";
     ``client_config``: extra settings for that client, in its own spelling (security settings, for example);
     ``sink``: a callable(key: bytes, value: bytes) used instead of Kafka (see :class:`JsonLinesSink`).
+
+    Distributed training (torch.distributed initialized, or a launcher such as torchrun that set ``RANK`` and
+    ``WORLD_SIZE``), one stream per run: with ``ranks="zero"`` (the default) only global rank 0 reports; on every
+    other rank the Reporter is a no-op (``active`` is False) that never opens a Kafka connection, so every rank can
+    run the same code. The loss rank 0 sends is the one you pass it: pass the loss reduced over the ranks, or set
+    ``reduce_loss=True`` to have ``step()`` average it over the process group (an all_reduce: then every rank must
+    call ``step()`` for every step, or the ranks wait for each other forever). With ``ranks="all"`` every rank
+    reports, under its own run id ``<run_id>/rank-<k>``, a run of its own for trainwatch (rank-level checks).
+    The rank is read when the Reporter is built: build it after ``init_process_group`` (under torchrun, which sets
+    ``RANK``, anywhere), or every process spawned without ``RANK`` takes itself for rank 0.
     """
 
     def __init__(self, bootstrap_servers=None, run_id=None, topic="trainwatch.events", *, backend="auto", client_config=None,
-                 queue_size=10000, sink=None):
+                 queue_size=10000, sink=None, ranks="zero", reduce_loss=False):
         if not isinstance(run_id, str) or not run_id or len(run_id) > 256:
             raise ValueError("run_id must be a string of 1 to 256 characters, got %r" % (run_id,))
+        # --- distributed: which rank reports, under which run id (see the class docstring) ---
+        if ranks not in ("zero", "all"):
+            raise ValueError('ranks must be "zero" (only global rank 0 reports) or "all" (every rank, as <run_id>/rank-<k>), got %r'
+                             % (ranks,))
+        self.rank, self.world_size = _process_rank()
+        self.ranks = ranks
+        self.active = ranks == "all" or self.rank == 0
+        self._reduce_loss = bool(reduce_loss) and self.world_size > 1
+        self._reduce_warned = False
+        if ranks == "all" and self.world_size > 1:
+            run_id = "%s/rank-%d" % (run_id, self.rank)
+            if len(run_id) > 256:
+                raise ValueError("run_id with its rank suffix is longer than 256 characters: %r" % (run_id,))
         if sink is None and not bootstrap_servers:
             raise ValueError("give bootstrap_servers (host:port) or a sink")
         if queue_size < 1:
             raise ValueError("queue_size must be >= 1")
+        if not self.active:
+            self._init_inactive(run_id, topic)
+            return
         self.run_id = run_id
         self.topic = topic
         self.dropped = 0
         self.sent = 0
+        self.send_errors = 0
         self.last_error = None
         self._key = run_id.encode("utf-8")
         self._queue = queue.SimpleQueue()
@@ -96,6 +129,39 @@ class Reporter:
         ref = weakref.ref(self)
         self._atexit = lambda: ref() is not None and ref().close(timeout=5.0)
         atexit.register(self._atexit)
+
+    def _init_inactive(self, run_id, topic):
+        """A rank that does not report: counters at zero, no queue thread, no producer, no Kafka client imported."""
+        self.run_id = run_id
+        self.topic = topic
+        self.backend = None
+        self.dropped = self.sent = self.send_errors = 0
+        self.last_error = None
+        self._sink = self._producer = None
+        self._started = self._ended = self._closed = False
+        self._pending_start = None
+        self._close_result = True
+
+    def _mean_over_ranks(self, loss):
+        """reduce_loss=True: the loss averaged over the process group (every rank calls this, once per step). Should the
+        collective fail, the local loss is sent and a warning says so once: reporting never stops training."""
+        try:
+            import torch
+            import torch.distributed as dist
+            if hasattr(loss, "detach"):
+                t = loss.detach().reshape(()).clone()
+            else:
+                t = torch.tensor(float(loss), dtype=torch.float64)
+                if dist.get_backend() == "nccl":
+                    t = t.cuda()  # NCCL reduces only tensors on the GPU
+            dist.all_reduce(t, op=dist.ReduceOp.SUM)
+            return t / self.world_size
+        except Exception as e:  # noqa: BLE001
+            self.last_error = "could not average the loss over the ranks: %s" % (e,)
+            if not self._reduce_warned:
+                self._reduce_warned = True
+                warnings.warn("trainwatch: %s; reporting this rank's loss" % self.last_error, stacklevel=3)
+            return loss
 
     # ---------------------------------------------------------------------------------------------------------------
     # the three events
@@ -154,6 +220,8 @@ class Reporter:
             event["schedule"] = spec
             if "last_epoch" in spec["params"]:
                 relative = spec["params"]["last_epoch"]
+        if not self.active:
+            return  # checked and read like rank 0 (so every rank raises alike), not sent
         self._pending_start = (event, relative, every)
         if start_step is not None:
             self._emit_start(int(start_step))
@@ -183,7 +251,11 @@ class Reporter:
         ``batch``: the id(s) of the samples or shard of this batch, named when a NaN is blamed on the data.
         ``scheduler_lag``: how many optimizer steps so far the LR scheduler has not followed (fp16 overflow skips), sent
         when given.
-        Returns False when the event was dropped (queue full)."""
+        Returns False when the event was dropped (queue full); True on a rank that does not report."""
+        if self._reduce_loss:
+            loss = self._mean_over_ranks(loss)
+        if not self.active:
+            return True
         if self._pending_start is not None:
             self._emit_start(step)
         elif not self._started:
@@ -204,7 +276,7 @@ class Reporter:
         """Ends the run: status "completed", "failed" or "killed"."""
         if status not in ("completed", "failed", "killed"):
             raise ValueError("status must be completed, failed or killed, got %r" % (status,))
-        if self._ended:
+        if self._ended or not self.active:
             return
         step = self._last_step if step is None else step
         if self._pending_start is not None:
@@ -229,12 +301,13 @@ class Reporter:
 
     @property
     def queued(self):
-        return self._queue.qsize()
+        return self._queue.qsize() if self.active else 0
 
     def close(self, timeout=10.0):
         """Sends what is queued and waits up to ``timeout`` seconds for Kafka to acknowledge it. Returns True when
         everything reported was delivered. A pending run_start is sent; run_end is not implied."""
-        if self._closed:
+        if self._closed or not self.active:
+            self._closed = True
             return self._close_result
         self._closed = True
         atexit.unregister(self._atexit)
@@ -245,14 +318,19 @@ class Reporter:
         self._queue.put(_STOP)
         self._thread.join(max(0.0, deadline - time.monotonic()))
         ok = not self._thread.is_alive()
-        if self._producer is not None:
-            ok = self._producer.flush(deadline - time.monotonic()) and ok
-            self._producer.close(max(0.0, deadline - time.monotonic()))
-            if self._producer.last_error:
-                self.last_error = self._producer.last_error
-        elif self._sink is not None and hasattr(self._sink, "close"):
-            self._sink.close()
-        self._close_result = ok and self.delivered == self.sent and self.queued == 0
+        try:
+            if self._producer is not None:
+                ok = self._producer.flush(deadline - time.monotonic()) and ok
+                self._producer.close(max(0.0, deadline - time.monotonic()))
+                if self._producer.last_error:
+                    self.last_error = self._producer.last_error
+            elif self._sink is not None and hasattr(self._sink, "close"):
+                self._sink.close()
+        except Exception as e:  # noqa: BLE001 - Kafka trouble never raises from close(): its result says so
+            ok = False
+            self.last_error = "could not flush or close the Kafka client: %s" % (e,)
+            log.warning("trainwatch: %s", self.last_error)
+        self._close_result = ok and self.delivered == self.sent and self.queued == 0 and self.send_errors == 0
         return self._close_result
 
     def __enter__(self):
@@ -310,7 +388,10 @@ class Reporter:
                     return
                 self._send(item)
             if self._producer is not None:
-                self._producer.poll()
+                try:
+                    self._producer.poll()
+                except Exception as e:  # noqa: BLE001 - the sender thread must outlive any client error
+                    self.last_error = "the Kafka client failed: %s" % (e,)
             if stopping and self._queue.empty():
                 return
 
@@ -318,6 +399,7 @@ class Reporter:
         try:
             value = self._encode(item)
         except Exception as e:  # a value that cannot be encoded must not stop the thread
+            self.send_errors += 1
             self.last_error = "could not encode an event: %s" % (e,)
             log.warning("trainwatch: %s", self.last_error)
             return
@@ -329,8 +411,11 @@ class Reporter:
                 self._producer.send(self.topic, self._key, value)
             self.sent += 1
         except Exception as e:
+            self.send_errors += 1
             self.last_error = "could not send an event: %s" % (e,)
-            log.warning("trainwatch: %s", self.last_error)
+            # the first one warned, the rest counted: a client that fails every send must not flood the training log
+            (log.warning if self.send_errors == 1 else log.debug)("trainwatch: %s (further send errors are counted in send_errors)",
+                                                                  self.last_error)
 
     def _connect(self):
         servers, backend, config = self._producer_args
@@ -360,6 +445,19 @@ class Reporter:
         if scheduler_lag is not None:
             event["scheduler_lag"] = int(scheduler_lag)
         return json.dumps(event, separators=(",", ":")).encode("utf-8")
+
+
+def _process_rank():
+    """(global rank, world size): torch.distributed's when its process group is initialized, else the RANK and
+    WORLD_SIZE a launcher (torchrun, accelerate, deepspeed) sets before the script builds its process group, else (0, 1)."""
+    dist = sys.modules.get("torch.distributed")  # not imported here: a process that never imported torch runs no process group
+    if dist is not None and dist.is_available() and dist.is_initialized():
+        return dist.get_rank(), dist.get_world_size()
+    try:
+        rank, world = int(os.environ.get("RANK", "0")), int(os.environ.get("WORLD_SIZE", "1"))
+    except ValueError:
+        return 0, 1
+    return (rank, world) if world > 1 and 0 <= rank < world else (0, 1)
 
 
 def _batch_ids(batch):
