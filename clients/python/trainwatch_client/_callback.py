@@ -32,3 +32,12 @@ def _never_raises(hook):
                               % (hook.__name__, type(e).__name__, e), stacklevel=2)
             return None
     return guarded
+
+
+def _scaler_scale(scaler):
+    """A GradScaler's current scale when it is active, else None. Kept as a tensor copy, not read with .item(): no
+    device sync per step; the value is read when the event is encoded."""
+    if scaler is None or not getattr(scaler, "is_enabled", lambda: True)():
+        return None
+    t = getattr(scaler, "_scale", None)  # None before the first scale(): get_scale() then gives the initial scale
+    return t.detach().clone() if hasattr(t, "detach") else scaler.get_scale()

@@ -41,7 +41,7 @@ import time
 import warnings
 import weakref
 
-from ._callback import _Groups, _never_raises, _no_op
+from ._callback import _Groups, _never_raises, _no_op, _scaler_scale
 from .reporter import Reporter
 from .spec import UnsupportedScheduler, _unwrap, hf_spec, spec_from_scheduler
 
@@ -268,10 +268,5 @@ class TrainwatchCallback(_Base):
 
 
 def _loss_scale(optimizer):
-    """The GradScaler's current scale when one is active (accelerate's AcceleratedOptimizer keeps it in .scaler), else
-    None. Kept as a tensor copy, not read with .item(): no device sync per step; on_log reads it."""
-    scaler = getattr(optimizer, "scaler", None)
-    if scaler is None or not getattr(scaler, "is_enabled", lambda: True)():
-        return None
-    t = getattr(scaler, "_scale", None)  # None before the first scale(): get_scale() then gives the initial scale
-    return t.detach().clone() if hasattr(t, "detach") else scaler.get_scale()
+    """The GradScaler's scale when one is active: accelerate's AcceleratedOptimizer keeps the scaler in .scaler."""
+    return _scaler_scale(getattr(optimizer, "scaler", None))

@@ -40,7 +40,7 @@ import math
 
 import warnings
 
-from ._callback import _Groups, _never_raises, _no_op
+from ._callback import _Groups, _never_raises, _no_op, _scaler_scale
 from .reporter import Reporter
 from .spec import UnsupportedScheduler, spec_from_scheduler
 
@@ -158,7 +158,9 @@ class TrainwatchCallback(_Base):
             return  # manual optimization: the first optimizer's first step of the batch, the one whose schedule is declared
         # gradients are accumulated (and unscaled under AMP); clipping comes after this hook
         norm = self.reporter._grad_norm(pl_module) if self.reporter is not None else None
-        self._pending = (norm, [g["lr"] for g in optimizer.param_groups], optimizer)
+        # 16-mixed: the scale this step's gradients were scaled by (the precision plugin updates it after the step)
+        scale = _scaler_scale(getattr(getattr(trainer, "precision_plugin", None), "scaler", None))
+        self._pending = (norm, [g["lr"] for g in optimizer.param_groups], optimizer, scale)
 
     @_never_raises
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx, *args):
@@ -175,7 +177,7 @@ class TrainwatchCallback(_Base):
             step = self._batches
             self._batches += 1
             pending, self._pending = self._pending, None
-            norm, lrs = (pending[0], pending[1]) if pending is not None else (None, self._batch_lrs)
+            norm, lrs, scale = (pending[0], pending[1], pending[3]) if pending is not None else (None, self._batch_lrs, None)
         else:
             g = int(trainer.global_step)
             if g <= self._reported_global_step:
@@ -183,7 +185,7 @@ class TrainwatchCallback(_Base):
             self._reported_global_step = g
             step = g - 1
             pending, self._pending = self._pending, None
-            norm, lrs = (pending[0], pending[1]) if pending is not None else (None, None)
+            norm, lrs, scale = (pending[0], pending[1], pending[3]) if pending is not None else (None, None, None)
         losses, self._losses = self._losses, []
         if not losses:
             return
@@ -195,7 +197,7 @@ class TrainwatchCallback(_Base):
             return
         groups = _Groups(lrs) if lrs is not None else self._optimizer
         epoch = getattr(trainer, "current_epoch", None)
-        self.reporter.step(step, step_loss, groups, grad_norm=norm, epoch=epoch,
+        self.reporter.step(step, step_loss, groups, grad_norm=norm, epoch=epoch, loss_scale=None if scale is None else float(scale),
                            batch=self._batch_ids(batch) if self._batch_ids is not None else None)
 
     @_never_raises

@@ -121,9 +121,11 @@ class Gan(pl.LightningModule):
 class Truth(pl.Callback):
     """What really happened: the first optimizer's LRs at each of its steps, and the logged loss of every batch."""
 
-    def __init__(self):
+    def __init__(self, skips=False):
         self.lrs, self.batch_losses, self.global_steps = [], [], []
         self._hooked = None
+        # with a GradScaler an overflowing step never calls optimizer.step(): it used no LR, recorded as None
+        self._skips, self._stepped, self._last_global_step = skips, False, 0
 
     def on_train_start(self, trainer, pl_module):
         opt = trainer.optimizers[0]
@@ -131,12 +133,21 @@ class Truth(pl.Callback):
             self._hooked.remove()
         # a post hook: Lightning runs training_step inside optimizer.step(closure), so a pre hook also fires for a step whose
         # training_step raised; the LR is the one the step used either way (the scheduler steps after it)
-        self._hooked = opt.register_step_post_hook(lambda o, args, kwargs: self.lrs.append([g["lr"] for g in o.param_groups]))
+        self._hooked = opt.register_step_post_hook(self._record)
+        self._last_global_step = int(trainer.global_step)
+
+    def _record(self, o, args, kwargs):
+        self.lrs.append([g["lr"] for g in o.param_groups])
+        self._stepped = True
 
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx):
         # callback_metrics is computed on access: this batch's logged value (synced across ranks with sync_dist)
         self.batch_losses.append(float(trainer.callback_metrics["train_loss"]))
         self.global_steps.append(int(trainer.global_step))
+        if self._skips and trainer.global_step > self._last_global_step:
+            if not self._stepped:
+                self.lrs.append(None)
+            self._stepped, self._last_global_step = False, int(trainer.global_step)
 
 
 def trainer(run_id, args, truth, epochs, extra=None, **kw):
@@ -152,8 +163,8 @@ def trainer(run_id, args, truth, epochs, extra=None, **kw):
     return pl.Trainer(**defaults), cb
 
 
-def run_fit(name, args, module, loader, epochs, expect, ckpt_path=None, extra=None, **kw):
-    truth = Truth()
+def run_fit(name, args, module, loader, epochs, expect, ckpt_path=None, extra=None, truth=None, **kw):
+    truth = truth or Truth()
     tr, cb = trainer(args.prefix + name, args, truth, epochs, extra=extra, **kw)
     start = time.monotonic()
     error = None
@@ -235,6 +246,14 @@ def scenarios(args):
     # bf16 autocast on CPU
     tr, cb, truth, r = run_fit("bf16", args, Regressor(per_step(3 * B), {"interval": "step"}), loader(), 3, "none", precision="bf16-mixed")
     out.append(dict(r, loss=loss_truth(truth)))
+
+    # fp16 with a real GradScaler on CPU (Lightning turns precision="16-mixed" on CPU into bf16, so the plugin is given): its
+    # start-up scale 2^40 overflows the first steps, which the scaler skips while the scheduler steps on
+    from lightning.pytorch.plugins.precision import MixedPrecision
+    scaler = torch.amp.GradScaler("cpu", init_scale=2.0 ** 40)
+    tr, cb, truth, r = run_fit("fp16_scaler", args, Regressor(per_step(3 * B), {"interval": "step"}), loader(), 3, "none",
+                               truth=Truth(skips=True), plugins=[MixedPrecision("16-mixed", "cpu", scaler=scaler)])
+    out.append(dict(r, loss=loss_truth(truth), final_scale=scaler.get_scale()))
 
     # a scheduler trainwatch cannot reproduce: an arbitrary lambda
     tr, cb, truth, r = run_fit("unsupported", args, Regressor(lambda o, t: torch.optim.lr_scheduler.LambdaLR(o, lambda e: 0.97 ** e),

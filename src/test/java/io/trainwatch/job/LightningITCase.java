@@ -46,7 +46,7 @@ class LightningITCase {
      * values: measured up to 5.4e-8 relative with accumulation; without averaging they are equal.
      */
     static final double LOSS_RELATIVE_TOLERANCE = 1e-6;
-    static final Set<String> RUNS = Set.of("healthy", "nan_batch", "per_epoch", "accumulation", "frequency", "frequency_accum", "resume", "bf16",
+    static final Set<String> RUNS = Set.of("healthy", "nan_batch", "per_epoch", "accumulation", "frequency", "frequency_accum", "resume", "bf16", "fp16_scaler",
             "unsupported", "unsized_epoch", "manual", "exception", "ddp");
 
     @BeforeAll
@@ -135,6 +135,16 @@ class LightningITCase {
                             .isEqualTo(scenario.equals("unsupported") || scenario.equals("unsized_epoch") ? 1 : 0);
                 }
             }
+
+            // fp16: every step carries the GradScaler's scale; its start-up overflows are skipped steps (no LR used), not NaNs
+            List<JsonNode> fp16 = byRun.get("lit-fp16_scaler").stream().filter(e -> e.get("type").asText().equals("step")).toList();
+            long skipped = 0;
+            for (JsonNode lr : truths.get("fp16_scaler").get("lr")) {
+                skipped += lr.isNull() ? 1 : 0;
+            }
+            assertThat(skipped).as("real GradScaler overflow skips").isGreaterThanOrEqualTo(3);
+            assertThat(fp16).allMatch(e -> e.has("loss_scale"));
+            assertThat(fp16.stream().filter(e -> !Double.isFinite(e.get("grad_norm").asDouble())).count()).as("overflowing steps").isEqualTo(skipped);
 
             // declared as Lightning steps it: frequency counted in the batches of each epoch
             JsonNode frequency = byRun.get("lit-frequency").get(0).get("schedule");
