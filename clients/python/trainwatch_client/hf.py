@@ -11,7 +11,8 @@ a resume from a checkpoint (a second run_start at the global step, no LR_MISMATC
 step), a scheduler stepped once per epoch (LR_MISMATCH "once per epoch"), fp16 with torch's GradScaler (loss_scale on
 every step, scheduler_lag counting the skipped steps), a user's own LambdaLR (one warning, no schedule declared) and a
 crash inside ``trainer.train()`` (run_end "failed"). The optimizer is named through accelerate's wrapper (AdamW).
-Only the main process (``state.is_world_process_zero``) reports. No hook ever raises into training: an error is
+Only the main process (``state.is_world_process_zero``) reports (``ranks="all"``, a Reporter keyword: every process, as
+``<run_id>/rank-<k>``, each with the loss HF logs, which HF has already averaged over the processes). No hook ever raises into training: an error is
 warned about once and counted in ``client_errors``.
 
 What it reads: at ``on_train_begin`` the Trainer's real scheduler (``spec_from_scheduler`` through accelerate's and
@@ -145,8 +146,8 @@ class TrainwatchCallback(_Base):
 
     @_never_raises
     def on_train_begin(self, args, state, control, **kwargs):
-        if not getattr(state, "is_world_process_zero", True):
-            self.reporter = None  # one stream per run: only the main process reports
+        if not getattr(state, "is_world_process_zero", True) and self._reporter_kwargs.get("ranks", "zero") != "all":
+            self.reporter = None  # one stream per run: only the main process reports (ranks="all": each rank, <run_id>/rank-<k>)
             return
         if self in _OPEN:
             self._end_unfinished("failed")  # the last trainer.train() raised: it never reached on_train_end

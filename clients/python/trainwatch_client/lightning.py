@@ -31,8 +31,9 @@ The rules:
   ``trainer.estimated_stepping_batches``) but configured ``"interval": "epoch"`` is declared as sized, per step, with
   a warning, so that trainwatch reports the per-epoch stepping (LR_MISMATCH).
 - DDP (``world_size`` > 1): every rank reduces the step's loss with ``trainer.strategy.reduce`` (mean) in the same
-  hook, so the loss is the mean across ranks as ``self.log(..., sync_dist=True)`` logs it; only the global rank 0
-  (``trainer.is_global_zero``) sends: one stream per run.
+  hook (on a copy: the module's loss tensor is left as it was), so the loss is the mean across ranks as
+  ``self.log(..., sync_dist=True)`` logs it; only the global rank 0 (``trainer.is_global_zero``) sends: one stream per
+  run. ``ranks="all"`` (a Reporter keyword) makes every rank send its own loss as ``<run_id>/rank-<k>``.
 - an exception out of training sends run_end "failed" (``on_exception``; "killed" for KeyboardInterrupt).
 """
 
@@ -82,6 +83,7 @@ class TrainwatchCallback(_Base):
         self._reported_global_step = None
         self._manual = False
         self._world_size = 1
+        self._per_rank = False  # ranks="all": each rank reports its own loss
         self._batches = 0  # manual optimization: the number of the next step event (Lightning's logger step)
 
     def __getattr__(self, name):
@@ -104,8 +106,9 @@ class TrainwatchCallback(_Base):
             stepped = getattr(loop, "_batches_that_stepped", None)
             self._batches = int(stepped) if isinstance(stepped, int) else start // max(len(trainer.optimizers), 1)
             start = self._batches
-        if not getattr(trainer, "is_global_zero", True):
-            self.reporter = None  # one stream per run: only the global rank 0 reports
+        self._per_rank = self._reporter_kwargs.get("ranks", "zero") == "all"
+        if not getattr(trainer, "is_global_zero", True) and not self._per_rank:
+            self.reporter = None  # one stream per run: only the global rank 0 reports (ranks="all": each rank, <run_id>/rank-<k>)
             return
         if self.reporter is None:
             self.reporter = Reporter(self.bootstrap_servers, self.run_id, **self._reporter_kwargs)
@@ -190,7 +193,7 @@ class TrainwatchCallback(_Base):
         if not losses:
             return
         step_loss = losses[0] if len(losses) == 1 else _mean(losses)
-        if self._world_size > 1:
+        if self._world_size > 1 and not self._per_rank:
             # every rank reaches this line at the same optimizer step (the same global_step), so none waits forever
             step_loss = _reduce_mean(trainer, step_loss)
         if self.reporter is None:
@@ -226,7 +229,8 @@ def _unwrap(optimizer):
 def _reduce_mean(trainer, loss):
     import torch
     t = loss if isinstance(loss, torch.Tensor) else torch.tensor(float(loss))
-    return trainer.strategy.reduce(t.detach().float(), reduce_op="mean")
+    # a copy: the reduction is in place (all_reduce), and the tensor is the one the module returned, which others read too
+    return trainer.strategy.reduce(t.detach().float().clone(), reduce_op="mean")
 
 
 def _lightning_frequency_spec(scheduler, batches, accum, frequency, start):

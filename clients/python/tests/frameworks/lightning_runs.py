@@ -281,7 +281,9 @@ def ddp(args):
     # each rank gets half of the batches (DistributedSampler): a different loss on each
     loader = DataLoader(dataset(2 * B, seed=3), batch_size=BATCH)
     module = Regressor(per_step(3 * B), {"interval": "step"}, sync_dist=True)
-    tr, cb, truth, r = run_fit("ddp", args, module, loader, 3, "none", strategy="ddp", devices=2)
+    # beside it, a callback with ranks="all": each rank its own stream, <run_id>/rank-<k>, with its own loss
+    per_rank = [] if args.sink_dir else [TrainwatchCallback(args.bootstrap_servers, args.prefix + "ddp-ranks", topic=args.topic, ranks="all")]
+    tr, cb, truth, r = run_fit("ddp", args, module, loader, 3, "none", extra=per_rank, strategy="ddp", devices=2)
     if tr.is_global_zero:
         return [dict(r, loss=loss_truth(truth), rank0_loss=module.local_losses, world_size=tr.world_size)]
     return []

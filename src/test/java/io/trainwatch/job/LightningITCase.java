@@ -183,6 +183,18 @@ class LightningITCase {
             JsonNode ddpTruth = truths.get("ddp");
             assertThat(ddpTruth.get("world_size").asInt()).isEqualTo(2);
             List<JsonNode> ddpSteps = byRun.get("lit-ddp").stream().filter(e -> e.get("type").asText().equals("step")).toList();
+            // ranks="all": a stream per rank, each with its own loss (rank 0's is the one it computed)
+            for (int rank = 0; rank < 2; rank++) {
+                List<JsonNode> ev = byRun.getOrDefault("lit-ddp-ranks/rank-" + rank, List.of());
+                List<JsonNode> rankSteps = ev.stream().filter(e -> e.get("type").asText().equals("step")).toList();
+                assertThat(ev.stream().filter(e -> e.get("type").asText().equals("run_start"))).as("rank " + rank).hasSize(1);
+                assertThat(rankSteps).as("rank " + rank).hasSameSizeAs(ddpSteps);
+                for (int i = 0; rank == 0 && i < rankSteps.size(); i++) {
+                    assertThat(rankSteps.get(i).get("loss").asDouble()).as("rank 0's own loss at %d", i)
+                            .isCloseTo(ddpTruth.get("rank0_loss").get(i).asDouble(), org.assertj.core.data.Percentage.withPercentage(1e-4));
+                }
+            }
+            assertThat(byRun.keySet().stream().filter(k -> k.startsWith("lit-ddp-ranks"))).hasSize(2);
             int differsFromRank0 = 0;
             for (int i = 0; i < ddpSteps.size(); i++) {
                 double own = ddpTruth.get("rank0_loss").get(i).asDouble();
