@@ -26,7 +26,8 @@ for name in torch2-tf5; do
   echo "python env $name: creating with $PYTHON ($("$PYTHON" --version 2>&1))"
   started=$(date +%s)
   "$PYTHON" -m venv "$dir"
-  "$dir/bin/pip" install -q "${COMMON[@]}" "${TRANSFORMERS[$name]}"
+  # pip warns once per package about a configured index folder without it: noise, not news
+  "$dir/bin/pip" install -q "${COMMON[@]}" "${TRANSFORMERS[$name]}" 2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
   if ! "$dir/bin/pip" install -q kafka-python >/dev/null 2>&1; then
     debian_kafka=/usr/lib/python3/dist-packages/kafka
     if [ ! -d "$debian_kafka" ]; then

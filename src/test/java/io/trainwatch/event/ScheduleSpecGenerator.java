@@ -28,10 +28,11 @@ public final class ScheduleSpecGenerator {
     static final Map<String, String> HF_TYPES = ordered("linear", "hf_linear_with_warmup", "cosine", "hf_cosine_with_warmup",
             "cosine_with_restarts", "hf_cosine_with_hard_restarts_with_warmup", "polynomial", "hf_polynomial_decay_with_warmup",
             "constant", "hf_constant", "constant_with_warmup", "hf_constant_with_warmup", "inverse_sqrt", "hf_inverse_sqrt",
-            "cosine_with_min_lr", "hf_cosine_with_min_lr", "warmup_stable_decay", "hf_warmup_stable_decay");
+            "cosine_with_min_lr", "hf_cosine_with_min_lr", "warmup_stable_decay", "hf_warmup_stable_decay",
+            "cosine_warmup_with_min_lr", "hf_cosine_warmup_with_min_lr");
     static final List<String> LAMBDAS = List.of("hf_constant", "hf_constant_with_warmup", "hf_linear_with_warmup", "hf_cosine_with_warmup",
             "hf_cosine_with_hard_restarts_with_warmup", "hf_polynomial_decay_with_warmup", "hf_inverse_sqrt", "hf_cosine_with_min_lr",
-            "hf_warmup_stable_decay", "yolov3_spp_warmup", "yolov3_spp_cosine", "yolov5_linear", "yolov5_one_cycle");
+            "hf_cosine_warmup_with_min_lr", "hf_warmup_stable_decay", "yolov3_spp_warmup", "yolov3_spp_cosine", "yolov5_linear", "yolov5_one_cycle");
 
     /** A family's params: {@code groups} param groups; {@code child}: inherits its base LRs (no base_lrs of its own). */
     private interface Template {
@@ -396,12 +397,15 @@ public final class ScheduleSpecGenerator {
                     p.putLong("timescale", g.count());
                 }
             }
-            case "hf_cosine_with_min_lr" -> {
+            case "hf_cosine_with_min_lr", "hf_cosine_warmup_with_min_lr" -> {
                 p.putLong("num_warmup_steps", w).putLong("num_training_steps", Math.max(1, t)).putNumber("num_cycles", g.real());
                 if (g.r.nextBoolean()) {
                     p.putNumber("min_lr_rate", g.fraction0());
                 } else {
                     p.putNumber("min_lr", g.lr()).putNumber("lr_init", g.positive());
+                }
+                if (name.equals("hf_cosine_warmup_with_min_lr") && g.r.nextBoolean()) {
+                    p.putNumber("warmup_lr_rate", g.fraction0());
                 }
             }
             case "hf_warmup_stable_decay" -> {

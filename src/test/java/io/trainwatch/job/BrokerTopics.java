@@ -52,8 +52,13 @@ record BrokerTopics(String bootstrapServers) {
         }
     }
 
-    /** Waits until the consumer group's committed offsets reach the topic's end offsets. */
-    void awaitCommittedAtEnd(String group, String topic, Duration timeout) throws Exception {
+    /** The values of {@link #readCommitted}, in partition order. */
+    List<String> values(String topic) {
+        return readCommitted(topic).stream().map(ConsumerRecord::value).toList();
+    }
+
+    /** Waits until the consumer group's committed offsets reach the topic's end offsets; returns the records in it. */
+    long awaitCommittedAtEnd(String group, String topic, Duration timeout) throws Exception {
         try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrapServers));
              KafkaConsumer<String, String> c = new KafkaConsumer<>(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
                      ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class, ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class))) {
@@ -63,7 +68,7 @@ record BrokerTopics(String bootstrapServers) {
             while (System.currentTimeMillis() < deadline) {
                 var committed = admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get();
                 if (parts.stream().allMatch(p -> committed.get(p) != null && committed.get(p).offset() >= end.get(p))) {
-                    return;
+                    return end.values().stream().mapToLong(Long::longValue).sum();
                 }
                 java.util.concurrent.locks.LockSupport.parkNanos(100_000_000);
             }

@@ -4,18 +4,8 @@ import com.fasterxml.jackson.core.json.JsonReadFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import io.trainwatch.PythonClient;
-import io.trainwatch.embedded.EmbeddedKafka;
-import io.trainwatch.threshold.Thresholds;
-import org.apache.flink.core.execution.JobClient;
-import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.StringDeserializer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -23,8 +13,6 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -36,31 +24,15 @@ import static org.assertj.core.api.Assertions.assertThat;
  * (read_committed).
  */
 class HuggingFaceTrainerITCase {
-    static EmbeddedKafka kafka;
+    @RegisterExtension
+    static final InProcessBroker broker = new InProcessBroker();
     // the script writes NaN bare, as json.dumps does
     static final JsonMapper JSON = JsonMapper.builder().enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS).build();
 
-    @BeforeAll
-    static void startKafka() throws Exception {
-        kafka = EmbeddedKafka.start();
-    }
-
-    @AfterAll
-    static void stopKafka() {
-        if (kafka != null) {
-            kafka.close();
-        }
-    }
-
     @Test
     void shouldReportRealTrainerRunsAsTheyHappened() throws Exception {
-        JobConfig cfg = new JobConfig(kafka.bootstrapServers(), "hf.events", "hf.alerts", "hf.dead-letter", null, "hf",
-                JobConfig.StartingOffsets.EARLIEST, null, Duration.ofMillis(300), 2, Map.of(), true, 2, null, false, "hf", Thresholds.DEFAULTS, false);
-        KafkaPipeline.prepareTopics(cfg);
-        StreamExecutionEnvironment env = KafkaPipeline.environment(cfg);
-        KafkaPipeline.define(env, cfg);
-        long started = System.nanoTime();
-        JobClient job = env.executeAsync("hugging-face-trainer-itcase");
+        LiveJob job = broker.startJob("hf");
+        JobConfig cfg = job.config;
         try {
             Map<String, PythonClient.Running> running = new LinkedHashMap<>();
             List<PythonClient.Frameworks> frameworks = List.of(PythonClient.Frameworks.values());
@@ -84,12 +56,12 @@ class HuggingFaceTrainerITCase {
             }
             assertThat(truths).hasSize(frameworks.size() * 9);
 
-            long events = awaitCommittedAtEnd(cfg.groupId(), cfg.eventsTopic(), Duration.ofSeconds(60));
-            Map<String, List<JsonNode>> sent = byRun(readCommitted(cfg.eventsTopic()));
-            Map<String, List<JsonNode>> alerts = byRun(readCommitted(cfg.alertsTopic()));
+            long events = job.awaitEventsRead(Duration.ofSeconds(60));
+            Map<String, List<JsonNode>> sent = byRun(job.topics.values(cfg.eventsTopic()));
+            Map<String, List<JsonNode>> alerts = byRun(job.topics.values(cfg.alertsTopic()));
             System.out.printf("hugging face e2e: %d events, %d alerts (read_committed) %.1f s after the job started%n", events,
-                    alerts.values().stream().mapToInt(List::size).sum(), (System.nanoTime() - started) / 1e9);
-            assertThat(readCommitted(cfg.deadLetterTopic())).as("every event the callback wrote is valid v1").isEmpty();
+                    alerts.values().stream().mapToInt(List::size).sum(), job.secondsSinceStart());
+            assertThat(job.topics.values(cfg.deadLetterTopic())).as("every event the callback wrote is valid v1").isEmpty();
 
             for (JsonNode truth : truths.values()) {
                 String runId = truth.get("run_id").asText();
@@ -188,7 +160,7 @@ class HuggingFaceTrainerITCase {
                 }
             }
         } finally {
-            job.cancel().get(60, TimeUnit.SECONDS);
+            job.close();
         }
     }
 
@@ -224,44 +196,5 @@ class HuggingFaceTrainerITCase {
             out.computeIfAbsent(n.get("run_id").asText(), k -> new ArrayList<>()).add(n);
         }
         return out;
-    }
-
-    /** Waits until the job's consumer group has committed the end of the topic; returns how many records it holds. */
-    static long awaitCommittedAtEnd(String group, String topic, Duration timeout) throws Exception {
-        try (Admin admin = Admin.create(Map.of("bootstrap.servers", kafka.bootstrapServers()));
-             KafkaConsumer<String, String> c = consumer("read_uncommitted")) {
-            List<TopicPartition> parts = c.partitionsFor(topic).stream().map(p -> new TopicPartition(topic, p.partition())).toList();
-            Map<TopicPartition, Long> end = c.endOffsets(parts);
-            long deadline = System.nanoTime() + timeout.toNanos();
-            while (System.nanoTime() < deadline) {
-                var committed = admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get();
-                if (parts.stream().allMatch(p -> committed.get(p) != null && committed.get(p).offset() >= end.get(p))) {
-                    return end.values().stream().mapToLong(Long::longValue).sum();
-                }
-                LockSupport.parkNanos(100_000_000);
-            }
-            throw new AssertionError("the job's consumer group " + group + " did not reach the end of " + topic + " within " + timeout);
-        }
-    }
-
-    /** Every committed record of a topic, read with isolation.level=read_committed up to its end. */
-    static List<String> readCommitted(String topic) {
-        try (KafkaConsumer<String, String> c = consumer("read_committed")) {
-            List<TopicPartition> parts = c.partitionsFor(topic).stream().map(p -> new TopicPartition(topic, p.partition())).toList();
-            c.assign(parts);
-            c.seekToBeginning(parts);
-            Map<TopicPartition, Long> end = c.endOffsets(parts);
-            List<String> out = new ArrayList<>();
-            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-            while (parts.stream().anyMatch(p -> c.position(p) < end.get(p)) && System.nanoTime() < deadline) {
-                c.poll(Duration.ofMillis(200)).forEach(r -> out.add(r.value()));
-            }
-            return out;
-        }
-    }
-
-    static KafkaConsumer<String, String> consumer(String isolation) {
-        return new KafkaConsumer<>(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(), ConsumerConfig.ISOLATION_LEVEL_CONFIG, isolation,
-                ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class, ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class));
     }
 }

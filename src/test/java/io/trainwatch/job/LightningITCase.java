@@ -5,19 +5,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import io.trainwatch.PythonClient;
-import io.trainwatch.embedded.EmbeddedKafka;
-import io.trainwatch.threshold.Thresholds;
-import org.apache.flink.core.execution.JobClient;
-import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.StringDeserializer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -25,8 +15,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -38,7 +26,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * each scenario's alerts against what it should (and should not) raise.
  */
 class LightningITCase {
-    static EmbeddedKafka kafka;
+    @RegisterExtension
+    static final InProcessBroker broker = new InProcessBroker();
     static final ObjectMapper JSON = JsonMapper.builder().enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS).build();
     static final String SCRIPT = "clients/python/tests/frameworks/lightning_runs.py";
     /**
@@ -49,28 +38,11 @@ class LightningITCase {
     static final Set<String> RUNS = Set.of("healthy", "nan_batch", "per_epoch", "accumulation", "frequency", "frequency_accum", "resume", "bf16", "fp16_scaler",
             "unsupported", "unsized_epoch", "manual", "exception", "ddp");
 
-    @BeforeAll
-    static void startKafka() throws Exception {
-        kafka = EmbeddedKafka.start();
-    }
-
-    @AfterAll
-    static void stopKafka() {
-        if (kafka != null) {
-            kafka.close();
-        }
-    }
-
     @Test
     void shouldReportRealLightningRunsExactlyAndCatchWhatGoesWrong() throws Exception {
         String name = "lightning";
-        JobConfig cfg = new JobConfig(kafka.bootstrapServers(), name + ".events", name + ".alerts", name + ".dead-letter", null, name,
-                JobConfig.StartingOffsets.EARLIEST, null, Duration.ofMillis(300), 2, Map.of(), true, 2, null, false, name, Thresholds.DEFAULTS, false);
-        KafkaPipeline.prepareTopics(cfg);
-        StreamExecutionEnvironment env = KafkaPipeline.environment(cfg);
-        KafkaPipeline.define(env, cfg);
-        long started = System.nanoTime();
-        JobClient job = env.executeAsync("lightning-itcase");
+        LiveJob job = broker.startJob("lightning");
+        JobConfig cfg = job.config;
         try {
             String python = PythonClient.Frameworks.TORCH2_TF5.interpreter();
             List<String> common = List.of(SCRIPT, "--bootstrap-servers", cfg.bootstrapServers(), "--topic", cfg.eventsTopic(), "--prefix", "lit-");
@@ -91,22 +63,22 @@ class LightningITCase {
             }
             assertThat(truths.keySet()).containsExactlyInAnyOrderElementsOf(RUNS);
 
-            long events = awaitCommittedAtEnd(cfg.groupId(), cfg.eventsTopic(), Duration.ofSeconds(90));
+            long events = job.awaitEventsRead(Duration.ofSeconds(90));
             Map<String, List<JsonNode>> byRun = new LinkedHashMap<>();
-            for (ConsumerRecord<String, String> rec : read(cfg.eventsTopic(), "read_uncommitted")) {
+            for (ConsumerRecord<String, String> rec : job.topics.readCommitted(cfg.eventsTopic())) {
                 byRun.computeIfAbsent(rec.key(), k -> new ArrayList<>()).add(JSON.readTree(rec.value()));
             }
             List<JsonNode> alerts = new ArrayList<>();
-            for (ConsumerRecord<String, String> rec : read(cfg.alertsTopic(), "read_committed")) {
+            for (ConsumerRecord<String, String> rec : job.topics.readCommitted(cfg.alertsTopic())) {
                 alerts.add(JSON.readTree(rec.value()));
             }
             System.out.printf("lightning e2e: %d events, %d alerts (read_committed) %.1f s after the job started%n", events, alerts.size(),
-                    (System.nanoTime() - started) / 1e9);
+                    job.secondsSinceStart());
             for (JsonNode a : alerts) {
                 System.out.printf("  %-20s %-12s %-8s %-8s step %3d  %s | %s%n", a.get("run_id").asText(), a.get("kind").asText(), a.get("severity").asText(),
                         a.get("status").asText(), a.get("step").asLong(), a.get("evidence").path("hypothesis").asText(""), a.get("diagnosis").asText());
             }
-            assertThat(read(cfg.deadLetterTopic(), "read_committed")).as("every event the callback wrote is valid v1").isEmpty();
+            assertThat(job.topics.readCommitted(cfg.deadLetterTopic())).as("every event the callback wrote is valid v1").isEmpty();
 
             for (JsonNode t : truths.values()) {
                 String scenario = t.get("scenario").asText();
@@ -204,9 +176,9 @@ class LightningITCase {
             }
             System.out.printf("  ddp: %d of %d reported losses differ from rank 0's own (they are the mean over 2 ranks)%n", differsFromRank0, ddpSteps.size());
             assertThat(differsFromRank0).isEqualTo(ddpSteps.size());
-            System.out.printf("LightningITCase: %.1f s%n", (System.nanoTime() - started) / 1e9);
+            System.out.printf("LightningITCase: %.1f s%n", job.secondsSinceStart());
         } finally {
-            job.cancel().get(60, TimeUnit.SECONDS);
+            job.close();
         }
     }
 
@@ -235,44 +207,5 @@ class LightningITCase {
             maxRel = Math.max(maxRel, rel);
         }
         return maxRel;
-    }
-
-    /** Waits until the job's consumer group has committed the end of the topic; returns the records in it. */
-    static long awaitCommittedAtEnd(String group, String topic, Duration timeout) throws Exception {
-        try (Admin admin = Admin.create(Map.of("bootstrap.servers", kafka.bootstrapServers()));
-             KafkaConsumer<String, String> c = consumer("read_uncommitted")) {
-            List<TopicPartition> parts = c.partitionsFor(topic).stream().map(p -> new TopicPartition(topic, p.partition())).toList();
-            Map<TopicPartition, Long> end = c.endOffsets(parts);
-            long deadline = System.nanoTime() + timeout.toNanos();
-            while (System.nanoTime() < deadline) {
-                var committed = admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get();
-                if (parts.stream().allMatch(p -> committed.get(p) != null && committed.get(p).offset() >= end.get(p))) {
-                    return end.values().stream().mapToLong(Long::longValue).sum();
-                }
-                LockSupport.parkNanos(100_000_000); // polling the group's offsets, bounded by the deadline
-            }
-            throw new AssertionError("the job's consumer group " + group + " did not reach the end of " + topic + " within " + timeout);
-        }
-    }
-
-    /** Every record of a topic up to its end, in partition order (one run's events are in one partition, in order). */
-    static List<ConsumerRecord<String, String>> read(String topic, String isolation) {
-        try (KafkaConsumer<String, String> c = consumer(isolation)) {
-            List<TopicPartition> parts = c.partitionsFor(topic).stream().map(p -> new TopicPartition(topic, p.partition())).toList();
-            c.assign(parts);
-            c.seekToBeginning(parts);
-            Map<TopicPartition, Long> end = c.endOffsets(parts);
-            List<ConsumerRecord<String, String>> out = new ArrayList<>();
-            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-            while (parts.stream().anyMatch(p -> c.position(p) < end.get(p)) && System.nanoTime() < deadline) {
-                c.poll(Duration.ofMillis(200)).forEach(out::add);
-            }
-            return out;
-        }
-    }
-
-    static KafkaConsumer<String, String> consumer(String isolation) {
-        return new KafkaConsumer<>(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(), ConsumerConfig.ISOLATION_LEVEL_CONFIG, isolation,
-                ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class, ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class));
     }
 }

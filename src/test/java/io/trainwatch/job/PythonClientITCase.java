@@ -3,23 +3,14 @@ package io.trainwatch.job;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.trainwatch.PythonClient;
-import io.trainwatch.embedded.EmbeddedKafka;
-import io.trainwatch.threshold.Thresholds;
-import org.apache.flink.core.execution.JobClient;
-import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -27,7 +18,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -38,7 +28,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * client's own Suggestions. Also: the client's Python unit tests, and read_committed with both Kafka clients.
  */
 class PythonClientITCase {
-    static EmbeddedKafka kafka;
+    @RegisterExtension
+    static final InProcessBroker broker = new InProcessBroker();
     static final ObjectMapper JSON = new ObjectMapper();
 
     /** The script, its scenario and what it is asked to do besides training. */
@@ -64,23 +55,6 @@ class PythonClientITCase {
             new Scenario("per_epoch", "auto", null),
             new Scenario("accum_micro", "auto", "LR_MISMATCH"));
 
-    @BeforeAll
-    static void startKafka() throws Exception {
-        kafka = EmbeddedKafka.start();
-    }
-
-    @AfterAll
-    static void stopKafka() {
-        if (kafka != null) {
-            kafka.close();
-        }
-    }
-
-    static JobConfig config(String name) {
-        return new JobConfig(kafka.bootstrapServers(), name + ".events", name + ".alerts", name + ".dead-letter", null, name,
-                JobConfig.StartingOffsets.EARLIEST, null, Duration.ofMillis(300), 2, Map.of(), true, 2, null, false, name, Thresholds.DEFAULTS, false);
-    }
-
     @Test
     void shouldPassThePythonClientsOwnTests() throws Exception {
         PythonClient.Result r = PythonClient.run(List.of("-m", "unittest", "discover", "-s", "clients/python/tests", "-p", "test_*.py"),
@@ -93,12 +67,8 @@ class PythonClientITCase {
 
     @Test
     void shouldCatchWhatGoesWrongInRealPyTorchTrainingRuns() throws Exception {
-        JobConfig cfg = config("pyclient");
-        KafkaPipeline.prepareTopics(cfg);
-        StreamExecutionEnvironment env = KafkaPipeline.environment(cfg);
-        KafkaPipeline.define(env, cfg);
-        long started = System.nanoTime();
-        JobClient job = env.executeAsync("python-client-itcase");
+        LiveJob job = broker.startJob("pyclient");
+        JobConfig cfg = job.config;
         try {
             Map<Scenario, PythonClient.Running> running = new LinkedHashMap<>();
             for (Scenario s : SCENARIOS) {
@@ -119,17 +89,17 @@ class PythonClientITCase {
                 assertThat(summary.get("delivered").asInt()).isEqualTo(summary.get("sent").asInt()).isEqualTo(302);
             }
             // every event the scripts sent is read, and the alerts it produced committed, once the job's committed offsets reach the end
-            assertThat(awaitCommittedAtEnd(cfg.groupId(), cfg.eventsTopic(), Duration.ofSeconds(60))).isEqualTo(4 * 302);
+            assertThat(job.awaitEventsRead(Duration.ofSeconds(60))).isEqualTo(4 * 302);
             List<JsonNode> alerts = new ArrayList<>();
-            for (String v : readCommitted(cfg.alertsTopic())) {
+            for (String v : job.topics.values(cfg.alertsTopic())) {
                 alerts.add(JSON.readTree(v));
             }
-            System.out.printf("python client e2e: %d alerts (read_committed) %.1f s after the job started%n", alerts.size(), (System.nanoTime() - started) / 1e9);
+            System.out.printf("python client e2e: %d alerts (read_committed) %.1f s after the job started%n", alerts.size(), job.secondsSinceStart());
             for (JsonNode a : alerts) {
                 System.out.printf("  %-15s %-12s %-8s %-8s step %3d  %s | %s%n", a.get("run_id").asText(), a.get("kind").asText(), a.get("severity").asText(),
                         a.get("status").asText(), a.get("step").asLong(), a.get("evidence").path("hypothesis").asText(""), a.get("diagnosis").asText());
             }
-            assertThat(readCommitted(cfg.deadLetterTopic())).as("every event the client wrote is valid v1").isEmpty();
+            assertThat(job.topics.values(cfg.deadLetterTopic())).as("every event the client wrote is valid v1").isEmpty();
 
             List<JsonNode> healthy = ofRun(alerts, "py-healthy");
             assertThat(healthy).noneMatch(a -> a.get("severity").asText().equals("critical"));
@@ -171,21 +141,21 @@ class PythonClientITCase {
                     .startsWith("the schedule was sized on micro-batches: its total steps were not divided by gradient_accumulation_steps (4)");
             assertThat(summaries.get("accum_micro").get("awaited_alert").get("kind").asText()).isEqualTo("LR_MISMATCH");
         } finally {
-            job.cancel().get(60, TimeUnit.SECONDS);
+            job.close();
         }
     }
 
     @Test
     void shouldReadOnlyCommittedAlertsWithEitherKafkaClient() throws Exception {
         String topic = "readcommitted.alerts";
-        try (Admin admin = Admin.create(Map.of("bootstrap.servers", kafka.bootstrapServers()))) {
+        try (Admin admin = Admin.create(Map.of("bootstrap.servers", broker.bootstrapServers()))) {
             admin.createTopics(List.of(new NewTopic(topic, 1, (short) 1))).all().get(30, TimeUnit.SECONDS);
         }
         List<String> backends = new ArrayList<>(List.of("kafka-python"));
         if (PythonClient.run(List.of("-c", "import confluent_kafka"), Map.of(), Duration.ofSeconds(30)).exitCode() == 0) {
             backends.add("confluent");
         }
-        try (KafkaProducer<String, String> p = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
+        try (KafkaProducer<String, String> p = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers(),
                 ProducerConfig.TRANSACTIONAL_ID_CONFIG, "readcommitted-test", ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class,
                 ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class))) {
             p.initTransactions();
@@ -216,7 +186,7 @@ class PythonClientITCase {
 
     /** The alert ids clients/python/examples/watch_alerts.py prints for run "rc" within 3 s. */
     static List<String> watch(String topic, String backend) throws Exception {
-        PythonClient.Result r = PythonClient.run(List.of("clients/python/examples/watch_alerts.py", "--bootstrap-servers", kafka.bootstrapServers(),
+        PythonClient.Result r = PythonClient.run(List.of("clients/python/examples/watch_alerts.py", "--bootstrap-servers", broker.bootstrapServers(),
                 "--run-id", "rc", "--topic", topic, "--backend", backend, "--seconds", "3"), Map.of(), Duration.ofSeconds(60));
         assertThat(r.exitCode()).as(r.stderr()).isZero();
         List<String> ids = new ArrayList<>();
@@ -233,44 +203,5 @@ class PythonClientITCase {
     /** A run's LR_MISMATCH openings and updates, in the order written. */
     static List<JsonNode> lrMismatches(List<JsonNode> alerts, String runId) {
         return ofRun(alerts, runId).stream().filter(a -> a.get("kind").asText().equals("LR_MISMATCH") && !a.get("status").asText().equals("resolved")).toList();
-    }
-
-    /** Waits until the consumer group's committed offsets reach the end of the topic; returns the records in it. */
-    static long awaitCommittedAtEnd(String group, String topic, Duration timeout) throws Exception {
-        try (Admin admin = Admin.create(Map.of("bootstrap.servers", kafka.bootstrapServers()));
-             KafkaConsumer<String, String> c = consumer("read_uncommitted")) {
-            List<TopicPartition> parts = c.partitionsFor(topic).stream().map(p -> new TopicPartition(topic, p.partition())).toList();
-            Map<TopicPartition, Long> end = c.endOffsets(parts);
-            long deadline = System.nanoTime() + timeout.toNanos();
-            while (System.nanoTime() < deadline) {
-                var committed = admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get();
-                if (parts.stream().allMatch(p -> committed.get(p) != null && committed.get(p).offset() >= end.get(p))) {
-                    return end.values().stream().mapToLong(Long::longValue).sum();
-                }
-                LockSupport.parkNanos(100_000_000);
-            }
-            throw new AssertionError("the job's consumer group " + group + " did not reach the end of " + topic + " within " + timeout);
-        }
-    }
-
-    /** Every committed record of a topic in partition order, read with isolation.level=read_committed up to its end. */
-    static List<String> readCommitted(String topic) {
-        try (KafkaConsumer<String, String> c = consumer("read_committed")) {
-            List<TopicPartition> parts = c.partitionsFor(topic).stream().map(p -> new TopicPartition(topic, p.partition())).toList();
-            c.assign(parts);
-            c.seekToBeginning(parts);
-            Map<TopicPartition, Long> end = c.endOffsets(parts);
-            List<String> out = new ArrayList<>();
-            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-            while (parts.stream().anyMatch(p -> c.position(p) < end.get(p)) && System.nanoTime() < deadline) {
-                c.poll(Duration.ofMillis(200)).forEach(r -> out.add(r.value()));
-            }
-            return out;
-        }
-    }
-
-    static KafkaConsumer<String, String> consumer(String isolation) {
-        return new KafkaConsumer<>(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(), ConsumerConfig.ISOLATION_LEVEL_CONFIG, isolation,
-                ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class, ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class));
     }
 }

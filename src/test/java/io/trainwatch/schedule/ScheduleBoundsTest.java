@@ -382,6 +382,7 @@ class ScheduleBoundsTest {
             Map.entry("constant_with_warmup", "{\"num_warmup_steps\":10}"),
             Map.entry("inverse_sqrt", "{\"num_warmup_steps\":10,\"timescale\":100}"),
             Map.entry("cosine_with_min_lr", "{\"num_warmup_steps\":10,\"num_training_steps\":100,\"min_lr_rate\":0.1,\"num_cycles\":0.5}"),
+            Map.entry("cosine_warmup_with_min_lr", "{\"num_warmup_steps\":10,\"num_training_steps\":100,\"min_lr_rate\":0.1,\"warmup_lr_rate\":0.01}"),
             Map.entry("warmup_stable_decay", "{\"num_warmup_steps\":10,\"num_stable_steps\":50,\"num_decay_steps\":40,\"warmup_type\":\"cosine\","
                     + "\"decay_type\":\"1-sqrt\",\"min_lr_ratio\":0.1,\"num_cycles\":0.5}"),
             Map.entry("FactorScheduler", "{\"step\":10,\"factor\":0.9,\"stop_factor_lr\":1e-8,\"base_lr\":0.1,\"warmup_steps\":5,"
@@ -410,6 +411,7 @@ class ScheduleBoundsTest {
             Map.entry("hf_polynomial_decay_with_warmup", "{\"num_warmup_steps\":10,\"num_training_steps\":100,\"lr_end\":1e-7,\"power\":1.0}"),
             Map.entry("hf_inverse_sqrt", "{\"num_warmup_steps\":10}"),
             Map.entry("hf_cosine_with_min_lr", "{\"num_warmup_steps\":10,\"num_training_steps\":100,\"min_lr\":0.00001}"),
+            Map.entry("hf_cosine_warmup_with_min_lr", "{\"num_warmup_steps\":10,\"num_training_steps\":100,\"min_lr\":0.00001}"),
             Map.entry("hf_warmup_stable_decay", "{\"num_warmup_steps\":10,\"num_training_steps\":100,\"num_decay_steps\":40}"),
             Map.entry("yolov3_spp_warmup", "{\"warmup_iters\":100,\"warmup_factor\":0.001}"),
             Map.entry("yolov3_spp_cosine", "{\"epochs\":30,\"lrf\":0.01}"),
