@@ -1,5 +1,57 @@
 """What the Hugging Face and Lightning callbacks share."""
 
+import math
+
+from .reporter import Reporter
+
+
+class _ReportingCallback:
+    """The part of both callbacks that holds the :class:`Reporter`: the one given, or one made when training starts
+    and closed when the run ends. Listed before the framework's base class, whose hooks it does not replace."""
+    _NO_OP_HOOKS = ()  # hook names besides on_* that the framework calls
+
+    def __init__(self, bootstrap_servers, run_id, reporter, schedule, thresholds, reporter_kwargs):
+        self.bootstrap_servers = bootstrap_servers
+        self.run_id = run_id
+        self.reporter = reporter
+        self._own_reporter = reporter is None
+        self._schedule = schedule
+        self._thresholds = thresholds
+        self._reporter_kwargs = reporter_kwargs
+
+    def __getattr__(self, name):
+        # without the framework installed there is no base class to inherit the other hooks from
+        if name.startswith("on_") or name in self._NO_OP_HOOKS:
+            return _no_op
+        raise AttributeError(name)
+
+    @property
+    def _per_rank(self):
+        """ranks="all" (a Reporter keyword): every rank reports its own stream, as <run_id>/rank-<k>."""
+        return self._reporter_kwargs.get("ranks", "zero") == "all"
+
+    def _open_reporter(self, run_id):
+        if self.reporter is None:
+            self.reporter = Reporter(self.bootstrap_servers, run_id, **self._reporter_kwargs)
+
+    def _end_run(self, status, step=None, **close_kwargs):
+        """Sends run_end (``step`` None: at the last step reported) and closes a Reporter of our own, so that training
+        started again makes a new one."""
+        self.reporter.run_end(status, step)
+        if self._own_reporter:
+            self.reporter.close(**close_kwargs)
+            self.reporter = None
+
+
+def _lrs(optimizer):
+    """The LR of every param group."""
+    return [g["lr"] for g in optimizer.param_groups]
+
+
+def _steps_per_epoch(batches, accum):
+    """Optimizer steps in an epoch of ``batches`` batches: the trainers step on a last partial window too."""
+    return max(math.ceil(batches / accum), 1)
+
 
 class _Groups:
     """Stands in for an optimizer: the Reporter reads only param_groups' lr."""

@@ -42,8 +42,7 @@ import time
 import warnings
 import weakref
 
-from ._callback import _Groups, _never_raises, _no_op, _scaler_scale
-from .reporter import Reporter
+from ._callback import _Groups, _ReportingCallback, _lrs, _never_raises, _scaler_scale, _steps_per_epoch
 from .spec import UnsupportedScheduler, _unwrap, hf_spec, spec_from_scheduler
 
 try:  # a real TrainerCallback base when transformers is installed; the class works without it (tests, no HF)
@@ -119,42 +118,29 @@ def default_run_id(args):
     return unique
 
 
-class TrainwatchCallback(_Base):
+class TrainwatchCallback(_ReportingCallback, _Base):
     """Reports a Trainer run to trainwatch. ``run_id``: default ``args.run_name`` (else see :func:`default_run_id`);
     ``reporter``: an existing :class:`Reporter` (then bootstrap_servers is not needed); ``schedule``: a spec that wins
     over the one read from the Trainer; other keyword arguments go to :class:`Reporter`."""
 
     def __init__(self, bootstrap_servers=None, run_id=None, *, reporter=None, schedule=None, thresholds=None, **reporter_kwargs):
-        self.bootstrap_servers = bootstrap_servers
-        self.run_id = run_id
-        self.reporter = reporter
-        self._own_reporter = reporter is None
-        self._schedule = schedule
-        self._thresholds = thresholds
-        self._reporter_kwargs = reporter_kwargs
+        super().__init__(bootstrap_servers, run_id, reporter, schedule, thresholds, reporter_kwargs)
         self._now = None  # (optimizer step index, LRs of every group, loss scale or None, scheduler lag) at on_step_begin
         self._optimizer = None
         self._skipped = 0  # optimizer steps skipped by the GradScaler (HF did not step the scheduler after them)
         self.skipped_steps = 0
         self.declared_from = None  # "scheduler" | "training_args" | "given" | None: where the declared schedule came from
 
-    def __getattr__(self, name):
-        # without transformers there is no TrainerCallback to inherit the other hooks from
-        if name.startswith("on_"):
-            return _no_op
-        raise AttributeError(name)
-
     @_never_raises
     def on_train_begin(self, args, state, control, **kwargs):
-        if not getattr(state, "is_world_process_zero", True) and self._reporter_kwargs.get("ranks", "zero") != "all":
+        if not getattr(state, "is_world_process_zero", True) and not self._per_rank:
             self.reporter = None  # one stream per run: only the main process reports (ranks="all": each rank, <run_id>/rank-<k>)
             return
         if self in _OPEN:
             self._end_unfinished("failed")  # the last trainer.train() raised: it never reached on_train_end
         optimizer = kwargs.get("optimizer")
         scheduler = kwargs.get("lr_scheduler")
-        if self.reporter is None:
-            self.reporter = Reporter(self.bootstrap_servers, self.run_id or default_run_id(args), **self._reporter_kwargs)
+        self._open_reporter(self.run_id or default_run_id(args))
         self._optimizer = optimizer
         self._now = None
         self._skipped = 0
@@ -169,7 +155,7 @@ class TrainwatchCallback(_Base):
         loader = kwargs.get("train_dataloader")
         try:
             if loader is not None and len(loader) > 0:
-                steps_per_epoch = max(math.ceil(len(loader) / accum), 1)  # the Trainer steps on a last partial window too
+                steps_per_epoch = _steps_per_epoch(len(loader), accum)
         except TypeError:
             pass  # an iterable dataset has no length
         clip = getattr(args, "max_grad_norm", None)
@@ -217,7 +203,7 @@ class TrainwatchCallback(_Base):
         if optimizer is not None:
             # what optimizer step number global_step (0-based) is about to use: its LRs, the loss scale its backward
             # uses (the GradScaler updates it inside optimizer.step()), and how far the scheduler lags behind
-            self._now = (int(state.global_step), [g["lr"] for g in optimizer.param_groups], _loss_scale(optimizer), self._skipped)
+            self._now = (int(state.global_step), _lrs(optimizer), _loss_scale(optimizer), self._skipped)
 
     @_never_raises
     def on_step_end(self, args, state, control, **kwargs):
@@ -239,7 +225,7 @@ class TrainwatchCallback(_Base):
             _, lrs, scale, lag = self._now
         else:
             optimizer = kwargs.get("optimizer") or self._optimizer
-            lrs = [g["lr"] for g in optimizer.param_groups] if optimizer is not None else [logs.get("learning_rate", 0.0)]
+            lrs = _lrs(optimizer) if optimizer is not None else [logs.get("learning_rate", 0.0)]
         self.reporter.step(step, logs["loss"], _Groups(lrs), grad_norm=logs.get("grad_norm"), epoch=logs.get("epoch", state.epoch),
                            loss_scale=None if scale is None else float(scale), scheduler_lag=lag if lag > 0 else None)
 
@@ -248,10 +234,7 @@ class TrainwatchCallback(_Base):
         _OPEN.discard(self)
         if self.reporter is None:
             return
-        self.reporter.run_end("completed", max(int(state.global_step) - 1, 0))
-        if self._own_reporter:
-            self.reporter.close()
-            self.reporter = None  # a second trainer.train() starts a new one
+        self._end_run("completed", max(int(state.global_step) - 1, 0))
 
     def _end_unfinished(self, status):
         """Ends a run whose trainer.train() never reached on_train_end (it raised)."""
@@ -259,10 +242,7 @@ class TrainwatchCallback(_Base):
         try:
             if self.reporter is None:
                 return
-            self.reporter.run_end(status)  # at the last step reported
-            if self._own_reporter:
-                self.reporter.close(timeout=5.0)
-                self.reporter = None
+            self._end_run(status, timeout=5.0)
         except Exception as e:  # noqa: BLE001 - at interpreter exit, nothing to give it back to
             self.client_errors = getattr(self, "client_errors", 0) + 1
             warnings.warn("trainwatch: could not end run (%s: %s)" % (type(e).__name__, e))

@@ -41,8 +41,7 @@ import math
 
 import warnings
 
-from ._callback import _Groups, _never_raises, _no_op, _scaler_scale
-from .reporter import Reporter
+from ._callback import _Groups, _ReportingCallback, _lrs, _never_raises, _scaler_scale, _steps_per_epoch
 from .spec import UnsupportedScheduler, spec_from_scheduler
 
 _Base = object
@@ -59,23 +58,18 @@ __all__ = ["TrainwatchCallback"]
 _HORIZONS = ("T_max", "total_steps", "total_iters", "num_training_steps")
 
 
-class TrainwatchCallback(_Base):
+class TrainwatchCallback(_ReportingCallback, _Base):
     """Reports a Lightning run to trainwatch. ``reporter``: an existing :class:`Reporter`; ``schedule``: a spec that
     wins over the scheduler's own; ``batch_ids``: a function batch -> id(s), named when a NaN is blamed on the data;
     other keyword arguments go to :class:`Reporter`."""
+    _NO_OP_HOOKS = ("setup", "teardown")
 
     def __init__(self, bootstrap_servers=None, run_id=None, *, reporter=None, schedule=None, thresholds=None, batch_ids=None,
                  **reporter_kwargs):
         if reporter is None and run_id is None:
             raise ValueError("give run_id (or a reporter)")
-        self.bootstrap_servers = bootstrap_servers
-        self.run_id = run_id
-        self.reporter = reporter
-        self._own_reporter = reporter is None
-        self._schedule = schedule
-        self._thresholds = thresholds
+        super().__init__(bootstrap_servers, run_id, reporter, schedule, thresholds, reporter_kwargs)
         self._batch_ids = batch_ids
-        self._reporter_kwargs = reporter_kwargs
         self._optimizer = None
         self._pending = None  # (grad norm, LRs) captured before the optimizer step
         self._batch_lrs = None  # manual optimization: the first optimizer's LRs at the batch's start
@@ -83,13 +77,7 @@ class TrainwatchCallback(_Base):
         self._reported_global_step = None
         self._manual = False
         self._world_size = 1
-        self._per_rank = False  # ranks="all": each rank reports its own loss
         self._batches = 0  # manual optimization: the number of the next step event (Lightning's logger step)
-
-    def __getattr__(self, name):
-        if name.startswith("on_") or name in ("setup", "teardown"):
-            return _no_op
-        raise AttributeError(name)
 
     @_never_raises
     def on_train_start(self, trainer, pl_module):
@@ -106,17 +94,15 @@ class TrainwatchCallback(_Base):
             stepped = getattr(loop, "_batches_that_stepped", None)
             self._batches = int(stepped) if isinstance(stepped, int) else start // max(len(trainer.optimizers), 1)
             start = self._batches
-        self._per_rank = self._reporter_kwargs.get("ranks", "zero") == "all"
         if not getattr(trainer, "is_global_zero", True) and not self._per_rank:
             self.reporter = None  # one stream per run: only the global rank 0 reports (ranks="all": each rank, <run_id>/rank-<k>)
             return
-        if self.reporter is None:
-            self.reporter = Reporter(self.bootstrap_servers, self.run_id, **self._reporter_kwargs)
+        self._open_reporter(self.run_id)
         accum = 1 if self._manual else int(getattr(trainer, "accumulate_grad_batches", 1) or 1)
         batches = getattr(trainer, "num_training_batches", None)
         if not (isinstance(batches, int) or (isinstance(batches, float) and math.isfinite(batches))):
             batches = None
-        steps_per_epoch = max(math.ceil(int(batches) / accum), 1) if batches is not None else None  # a partial last window steps too
+        steps_per_epoch = _steps_per_epoch(int(batches), accum) if batches is not None else None
         clip = getattr(trainer, "gradient_clip_val", None)
         algorithm = getattr(trainer, "gradient_clip_algorithm", "norm") or "norm"
         grad_clip = float(clip) if clip and str(getattr(algorithm, "value", algorithm)) == "norm" else None
@@ -153,7 +139,7 @@ class TrainwatchCallback(_Base):
     @_never_raises
     def on_train_batch_start(self, trainer, pl_module, batch, batch_idx, *args):
         if self._manual and self._optimizer is not None:
-            self._batch_lrs = [g["lr"] for g in self._optimizer.param_groups]
+            self._batch_lrs = _lrs(self._optimizer)
 
     @_never_raises
     def on_before_optimizer_step(self, trainer, pl_module, optimizer, *args):
@@ -163,7 +149,7 @@ class TrainwatchCallback(_Base):
         norm = self.reporter._grad_norm(pl_module) if self.reporter is not None else None
         # 16-mixed: the scale this step's gradients were scaled by (the precision plugin updates it after the step)
         scale = _scaler_scale(getattr(getattr(trainer, "precision_plugin", None), "scaler", None))
-        self._pending = (norm, [g["lr"] for g in optimizer.param_groups], optimizer, scale)
+        self._pending = (norm, _lrs(optimizer), optimizer, scale)
 
     @_never_raises
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx, *args):
@@ -215,10 +201,7 @@ class TrainwatchCallback(_Base):
         if self.reporter is None:
             return
         last = self._batches - 1 if self._manual else int(trainer.global_step) - 1
-        self.reporter.run_end(status, max(last, 0))
-        if self._own_reporter:
-            self.reporter.close()
-            self.reporter = None  # a second fit() starts a new one
+        self._end_run(status, max(last, 0))
 
 
 def _unwrap(optimizer):
