@@ -3,6 +3,7 @@ package io.trainwatch.detect;
 import io.trainwatch.event.Alert;
 import io.trainwatch.event.EventCodec;
 import io.trainwatch.event.TrainingEvent;
+import io.trainwatch.simulate.ExpectedAlerts;
 import io.trainwatch.simulate.Fault;
 import io.trainwatch.simulate.RunSimulator;
 import io.trainwatch.simulate.SimulatedRun;
@@ -112,7 +113,8 @@ class ScenarioSuiteTest {
         List<Alert> all = new ArrayList<>();
         boolean started = false;
         boolean detected = false;
-        String expected = run.fault().expectedKind();
+        ExpectedAlerts expectedAlerts = ExpectedAlerts.of(run.fault());
+        String expected = expectedAlerts.kind();
         for (String line : run.events()) {
             TrainingEvent e = codec.parse(line);
             if (e.isStep()) {
@@ -138,7 +140,7 @@ class ScenarioSuiteTest {
                         continue;
                     }
                 }
-                if (run.fault() == Fault.NONE || !run.fault().allows(a.kind) || beforeFault) {
+                if (run.fault() == Fault.NONE || !expectedAlerts.allows(a.kind) || beforeFault) {
                     Score s = scores.get(a.kind);
                     s.falsePositives++;
                     s.falseAlarms.add(run.runId() + " (" + run.description() + "): " + a.message);
