@@ -36,14 +36,4 @@ record ReduceLrOnPlateauSchedule(double[] baseLrs, double[] minLrs, double facto
         }
         return 1 + (calls - patience - 1) / (cooldown + patience + 1);
     }
-
-    /** Whether an observed change from {@code previous} to {@code next} is one the scheduler can make. */
-    public boolean allowsChange(int group, double previous, double next, double relativeTolerance) {
-        double tol = relativeTolerance * Math.max(Math.abs(previous), Math.abs(next));
-        if (Math.abs(next - previous) <= tol) {
-            return true;
-        }
-        double reduced = Math.max(previous * factor, minLrs[group]);
-        return Math.abs(next - reduced) <= tol;
-    }
 }

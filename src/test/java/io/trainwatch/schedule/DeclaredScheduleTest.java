@@ -60,12 +60,6 @@ class DeclaredScheduleTest {
         assertThat(s.lowestLr(0, 110)).isEqualTo(0.0125);
         assertThat(s.lowestLr(0, 1_000_000)).isEqualTo(0.01);
         assertThat(s.highestLr(0, 1_000_000)).isEqualTo(0.1);
-        ReduceLrOnPlateauSchedule plateau = new ReduceLrOnPlateauSchedule(new double[]{0.1}, new double[]{0.01}, 0.5, 2, 1);
-        assertThat(plateau.allowsChange(0, 0.1, 0.1, 1e-9)).isTrue();
-        assertThat(plateau.allowsChange(0, 0.1, 0.05, 1e-9)).isTrue();
-        assertThat(plateau.allowsChange(0, 0.1, 0.2, 1e-9)).as("never rises").isFalse();
-        assertThat(plateau.allowsChange(0, 0.1, 0.025, 1e-9)).as("one factor at a time").isFalse();
-        assertThat(plateau.allowsChange(0, 0.015, 0.01, 1e-9)).as("floored at min_lr").isTrue();
     }
 
     @Test
