@@ -2,7 +2,7 @@ package io.trainwatch.schedule;
 
 /**
  * torch LinearLR, closed form {@code base * (start + (end - start) * min(total, index) / total)};
- * within 4e-15 relative of torch's chainable values (shared/golden/README.md).
+ * within 4e-15 relative of torch's chainable values (measured on the recorded torch cases).
  * {@code total_iters = 0}: the chainable code multiplies by start_factor once and never again.
  */
 record LinearLrSchedule(double[] baseLrs, double startFactor, double endFactor, long totalIters) implements Schedule {

@@ -16,8 +16,8 @@ import java.util.TreeSet;
  * Parses a schedule spec: {@code {"scheduler": <framework class or type name>, "params": {<its
  * constructor arguments>, "base_lrs": [...]}, "scheduler_step_every": k | "interval": "step"|"epoch",
  * "frequency": n, "steps_per_epoch": n, "batches_per_epoch": n, "accumulate_grad_batches": n}} into a
- * {@link DeclaredSchedule}. Every golden case in
- * shared/golden is a valid spec as it stands. A bad spec throws {@link InvalidScheduleException}
+ * {@link DeclaredSchedule}. Every case of the golden test data (LR sequences recorded from the frameworks) is a
+ * valid spec as it stands. A bad spec throws {@link InvalidScheduleException}
  * naming the field and what is allowed; nothing falls back to a silent default.
  */
 public final class ScheduleSpec {
