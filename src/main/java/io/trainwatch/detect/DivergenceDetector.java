@@ -88,7 +88,7 @@ public class DivergenceDetector {
                     JsonOutput.object("loss_level", level, "best_level", best, "best_step", bestStep, "post_warmup_level", refLevel,
                             "threshold", threshold, "steps_above", above, "level_two_steps_before", twoBack, "lr", c.currentLr()),
                     JsonOutput.object("action", "lower_lr", "lr_factor", 0.5, "new_lr", Numbers.round3(c.currentLr() * 0.5), "rewind_to_step", rewind,
-                            "change", "resume from the checkpoint at or before step " + rewind + " with the LR halved (scale base_lrs / learning_rate by 0.5)")));
+                            "change", TrainingFixes.resumeWithHalvedLr(rewind))));
         } else if (track.isOpen() && calm >= CALM_POINTS_TO_RESOLVE) {
             out.add(track.resolve(c, AlertKind.DIVERGENCE, "loss back near its best", JsonOutput.object("loss_level", level, "best_level", best)));
             calm = 0;

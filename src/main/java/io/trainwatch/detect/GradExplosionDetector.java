@@ -78,8 +78,7 @@ public class GradExplosionDetector {
                 "sustained_growth", grown, "grad_clip", clip, "loss", c.loss);
         String suggestion = JsonOutput.object("action", "clip_grad_norm", "max_norm", maxNorm, "statistic", statistic,
                 "lr_factor", sustained ? 0.5 : null, "new_lr", sustained ? Numbers.round3(c.currentLr() * 0.5) : null,
-                "change", "torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm=" + Numbers.fmt(maxNorm) + ") before optimizer.step() (HF: max_grad_norm="
-                        + Numbers.fmt(maxNorm) + "; Lightning: Trainer(gradient_clip_val=" + Numbers.fmt(maxNorm) + "))" + (sustained ? ", and halve the LR" : ""));
+                "change", TrainingFixes.clipGradNorm(maxNorm, sustained));
         String what = grown ? "the grad norm has grown " + Numbers.fmt(Math.exp(st.mean - st.lowestMean)) + "x over the run (now " + Numbers.fmt(g) + ")"
                 : "grad norm " + Numbers.fmt(g) + " is " + Numbers.fmt(ratio) + "x its recent median (z " + Numbers.fmt(z) + ")";
         if (!track.isOpen()) {

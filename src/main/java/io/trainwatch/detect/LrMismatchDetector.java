@@ -1,5 +1,10 @@
 package io.trainwatch.detect;
 
+import io.trainwatch.detect.lr.LrDiagnosis;
+import io.trainwatch.detect.lr.Reading;
+import io.trainwatch.detect.lr.RelativeMatch;
+import io.trainwatch.detect.lr.SchedulerFixes;
+import io.trainwatch.detect.lr.Trace;
 import io.trainwatch.event.Alert;
 import io.trainwatch.event.JsonOutput;
 import io.trainwatch.threshold.Threshold;
@@ -12,7 +17,7 @@ import java.util.List;
  * LR of the step just taken or of the next one (HF changed this between versions), so a value matching
  * the schedule at s-1, s or s+1 counts as a match. Adaptive schedules (ReduceLROnPlateau) only need the
  * LR inside their allowed range. The last {@link #TRACE_CAPACITY} points are kept to diagnose the cause
- * ({@link LrTraceDiagnosis}). Early on several wiring bugs can explain the same few points (a 2x stretch, a
+ * ({@link LrDiagnosis}). Early on several wiring bugs can explain the same few points (a 2x stretch, a
  * longer warmup and a 0.5x base LR look alike during a linear warmup), so the trace is judged again every
  * {@link #REDIAGNOSE_AFTER_POINTS} points, and the one update is sent when a single reading wins and it
  * differs from what was said.
@@ -40,7 +45,7 @@ public class LrMismatchDetector {
     public int traceCount;
     public int traceNext;
     public int pointsSinceOpen;
-    /** Kind and numbers of the diagnosis sent (see LrTraceDiagnosis.Result#signature). */
+    /** Kind and numbers of the diagnosis sent (see {@link Reading#signature}). */
     public String diagnosisKind;
     /** The main number of the diagnosis sent (offset, factor, resume step), NaN if none. */
     public double sentNumber = Double.NaN;
@@ -144,7 +149,7 @@ public class LrMismatchDetector {
                         "an adaptive scheduler can only keep the LR or lower it by its factor down to min_lr; this LR was set by something else",
                         JsonOutput.object("group", badGroup, "actual_lr", c.lr[badGroup], "lowest_allowed", c.schedule.lowestLr(badGroup, c.scheduleStep),
                                 "highest_allowed", c.schedule.highestLr(badGroup, c.scheduleStep)),
-                        JsonOutput.object("action", "fix_scheduler", "change", "find what else sets the optimizer's lr (a second scheduler, a callback, a manual param_group update)")));
+                        JsonOutput.object("action", "fix_scheduler", "change", SchedulerFixes.FIND_OTHER_LR_SETTER)));
             } else if (track.isOpen() && matchStreak >= c.thInt(Threshold.LR_MISMATCH_STEPS)) {
                 out.add(track.resolve(c, AlertKind.LR_MISMATCH, "the LR is back inside the allowed range", JsonOutput.object("matching_steps", matchStreak)));
             }
@@ -152,7 +157,7 @@ public class LrMismatchDetector {
         }
         if (!track.isOpen()) {
             if (mismatchStreak >= c.thInt(Threshold.LR_MISMATCH_STEPS)) {
-                LrTraceDiagnosis.Result d = diagnose(c, tol);
+                Reading d = diagnose(c, tol);
                 diagnosisKind = d.signature();
                 sentNumber = firstNumber(d);
                 pointsSinceOpen = 0;
@@ -169,7 +174,7 @@ public class LrMismatchDetector {
             return;
         }
         if (!track.updated && pointsSinceOpen % REDIAGNOSE_AFTER_POINTS == 0 && pointsSinceOpen <= REDIAGNOSE_FOR_POINTS) {
-            LrTraceDiagnosis.Result d = diagnose(c, tol);
+            Reading d = diagnose(c, tol);
             // update when a different reading now explains the trace better than the one sent, and says something
             // materially different (another kind, or its number off by more than 10%)
             boolean sameReading = diagnosisKind != null && (d.signature().equals(diagnosisKind) || d.tied().contains(diagnosisKind));
@@ -181,7 +186,7 @@ public class LrMismatchDetector {
         }
     }
 
-    private static double firstNumber(LrTraceDiagnosis.Result d) {
+    private static double firstNumber(Reading d) {
         for (Object o : d.numbers()) {
             if (o instanceof Number n) {
                 return n.doubleValue();
@@ -190,8 +195,8 @@ public class LrMismatchDetector {
         return Double.NaN;
     }
 
-    private static boolean materiallyDifferent(LrTraceDiagnosis.Result d, String sentSignature, double sentNumber) {
-        if (sentSignature == null || !sentSignature.startsWith(d.kind() + "[")) {
+    private static boolean materiallyDifferent(Reading d, String sentSignature, double sentNumber) {
+        if (sentSignature == null || !sentSignature.startsWith(d.kind().hypothesis + "[")) {
             return true; // another kind
         }
         double now = firstNumber(d);
@@ -207,15 +212,15 @@ public class LrMismatchDetector {
         if (c.schedule.adaptive()) {
             double lo = c.schedule.lowestLr(g, c.scheduleStep) * (1 - tol);
             double hi = c.schedule.highestLr(g, c.scheduleStep) * (1 + tol);
-            return a >= lo - 1e-12 && a <= hi + 1e-12 ? 0 : LrTraceDiagnosis.relativeError(a, a < lo ? lo : hi);
+            return a >= lo - 1e-12 && a <= hi + 1e-12 ? 0 : RelativeMatch.error(a, a < lo ? lo : hi);
         }
         double best = Double.POSITIVE_INFINITY;
         for (long s = Math.max(0, c.scheduleStep - 1); s <= c.scheduleStep + 1; s++) {
             double e = c.schedule.lr(g, s);
-            if (LrTraceDiagnosis.match(a, e, tol)) {
+            if (RelativeMatch.matches(a, e, tol)) {
                 return 0;
             }
-            best = Math.min(best, LrTraceDiagnosis.relativeError(a, e));
+            best = Math.min(best, RelativeMatch.error(a, e));
         }
         return best;
     }
@@ -228,7 +233,7 @@ public class LrMismatchDetector {
         traceCount = Math.min(traceCount + 1, TRACE_CAPACITY);
     }
 
-    private LrTraceDiagnosis.Result diagnose(StepContext c, double tol) {
+    private Reading diagnose(StepContext c, double tol) {
         // the points of the mismatch segment (from the streak start; the whole trace once open)
         int n = 0;
         long[] steps = new long[traceCount];
@@ -243,29 +248,29 @@ public class LrMismatchDetector {
             }
         }
         RunState r = c.run;
-        return LrTraceDiagnosis.diagnose(c.schedule, Math.min(traceGroup, c.schedule.groups() - 1),
+        return LrDiagnosis.diagnose(new Trace(c.schedule, Math.min(traceGroup, c.schedule.groups() - 1),
                 java.util.Arrays.copyOf(steps, n), java.util.Arrays.copyOf(lrs, n), tol,
-                r.stepsPerEpoch, r.gradAccumSteps, r.resumeSteps, r.resumeCount, r.peakLr, r.warmupEndStep,
-                LrTraceDiagnosis.match(segActualMin, segActualMax, tol), !LrTraceDiagnosis.match(segDeclaredMin, segDeclaredMax, tol / 2));
+                r.stepsPerEpoch, r.gradAccumSteps, java.util.Arrays.copyOf(r.resumeSteps, Math.min(r.resumeCount, r.resumeSteps.length)), r.peakLr, r.warmupEndStep,
+                RelativeMatch.matches(segActualMin, segActualMax, tol), !RelativeMatch.matches(segDeclaredMin, segDeclaredMax, tol / 2)));
     }
 
-    private String message(StepContext c, LrTraceDiagnosis.Result d) {
+    private String message(StepContext c, Reading d) {
         int g = Math.min(traceGroup, c.lr.length - 1);
         return "Step " + c.step + ": LR of group " + g + " is " + Numbers.fmt(c.lr[g]) + ", declared " + c.schedule.scheduler() + " says "
                 + Numbers.fmt(c.schedule.lr(Math.min(g, c.schedule.groups() - 1), c.scheduleStep)) + ": " + d.summary() + ".";
     }
 
-    private String evidence(StepContext c, LrTraceDiagnosis.Result d) {
+    private String evidence(StepContext c, Reading d) {
         int g = Math.min(traceGroup, c.schedule.groups() - 1);
         Object[] base = {"group", g, "actual_lr", c.lr[Math.min(traceGroup, c.lr.length - 1)], "declared_lr", c.schedule.lr(g, c.scheduleStep),
                 "mismatching_steps", mismatchStreak, "max_relative_error", worstError, "relative_tolerance", c.th(Threshold.LR_RELATIVE_TOLERANCE),
-                "hypothesis", d.kind(), "hypothesis_fit", d.fit(), "declared_scheduler", c.schedule.scheduler()};
+                "hypothesis", d.kind().hypothesis, "hypothesis_fit", d.fit(), "declared_scheduler", c.schedule.scheduler()};
         Object[] all = java.util.Arrays.copyOf(base, base.length + d.numbers().length);
         System.arraycopy(d.numbers(), 0, all, base.length, d.numbers().length);
         return JsonOutput.object(all);
     }
 
-    private static String suggestion(LrTraceDiagnosis.Result d) {
+    private static String suggestion(Reading d) {
         Object[] base = {"action", "fix_scheduler", "change", d.change()};
         Object[] all = java.util.Arrays.copyOf(base, base.length + d.numbers().length);
         System.arraycopy(d.numbers(), 0, all, base.length, d.numbers().length);

@@ -92,7 +92,7 @@ public class NonFiniteDetector {
                             "loss_scale_reductions", r.lossScaleDrops, "grad_scaler_skips", r.gradScalerSkips, "recent_grad_norms", before),
                     JsonOutput.object("action", "lower_lr", "lr_factor", 0.5, "new_lr", Numbers.round3(c.currentLr() * 0.5),
                             "rewind_to_step", rewindTo,
-                            "change", "train in bf16 (torch.autocast(dtype=torch.bfloat16); HF: bf16=True, fp16=False) or halve the LR and resume from step " + rewindTo)));
+                            "change", TrainingFixes.trainInBf16OrHalveLr(rewindTo))));
             return;
         }
         // 2. gradient explosion vs 3. suspect data, judged from the grad norms just before
@@ -116,8 +116,7 @@ public class NonFiniteDetector {
                         JsonOutput.object("action", "clip_grad_norm", "max_norm", clip,
                                 "statistic", "exp(EMA mean + 2 EMA std) of log grad norm over " + r.gradStats.count + " steps",
                                 "lr_factor", 0.5, "new_lr", Numbers.round3(c.currentLr() * 0.5), "rewind_to_step", rewindTo,
-                                "change", "torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm=" + Numbers.fmt(clip)
-                                        + ") (HF: max_grad_norm=" + Numbers.fmt(clip) + "), halve the LR, resume from step " + rewindTo)));
+                                "change", TrainingFixes.clipGradNormHalveLrAndResume(clip, rewindTo))));
                 return;
             }
             String diag = "suspect data: gradients were healthy right up to this step (last norms " + join(before)
@@ -134,8 +133,7 @@ public class NonFiniteDetector {
                             "grad_norm_geometric_mean", r.gradStats.geometricMean(), "max_z", maxZ, "batch", c.event == null ? null : c.event.batch),
                     JsonOutput.object("action", batches != null ? "inspect_batch" : "rewind_and_skip", "rewind_to_step", rewindTo,
                             "skip_batches", c.event == null || c.event.batch == null ? new String[]{"step " + c.step} : c.event.batch,
-                            "change", "inspect the batch of step " + c.step + (batches != null ? " (" + batches + ")" : "")
-                                    + " for empty, corrupted or mislabelled samples; resume from step " + rewindTo + " skipping it")));
+                            "change", TrainingFixes.inspectSuspectBatch(c.step, batches, rewindTo))));
             return;
         }
         out.add(track.open(c, AlertKind.NON_FINITE, Severity.CRITICAL,
@@ -143,7 +141,7 @@ public class NonFiniteDetector {
                 "cause undetermined: no grad norm was reported before this step, so a gradient explosion cannot be told from bad data",
                 JsonOutput.object("loss", c.loss, "grad_norm", c.gradNorm, "last_finite_step", lastFiniteStep),
                 JsonOutput.object("action", "rewind_and_skip", "rewind_to_step", rewindTo, "skip_batches", new String[]{"step " + c.step},
-                        "change", "resume from step " + rewindTo + " skipping this batch; report grad_norm with each step so the next diagnosis can say why")));
+                        "change", TrainingFixes.resumeSkippingThisBatch(rewindTo))));
     }
 
     private static double[] recentGrads(RunState r) {

@@ -3,11 +3,11 @@ package io.trainwatch.detect;
 import java.util.Locale;
 
 /** How numbers read in alert messages: 4 significant digits, exact integers. */
-final class Numbers {
+public final class Numbers {
     private Numbers() {
     }
 
-    static String fmt(double v) {
+    public static String fmt(double v) {
         if (Double.isNaN(v)) {
             return "NaN";
         }
@@ -21,7 +21,7 @@ final class Numbers {
     }
 
     /** Rounds for suggestions: 3 significant digits. */
-    static double round3(double v) {
+    public static double round3(double v) {
         if (v == 0 || !Double.isFinite(v)) {
             return v;
         }

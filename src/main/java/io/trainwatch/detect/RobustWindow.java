@@ -118,34 +118,6 @@ public class RobustWindow {
         return Math.max(madSigma, tailSigma);
     }
 
-    /** Median of log(values), for scale-free series such as grad norms. */
-    public double logMedian() {
-        double[] l = logs();
-        Arrays.sort(l);
-        return median(l);
-    }
-
-    /** Robust sigma (1.4826 MAD) of log(values), floored at {@code floor}. */
-    public double logSigma(double floor) {
-        double[] l = logs();
-        Arrays.sort(l);
-        double m = median(l);
-        double[] dev = new double[l.length];
-        for (int i = 0; i < l.length; i++) {
-            dev[i] = Math.abs(l[i] - m);
-        }
-        Arrays.sort(dev);
-        return Math.max(floor, MAD_TO_SIGMA * median(dev));
-    }
-
-    private double[] logs() {
-        double[] l = new double[count];
-        for (int i = 0; i < count; i++) {
-            l[i] = Math.log(Math.max(values[i], 1e-30));
-        }
-        return l;
-    }
-
     public double min() {
         double m = Double.POSITIVE_INFINITY;
         for (int i = 0; i < count; i++) {

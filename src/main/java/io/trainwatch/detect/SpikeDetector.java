@@ -199,7 +199,7 @@ public class SpikeDetector {
                         "a one-step spike that recovered at once: usually one hard or bad batch, not an instability",
                         evidence,
                         JsonOutput.object("action", "inspect_batch", "skip_batches", new String[]{pendingBatch != null ? pendingBatch : "step " + pendingStep},
-                                "change", "nothing to do if it stays isolated; look at the batch of step " + pendingStep + " if spikes repeat")));
+                                "change", TrainingFixes.watchIsolatedSpike(pendingStep))));
             } else {
                 out.add(lossTrack.open(at(c), AlertKind.LOSS_SPIKE, Severity.CRITICAL,
                         "Step " + pendingStep + ": loss spiked to " + Numbers.fmt(pendingLoss) + " (" + Numbers.fmt(rise) + "x the running median "
@@ -207,8 +207,7 @@ public class SpikeDetector {
                         "a sustained loss spike after warmup: the optimizer was thrown into a worse region (a bad batch amplified by the LR, or an instability)",
                         evidence,
                         JsonOutput.object("action", "rewind_and_skip", "rewind_to_step", rewindTo, "skip_batches", skip.toArray(),
-                                "lr_factor", 0.5, "change", "restart from the checkpoint at or before step " + rewindTo
-                                        + ", skip the batches of the spike steps, and if it happens again halve the LR")));
+                                "lr_factor", 0.5, "change", TrainingFixes.rewindPastTheSpike(rewindTo))));
             }
             return;
         }
@@ -218,8 +217,7 @@ public class SpikeDetector {
                     "repeated post-warmup loss spikes: the run keeps being thrown out of its basin (the pattern large-model training fixes by rewinding and skipping the batches)",
                     evidence,
                     JsonOutput.object("action", "rewind_and_skip", "rewind_to_step", rewindTo, "skip_batches", skip.toArray(),
-                            "lr_factor", 0.7, "change", "restart from the checkpoint at or before step " + rewindTo + " (about " + REWIND_BEFORE_STEPS
-                                    + " steps before the first spike), skip the listed batches; if spikes return, lower the LR by 30%"));
+                            "lr_factor", 0.7, "change", TrainingFixes.rewindPastRepeatedSpikes(rewindTo, REWIND_BEFORE_STEPS)));
             if (a != null) {
                 out.add(a);
             }
@@ -240,8 +238,7 @@ public class SpikeDetector {
                 JsonOutput.object("loss", loss, "running_median", median, "recent_low", recentLow, "lr_at_onset", lrAtOnset,
                         "peak_lr", peak, "warmup_steps", r.warmupEndStep),
                 JsonOutput.object("action", "extend_warmup", "warmup_steps", longer, "lr_factor", 0.5, "new_lr", newPeak,
-                        "change", "lengthen the warmup to " + longer + " steps (HF: warmup_steps=" + longer + "; PyTorch: LinearLR total_iters=" + longer
-                                + "), or lower the peak LR to " + Numbers.fmt(newPeak) + "; restart from the beginning or the last checkpoint before step " + onset)));
+                        "change", TrainingFixes.extendWarmup(longer, newPeak, onset))));
     }
 
     /** The spike is reported at its own step, not at the step that settled it. */

@@ -108,7 +108,7 @@ public class StallDetector {
                     JsonOutput.object("loss_level", level, "level_window_ago", before, "window_start_step", since, "improvement", before - level,
                             "improvement_needed", needed, "logged_steps_in_window", points, "lr", lr),
                     JsonOutput.object("action", "lower_lr", "lr_factor", 0.5, "new_lr", Numbers.round3(lr * 0.5),
-                            "change", "halve the LR (as ReduceLROnPlateau would), or stop if the validation loss has stopped improving too")));
+                            "change", TrainingFixes.HALVE_LR_AS_ON_PLATEAU)));
         }
     }
 

@@ -132,9 +132,4 @@ public final class StepContext {
         }
         return scheduled != null && scheduled.length > 0 ? scheduled[0] : Double.NaN;
     }
-
-    /** True once past warmup: known end passed, or no warmup signal at all. */
-    public boolean pastWarmup() {
-        return !inWarmup;
-    }
 }

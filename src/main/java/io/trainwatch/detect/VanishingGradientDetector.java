@@ -77,8 +77,7 @@ public class VanishingGradientDetector {
                             + Numbers.fmt(refGrad) + " while the loss (" + Numbers.fmt(lossNow) + ") is not improving.",
                     "vanishing gradients: the model has stopped learning (saturated or dead activations, frozen parameters, or an LR/scale that zeroes updates)",
                     JsonOutput.object("grad_norm", c.gradNorm, "reference_grad_norm", refGrad, "loss_median", lossNow, "reference_loss", refLoss, "low_steps", lowStreak),
-                    JsonOutput.object("action", "stop", "change", "stop and inspect: check for dead ReLUs/saturated activations, parameters with requires_grad=False, "
-                            + "a loss scale or LR that zeroes the updates; restart from a checkpoint before step " + onset)));
+                    JsonOutput.object("action", "stop", "change", TrainingFixes.inspectVanishingGradients(onset))));
         }
     }
 }

@@ -15,6 +15,11 @@ import java.util.function.LongToDoubleFunction;
 
 /** A named, deterministic run for detector tests: declare, step, and collect the alerts. */
 final class RunFixture {
+    /** HF cosine: 100 warmup steps, 3000 in all, peak 1e-3. */
+    static final String COSINE = "{\"scheduler\":\"cosine\",\"params\":{\"num_warmup_steps\":100,\"num_training_steps\":3000,\"base_lrs\":[1e-3]}}";
+    /** HF constant with 50 warmup steps, 1e-3. */
+    static final String CONSTANT = "{\"scheduler\":\"constant_with_warmup\",\"params\":{\"num_warmup_steps\":50,\"base_lrs\":[1e-3]}}";
+
     final RunMonitor monitor;
     final RunState state = new RunState();
     final List<Alert> alerts = new ArrayList<>();
