@@ -56,10 +56,6 @@ public class TrainingEvent {
     public TrainingEvent() {
     }
 
-    public boolean isStep() {
-        return type == EventType.STEP;
-    }
-
     /** Where the record came from, as a dead letter names it: file:line, topic-partition@offset. */
     public String source() {
         return DeadLetter.source(origin, partition, position);

@@ -72,7 +72,7 @@ class MonitorRunsFunctionTest {
                 assertThat(d.field).isEqualTo("(monitor)");
                 assertThat(d.reason).contains("spike_mad_k: must be a finite number > 0, got -1");
                 assertThat(d.source).isEqualTo("trainwatch.events-1@42");
-                assertThat(io.trainwatch.event.JsonOutput.parse(d.payload).path("thresholds").path("spike_mad_k").asDouble()).isEqualTo(-1.0);
+                assertThat(io.trainwatch.event.JsonReader.parse(d.payload).path("thresholds").path("spike_mad_k").asDouble()).isEqualTo(-1.0);
             });
         }
     }
