@@ -104,13 +104,7 @@ public final class RunMonitor {
 
     /** The run's idle timeout: the job's, or the run's own {@code idle_timeout_minutes}. */
     public long idleTimeoutMillis(RunState state) {
-        Thresholds th;
-        try {
-            th = thresholds(state);
-        } catch (RuntimeException ex) {
-            th = jobThresholds; // overrides are checked on arrival; this is only a guard
-        }
-        return th.getInt(Threshold.IDLE_TIMEOUT_MINUTES) * 60_000L;
+        return thresholds(state).getInt(Threshold.IDLE_TIMEOUT_MINUTES) * 60_000L;
     }
 
     private Output failed(RunState state, TrainingEvent e, Throwable ex) {
@@ -190,7 +184,6 @@ public final class RunMonitor {
         state.gradAccumSteps = e.gradAccumSteps;
         state.stepsPerEpoch = e.stepsPerEpoch;
         state.ended = false;
-        thresholds(state); // a run's overrides that cannot apply fail the run_start, not its first step
         DeclaredSchedule s = schedule(state);
         if (s == null) {
             state.warmupEndStep = -1;
@@ -330,16 +323,16 @@ public final class RunMonitor {
         return state.parsedSchedule;
     }
 
-    /** The job's thresholds with the run's own overrides: built once per run (and again after a restore). */
+    /** The job's thresholds with the run's own overrides (checked on arrival): built once per run (and again after a restore). */
     private Thresholds thresholds(RunState state) {
         if (state.thresholds == null) {
             return jobThresholds;
         }
-        if (state.parsedThresholdsOf != state.thresholds) {
-            state.parsedThresholds = jobThresholds.with(state.thresholds);
-            state.parsedThresholdsOf = state.thresholds;
+        if (state.runThresholdsOf != state.thresholds) {
+            state.runThresholds = state.thresholds.applyTo(jobThresholds);
+            state.runThresholdsOf = state.thresholds;
         }
-        return state.parsedThresholds;
+        return state.runThresholds;
     }
 
     private static <V> Map<String, V> lru() {

@@ -97,7 +97,7 @@ public final class JsonWriter {
         putIfSet(o, "grad_accum_steps", e.gradAccumSteps);
         putIfSet(o, "steps_per_epoch", e.stepsPerEpoch);
         putIfSet(o, "optimizer", e.optimizer);
-        putIfSet(o, "thresholds", e.thresholds);
+        putIfSet(o, "thresholds", e.thresholds == null ? null : e.thresholds.asMap());
         putIfSet(o, "status", e.status);
         return write(o);
     }

@@ -59,7 +59,7 @@ class EventCodecTest {
                 + "\"num_training_steps\":1218,\"base_lrs\":[2e-5]}},\"grad_clip\":1.0,\"grad_accum_steps\":4,\"thresholds\":{\"spike_mad_k\":6}}");
         assertThat(s.schedule).contains("cosine");
         assertThat(s.gradAccumSteps).isEqualTo(4);
-        assertThat(s.thresholds).containsExactly(java.util.Map.entry("spike_mad_k", 6.0));
+        assertThat(s.thresholds.asMap()).containsExactly(java.util.Map.entry("spike_mad_k", 6.0));
         TrainingEvent end = codec.parse("{\"type\":\"run_end\",\"run_id\":\"r\",\"step\":99,\"status\":\"failed\"}");
         assertThat(end.status).isEqualTo("failed");
     }
@@ -168,7 +168,7 @@ class EventCodecTest {
         assertThat(e.timeMillis).isEqualTo(EventCodec.MAX_TIME_MILLIS);
         assertThat(e.loss).isEqualTo(-1.5);
         TrainingEvent start = codec.parse("{\"type\":\"run_start\",\"run_id\":\"r\",\"thresholds\":{\"lr_mismatch_steps\":5,\"spike_min_rise_relative\":0}}");
-        assertThat(start.thresholds).containsEntry("lr_mismatch_steps", 5.0).containsEntry("spike_min_rise_relative", 0.0);
+        assertThat(start.thresholds.asMap()).containsEntry("lr_mismatch_steps", 5.0).containsEntry("spike_min_rise_relative", 0.0);
     }
 
     @Test
