@@ -290,7 +290,7 @@ final class BenchCommand implements java.util.concurrent.Callable<Integer> {
                     }
                     for (ConsumerRecord<String, String> r : alerts.poll(Duration.ofMillis(20))) {
                         long at = System.nanoTime();
-                        var a = io.trainwatch.event.JsonOutput.parse(r.value());
+                        var a = io.trainwatch.event.JsonReader.parse(r.value());
                         if (!"NON_FINITE".equals(a.path("kind").asText()) || !"open".equals(a.path("status").asText())) {
                             continue;
                         }

@@ -169,7 +169,7 @@ final class DemoCommand implements Callable<Integer> {
                     quietPolls = polled.isEmpty() ? quietPolls + 1 : 0;
                     for (var r : polled) {
                         if (r.topic().equals(cfg.seriesTopic())) {
-                            report.addPoint(r.key(), io.trainwatch.report.JsonlReportReader.point(io.trainwatch.event.JsonOutput.parse(r.value())));
+                            report.addPoint(r.key(), io.trainwatch.report.JsonlReportReader.point(io.trainwatch.event.JsonReader.parse(r.value())));
                             continue;
                         }
                         if (r.topic().equals(cfg.deadLetterTopic())) {
@@ -178,7 +178,7 @@ final class DemoCommand implements Callable<Integer> {
                             console.printf("  %6.1fs DEAD-LETTER %s%n", seconds(t0), reason == null ? "" : new String(reason.value(), java.nio.charset.StandardCharsets.UTF_8));
                             continue;
                         }
-                        var a = io.trainwatch.event.JsonOutput.parse(r.value());
+                        var a = io.trainwatch.event.JsonReader.parse(r.value());
                         report.addAlert(io.trainwatch.report.JsonlReportReader.alert(a));
                         alerts++;
                         byKind.merge(a.path("kind").asText() + " " + a.path("severity").asText() + " (" + a.path("status").asText() + ")", 1, Integer::sum);
@@ -229,7 +229,7 @@ final class DemoCommand implements Callable<Integer> {
         for (String[] kv : records) {
             com.fasterxml.jackson.databind.node.ObjectNode o = null;
             try {
-                if (io.trainwatch.event.JsonOutput.parse(kv[1]) instanceof com.fasterxml.jackson.databind.node.ObjectNode n && n.path("time").isNumber()) {
+                if (io.trainwatch.event.JsonReader.parse(kv[1]) instanceof com.fasterxml.jackson.databind.node.ObjectNode n && n.path("time").isNumber()) {
                     o = n;
                     last = Math.max(last, n.get("time").asLong());
                 }

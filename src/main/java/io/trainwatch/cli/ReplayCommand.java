@@ -1,8 +1,9 @@
 package io.trainwatch.cli;
 
+import io.trainwatch.event.JsonWriter;
 import io.trainwatch.event.Alert;
 import io.trainwatch.event.DeadLetter;
-import io.trainwatch.event.JsonOutput;
+import io.trainwatch.event.JsonReader;
 import io.trainwatch.event.SeriesPoint;
 import io.trainwatch.job.JobConfig;
 import io.trainwatch.job.JsonLinesFileSink;
@@ -84,9 +85,9 @@ final class ReplayCommand implements Callable<Integer> {
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         env.setParallelism(parallelism);
         TrainwatchJob.defineWorkflow(env, env.fromData(RawRecord.class, records.toArray(RawRecord[]::new)).name("replay-input").setParallelism(1),
-                new TrainwatchJob.Sinks(new JsonLinesFileSink<Alert>(output, JsonOutput::alert),
-                        series == null ? null : new JsonLinesFileSink<SeriesPoint>(series, JsonOutput::series),
-                        new JsonLinesFileSink<DeadLetter>(dlq, JsonOutput::deadLetter), true, postgres == null ? null : PostgresSinks.of(postgres)),
+                new TrainwatchJob.Sinks(new JsonLinesFileSink<Alert>(output, JsonWriter::alert),
+                        series == null ? null : new JsonLinesFileSink<SeriesPoint>(series, JsonWriter::series),
+                        new JsonLinesFileSink<DeadLetter>(dlq, JsonWriter::deadLetter), true, postgres == null ? null : PostgresSinks.of(postgres)),
                 new TrainwatchJob.MonitorConfig(th, postgresOptions.seriesEvery));
         JobExecutionResult result = env.execute("trainwatch-replay");
         summarize(result, dlq, postgres);
@@ -137,7 +138,7 @@ final class ReplayCommand implements Callable<Integer> {
         long runs = counter(result, MonitorRunsFunction.RUNS);
         Map<String, Integer> byKind = new TreeMap<>();
         for (String line : Files.readAllLines(output)) {
-            var a = JsonOutput.parse(line);
+            var a = JsonReader.parse(line);
             byKind.merge(a.path("kind").asText() + " " + a.path("severity").asText() + " (" + a.path("status").asText() + ")", 1, Integer::sum);
         }
         System.out.printf("events read      %d%n", read);

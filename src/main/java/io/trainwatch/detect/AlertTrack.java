@@ -44,7 +44,7 @@ public class AlertTrack {
     }
 
     public Alert resolve(StepContext c, AlertKind kind, String message, String evidence) {
-        Alert a = build(c, kind, Alert.RESOLVED, message, "condition cleared", evidence, io.trainwatch.event.JsonOutput.object("action", "none"));
+        Alert a = build(c, kind, Alert.RESOLVED, message, "condition cleared", evidence, io.trainwatch.event.JsonWriter.object("action", "none"));
         onsetStep = -1;
         updated = false;
         return a;

@@ -1,7 +1,7 @@
 package io.trainwatch.detect;
 
 import io.trainwatch.event.Alert;
-import io.trainwatch.event.JsonOutput;
+import io.trainwatch.event.JsonWriter;
 import io.trainwatch.threshold.Threshold;
 
 import java.util.List;
@@ -85,12 +85,12 @@ public class DivergenceDetector {
                     "Step " + c.step + ": loss level " + Numbers.fmt(level) + " has climbed from its best " + Numbers.fmt(best) + " (step " + bestStep
                             + ") past " + Numbers.fmt(threshold) + " and keeps rising.",
                     "divergence: the loss is rising steadily after warmup (not a single spike), typically an LR too high for this phase of training",
-                    JsonOutput.object("loss_level", level, "best_level", best, "best_step", bestStep, "post_warmup_level", refLevel,
+                    JsonWriter.object("loss_level", level, "best_level", best, "best_step", bestStep, "post_warmup_level", refLevel,
                             "threshold", threshold, "steps_above", above, "level_two_steps_before", twoBack, "lr", c.currentLr()),
-                    JsonOutput.object("action", "lower_lr", "lr_factor", 0.5, "new_lr", Numbers.round3(c.currentLr() * 0.5), "rewind_to_step", rewind,
+                    JsonWriter.object("action", "lower_lr", "lr_factor", 0.5, "new_lr", Numbers.round3(c.currentLr() * 0.5), "rewind_to_step", rewind,
                             "change", TrainingFixes.resumeWithHalvedLr(rewind))));
         } else if (track.isOpen() && calm >= CALM_POINTS_TO_RESOLVE) {
-            out.add(track.resolve(c, AlertKind.DIVERGENCE, "loss back near its best", JsonOutput.object("loss_level", level, "best_level", best)));
+            out.add(track.resolve(c, AlertKind.DIVERGENCE, "loss back near its best", JsonWriter.object("loss_level", level, "best_level", best)));
             calm = 0;
         }
     }

@@ -1,7 +1,7 @@
 package io.trainwatch.detect;
 
 import io.trainwatch.event.Alert;
-import io.trainwatch.event.JsonOutput;
+import io.trainwatch.event.JsonWriter;
 import io.trainwatch.threshold.Threshold;
 
 import java.util.List;
@@ -57,7 +57,7 @@ public class GradExplosionDetector {
             outlierStreak = 0;
             if (track.isOpen() && ++calmStreak >= CALM_POINTS_TO_RESOLVE) {
                 out.add(track.resolve(c, AlertKind.GRAD_EXPLOSION, "grad norm back within its usual range for " + calmStreak + " steps",
-                        JsonOutput.object("grad_norm", g, "recent_median", Math.exp(logMedian))));
+                        JsonWriter.object("grad_norm", g, "recent_median", Math.exp(logMedian))));
                 calmStreak = 0;
                 worstNorm = 0;
             }
@@ -73,10 +73,10 @@ public class GradExplosionDetector {
         String statistic = clip != null && g > 10 * clip
                 ? "min(current max_norm, exp(EMA mean + 1 EMA std) of log grad norm): clipping at " + Numbers.fmt(clip) + " is on but the norm is " + Numbers.fmt(g / clip) + "x above it"
                 : "exp(EMA mean + 2 EMA std) of log grad norm over " + st.count + " steps";
-        String evidence = JsonOutput.object("grad_norm", g, "z_score", z, "ratio_to_recent_median", ratio, "recent_median", Math.exp(logMedian),
+        String evidence = JsonWriter.object("grad_norm", g, "z_score", z, "ratio_to_recent_median", ratio, "recent_median", Math.exp(logMedian),
                 "recent_log_sigma", c.gradLogSigma(LOG_SIGMA_FLOOR), "ema_geometric_mean", st.geometricMean(), "outlier_steps_in_a_row", outlierStreak,
                 "sustained_growth", grown, "grad_clip", clip, "loss", c.loss);
-        String suggestion = JsonOutput.object("action", "clip_grad_norm", "max_norm", maxNorm, "statistic", statistic,
+        String suggestion = JsonWriter.object("action", "clip_grad_norm", "max_norm", maxNorm, "statistic", statistic,
                 "lr_factor", sustained ? 0.5 : null, "new_lr", sustained ? Numbers.round3(c.currentLr() * 0.5) : null,
                 "change", TrainingFixes.clipGradNorm(maxNorm, sustained));
         String what = grown ? "the grad norm has grown " + Numbers.fmt(Math.exp(st.mean - st.lowestMean)) + "x over the run (now " + Numbers.fmt(g) + ")"

@@ -6,7 +6,7 @@ import io.trainwatch.detect.lr.RelativeMatch;
 import io.trainwatch.detect.lr.SchedulerFixes;
 import io.trainwatch.detect.lr.Trace;
 import io.trainwatch.event.Alert;
-import io.trainwatch.event.JsonOutput;
+import io.trainwatch.event.JsonWriter;
 import io.trainwatch.threshold.Threshold;
 
 import java.util.List;
@@ -93,7 +93,7 @@ public class LrMismatchDetector {
             // trace and streaks start over
             if (track.isOpen()) {
                 out.add(track.resolve(c, AlertKind.LR_MISMATCH, "the run declared its schedule anew (run_start): the LR is judged against the new one from here",
-                        JsonOutput.object("redeclared_before_step", c.step)));
+                        JsonWriter.object("redeclared_before_step", c.step)));
             }
             copyFrom(new LrMismatchDetector());
         }
@@ -147,11 +147,11 @@ public class LrMismatchDetector {
                         "Step " + c.step + ": the LR " + Numbers.fmt(c.lr[badGroup]) + " is outside what " + c.schedule.scheduler() + " allows ("
                                 + Numbers.fmt(c.schedule.lowestLr(badGroup, c.scheduleStep)) + " to " + Numbers.fmt(c.schedule.highestLr(badGroup, c.scheduleStep)) + ").",
                         "an adaptive scheduler can only keep the LR or lower it by its factor down to min_lr; this LR was set by something else",
-                        JsonOutput.object("group", badGroup, "actual_lr", c.lr[badGroup], "lowest_allowed", c.schedule.lowestLr(badGroup, c.scheduleStep),
+                        JsonWriter.object("group", badGroup, "actual_lr", c.lr[badGroup], "lowest_allowed", c.schedule.lowestLr(badGroup, c.scheduleStep),
                                 "highest_allowed", c.schedule.highestLr(badGroup, c.scheduleStep)),
-                        JsonOutput.object("action", "fix_scheduler", "change", SchedulerFixes.FIND_OTHER_LR_SETTER)));
+                        JsonWriter.object("action", "fix_scheduler", "change", SchedulerFixes.FIND_OTHER_LR_SETTER)));
             } else if (track.isOpen() && matchStreak >= c.thInt(Threshold.LR_MISMATCH_STEPS)) {
-                out.add(track.resolve(c, AlertKind.LR_MISMATCH, "the LR is back inside the allowed range", JsonOutput.object("matching_steps", matchStreak)));
+                out.add(track.resolve(c, AlertKind.LR_MISMATCH, "the LR is back inside the allowed range", JsonWriter.object("matching_steps", matchStreak)));
             }
             return;
         }
@@ -168,7 +168,7 @@ public class LrMismatchDetector {
         }
         pointsSinceOpen++;
         if (matchStreak >= c.thInt(Threshold.LR_MISMATCH_STEPS)) {
-            out.add(track.resolve(c, AlertKind.LR_MISMATCH, "the LR matches the declared schedule again", JsonOutput.object("matching_steps", matchStreak)));
+            out.add(track.resolve(c, AlertKind.LR_MISMATCH, "the LR matches the declared schedule again", JsonWriter.object("matching_steps", matchStreak)));
             worstError = 0;
             diagnosisKind = null;
             return;
@@ -267,13 +267,13 @@ public class LrMismatchDetector {
                 "hypothesis", d.kind().hypothesis, "hypothesis_fit", d.fit(), "declared_scheduler", c.schedule.scheduler()};
         Object[] all = java.util.Arrays.copyOf(base, base.length + d.numbers().length);
         System.arraycopy(d.numbers(), 0, all, base.length, d.numbers().length);
-        return JsonOutput.object(all);
+        return JsonWriter.object(all);
     }
 
     private static String suggestion(Reading d) {
         Object[] base = {"action", "fix_scheduler", "change", d.change()};
         Object[] all = java.util.Arrays.copyOf(base, base.length + d.numbers().length);
         System.arraycopy(d.numbers(), 0, all, base.length, d.numbers().length);
-        return JsonOutput.object(all);
+        return JsonWriter.object(all);
     }
 }

@@ -1,7 +1,7 @@
 package io.trainwatch.detect;
 
 import io.trainwatch.event.Alert;
-import io.trainwatch.event.JsonOutput;
+import io.trainwatch.event.JsonWriter;
 import io.trainwatch.threshold.Threshold;
 
 import java.util.List;
@@ -64,7 +64,7 @@ public class NonFiniteDetector {
             lastFiniteStep = c.step;
             if (track.isOpen() && ++finiteStreak >= c.thInt(Threshold.NON_FINITE_RESOLVE_STEPS)) {
                 out.add(track.resolve(c, AlertKind.NON_FINITE, "loss and grad norm finite again for " + finiteStreak + " steps",
-                        JsonOutput.object("finite_steps", finiteStreak)));
+                        JsonWriter.object("finite_steps", finiteStreak)));
                 finiteStreak = 0;
             }
             return;
@@ -88,9 +88,9 @@ public class NonFiniteDetector {
             out.add(track.open(c, AlertKind.NON_FINITE, Severity.CRITICAL,
                     "Step " + c.step + ": " + what + " after the fp16 loss scale collapsed to " + Numbers.fmt(scale) + ".",
                     diag,
-                    JsonOutput.object("loss", c.loss, "grad_norm", c.gradNorm, "loss_scale", scale, "max_loss_scale", r.maxLossScale,
+                    JsonWriter.object("loss", c.loss, "grad_norm", c.gradNorm, "loss_scale", scale, "max_loss_scale", r.maxLossScale,
                             "loss_scale_reductions", r.lossScaleDrops, "grad_scaler_skips", r.gradScalerSkips, "recent_grad_norms", before),
-                    JsonOutput.object("action", "lower_lr", "lr_factor", 0.5, "new_lr", Numbers.round3(c.currentLr() * 0.5),
+                    JsonWriter.object("action", "lower_lr", "lr_factor", 0.5, "new_lr", Numbers.round3(c.currentLr() * 0.5),
                             "rewind_to_step", rewindTo,
                             "change", TrainingFixes.trainInBf16OrHalveLr(rewindTo))));
             return;
@@ -110,10 +110,10 @@ public class NonFiniteDetector {
                 out.add(track.open(c, AlertKind.NON_FINITE, Severity.CRITICAL,
                         "Step " + c.step + ": " + what + " after the grad norm " + (climbing ? "climbed" : "spiked") + " to " + Numbers.fmt(last) + ".",
                         diag,
-                        JsonOutput.object("loss", c.loss, "grad_norm", c.gradNorm, "recent_grad_norms", before,
+                        JsonWriter.object("loss", c.loss, "grad_norm", c.gradNorm, "recent_grad_norms", before,
                                 "grad_norm_geometric_mean", r.gradStats.geometricMean(), "max_z", maxZ, "climbing", climbing,
                                 "grad_clip", r.gradClip),
-                        JsonOutput.object("action", "clip_grad_norm", "max_norm", clip,
+                        JsonWriter.object("action", "clip_grad_norm", "max_norm", clip,
                                 "statistic", "exp(EMA mean + 2 EMA std) of log grad norm over " + r.gradStats.count + " steps",
                                 "lr_factor", 0.5, "new_lr", Numbers.round3(c.currentLr() * 0.5), "rewind_to_step", rewindTo,
                                 "change", TrainingFixes.clipGradNormHalveLrAndResume(clip, rewindTo))));
@@ -129,9 +129,9 @@ public class NonFiniteDetector {
                     "Step " + c.step + ": " + what + " with healthy gradients just before: suspect this step's batch"
                             + (batches != null ? " (" + batches + ")" : "") + ".",
                     diag,
-                    JsonOutput.object("loss", c.loss, "grad_norm", c.gradNorm, "recent_grad_norms", before,
+                    JsonWriter.object("loss", c.loss, "grad_norm", c.gradNorm, "recent_grad_norms", before,
                             "grad_norm_geometric_mean", r.gradStats.geometricMean(), "max_z", maxZ, "batch", c.event == null ? null : c.event.batch),
-                    JsonOutput.object("action", batches != null ? "inspect_batch" : "rewind_and_skip", "rewind_to_step", rewindTo,
+                    JsonWriter.object("action", batches != null ? "inspect_batch" : "rewind_and_skip", "rewind_to_step", rewindTo,
                             "skip_batches", c.event == null || c.event.batch == null ? new String[]{"step " + c.step} : c.event.batch,
                             "change", TrainingFixes.inspectSuspectBatch(c.step, batches, rewindTo))));
             return;
@@ -139,8 +139,8 @@ public class NonFiniteDetector {
         out.add(track.open(c, AlertKind.NON_FINITE, Severity.CRITICAL,
                 "Step " + c.step + ": " + what + ".",
                 "cause undetermined: no grad norm was reported before this step, so a gradient explosion cannot be told from bad data",
-                JsonOutput.object("loss", c.loss, "grad_norm", c.gradNorm, "last_finite_step", lastFiniteStep),
-                JsonOutput.object("action", "rewind_and_skip", "rewind_to_step", rewindTo, "skip_batches", new String[]{"step " + c.step},
+                JsonWriter.object("loss", c.loss, "grad_norm", c.gradNorm, "last_finite_step", lastFiniteStep),
+                JsonWriter.object("action", "rewind_and_skip", "rewind_to_step", rewindTo, "skip_batches", new String[]{"step " + c.step},
                         "change", TrainingFixes.resumeSkippingThisBatch(rewindTo))));
     }
 

@@ -2,7 +2,7 @@ package io.trainwatch.detect;
 
 import io.trainwatch.event.Alert;
 import io.trainwatch.event.EventType;
-import io.trainwatch.event.JsonOutput;
+import io.trainwatch.event.JsonWriter;
 import io.trainwatch.event.SeriesPoint;
 import io.trainwatch.event.TrainingEvent;
 import io.trainwatch.schedule.DeclaredSchedule;
@@ -90,7 +90,7 @@ public final class RunMonitor {
         try {
             Output out = judge(state, e);
             for (Alert a : out.alerts()) {
-                JsonOutput.alert(a); // an alert that cannot be written must fail here, inside the guard, not in a sink
+                JsonWriter.alert(a); // an alert that cannot be written must fail here, inside the guard, not in a sink
             }
             if (state.recentMonitorErrors > 0 && ++state.eventsSinceMonitorError >= ERRORS_FORGOTTEN_AFTER_EVENTS) {
                 state.recentMonitorErrors = 0;
@@ -104,13 +104,7 @@ public final class RunMonitor {
 
     /** The run's idle timeout: the job's, or the run's own {@code idle_timeout_minutes}. */
     public long idleTimeoutMillis(RunState state) {
-        Thresholds th;
-        try {
-            th = thresholds(state);
-        } catch (RuntimeException ex) {
-            th = jobThresholds; // overrides are checked on arrival; this is only a guard
-        }
-        return th.getInt(Threshold.IDLE_TIMEOUT_MINUTES) * 60_000L;
+        return thresholds(state).getInt(Threshold.IDLE_TIMEOUT_MINUTES) * 60_000L;
     }
 
     private Output failed(RunState state, TrainingEvent e, Throwable ex) {
@@ -137,9 +131,9 @@ public final class RunMonitor {
                 + (state.quarantined ? "after " + state.recentMonitorErrors + " such errors the run is quarantined: its events are dead-lettered unjudged until a new run_start."
                 : "the run is judged on from its state before that event.");
         a.diagnosis = "an error in trainwatch itself, or an input it does not handle; the training run is not at fault";
-        a.evidence = JsonOutput.object("exception", ex.getClass().getName(), "error", error, "at", topFrame(ex), "event_type", e.type.wireName(),
+        a.evidence = JsonWriter.object("exception", ex.getClass().getName(), "error", error, "at", topFrame(ex), "event_type", e.type.wireName(),
                 "event_step", e.step, "monitor_errors", state.monitorErrors, "quarantined", state.quarantined);
-        a.suggestion = JsonOutput.object("action", "none", "change", "nothing to change in the training run; report this alert and the dead-lettered event to the trainwatch maintainers");
+        a.suggestion = JsonWriter.object("action", "none", "change", "nothing to change in the training run; report this alert and the dead-lettered event to the trainwatch maintainers");
         return new Output(List.of(a), null, new Rejection(MONITOR_FIELD, "trainwatch failed judging this event: " + error
                 + (state.quarantined ? "; the run is now quarantined" : ""), payload(e), true));
     }
@@ -147,7 +141,7 @@ public final class RunMonitor {
     /** The event as format v1 JSON; its plain description should even that fail, so the dead letter still says what it was. */
     private static String payload(TrainingEvent e) {
         try {
-            return JsonOutput.event(e);
+            return JsonWriter.event(e);
         } catch (RuntimeException ex) {
             return String.valueOf(e);
         }
@@ -190,7 +184,6 @@ public final class RunMonitor {
         state.gradAccumSteps = e.gradAccumSteps;
         state.stepsPerEpoch = e.stepsPerEpoch;
         state.ended = false;
-        thresholds(state); // a run's overrides that cannot apply fail the run_start, not its first step
         DeclaredSchedule s = schedule(state);
         if (s == null) {
             state.warmupEndStep = -1;
@@ -330,16 +323,16 @@ public final class RunMonitor {
         return state.parsedSchedule;
     }
 
-    /** The job's thresholds with the run's own overrides: built once per run (and again after a restore). */
+    /** The job's thresholds with the run's own overrides (checked on arrival): built once per run (and again after a restore). */
     private Thresholds thresholds(RunState state) {
         if (state.thresholds == null) {
             return jobThresholds;
         }
-        if (state.parsedThresholdsOf != state.thresholds) {
-            state.parsedThresholds = jobThresholds.with(state.thresholds);
-            state.parsedThresholdsOf = state.thresholds;
+        if (state.runThresholdsOf != state.thresholds) {
+            state.runThresholds = state.thresholds.applyTo(jobThresholds);
+            state.runThresholdsOf = state.thresholds;
         }
-        return state.parsedThresholds;
+        return state.runThresholds;
     }
 
     private static <V> Map<String, V> lru() {

@@ -1,10 +1,8 @@
 package io.trainwatch.detect;
 
 import io.trainwatch.schedule.DeclaredSchedule;
+import io.trainwatch.threshold.ThresholdOverrides;
 import io.trainwatch.threshold.Thresholds;
-import io.trainwatch.threshold.Thresholds;
-
-import java.util.Map;
 
 /**
  * Everything trainwatch remembers about one run: its declaration (schedule spec, clip, accumulation),
@@ -18,8 +16,8 @@ public class RunState {
     public String runId;
     // declaration (run_start)
     public String schedule;
-    /** The run's own threshold overrides (name to value, already checked), or null. */
-    public Map<String, Double> thresholds;
+    /** The run's own threshold overrides (checked when the run_start was read), or null. */
+    public ThresholdOverrides thresholds;
     public Double gradClip;
     public Integer gradAccumSteps;
     public Long stepsPerEpoch;
@@ -76,12 +74,13 @@ public class RunState {
     /** True once the monitor failed repeatedly on this run: its events are dead-lettered until a new run_start. */
     public boolean quarantined;
 
-    // what RunMonitor parsed from schedule and thresholds, and the very text it parsed: not state (transient), a state
-    // restored or copied has none and they are looked up again
+    // what RunMonitor parsed from schedule, and the very text it parsed; the job's thresholds with the run's overrides
+    // applied, and the overrides applied: not state (transient), a state restored or copied has none and they are
+    // looked up again
     transient DeclaredSchedule parsedSchedule;
     transient String parsedScheduleOf;
-    transient Thresholds parsedThresholds;
-    transient Map<String, Double> parsedThresholdsOf;
+    transient Thresholds runThresholds;
+    transient ThresholdOverrides runThresholdsOf;
 
     public RunState() {
     }
@@ -135,8 +134,8 @@ public class RunState {
         quarantined = other.quarantined;
         parsedSchedule = other.parsedSchedule;
         parsedScheduleOf = other.parsedScheduleOf;
-        parsedThresholds = other.parsedThresholds;
-        parsedThresholdsOf = other.parsedThresholdsOf;
+        runThresholds = other.runThresholds;
+        runThresholdsOf = other.runThresholdsOf;
     }
 
     /** Records a resume (the step went backwards); the last few are kept for the LR diagnosis. */

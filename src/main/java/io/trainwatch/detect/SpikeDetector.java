@@ -1,7 +1,7 @@
 package io.trainwatch.detect;
 
 import io.trainwatch.event.Alert;
-import io.trainwatch.event.JsonOutput;
+import io.trainwatch.event.JsonWriter;
 import io.trainwatch.threshold.Threshold;
 
 import java.util.List;
@@ -137,13 +137,13 @@ public class SpikeDetector {
             boolean calm = !c.inWarmup && !spike && l <= m + 3 * c.lossNoise();
             warmupCalm = calm ? warmupCalm + 1 : 0;
             if (warmupCalm >= 3) {
-                out.add(warmupTrack.resolve(c, AlertKind.WARMUP_SPIKE, "warmup over and the loss back within its usual range", JsonOutput.object("loss", l, "median", m)));
+                out.add(warmupTrack.resolve(c, AlertKind.WARMUP_SPIKE, "warmup over and the loss back within its usual range", JsonWriter.object("loss", l, "median", m)));
                 warmupCalm = 0;
             }
         }
         if (lossTrack.isOpen() && !spike && pendingStep < 0 && c.step - lastSpikeStep > c.th(Threshold.SPIKE_REPEAT_WINDOW_STEPS)) {
             out.add(lossTrack.resolve(c, AlertKind.LOSS_SPIKE, "no loss spike for " + (c.step - lastSpikeStep) + " steps",
-                    JsonOutput.object("spikes_total", spikesTotal, "last_spike_step", lastSpikeStep)));
+                    JsonWriter.object("spikes_total", spikesTotal, "last_spike_step", lastSpikeStep)));
         }
     }
 
@@ -189,7 +189,7 @@ public class SpikeDetector {
             }
         }
         long rewindTo = Math.max(0, firstRecent - REWIND_BEFORE_STEPS);
-        String evidence = JsonOutput.object("loss", pendingLoss, "running_median", pendingMedian, "robust_sigma", pendingSigma,
+        String evidence = JsonWriter.object("loss", pendingLoss, "running_median", pendingMedian, "robust_sigma", pendingSigma,
                 "rise_ratio", rise, "recovered_within_" + JUDGE_POINTS + "_steps", recovered, "spikes_in_window", recent, "window_steps", window, "spikes_total", spikesTotal);
         if (!lossTrack.isOpen()) {
             if (recovered) {
@@ -198,7 +198,7 @@ public class SpikeDetector {
                                 + Numbers.fmt(pendingMedian) + "), recovered within " + JUDGE_POINTS + " logged steps.",
                         "a one-step spike that recovered at once: usually one hard or bad batch, not an instability",
                         evidence,
-                        JsonOutput.object("action", "inspect_batch", "skip_batches", new String[]{pendingBatch != null ? pendingBatch : "step " + pendingStep},
+                        JsonWriter.object("action", "inspect_batch", "skip_batches", new String[]{pendingBatch != null ? pendingBatch : "step " + pendingStep},
                                 "change", TrainingFixes.watchIsolatedSpike(pendingStep))));
             } else {
                 out.add(lossTrack.open(at(c), AlertKind.LOSS_SPIKE, Severity.CRITICAL,
@@ -206,7 +206,7 @@ public class SpikeDetector {
                                 + Numbers.fmt(pendingMedian) + ") and is still up " + JUDGE_POINTS + " logged steps later.",
                         "a sustained loss spike after warmup: the optimizer was thrown into a worse region (a bad batch amplified by the LR, or an instability)",
                         evidence,
-                        JsonOutput.object("action", "rewind_and_skip", "rewind_to_step", rewindTo, "skip_batches", skip.toArray(),
+                        JsonWriter.object("action", "rewind_and_skip", "rewind_to_step", rewindTo, "skip_batches", skip.toArray(),
                                 "lr_factor", 0.5, "change", TrainingFixes.rewindPastTheSpike(rewindTo))));
             }
             return;
@@ -216,7 +216,7 @@ public class SpikeDetector {
                     "Step " + pendingStep + ": " + recent + " loss spikes within " + window + " steps, not all recovering: the run is unstable.",
                     "repeated post-warmup loss spikes: the run keeps being thrown out of its basin (the pattern large-model training fixes by rewinding and skipping the batches)",
                     evidence,
-                    JsonOutput.object("action", "rewind_and_skip", "rewind_to_step", rewindTo, "skip_batches", skip.toArray(),
+                    JsonWriter.object("action", "rewind_and_skip", "rewind_to_step", rewindTo, "skip_batches", skip.toArray(),
                             "lr_factor", 0.7, "change", TrainingFixes.rewindPastRepeatedSpikes(rewindTo, REWIND_BEFORE_STEPS)));
             if (a != null) {
                 out.add(a);
@@ -235,9 +235,9 @@ public class SpikeDetector {
                 "Step " + onset + " (warmup): loss " + what + ".",
                 "loss instability during warmup: the warmup is too short or the peak LR too high for this model at this point ("
                         + "LR " + Numbers.fmt(lrAtOnset) + " at onset, peak " + Numbers.fmt(peak) + ", warmup " + (r.warmupEndStep > 0 ? r.warmupEndStep + " steps" : "length unknown") + ")",
-                JsonOutput.object("loss", loss, "running_median", median, "recent_low", recentLow, "lr_at_onset", lrAtOnset,
+                JsonWriter.object("loss", loss, "running_median", median, "recent_low", recentLow, "lr_at_onset", lrAtOnset,
                         "peak_lr", peak, "warmup_steps", r.warmupEndStep),
-                JsonOutput.object("action", "extend_warmup", "warmup_steps", longer, "lr_factor", 0.5, "new_lr", newPeak,
+                JsonWriter.object("action", "extend_warmup", "warmup_steps", longer, "lr_factor", 0.5, "new_lr", newPeak,
                         "change", TrainingFixes.extendWarmup(longer, newPeak, onset))));
     }
 

@@ -1,7 +1,7 @@
 package io.trainwatch.detect;
 
 import io.trainwatch.event.Alert;
-import io.trainwatch.event.JsonOutput;
+import io.trainwatch.event.JsonWriter;
 import io.trainwatch.threshold.Threshold;
 
 import java.util.Arrays;
@@ -89,7 +89,7 @@ public class StallDetector {
         if (track.isOpen()) {
             if (before - level >= 2 * needed) {
                 out.add(track.resolve(c, AlertKind.STALL, "the loss is improving again",
-                        JsonOutput.object("loss_level", level, "level_window_ago", before)));
+                        JsonWriter.object("loss_level", level, "level_window_ago", before)));
                 lastResolvedStep = c.step;
             }
             return;
@@ -105,9 +105,9 @@ public class StallDetector {
                     "Step " + c.step + ": no progress for " + (c.step - since) + " steps (loss level " + Numbers.fmt(level) + ", was "
                             + Numbers.fmt(before) + " at step " + since + ").",
                     "the loss has plateaued: the LR may be too high to descend further or too low to escape, or the model has reached its capacity on this data",
-                    JsonOutput.object("loss_level", level, "level_window_ago", before, "window_start_step", since, "improvement", before - level,
+                    JsonWriter.object("loss_level", level, "level_window_ago", before, "window_start_step", since, "improvement", before - level,
                             "improvement_needed", needed, "logged_steps_in_window", points, "lr", lr),
-                    JsonOutput.object("action", "lower_lr", "lr_factor", 0.5, "new_lr", Numbers.round3(lr * 0.5),
+                    JsonWriter.object("action", "lower_lr", "lr_factor", 0.5, "new_lr", Numbers.round3(lr * 0.5),
                             "change", TrainingFixes.HALVE_LR_AS_ON_PLATEAU)));
         }
     }

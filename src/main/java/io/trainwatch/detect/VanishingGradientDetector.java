@@ -1,7 +1,7 @@
 package io.trainwatch.detect;
 
 import io.trainwatch.event.Alert;
-import io.trainwatch.event.JsonOutput;
+import io.trainwatch.event.JsonWriter;
 import io.trainwatch.threshold.Threshold;
 
 import java.util.List;
@@ -65,7 +65,7 @@ public class VanishingGradientDetector {
         } else {
             lowStreak = 0;
             if (track.isOpen() && ++calm >= 5) {
-                out.add(track.resolve(c, AlertKind.VANISHING_GRADIENTS, "grad norm recovered", JsonOutput.object("grad_norm", c.gradNorm)));
+                out.add(track.resolve(c, AlertKind.VANISHING_GRADIENTS, "grad norm recovered", JsonWriter.object("grad_norm", c.gradNorm)));
                 calm = 0;
             }
         }
@@ -76,8 +76,8 @@ public class VanishingGradientDetector {
                     "Step " + c.step + ": grad norm " + Numbers.fmt(c.gradNorm) + " is " + Numbers.fmt(c.gradNorm / refGrad) + "x its post-warmup level "
                             + Numbers.fmt(refGrad) + " while the loss (" + Numbers.fmt(lossNow) + ") is not improving.",
                     "vanishing gradients: the model has stopped learning (saturated or dead activations, frozen parameters, or an LR/scale that zeroes updates)",
-                    JsonOutput.object("grad_norm", c.gradNorm, "reference_grad_norm", refGrad, "loss_median", lossNow, "reference_loss", refLoss, "low_steps", lowStreak),
-                    JsonOutput.object("action", "stop", "change", TrainingFixes.inspectVanishingGradients(onset))));
+                    JsonWriter.object("grad_norm", c.gradNorm, "reference_grad_norm", refGrad, "loss_median", lossNow, "reference_loss", refLoss, "low_steps", lowStreak),
+                    JsonWriter.object("action", "stop", "change", TrainingFixes.inspectVanishingGradients(onset))));
         }
     }
 }

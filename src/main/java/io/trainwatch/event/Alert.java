@@ -5,7 +5,7 @@ import java.util.Objects;
 /**
  * Alert format v1. {@code alertId} is stable: run, kind and onset step, so the opening alert, its one
  * update and its RESOLVED share it. {@code evidence} and {@code suggestion} are JSON object texts (kept as
- * text so the type stays a Kryo-free Flink POJO); {@link AlertCodec} embeds them as objects.
+ * text so the type stays a Kryo-free Flink POJO); {@link JsonWriter#alert} embeds them as objects.
  */
 public class Alert {
     public static final String OPEN = "open";

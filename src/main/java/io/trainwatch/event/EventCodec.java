@@ -11,13 +11,13 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import io.trainwatch.schedule.InvalidScheduleException;
 import io.trainwatch.schedule.ScheduleSpec;
 import io.trainwatch.threshold.Threshold;
+import io.trainwatch.threshold.ThresholdOverrides;
 import io.trainwatch.threshold.Thresholds;
 
 import java.nio.charset.StandardCharsets;
 import java.time.OffsetDateTime;
 import java.time.format.DateTimeParseException;
 import java.util.Iterator;
-import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 
@@ -263,15 +263,15 @@ public final class EventCodec {
         e.thresholds = thresholds(root.get("thresholds"));
     }
 
-    /** Per-run overrides, each checked by {@link Threshold#problem}, the check --threshold and Thresholds use too. */
-    private static Map<String, Double> thresholds(JsonNode th) throws InvalidEventException {
+    /** Per-run overrides, each checked by {@link ThresholdOverrides#set} ({@link Threshold#problem}, the check --threshold uses too). */
+    private static ThresholdOverrides thresholds(JsonNode th) throws InvalidEventException {
         if (th == null || th.isNull()) {
             return null;
         }
         if (!th.isObject()) {
             throw new InvalidEventException("thresholds", "must be an object of threshold name to number, got " + kind(th));
         }
-        Map<String, Double> out = new LinkedHashMap<>();
+        ThresholdOverrides out = new ThresholdOverrides();
         Iterator<Map.Entry<String, JsonNode>> fields = th.fields();
         while (fields.hasNext()) {
             Map.Entry<String, JsonNode> f = fields.next();
@@ -284,11 +284,10 @@ public final class EventCodec {
             if (!v.isNumber()) {
                 throw new InvalidEventException(field, "must be " + t.range().describe() + ", got " + kind(v));
             }
-            String problem = t.problem(v.doubleValue());
+            String problem = out.set(t, v.doubleValue());
             if (problem != null) {
                 throw new InvalidEventException(field, problem);
             }
-            out.put(t.key(), v.doubleValue());
         }
         return out.isEmpty() ? null : out;
     }

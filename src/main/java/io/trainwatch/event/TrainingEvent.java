@@ -1,7 +1,8 @@
 package io.trainwatch.event;
 
+import io.trainwatch.threshold.ThresholdOverrides;
+
 import java.util.Arrays;
-import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -39,8 +40,8 @@ public class TrainingEvent {
     public Integer gradAccumSteps;
     public Long stepsPerEpoch;
     public String optimizer;
-    /** Per-run threshold overrides, name to value, each already checked against its range (see threshold.Threshold). */
-    public Map<String, Double> thresholds;
+    /** Per-run threshold overrides, each already checked against its range. */
+    public ThresholdOverrides thresholds;
 
     // run_end
     public String status;
@@ -54,10 +55,6 @@ public class TrainingEvent {
     public long position = -1;
 
     public TrainingEvent() {
-    }
-
-    public boolean isStep() {
-        return type == EventType.STEP;
     }
 
     /** Where the record came from, as a dead letter names it: file:line, topic-partition@offset. */

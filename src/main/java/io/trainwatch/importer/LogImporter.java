@@ -5,7 +5,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
-import io.trainwatch.event.JsonOutput;
+import io.trainwatch.event.JsonReader;
+import io.trainwatch.event.JsonWriter;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -79,7 +80,7 @@ public final class LogImporter {
                 continue;
             }
             long step = Math.max(0, rec.get("step").asLong() - 1);
-            events.add(JsonOutput.object("type", "step", "run_id", runId, "step", step, "loss", num(rec.get("loss")),
+            events.add(JsonWriter.object("type", "step", "run_id", runId, "step", step, "loss", num(rec.get("loss")),
                     "grad_norm", rec.has("grad_norm") ? num(rec.get("grad_norm")) : null,
                     "lr", rec.has("learning_rate") ? num(rec.get("learning_rate")) : null,
                     "epoch", rec.has("epoch") ? num(rec.get("epoch")) : null));
@@ -129,7 +130,7 @@ public final class LogImporter {
             String id = last ? runId : runId + "-launch" + (k + 1);
             events.add(runStart(id, last || declaredForAll ? declared : null, null));
             for (JsonNode rec : launches.get(k)) {
-                events.add(JsonOutput.object("type", "step", "run_id", id, "step", rec.get("iteration").asLong(),
+                events.add(JsonWriter.object("type", "step", "run_id", id, "step", rec.get("iteration").asLong(),
                         "loss", num(rec.get("total_loss")), "lr", rec.has("lr") ? num(rec.get("lr")) : null));
             }
         }
@@ -155,7 +156,7 @@ public final class LogImporter {
         }
         List<Long> steps = new ArrayList<>();
         solver.path("STEPS").forEach(n -> steps.add(n.asLong()));
-        return JsonOutput.object("scheduler", "WarmupMultiStepLR", "params", JsonOutput.parse(JsonOutput.object(
+        return JsonWriter.object("scheduler", "WarmupMultiStepLR", "params", JsonReader.parse(JsonWriter.object(
                 "milestones", steps, "gamma", solver.path("GAMMA").asDouble(0.1), "warmup_factor", solver.path("WARMUP_FACTOR").asDouble(0.001),
                 "warmup_iters", solver.path("WARMUP_ITERS").asLong(1000), "warmup_method", solver.path("WARMUP_METHOD").asText("linear").toLowerCase(Locale.ROOT),
                 "max_iter", solver.path("MAX_ITER").asLong(Long.MAX_VALUE), "base_lrs", new double[]{solver.path("BASE_LR").asDouble()})));
@@ -212,7 +213,7 @@ public final class LogImporter {
         String declared = schedule;
         if (declared == null && hyp != null && opt != null) {
             boolean oneCycle = opt.has("cos_lr") ? opt.path("cos_lr").asBoolean() : !opt.path("linear_lr").asBoolean(true);
-            declared = JsonOutput.object("scheduler", "YOLOv5LR", "params", JsonOutput.parse(JsonOutput.object(
+            declared = JsonWriter.object("scheduler", "YOLOv5LR", "params", JsonReader.parse(JsonWriter.object(
                     "lr0", hyp.path("lr0").asDouble(), "lrf", hyp.path("lrf").asDouble(), "epochs", opt.path("epochs").asDouble(),
                     "lr_lambda", oneCycle ? "one_cycle" : "linear", "warmup_epochs", hyp.path("warmup_epochs").asDouble(3.0),
                     "warmup_bias_lr", hyp.path("warmup_bias_lr").asDouble(0.1), "batches_per_epoch", nb,
@@ -225,7 +226,7 @@ public final class LogImporter {
         events.add(runStart(runId, declared, nb));
         for (double[] r : rows) {
             long step = ((long) r[0] + 1) * nb - 1; // x/lr* are read at the end of the epoch: its last iteration
-            events.add(JsonOutput.object("type", "step", "run_id", runId, "step", step, "loss", r[1],
+            events.add(JsonWriter.object("type", "step", "run_id", runId, "step", step, "loss", r[1],
                     "lr", new double[]{r[2], r[3], r[4]}, "epoch", r[0]));
         }
         return new ImportedRun(events, lines.size() - 1, 0, notes);
@@ -276,14 +277,14 @@ public final class LogImporter {
                 continue;
             }
             String loss = m.group(3);
-            events.add(JsonOutput.object("type", "step", "run_id", runId, "step", Long.parseLong(m.group(1)) - 1,
+            events.add(JsonWriter.object("type", "step", "run_id", runId, "step", Long.parseLong(m.group(1)) - 1,
                     "loss", loss.equalsIgnoreCase("nan") ? Double.NaN : Double.parseDouble(loss)));
         }
         return new ImportedRun(events, lines.size(), skipped, List.of(skipped + " lines without train_loss (val lines) skipped"));
     }
 
     private static String runStart(String runId, String schedule, Long stepsPerEpoch) {
-        return JsonOutput.object("type", "run_start", "run_id", runId, "schedule", schedule == null ? null : JsonOutput.parse(schedule),
+        return JsonWriter.object("type", "run_start", "run_id", runId, "schedule", schedule == null ? null : JsonReader.parse(schedule),
                 "steps_per_epoch", stepsPerEpoch);
     }
 

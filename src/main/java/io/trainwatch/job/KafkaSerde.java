@@ -2,7 +2,7 @@ package io.trainwatch.job;
 
 import io.trainwatch.event.Alert;
 import io.trainwatch.event.DeadLetter;
-import io.trainwatch.event.JsonOutput;
+import io.trainwatch.event.JsonWriter;
 import io.trainwatch.event.SeriesPoint;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
@@ -47,7 +47,7 @@ public final class KafkaSerde {
 
         @Override
         public ProducerRecord<byte[], byte[]> serialize(Alert a, KafkaSinkContext context, Long timestamp) {
-            return new ProducerRecord<>(topic, null, timestamp, a.runId.getBytes(StandardCharsets.UTF_8), JsonOutput.alert(a).getBytes(StandardCharsets.UTF_8));
+            return new ProducerRecord<>(topic, null, timestamp, a.runId.getBytes(StandardCharsets.UTF_8), JsonWriter.alert(a).getBytes(StandardCharsets.UTF_8));
         }
     }
 
@@ -61,7 +61,7 @@ public final class KafkaSerde {
 
         @Override
         public ProducerRecord<byte[], byte[]> serialize(SeriesPoint p, KafkaSinkContext context, Long timestamp) {
-            return new ProducerRecord<>(topic, null, timestamp, p.runId.getBytes(StandardCharsets.UTF_8), JsonOutput.series(p).getBytes(StandardCharsets.UTF_8));
+            return new ProducerRecord<>(topic, null, timestamp, p.runId.getBytes(StandardCharsets.UTF_8), JsonWriter.series(p).getBytes(StandardCharsets.UTF_8));
         }
     }
 

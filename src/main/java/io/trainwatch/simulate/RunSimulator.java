@@ -1,6 +1,7 @@
 package io.trainwatch.simulate;
 
-import io.trainwatch.event.JsonOutput;
+import io.trainwatch.event.JsonReader;
+import io.trainwatch.event.JsonWriter;
 import io.trainwatch.schedule.DeclaredSchedule;
 import io.trainwatch.schedule.ScheduleSpec;
 
@@ -104,7 +105,7 @@ public final class RunSimulator {
             long postWarmup = warmup + (long) ((total - warmup) * (0.2 + 0.4 * rnd.nextDouble()));
             Plan plan = plan(postWarmup);
             long stepsPerEpoch = fault == Fault.LR_STEPPED_PER_EPOCH ? plan.k : 20 + rnd.nextInt(180);
-            events.add(0, JsonOutput.object("type", "run_start", "run_id", runId, "schedule", JsonOutput.parse(spec), "grad_clip", gradClip,
+            events.add(0, JsonWriter.object("type", "run_start", "run_id", runId, "schedule", JsonReader.parse(spec), "grad_clip", gradClip,
                     "optimizer", "AdamW", "steps_per_epoch", stepsPerEpoch));
             double lossLevel = loss0;
             double gradLevel = grad0;
@@ -129,7 +130,7 @@ public final class RunSimulator {
                 loss = modified[0];
                 grad = modified[1];
                 lr = new double[]{modified[2]};
-                events.add(JsonOutput.object("type", "step", "run_id", runId, "step", logStep, "loss", loss, "grad_norm", grad, "lr", lr,
+                events.add(JsonWriter.object("type", "step", "run_id", runId, "step", logStep, "loss", loss, "grad_norm", grad, "lr", lr,
                         "batch", "batch-" + logStep, "time", 1_790_000_000_000L + logStep * 500L));
                 stepEvents++;
                 if (startIndex < 0 && plan.changed(logStep, lr[0])) {

@@ -38,20 +38,20 @@ public final class Thresholds implements java.io.Serializable {
      * IllegalArgumentException naming the threshold, the value and what is allowed.
      */
     public Thresholds with(Map<String, Double> overrides) {
-        if (overrides == null || overrides.isEmpty()) {
+        ThresholdOverrides o = ThresholdOverrides.of(overrides);
+        return o == null ? this : o.applyTo(this);
+    }
+
+    /** These thresholds with {@code overrides} (per threshold ordinal, NaN: not overridden) that {@link ThresholdOverrides} checked. */
+    Thresholds withChecked(double[] overrides) {
+        if (overrides == null) {
             return this;
         }
         double[] v = values.clone();
-        for (Map.Entry<String, Double> e : overrides.entrySet()) {
-            Threshold t = Threshold.byKey(e.getKey());
-            if (t == null) {
-                throw new IllegalArgumentException(unknown(e.getKey()));
+        for (int i = 0; i < Math.min(v.length, overrides.length); i++) {
+            if (!Double.isNaN(overrides[i])) {
+                v[i] = overrides[i];
             }
-            String problem = e.getValue() == null ? "must be " + t.range().describe() + ", got null" : t.problem(e.getValue());
-            if (problem != null) {
-                throw new IllegalArgumentException(t.key() + ": " + problem);
-            }
-            v[t.ordinal()] = e.getValue();
         }
         return new Thresholds(v);
     }

@@ -1,7 +1,7 @@
 package io.trainwatch.cli;
 
 import io.trainwatch.SharedData;
-import io.trainwatch.event.JsonOutput;
+import io.trainwatch.event.JsonReader;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -34,9 +34,9 @@ class ImportReplayCommandTest {
         assertThat(r.out()).contains("events read      63", "accepted       61", "dead-lettered  2", "runs             1", "NON_FINITE critical (open)");
         List<String> dead = Files.readAllLines(alerts.resolveSibling("alerts.jsonl.dead-letter.jsonl"));
         assertThat(dead).hasSize(2);
-        assertThat(dead).anySatisfy(d -> assertThat(JsonOutput.parse(d).path("field").asText()).isEqualTo("step"));
+        assertThat(dead).anySatisfy(d -> assertThat(JsonReader.parse(d).path("field").asText()).isEqualTo("step"));
         assertThat(Files.readAllLines(alerts)).anySatisfy(a -> {
-            var n = JsonOutput.parse(a);
+            var n = JsonReader.parse(a);
             assertThat(n.path("kind").asText()).isEqualTo("NON_FINITE");
             assertThat(n.path("onset_step").asLong()).isEqualTo(17);
         });
@@ -82,7 +82,7 @@ class ImportReplayCommandTest {
         List<String> goodAlerts = Files.readAllLines(both).stream().filter(a -> a.contains("\"run_id\":\"good\"")).toList();
         assertThat(goodAlerts).isNotEmpty().isEqualTo(Files.readAllLines(alone));
         List<com.fasterxml.jackson.databind.JsonNode> dead = Files.readAllLines(both.resolveSibling(both.getFileName() + ".dead-letter.jsonl"))
-                .stream().map(JsonOutput::parse).toList();
+                .stream().map(JsonReader::parse).toList();
         assertThat(dead).extracting(d -> d.path("field").asText()).containsExactlyInAnyOrder("thresholds.spike_mad_k", "thresholds.lr_mismatch_steps",
                 "thresholds.grad_ema_alpha", "thresholds.spike_k", "thresholds.spike_min_points");
         assertThat(dead).extracting(d -> d.path("reason").asText()).contains("thresholds.spike_mad_k: must be a finite number > 0, got -1");

@@ -135,7 +135,7 @@ class ScheduleCommandTest {
             for (String line : run.events()) {
                 var e = codec.parse(line);
                 monitor.onEvent(state, e).alerts().forEach(a -> alertIds.add(a.alertId));
-                if (e.isStep()) {
+                if (e.type == io.trainwatch.event.EventType.STEP) {
                     steps.add(e.runId + "@" + e.step);
                 }
             }
@@ -180,7 +180,7 @@ class ScheduleCommandTest {
             }
             assertThat(values).hasSize(n);
             // event times keep their spacing and end now, so the stack's dashboards (last hours) show the runs
-            long last = values.stream().filter(v -> v.contains("\"time\":")).map(v -> io.trainwatch.event.JsonOutput.parse(v))
+            long last = values.stream().filter(v -> v.contains("\"time\":")).map(v -> io.trainwatch.event.JsonReader.parse(v))
                     .filter(j -> j.path("time").isNumber()).mapToLong(j -> j.get("time").asLong()).max().orElseThrow();
             assertThat(last).isBetween(before, System.currentTimeMillis());
             assertThat(values.stream().filter(v -> v.contains("\"step\":\"twelve\""))).hasSize(1);

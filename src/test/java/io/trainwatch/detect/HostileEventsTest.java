@@ -7,7 +7,8 @@ import io.trainwatch.event.FastPathEquivalence;
 import io.trainwatch.event.FuzzSettings;
 import io.trainwatch.event.HostileEvents;
 import io.trainwatch.event.InvalidEventException;
-import io.trainwatch.event.JsonOutput;
+import io.trainwatch.event.JsonReader;
+import io.trainwatch.event.JsonWriter;
 import io.trainwatch.event.ScheduleSpecGenerator;
 import io.trainwatch.event.SequenceShrinker;
 import io.trainwatch.event.SeriesPoint;
@@ -78,7 +79,7 @@ class HostileEventsTest {
         List<Alert> alerts = new ArrayList<>();
         for (int s = 0; s < 60; s++) {
             boolean nan = s == 59;
-            TrainingEvent e = codec.parse(JsonOutput.object("type", "step", "run_id", runId, "step", s, "loss", nan ? Double.NaN : 1.0,
+            TrainingEvent e = codec.parse(JsonWriter.object("type", "step", "run_id", runId, "step", s, "loss", nan ? Double.NaN : 1.0,
                     "grad_norm", nan ? Double.NaN : 1.0, "batch", ids));
             alerts.addAll(monitor.onEvent(state, e).alerts());
         }
@@ -282,11 +283,11 @@ class HostileEventsTest {
                 if (a.kind.equals(AlertKind.MONITOR_ERROR.name())) {
                     Throwable cause = containedError(state, e);
                     detail = a.message + "\n" + (cause == null ? a.evidence : stackTrace(cause));
-                    String at = cause == null ? JsonOutput.parse(a.evidence).path("at").asText().replaceAll("\\(.*\\)", "") : where(cause, 3);
-                    return new Verdict("MONITOR_ERROR: " + (cause == null ? JsonOutput.parse(a.evidence).path("exception").asText() : cause.getClass().getName())
+                    String at = cause == null ? JsonReader.parse(a.evidence).path("at").asText().replaceAll("\\(.*\\)", "") : where(cause, 3);
+                    return new Verdict("MONITOR_ERROR: " + (cause == null ? JsonReader.parse(a.evidence).path("exception").asText() : cause.getClass().getName())
                             + " at " + at, e.runId);
                 }
-                String p = outputProblem("alert", JsonOutput.alert(a), alertSerde.serialize(a, null, null));
+                String p = outputProblem("alert", JsonWriter.alert(a), alertSerde.serialize(a, null, null));
                 if (p != null) {
                     return new Verdict(p, e.runId);
                 }
@@ -294,7 +295,7 @@ class HostileEventsTest {
             if (out.series() != null) {
                 series++;
                 SeriesPoint s = out.series();
-                String p = outputProblem("series point", JsonOutput.series(s), seriesSerde.serialize(s, null, null));
+                String p = outputProblem("series point", JsonWriter.series(s), seriesSerde.serialize(s, null, null));
                 if (p != null) {
                     return new Verdict(p, e.runId);
                 }
@@ -348,7 +349,7 @@ class HostileEventsTest {
         private String roundTripProblem(TrainingEvent e) {
             String written;
             try {
-                written = JsonOutput.event(e);
+                written = JsonWriter.event(e);
             } catch (RuntimeException ex) {
                 detail = stackTrace(ex);
                 return "an accepted event cannot be written back: " + ex.getClass().getName();
@@ -376,7 +377,7 @@ class HostileEventsTest {
                 detail = d.field + " | " + d.reason;
                 return "a dead letter without a field or a reason";
             }
-            return outputProblem("dead letter", JsonOutput.deadLetter(d), deadSerde.serialize(d, null, null));
+            return outputProblem("dead letter", JsonWriter.deadLetter(d), deadSerde.serialize(d, null, null));
         }
 
         /** An output line is strict JSON, valid Unicode (a UTF-8 file writer refuses unpaired surrogates), and fits a Kafka record. */
@@ -387,7 +388,7 @@ class HostileEventsTest {
                 return what + " is not valid Unicode (a UTF-8 file sink fails on it)";
             }
             try {
-                JsonOutput.parse(json);
+                JsonReader.parse(json);
             } catch (RuntimeException ex) {
                 detail = ex.getMessage();
                 return what + " is not strict JSON";

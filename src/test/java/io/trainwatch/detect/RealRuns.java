@@ -5,7 +5,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.trainwatch.SharedData;
 import io.trainwatch.event.Alert;
 import io.trainwatch.event.EventCodec;
-import io.trainwatch.event.JsonOutput;
+import io.trainwatch.event.EventType;
+import io.trainwatch.event.JsonWriter;
 import io.trainwatch.event.TrainingEvent;
 import io.trainwatch.importer.ImportFormat;
 import io.trainwatch.importer.ImportedRun;
@@ -51,7 +52,7 @@ public final class RealRuns {
                 for (int i = 0; i < events.size(); i++) {
                     JsonNode ev = JSON.readTree(events.get(i));
                     if ("step".equals(ev.path("type").asText()) && ev.path("step").asLong() == step) {
-                        events.add(i, JsonOutput.object("type", "run_start", "run_id", ev.path("run_id").asText(), "schedule", e.getValue()));
+                        events.add(i, JsonWriter.object("type", "run_start", "run_id", ev.path("run_id").asText(), "schedule", e.getValue()));
                         break;
                     }
                 }
@@ -83,7 +84,7 @@ public final class RealRuns {
             TrainingEvent e = codec.parse(line);
             RunState s = states.computeIfAbsent(e.runId, k -> new RunState());
             alerts.addAll(monitor.onEvent(s, e).alerts());
-            steps += e.isStep() ? 1 : 0;
+            steps += e.type == EventType.STEP ? 1 : 0;
         }
         return new Replayed(run.get("name").asText(), run.get("healthy").asBoolean(), events, alerts, steps);
     }

@@ -2,7 +2,7 @@ package io.trainwatch.detect;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.trainwatch.event.Alert;
-import io.trainwatch.event.JsonOutput;
+import io.trainwatch.event.JsonReader;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
@@ -80,8 +80,8 @@ class RealRunsTest {
             }
             // the diagnosis the alert settles on: its opening, or the one update that refines it
             Alert update = alerts.stream().filter(o -> o.alertId.equals(a.alertId) && Alert.UPDATE.equals(o.status)).findFirst().orElse(null);
-            if (ex.has("hypothesis") && !ex.get("hypothesis").asText().equals(JsonOutput.parse(a.evidence).path("hypothesis").asText())
-                    && (update == null || !ex.get("hypothesis").asText().equals(JsonOutput.parse(update.evidence).path("hypothesis").asText()))) {
+            if (ex.has("hypothesis") && !ex.get("hypothesis").asText().equals(JsonReader.parse(a.evidence).path("hypothesis").asText())
+                    && (update == null || !ex.get("hypothesis").asText().equals(JsonReader.parse(update.evidence).path("hypothesis").asText()))) {
                 continue;
             }
             Alert resolved = alerts.stream().filter(o -> o.alertId.equals(a.alertId) && Alert.RESOLVED.equals(o.status)).findFirst().orElse(null);

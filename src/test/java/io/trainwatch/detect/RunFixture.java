@@ -2,7 +2,7 @@ package io.trainwatch.detect;
 
 import io.trainwatch.event.Alert;
 import io.trainwatch.event.EventType;
-import io.trainwatch.event.JsonOutput;
+import io.trainwatch.event.JsonReader;
 import io.trainwatch.event.TrainingEvent;
 import io.trainwatch.schedule.DeclaredSchedule;
 import io.trainwatch.schedule.ScheduleSpec;
@@ -128,6 +128,6 @@ final class RunFixture {
     }
 
     static com.fasterxml.jackson.databind.JsonNode json(String s) {
-        return JsonOutput.parse(s);
+        return JsonReader.parse(s);
     }
 }

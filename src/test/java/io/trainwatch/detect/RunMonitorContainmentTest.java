@@ -2,8 +2,10 @@ package io.trainwatch.detect;
 
 import io.trainwatch.event.Alert;
 import io.trainwatch.event.EventType;
-import io.trainwatch.event.JsonOutput;
+import io.trainwatch.event.JsonReader;
+import io.trainwatch.event.JsonWriter;
 import io.trainwatch.event.TrainingEvent;
+import io.trainwatch.threshold.ThresholdOverrides;
 import io.trainwatch.threshold.Thresholds;
 import org.junit.jupiter.api.Test;
 
@@ -41,7 +43,7 @@ class RunMonitorContainmentTest {
     }
 
     static List<String> alerts(List<RunMonitor.Output> outputs) {
-        return outputs.stream().flatMap(o -> o.alerts().stream()).filter(a -> !a.kind.equals("MONITOR_ERROR")).map(JsonOutput::alert).toList();
+        return outputs.stream().flatMap(o -> o.alerts().stream()).filter(a -> !a.kind.equals("MONITOR_ERROR")).map(JsonWriter::alert).toList();
     }
 
     @Test
@@ -61,13 +63,13 @@ class RunMonitorContainmentTest {
         assertThat(r.field()).isEqualTo(RunMonitor.MONITOR_FIELD);
         assertThat(r.monitorError()).isTrue();
         assertThat(r.reason()).contains("IllegalStateException: injected at step 302").doesNotContain("quarantined");
-        assertThat(JsonOutput.parse(r.payload()).path("step").asLong()).isEqualTo(302);
+        assertThat(JsonReader.parse(r.payload()).path("step").asLong()).isEqualTo(302);
         Alert error = rejected.get(0).alerts().get(0);
         assertThat(error.kind).isEqualTo("MONITOR_ERROR");
         assertThat(error.severity).isEqualTo("warning");
         assertThat(error.step).isEqualTo(302);
         assertThat(error.message).contains("step 302", "IllegalStateException", "judged on from its state before");
-        assertThat(JsonOutput.parse(error.evidence).path("at").asText()).contains("FailingStall");
+        assertThat(JsonReader.parse(error.evidence).path("at").asText()).contains("FailingStall");
         assertThat(faulty.monitorErrors).isEqualTo(1);
         assertThat(faulty.quarantined).isFalse();
         assertThat(faulty.stepsSeen).isEqualTo(599);
@@ -108,7 +110,7 @@ class RunMonitorContainmentTest {
         assertThat(errors).hasSize(RunMonitor.QUARANTINE_AFTER_ERRORS);
         assertThat(errors.get(2).rejection().reason()).endsWith("the run is now quarantined");
         assertThat(errors.get(2).alerts().get(0).message).contains("quarantined");
-        assertThat(JsonOutput.parse(errors.get(2).alerts().get(0).evidence).path("quarantined").asBoolean()).isTrue();
+        assertThat(JsonReader.parse(errors.get(2).alerts().get(0).evidence).path("quarantined").asBoolean()).isTrue();
         // steps 103..199 are dead-lettered unjudged, with no alert of any kind
         assertThat(quarantined).hasSize(97).allMatch(o -> o.alerts().isEmpty() && o.series() == null);
         assertThat(quarantined.get(0).rejection().field()).isEqualTo(RunMonitor.QUARANTINE_FIELD);
@@ -153,22 +155,6 @@ class RunMonitorContainmentTest {
     }
 
     @Test
-    void shouldRejectARunStartWhoseOverridesCannotApplyAndKeepTheRunAsItWas() {
-        // the codec refuses such a run_start; an event built past it must still not get through
-        RunMonitor monitor = new RunMonitor(Thresholds.DEFAULTS);
-        RunState state = new RunState();
-        assertThat(monitor.onEvent(state, start("t", SPEC, null)).rejection()).isNull();
-        long warmupEnd = state.warmupEndStep;
-        RunMonitor.Output out = monitor.onEvent(state, start("t", null, Map.of("spike_mad_k", -1.0)));
-        assertThat(out.rejection().reason()).contains("IllegalArgumentException: spike_mad_k: must be a finite number > 0, got -1");
-        assertThat(out.alerts()).singleElement().satisfies(a -> assertThat(a.kind).isEqualTo("MONITOR_ERROR"));
-        assertThat(state.schedule).isEqualTo(SPEC);
-        assertThat(state.thresholds).isNull();
-        assertThat(state.warmupEndStep).isEqualTo(warmupEnd).isEqualTo(50);
-        assertThat(monitor.idleTimeoutMillis(state)).isEqualTo(1440 * 60_000L);
-    }
-
-    @Test
     void shouldHonourARunsOwnIdleTimeout() {
         RunMonitor monitor = new RunMonitor(Thresholds.DEFAULTS);
         RunState state = new RunState();
@@ -198,7 +184,7 @@ class RunMonitorContainmentTest {
         e.type = EventType.RUN_START;
         e.runId = runId;
         e.schedule = spec;
-        e.thresholds = thresholds;
+        e.thresholds = ThresholdOverrides.of(thresholds);
         return e;
     }
 

@@ -2,6 +2,7 @@ package io.trainwatch.detect;
 
 import io.trainwatch.event.Alert;
 import io.trainwatch.event.EventCodec;
+import io.trainwatch.event.EventType;
 import io.trainwatch.event.TrainingEvent;
 import io.trainwatch.simulate.ExpectedAlerts;
 import io.trainwatch.simulate.Fault;
@@ -117,7 +118,7 @@ class ScenarioSuiteTest {
         String expected = expectedAlerts.kind();
         for (String line : run.events()) {
             TrainingEvent e = codec.parse(line);
-            if (e.isStep()) {
+            if (e.type == EventType.STEP) {
                 logged++;
                 if (logged == run.onsetEventIndex()) {
                     onsetIndex = logged;
@@ -151,7 +152,7 @@ class ScenarioSuiteTest {
         if (want != null && caught != null) {
             Alert c = caught;
             Alert last = all.stream().filter(x -> x.alertId.equals(c.alertId) && Alert.UPDATE.equals(x.status)).findFirst().orElse(c);
-            String got = "LR_MISMATCH".equals(c.kind) ? io.trainwatch.event.JsonOutput.parse(last.evidence).path("hypothesis").asText() : last.diagnosis;
+            String got = "LR_MISMATCH".equals(c.kind) ? io.trainwatch.event.JsonReader.parse(last.evidence).path("hypothesis").asText() : last.diagnosis;
             int[] d = DIAGNOSED.computeIfAbsent(run.fault(), k -> new int[2]);
             d[0]++;
             if (got.startsWith(want)) {

@@ -2,6 +2,7 @@ package io.trainwatch.detect;
 
 import io.trainwatch.event.Alert;
 import io.trainwatch.event.EventCodec;
+import io.trainwatch.event.EventType;
 import io.trainwatch.event.TrainingEvent;
 import io.trainwatch.simulate.Fault;
 import io.trainwatch.simulate.RunSimulator;
@@ -114,7 +115,7 @@ class SeriesSamplerTest {
                     RunMonitor.Output oNone = none.onEvent(sNone, codec.parse(line));
                     assertThat(oNone.series()).isNull();
                     alertsNone.addAll(oNone.alerts());
-                    if (e.isStep()) {
+                    if (e.type == EventType.STEP) {
                         assertThat(o1.series()).isNotNull();
                         allPoints++;
                         if (last >= 0 && e.step <= last) {

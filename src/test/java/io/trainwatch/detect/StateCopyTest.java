@@ -1,6 +1,7 @@
 package io.trainwatch.detect;
 
 import io.trainwatch.schedule.ScheduleSpec;
+import io.trainwatch.threshold.ThresholdOverrides;
 import io.trainwatch.threshold.Thresholds;
 import org.junit.jupiter.api.Test;
 
@@ -90,8 +91,8 @@ class StateCopyTest {
                 f.set(o, rnd.nextInt(30) + 1);
             } else if (t == Long.class) {
                 f.set(o, (long) rnd.nextInt(1000) + 1);
-            } else if (t == Map.class) {
-                f.set(o, Map.of("spike_mad_k", 6.0));
+            } else if (t == ThresholdOverrides.class) {
+                f.set(o, ThresholdOverrides.of(Map.of("spike_mad_k", 6.0)));
             } else if (t == Thresholds.class) {
                 f.set(o, Thresholds.DEFAULTS);
             } else if (t == io.trainwatch.schedule.DeclaredSchedule.class) {

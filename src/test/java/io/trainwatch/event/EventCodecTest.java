@@ -59,7 +59,7 @@ class EventCodecTest {
                 + "\"num_training_steps\":1218,\"base_lrs\":[2e-5]}},\"grad_clip\":1.0,\"grad_accum_steps\":4,\"thresholds\":{\"spike_mad_k\":6}}");
         assertThat(s.schedule).contains("cosine");
         assertThat(s.gradAccumSteps).isEqualTo(4);
-        assertThat(s.thresholds).containsExactly(java.util.Map.entry("spike_mad_k", 6.0));
+        assertThat(s.thresholds.asMap()).containsExactly(java.util.Map.entry("spike_mad_k", 6.0));
         TrainingEvent end = codec.parse("{\"type\":\"run_end\",\"run_id\":\"r\",\"step\":99,\"status\":\"failed\"}");
         assertThat(end.status).isEqualTo("failed");
     }
@@ -142,7 +142,7 @@ class EventCodecTest {
     void shouldReadTheSchedulerLagAndWriteItBack() throws Exception {
         TrainingEvent e = codec.parse("{\"type\":\"step\",\"run_id\":\"r\",\"step\":30,\"loss\":1,\"loss_scale\":8192,\"scheduler_lag\":4}");
         assertThat(e.schedulerLag).isEqualTo(4L);
-        assertThat(codec.parse(JsonOutput.event(e)).schedulerLag).isEqualTo(4L);
+        assertThat(codec.parse(JsonWriter.event(e)).schedulerLag).isEqualTo(4L);
         InvalidEventException bad = catchThrowableOfType(InvalidEventException.class,
                 () -> codec.parse("{\"type\":\"step\",\"run_id\":\"r\",\"step\":3,\"loss\":1,\"scheduler_lag\":4}"));
         assertThat(bad.getMessage()).isEqualTo("scheduler_lag: must be an integer from 0 to the step (3): the optimizer steps the LR scheduler"
@@ -168,7 +168,7 @@ class EventCodecTest {
         assertThat(e.timeMillis).isEqualTo(EventCodec.MAX_TIME_MILLIS);
         assertThat(e.loss).isEqualTo(-1.5);
         TrainingEvent start = codec.parse("{\"type\":\"run_start\",\"run_id\":\"r\",\"thresholds\":{\"lr_mismatch_steps\":5,\"spike_min_rise_relative\":0}}");
-        assertThat(start.thresholds).containsEntry("lr_mismatch_steps", 5.0).containsEntry("spike_min_rise_relative", 0.0);
+        assertThat(start.thresholds.asMap()).containsEntry("lr_mismatch_steps", 5.0).containsEntry("spike_min_rise_relative", 0.0);
     }
 
     @Test
@@ -215,7 +215,7 @@ class EventCodecTest {
         }
         assertThat(specs).hasSizeGreaterThan(150);
         for (JsonNode spec : specs) {
-            String record = JsonOutput.object("type", "run_start", "run_id", "r", "schedule", spec);
+            String record = JsonWriter.object("type", "run_start", "run_id", "r", "schedule", spec);
             assertThat(codec.parse(record).schedule).as("%s", spec.path("name").asText(spec.path("scheduler").asText())).isNotNull();
         }
     }
@@ -262,7 +262,7 @@ class EventCodecTest {
             assertThat(text).doesNotContain("\ud800").doesNotContain("\udc00").doesNotContain("\ud83d").contains("\ufffd");
         }
         // what a strict UTF-8 writer (the JSON-lines file sink) does with it
-        java.nio.charset.StandardCharsets.UTF_8.newEncoder().encode(java.nio.CharBuffer.wrap(JsonOutput.deadLetter(d)));
+        java.nio.charset.StandardCharsets.UTF_8.newEncoder().encode(java.nio.CharBuffer.wrap(JsonWriter.deadLetter(d)));
         // a pair survives, and a cut never splits one
         String emoji = "\uD83D\uDE00";
         DeadLetter cut = DeadLetter.of("{}", "f", "x" + emoji.repeat(DeadLetter.MAX_REASON_CHARS), "f:1");

@@ -3,7 +3,7 @@ package io.trainwatch.job;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.trainwatch.embedded.EmbeddedKafka;
 import io.trainwatch.embedded.EmbeddedPostgres;
-import io.trainwatch.event.JsonOutput;
+import io.trainwatch.event.JsonReader;
 import io.trainwatch.simulate.SimulatedRun;
 import org.apache.flink.api.common.JobStatus;
 import org.apache.flink.core.execution.JobClient;
@@ -203,14 +203,14 @@ class FaultInjectionITCase {
         assertThat(KafkaITCase.values(topics.readCommitted(cfg.alertsTopic()))).isEqualTo(expected);
         Set<String> seriesOnKafka = new HashSet<>();
         for (ConsumerRecord<String, String> r : topics.readCommitted(cfg.seriesTopic())) {
-            JsonNode p = JsonOutput.parse(r.value());
+            JsonNode p = JsonReader.parse(r.value());
             seriesOnKafka.add(p.path("run_id").asText() + "@" + p.path("step").asLong());
         }
         assertThat(query(pg, "SELECT run_id || '@' || step FROM trainwatch_series")).hasSize((int) expectedRows[0])
                 .containsExactlyInAnyOrderElementsOf(seriesOnKafka);
         Map<String, String> latestAlert = new HashMap<>();
         for (String a : PipelineITCase.plainReplay(runs)) { // in the order raised: the last is an alert's latest status
-            JsonNode n = JsonOutput.parse(a);
+            JsonNode n = JsonReader.parse(a);
             latestAlert.put(n.path("alert_id").asText(), String.join("|", n.path("alert_id").asText(), n.path("run_id").asText(), n.path("kind").asText(),
                     n.path("severity").asText(), n.path("status").asText(), n.path("onset_step").asText(), n.path("step").asText(), n.path("message").asText()));
         }

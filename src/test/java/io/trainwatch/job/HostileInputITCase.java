@@ -2,11 +2,12 @@ package io.trainwatch.job;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.trainwatch.embedded.EmbeddedPostgres;
+import io.trainwatch.event.JsonWriter;
 import io.trainwatch.event.Alert;
 import io.trainwatch.event.DeadLetter;
 import io.trainwatch.event.FuzzSettings;
 import io.trainwatch.event.HostileEvents;
-import io.trainwatch.event.JsonOutput;
+import io.trainwatch.event.JsonReader;
 import io.trainwatch.event.SeriesPoint;
 import io.trainwatch.simulate.Fault;
 import io.trainwatch.simulate.RunSimulator;
@@ -115,8 +116,8 @@ class HostileInputITCase {
         noRestart.set(RestartStrategyOptions.RESTART_STRATEGY, "none"); // any failure of any task fails the job: nothing hides it
         env.configure(noRestart);
         TrainwatchJob.defineWorkflow(env, env.fromData(RawRecord.class, records.toArray(RawRecord[]::new)).setParallelism(1),
-                new TrainwatchJob.Sinks(new JsonLinesFileSink<Alert>(alerts, JsonOutput::alert), new JsonLinesFileSink<SeriesPoint>(series, JsonOutput::series),
-                        new JsonLinesFileSink<DeadLetter>(dead, JsonOutput::deadLetter), true, PostgresSinks.of(postgres)),
+                new TrainwatchJob.Sinks(new JsonLinesFileSink<Alert>(alerts, JsonWriter::alert), new JsonLinesFileSink<SeriesPoint>(series, JsonWriter::series),
+                        new JsonLinesFileSink<DeadLetter>(dead, JsonWriter::deadLetter), true, PostgresSinks.of(postgres)),
                 new TrainwatchJob.MonitorConfig(Thresholds.DEFAULTS));
         JobClient job = env.executeAsync("hostile-input-itcase");
         JobExecutionResult result = job.getJobExecutionResult().get();
@@ -135,7 +136,7 @@ class HostileInputITCase {
         List<String> deadLines = Files.readAllLines(dead, StandardCharsets.UTF_8);
         Map<String, Integer> deadByField = new TreeMap<>();
         for (String line : deadLines) {
-            deadByField.merge(fieldClass(JsonOutput.parse(line).path("field").asText()), 1, Integer::sum);
+            deadByField.merge(fieldClass(JsonReader.parse(line).path("field").asText()), 1, Integer::sum);
         }
         System.out.printf("HostileInputITCase: %d records read, %d accepted, %d dead-lettered, %d alerts, %d series points, %d monitor errors, in %d ms%n",
                 read, accepted, deadLettered, alertLines.size(), seriesLines.size(), counter(result, MonitorRunsFunction.MONITOR_ERRORS), millis);
@@ -143,7 +144,7 @@ class HostileInputITCase {
 
         List<String> monitorErrors = new ArrayList<>();
         for (String line : deadLines) {
-            JsonNode d = JsonOutput.parse(line);
+            JsonNode d = JsonReader.parse(line);
             if (d.path("field").asText().equals("(monitor)")) {
                 String payload = d.path("payload").asText();
                 monitorErrors.add(d.path("reason").asText() + " <- " + (payload.length() > 400 ? payload.substring(0, 400) + "..." : payload));
@@ -154,7 +155,7 @@ class HostileInputITCase {
         assertThat(read).isEqualTo(records.size()).isEqualTo(accepted + deadLettered);
         assertThat(deadLines).hasSize((int) deadLettered);
         for (String line : deadLines) {
-            JsonNode d = JsonOutput.parse(line);
+            JsonNode d = JsonReader.parse(line);
             assertThat(d.path("field").asText()).as("field of %s", line).isNotBlank();
             assertThat(d.path("reason").asText()).as("reason of %s", line).isNotBlank();
         }
@@ -164,7 +165,7 @@ class HostileInputITCase {
         runs.forEach(r -> simulatedIds.add(r.runId()));
         List<String> simulatedMixed = new ArrayList<>();
         for (String line : alertLines) {
-            if (simulatedIds.contains(JsonOutput.parse(line).path("run_id").asText())) {
+            if (simulatedIds.contains(JsonReader.parse(line).path("run_id").asText())) {
                 simulatedMixed.add(line);
             }
         }
@@ -213,7 +214,7 @@ class HostileInputITCase {
     static void assertAlertRowsMatch(Connection c, List<String> alertLines) throws Exception {
         Map<String, JsonNode> latest = new LinkedHashMap<>();
         for (String line : alertLines) {
-            JsonNode a = JsonOutput.parse(line);
+            JsonNode a = JsonReader.parse(line);
             latest.put(a.path("alert_id").asText(), a);
         }
         Map<String, Map<String, Object>> rows = new HashMap<>();
@@ -238,8 +239,8 @@ class HostileInputITCase {
             assertThat(row.get("step")).isEqualTo(a.path("step").asLong());
             assertThat(row.get("onset_step")).isEqualTo(a.path("onset_step").asLong());
             for (String col : new String[]{"evidence", "suggestion"}) {
-                JsonNode stored = JsonOutput.parse((String) row.get(col));
-                JsonNode written = JsonOutput.parse(PostgresSinks.json(a.path(col).toString()));
+                JsonNode stored = JsonReader.parse((String) row.get(col));
+                JsonNode written = JsonReader.parse(PostgresSinks.json(a.path(col).toString()));
                 assertThat(stored.equals(SAME_VALUE, written)).as("%s of %s: %s vs %s", col, a.path("alert_id"), stored, written).isTrue();
             }
         }
@@ -255,7 +256,7 @@ class HostileInputITCase {
         }
         assertThat(rows).as("dead-letter rows").hasSize(deadLines.size());
         for (String line : deadLines) {
-            JsonNode d = JsonOutput.parse(line);
+            JsonNode d = JsonReader.parse(line);
             String[] row = rows.get(PostgresSinks.text(d.path("source").asText()));
             assertThat(row).as("row of %s", d.path("source")).isNotNull();
             String reason = d.path("reason").asText() + (d.path("payload_truncated").asBoolean()
@@ -270,7 +271,7 @@ class HostileInputITCase {
     static void assertSeriesRowsMatch(Connection c, List<String> seriesLines) throws Exception {
         Map<String, JsonNode> last = new HashMap<>();
         for (String line : seriesLines) {
-            JsonNode p = JsonOutput.parse(line);
+            JsonNode p = JsonReader.parse(line);
             last.put(p.path("run_id").asText() + "@" + p.path("step").asLong(), p);
         }
         int rows = 0;
@@ -313,7 +314,7 @@ class HostileInputITCase {
         return out;
     }
 
-    /** A number as JsonOutput writes it: a JSON number, or "NaN"/"Infinity"/"-Infinity" for the non-finite ones. */
+    /** A number as JsonWriter writes it: a JSON number, or "NaN"/"Infinity"/"-Infinity" for the non-finite ones. */
     static Double number(JsonNode v) {
         if (v == null || v.isNull() || v.isMissingNode()) {
             return null;

@@ -4,7 +4,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.trainwatch.embedded.EmbeddedKafka;
 import io.trainwatch.embedded.EmbeddedPostgres;
 import io.trainwatch.event.EventCodec;
-import io.trainwatch.event.JsonOutput;
+import io.trainwatch.event.EventType;
+import io.trainwatch.event.JsonReader;
 import io.trainwatch.event.TrainingEvent;
 import io.trainwatch.simulate.Fault;
 import io.trainwatch.simulate.RunSimulator;
@@ -172,7 +173,7 @@ class KafkaITCase {
         for (SimulatedRun run : runs) {
             for (String line : run.events()) {
                 TrainingEvent e = codec.parse(line);
-                if (e.isStep()) {
+                if (e.type == EventType.STEP) {
                     steps.add(e.runId + "@" + e.step);
                 }
             }
@@ -181,7 +182,7 @@ class KafkaITCase {
     }
 
     static long distinctAlertIds(List<String> alerts) {
-        return alerts.stream().map(a -> JsonOutput.parse(a).path("alert_id").asText()).distinct().count();
+        return alerts.stream().map(a -> JsonReader.parse(a).path("alert_id").asText()).distinct().count();
     }
 
     /** Rows of trainwatch_series, trainwatch_alerts, and of trainwatch_dead_letters from {@code topic}. */

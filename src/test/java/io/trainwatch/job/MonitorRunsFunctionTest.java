@@ -51,14 +51,14 @@ class MonitorRunsFunctionTest {
 
     @Test
     void shouldDeadLetterAnEventTheMonitorFailsOnAndGoOn() throws Exception {
-        // a run_start whose overrides cannot apply (the codec refuses it; this one is built past the codec)
+        // a run_start whose schedule cannot apply (the codec refuses it; this one is built past the codec)
         MonitorRunsFunction fn = new MonitorRunsFunction(Thresholds.DEFAULTS, 1, true);
         try (KeyedOneInputStreamOperatorTestHarness<String, TrainingEvent, Alert> h =
                      ProcessFunctionTestHarnesses.forKeyedProcessFunction(fn, e -> e.runId, Types.STRING)) {
             TrainingEvent start = new TrainingEvent();
             start.type = EventType.RUN_START;
             start.runId = "bad";
-            start.thresholds = java.util.Map.of("spike_mad_k", -1.0);
+            start.schedule = "{\"scheduler\":\"NoSuchLR\"}";
             start.origin = "trainwatch.events";
             start.partition = 1;
             start.position = 42;
@@ -70,9 +70,9 @@ class MonitorRunsFunctionTest {
             assertThat(h.getSideOutput(OutputTags.DEAD_LETTERS)).singleElement().satisfies(r -> {
                 io.trainwatch.event.DeadLetter d = r.getValue();
                 assertThat(d.field).isEqualTo("(monitor)");
-                assertThat(d.reason).contains("spike_mad_k: must be a finite number > 0, got -1");
+                assertThat(d.reason).contains("NoSuchLR");
                 assertThat(d.source).isEqualTo("trainwatch.events-1@42");
-                assertThat(io.trainwatch.event.JsonOutput.parse(d.payload).path("thresholds").path("spike_mad_k").asDouble()).isEqualTo(-1.0);
+                assertThat(io.trainwatch.event.JsonReader.parse(d.payload).path("schedule").path("scheduler").asText()).isEqualTo("NoSuchLR");
             });
         }
     }

@@ -5,7 +5,8 @@ import io.trainwatch.detect.RunState;
 import io.trainwatch.event.Alert;
 import io.trainwatch.event.DeadLetter;
 import io.trainwatch.event.EventCodec;
-import io.trainwatch.event.JsonOutput;
+import io.trainwatch.event.JsonReader;
+import io.trainwatch.event.JsonWriter;
 import io.trainwatch.event.SeriesPoint;
 import io.trainwatch.event.TrainingEvent;
 import io.trainwatch.simulate.Fault;
@@ -60,8 +61,8 @@ class PipelineITCase {
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         env.setParallelism(2);
         TrainwatchJob.defineWorkflow(env, env.fromData(RawRecord.class, records.toArray(RawRecord[]::new)).setParallelism(1),
-                new TrainwatchJob.Sinks(new JsonLinesFileSink<Alert>(alerts, JsonOutput::alert), new JsonLinesFileSink<SeriesPoint>(series, JsonOutput::series),
-                        new JsonLinesFileSink<DeadLetter>(dead, JsonOutput::deadLetter), true),
+                new TrainwatchJob.Sinks(new JsonLinesFileSink<Alert>(alerts, JsonWriter::alert), new JsonLinesFileSink<SeriesPoint>(series, JsonWriter::series),
+                        new JsonLinesFileSink<DeadLetter>(dead, JsonWriter::deadLetter), true),
                 new TrainwatchJob.MonitorConfig(Thresholds.DEFAULTS));
         JobExecutionResult result = env.execute("pipeline-itcase");
 
@@ -76,7 +77,7 @@ class PipelineITCase {
         List<String> deadLines = Files.readAllLines(dead);
         assertThat(deadLines).hasSize(malformed.size());
         for (String d : deadLines) {
-            var n = JsonOutput.parse(d);
+            var n = JsonReader.parse(d);
             assertThat(n.path("reason").asText()).isNotBlank();
             assertThat(n.path("field").asText()).isNotBlank();
             assertThat(n.path("source").asText()).startsWith("malformed:");
@@ -118,7 +119,7 @@ class PipelineITCase {
             for (String line : run.events()) {
                 TrainingEvent e = codec.parse(line);
                 for (Alert a : monitor.onEvent(states.computeIfAbsent(e.runId, k -> new RunState()), e).alerts()) {
-                    out.add(JsonOutput.alert(a));
+                    out.add(JsonWriter.alert(a));
                 }
             }
         }

@@ -8,8 +8,10 @@ import io.trainwatch.detect.RunState;
 import io.trainwatch.embedded.EmbeddedPostgres;
 import io.trainwatch.event.Alert;
 import io.trainwatch.event.EventCodec;
+import io.trainwatch.event.EventType;
 import io.trainwatch.event.InvalidEventException;
-import io.trainwatch.event.JsonOutput;
+import io.trainwatch.event.JsonReader;
+import io.trainwatch.event.JsonWriter;
 import io.trainwatch.event.SeriesPoint;
 import io.trainwatch.event.TrainingEvent;
 import io.trainwatch.threshold.Thresholds;
@@ -103,12 +105,12 @@ class PostgresSinkITCase {
      */
     static List<String> fixture() {
         List<String> lines = new ArrayList<>();
-        lines.add(JsonOutput.object("type", "run_start", "run_id", FIXTURE_RUN, "schedule", JsonOutput.parse(SPEC_TWO_GROUPS)));
+        lines.add(JsonWriter.object("type", "run_start", "run_id", FIXTURE_RUN, "schedule", JsonReader.parse(SPEC_TWO_GROUPS)));
         var schedule = io.trainwatch.schedule.ScheduleSpec.parse(SPEC_TWO_GROUPS);
         java.util.Random rnd = new java.util.Random(5);
         for (long s = 0; s < 60; s++) {
             boolean nan = s == FIXTURE_NAN_STEP;
-            lines.add(JsonOutput.object("type", "step", "run_id", FIXTURE_RUN, "step", s,
+            lines.add(JsonWriter.object("type", "step", "run_id", FIXTURE_RUN, "step", s,
                     "time", s % 2 == 0 ? 1_795_253_400_000L + 1000 * s : null,
                     "loss", nan ? Double.NaN : 2.0 * Math.exp(-s / 50.0) * Math.exp(0.02 * rnd.nextGaussian()),
                     "grad_norm", nan ? Double.POSITIVE_INFINITY : 0.8 * Math.exp(0.1 * rnd.nextGaussian()),
@@ -151,7 +153,7 @@ class PostgresSinkITCase {
                     continue;
                 }
                 RunMonitor.Output o = monitor.onEvent(states.computeIfAbsent(e.runId, k -> new RunState()), e);
-                if (e.isStep()) {
+                if (e.type == EventType.STEP) {
                     steps++;
                     Long last = lastStep.put(e.runId, e.step);
                     if (last != null && e.step <= last) {
@@ -411,8 +413,8 @@ class PostgresSinkITCase {
                 assertThat(List.of(rs.getLong(6), rs.getLong(7))).as(id).containsExactly(a.onsetStep, a.step);
                 assertThat(rs.getString(10)).as(id).isEqualTo(PostgresSinks.text(a.message));
                 assertThat(rs.getString(11)).as(id).isEqualTo(PostgresSinks.text(a.diagnosis));
-                assertThat(JsonOutput.parse(rs.getString(12))).as(id + " evidence").isEqualTo(JsonOutput.parse(PostgresSinks.json(a.evidence)));
-                assertThat(JsonOutput.parse(rs.getString(13))).as(id + " suggestion").isEqualTo(JsonOutput.parse(PostgresSinks.json(a.suggestion)));
+                assertThat(JsonReader.parse(rs.getString(12))).as(id + " evidence").isEqualTo(JsonReader.parse(PostgresSinks.json(a.evidence)));
+                assertThat(JsonReader.parse(rs.getString(13))).as(id + " suggestion").isEqualTo(JsonReader.parse(PostgresSinks.json(a.suggestion)));
                 OffsetDateTime openedTime = rs.getObject(8, OffsetDateTime.class);
                 OffsetDateTime time = rs.getObject(9, OffsetDateTime.class);
                 Long first = expected.firstAlertTime().get(id);

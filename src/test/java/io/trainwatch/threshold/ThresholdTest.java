@@ -64,6 +64,19 @@ class ThresholdTest {
     }
 
     @Test
+    void shouldNotBuildRunOverridesThatCannotApply() {
+        // the monitor applies a run's overrides unchecked: one that cannot apply must not exist
+        assertThatThrownBy(() -> ThresholdOverrides.of(Map.of("spike_mad_k", -1.0)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessage("spike_mad_k: must be a finite number > 0, got -1");
+        ThresholdOverrides o = new ThresholdOverrides();
+        assertThat(o.set(Threshold.SPIKE_MAD_K, -1)).isEqualTo("must be a finite number > 0, got -1");
+        assertThat(o.isEmpty()).isTrue();
+        assertThat(o.set(Threshold.IDLE_TIMEOUT_MINUTES, 30)).isNull();
+        assertThat(o.asMap()).containsExactly(Map.entry("idle_timeout_minutes", 30.0));
+        assertThat(o.applyTo(Thresholds.DEFAULTS).getInt(Threshold.IDLE_TIMEOUT_MINUTES)).isEqualTo(30);
+    }
+
+    @Test
     void shouldParseCommandLineTextWithTheSameCheck() {
         assertThat(Thresholds.DEFAULTS.withText(Map.of("grad_ema_alpha", "0.1")).get(Threshold.GRAD_EMA_ALPHA)).isEqualTo(0.1);
         assertThatThrownBy(() -> Thresholds.DEFAULTS.withText(Map.of("grad_ema_alpha", "lots")))

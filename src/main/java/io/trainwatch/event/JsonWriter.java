@@ -13,16 +13,17 @@ import java.time.Instant;
 import java.util.Map;
 
 /**
- * JSON for what trainwatch writes: alerts (format v1), series points, dead letters, and the small
- * evidence/suggestion objects detectors build. Non-finite numbers are written as the strings "NaN",
+ * Writes what trainwatch outputs as JSON: alerts (format v1), series points, dead letters, accepted events written
+ * back, and the small evidence/suggestion objects detectors build. Reading is {@link JsonReader}'s (and events
+ * {@link EventCodec}'s). Non-finite numbers are written as the strings "NaN",
  * "Infinity", "-Infinity" so every output line is strict JSON.
  */
-public final class JsonOutput {
+public final class JsonWriter {
     // Jackson's default JsonWriteFeature.WRITE_NAN_AS_STRINGS quotes non-finite numbers
     private static final ObjectMapper JSON = JsonMapper.builder().build();
     private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
 
-    private JsonOutput() {
+    private JsonWriter() {
     }
 
     /** An ordered JSON object from alternating keys and values (numbers, strings, booleans, arrays, maps, null). */
@@ -49,8 +50,8 @@ public final class JsonOutput {
         o.set("time", isoTime(a.timeMillis));
         o.put("message", a.message);
         o.put("diagnosis", a.diagnosis);
-        o.set("evidence", parse(a.evidence));
-        o.set("suggestion", parse(a.suggestion));
+        o.set("evidence", JsonReader.parse(a.evidence));
+        o.set("suggestion", JsonReader.parse(a.suggestion));
         return write(o);
     }
 
@@ -90,13 +91,13 @@ public final class JsonOutput {
         putIfSet(o, "lr", e.lr);
         putIfSet(o, "batch", e.batch);
         if (e.schedule != null) {
-            o.set("schedule", parse(e.schedule));
+            o.set("schedule", JsonReader.parse(e.schedule));
         }
         putIfSet(o, "grad_clip", e.gradClip);
         putIfSet(o, "grad_accum_steps", e.gradAccumSteps);
         putIfSet(o, "steps_per_epoch", e.stepsPerEpoch);
         putIfSet(o, "optimizer", e.optimizer);
-        putIfSet(o, "thresholds", e.thresholds);
+        putIfSet(o, "thresholds", e.thresholds == null ? null : e.thresholds.asMap());
         putIfSet(o, "status", e.status);
         return write(o);
     }
@@ -121,17 +122,6 @@ public final class JsonOutput {
         o.put("payload_truncated", d.payloadTruncated);
         o.put("payload", d.payload);
         return write(o);
-    }
-
-    public static JsonNode parse(String json) {
-        if (json == null) {
-            return NODES.nullNode();
-        }
-        try {
-            return JSON.readTree(json);
-        } catch (JsonProcessingException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 
     private static JsonNode node(Object v) {
