@@ -11,30 +11,18 @@ import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsIni
 import org.apache.flink.core.execution.CheckpointingMode;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.OffsetResetStrategy;
 
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Properties;
-import java.util.Set;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 
 /**
  * The live job around the one pipeline: its environment (exactly-once checkpointing, restarts), events from a
  * KafkaSource (key = run_id), the outputs to Kafka ({@link KafkaOutputs}) and to PostgreSQL when configured
- * ({@link PostgresOutputs}), and the topic check before it starts.
+ * ({@link PostgresOutputs}).
  */
 public final class KafkaPipeline {
-    static final int ADMIN_TIMEOUT_SECONDS = 15;
-
     private KafkaPipeline() {
     }
 
@@ -126,58 +114,5 @@ public final class KafkaPipeline {
         Properties p = new Properties();
         p.putAll(cfg.kafkaProperties());
         return p;
-    }
-
-    /**
-     * Checks the brokers answer and the topics exist, creating missing ones unless told not to. Throws
-     * {@link IllegalStateException} with one clear sentence (no secrets) when the brokers cannot be reached
-     * or a topic is missing.
-     */
-    public static List<String> prepareTopics(JobConfig cfg) {
-        Map<String, Object> admin = new HashMap<>(cfg.kafkaProperties());
-        admin.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, cfg.bootstrapServers());
-        admin.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, ADMIN_TIMEOUT_SECONDS * 1000);
-        admin.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, ADMIN_TIMEOUT_SECONDS * 1000);
-        List<String> created = new ArrayList<>();
-        try (Admin a = Admin.create(admin)) {
-            try {
-                a.describeCluster().nodes().get(ADMIN_TIMEOUT_SECONDS, TimeUnit.SECONDS);
-            } catch (TimeoutException | ExecutionException e) {
-                throw new IllegalStateException("cannot reach Kafka at " + cfg.bootstrapServers() + " within " + ADMIN_TIMEOUT_SECONDS
-                        + " s (" + rootMessage(e) + "); check " + JobConfig.BOOTSTRAP_SERVERS + " and the security settings given with " + JobConfig.KAFKA_PROPERTY);
-            }
-            Set<String> existing = a.listTopics().names().get(ADMIN_TIMEOUT_SECONDS, TimeUnit.SECONDS);
-            List<String> wanted = new ArrayList<>(List.of(cfg.eventsTopic(), cfg.alertsTopic(), cfg.deadLetterTopic()));
-            if (cfg.seriesTopic() != null) {
-                wanted.add(cfg.seriesTopic());
-            }
-            List<NewTopic> missing = new ArrayList<>();
-            for (String t : wanted) {
-                if (!existing.contains(t)) {
-                    if (!cfg.createTopics()) {
-                        throw new IllegalStateException("topic " + t + " does not exist (and " + JobConfig.NO_CREATE_TOPICS + " was given)");
-                    }
-                    missing.add(new NewTopic(t, cfg.topicPartitions(), (short) 1));
-                }
-            }
-            if (!missing.isEmpty()) {
-                a.createTopics(missing).all().get(ADMIN_TIMEOUT_SECONDS, TimeUnit.SECONDS);
-                missing.forEach(t -> created.add(t.name()));
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while checking Kafka topics");
-        } catch (ExecutionException | TimeoutException e) {
-            throw new IllegalStateException("Kafka topic check failed at " + cfg.bootstrapServers() + ": " + rootMessage(e));
-        }
-        return created;
-    }
-
-    private static String rootMessage(Throwable e) {
-        Throwable t = e;
-        while (t.getCause() != null && t.getCause() != t) {
-            t = t.getCause();
-        }
-        return t.getClass().getSimpleName() + (t.getMessage() == null ? "" : ": " + t.getMessage());
     }
 }
