@@ -1,22 +1,20 @@
 package io.trainwatch.cli;
 
-import io.trainwatch.event.JsonWriter;
-import io.trainwatch.event.Alert;
-import io.trainwatch.event.DeadLetter;
 import io.trainwatch.event.JsonReader;
-import io.trainwatch.event.SeriesPoint;
+import io.trainwatch.job.FileOutputs;
 import io.trainwatch.job.JobConfig;
-import io.trainwatch.job.JsonLinesFileSink;
+import io.trainwatch.job.MonitorConfig;
 import io.trainwatch.job.MonitorRunsFunction;
 import io.trainwatch.job.ParseEventsFunction;
 import io.trainwatch.job.PostgresConfig;
-import io.trainwatch.job.PostgresSinks;
+import io.trainwatch.job.PostgresOutputs;
 import io.trainwatch.job.RawRecord;
 import io.trainwatch.job.TrainwatchJob;
 import io.trainwatch.threshold.Thresholds;
 import org.apache.flink.api.common.JobExecutionResult;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.io.BufferedReader;
@@ -54,7 +52,7 @@ final class ReplayCommand implements Callable<Integer> {
     @Option(names = "--threshold", paramLabel = "NAME=VALUE", description = "Override a detector threshold for every run (README, \"Detectors\"). Repeatable.")
     Map<String, String> thresholds = new TreeMap<>();
 
-    @picocli.CommandLine.Mixin
+    @Mixin
     PostgresOptions postgresOptions = new PostgresOptions();
 
     public Integer call() throws Exception {
@@ -84,11 +82,13 @@ final class ReplayCommand implements Callable<Integer> {
 
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         env.setParallelism(parallelism);
-        TrainwatchJob.defineWorkflow(env, env.fromData(RawRecord.class, records.toArray(RawRecord[]::new)).name("replay-input").setParallelism(1),
-                new TrainwatchJob.Sinks(new JsonLinesFileSink<Alert>(output, JsonWriter::alert),
-                        series == null ? null : new JsonLinesFileSink<SeriesPoint>(series, JsonWriter::series),
-                        new JsonLinesFileSink<DeadLetter>(dlq, JsonWriter::deadLetter), true, postgres == null ? null : PostgresSinks.of(postgres)),
-                new TrainwatchJob.MonitorConfig(th, postgresOptions.seriesEvery));
+        TrainwatchJob.Outputs outputs = TrainwatchJob.defineWorkflow(env,
+                env.fromData(RawRecord.class, records.toArray(RawRecord[]::new)).name("replay-input").setParallelism(1),
+                new MonitorConfig(th, postgresOptions.seriesEvery, series != null || postgres != null));
+        FileOutputs.attach(outputs, output, series, dlq);
+        if (postgres != null) {
+            PostgresOutputs.attach(outputs, postgres);
+        }
         JobExecutionResult result = env.execute("trainwatch-replay");
         summarize(result, dlq, postgres);
         return 0;

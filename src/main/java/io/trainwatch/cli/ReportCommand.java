@@ -1,6 +1,10 @@
 package io.trainwatch.cli;
 
+import io.trainwatch.job.JobConfig;
+import io.trainwatch.job.PostgresConfig;
+import io.trainwatch.job.PostgresSchema;
 import io.trainwatch.report.HtmlReport;
+import io.trainwatch.report.JdbcReportReader;
 import io.trainwatch.report.JsonlReportReader;
 import io.trainwatch.report.ReportData;
 import io.trainwatch.report.ReportInputException;
@@ -12,6 +16,9 @@ import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.Map;
 import java.util.concurrent.Callable;
 
 /** {@code report}: the series and alerts of a replay (or of the live job) as one self-contained HTML page. */
@@ -26,7 +33,7 @@ final class ReportCommand implements Callable<Integer> {
     @Option(names = "--alerts", paramLabel = "FILE", description = "Alerts, JSONL (alert format v1; what replay --output writes). Optional.")
     Path alerts;
 
-    @Option(names = io.trainwatch.job.JobConfig.JDBC_URL, paramLabel = "jdbc:postgresql://HOST:PORT/DB", description = {
+    @Option(names = JobConfig.JDBC_URL, paramLabel = "jdbc:postgresql://HOST:PORT/DB", description = {
             "Read the series and alerts from the job's PostgreSQL tables instead of files (credentials from",
             "TRAINWATCH_JDBC_USER / TRAINWATCH_JDBC_PASSWORD)."})
     String jdbcUrl;
@@ -35,24 +42,24 @@ final class ReportCommand implements Callable<Integer> {
     Path out;
 
     /** Where the credentials for --jdbc-url come from. */
-    java.util.Map<String, String> environment = System.getenv();
+    Map<String, String> environment = System.getenv();
 
     public Integer call() throws IOException {
         if ((series == null) == (jdbcUrl == null)) {
-            throw new UserInputException("give either --series (with --alerts) or " + io.trainwatch.job.JobConfig.JDBC_URL);
+            throw new UserInputException("give either --series (with --alerts) or " + JobConfig.JDBC_URL);
         }
         ReportData data;
         String sources;
         if (jdbcUrl != null) {
             if (alerts != null) {
-                throw new UserInputException("--alerts goes with --series; with " + io.trainwatch.job.JobConfig.JDBC_URL + " the alerts come from PostgreSQL");
+                throw new UserInputException("--alerts goes with --series; with " + JobConfig.JDBC_URL + " the alerts come from PostgreSQL");
             }
-            io.trainwatch.job.PostgresConfig cfg = PostgresTarget.config(jdbcUrl, environment);
-            try (java.sql.Connection c = io.trainwatch.job.PostgresSchema.connect(cfg)) {
-                data = io.trainwatch.report.JdbcReportReader.read(c);
+            PostgresConfig cfg = PostgresTarget.config(jdbcUrl, environment);
+            try (Connection c = PostgresSchema.connect(cfg)) {
+                data = JdbcReportReader.read(c);
             } catch (IllegalStateException | ReportInputException e) {
                 throw new UserInputException(e.getMessage());
-            } catch (java.sql.SQLException e) {
+            } catch (SQLException e) {
                 throw new UserInputException("cannot read the trainwatch tables in " + cfg.printableUrl() + ": " + e.getMessage().lines().findFirst().orElse(""));
             }
             sources = "PostgreSQL " + cfg.printableUrl();

@@ -3,15 +3,15 @@ package io.trainwatch.cli;
 import io.trainwatch.job.JobConfig;
 import io.trainwatch.job.KafkaPipeline;
 import io.trainwatch.job.PostgresConfig;
+import io.trainwatch.kafka.TopicAdmin;
 import io.trainwatch.threshold.Threshold;
 import io.trainwatch.threshold.Thresholds;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.math.BigDecimal;
-import java.time.Duration;
-import java.time.format.DateTimeParseException;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
@@ -83,7 +83,7 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = JobConfig.THRESHOLD, paramLabel = "NAME=VALUE", description = "Override a detector threshold for every run. Repeatable.")
     Map<String, String> thresholds = new TreeMap<>();
 
-    @picocli.CommandLine.Mixin
+    @Mixin
     PostgresOptions postgresOptions = new PostgresOptions();
 
     @Option(names = "--dry-run", description = "Check every flag, print the effective configuration (secrets masked) and exit,"
@@ -92,10 +92,25 @@ final class RunCommand implements Callable<Integer> {
 
     JobConfig config() {
         try {
-            return new JobConfig(bootstrapServers, eventsTopic, alertsTopic, deadLetterTopic, seriesTopic, groupId,
-                    JobConfig.parseStartingOffsets(startingOffsets), checkpointDir, duration(checkpointInterval), parallelism, kafkaProperties,
-                    !noCreateTopics, topicPartitions, fromCheckpoint, stopAtEnd, transactionalIdPrefix, Thresholds.DEFAULTS.withText(thresholds), stateChangelog,
-                    postgresOptions.config(), postgresOptions.seriesEvery);
+            return JobConfig.builder(bootstrapServers)
+                    .topics(eventsTopic, alertsTopic, deadLetterTopic)
+                    .seriesTopic(seriesTopic)
+                    .groupId(groupId)
+                    .startingOffsets(JobConfig.parseStartingOffsets(startingOffsets))
+                    .checkpointDir(checkpointDir)
+                    .checkpointInterval(JobConfig.parseCheckpointInterval(checkpointInterval))
+                    .parallelism(parallelism)
+                    .kafkaProperties(kafkaProperties)
+                    .createTopics(!noCreateTopics)
+                    .topicPartitions(topicPartitions)
+                    .fromCheckpoint(fromCheckpoint)
+                    .stopAtEnd(stopAtEnd)
+                    .transactionalIdPrefix(transactionalIdPrefix)
+                    .thresholds(Thresholds.DEFAULTS.withText(thresholds))
+                    .stateChangelog(stateChangelog)
+                    .postgres(postgresOptions.config())
+                    .seriesEvery(postgresOptions.seriesEvery)
+                    .build();
         } catch (IllegalArgumentException e) {
             throw new UserInputException(e.getMessage());
         }
@@ -117,7 +132,7 @@ final class RunCommand implements Callable<Integer> {
             System.err.printf("postgres: %s as %s (series every %d step(s), alerts, dead letters; at-least-once upserts)%n",
                     cfg.postgres().printableUrl(), cfg.postgres().printableUser(), cfg.seriesEvery());
         }
-        var created = KafkaPipeline.prepareTopics(cfg);
+        var created = TopicAdmin.prepareTopics(cfg);
         if (!created.isEmpty()) {
             System.err.println("created topics: " + String.join(", ", created));
         }
@@ -170,13 +185,5 @@ final class RunCommand implements Callable<Integer> {
     /** 8 rather than 8.0, 0.001 rather than 1.0E-3. */
     private static String number(double v) {
         return Double.isFinite(v) ? BigDecimal.valueOf(v).stripTrailingZeros().toPlainString() : Double.toString(v);
-    }
-
-    static Duration duration(String s) {
-        try {
-            return s.matches("\\d+") ? Duration.ofMillis(Long.parseLong(s)) : Duration.parse(s);
-        } catch (DateTimeParseException e) {
-            throw new IllegalArgumentException(JobConfig.CHECKPOINT_INTERVAL + " must be ISO-8601 (PT10S) or milliseconds, got \"" + s + "\"");
-        }
     }
 }

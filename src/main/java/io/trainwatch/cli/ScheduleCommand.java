@@ -1,6 +1,6 @@
 package io.trainwatch.cli;
 
-import io.trainwatch.report.SvgLineChart;
+import io.trainwatch.report.ScheduleChart;
 import io.trainwatch.schedule.DeclaredSchedule;
 import io.trainwatch.schedule.ScheduleSpec;
 import picocli.CommandLine.Command;
@@ -52,7 +52,7 @@ final class ScheduleCommand implements Callable<Integer> {
         }
         w.flush();
         if (svg != null) {
-            Files.writeString(svg, chart(schedule, spec.getFileName().toString(), steps).render());
+            Files.writeString(svg, ScheduleChart.of(schedule, spec.getFileName().toString(), steps).render());
             System.err.println("wrote " + svg.toAbsolutePath());
         }
         return 0;
@@ -115,30 +115,5 @@ final class ScheduleCommand implements Callable<Integer> {
             w.write(']');
         }
         w.write(']');
-    }
-
-    /** The schedule as a chart: one line per group (adaptive: dashed lowest and solid highest). */
-    static SvgLineChart chart(DeclaredSchedule s, String title, long steps) {
-        SvgLineChart chart = new SvgLineChart(title + " (" + s.scheduler() + ")", "optimizer step", "learning rate", steps);
-        int[] lines = new int[s.groups() * (s.adaptive() ? 2 : 1)];
-        for (int g = 0; g < s.groups(); g++) {
-            if (s.adaptive()) {
-                lines[2 * g] = chart.addSeries("group " + g + " lowest allowed", g, true);
-                lines[2 * g + 1] = chart.addSeries("group " + g + " highest allowed", g, false);
-            } else {
-                lines[g] = chart.addSeries("group " + g, g, false);
-            }
-        }
-        for (long step = 0; step < steps; step++) {
-            for (int g = 0; g < s.groups(); g++) {
-                if (s.adaptive()) {
-                    chart.add(lines[2 * g], step, s.lowestLr(g, step));
-                    chart.add(lines[2 * g + 1], step, s.highestLr(g, step));
-                } else {
-                    chart.add(lines[g], step, s.lr(g, step));
-                }
-            }
-        }
-        return chart;
     }
 }

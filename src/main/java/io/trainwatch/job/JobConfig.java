@@ -3,6 +3,7 @@ package io.trainwatch.job;
 import io.trainwatch.threshold.Thresholds;
 
 import java.time.Duration;
+import java.time.format.DateTimeParseException;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
@@ -10,7 +11,8 @@ import java.util.regex.Pattern;
 
 /**
  * Everything the live job needs, built once from the command line and validated here. Flag names and their
- * defaults sit side by side; the README's configuration table lists them.
+ * defaults sit side by side; the README's configuration table lists them. Build one with {@link #builder(String)}:
+ * every setting not given keeps its flag's default.
  */
 public record JobConfig(String bootstrapServers, String eventsTopic, String alertsTopic, String deadLetterTopic, String seriesTopic,
                         String groupId, StartingOffsets startingOffsets, String checkpointDir, Duration checkpointInterval, int parallelism,
@@ -67,6 +69,8 @@ public record JobConfig(String bootstrapServers, String eventsTopic, String aler
         require(parallelism >= 1, PARALLELISM + " must be >= 1, got " + parallelism);
         require(topicPartitions >= 1, TOPIC_PARTITIONS + " must be >= 1, got " + topicPartitions);
         require(nonBlank(groupId), GROUP_ID + " must not be empty");
+        require(startingOffsets != null, STARTING_OFFSETS + " must be given");
+        require(thresholds != null, "thresholds must be given");
         require(nonBlank(transactionalIdPrefix), TRANSACTIONAL_ID_PREFIX + " must not be empty");
         require(seriesEvery >= 1, SERIES_EVERY + " must be >= 1 (1 keeps every step), got " + seriesEvery);
         require(checkpointDir == null || !checkpointDir.isBlank(), CHECKPOINT_DIR + " must not be empty (a folder, or a URI such as s3://bucket/checkpoints)");
@@ -76,16 +80,6 @@ public record JobConfig(String bootstrapServers, String eventsTopic, String aler
         for (String k : kafkaProperties.keySet()) {
             require(!k.equals("bootstrap.servers"), "set the brokers with " + BOOTSTRAP_SERVERS + ", not " + KAFKA_PROPERTY + " bootstrap.servers");
         }
-    }
-
-    /** Without PostgreSQL, every series point (what the job did before the PostgreSQL sink existed). */
-    public JobConfig(String bootstrapServers, String eventsTopic, String alertsTopic, String deadLetterTopic, String seriesTopic,
-                     String groupId, StartingOffsets startingOffsets, String checkpointDir, Duration checkpointInterval, int parallelism,
-                     Map<String, String> kafkaProperties, boolean createTopics, int topicPartitions, String fromCheckpoint,
-                     boolean stopAtEnd, String transactionalIdPrefix, Thresholds thresholds, boolean stateChangelog) {
-        this(bootstrapServers, eventsTopic, alertsTopic, deadLetterTopic, seriesTopic, groupId, startingOffsets, checkpointDir, checkpointInterval,
-                parallelism, kafkaProperties, createTopics, topicPartitions, fromCheckpoint, stopAtEnd, transactionalIdPrefix, thresholds, stateChangelog,
-                null, 1);
     }
 
     /** Where checkpoints go, as Flink gets it (see {@link StorageLocation}); null: in memory (JobManager). */
@@ -116,11 +110,152 @@ public record JobConfig(String bootstrapServers, String eventsTopic, String aler
         return out;
     }
 
+    /** A builder with every flag's default; {@code bootstrapServers} is the one setting without a default. */
+    public static Builder builder(String bootstrapServers) {
+        return new Builder(bootstrapServers);
+    }
+
+    /** Settings by name, each defaulting to its flag's default; {@link #build()} validates them (in the record's constructor). */
+    public static final class Builder {
+        private final String bootstrapServers;
+        private String eventsTopic = EVENTS_TOPIC_DEFAULT;
+        private String alertsTopic = ALERTS_TOPIC_DEFAULT;
+        private String deadLetterTopic = DEAD_LETTER_TOPIC_DEFAULT;
+        private String seriesTopic;
+        private String groupId = GROUP_ID_DEFAULT;
+        private StartingOffsets startingOffsets = parseStartingOffsets(STARTING_OFFSETS_DEFAULT);
+        private String checkpointDir;
+        private Duration checkpointInterval = Duration.parse(CHECKPOINT_INTERVAL_DEFAULT);
+        private int parallelism = Integer.parseInt(PARALLELISM_DEFAULT);
+        private Map<String, String> kafkaProperties = Map.of();
+        private boolean createTopics = true;
+        private int topicPartitions = Integer.parseInt(TOPIC_PARTITIONS_DEFAULT);
+        private String fromCheckpoint;
+        private boolean stopAtEnd;
+        private String transactionalIdPrefix = TRANSACTIONAL_ID_PREFIX_DEFAULT;
+        private Thresholds thresholds = Thresholds.DEFAULTS;
+        private boolean stateChangelog;
+        private PostgresConfig postgres;
+        private int seriesEvery = Integer.parseInt(SERIES_EVERY_DEFAULT);
+
+        private Builder(String bootstrapServers) {
+            this.bootstrapServers = bootstrapServers;
+        }
+
+        /** The events, alerts and dead-letter topics. */
+        public Builder topics(String events, String alerts, String deadLetters) {
+            this.eventsTopic = events;
+            this.alertsTopic = alerts;
+            this.deadLetterTopic = deadLetters;
+            return this;
+        }
+
+        /** Null: no series topic. */
+        public Builder seriesTopic(String seriesTopic) {
+            this.seriesTopic = seriesTopic;
+            return this;
+        }
+
+        public Builder groupId(String groupId) {
+            this.groupId = groupId;
+            return this;
+        }
+
+        public Builder startingOffsets(StartingOffsets startingOffsets) {
+            this.startingOffsets = startingOffsets;
+            return this;
+        }
+
+        /** Null: checkpoints in memory (JobManager). */
+        public Builder checkpointDir(String checkpointDir) {
+            this.checkpointDir = checkpointDir;
+            return this;
+        }
+
+        public Builder checkpointInterval(Duration checkpointInterval) {
+            this.checkpointInterval = checkpointInterval;
+            return this;
+        }
+
+        public Builder parallelism(int parallelism) {
+            this.parallelism = parallelism;
+            return this;
+        }
+
+        public Builder kafkaProperties(Map<String, String> kafkaProperties) {
+            this.kafkaProperties = kafkaProperties;
+            return this;
+        }
+
+        public Builder createTopics(boolean createTopics) {
+            this.createTopics = createTopics;
+            return this;
+        }
+
+        public Builder topicPartitions(int topicPartitions) {
+            this.topicPartitions = topicPartitions;
+            return this;
+        }
+
+        /** Null: a fresh start. */
+        public Builder fromCheckpoint(String fromCheckpoint) {
+            this.fromCheckpoint = fromCheckpoint;
+            return this;
+        }
+
+        public Builder stopAtEnd(boolean stopAtEnd) {
+            this.stopAtEnd = stopAtEnd;
+            return this;
+        }
+
+        public Builder transactionalIdPrefix(String transactionalIdPrefix) {
+            this.transactionalIdPrefix = transactionalIdPrefix;
+            return this;
+        }
+
+        public Builder thresholds(Thresholds thresholds) {
+            this.thresholds = thresholds;
+            return this;
+        }
+
+        public Builder stateChangelog(boolean stateChangelog) {
+            this.stateChangelog = stateChangelog;
+            return this;
+        }
+
+        /** Null: no PostgreSQL output. */
+        public Builder postgres(PostgresConfig postgres) {
+            this.postgres = postgres;
+            return this;
+        }
+
+        public Builder seriesEvery(int seriesEvery) {
+            this.seriesEvery = seriesEvery;
+            return this;
+        }
+
+        /** @throws IllegalArgumentException with one sentence naming the flag, when a setting is invalid */
+        public JobConfig build() {
+            return new JobConfig(bootstrapServers, eventsTopic, alertsTopic, deadLetterTopic, seriesTopic, groupId, startingOffsets, checkpointDir,
+                    checkpointInterval, parallelism, kafkaProperties, createTopics, topicPartitions, fromCheckpoint, stopAtEnd, transactionalIdPrefix,
+                    thresholds, stateChangelog, postgres, seriesEvery);
+        }
+    }
+
     public static StartingOffsets parseStartingOffsets(String s) {
         try {
             return StartingOffsets.valueOf(s.toUpperCase(Locale.ROOT));
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(STARTING_OFFSETS + " must be earliest, latest or committed, got \"" + s + "\"");
+        }
+    }
+
+    /** A checkpoint interval as given on the command line: ISO-8601 ({@code PT10S}) or milliseconds. */
+    public static Duration parseCheckpointInterval(String s) {
+        try {
+            return s.matches("\\d+") ? Duration.ofMillis(Long.parseLong(s)) : Duration.parse(s);
+        } catch (DateTimeParseException e) {
+            throw new IllegalArgumentException(CHECKPOINT_INTERVAL + " must be ISO-8601 (PT10S) or milliseconds, got \"" + s + "\"");
         }
     }
 

@@ -1,56 +1,28 @@
 package io.trainwatch.job;
 
-import io.trainwatch.event.Alert;
-import io.trainwatch.event.DeadLetter;
-import io.trainwatch.event.SeriesPoint;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.ExternalizedCheckpointRetention;
 import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.configuration.StateRecoveryOptions;
-import org.apache.flink.connector.base.DeliveryGuarantee;
-import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
-import org.apache.flink.connector.kafka.sink.KafkaSink;
 import org.apache.flink.connector.kafka.source.KafkaSource;
 import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
 import org.apache.flink.core.execution.CheckpointingMode;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.OffsetResetStrategy;
 
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Properties;
-import java.util.Set;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 
 /**
- * The live job's Kafka I/O around the one pipeline: events from a KafkaSource (key = run_id), alerts, series and
- * dead letters to KafkaSinks with exactly-once delivery (Kafka transactions committed at each checkpoint; read
- * them with isolation.level=read_committed), and to PostgreSQL when configured (at-least-once upserts, see
- * {@link PostgresSinks}).
+ * The live job around the one pipeline: its environment (exactly-once checkpointing, restarts), events from a
+ * KafkaSource (key = run_id), the outputs to Kafka ({@link KafkaOutputs}) and to PostgreSQL when configured
+ * ({@link PostgresOutputs}).
  */
 public final class KafkaPipeline {
-    /** Kafka producers' transaction timeout: above any checkpoint interval, within the broker's default maximum (15 min). */
-    static final String TRANSACTION_TIMEOUT_MS = "900000";
-    /**
-     * How long a broker outage the job rides out without a restart: a sink's records wait in its producer and the
-     * next checkpoint's transaction waits to start (initTransactions), then everything goes on where it was. A longer
-     * outage fails the task and the restart strategy restores the last checkpoint. Far below the transaction timeout,
-     * so that a checkpointed transaction is still open on the broker when the job, back, commits it.
-     */
-    static final String BROKER_OUTAGE_RIDE_OUT_MS = "60000";
-    static final int ADMIN_TIMEOUT_SECONDS = 15;
-
     private KafkaPipeline() {
     }
 
@@ -84,8 +56,21 @@ public final class KafkaPipeline {
         return env;
     }
 
-    /** Source → pipeline → sinks, on {@code env}. */
+    /**
+     * The live job on {@code env}: events from Kafka through the pipeline to Kafka, and to PostgreSQL when configured.
+     * Another output is attached here, beside these.
+     */
     public static void define(StreamExecutionEnvironment env, JobConfig cfg) {
+        TrainwatchJob.Outputs outputs = TrainwatchJob.defineWorkflow(env, source(env, cfg),
+                new MonitorConfig(cfg.thresholds(), cfg.seriesEvery(), cfg.seriesTopic() != null || cfg.postgres() != null));
+        KafkaOutputs.attach(outputs, cfg);
+        if (cfg.postgres() != null) {
+            PostgresOutputs.attach(outputs, cfg.postgres());
+        }
+    }
+
+    /** Events from the events topic (key = run_id), bounded at the end offsets present at start with {@value JobConfig#STOP_AT_END}. */
+    static DataStream<RawRecord> source(StreamExecutionEnvironment env, JobConfig cfg) {
         var builder = KafkaSource.<RawRecord>builder()
                 .setBootstrapServers(cfg.bootstrapServers())
                 .setTopics(cfg.eventsTopic())
@@ -101,32 +86,8 @@ public final class KafkaPipeline {
         if (cfg.stopAtEnd()) {
             builder.setBounded(OffsetsInitializer.latest());
         }
-        KafkaSource<RawRecord> source = builder.build();
-        DataStream<RawRecord> events = env.fromSource(source, WatermarkStrategy.noWatermarks(), "kafka-events")
+        return env.fromSource(builder.build(), WatermarkStrategy.noWatermarks(), "kafka-events")
                 .uid("kafka-events").name("kafka-events");
-        TrainwatchJob.defineWorkflow(env, events, new TrainwatchJob.Sinks(
-                        sink(cfg, new KafkaSerde.AlertSerializationSchema(cfg.alertsTopic()), "alerts"),
-                        cfg.seriesTopic() == null ? null : sink(cfg, new KafkaSerde.SeriesSerializationSchema(cfg.seriesTopic()), "series"),
-                        sink(cfg, new KafkaSerde.DeadLetterSerializationSchema(cfg.deadLetterTopic()), "dead-letters"), false,
-                        cfg.postgres() == null ? null : PostgresSinks.of(cfg.postgres())),
-                new TrainwatchJob.MonitorConfig(cfg.thresholds(), cfg.seriesEvery()));
-    }
-
-    private static <T> KafkaSink<T> sink(JobConfig cfg, KafkaRecordSerializationSchema<T> serializer, String name) {
-        Properties p = properties(cfg);
-        p.putIfAbsent("transaction.timeout.ms", TRANSACTION_TIMEOUT_MS);
-        // while the broker is away: send() buffers, flush() at a checkpoint waits up to delivery.timeout.ms for the
-        // records, and the checkpoint's new transaction waits up to max.block.ms in initTransactions (Kafka's defaults
-        // are 120 s and 60 s: one window here, so that an outage either passes unnoticed or fails the task once)
-        p.putIfAbsent("max.block.ms", BROKER_OUTAGE_RIDE_OUT_MS);
-        p.putIfAbsent("delivery.timeout.ms", BROKER_OUTAGE_RIDE_OUT_MS);
-        return KafkaSink.<T>builder()
-                .setBootstrapServers(cfg.bootstrapServers())
-                .setRecordSerializer(serializer)
-                .setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
-                .setTransactionalIdPrefix(cfg.transactionalIdPrefix() + "-" + name)
-                .setKafkaProducerConfig(p)
-                .build();
     }
 
     /**
@@ -135,7 +96,7 @@ public final class KafkaPipeline {
      * The failures this job meets are outages of Kafka or PostgreSQL (bad input goes to the dead letters, not to a
      * failure): a job that ends FAILED would need a person to start it again, where it could have resumed by itself
      * once the outage is over. Each attempt already waits out up to a minute of the outage ({@link
-     * #BROKER_OUTAGE_RIDE_OUT_MS}, {@link PostgresSinks#OUTAGE_RIDE_OUT}), so a 10 s cap does not hammer the servers,
+     * KafkaOutputs#BROKER_OUTAGE_RIDE_OUT_MS}, {@link PostgresSinks#OUTAGE_RIDE_OUT}), so a 10 s cap does not hammer the servers,
      * and it bounds how long the job idles after they are back. Flink 2.0's default with checkpointing is the same
      * strategy with a 1 min cap; set here so that the job behaves the same whatever the cluster's configuration.
      */
@@ -153,58 +114,5 @@ public final class KafkaPipeline {
         Properties p = new Properties();
         p.putAll(cfg.kafkaProperties());
         return p;
-    }
-
-    /**
-     * Checks the brokers answer and the topics exist, creating missing ones unless told not to. Throws
-     * {@link IllegalStateException} with one clear sentence (no secrets) when the brokers cannot be reached
-     * or a topic is missing.
-     */
-    public static List<String> prepareTopics(JobConfig cfg) {
-        Map<String, Object> admin = new HashMap<>(cfg.kafkaProperties());
-        admin.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, cfg.bootstrapServers());
-        admin.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, ADMIN_TIMEOUT_SECONDS * 1000);
-        admin.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, ADMIN_TIMEOUT_SECONDS * 1000);
-        List<String> created = new ArrayList<>();
-        try (Admin a = Admin.create(admin)) {
-            try {
-                a.describeCluster().nodes().get(ADMIN_TIMEOUT_SECONDS, TimeUnit.SECONDS);
-            } catch (TimeoutException | ExecutionException e) {
-                throw new IllegalStateException("cannot reach Kafka at " + cfg.bootstrapServers() + " within " + ADMIN_TIMEOUT_SECONDS
-                        + " s (" + rootMessage(e) + "); check " + JobConfig.BOOTSTRAP_SERVERS + " and the security settings given with " + JobConfig.KAFKA_PROPERTY);
-            }
-            Set<String> existing = a.listTopics().names().get(ADMIN_TIMEOUT_SECONDS, TimeUnit.SECONDS);
-            List<String> wanted = new ArrayList<>(List.of(cfg.eventsTopic(), cfg.alertsTopic(), cfg.deadLetterTopic()));
-            if (cfg.seriesTopic() != null) {
-                wanted.add(cfg.seriesTopic());
-            }
-            List<NewTopic> missing = new ArrayList<>();
-            for (String t : wanted) {
-                if (!existing.contains(t)) {
-                    if (!cfg.createTopics()) {
-                        throw new IllegalStateException("topic " + t + " does not exist (and " + JobConfig.NO_CREATE_TOPICS + " was given)");
-                    }
-                    missing.add(new NewTopic(t, cfg.topicPartitions(), (short) 1));
-                }
-            }
-            if (!missing.isEmpty()) {
-                a.createTopics(missing).all().get(ADMIN_TIMEOUT_SECONDS, TimeUnit.SECONDS);
-                missing.forEach(t -> created.add(t.name()));
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while checking Kafka topics");
-        } catch (ExecutionException | TimeoutException e) {
-            throw new IllegalStateException("Kafka topic check failed at " + cfg.bootstrapServers() + ": " + rootMessage(e));
-        }
-        return created;
-    }
-
-    private static String rootMessage(Throwable e) {
-        Throwable t = e;
-        while (t.getCause() != null && t.getCause() != t) {
-            t = t.getCause();
-        }
-        return t.getClass().getSimpleName() + (t.getMessage() == null ? "" : ": " + t.getMessage());
     }
 }

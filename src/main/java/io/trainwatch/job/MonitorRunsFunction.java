@@ -5,7 +5,6 @@ import io.trainwatch.detect.RunState;
 import io.trainwatch.event.Alert;
 import io.trainwatch.event.DeadLetter;
 import io.trainwatch.event.TrainingEvent;
-import io.trainwatch.threshold.Thresholds;
 import org.apache.flink.api.common.accumulators.LongCounter;
 import org.apache.flink.api.common.accumulators.LongMaximum;
 import org.apache.flink.api.common.functions.OpenContext;
@@ -36,9 +35,7 @@ public class MonitorRunsFunction extends KeyedProcessFunction<String, TrainingEv
     public static final String LAST_EVENT_MILLIS = "last-event-millis";
     static final long TIMER_GRANULARITY_MILLIS = 60_000;
 
-    private final Thresholds thresholds;
-    private final int seriesEvery;
-    private final boolean series;
+    private final MonitorConfig config;
     private transient RunMonitor monitor;
     private transient ValueState<RunState> state;
     private transient Count accepted;
@@ -49,19 +46,13 @@ public class MonitorRunsFunction extends KeyedProcessFunction<String, TrainingEv
     private transient LongCounter runs;
     private transient LongMaximum lastEvent;
 
-    /**
-     * @param seriesEvery at most one series point per this many steps of a run (see {@code SeriesSampler})
-     * @param series false when no sink takes the series side output: the points are not built
-     */
-    public MonitorRunsFunction(Thresholds thresholds, int seriesEvery, boolean series) {
-        this.thresholds = thresholds;
-        this.seriesEvery = seriesEvery;
-        this.series = series;
+    public MonitorRunsFunction(MonitorConfig config) {
+        this.config = config;
     }
 
     @Override
     public void open(OpenContext openContext) {
-        monitor = new RunMonitor(thresholds, seriesEvery, series);
+        monitor = new RunMonitor(config.thresholds(), config.seriesEvery(), config.series());
         state = getRuntimeContext().getState(new ValueStateDescriptor<>("run-state", RunState.class));
         accepted = new Count(ACCEPTED);
         alerts = new Count(ALERTS);

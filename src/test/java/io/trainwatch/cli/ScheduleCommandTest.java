@@ -3,6 +3,8 @@ package io.trainwatch.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.trainwatch.SharedData;
+import io.trainwatch.demo.DemoRuns;
+import io.trainwatch.demo.SchedulePreview;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -118,9 +120,9 @@ class ScheduleCommandTest {
         // every demo fault is caught, read back from Kafka and printed with its fix; the malformed records are dead letters
         assertThat(r.out()).contains("NON_FINITE", "WARMUP_SPIKE", "GRAD_EXPLOSION", "LR_MISMATCH", "fix: ");
         assertThat(r.out()).contains("once per epoch", "restarted from its beginning");
-        assertThat(r.out()).containsPattern("summary: " + DemoCommand.demoRecords().size() + " events streamed, \\d+ alerts, 3 dead letters");
+        assertThat(r.out()).containsPattern("summary: " + DemoRuns.records().size() + " events streamed, \\d+ alerts, 3 dead letters");
         // the healthy run declares HF cosine with warmup and draws no alert at all
-        String healthyStart = DemoCommand.demoRecords().stream().map(kv -> kv[1])
+        String healthyStart = DemoRuns.records().stream().map(kv -> kv[1])
                 .filter(v -> v.contains("\"run_start\"") && v.contains("sim-none-")).findFirst().orElseThrow();
         assertThat(healthyStart).contains("\"scheduler\":\"cosine\"", "num_warmup_steps");
         assertThat(r.out().lines().filter(l -> l.contains("sim-none-"))).isEmpty();
@@ -130,7 +132,7 @@ class ScheduleCommandTest {
         java.util.Set<String> alertIds = new java.util.HashSet<>();
         var codec = new io.trainwatch.event.EventCodec();
         var monitor = new io.trainwatch.detect.RunMonitor(io.trainwatch.threshold.Thresholds.DEFAULTS);
-        for (var run : DemoCommand.demoRuns()) {
+        for (var run : DemoRuns.runs()) {
             var state = new io.trainwatch.detect.RunState();
             for (String line : run.events()) {
                 var e = codec.parse(line);
@@ -142,7 +144,7 @@ class ScheduleCommandTest {
         }
         assertThat(r.out()).containsPattern("PostgreSQL 16 in-process at jdbc:postgresql://localhost:\\d+/postgres \\(\\d+\\.\\d s\\)")
                 .contains(String.format(java.util.Locale.ROOT, "PostgreSQL: %,d series rows, %d alerts, 3 dead letters", steps.size(), alertIds.size()));
-        List<String> examples = DemoCommand.exampleNames();
+        List<String> examples = SchedulePreview.exampleNames();
         try (Stream<Path> files = Files.list(Path.of("examples/schedules"))) {
             assertThat(examples).containsExactlyInAnyOrderElementsOf(
                     files.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".json")).toList());
@@ -154,7 +156,7 @@ class ScheduleCommandTest {
         // and drew the runs it read back from the series and alerts topics: one report, every run in it
         assertThat(r.out()).containsPattern("report: 6 runs, \\d+ steps, \\d+ alerts -> .*report\\.html");
         String html = Files.readString(tmp.resolve("report.html"));
-        for (var run : DemoCommand.demoRuns()) {
+        for (var run : DemoRuns.runs()) {
             assertThat(html).contains(run.runId());
         }
     }
@@ -165,7 +167,7 @@ class ScheduleCommandTest {
             long before = System.currentTimeMillis();
             Result r = run("demo", "--bootstrap-servers", kafka.bootstrapServers(), "--events-topic", "stack.events", "--rate", "20000");
             assertThat(r.exitCode()).as(r.err()).isZero();
-            int n = DemoCommand.demoRecords().size();
+            int n = DemoRuns.records().size();
             assertThat(r.out()).contains("done: " + n + " events sent");
             List<String> values = new java.util.ArrayList<>();
             try (var c = new org.apache.kafka.clients.consumer.KafkaConsumer<String, String>(java.util.Map.of("bootstrap.servers", kafka.bootstrapServers(),

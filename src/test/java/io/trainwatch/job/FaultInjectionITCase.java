@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.trainwatch.embedded.EmbeddedKafka;
 import io.trainwatch.embedded.EmbeddedPostgres;
 import io.trainwatch.event.JsonReader;
+import io.trainwatch.kafka.TopicAdmin;
 import io.trainwatch.simulate.SimulatedRun;
 import org.apache.flink.api.common.JobStatus;
 import org.apache.flink.core.execution.JobClient;
@@ -90,7 +91,7 @@ class FaultInjectionITCase {
     @Test
     void shouldLeaveExactlyTheUninterruptedAlertsWhenTheBrokerIsDownMidStream(@TempDir Path checkpoints, @InjectMiniCluster MiniCluster flink) throws Exception {
         JobConfig cfg = KafkaITCase.config(kafka.bootstrapServers(), "fault-broker", null, false, checkpoints.toString(), null, null);
-        KafkaPipeline.prepareTopics(cfg);
+        TopicAdmin.prepareTopics(cfg);
         List<SimulatedRun> runs = KafkaITCase.runs(53_000);
         List<String> expected = KafkaITCase.expectedAlerts(runs);
         topics.produce(cfg.eventsTopic(), KafkaITCase.keyed(runs, 0, 0.4));
@@ -149,7 +150,7 @@ class FaultInjectionITCase {
         PostgresConfig pg = new PostgresConfig(postgres.createDatabase("fault_postgres"), EmbeddedPostgres.USER, null);
         PostgresSchema.prepare(pg);
         JobConfig cfg = KafkaITCase.config(kafka.bootstrapServers(), "fault-postgres", "fault-postgres.series", false, checkpoints.toString(), null, pg);
-        KafkaPipeline.prepareTopics(cfg);
+        TopicAdmin.prepareTopics(cfg);
         List<SimulatedRun> runs = KafkaITCase.runs(59_000);
         List<String> expected = KafkaITCase.expectedAlerts(runs);
         long[] expectedRows = {KafkaITCase.distinctSteps(runs), KafkaITCase.distinctAlertIds(expected), MALFORMED.size()};

@@ -2,13 +2,11 @@ package io.trainwatch.job;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.trainwatch.embedded.EmbeddedPostgres;
-import io.trainwatch.event.JsonWriter;
-import io.trainwatch.event.Alert;
 import io.trainwatch.event.DeadLetter;
 import io.trainwatch.event.FuzzSettings;
 import io.trainwatch.event.HostileEvents;
 import io.trainwatch.event.JsonReader;
-import io.trainwatch.event.SeriesPoint;
+import io.trainwatch.event.JsonWriter;
 import io.trainwatch.simulate.Fault;
 import io.trainwatch.simulate.RunSimulator;
 import io.trainwatch.simulate.SimulatedRun;
@@ -115,10 +113,10 @@ class HostileInputITCase {
         Configuration noRestart = new Configuration();
         noRestart.set(RestartStrategyOptions.RESTART_STRATEGY, "none"); // any failure of any task fails the job: nothing hides it
         env.configure(noRestart);
-        TrainwatchJob.defineWorkflow(env, env.fromData(RawRecord.class, records.toArray(RawRecord[]::new)).setParallelism(1),
-                new TrainwatchJob.Sinks(new JsonLinesFileSink<Alert>(alerts, JsonWriter::alert), new JsonLinesFileSink<SeriesPoint>(series, JsonWriter::series),
-                        new JsonLinesFileSink<DeadLetter>(dead, JsonWriter::deadLetter), true, PostgresSinks.of(postgres)),
-                new TrainwatchJob.MonitorConfig(Thresholds.DEFAULTS));
+        TrainwatchJob.Outputs outputs = TrainwatchJob.defineWorkflow(env, env.fromData(RawRecord.class, records.toArray(RawRecord[]::new)).setParallelism(1),
+                new MonitorConfig(Thresholds.DEFAULTS, 1, true));
+        FileOutputs.attach(outputs, alerts, series, dead);
+        PostgresOutputs.attach(outputs, postgres);
         JobClient job = env.executeAsync("hostile-input-itcase");
         JobExecutionResult result = job.getJobExecutionResult().get();
         long millis = (System.nanoTime() - t0) / 1_000_000;

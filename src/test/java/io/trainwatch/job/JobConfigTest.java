@@ -11,8 +11,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class JobConfigTest {
     static JobConfig with(String alerts, Duration checkpoint, int parallelism, Map<String, String> props) {
-        return new JobConfig("localhost:9092", "e", alerts, "d", null, "g", JobConfig.StartingOffsets.COMMITTED, null, checkpoint, parallelism,
-                props, true, 2, null, false, "p", Thresholds.DEFAULTS, false);
+        return JobConfig.builder("localhost:9092").topics("e", alerts, "d").groupId("g").checkpointInterval(checkpoint).parallelism(parallelism)
+                .kafkaProperties(props).transactionalIdPrefix("p").build();
     }
 
     @Test
@@ -23,6 +23,26 @@ class JobConfigTest {
         assertThatThrownBy(() -> with("a", Duration.ofSeconds(10), 2, Map.of("bootstrap.servers", "x:1")))
                 .hasMessageContaining("--bootstrap-servers, not --kafka-property bootstrap.servers");
         assertThatThrownBy(() -> JobConfig.parseStartingOffsets("newest")).hasMessage("--starting-offsets must be earliest, latest or committed, got \"newest\"");
+    }
+
+    @Test
+    void shouldDefaultEverySettingNotGivenToItsFlagsDefault() {
+        JobConfig c = JobConfig.builder("localhost:9092").build();
+        assertThat(c.eventsTopic()).isEqualTo(JobConfig.EVENTS_TOPIC_DEFAULT);
+        assertThat(c.alertsTopic()).isEqualTo(JobConfig.ALERTS_TOPIC_DEFAULT);
+        assertThat(c.deadLetterTopic()).isEqualTo(JobConfig.DEAD_LETTER_TOPIC_DEFAULT);
+        assertThat(c.seriesTopic()).isNull();
+        assertThat(c.groupId()).isEqualTo(JobConfig.GROUP_ID_DEFAULT);
+        assertThat(c.startingOffsets()).isEqualTo(JobConfig.StartingOffsets.COMMITTED);
+        assertThat(c.checkpointInterval()).isEqualTo(Duration.ofSeconds(10));
+        assertThat(c.parallelism()).isEqualTo(2);
+        assertThat(c.topicPartitions()).isEqualTo(2);
+        assertThat(c.createTopics()).isTrue();
+        assertThat(c.transactionalIdPrefix()).isEqualTo(JobConfig.TRANSACTIONAL_ID_PREFIX_DEFAULT);
+        assertThat(c.thresholds()).isSameAs(Thresholds.DEFAULTS);
+        assertThat(c.postgres()).isNull();
+        assertThat(c.seriesEvery()).isEqualTo(1);
+        assertThatThrownBy(() -> JobConfig.builder(" ").build()).hasMessageStartingWith("--bootstrap-servers is required");
     }
 
     @Test

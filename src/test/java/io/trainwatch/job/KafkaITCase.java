@@ -7,10 +7,10 @@ import io.trainwatch.event.EventCodec;
 import io.trainwatch.event.EventType;
 import io.trainwatch.event.JsonReader;
 import io.trainwatch.event.TrainingEvent;
+import io.trainwatch.kafka.TopicAdmin;
 import io.trainwatch.simulate.Fault;
 import io.trainwatch.simulate.RunSimulator;
 import io.trainwatch.simulate.SimulatedRun;
-import io.trainwatch.threshold.Thresholds;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -31,7 +31,6 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Stream;
@@ -76,9 +75,9 @@ class KafkaITCase {
     static JobConfig config(String bootstrapServers, String name, String seriesTopic, boolean stopAtEnd, String checkpointDir, String fromCheckpoint,
                             PostgresConfig pg) {
         // with a checkpoint folder, the changelog state backend (the riskier restore path); without, the heap backend
-        return new JobConfig(bootstrapServers, name + ".events", name + ".alerts", name + ".dead-letter", seriesTopic, name,
-                JobConfig.StartingOffsets.EARLIEST, checkpointDir, Duration.ofMillis(300), 2, Map.of(), true, 2, fromCheckpoint, stopAtEnd,
-                name, Thresholds.DEFAULTS, checkpointDir != null, pg, 1);
+        return JobConfig.builder(bootstrapServers).topics(name + ".events", name + ".alerts", name + ".dead-letter").seriesTopic(seriesTopic)
+                .groupId(name).startingOffsets(JobConfig.StartingOffsets.EARLIEST).checkpointDir(checkpointDir).checkpointInterval(Duration.ofMillis(300))
+                .fromCheckpoint(fromCheckpoint).stopAtEnd(stopAtEnd).transactionalIdPrefix(name).stateChangelog(checkpointDir != null).postgres(pg).build();
     }
 
     static List<SimulatedRun> runs(long seedBase) {
@@ -135,7 +134,7 @@ class KafkaITCase {
     void shouldWriteTheReplayAlertsExactlyOnceAndDeadLetterMalformedRecordsAlsoToPostgres() throws Exception {
         PostgresConfig pg = new PostgresConfig(postgres.createDatabase("kafka_e2e"), EmbeddedPostgres.USER, null);
         JobConfig cfg = config("e2e", true, null, null, pg);
-        KafkaPipeline.prepareTopics(cfg);
+        TopicAdmin.prepareTopics(cfg);
         assertThat(PostgresSchema.prepare(pg).roleWarning()).isNull();
         List<SimulatedRun> runs = runs(31_000);
         List<String[]> records = keyed(runs, 0, 1);
@@ -206,7 +205,7 @@ class KafkaITCase {
         PostgresConfig pg = new PostgresConfig(postgres.createDatabase("kafka_restore"), EmbeddedPostgres.USER, null);
         PostgresSchema.prepare(pg);
         JobConfig first = config("restore", false, checkpoints.toString(), null, pg);
-        KafkaPipeline.prepareTopics(first);
+        TopicAdmin.prepareTopics(first);
         List<SimulatedRun> runs = runs(47_000);
         produce(first.eventsTopic(), keyed(runs, 0, 0.5));
 

@@ -1,11 +1,10 @@
 package io.trainwatch.job;
 
-import io.trainwatch.threshold.Thresholds;
+import io.trainwatch.kafka.TopicAdmin;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
 import java.time.Duration;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /** The live job (KafkaPipeline, local Flink) as the end-to-end tests run it, started on a broker; closing cancels it. */
@@ -27,13 +26,13 @@ final class LiveJob implements AutoCloseable {
      * thresholds.
      */
     static JobConfig config(String bootstrapServers, String name) {
-        return new JobConfig(bootstrapServers, name + ".events", name + ".alerts", name + ".dead-letter", null, name,
-                JobConfig.StartingOffsets.EARLIEST, null, Duration.ofMillis(300), 2, Map.of(), true, 2, null, false, name, Thresholds.DEFAULTS, false);
+        return JobConfig.builder(bootstrapServers).topics(name + ".events", name + ".alerts", name + ".dead-letter").groupId(name)
+                .startingOffsets(JobConfig.StartingOffsets.EARLIEST).checkpointInterval(Duration.ofMillis(300)).transactionalIdPrefix(name).build();
     }
 
     static LiveJob start(String bootstrapServers, String name) throws Exception {
         JobConfig cfg = config(bootstrapServers, name);
-        KafkaPipeline.prepareTopics(cfg);
+        TopicAdmin.prepareTopics(cfg);
         StreamExecutionEnvironment env = KafkaPipeline.environment(cfg);
         KafkaPipeline.define(env, cfg);
         return new LiveJob(cfg, env.executeAsync(name + "-itcase"));

@@ -9,16 +9,18 @@ import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
 import org.apache.flink.streaming.util.ProcessFunctionTestHarnesses;
 import org.junit.jupiter.api.Test;
 
+import java.util.Map;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** The monitor operator keeps state per run and forgets a run once it has been idle for the timeout. */
 class MonitorRunsFunctionTest {
     static final long IDLE_MILLIS = 600_000;
-    static final Thresholds IDLE_TEN_MINUTES = Thresholds.DEFAULTS.with(java.util.Map.of("idle_timeout_minutes", 10.0));
+    static final Thresholds IDLE_TEN_MINUTES = Thresholds.DEFAULTS.with(Map.of("idle_timeout_minutes", 10.0));
 
     @Test
     void shouldClearStateOfIdleRunsSoTheStateCountReturnsToZero() throws Exception {
-        MonitorRunsFunction fn = new MonitorRunsFunction(IDLE_TEN_MINUTES, 1, true);
+        MonitorRunsFunction fn = new MonitorRunsFunction(new MonitorConfig(IDLE_TEN_MINUTES, 1, true));
         try (KeyedOneInputStreamOperatorTestHarness<String, TrainingEvent, Alert> h =
                      ProcessFunctionTestHarnesses.forKeyedProcessFunction(fn, e -> e.runId, Types.STRING)) {
             h.setProcessingTime(0);
@@ -39,7 +41,7 @@ class MonitorRunsFunctionTest {
 
     @Test
     void shouldEmitNonFiniteAlertThroughTheOperator() throws Exception {
-        MonitorRunsFunction fn = new MonitorRunsFunction(IDLE_TEN_MINUTES, 1, true);
+        MonitorRunsFunction fn = new MonitorRunsFunction(new MonitorConfig(IDLE_TEN_MINUTES, 1, true));
         try (KeyedOneInputStreamOperatorTestHarness<String, TrainingEvent, Alert> h =
                      ProcessFunctionTestHarnesses.forKeyedProcessFunction(fn, e -> e.runId, Types.STRING)) {
             h.processElement(step("r", 0, Double.NaN), 0);
@@ -52,7 +54,7 @@ class MonitorRunsFunctionTest {
     @Test
     void shouldDeadLetterAnEventTheMonitorFailsOnAndGoOn() throws Exception {
         // a run_start whose schedule cannot apply (the codec refuses it; this one is built past the codec)
-        MonitorRunsFunction fn = new MonitorRunsFunction(Thresholds.DEFAULTS, 1, true);
+        MonitorRunsFunction fn = new MonitorRunsFunction(new MonitorConfig(Thresholds.DEFAULTS, 1, true));
         try (KeyedOneInputStreamOperatorTestHarness<String, TrainingEvent, Alert> h =
                      ProcessFunctionTestHarnesses.forKeyedProcessFunction(fn, e -> e.runId, Types.STRING)) {
             TrainingEvent start = new TrainingEvent();

@@ -3,11 +3,9 @@ package io.trainwatch.job;
 import io.trainwatch.detect.RunMonitor;
 import io.trainwatch.detect.RunState;
 import io.trainwatch.event.Alert;
-import io.trainwatch.event.DeadLetter;
 import io.trainwatch.event.EventCodec;
 import io.trainwatch.event.JsonReader;
 import io.trainwatch.event.JsonWriter;
-import io.trainwatch.event.SeriesPoint;
 import io.trainwatch.event.TrainingEvent;
 import io.trainwatch.simulate.Fault;
 import io.trainwatch.simulate.RunSimulator;
@@ -60,10 +58,9 @@ class PipelineITCase {
 
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         env.setParallelism(2);
-        TrainwatchJob.defineWorkflow(env, env.fromData(RawRecord.class, records.toArray(RawRecord[]::new)).setParallelism(1),
-                new TrainwatchJob.Sinks(new JsonLinesFileSink<Alert>(alerts, JsonWriter::alert), new JsonLinesFileSink<SeriesPoint>(series, JsonWriter::series),
-                        new JsonLinesFileSink<DeadLetter>(dead, JsonWriter::deadLetter), true),
-                new TrainwatchJob.MonitorConfig(Thresholds.DEFAULTS));
+        TrainwatchJob.Outputs outputs = TrainwatchJob.defineWorkflow(env, env.fromData(RawRecord.class, records.toArray(RawRecord[]::new)).setParallelism(1),
+                new MonitorConfig(Thresholds.DEFAULTS, 1, true));
+        FileOutputs.attach(outputs, alerts, series, dead);
         JobExecutionResult result = env.execute("pipeline-itcase");
 
         List<String> expected = plainReplay(runs);

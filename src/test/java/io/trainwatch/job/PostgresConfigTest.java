@@ -1,9 +1,7 @@
 package io.trainwatch.job;
 
-import io.trainwatch.threshold.Thresholds;
 import org.junit.jupiter.api.Test;
 
-import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 
@@ -19,8 +17,8 @@ class PostgresConfigTest {
         assertThat(c.user()).isEqualTo("trainwatch");
         assertThat(c.password()).isEqualTo("hunter2");
         assertThat(c.toString()).doesNotContain("hunter2").contains("password=***", "jdbc:postgresql://db:5432/trainwatch");
-        JobConfig job = new JobConfig("localhost:9092", "e", "a", "d", null, "g", JobConfig.StartingOffsets.COMMITTED, null, Duration.ofSeconds(10), 2,
-                Map.of("sasl.jaas.config", "secret-jaas"), true, 2, null, false, "p", Thresholds.DEFAULTS, false, c, 10);
+        JobConfig job = JobConfig.builder("localhost:9092").topics("e", "a", "d").groupId("g").kafkaProperties(Map.of("sasl.jaas.config", "secret-jaas"))
+                .transactionalIdPrefix("p").postgres(c).seriesEvery(10).build();
         assertThat(job.toString()).doesNotContain("hunter2").doesNotContain("secret-jaas").contains("seriesEvery=10");
         assertThat(PostgresConfig.fromEnvironment("jdbc:postgresql://db/trainwatch", Map.of()).printableUser())
                 .endsWith("(" + PostgresConfig.USER_ENV + " not set)");
@@ -43,8 +41,7 @@ class PostgresConfigTest {
 
     @Test
     void shouldRefuseSeriesEveryBelowOne() {
-        assertThatThrownBy(() -> new JobConfig("localhost:9092", "e", "a", "d", null, "g", JobConfig.StartingOffsets.COMMITTED, null,
-                Duration.ofSeconds(10), 2, Map.of(), true, 2, null, false, "p", Thresholds.DEFAULTS, false, null, 0))
+        assertThatThrownBy(() -> JobConfig.builder("localhost:9092").topics("e", "a", "d").groupId("g").transactionalIdPrefix("p").seriesEvery(0).build())
                 .hasMessage("--series-every must be >= 1 (1 keeps every step), got 0");
     }
 

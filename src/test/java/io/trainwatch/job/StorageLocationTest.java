@@ -1,6 +1,5 @@
 package io.trainwatch.job;
 
-import io.trainwatch.threshold.Thresholds;
 import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.ConfigOptions;
@@ -10,8 +9,6 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
-import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -74,7 +71,7 @@ class StorageLocationTest {
     }
 
     private static JobConfig config(String checkpointDir, boolean changelog) {
-        return new JobConfig("localhost:9092", "e", "a", "d", null, "g", JobConfig.StartingOffsets.COMMITTED, checkpointDir, Duration.ofSeconds(10), 2,
-                Map.of(), true, 2, null, false, "p", Thresholds.DEFAULTS, changelog);
+        return JobConfig.builder("localhost:9092").topics("e", "a", "d").groupId("g").checkpointDir(checkpointDir).transactionalIdPrefix("p")
+                .stateChangelog(changelog).build();
     }
 }
