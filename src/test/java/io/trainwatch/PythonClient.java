@@ -11,15 +11,15 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Runs the Python client's scripts (clients/python) with Debian's interpreter, which has python3-torch and
- * python3-kafka (pyenv's python3 on these machines has neither); {@code -Dtrainwatch.python=...} overrides it; or in one
- * of the torch 2.x environments ({@link Frameworks}) where real transformers, Lightning and accelerate train.
+ * Runs the Python client's scripts (clients/python) with Debian's interpreter, which has
+ * python3-torch and python3-kafka (pyenv's python3 on these machines has neither); {@code
+ * -Dtrainwatch.python=...} overrides it; or in one of the torch 2.x environments ({@link
+ * Frameworks}) where real transformers, Lightning and accelerate train.
  */
 public final class PythonClient {
     public static final Path CLIENT_DIR = Path.of("clients/python").toAbsolutePath();
 
-    public record Result(int exitCode, String stdout, String stderr, Duration took) {
-    }
+    public record Result(int exitCode, String stdout, String stderr, Duration took) {}
 
     /** A started script; {@link #await} collects its output. */
     public static final class Running {
@@ -40,24 +40,35 @@ public final class PythonClient {
         public Result await(Duration timeout) throws IOException, InterruptedException {
             if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
                 process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-                throw new AssertionError(what + " did not finish within " + timeout + "; stderr:\n" + Files.readString(err));
+                throw new AssertionError(
+                        what
+                                + " did not finish within "
+                                + timeout
+                                + "; stderr:\n"
+                                + Files.readString(err));
             }
-            Result r = new Result(process.exitValue(), Files.readString(out, StandardCharsets.UTF_8), Files.readString(err, StandardCharsets.UTF_8),
-                    Duration.ofNanos(System.nanoTime() - startNanos));
+            Result r =
+                    new Result(
+                            process.exitValue(),
+                            Files.readString(out, StandardCharsets.UTF_8),
+                            Files.readString(err, StandardCharsets.UTF_8),
+                            Duration.ofNanos(System.nanoTime() - startNanos));
             Files.deleteIfExists(out);
             Files.deleteIfExists(err);
             return r;
         }
     }
 
-    private PythonClient() {
-    }
+    private PythonClient() {}
 
     public static String interpreter() {
         return System.getProperty("trainwatch.python", "/usr/bin/python3");
     }
 
-    /** The environments clients/python/install-frameworks.sh creates (.ci/run runs it): torch 2.x with transformers 5.x. */
+    /**
+     * The environments clients/python/install-frameworks.sh creates (.ci/run runs it): torch 2.x
+     * with transformers 5.x.
+     */
     public enum Frameworks {
         TORCH2_TF5("torch2-tf5");
 
@@ -71,19 +82,26 @@ public final class PythonClient {
         public String interpreter() {
             Path python = CLIENT_DIR.resolve(".venvs").resolve(dirName).resolve("bin/python");
             if (!Files.isExecutable(python)) {
-                throw new AssertionError("no Python environment " + python + ": run clients/python/install-frameworks.sh (.ci/run does)");
+                throw new AssertionError(
+                        "no Python environment "
+                                + python
+                                + ": run clients/python/install-frameworks.sh (.ci/run does)");
             }
             return python.toString();
         }
     }
 
-    /** Starts {@code python3 args...} in the project folder with the client importable (PYTHONPATH=clients/python). */
+    /**
+     * Starts {@code python3 args...} in the project folder with the client importable
+     * (PYTHONPATH=clients/python).
+     */
     public static Running start(List<String> args, Map<String, String> env) throws IOException {
         return start(interpreter(), args, env);
     }
 
     /** {@link #start(List, Map)} with the given interpreter (see {@link Frameworks}). */
-    public static Running start(String interpreter, List<String> args, Map<String, String> env) throws IOException {
+    public static Running start(String interpreter, List<String> args, Map<String, String> env)
+            throws IOException {
         List<String> cmd = new ArrayList<>();
         cmd.add(interpreter);
         cmd.add("-u");
@@ -101,7 +119,8 @@ public final class PythonClient {
         return new Running(pb.start(), out, err, String.join(" ", cmd));
     }
 
-    public static Result run(List<String> args, Map<String, String> env, Duration timeout) throws IOException, InterruptedException {
+    public static Result run(List<String> args, Map<String, String> env, Duration timeout)
+            throws IOException, InterruptedException {
         return start(args, env).await(timeout);
     }
 }

@@ -7,8 +7,10 @@ import io.trainwatch.job.MonitorRunsFunction;
 import io.trainwatch.job.ParseEventsFunction;
 import io.trainwatch.kafka.KafkaClients;
 import io.trainwatch.kafka.TopicAdmin;
+
 import org.apache.flink.api.common.JobExecutionResult;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -23,11 +25,12 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * On an in-process broker, in one go: (1) the raw rate of a plain KafkaConsumer draining N events of R concurrent
- * runs, (2) the job processing the same events end to end (bounded, exactly once), and (3) event→alert latency at
- * a fixed offered rate for a latency profile (short checkpoint interval) and a throughput profile
- * ({@link LatencyProfile}). Alerts become visible at checkpoints (exactly-once), so latency includes them. Prints
- * each figure to standard output as it is measured.
+ * On an in-process broker, in one go: (1) the raw rate of a plain KafkaConsumer draining N events
+ * of R concurrent runs, (2) the job processing the same events end to end (bounded, exactly once),
+ * and (3) event→alert latency at a fixed offered rate for a latency profile (short checkpoint
+ * interval) and a throughput profile ({@link LatencyProfile}). Alerts become visible at checkpoints
+ * (exactly-once), so latency includes them. Prints each figure to standard output as it is
+ * measured.
  */
 public final class Bench {
     private final BenchSettings settings;
@@ -36,25 +39,39 @@ public final class Bench {
         this.settings = settings;
     }
 
-    /** Measures everything; throws {@link IllegalStateException} when a latency profile did not measure every timed alert. */
+    /**
+     * Measures everything; throws {@link IllegalStateException} when a latency profile did not
+     * measure every timed alert.
+     */
     public void run() throws Exception {
-        System.out.printf("trainwatch bench: %,d events of %,d concurrent runs, %d partitions, parallelism %d, %d cores%n",
-                settings.events(), settings.runs(), settings.partitions(), settings.parallelism(), Runtime.getRuntime().availableProcessors());
+        System.out.printf(
+                "trainwatch bench: %,d events of %,d concurrent runs, %d partitions, parallelism %d, %d cores%n",
+                settings.events(),
+                settings.runs(),
+                settings.partitions(),
+                settings.parallelism(),
+                Runtime.getRuntime().availableProcessors());
         try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
             String topic = "bench.events";
             TopicAdmin.create(kafka.bootstrapServers(), topic, settings.partitions());
             long t = System.nanoTime();
             long produced = produceBulk(kafka, topic);
-            System.out.printf("produced      %,d events in %.1f s (%,.0f events/s)%n", produced, secs(t), produced / secs(t));
+            System.out.printf(
+                    "produced      %,d events in %.1f s (%,.0f events/s)%n",
+                    produced, secs(t), produced / secs(t));
 
             if (settings.warmup()) {
-                // a streaming job runs for days: measure both sides JIT-compiled, not their first seconds
+                // a streaming job runs for days: measure both sides JIT-compiled, not their first
+                // seconds
                 t = System.nanoTime();
                 drain(kafka, topic);
                 runJob(kafka, topic, "bench-warmup");
-                System.out.printf("warm-up       one raw drain and one job pass in %.1f s (not measured)%n", secs(t));
+                System.out.printf(
+                        "warm-up       one raw drain and one job pass in %.1f s (not measured)%n",
+                        secs(t));
             }
-            // raw drain and job pass alternate, so both see the machine in the same state; the median ratio is the figure
+            // raw drain and job pass alternate, so both see the machine in the same state; the
+            // median ratio is the figure
             int repeat = settings.repeat();
             double[][] ratios = new double[repeat][];
             for (int i = 0; i < repeat; i++) {
@@ -64,50 +81,77 @@ public final class Bench {
                 ratios[i] = measureOnce(kafka, topic, produced);
             }
             if (repeat > 1) {
-                System.out.printf("median of %d  ratio job/raw %.2f end to end, %.2f processing (vs the raw drain), %.2f first record to last on both sides%n",
+                System.out.printf(
+                        "median of %d  ratio job/raw %.2f end to end, %.2f processing (vs the raw drain), %.2f first record to last on both sides%n",
                         repeat, median(ratios, 0), median(ratios, 1), median(ratios, 2));
             }
 
             if (settings.latencySeconds() > 0) {
                 List<String> failed = new ArrayList<>();
-                for (String[] profile : new String[][]{{"latency", settings.latencyCheckpoint()}, {"throughput", settings.throughputCheckpoint()}}) {
-                    // the latency profile checkpoints often, so it writes only changed state (changelog); the throughput profile rarely
-                    JobConfig cfg = config(kafka, "latency-" + profile[0] + ".events", "latency-" + profile[0], profile[1], false,
-                            profile[0].equals("latency") && settings.latencyChangelog());
+                for (String[] profile :
+                        new String[][] {
+                            {"latency", settings.latencyCheckpoint()},
+                            {"throughput", settings.throughputCheckpoint()}
+                        }) {
+                    // the latency profile checkpoints often, so it writes only changed state
+                    // (changelog); the throughput profile rarely
+                    JobConfig cfg =
+                            config(
+                                    kafka,
+                                    "latency-" + profile[0] + ".events",
+                                    "latency-" + profile[0],
+                                    profile[1],
+                                    false,
+                                    profile[0].equals("latency") && settings.latencyChangelog());
                     if (!new LatencyProfile(settings, profile[0], profile[1], cfg).measure()) {
                         failed.add(profile[0]);
                     }
                 }
                 if (!failed.isEmpty()) {
-                    throw new IllegalStateException("the " + String.join(" and ", failed) + " profile(s) did not measure every timed alert (see above)");
+                    throw new IllegalStateException(
+                            "the "
+                                    + String.join(" and ", failed)
+                                    + " profile(s) did not measure every timed alert (see above)");
                 }
             }
         }
     }
 
-    /** One raw drain, then one job pass; prints both and returns the three ratios (end to end, processing, first to last). */
-    private double[] measureOnce(EmbeddedKafka kafka, String topic, long produced) throws Exception {
+    /**
+     * One raw drain, then one job pass; prints both and returns the three ratios (end to end,
+     * processing, first to last).
+     */
+    private double[] measureOnce(EmbeddedKafka kafka, String topic, long produced)
+            throws Exception {
         Drain drained = drain(kafka, topic);
         double raw = drained.records() / drained.seconds();
         double rawSteady = drained.records() / drained.steadySeconds();
-        System.out.printf("raw consume   %,d events in %.2f s: %,.0f events/s (plain KafkaConsumer, one thread; %,.0f events/s from its first record to its last)%n",
+        System.out.printf(
+                "raw consume   %,d events in %.2f s: %,.0f events/s (plain KafkaConsumer, one thread; %,.0f events/s from its first record to its last)%n",
                 drained.records(), drained.seconds(), raw, rawSteady);
 
         long t = System.nanoTime();
         JobExecutionResult result = runJob(kafka, topic, "bench");
         double whole = secs(t);
         double job = produced / whole;
-        System.out.printf("job end to end %,d events in %.2f s: %,.0f events/s (bounded, exactly-once sinks, job start and stop included)%n", produced, whole, job);
-        // first record parsed .. last event judged: the job's processing, without deploying and finishing the job
+        System.out.printf(
+                "job end to end %,d events in %.2f s: %,.0f events/s (bounded, exactly-once sinks, job start and stop included)%n",
+                produced, whole, job);
+        // first record parsed .. last event judged: the job's processing, without deploying and
+        // finishing the job
         long first = result.getAccumulatorResult(ParseEventsFunction.FIRST_READ_MILLIS);
         long last = result.getAccumulatorResult(MonitorRunsFunction.LAST_EVENT_MILLIS);
         double processing = Math.max(1, last - first) / 1000.0;
         double steady = produced / processing;
-        System.out.printf("job processing %,d events in %.2f s: %,.0f events/s (first record read to last event judged)%n", produced, processing, steady);
-        // like for like: both with their start-up, both from first record to last; and the job's processing rate
+        System.out.printf(
+                "job processing %,d events in %.2f s: %,.0f events/s (first record read to last event judged)%n",
+                produced, processing, steady);
+        // like for like: both with their start-up, both from first record to last; and the job's
+        // processing rate
         // against the raw drain with the consumer's start-up
         double[] ratios = {job / raw, steady / raw, steady / rawSteady};
-        System.out.printf("ratio job/raw  %.2f end to end, %.2f processing (vs the raw drain), %.2f first record to last on both sides%n",
+        System.out.printf(
+                "ratio job/raw  %.2f end to end, %.2f processing (vs the raw drain), %.2f first record to last on both sides%n",
                 ratios[0], ratios[1], ratios[2]);
         return ratios;
     }
@@ -117,8 +161,12 @@ public final class Bench {
         return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
     }
 
-    /** The job, bounded, over the whole events topic, with the throughput profile's checkpoint interval. */
-    private JobExecutionResult runJob(EmbeddedKafka kafka, String topic, String name) throws Exception {
+    /**
+     * The job, bounded, over the whole events topic, with the throughput profile's checkpoint
+     * interval.
+     */
+    private JobExecutionResult runJob(EmbeddedKafka kafka, String topic, String name)
+            throws Exception {
         JobConfig cfg = config(kafka, topic, name, settings.throughputCheckpoint(), true, false);
         TopicAdmin.prepareTopics(cfg);
         StreamExecutionEnvironment env = KafkaPipeline.environment(cfg);
@@ -126,7 +174,14 @@ public final class Bench {
         return env.execute("trainwatch-" + name);
     }
 
-    private JobConfig config(EmbeddedKafka kafka, String eventsTopic, String name, String checkpoint, boolean stopAtEnd, boolean changelog) throws IOException {
+    private JobConfig config(
+            EmbeddedKafka kafka,
+            String eventsTopic,
+            String name,
+            String checkpoint,
+            boolean stopAtEnd,
+            boolean changelog)
+            throws IOException {
         return JobConfig.builder(kafka.bootstrapServers())
                 .topics(eventsTopic, name + ".alerts", name + ".dead-letter")
                 .groupId(name)
@@ -144,7 +199,9 @@ public final class Bench {
     private long produceBulk(EmbeddedKafka kafka, String topic) {
         long n = 0;
         int runs = settings.runs();
-        try (KafkaProducer<String, String> p = KafkaClients.producer(kafka.bootstrapServers(), Map.of("linger.ms", 5, "batch.size", 131072))) {
+        try (KafkaProducer<String, String> p =
+                KafkaClients.producer(
+                        kafka.bootstrapServers(), Map.of("linger.ms", 5, "batch.size", 131072))) {
             for (int r = 0; r < runs; r++) {
                 p.send(new ProducerRecord<>(topic, BenchEvents.key(r), BenchEvents.start(r)));
                 n++;
@@ -152,7 +209,9 @@ public final class Bench {
             long stepsPerRun = (settings.events() - runs) / runs;
             for (long s = 0; s < stepsPerRun; s++) {
                 for (int r = 0; r < runs; r++) {
-                    p.send(new ProducerRecord<>(topic, BenchEvents.key(r), BenchEvents.step(r, s, false)));
+                    p.send(
+                            new ProducerRecord<>(
+                                    topic, BenchEvents.key(r), BenchEvents.step(r, s, false)));
                     n++;
                 }
             }
@@ -161,14 +220,21 @@ public final class Bench {
         return n;
     }
 
-    /** What a plain consumer's drain took: from creating the consumer, and from its first record, to its last. */
-    private record Drain(long records, double seconds, double steadySeconds) {
-    }
+    /**
+     * What a plain consumer's drain took: from creating the consumer, and from its first record, to
+     * its last.
+     */
+    private record Drain(long records, double seconds, double steadySeconds) {}
 
     private static Drain drain(EmbeddedKafka kafka, String topic) {
         long t0 = System.nanoTime();
-        try (KafkaConsumer<byte[], byte[]> c = KafkaClients.bytesConsumer(kafka.bootstrapServers(), Map.of("max.poll.records", 5000))) {
-            List<TopicPartition> parts = c.partitionsFor(topic).stream().map(p -> new TopicPartition(topic, p.partition())).toList();
+        try (KafkaConsumer<byte[], byte[]> c =
+                KafkaClients.bytesConsumer(
+                        kafka.bootstrapServers(), Map.of("max.poll.records", 5000))) {
+            List<TopicPartition> parts =
+                    c.partitionsFor(topic).stream()
+                            .map(p -> new TopicPartition(topic, p.partition()))
+                            .toList();
             c.assign(parts);
             c.seekToBeginning(parts);
             Map<TopicPartition, Long> end = c.endOffsets(parts);

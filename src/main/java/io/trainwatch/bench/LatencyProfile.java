@@ -1,14 +1,16 @@
 package io.trainwatch.bench;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import io.trainwatch.event.JsonReader;
 import io.trainwatch.job.JobConfig;
 import io.trainwatch.job.KafkaPipeline;
 import io.trainwatch.kafka.KafkaClients;
 import io.trainwatch.kafka.RateLimitedProducer;
 import io.trainwatch.kafka.TopicAdmin;
+
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+
+import com.fasterxml.jackson.databind.JsonNode;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 
@@ -24,16 +26,24 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Event→alert latency of one profile: offers events at the latency rate to the running job; about one event in 200
- * is a NaN whose NON_FINITE alert is awaited on the alerts topic (read_committed). Three phases, each ended by what
- * was seen, not by the clock: warm-up until the job keeps up, the measured window, then the wait for the alert of
- * every timed NaN.
+ * Event→alert latency of one profile: offers events at the latency rate to the running job; about
+ * one event in 200 is a NaN whose NON_FINITE alert is awaited on the alerts topic (read_committed).
+ * Three phases, each ended by what was seen, not by the clock: warm-up until the job keeps up, the
+ * measured window, then the wait for the alert of every timed NaN.
  */
 public final class LatencyProfile {
-    /** Latencies of the first seconds (job start, JIT) are not counted: the warm-up lasts at least this long. */
+    /**
+     * Latencies of the first seconds (job start, JIT) are not counted: the warm-up lasts at least
+     * this long.
+     */
     public static final long WARMUP_NANOS = 3_000_000_000L;
-    /** Bounds each wait of a latency profile (the job keeping up; the last timed alerts), plus two checkpoint intervals. */
+
+    /**
+     * Bounds each wait of a latency profile (the job keeping up; the last timed alerts), plus two
+     * checkpoint intervals.
+     */
     static final Duration ALERT_WAIT = Duration.ofSeconds(60);
+
     /** Timed NaNs a latency profile sends at least, whatever --latency-seconds. */
     public static final int MIN_TIMED_NANS = 20;
 
@@ -49,19 +59,24 @@ public final class LatencyProfile {
         this.cfg = cfg;
     }
 
-    /** Measures and prints the profile's figures; false when the job gave no usable alert in time (nothing measured). */
+    /**
+     * Measures and prints the profile's figures; false when the job gave no usable alert in time
+     * (nothing measured).
+     */
     boolean measure() throws Exception {
         TopicAdmin.prepareTopics(cfg);
         StreamExecutionEnvironment env = KafkaPipeline.environment(cfg);
         KafkaPipeline.define(env, cfg);
-        // alerts are committed at checkpoints: every wait allows two checkpoint intervals beyond the fixed bound
+        // alerts are committed at checkpoints: every wait allows two checkpoint intervals beyond
+        // the fixed bound
         long waitNanos = ALERT_WAIT.plus(cfg.checkpointInterval().multipliedBy(2)).toNanos();
         JobClient job = env.executeAsync("trainwatch-latency-" + profile);
         Offered offered = new Offered();
         List<Long> latencies = new ArrayList<>();
         long start = System.nanoTime();
         long firstAlert = -1;
-        try (KafkaConsumer<String, String> alerts = KafkaClients.readCommitted(cfg.bootstrapServers(), "bench-reader-" + profile)) {
+        try (KafkaConsumer<String, String> alerts =
+                KafkaClients.readCommitted(cfg.bootstrapServers(), "bench-reader-" + profile)) {
             alerts.subscribe(List.of(cfg.alertsTopic()));
             Thread producer = new Thread(() -> offer(offered), "bench-offer");
             producer.start();
@@ -79,7 +94,8 @@ public final class LatencyProfile {
                     for (ConsumerRecord<String, String> r : alerts.poll(Duration.ofMillis(20))) {
                         long at = System.nanoTime();
                         JsonNode a = JsonReader.parse(r.value());
-                        if (!"NON_FINITE".equals(a.path("kind").asText()) || !"open".equals(a.path("status").asText())) {
+                        if (!"NON_FINITE".equals(a.path("kind").asText())
+                                || !"open".equals(a.path("status").asText())) {
                             continue;
                         }
                         String id = a.path("run_id").asText() + "/" + a.path("onset_step").asLong();
@@ -87,8 +103,10 @@ public final class LatencyProfile {
                         if (sent != null) {
                             latencies.add(at - sent);
                         } else if ((sent = offered.warmup.remove(id)) != null) {
-                            // warm-up ends once the job has committed the alert of a NaN sent after its first alert was read:
-                            // it is running, checkpointing and through the backlog of its start (and 3 s have passed, for the JIT)
+                            // warm-up ends once the job has committed the alert of a NaN sent after
+                            // its first alert was read:
+                            // it is running, checkpointing and through the backlog of its start
+                            // (and 3 s have passed, for the JIT)
                             if (firstAlert < 0) {
                                 firstAlert = at;
                             } else if (sent > firstAlert && at - start >= WARMUP_NANOS) {
@@ -106,32 +124,62 @@ public final class LatencyProfile {
         }
         long measureFrom = offered.measureFrom.get();
         if (measureFrom == Long.MAX_VALUE) {
-            System.out.printf("latency       %s profile (checkpoint %s): not measured: %s within %.0f s of the job's start%n", profile, checkpoint,
-                    firstAlert < 0 ? "no alert arrived" : "the job's alerts did not catch up with what was offered", waitNanos / 1e9);
+            System.out.printf(
+                    "latency       %s profile (checkpoint %s): not measured: %s within %.0f s of the job's start%n",
+                    profile,
+                    checkpoint,
+                    firstAlert < 0
+                            ? "no alert arrived"
+                            : "the job's alerts did not catch up with what was offered",
+                    waitNanos / 1e9);
             return false;
         }
         long[] l = latencies.stream().mapToLong(Long::longValue).sorted().toArray();
-        // a timed NaN without its alert is reported, not left out silently (it would flatter the percentiles)
+        // a timed NaN without its alert is reported, not left out silently (it would flatter the
+        // percentiles)
         int missing = offered.timed.size();
-        System.out.printf("latency       %s profile (checkpoint %s) at %,d events/s offered: p50 %.0f ms, p99 %.0f ms, max %.0f ms over %d alerts"
+        System.out.printf(
+                "latency       %s profile (checkpoint %s) at %,d events/s offered: p50 %.0f ms, p99 %.0f ms, max %.0f ms over %d alerts"
                         + " (warm-up %.1f s, %,d events measured)%s%n",
-                profile, checkpoint, settings.latencyRate(), l.length == 0 ? Double.NaN : l[l.length / 2] / 1e6,
-                l.length == 0 ? Double.NaN : l[(int) Math.min(l.length - 1, Math.floor(0.99 * l.length))] / 1e6,
-                l.length == 0 ? Double.NaN : l[l.length - 1] / 1e6, l.length, (measureFrom - start) / 1e9, offered.measured,
-                missing == 0 ? "" : String.format(Locale.ROOT, "; %d timed NaN(s) got no alert within %.0f s", missing, waitNanos / 1e9));
+                profile,
+                checkpoint,
+                settings.latencyRate(),
+                l.length == 0 ? Double.NaN : l[l.length / 2] / 1e6,
+                l.length == 0
+                        ? Double.NaN
+                        : l[(int) Math.min(l.length - 1, Math.floor(0.99 * l.length))] / 1e6,
+                l.length == 0 ? Double.NaN : l[l.length - 1] / 1e6,
+                l.length,
+                (measureFrom - start) / 1e9,
+                offered.measured,
+                missing == 0
+                        ? ""
+                        : String.format(
+                                Locale.ROOT,
+                                "; %d timed NaN(s) got no alert within %.0f s",
+                                missing,
+                                waitNanos / 1e9));
         return missing == 0 && l.length > 0;
     }
 
     /** What the offering thread and the alert reader share. */
     private static final class Offered {
-        /** NaNs sent before and during the measured window: "run/step" to the nanoTime they were sent. */
+        /**
+         * NaNs sent before and during the measured window: "run/step" to the nanoTime they were
+         * sent.
+         */
         final Map<String, Long> warmup = new ConcurrentHashMap<>();
+
         final Map<String, Long> timed = new ConcurrentHashMap<>();
+
         /** When the reader ended the warm-up (nanoTime); MAX_VALUE while warming up. */
         final AtomicLong measureFrom = new AtomicLong(Long.MAX_VALUE);
+
         final AtomicBoolean producing = new AtomicBoolean(true);
+
         /** nanoTime the measured events were all sent; 0 before. */
         volatile long doneAt;
+
         /** Events sent in the measured window. */
         volatile long measured;
     }
@@ -139,7 +187,12 @@ public final class LatencyProfile {
     private void offer(Offered offered) {
         int runs = settings.runs();
         // no batching delay: the time a NaN is sent is the time it leaves
-        try (RateLimitedProducer p = new RateLimitedProducer(cfg.bootstrapServers(), cfg.eventsTopic(), settings.latencyRate(), Map.of("linger.ms", 0))) {
+        try (RateLimitedProducer p =
+                new RateLimitedProducer(
+                        cfg.bootstrapServers(),
+                        cfg.eventsTopic(),
+                        settings.latencyRate(),
+                        Map.of("linger.ms", 0))) {
             for (int r = 0; r < runs; r++) {
                 p.sendNow(BenchEvents.key(r), BenchEvents.start(r));
             }
@@ -149,19 +202,22 @@ public final class LatencyProfile {
             SplittableRandom rnd = new SplittableRandom(7);
             long measured = 0;
             long timedNans = 0;
-            // the measured window: --latency-seconds of events at the offered rate, and enough NaNs for a p99 to mean something
+            // the measured window: --latency-seconds of events at the offered rate, and enough NaNs
+            // for a p99 to mean something
             long window = (long) settings.latencyRate() * settings.latencySeconds();
             while (offered.producing.get() && (measured < window || timedNans < MIN_TIMED_NANS)) {
                 int r = (int) (p.sent() % runs);
                 long s = next[r]++;
-                // about one NaN per 200 events, on a run whose last NaN alert has had time to resolve (3 finite steps)
+                // about one NaN per 200 events, on a run whose last NaN alert has had time to
+                // resolve (3 finite steps)
                 boolean nan = rnd.nextInt(200) == 0 && s - lastNan[r] >= 10;
                 String id = BenchEvents.key(r);
                 p.awaitTurn();
                 boolean measuring = offered.measureFrom.get() != Long.MAX_VALUE;
                 if (nan) {
                     lastNan[r] = s;
-                    (measuring ? offered.timed : offered.warmup).put(id + "/" + s, System.nanoTime());
+                    (measuring ? offered.timed : offered.warmup)
+                            .put(id + "/" + s, System.nanoTime());
                     timedNans += measuring ? 1 : 0;
                 }
                 p.send(id, BenchEvents.step(r, s, nan));

@@ -2,58 +2,122 @@ package io.trainwatch.cli;
 
 import io.trainwatch.bench.Bench;
 import io.trainwatch.bench.BenchSettings;
+
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import java.util.concurrent.Callable;
 
 /** {@code bench}: the flags of a {@link Bench}, which measures and prints. */
-@Command(name = "bench", mixinStandardHelpOptions = true,
-        description = {"Measures on this machine: raw Kafka consume rate vs the job's end-to-end rate for N events of R",
-                "concurrent runs, and p50/p99 event->alert latency at a fixed offered rate (latency and throughput profiles)."})
+@Command(
+        name = "bench",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Measures on this machine: raw Kafka consume rate vs the job's end-to-end rate for N events of R",
+            "concurrent runs, and p50/p99 event->alert latency at a fixed offered rate (latency and throughput profiles)."
+        })
 final class BenchCommand implements Callable<Integer> {
-    @Option(names = "--events", defaultValue = "2000000", paramLabel = "N", description = "Events for the throughput measurement. Default: ${DEFAULT-VALUE}.")
+    @Option(
+            names = "--events",
+            defaultValue = "2000000",
+            paramLabel = "N",
+            description = "Events for the throughput measurement. Default: ${DEFAULT-VALUE}.")
     long events;
 
-    @Option(names = "--runs", defaultValue = "10000", paramLabel = "R", description = "Concurrent runs. Default: ${DEFAULT-VALUE}.")
+    @Option(
+            names = "--runs",
+            defaultValue = "10000",
+            paramLabel = "R",
+            description = "Concurrent runs. Default: ${DEFAULT-VALUE}.")
     int runs;
 
-    @Option(names = "--partitions", defaultValue = "2", paramLabel = "P", description = "Partitions of the events topic. Default: ${DEFAULT-VALUE}.")
+    @Option(
+            names = "--partitions",
+            defaultValue = "2",
+            paramLabel = "P",
+            description = "Partitions of the events topic. Default: ${DEFAULT-VALUE}.")
     int partitions;
 
-    @Option(names = "--parallelism", defaultValue = "2", paramLabel = "N", description = "Job parallelism. Default: ${DEFAULT-VALUE}.")
+    @Option(
+            names = "--parallelism",
+            defaultValue = "2",
+            paramLabel = "N",
+            description = "Job parallelism. Default: ${DEFAULT-VALUE}.")
     int parallelism;
 
-    @Option(names = "--latency-rate", defaultValue = "5000", paramLabel = "EVENTS_PER_S", description = "Offered rate for the latency measurement. Default: ${DEFAULT-VALUE}.")
+    @Option(
+            names = "--latency-rate",
+            defaultValue = "5000",
+            paramLabel = "EVENTS_PER_S",
+            description = "Offered rate for the latency measurement. Default: ${DEFAULT-VALUE}.")
     int latencyRate;
 
-    @Option(names = "--latency-seconds", defaultValue = "20", paramLabel = "S", description = "Events offered for this long in each latency profile are timed (and at least 20 NaNs), after a warm-up that lasts"
-            + " 3 s and until the job's alerts keep up; then it waits for the alert of every timed NaN. Each wait ends at 60 s plus two"
-            + " checkpoint intervals at most. 0 skips the latency profiles. Default: ${DEFAULT-VALUE}.")
+    @Option(
+            names = "--latency-seconds",
+            defaultValue = "20",
+            paramLabel = "S",
+            description =
+                    "Events offered for this long in each latency profile are timed (and at least 20 NaNs), after a warm-up that lasts"
+                            + " 3 s and until the job's alerts keep up; then it waits for the alert of every timed NaN. Each wait ends at 60 s plus two"
+                            + " checkpoint intervals at most. 0 skips the latency profiles. Default: ${DEFAULT-VALUE}.")
     int latencySeconds;
 
-    @Option(names = "--latency-checkpoint", defaultValue = "PT0.1S", paramLabel = "DURATION", description = "Checkpoint interval of the latency profile. Default: ${DEFAULT-VALUE}.")
+    @Option(
+            names = "--latency-checkpoint",
+            defaultValue = "PT0.1S",
+            paramLabel = "DURATION",
+            description = "Checkpoint interval of the latency profile. Default: ${DEFAULT-VALUE}.")
     String latencyCheckpoint;
 
-    @Option(names = "--no-latency-changelog", negatable = true, description = "Use the changelog state backend in the latency profile. Default: ${DEFAULT-VALUE}.")
+    @Option(
+            names = "--no-latency-changelog",
+            negatable = true,
+            description =
+                    "Use the changelog state backend in the latency profile. Default: ${DEFAULT-VALUE}.")
     boolean latencyChangelog = true;
 
-    @Option(names = "--no-warmup", negatable = true, description = "Drain the topic and run the job once, unmeasured, before measuring both. Default: ${DEFAULT-VALUE}.")
-    // picocli: a negatable option that is true by default is declared by its --no- name with the field set to true
+    @Option(
+            names = "--no-warmup",
+            negatable = true,
+            description =
+                    "Drain the topic and run the job once, unmeasured, before measuring both. Default: ${DEFAULT-VALUE}.")
+    // picocli: a negatable option that is true by default is declared by its --no- name with the
+    // field set to true
     // (with defaultValue = "true" instead, --no-warmup left it true)
     boolean warmup = true;
 
-    @Option(names = "--repeat", defaultValue = "1", paramLabel = "K", description = "Raw drain and job pass measured K times, alternating, with the median ratios. Default: ${DEFAULT-VALUE}.")
+    @Option(
+            names = "--repeat",
+            defaultValue = "1",
+            paramLabel = "K",
+            description =
+                    "Raw drain and job pass measured K times, alternating, with the median ratios. Default: ${DEFAULT-VALUE}.")
     int repeat;
 
-    @Option(names = "--throughput-checkpoint", defaultValue = "PT10S", paramLabel = "DURATION", description = "Checkpoint interval of the throughput profile. Default: ${DEFAULT-VALUE}.")
+    @Option(
+            names = "--throughput-checkpoint",
+            defaultValue = "PT10S",
+            paramLabel = "DURATION",
+            description =
+                    "Checkpoint interval of the throughput profile. Default: ${DEFAULT-VALUE}.")
     String throughputCheckpoint;
 
     public Integer call() throws Exception {
         BenchSettings settings;
         try {
-            settings = new BenchSettings(events, runs, partitions, parallelism, latencyRate, latencySeconds, latencyCheckpoint, latencyChangelog,
-                    warmup, repeat, throughputCheckpoint);
+            settings =
+                    new BenchSettings(
+                            events,
+                            runs,
+                            partitions,
+                            parallelism,
+                            latencyRate,
+                            latencySeconds,
+                            latencyCheckpoint,
+                            latencyChangelog,
+                            warmup,
+                            repeat,
+                            throughputCheckpoint);
         } catch (IllegalArgumentException e) {
             throw new UserInputException(e.getMessage());
         }

@@ -7,15 +7,17 @@ import java.io.PrintStream;
 import java.util.Map;
 
 /**
- * The PostgreSQL a command writes to ({@code --jdbc-url}, credentials from the environment), checked before the job
- * starts: unreachable, refused credentials or a failed table creation are one line and exit code 2, as for any
- * other setting the user gave; a missing Grafana role is a warning.
+ * The PostgreSQL a command writes to ({@code --jdbc-url}, credentials from the environment),
+ * checked before the job starts: unreachable, refused credentials or a failed table creation are
+ * one line and exit code 2, as for any other setting the user gave; a missing Grafana role is a
+ * warning.
  */
 final class PostgresTarget {
-    private PostgresTarget() {
-    }
+    private PostgresTarget() {}
 
-    /** The config for {@code url} with the credentials from {@code env}; null when no URL was given. */
+    /**
+     * The config for {@code url} with the credentials from {@code env}; null when no URL was given.
+     */
     static PostgresConfig config(String url, Map<String, String> env) {
         if (url == null) {
             return null;
@@ -27,7 +29,10 @@ final class PostgresTarget {
         }
     }
 
-    /** Connects and creates the tables if missing (docker/postgres/init.sql); prints the role warning, if any, to {@code err}. */
+    /**
+     * Connects and creates the tables if missing (docker/postgres/init.sql); prints the role
+     * warning, if any, to {@code err}.
+     */
     static void prepare(PostgresConfig cfg, PrintStream err) {
         if (cfg == null) {
             return;

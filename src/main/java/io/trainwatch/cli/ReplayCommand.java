@@ -11,8 +11,10 @@ import io.trainwatch.job.PostgresOutputs;
 import io.trainwatch.job.RawRecord;
 import io.trainwatch.job.TrainwatchJob;
 import io.trainwatch.threshold.Thresholds;
+
 import org.apache.flink.api.common.JobExecutionResult;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -29,38 +31,71 @@ import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 
-/** {@code replay}: runs the pipeline over bounded JSONL files of v1 events and summarises what it found. */
-@Command(name = "replay", mixinStandardHelpOptions = true,
-        description = {"Runs the trainwatch pipeline over JSONL files of v1 events (one event per line) and writes",
-                "the alerts, the per-step series and the dead letters as JSONL, and with --jdbc-url to PostgreSQL. Prints a summary."})
+/**
+ * {@code replay}: runs the pipeline over bounded JSONL files of v1 events and summarises what it
+ * found.
+ */
+@Command(
+        name = "replay",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Runs the trainwatch pipeline over JSONL files of v1 events (one event per line) and writes",
+            "the alerts, the per-step series and the dead letters as JSONL, and with --jdbc-url to PostgreSQL. Prints a summary."
+        })
 final class ReplayCommand implements Callable<Integer> {
-    @Option(names = "--input", required = true, paramLabel = "FILE|DIR", description = "A JSONL file, or a folder whose files are all read (sorted by name).")
+    @Option(
+            names = "--input",
+            required = true,
+            paramLabel = "FILE|DIR",
+            description = "A JSONL file, or a folder whose files are all read (sorted by name).")
     Path input;
 
-    @Option(names = "--output", required = true, paramLabel = "FILE", description = "Alerts, one JSON per line (alert format v1).")
+    @Option(
+            names = "--output",
+            required = true,
+            paramLabel = "FILE",
+            description = "Alerts, one JSON per line (alert format v1).")
     Path output;
 
-    @Option(names = "--series", paramLabel = "FILE", description = "Per-step series (actual vs scheduled LR, loss, grad norm, suggested clip).")
+    @Option(
+            names = "--series",
+            paramLabel = "FILE",
+            description =
+                    "Per-step series (actual vs scheduled LR, loss, grad norm, suggested clip).")
     Path series;
 
-    @Option(names = "--dead-letter", paramLabel = "FILE", description = "Rejected records with the field and reason. Default: <output>.dead-letter.jsonl")
+    @Option(
+            names = "--dead-letter",
+            paramLabel = "FILE",
+            description =
+                    "Rejected records with the field and reason. Default: <output>.dead-letter.jsonl")
     Path deadLetter;
 
-    @Option(names = "--parallelism", defaultValue = "2", paramLabel = "N", description = "Flink parallelism. Default: ${DEFAULT-VALUE}.")
+    @Option(
+            names = "--parallelism",
+            defaultValue = "2",
+            paramLabel = "N",
+            description = "Flink parallelism. Default: ${DEFAULT-VALUE}.")
     int parallelism;
 
-    @Option(names = "--threshold", paramLabel = "NAME=VALUE", description = "Override a detector threshold for every run (README, \"Detectors\"). Repeatable.")
+    @Option(
+            names = "--threshold",
+            paramLabel = "NAME=VALUE",
+            description =
+                    "Override a detector threshold for every run (README, \"Detectors\"). Repeatable.")
     Map<String, String> thresholds = new TreeMap<>();
 
-    @Mixin
-    PostgresOptions postgresOptions = new PostgresOptions();
+    @Mixin PostgresOptions postgresOptions = new PostgresOptions();
 
     public Integer call() throws Exception {
         if (parallelism < 1) {
             throw new UserInputException("--parallelism must be >= 1, got " + parallelism);
         }
         if (postgresOptions.seriesEvery < 1) {
-            throw new UserInputException(JobConfig.SERIES_EVERY + " must be >= 1 (1 keeps every step), got " + postgresOptions.seriesEvery);
+            throw new UserInputException(
+                    JobConfig.SERIES_EVERY
+                            + " must be >= 1 (1 keeps every step), got "
+                            + postgresOptions.seriesEvery);
         }
         PostgresConfig postgres = postgresOptions.config();
         Thresholds th;
@@ -75,16 +110,27 @@ final class ReplayCommand implements Callable<Integer> {
         for (Path f : files) {
             blank += read(f, records);
         }
-        Path dlq = deadLetter != null ? deadLetter : output.resolveSibling(output.getFileName() + ".dead-letter.jsonl");
-        System.err.printf("trainwatch replay: %d records from %d file(s) (%d blank lines skipped), parallelism %d%n",
+        Path dlq =
+                deadLetter != null
+                        ? deadLetter
+                        : output.resolveSibling(output.getFileName() + ".dead-letter.jsonl");
+        System.err.printf(
+                "trainwatch replay: %d records from %d file(s) (%d blank lines skipped), parallelism %d%n",
                 records.size(), files.size(), blank, parallelism);
         PostgresTarget.prepare(postgres, System.err);
 
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         env.setParallelism(parallelism);
-        TrainwatchJob.Outputs outputs = TrainwatchJob.defineWorkflow(env,
-                env.fromData(RawRecord.class, records.toArray(RawRecord[]::new)).name("replay-input").setParallelism(1),
-                new MonitorConfig(th, postgresOptions.seriesEvery, series != null || postgres != null));
+        TrainwatchJob.Outputs outputs =
+                TrainwatchJob.defineWorkflow(
+                        env,
+                        env.fromData(RawRecord.class, records.toArray(RawRecord[]::new))
+                                .name("replay-input")
+                                .setParallelism(1),
+                        new MonitorConfig(
+                                th,
+                                postgresOptions.seriesEvery,
+                                series != null || postgres != null));
         FileOutputs.attach(outputs, output, series, dlq);
         if (postgres != null) {
             PostgresOutputs.attach(outputs, postgres);
@@ -110,7 +156,10 @@ final class ReplayCommand implements Callable<Integer> {
         }
     }
 
-    /** Reads a file's lines as records with their position; returns how many blank lines were skipped. */
+    /**
+     * Reads a file's lines as records with their position; returns how many blank lines were
+     * skipped.
+     */
     static long read(Path file, List<RawRecord> out) throws IOException {
         long blank = 0;
         long line = 0;
@@ -128,7 +177,8 @@ final class ReplayCommand implements Callable<Integer> {
         return blank;
     }
 
-    private void summarize(JobExecutionResult result, Path dlq, PostgresConfig postgres) throws IOException {
+    private void summarize(JobExecutionResult result, Path dlq, PostgresConfig postgres)
+            throws IOException {
         long read = counter(result, ParseEventsFunction.READ);
         long accepted = counter(result, MonitorRunsFunction.ACCEPTED);
         long dead = counter(result, ParseEventsFunction.DEAD_LETTERED);
@@ -139,26 +189,51 @@ final class ReplayCommand implements Callable<Integer> {
         Map<String, Integer> byKind = new TreeMap<>();
         for (String line : Files.readAllLines(output)) {
             var a = JsonReader.parse(line);
-            byKind.merge(a.path("kind").asText() + " " + a.path("severity").asText() + " (" + a.path("status").asText() + ")", 1, Integer::sum);
+            byKind.merge(
+                    a.path("kind").asText()
+                            + " "
+                            + a.path("severity").asText()
+                            + " ("
+                            + a.path("status").asText()
+                            + ")",
+                    1,
+                    Integer::sum);
         }
         System.out.printf("events read      %d%n", read);
         System.out.printf("  accepted       %d%n", accepted);
         System.out.printf("  dead-lettered  %d  -> %s%n", dead, dlq);
         if (monitorErrors + quarantined > 0) {
-            System.out.printf("    monitor errors      %d  (each with a MONITOR_ERROR alert)%n", monitorErrors);
+            System.out.printf(
+                    "    monitor errors      %d  (each with a MONITOR_ERROR alert)%n",
+                    monitorErrors);
             System.out.printf("    quarantined events  %d%n", quarantined);
         }
         System.out.printf("runs             %d%n", runs);
         System.out.printf("alerts           %d  -> %s%n", alerts, output);
         byKind.forEach((k, n) -> System.out.printf("  %-44s %d%n", k, n));
         if (series != null) {
-            System.out.printf("series           -> %s%s%n", series, postgresOptions.seriesEvery > 1 ? " (at most one point per " + postgresOptions.seriesEvery + " steps of a run)" : "");
+            System.out.printf(
+                    "series           -> %s%s%n",
+                    series,
+                    postgresOptions.seriesEvery > 1
+                            ? " (at most one point per "
+                                    + postgresOptions.seriesEvery
+                                    + " steps of a run)"
+                            : "");
         }
         if (postgres != null) {
-            System.out.printf("postgres         -> %s (series, alerts, dead letters)%n", postgres.printableUrl());
+            System.out.printf(
+                    "postgres         -> %s (series, alerts, dead letters)%n",
+                    postgres.printableUrl());
         }
         if (read != accepted + dead) {
-            throw new IllegalStateException("counts do not add up: read " + read + " != accepted " + accepted + " + dead-lettered " + dead);
+            throw new IllegalStateException(
+                    "counts do not add up: read "
+                            + read
+                            + " != accepted "
+                            + accepted
+                            + " + dead-lettered "
+                            + dead);
         }
     }
 

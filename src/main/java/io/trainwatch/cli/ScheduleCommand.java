@@ -3,6 +3,7 @@ package io.trainwatch.cli;
 import io.trainwatch.report.ScheduleChart;
 import io.trainwatch.schedule.DeclaredSchedule;
 import io.trainwatch.schedule.ScheduleSpec;
+
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -17,24 +18,48 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
-/** {@code schedule}: the LR of every param group at optimizer steps 0..N-1 of a declared schedule. */
-@Command(name = "schedule", mixinStandardHelpOptions = true,
-        description = {"Prints the LR of every param group at optimizer steps 0..N-1 of a schedule spec,",
-                "and optionally draws it as an SVG. Spec format: README, section \"Schedule spec\"."})
+/**
+ * {@code schedule}: the LR of every param group at optimizer steps 0..N-1 of a declared schedule.
+ */
+@Command(
+        name = "schedule",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Prints the LR of every param group at optimizer steps 0..N-1 of a schedule spec,",
+            "and optionally draws it as an SVG. Spec format: README, section \"Schedule spec\"."
+        })
 final class ScheduleCommand implements Callable<Integer> {
-    enum Format { csv, json }
+    enum Format {
+        csv,
+        json
+    }
 
-    @Option(names = "--spec", required = true, paramLabel = "FILE", description = "Schedule spec (JSON).")
+    @Option(
+            names = "--spec",
+            required = true,
+            paramLabel = "FILE",
+            description = "Schedule spec (JSON).")
     Path spec;
 
-    @Option(names = "--steps", required = true, paramLabel = "N", description = "Number of optimizer steps to print (0..N-1).")
+    @Option(
+            names = "--steps",
+            required = true,
+            paramLabel = "N",
+            description = "Number of optimizer steps to print (0..N-1).")
     long steps;
 
-    @Option(names = "--format", defaultValue = "csv", paramLabel = "csv|json",
-            description = "csv: header step,lr0,lr1,... (adaptive schedules: lr0_min,lr0_max,...); json: {\"lr\": [[group 0], ...]}. Default: ${DEFAULT-VALUE}.")
+    @Option(
+            names = "--format",
+            defaultValue = "csv",
+            paramLabel = "csv|json",
+            description =
+                    "csv: header step,lr0,lr1,... (adaptive schedules: lr0_min,lr0_max,...); json: {\"lr\": [[group 0], ...]}. Default: ${DEFAULT-VALUE}.")
     Format format;
 
-    @Option(names = "--svg", paramLabel = "FILE", description = "Also draw the schedule as an SVG line chart.")
+    @Option(
+            names = "--svg",
+            paramLabel = "FILE",
+            description = "Also draw the schedule as an SVG line chart.")
     Path svg;
 
     PrintStream out = System.out;
@@ -52,7 +77,8 @@ final class ScheduleCommand implements Callable<Integer> {
         }
         w.flush();
         if (svg != null) {
-            Files.writeString(svg, ScheduleChart.of(schedule, spec.getFileName().toString(), steps).render());
+            Files.writeString(
+                    svg, ScheduleChart.of(schedule, spec.getFileName().toString(), steps).render());
             System.err.println("wrote " + svg.toAbsolutePath());
         }
         return 0;
@@ -81,7 +107,10 @@ final class ScheduleCommand implements Callable<Integer> {
             for (int g = 0; g < s.groups(); g++) {
                 // Double.toString round-trips: parsing it gives back the same double
                 if (s.adaptive()) {
-                    line.append(',').append(s.lowestLr(g, step)).append(',').append(s.highestLr(g, step));
+                    line.append(',')
+                            .append(s.lowestLr(g, step))
+                            .append(',')
+                            .append(s.highestLr(g, step));
                 } else {
                     line.append(',').append(s.lr(g, step));
                 }
@@ -91,7 +120,13 @@ final class ScheduleCommand implements Callable<Integer> {
     }
 
     private void writeJson(DeclaredSchedule s, Writer w) throws IOException {
-        w.write("{\"scheduler\":\"" + s.scheduler() + "\",\"steps\":" + steps + ",\"adaptive\":" + s.adaptive());
+        w.write(
+                "{\"scheduler\":\""
+                        + s.scheduler()
+                        + "\",\"steps\":"
+                        + steps
+                        + ",\"adaptive\":"
+                        + s.adaptive());
         if (s.adaptive()) {
             writeJsonArrays(s, w, "lr_min", true);
             writeJsonArrays(s, w, "lr_max", false);
@@ -101,12 +136,16 @@ final class ScheduleCommand implements Callable<Integer> {
         w.write("}\n");
     }
 
-    private void writeJsonArrays(DeclaredSchedule s, Writer w, String key, Boolean lowest) throws IOException {
+    private void writeJsonArrays(DeclaredSchedule s, Writer w, String key, Boolean lowest)
+            throws IOException {
         w.write(",\"" + key + "\":[");
         for (int g = 0; g < s.groups(); g++) {
             w.write(g == 0 ? "[" : ",[");
             for (long step = 0; step < steps; step++) {
-                double v = lowest == null ? s.lr(g, step) : lowest ? s.lowestLr(g, step) : s.highestLr(g, step);
+                double v =
+                        lowest == null
+                                ? s.lr(g, step)
+                                : lowest ? s.lowestLr(g, step) : s.highestLr(g, step);
                 if (step > 0) {
                     w.write(',');
                 }

@@ -15,11 +15,16 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 
-/** The PostgreSQL the demo writes to: started in-process (server not null), or the one given with --jdbc-url. */
-record DemoPostgres(PostgresConfig cfg, EmbeddedPostgres server, String roleWarning, double readySeconds) {
+/**
+ * The PostgreSQL the demo writes to: started in-process (server not null), or the one given with
+ * --jdbc-url.
+ */
+record DemoPostgres(
+        PostgresConfig cfg, EmbeddedPostgres server, String roleWarning, double readySeconds) {
     /**
-     * Starts PostgreSQL in-process unless {@code external} is given, and creates the tables. A server that refuses the
-     * given credentials or the tables is the user's input: {@link IllegalArgumentException}.
+     * Starts PostgreSQL in-process unless {@code external} is given, and creates the tables. A
+     * server that refuses the given credentials or the tables is the user's input: {@link
+     * IllegalArgumentException}.
      */
     static DemoPostgres start(PostgresConfig external, long t0) {
         EmbeddedPostgres server = null;
@@ -38,7 +43,11 @@ record DemoPostgres(PostgresConfig cfg, EmbeddedPostgres server, String roleWarn
             return new DemoPostgres(cfg, server, schema.roleWarning(), LiveDemo.seconds(t0));
         } catch (IOException | RuntimeException e) {
             closeQuietly(server);
-            throw e instanceof RuntimeException r ? r : new UncheckedIOException("starting PostgreSQL in-process failed: " + e.getMessage(), (IOException) e);
+            throw e instanceof RuntimeException r
+                    ? r
+                    : new UncheckedIOException(
+                            "starting PostgreSQL in-process failed: " + e.getMessage(),
+                            (IOException) e);
         }
     }
 
@@ -46,9 +55,14 @@ record DemoPostgres(PostgresConfig cfg, EmbeddedPostgres server, String roleWarn
     long[] countDemoRows(List<String> runIds, String eventsTopic) throws SQLException {
         try (Connection c = PostgresSchema.connect(cfg)) {
             Array ids = c.createArrayOf("text", runIds.toArray());
-            return new long[]{count(c, "SELECT count(*) FROM trainwatch_series WHERE run_id = ANY(?)", ids),
-                    count(c, "SELECT count(*) FROM trainwatch_alerts WHERE run_id = ANY(?)", ids),
-                    count(c, "SELECT count(*) FROM trainwatch_dead_letters WHERE source LIKE ?", eventsTopic + "-%")};
+            return new long[] {
+                count(c, "SELECT count(*) FROM trainwatch_series WHERE run_id = ANY(?)", ids),
+                count(c, "SELECT count(*) FROM trainwatch_alerts WHERE run_id = ANY(?)", ids),
+                count(
+                        c,
+                        "SELECT count(*) FROM trainwatch_dead_letters WHERE source LIKE ?",
+                        eventsTopic + "-%")
+            };
         }
     }
 
@@ -67,12 +81,15 @@ record DemoPostgres(PostgresConfig cfg, EmbeddedPostgres server, String roleWarn
             try {
                 server.close();
             } catch (IOException e) {
-                System.err.println("warning: stopping the in-process PostgreSQL failed: " + e.getMessage());
+                System.err.println(
+                        "warning: stopping the in-process PostgreSQL failed: " + e.getMessage());
             }
         }
     }
 
-    /** Closes the in-process PostgreSQL however the demo ends, once it has started (or failed to). */
+    /**
+     * Closes the in-process PostgreSQL however the demo ends, once it has started (or failed to).
+     */
     record Handle(CompletableFuture<DemoPostgres> future) implements AutoCloseable {
         DemoPostgres await() {
             try {

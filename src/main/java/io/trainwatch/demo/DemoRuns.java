@@ -9,14 +9,23 @@ import java.util.List;
 
 /** The runs the demo streams: a fault each, with fixed seeds so the demo is the same every time. */
 public final class DemoRuns {
-    static final List<Fault> FAULTS = List.of(Fault.NONE, Fault.NAN_BAD_BATCH, Fault.WARMUP_BLOWUP, Fault.GRAD_GROWTH,
-            Fault.LR_STEPPED_PER_EPOCH, Fault.LR_RESTARTED_ON_RESUME);
+    static final List<Fault> FAULTS =
+            List.of(
+                    Fault.NONE,
+                    Fault.NAN_BAD_BATCH,
+                    Fault.WARMUP_BLOWUP,
+                    Fault.GRAD_GROWTH,
+                    Fault.LR_STEPPED_PER_EPOCH,
+                    Fault.LR_RESTARTED_ON_RESUME);
     static final long SEED = 20_261_121L;
-    /** The healthy run's seed: one whose declared schedule is Hugging Face cosine with warmup, the most common real setup. */
+
+    /**
+     * The healthy run's seed: one whose declared schedule is Hugging Face cosine with warmup, the
+     * most common real setup.
+     */
     static final long HEALTHY_SEED = 20_261_172L;
 
-    private DemoRuns() {
-    }
+    private DemoRuns() {}
 
     /** The demo's runs, one per fault. */
     public static List<SimulatedRun> runs() {
@@ -27,7 +36,10 @@ public final class DemoRuns {
         return runs;
     }
 
-    /** The demo's runs as {key, value} records, keyed by run_id and interleaved as a shared topic carries them, plus three malformed records. */
+    /**
+     * The demo's runs as {key, value} records, keyed by run_id and interleaved as a shared topic
+     * carries them, plus three malformed records.
+     */
     public static List<String[]> records() {
         List<List<String>> runs = new ArrayList<>();
         List<String> ids = new ArrayList<>();
@@ -40,14 +52,28 @@ public final class DemoRuns {
             more = 0;
             for (int r = 0; r < runs.size(); r++) {
                 if (i < runs.get(r).size()) {
-                    out.add(new String[]{ids.get(r), runs.get(r).get(i)});
+                    out.add(new String[] {ids.get(r), runs.get(r).get(i)});
                     more++;
                 }
             }
         }
-        out.add(out.size() / 3, new String[]{"bad", "{\"type\":\"step\",\"run_id\":\"sim-none-" + HEALTHY_SEED + "\",\"step\":\"twelve\",\"loss\":1.0}"});
-        out.add(out.size() / 2, new String[]{"bad", "{\"type\":\"step\",\"run_id\":\"sim-none-" + HEALTHY_SEED + "\",\"loss\":"});
-        out.add(2 * out.size() / 3, new String[]{"bad", "{\"type\":\"step\",\"step\":3,\"loss\":0.5}"});
+        out.add(
+                out.size() / 3,
+                new String[] {
+                    "bad",
+                    "{\"type\":\"step\",\"run_id\":\"sim-none-"
+                            + HEALTHY_SEED
+                            + "\",\"step\":\"twelve\",\"loss\":1.0}"
+                });
+        out.add(
+                out.size() / 2,
+                new String[] {
+                    "bad",
+                    "{\"type\":\"step\",\"run_id\":\"sim-none-" + HEALTHY_SEED + "\",\"loss\":"
+                });
+        out.add(
+                2 * out.size() / 3,
+                new String[] {"bad", "{\"type\":\"step\",\"step\":3,\"loss\":0.5}"});
         return out;
     }
 }

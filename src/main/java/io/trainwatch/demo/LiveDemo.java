@@ -1,6 +1,5 @@
 package io.trainwatch.demo;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import io.trainwatch.embedded.EmbeddedKafka;
 import io.trainwatch.event.JsonReader;
 import io.trainwatch.job.JobConfig;
@@ -14,8 +13,11 @@ import io.trainwatch.report.HtmlReport;
 import io.trainwatch.report.JsonlReportReader;
 import io.trainwatch.report.ReportData;
 import io.trainwatch.simulate.SimulatedRun;
+
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+
+import com.fasterxml.jackson.databind.JsonNode;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.header.Header;
@@ -33,13 +35,15 @@ import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * The demo's first part: a real Kafka broker in-process (and PostgreSQL, unless told otherwise), the live job on a
- * local Flink, the {@link DemoRuns} streamed at live speed, the job's own alerts read back (read_committed) and printed
- * as they arrive, then a summary, the rows the job wrote to PostgreSQL, and an HTML report of the series and alerts read.
+ * The demo's first part: a real Kafka broker in-process (and PostgreSQL, unless told otherwise),
+ * the live job on a local Flink, the {@link DemoRuns} streamed at live speed, the job's own alerts
+ * read back (read_committed) and printed as they arrive, then a summary, the rows the job wrote to
+ * PostgreSQL, and an HTML report of the series and alerts read.
  */
 public final class LiveDemo {
     /** Producer settings: small batches, and a send that gives up after 30 s without a broker. */
-    static final Map<String, Object> PRODUCER_SETTINGS = Map.of("linger.ms", 5, "max.block.ms", 30_000);
+    static final Map<String, Object> PRODUCER_SETTINGS =
+            Map.of("linger.ms", 5, "max.block.ms", 30_000);
 
     private final Path out;
     private final int rate;
@@ -49,13 +53,19 @@ public final class LiveDemo {
     private final PrintStream console;
 
     /**
-     * @param out              where report.html goes
-     * @param rate             events per second streamed
-     * @param follow           keep reading alerts after the runs are done
-     * @param postgres         write to PostgreSQL as well
+     * @param out where report.html goes
+     * @param rate events per second streamed
+     * @param follow keep reading alerts after the runs are done
+     * @param postgres write to PostgreSQL as well
      * @param externalPostgres the PostgreSQL to write to; null: one started in-process
      */
-    public LiveDemo(Path out, int rate, boolean follow, boolean postgres, PostgresConfig externalPostgres, PrintStream console) {
+    public LiveDemo(
+            Path out,
+            int rate,
+            boolean follow,
+            boolean postgres,
+            PostgresConfig externalPostgres,
+            PrintStream console) {
         this.out = out;
         this.rate = rate;
         this.follow = follow;
@@ -66,9 +76,13 @@ public final class LiveDemo {
 
     public void run() throws Exception {
         long t0 = System.nanoTime();
-        // PostgreSQL starts beside the broker (both take a few seconds), so the first alert is not delayed by it
-        CompletableFuture<DemoPostgres> pg = postgres ? CompletableFuture.supplyAsync(() -> DemoPostgres.start(externalPostgres, t0))
-                : CompletableFuture.completedFuture(null);
+        // PostgreSQL starts beside the broker (both take a few seconds), so the first alert is not
+        // delayed by it
+        CompletableFuture<DemoPostgres> pg =
+                postgres
+                        ? CompletableFuture.supplyAsync(
+                                () -> DemoPostgres.start(externalPostgres, t0))
+                        : CompletableFuture.completedFuture(null);
         try (DemoPostgres.Handle handle = new DemoPostgres.Handle(pg)) {
             run(t0, handle);
         }
@@ -81,43 +95,63 @@ public final class LiveDemo {
             console.printf("ready at %s (%.1f s)%n", kafka.bootstrapServers(), seconds(t0));
             DemoPostgres pg = pgHandle.await();
             if (pg != null) {
-                console.printf("      PostgreSQL %sat %s (%.1f s), tables from docker/postgres/init.sql%n", pg.server() != null ? "16 in-process " : "",
-                        pg.cfg().printableUrl(), pg.readySeconds());
+                console.printf(
+                        "      PostgreSQL %sat %s (%.1f s), tables from docker/postgres/init.sql%n",
+                        pg.server() != null ? "16 in-process " : "",
+                        pg.cfg().printableUrl(),
+                        pg.readySeconds());
                 if (pg.roleWarning() != null) {
                     console.printf("      warning: %s%n", pg.roleWarning());
                 }
             }
-            JobConfig cfg = JobConfig.builder(kafka.bootstrapServers())
-                    .topics("trainwatch.events", "trainwatch.alerts", "trainwatch.dead-letter")
-                    .seriesTopic("trainwatch.series")
-                    .groupId("trainwatch-demo")
-                    .startingOffsets(JobConfig.StartingOffsets.EARLIEST)
-                    .checkpointDir(Files.createTempDirectory("trainwatch-demo-checkpoints").toString())
-                    .checkpointInterval(Duration.ofSeconds(1))
-                    .transactionalIdPrefix("trainwatch-demo")
-                    .postgres(pg == null ? null : pg.cfg())
-                    .build();
+            JobConfig cfg =
+                    JobConfig.builder(kafka.bootstrapServers())
+                            .topics(
+                                    "trainwatch.events",
+                                    "trainwatch.alerts",
+                                    "trainwatch.dead-letter")
+                            .seriesTopic("trainwatch.series")
+                            .groupId("trainwatch-demo")
+                            .startingOffsets(JobConfig.StartingOffsets.EARLIEST)
+                            .checkpointDir(
+                                    Files.createTempDirectory("trainwatch-demo-checkpoints")
+                                            .toString())
+                            .checkpointInterval(Duration.ofSeconds(1))
+                            .transactionalIdPrefix("trainwatch-demo")
+                            .postgres(pg == null ? null : pg.cfg())
+                            .build();
             TopicAdmin.prepareTopics(cfg);
             StreamExecutionEnvironment env = KafkaPipeline.environment(cfg);
             KafkaPipeline.define(env, cfg);
             JobClient job = env.executeAsync("trainwatch-demo");
-            console.printf("      job running on a local Flink (parallelism 2, checkpoint every 1 s): %s -> %s, %s%s%n",
-                    cfg.eventsTopic(), cfg.alertsTopic(), cfg.deadLetterTopic(), pg == null ? "" : ", PostgreSQL");
+            console.printf(
+                    "      job running on a local Flink (parallelism 2, checkpoint every 1 s): %s -> %s, %s%s%n",
+                    cfg.eventsTopic(),
+                    cfg.alertsTopic(),
+                    cfg.deadLetterTopic(),
+                    pg == null ? "" : ", PostgreSQL");
 
             List<String[]> records = DemoRuns.records();
-            RateLimitedProducer producer = new RateLimitedProducer(kafka.bootstrapServers(), cfg.eventsTopic(), rate, PRODUCER_SETTINGS);
+            RateLimitedProducer producer =
+                    new RateLimitedProducer(
+                            kafka.bootstrapServers(), cfg.eventsTopic(), rate, PRODUCER_SETTINGS);
             Thread sending = new Thread(() -> sendAll(producer, records), "demo-producer");
             sending.setDaemon(true);
             sending.start();
-            console.printf("      streaming %d events of %d runs at %d events/s%n%n", records.size(), DemoRuns.FAULTS.size(), rate);
+            console.printf(
+                    "      streaming %d events of %d runs at %d events/s%n%n",
+                    records.size(), DemoRuns.FAULTS.size(), rate);
 
             int alerts = 0;
             int dead = 0;
             double firstAlert = -1;
             ReportData.Builder report = new ReportData.Builder();
             Map<String, Integer> byKind = new TreeMap<>();
-            try (KafkaConsumer<String, String> consumer = KafkaClients.readCommitted(kafka.bootstrapServers(), "trainwatch-demo-reader")) {
-                consumer.subscribe(List.of(cfg.alertsTopic(), cfg.deadLetterTopic(), cfg.seriesTopic()));
+            try (KafkaConsumer<String, String> consumer =
+                    KafkaClients.readCommitted(
+                            kafka.bootstrapServers(), "trainwatch-demo-reader")) {
+                consumer.subscribe(
+                        List.of(cfg.alertsTopic(), cfg.deadLetterTopic(), cfg.seriesTopic()));
                 long lastProgress = 0;
                 boolean caughtUp = false;
                 int quietPolls = 0;
@@ -126,19 +160,33 @@ public final class LiveDemo {
                     quietPolls = polled.isEmpty() ? quietPolls + 1 : 0;
                     for (ConsumerRecord<String, String> r : polled) {
                         if (r.topic().equals(cfg.seriesTopic())) {
-                            report.addPoint(r.key(), JsonlReportReader.point(JsonReader.parse(r.value())));
+                            report.addPoint(
+                                    r.key(), JsonlReportReader.point(JsonReader.parse(r.value())));
                             continue;
                         }
                         if (r.topic().equals(cfg.deadLetterTopic())) {
                             dead++;
                             Header reason = r.headers().lastHeader(KafkaSerde.HEADER_REASON);
-                            console.printf("  %6.1fs DEAD-LETTER %s%n", seconds(t0), reason == null ? "" : new String(reason.value(), StandardCharsets.UTF_8));
+                            console.printf(
+                                    "  %6.1fs DEAD-LETTER %s%n",
+                                    seconds(t0),
+                                    reason == null
+                                            ? ""
+                                            : new String(reason.value(), StandardCharsets.UTF_8));
                             continue;
                         }
                         JsonNode a = JsonReader.parse(r.value());
                         report.addAlert(JsonlReportReader.alert(a));
                         alerts++;
-                        byKind.merge(a.path("kind").asText() + " " + a.path("severity").asText() + " (" + a.path("status").asText() + ")", 1, Integer::sum);
+                        byKind.merge(
+                                a.path("kind").asText()
+                                        + " "
+                                        + a.path("severity").asText()
+                                        + " ("
+                                        + a.path("status").asText()
+                                        + ")",
+                                1,
+                                Integer::sum);
                         if (firstAlert < 0) {
                             firstAlert = seconds(t0);
                         }
@@ -146,35 +194,58 @@ public final class LiveDemo {
                     }
                     if (System.nanoTime() - lastProgress > 2_000_000_000L) {
                         lastProgress = System.nanoTime();
-                        console.printf("  %6.1fs progress: %d/%d events sent, %d alerts, %d dead letters%n", seconds(t0), producer.sent(), records.size(), alerts, dead);
+                        console.printf(
+                                "  %6.1fs progress: %d/%d events sent, %d alerts, %d dead letters%n",
+                                seconds(t0), producer.sent(), records.size(), alerts, dead);
                     }
                     if (!sending.isAlive() && !caughtUp) {
-                        caughtUp = TopicAdmin.committedAtEnd(kafka.bootstrapServers(), cfg.groupId(), cfg.eventsTopic());
+                        caughtUp =
+                                TopicAdmin.committedAtEnd(
+                                        kafka.bootstrapServers(), cfg.groupId(), cfg.eventsTopic());
                     }
                 }
             } finally {
                 job.cancel().get();
             }
-            console.printf("%n  summary: %d events streamed, %d alerts, %d dead letters, first alert %.1f s after start, all in %.1f s%n",
+            console.printf(
+                    "%n  summary: %d events streamed, %d alerts, %d dead letters, first alert %.1f s after start, all in %.1f s%n",
                     records.size(), alerts, dead, firstAlert, seconds(t0));
             byKind.forEach((k, n) -> console.printf("    %-44s %d%n", k, n));
             if (pg != null) {
-                // every row is in: the job's offsets reached the end at a checkpoint, and the sinks flush at each checkpoint
-                long[] rows = pg.countDemoRows(DemoRuns.runs().stream().map(SimulatedRun::runId).toList(), cfg.eventsTopic());
-                console.printf(Locale.ROOT, "  PostgreSQL: %,d series rows, %d alerts, %d dead letters (read back from %s)%n", rows[0], rows[1], rows[2],
+                // every row is in: the job's offsets reached the end at a checkpoint, and the sinks
+                // flush at each checkpoint
+                long[] rows =
+                        pg.countDemoRows(
+                                DemoRuns.runs().stream().map(SimulatedRun::runId).toList(),
+                                cfg.eventsTopic());
+                console.printf(
+                        Locale.ROOT,
+                        "  PostgreSQL: %,d series rows, %d alerts, %d dead letters (read back from %s)%n",
+                        rows[0],
+                        rows[1],
+                        rows[2],
                         pg.cfg().printableUrl());
             }
-            // the same charts as the Grafana run dashboard, without Grafana: from the series and alerts topics just read
+            // the same charts as the Grafana run dashboard, without Grafana: from the series and
+            // alerts topics just read
             ReportData data = report.build();
             Path html = out.resolve("report.html");
             try (BufferedWriter w = Files.newBufferedWriter(html, StandardCharsets.UTF_8)) {
-                HtmlReport.write(data, "the demo's topics " + cfg.seriesTopic() + " and " + cfg.alertsTopic(), w);
+                HtmlReport.write(
+                        data,
+                        "the demo's topics " + cfg.seriesTopic() + " and " + cfg.alertsTopic(),
+                        w);
             }
-            console.printf("  report: %d runs, %d steps, %d alerts -> %s%n", data.runs().size(), data.steps(), data.alerts(), html.toAbsolutePath());
+            console.printf(
+                    "  report: %d runs, %d steps, %d alerts -> %s%n",
+                    data.runs().size(), data.steps(), data.alerts(), html.toAbsolutePath());
         }
     }
 
-    /** Sends every record at the producer's rate, then waits for their acknowledgements and closes it. */
+    /**
+     * Sends every record at the producer's rate, then waits for their acknowledgements and closes
+     * it.
+     */
     static void sendAll(RateLimitedProducer producer, List<String[]> records) {
         try (producer) {
             for (String[] kv : records) {
@@ -185,12 +256,22 @@ public final class LiveDemo {
     }
 
     private void printAlert(long t0, JsonNode a) {
-        console.printf("  %6.1fs %-8s %-19s %-8s %-36s step %-5d %s%n", seconds(t0), a.path("status").asText().toUpperCase(Locale.ROOT),
-                a.path("kind").asText(), a.path("severity").asText(), a.path("run_id").asText(), a.path("onset_step").asLong(), a.path("message").asText());
+        console.printf(
+                "  %6.1fs %-8s %-19s %-8s %-36s step %-5d %s%n",
+                seconds(t0),
+                a.path("status").asText().toUpperCase(Locale.ROOT),
+                a.path("kind").asText(),
+                a.path("severity").asText(),
+                a.path("run_id").asText(),
+                a.path("onset_step").asLong(),
+                a.path("message").asText());
         if (!"resolved".equals(a.path("status").asText())) {
             console.printf("            why: %s%n", a.path("diagnosis").asText());
             JsonNode s = a.path("suggestion");
-            console.printf("            fix: %s%s%n", s.path("action").asText(), s.has("change") ? " - " + s.path("change").asText() : "");
+            console.printf(
+                    "            fix: %s%s%n",
+                    s.path("action").asText(),
+                    s.has("change") ? " - " + s.path("change").asText() : "");
         }
     }
 

@@ -9,11 +9,11 @@ import io.trainwatch.event.Alert;
 public class AlertTrack {
     /** Onset step of the open condition, or -1 when none is open. */
     public long onsetStep = -1;
+
     public boolean updated;
     public String severity;
 
-    public AlertTrack() {
-    }
+    public AlertTrack() {}
 
     /** Makes this a copy of {@code other} (see {@link RunState#copyFrom}). */
     void copyFrom(AlertTrack other) {
@@ -26,7 +26,14 @@ public class AlertTrack {
         return onsetStep >= 0;
     }
 
-    public Alert open(StepContext c, AlertKind kind, Severity severity, String message, String diagnosis, String evidence, String suggestion) {
+    public Alert open(
+            StepContext c,
+            AlertKind kind,
+            Severity severity,
+            String message,
+            String diagnosis,
+            String evidence,
+            String suggestion) {
         onsetStep = c.step;
         updated = false;
         this.severity = severity.wire();
@@ -34,7 +41,14 @@ public class AlertTrack {
     }
 
     /** The one update an open condition may get; null if it already had it. */
-    public Alert update(StepContext c, AlertKind kind, Severity severity, String message, String diagnosis, String evidence, String suggestion) {
+    public Alert update(
+            StepContext c,
+            AlertKind kind,
+            Severity severity,
+            String message,
+            String diagnosis,
+            String evidence,
+            String suggestion) {
         if (!isOpen() || updated) {
             return null;
         }
@@ -44,13 +58,28 @@ public class AlertTrack {
     }
 
     public Alert resolve(StepContext c, AlertKind kind, String message, String evidence) {
-        Alert a = build(c, kind, Alert.RESOLVED, message, "condition cleared", evidence, io.trainwatch.event.JsonWriter.object("action", "none"));
+        Alert a =
+                build(
+                        c,
+                        kind,
+                        Alert.RESOLVED,
+                        message,
+                        "condition cleared",
+                        evidence,
+                        io.trainwatch.event.JsonWriter.object("action", "none"));
         onsetStep = -1;
         updated = false;
         return a;
     }
 
-    private Alert build(StepContext c, AlertKind kind, String status, String message, String diagnosis, String evidence, String suggestion) {
+    private Alert build(
+            StepContext c,
+            AlertKind kind,
+            String status,
+            String message,
+            String diagnosis,
+            String evidence,
+            String suggestion) {
         Alert a = new Alert();
         a.alertId = Alert.idFor(c.runId, kind.name(), onsetStep);
         a.runId = c.runId;

@@ -7,19 +7,24 @@ import io.trainwatch.threshold.Threshold;
 import java.util.List;
 
 /**
- * DIVERGENCE (critical): after warmup, the loss level (median of the last 3 losses, so a single spike does
- * not count) is back {@code divergence_fraction} of the way from its best to where it stood after warmup,
- * clear of the run's own noise (6 noise sigmas), and still rising (10% above its level 2 logged steps
- * earlier and 4% above the previous one), on {@code divergence_steps} logged steps in a row. A spike that plateaus is not rising;
- * a slow over-fitting drift (0.05 to 0.19 on a run that started at 5.5) is far below the run's own range.
- * Suggests halving the LR and rewinding to the best step.
+ * DIVERGENCE (critical): after warmup, the loss level (median of the last 3 losses, so a single
+ * spike does not count) is back {@code divergence_fraction} of the way from its best to where it
+ * stood after warmup, clear of the run's own noise (6 noise sigmas), and still rising (10% above
+ * its level 2 logged steps earlier and 4% above the previous one), on {@code divergence_steps}
+ * logged steps in a row. A spike that plateaus is not rising; a slow over-fitting drift (0.05 to
+ * 0.19 on a run that started at 5.5) is far below the run's own range. Suggests halving the LR and
+ * rewinding to the best step.
  */
 public class DivergenceDetector {
     static final int LEVEL_POINTS = 3;
     static final double NOISE_SIGMAS = 6;
     static final double RISING_RATIO = 1.1;
-    /** And above the previous level: a jump that then plateaus (a sustained spike) is not a rise. */
+
+    /**
+     * And above the previous level: a jump that then plateaus (a sustained spike) is not a rise.
+     */
     static final double STILL_RISING_RATIO = 1.04;
+
     static final int CALM_POINTS_TO_RESOLVE = 5;
 
     public AlertTrack track = new AlertTrack();
@@ -28,12 +33,13 @@ public class DivergenceDetector {
     public long bestStep = -1;
     public int above;
     public int calm;
+
     /** The two previous levels, to see the trend. */
     public double level1 = Double.NaN;
+
     public double level2 = Double.NaN;
 
-    public DivergenceDetector() {
-    }
+    public DivergenceDetector() {}
 
     /** Makes this a copy of {@code other} (see {@link RunState#copyFrom}). */
     void copyFrom(DivergenceDetector other) {
@@ -69,9 +75,15 @@ public class DivergenceDetector {
         double span = Math.max(refLevel - best, 0.25 * Math.abs(best));
         double rangeThreshold = best + c.th(Threshold.DIVERGENCE_FRACTION) * span;
         // the noise is only needed once the level is above the range-based threshold
-        double threshold = level > rangeThreshold || track.isOpen() ? Math.max(rangeThreshold, best + NOISE_SIGMAS * c.lossNoise()) : rangeThreshold;
+        double threshold =
+                level > rangeThreshold || track.isOpen()
+                        ? Math.max(rangeThreshold, best + NOISE_SIGMAS * c.lossNoise())
+                        : rangeThreshold;
         double oneBack = level2;
-        boolean rising = !Double.isNaN(twoBack) && level > RISING_RATIO * twoBack && level > STILL_RISING_RATIO * oneBack;
+        boolean rising =
+                !Double.isNaN(twoBack)
+                        && level > RISING_RATIO * twoBack
+                        && level > STILL_RISING_RATIO * oneBack;
         if (level > threshold && (rising || track.isOpen())) {
             above++;
             calm = 0;
@@ -81,16 +93,58 @@ public class DivergenceDetector {
         }
         if (!track.isOpen() && above >= c.thInt(Threshold.DIVERGENCE_STEPS)) {
             long rewind = Math.max(0, bestStep);
-            out.add(track.open(c, AlertKind.DIVERGENCE, Severity.CRITICAL,
-                    "Step " + c.step + ": loss level " + Numbers.fmt(level) + " has climbed from its best " + Numbers.fmt(best) + " (step " + bestStep
-                            + ") past " + Numbers.fmt(threshold) + " and keeps rising.",
-                    "divergence: the loss is rising steadily after warmup (not a single spike), typically an LR too high for this phase of training",
-                    JsonWriter.object("loss_level", level, "best_level", best, "best_step", bestStep, "post_warmup_level", refLevel,
-                            "threshold", threshold, "steps_above", above, "level_two_steps_before", twoBack, "lr", c.currentLr()),
-                    JsonWriter.object("action", "lower_lr", "lr_factor", 0.5, "new_lr", Numbers.round3(c.currentLr() * 0.5), "rewind_to_step", rewind,
-                            "change", TrainingFixes.resumeWithHalvedLr(rewind))));
+            out.add(
+                    track.open(
+                            c,
+                            AlertKind.DIVERGENCE,
+                            Severity.CRITICAL,
+                            "Step "
+                                    + c.step
+                                    + ": loss level "
+                                    + Numbers.fmt(level)
+                                    + " has climbed from its best "
+                                    + Numbers.fmt(best)
+                                    + " (step "
+                                    + bestStep
+                                    + ") past "
+                                    + Numbers.fmt(threshold)
+                                    + " and keeps rising.",
+                            "divergence: the loss is rising steadily after warmup (not a single spike), typically an LR too high for this phase of training",
+                            JsonWriter.object(
+                                    "loss_level",
+                                    level,
+                                    "best_level",
+                                    best,
+                                    "best_step",
+                                    bestStep,
+                                    "post_warmup_level",
+                                    refLevel,
+                                    "threshold",
+                                    threshold,
+                                    "steps_above",
+                                    above,
+                                    "level_two_steps_before",
+                                    twoBack,
+                                    "lr",
+                                    c.currentLr()),
+                            JsonWriter.object(
+                                    "action",
+                                    "lower_lr",
+                                    "lr_factor",
+                                    0.5,
+                                    "new_lr",
+                                    Numbers.round3(c.currentLr() * 0.5),
+                                    "rewind_to_step",
+                                    rewind,
+                                    "change",
+                                    TrainingFixes.resumeWithHalvedLr(rewind))));
         } else if (track.isOpen() && calm >= CALM_POINTS_TO_RESOLVE) {
-            out.add(track.resolve(c, AlertKind.DIVERGENCE, "loss back near its best", JsonWriter.object("loss_level", level, "best_level", best)));
+            out.add(
+                    track.resolve(
+                            c,
+                            AlertKind.DIVERGENCE,
+                            "loss back near its best",
+                            JsonWriter.object("loss_level", level, "best_level", best)));
             calm = 0;
         }
     }

@@ -7,18 +7,24 @@ import io.trainwatch.threshold.Threshold;
 import java.util.List;
 
 /**
- * GRAD_EXPLOSION: a grad norm that is an outlier of the run's own recent history — z of its log above
- * {@code grad_z_threshold} against the median and MAD of the last 32 log grad norms (a steady climb cannot
- * widen them the way it widens an EMA variance) and at least {@code grad_min_ratio} times their median —
- * or sustained growth of the ZClip-style EMA of log grad norm ({@code grad_growth_ratio} times its low). One
- * outlier is a warning; outliers on 3 logged steps in a row, or sustained growth, make it critical.
- * The suggested max_norm is exp(mean + 2 std) of the log grad norm (a 97.7% quantile of the healthy
- * history); with clipping already on and the norm staying far above it, a tighter one.
+ * GRAD_EXPLOSION: a grad norm that is an outlier of the run's own recent history — z of its log
+ * above {@code grad_z_threshold} against the median and MAD of the last 32 log grad norms (a steady
+ * climb cannot widen them the way it widens an EMA variance) and at least {@code grad_min_ratio}
+ * times their median — or sustained growth of the ZClip-style EMA of log grad norm ({@code
+ * grad_growth_ratio} times its low). One outlier is a warning; outliers on 3 logged steps in a row,
+ * or sustained growth, make it critical. The suggested max_norm is exp(mean + 2 std) of the log
+ * grad norm (a 97.7% quantile of the healthy history); with clipping already on and the norm
+ * staying far above it, a tighter one.
  */
 public class GradExplosionDetector {
     static final int SUSTAINED_POINTS = 3;
-    /** Floor of the log-space sigma: a perfectly steady norm should not make a 10% wiggle an outlier. */
+
+    /**
+     * Floor of the log-space sigma: a perfectly steady norm should not make a 10% wiggle an
+     * outlier.
+     */
     static final double LOG_SIGMA_FLOOR = 0.05;
+
     static final int CALM_POINTS_TO_RESOLVE = 5;
 
     public AlertTrack track = new AlertTrack();
@@ -26,8 +32,7 @@ public class GradExplosionDetector {
     public int calmStreak;
     public double worstNorm;
 
-    public GradExplosionDetector() {
-    }
+    public GradExplosionDetector() {}
 
     /** Makes this a copy of {@code other} (see {@link RunState#copyFrom}). */
     void copyFrom(GradExplosionDetector other) {
@@ -43,21 +48,35 @@ public class GradExplosionDetector {
         }
         LogEwma st = c.run.gradStats;
         RobustWindow recent = c.run.gradLogs;
-        if (st.count < c.thInt(Threshold.GRAD_MIN_POINTS) || recent.size() < c.thInt(Threshold.GRAD_MIN_POINTS)) {
+        if (st.count < c.thInt(Threshold.GRAD_MIN_POINTS)
+                || recent.size() < c.thInt(Threshold.GRAD_MIN_POINTS)) {
             return;
         }
         double g = c.gradNorm;
         double logMedian = c.gradLogMedian();
         double ratio = g / Math.exp(logMedian);
         // the ratio test is cheap; the spread is only needed for a norm that passes it
-        double z = ratio > c.th(Threshold.GRAD_MIN_RATIO) ? (Math.log(g) - logMedian) / c.gradLogSigma(LOG_SIGMA_FLOOR) : 0;
-        boolean outlier = z > c.th(Threshold.GRAD_Z_THRESHOLD) && ratio > c.th(Threshold.GRAD_MIN_RATIO);
-        boolean grown = Double.isFinite(st.lowestMean) && st.mean - st.lowestMean > Math.log(c.th(Threshold.GRAD_GROWTH_RATIO));
+        double z =
+                ratio > c.th(Threshold.GRAD_MIN_RATIO)
+                        ? (Math.log(g) - logMedian) / c.gradLogSigma(LOG_SIGMA_FLOOR)
+                        : 0;
+        boolean outlier =
+                z > c.th(Threshold.GRAD_Z_THRESHOLD) && ratio > c.th(Threshold.GRAD_MIN_RATIO);
+        boolean grown =
+                Double.isFinite(st.lowestMean)
+                        && st.mean - st.lowestMean > Math.log(c.th(Threshold.GRAD_GROWTH_RATIO));
         if (!outlier && !grown) {
             outlierStreak = 0;
             if (track.isOpen() && ++calmStreak >= CALM_POINTS_TO_RESOLVE) {
-                out.add(track.resolve(c, AlertKind.GRAD_EXPLOSION, "grad norm back within its usual range for " + calmStreak + " steps",
-                        JsonWriter.object("grad_norm", g, "recent_median", Math.exp(logMedian))));
+                out.add(
+                        track.resolve(
+                                c,
+                                AlertKind.GRAD_EXPLOSION,
+                                "grad norm back within its usual range for "
+                                        + calmStreak
+                                        + " steps",
+                                JsonWriter.object(
+                                        "grad_norm", g, "recent_median", Math.exp(logMedian))));
                 calmStreak = 0;
                 worstNorm = 0;
             }
@@ -69,25 +88,97 @@ public class GradExplosionDetector {
         boolean sustained = grown || outlierStreak >= SUSTAINED_POINTS;
         Double clip = c.run.gradClip;
         double healthyQuantile = st.upperQuantile(2);
-        double maxNorm = Numbers.round3(clip != null && g > 10 * clip ? Math.min(clip, st.upperQuantile(1)) : healthyQuantile);
-        String statistic = clip != null && g > 10 * clip
-                ? "min(current max_norm, exp(EMA mean + 1 EMA std) of log grad norm): clipping at " + Numbers.fmt(clip) + " is on but the norm is " + Numbers.fmt(g / clip) + "x above it"
-                : "exp(EMA mean + 2 EMA std) of log grad norm over " + st.count + " steps";
-        String evidence = JsonWriter.object("grad_norm", g, "z_score", z, "ratio_to_recent_median", ratio, "recent_median", Math.exp(logMedian),
-                "recent_log_sigma", c.gradLogSigma(LOG_SIGMA_FLOOR), "ema_geometric_mean", st.geometricMean(), "outlier_steps_in_a_row", outlierStreak,
-                "sustained_growth", grown, "grad_clip", clip, "loss", c.loss);
-        String suggestion = JsonWriter.object("action", "clip_grad_norm", "max_norm", maxNorm, "statistic", statistic,
-                "lr_factor", sustained ? 0.5 : null, "new_lr", sustained ? Numbers.round3(c.currentLr() * 0.5) : null,
-                "change", TrainingFixes.clipGradNorm(maxNorm, sustained));
-        String what = grown ? "the grad norm has grown " + Numbers.fmt(Math.exp(st.mean - st.lowestMean)) + "x over the run (now " + Numbers.fmt(g) + ")"
-                : "grad norm " + Numbers.fmt(g) + " is " + Numbers.fmt(ratio) + "x its recent median (z " + Numbers.fmt(z) + ")";
+        double maxNorm =
+                Numbers.round3(
+                        clip != null && g > 10 * clip
+                                ? Math.min(clip, st.upperQuantile(1))
+                                : healthyQuantile);
+        String statistic =
+                clip != null && g > 10 * clip
+                        ? "min(current max_norm, exp(EMA mean + 1 EMA std) of log grad norm): clipping at "
+                                + Numbers.fmt(clip)
+                                + " is on but the norm is "
+                                + Numbers.fmt(g / clip)
+                                + "x above it"
+                        : "exp(EMA mean + 2 EMA std) of log grad norm over " + st.count + " steps";
+        String evidence =
+                JsonWriter.object(
+                        "grad_norm",
+                        g,
+                        "z_score",
+                        z,
+                        "ratio_to_recent_median",
+                        ratio,
+                        "recent_median",
+                        Math.exp(logMedian),
+                        "recent_log_sigma",
+                        c.gradLogSigma(LOG_SIGMA_FLOOR),
+                        "ema_geometric_mean",
+                        st.geometricMean(),
+                        "outlier_steps_in_a_row",
+                        outlierStreak,
+                        "sustained_growth",
+                        grown,
+                        "grad_clip",
+                        clip,
+                        "loss",
+                        c.loss);
+        String suggestion =
+                JsonWriter.object(
+                        "action",
+                        "clip_grad_norm",
+                        "max_norm",
+                        maxNorm,
+                        "statistic",
+                        statistic,
+                        "lr_factor",
+                        sustained ? 0.5 : null,
+                        "new_lr",
+                        sustained ? Numbers.round3(c.currentLr() * 0.5) : null,
+                        "change",
+                        TrainingFixes.clipGradNorm(maxNorm, sustained));
+        String what =
+                grown
+                        ? "the grad norm has grown "
+                                + Numbers.fmt(Math.exp(st.mean - st.lowestMean))
+                                + "x over the run (now "
+                                + Numbers.fmt(g)
+                                + ")"
+                        : "grad norm "
+                                + Numbers.fmt(g)
+                                + " is "
+                                + Numbers.fmt(ratio)
+                                + "x its recent median (z "
+                                + Numbers.fmt(z)
+                                + ")";
         if (!track.isOpen()) {
-            out.add(track.open(c, AlertKind.GRAD_EXPLOSION, sustained ? Severity.CRITICAL : Severity.WARNING, "Step " + c.step + ": " + what + ".",
-                    sustained ? "gradient explosion: the grad norm stays far above its history" : "gradient spike: one step's grad norm far above the run's history",
-                    evidence, suggestion));
+            out.add(
+                    track.open(
+                            c,
+                            AlertKind.GRAD_EXPLOSION,
+                            sustained ? Severity.CRITICAL : Severity.WARNING,
+                            "Step " + c.step + ": " + what + ".",
+                            sustained
+                                    ? "gradient explosion: the grad norm stays far above its history"
+                                    : "gradient spike: one step's grad norm far above the run's history",
+                            evidence,
+                            suggestion));
         } else if (sustained && "warning".equals(track.severity)) {
-            Alert a = track.update(c, AlertKind.GRAD_EXPLOSION, Severity.CRITICAL, "Step " + c.step + ": " + what + ", for " + outlierStreak + " steps in a row.",
-                    "gradient explosion: the grad norm stays far above its history", evidence, suggestion);
+            Alert a =
+                    track.update(
+                            c,
+                            AlertKind.GRAD_EXPLOSION,
+                            Severity.CRITICAL,
+                            "Step "
+                                    + c.step
+                                    + ": "
+                                    + what
+                                    + ", for "
+                                    + outlierStreak
+                                    + " steps in a row.",
+                            "gradient explosion: the grad norm stays far above its history",
+                            evidence,
+                            suggestion);
             if (a != null) {
                 out.add(a);
             }

@@ -8,11 +8,11 @@ public class LogEwma {
     public double mean;
     public double variance;
     public long count;
+
     /** Lowest mean seen once trusted, for sustained-growth checks. */
     public double lowestMean = Double.POSITIVE_INFINITY;
 
-    public LogEwma() {
-    }
+    public LogEwma() {}
 
     /** Makes this a copy of {@code other} (see {@link RunState#copyFrom}). */
     void copyFrom(LogEwma other) {
@@ -23,9 +23,10 @@ public class LogEwma {
     }
 
     /**
-     * Adds x. Once trusted, an outlier (z above {@code outlierZ}) moves the mean by at most one std and leaves
-     * the variance alone: letting it in, even clipped at the threshold, would multiply the variance by about
-     * (1 - a)(1 + a z^2) per outlier and an explosion would hide itself behind its own spread.
+     * Adds x. Once trusted, an outlier (z above {@code outlierZ}) moves the mean by at most one std
+     * and leaves the variance alone: letting it in, even clipped at the threshold, would multiply
+     * the variance by about (1 - a)(1 + a z^2) per outlier and an explosion would hide itself
+     * behind its own spread.
      */
     public void add(double x, double alpha, int minPoints, double outlierZ) {
         double l = Math.log(Math.max(x, 1e-30));
@@ -54,7 +55,10 @@ public class LogEwma {
         return Math.sqrt(Math.max(variance, 0));
     }
 
-    /** z-score of x in log space; the std has a floor so a perfectly flat history does not make every wiggle an outlier. */
+    /**
+     * z-score of x in log space; the std has a floor so a perfectly flat history does not make
+     * every wiggle an outlier.
+     */
     public double z(double x) {
         double s = Math.max(std(), 0.05);
         return (Math.log(Math.max(x, 1e-30)) - mean) / s;

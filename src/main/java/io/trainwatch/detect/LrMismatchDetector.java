@@ -13,31 +13,39 @@ import java.util.List;
 
 /**
  * LR_MISMATCH (warning): the reported LR of a group differs from the declared schedule by more than
- * {@code lr_relative_tolerance} on {@code lr_mismatch_steps} consecutive logged steps. Trainers log the
- * LR of the step just taken or of the next one (HF changed this between versions), so a value matching
- * the schedule at s-1, s or s+1 counts as a match. Adaptive schedules (ReduceLROnPlateau) only need the
- * LR inside their allowed range. The last {@link #TRACE_CAPACITY} points are kept to diagnose the cause
- * ({@link LrDiagnosis}). Early on several wiring bugs can explain the same few points (a 2x stretch, a
- * longer warmup and a 0.5x base LR look alike during a linear warmup), so the trace is judged again every
- * {@link #REDIAGNOSE_AFTER_POINTS} points, and the one update is sent when a single reading wins and it
- * differs from what was said.
+ * {@code lr_relative_tolerance} on {@code lr_mismatch_steps} consecutive logged steps. Trainers log
+ * the LR of the step just taken or of the next one (HF changed this between versions), so a value
+ * matching the schedule at s-1, s or s+1 counts as a match. Adaptive schedules (ReduceLROnPlateau)
+ * only need the LR inside their allowed range. The last {@link #TRACE_CAPACITY} points are kept to
+ * diagnose the cause ({@link LrDiagnosis}). Early on several wiring bugs can explain the same few
+ * points (a 2x stretch, a longer warmup and a 0.5x base LR look alike during a linear warmup), so
+ * the trace is judged again every {@link #REDIAGNOSE_AFTER_POINTS} points, and the one update is
+ * sent when a single reading wins and it differs from what was said.
  */
 public class LrMismatchDetector {
     static final int TRACE_CAPACITY = 48;
-    /** The diagnosis is judged again every this many points after the opening, for its one update. */
+
+    /**
+     * The diagnosis is judged again every this many points after the opening, for its one update.
+     */
     static final int REDIAGNOSE_AFTER_POINTS = 16;
+
     /** ... for at most this many points. */
     static final int REDIAGNOSE_FOR_POINTS = 320;
 
     public AlertTrack track = new AlertTrack();
     public int mismatchStreak;
     public int matchStreak;
+
     /** Step of the first mismatch of the current streak. */
     public long streakStart = -1;
+
     public int traceGroup;
     public long[] traceSteps = new long[TRACE_CAPACITY];
+
     /** Arrival order of each trace point (steps repeat after a resume, arrival order does not). */
     public long[] traceSeq = new long[TRACE_CAPACITY];
+
     public long seq;
     public long streakStartSeq = -1;
     public long openSeq = -1;
@@ -45,21 +53,27 @@ public class LrMismatchDetector {
     public int traceCount;
     public int traceNext;
     public int pointsSinceOpen;
+
     /** Kind and numbers of the diagnosis sent (see {@link Reading#signature}). */
     public String diagnosisKind;
+
     /** The main number of the diagnosis sent (offset, factor, resume step), NaN if none. */
     public double sentNumber = Double.NaN;
+
     // since the mismatch began: range of the actual and of the declared LR of the trace group
     public double segActualMin;
     public double segActualMax;
     public double segDeclaredMin;
     public double segDeclaredMax;
     public double worstError;
-    /** Set by a run_start that declares another schedule: the next step starts this detector afresh (see {@link #check}). */
+
+    /**
+     * Set by a run_start that declares another schedule: the next step starts this detector afresh
+     * (see {@link #check}).
+     */
     public boolean redeclared;
 
-    public LrMismatchDetector() {
-    }
+    public LrMismatchDetector() {}
 
     /** Makes this a copy of {@code other} (see {@link RunState#copyFrom}). */
     void copyFrom(LrMismatchDetector other) {
@@ -89,11 +103,16 @@ public class LrMismatchDetector {
 
     public void check(StepContext c, List<Alert> out) {
         if (redeclared) {
-            // nothing traced against the old schedule says anything about the new one: an open alert is closed, the
+            // nothing traced against the old schedule says anything about the new one: an open
+            // alert is closed, the
             // trace and streaks start over
             if (track.isOpen()) {
-                out.add(track.resolve(c, AlertKind.LR_MISMATCH, "the run declared its schedule anew (run_start): the LR is judged against the new one from here",
-                        JsonWriter.object("redeclared_before_step", c.step)));
+                out.add(
+                        track.resolve(
+                                c,
+                                AlertKind.LR_MISMATCH,
+                                "the run declared its schedule anew (run_start): the LR is judged against the new one from here",
+                                JsonWriter.object("redeclared_before_step", c.step)));
             }
             copyFrom(new LrMismatchDetector());
         }
@@ -133,9 +152,12 @@ public class LrMismatchDetector {
             matchStreak++;
         }
         double traced = c.lr[Math.min(traceGroup, c.lr.length - 1)];
-        record(c.scheduleStep, traced); // the trace is the scheduler's: diagnoses fit schedules to it
+        record(
+                c.scheduleStep,
+                traced); // the trace is the scheduler's: diagnoses fit schedules to it
         if (!c.schedule.adaptive() && (mismatchStreak > 0 || track.isOpen())) {
-            double declared = c.schedule.lr(Math.min(traceGroup, c.schedule.groups() - 1), c.scheduleStep);
+            double declared =
+                    c.schedule.lr(Math.min(traceGroup, c.schedule.groups() - 1), c.scheduleStep);
             segActualMin = Math.min(segActualMin, traced);
             segActualMax = Math.max(segActualMax, traced);
             segDeclaredMin = Math.min(segDeclaredMin, declared);
@@ -143,15 +165,45 @@ public class LrMismatchDetector {
         }
         if (c.schedule.adaptive()) {
             if (!track.isOpen() && mismatchStreak >= c.thInt(Threshold.LR_MISMATCH_STEPS)) {
-                out.add(track.open(c, AlertKind.LR_MISMATCH, Severity.WARNING,
-                        "Step " + c.step + ": the LR " + Numbers.fmt(c.lr[badGroup]) + " is outside what " + c.schedule.scheduler() + " allows ("
-                                + Numbers.fmt(c.schedule.lowestLr(badGroup, c.scheduleStep)) + " to " + Numbers.fmt(c.schedule.highestLr(badGroup, c.scheduleStep)) + ").",
-                        "an adaptive scheduler can only keep the LR or lower it by its factor down to min_lr; this LR was set by something else",
-                        JsonWriter.object("group", badGroup, "actual_lr", c.lr[badGroup], "lowest_allowed", c.schedule.lowestLr(badGroup, c.scheduleStep),
-                                "highest_allowed", c.schedule.highestLr(badGroup, c.scheduleStep)),
-                        JsonWriter.object("action", "fix_scheduler", "change", SchedulerFixes.FIND_OTHER_LR_SETTER)));
+                out.add(
+                        track.open(
+                                c,
+                                AlertKind.LR_MISMATCH,
+                                Severity.WARNING,
+                                "Step "
+                                        + c.step
+                                        + ": the LR "
+                                        + Numbers.fmt(c.lr[badGroup])
+                                        + " is outside what "
+                                        + c.schedule.scheduler()
+                                        + " allows ("
+                                        + Numbers.fmt(c.schedule.lowestLr(badGroup, c.scheduleStep))
+                                        + " to "
+                                        + Numbers.fmt(
+                                                c.schedule.highestLr(badGroup, c.scheduleStep))
+                                        + ").",
+                                "an adaptive scheduler can only keep the LR or lower it by its factor down to min_lr; this LR was set by something else",
+                                JsonWriter.object(
+                                        "group",
+                                        badGroup,
+                                        "actual_lr",
+                                        c.lr[badGroup],
+                                        "lowest_allowed",
+                                        c.schedule.lowestLr(badGroup, c.scheduleStep),
+                                        "highest_allowed",
+                                        c.schedule.highestLr(badGroup, c.scheduleStep)),
+                                JsonWriter.object(
+                                        "action",
+                                        "fix_scheduler",
+                                        "change",
+                                        SchedulerFixes.FIND_OTHER_LR_SETTER)));
             } else if (track.isOpen() && matchStreak >= c.thInt(Threshold.LR_MISMATCH_STEPS)) {
-                out.add(track.resolve(c, AlertKind.LR_MISMATCH, "the LR is back inside the allowed range", JsonWriter.object("matching_steps", matchStreak)));
+                out.add(
+                        track.resolve(
+                                c,
+                                AlertKind.LR_MISMATCH,
+                                "the LR is back inside the allowed range",
+                                JsonWriter.object("matching_steps", matchStreak)));
             }
             return;
         }
@@ -162,26 +214,53 @@ public class LrMismatchDetector {
                 sentNumber = firstNumber(d);
                 pointsSinceOpen = 0;
                 openSeq = streakStartSeq;
-                out.add(track.open(c, AlertKind.LR_MISMATCH, Severity.WARNING, message(c, d), d.diagnosis(), evidence(c, d), suggestion(d)));
+                out.add(
+                        track.open(
+                                c,
+                                AlertKind.LR_MISMATCH,
+                                Severity.WARNING,
+                                message(c, d),
+                                d.diagnosis(),
+                                evidence(c, d),
+                                suggestion(d)));
             }
             return;
         }
         pointsSinceOpen++;
         if (matchStreak >= c.thInt(Threshold.LR_MISMATCH_STEPS)) {
-            out.add(track.resolve(c, AlertKind.LR_MISMATCH, "the LR matches the declared schedule again", JsonWriter.object("matching_steps", matchStreak)));
+            out.add(
+                    track.resolve(
+                            c,
+                            AlertKind.LR_MISMATCH,
+                            "the LR matches the declared schedule again",
+                            JsonWriter.object("matching_steps", matchStreak)));
             worstError = 0;
             diagnosisKind = null;
             return;
         }
-        if (!track.updated && pointsSinceOpen % REDIAGNOSE_AFTER_POINTS == 0 && pointsSinceOpen <= REDIAGNOSE_FOR_POINTS) {
+        if (!track.updated
+                && pointsSinceOpen % REDIAGNOSE_AFTER_POINTS == 0
+                && pointsSinceOpen <= REDIAGNOSE_FOR_POINTS) {
             Reading d = diagnose(c, tol);
-            // update when a different reading now explains the trace better than the one sent, and says something
+            // update when a different reading now explains the trace better than the one sent, and
+            // says something
             // materially different (another kind, or its number off by more than 10%)
-            boolean sameReading = diagnosisKind != null && (d.signature().equals(diagnosisKind) || d.tied().contains(diagnosisKind));
+            boolean sameReading =
+                    diagnosisKind != null
+                            && (d.signature().equals(diagnosisKind)
+                                    || d.tied().contains(diagnosisKind));
             if (!sameReading && materiallyDifferent(d, diagnosisKind, sentNumber)) {
                 sentNumber = firstNumber(d);
                 diagnosisKind = d.signature();
-                out.add(track.update(c, AlertKind.LR_MISMATCH, Severity.WARNING, message(c, d), d.diagnosis(), evidence(c, d), suggestion(d)));
+                out.add(
+                        track.update(
+                                c,
+                                AlertKind.LR_MISMATCH,
+                                Severity.WARNING,
+                                message(c, d),
+                                d.diagnosis(),
+                                evidence(c, d),
+                                suggestion(d)));
             }
         }
     }
@@ -206,13 +285,18 @@ public class LrMismatchDetector {
         return Math.abs(now - sentNumber) > 0.1 * Math.max(Math.abs(now), Math.abs(sentNumber));
     }
 
-    /** Relative error of group g, 0 when it matches the schedule at s-1, s or s+1 (adaptive: lies in its range). */
+    /**
+     * Relative error of group g, 0 when it matches the schedule at s-1, s or s+1 (adaptive: lies in
+     * its range).
+     */
     private static double groupError(StepContext c, int g, double tol) {
         double a = c.lr[g];
         if (c.schedule.adaptive()) {
             double lo = c.schedule.lowestLr(g, c.scheduleStep) * (1 - tol);
             double hi = c.schedule.highestLr(g, c.scheduleStep) * (1 + tol);
-            return a >= lo - 1e-12 && a <= hi + 1e-12 ? 0 : RelativeMatch.error(a, a < lo ? lo : hi);
+            return a >= lo - 1e-12 && a <= hi + 1e-12
+                    ? 0
+                    : RelativeMatch.error(a, a < lo ? lo : hi);
         }
         double best = Double.POSITIVE_INFINITY;
         for (long s = Math.max(0, c.scheduleStep - 1); s <= c.scheduleStep + 1; s++) {
@@ -248,23 +332,62 @@ public class LrMismatchDetector {
             }
         }
         RunState r = c.run;
-        return LrDiagnosis.diagnose(new Trace(c.schedule, Math.min(traceGroup, c.schedule.groups() - 1),
-                java.util.Arrays.copyOf(steps, n), java.util.Arrays.copyOf(lrs, n), tol,
-                r.stepsPerEpoch, r.gradAccumSteps, java.util.Arrays.copyOf(r.resumeSteps, Math.min(r.resumeCount, r.resumeSteps.length)), r.peakLr, r.warmupEndStep,
-                RelativeMatch.matches(segActualMin, segActualMax, tol), !RelativeMatch.matches(segDeclaredMin, segDeclaredMax, tol / 2)));
+        return LrDiagnosis.diagnose(
+                new Trace(
+                        c.schedule,
+                        Math.min(traceGroup, c.schedule.groups() - 1),
+                        java.util.Arrays.copyOf(steps, n),
+                        java.util.Arrays.copyOf(lrs, n),
+                        tol,
+                        r.stepsPerEpoch,
+                        r.gradAccumSteps,
+                        java.util.Arrays.copyOf(
+                                r.resumeSteps, Math.min(r.resumeCount, r.resumeSteps.length)),
+                        r.peakLr,
+                        r.warmupEndStep,
+                        RelativeMatch.matches(segActualMin, segActualMax, tol),
+                        !RelativeMatch.matches(segDeclaredMin, segDeclaredMax, tol / 2)));
     }
 
     private String message(StepContext c, Reading d) {
         int g = Math.min(traceGroup, c.lr.length - 1);
-        return "Step " + c.step + ": LR of group " + g + " is " + Numbers.fmt(c.lr[g]) + ", declared " + c.schedule.scheduler() + " says "
-                + Numbers.fmt(c.schedule.lr(Math.min(g, c.schedule.groups() - 1), c.scheduleStep)) + ": " + d.summary() + ".";
+        return "Step "
+                + c.step
+                + ": LR of group "
+                + g
+                + " is "
+                + Numbers.fmt(c.lr[g])
+                + ", declared "
+                + c.schedule.scheduler()
+                + " says "
+                + Numbers.fmt(c.schedule.lr(Math.min(g, c.schedule.groups() - 1), c.scheduleStep))
+                + ": "
+                + d.summary()
+                + ".";
     }
 
     private String evidence(StepContext c, Reading d) {
         int g = Math.min(traceGroup, c.schedule.groups() - 1);
-        Object[] base = {"group", g, "actual_lr", c.lr[Math.min(traceGroup, c.lr.length - 1)], "declared_lr", c.schedule.lr(g, c.scheduleStep),
-                "mismatching_steps", mismatchStreak, "max_relative_error", worstError, "relative_tolerance", c.th(Threshold.LR_RELATIVE_TOLERANCE),
-                "hypothesis", d.kind().hypothesis, "hypothesis_fit", d.fit(), "declared_scheduler", c.schedule.scheduler()};
+        Object[] base = {
+            "group",
+            g,
+            "actual_lr",
+            c.lr[Math.min(traceGroup, c.lr.length - 1)],
+            "declared_lr",
+            c.schedule.lr(g, c.scheduleStep),
+            "mismatching_steps",
+            mismatchStreak,
+            "max_relative_error",
+            worstError,
+            "relative_tolerance",
+            c.th(Threshold.LR_RELATIVE_TOLERANCE),
+            "hypothesis",
+            d.kind().hypothesis,
+            "hypothesis_fit",
+            d.fit(),
+            "declared_scheduler",
+            c.schedule.scheduler()
+        };
         Object[] all = java.util.Arrays.copyOf(base, base.length + d.numbers().length);
         System.arraycopy(d.numbers(), 0, all, base.length, d.numbers().length);
         return JsonWriter.object(all);

@@ -4,8 +4,7 @@ import java.util.Locale;
 
 /** How numbers read in alert messages: 4 significant digits, exact integers. */
 public final class Numbers {
-    private Numbers() {
-    }
+    private Numbers() {}
 
     public static String fmt(double v) {
         if (Double.isNaN(v)) {

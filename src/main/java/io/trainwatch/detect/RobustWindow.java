@@ -3,11 +3,13 @@ package io.trainwatch.detect;
 import java.util.Arrays;
 
 /**
- * The last {@link #CAPACITY} finite values of a series, for robust statistics (median, MAD) that a single
- * outlier cannot move. A Flink POJO: its state is one fixed-size array, bounded however long the run.
+ * The last {@link #CAPACITY} finite values of a series, for robust statistics (median, MAD) that a
+ * single outlier cannot move. A Flink POJO: its state is one fixed-size array, bounded however long
+ * the run.
  */
 public class RobustWindow {
     public static final int CAPACITY = 32;
+
     /** MAD * 1.4826 estimates the standard deviation of normal data. */
     static final double MAD_TO_SIGMA = 1.4826;
 
@@ -15,10 +17,11 @@ public class RobustWindow {
     public int count;
     public int next;
 
-    public RobustWindow() {
-    }
+    public RobustWindow() {}
 
-    /** Makes this a copy of {@code other}, its sorted view included (see {@link RunState#copyFrom}). */
+    /**
+     * Makes this a copy of {@code other}, its sorted view included (see {@link RunState#copyFrom}).
+     */
     void copyFrom(RobustWindow other) {
         values = ArrayCopy.into(other.values, values);
         count = other.count;
@@ -32,11 +35,13 @@ public class RobustWindow {
     }
 
     /**
-     * The window's values in ascending order (first {@code count} valid), kept up to date as values come and go so a
-     * median needs no sort (sorting 32 values twice per step was a quarter of the monitor's time). Not state: it is
-     * rebuilt from {@link #values} after a restore or a state copy (which leave it null or give a new values array).
+     * The window's values in ascending order (first {@code count} valid), kept up to date as values
+     * come and go so a median needs no sort (sorting 32 values twice per step was a quarter of the
+     * monitor's time). Not state: it is rebuilt from {@link #values} after a restore or a state
+     * copy (which leave it null or give a new values array).
      */
     private transient double[] ascending;
+
     private transient double[] ascendingOf;
 
     public void add(double v) {
@@ -88,11 +93,12 @@ public class RobustWindow {
     }
 
     /**
-     * Step-to-step noise, free of the series' trend and not hidden by heavy tails: from the successive
-     * differences d (sd of d = sqrt 2 sigma for independent noise), the larger of the MAD estimate and the
-     * one implied by the 90th percentile of |d| (2.326 sigma for normal noise). A falling loss does not
-     * inflate it (a spread around the median would); noisy per-batch losses (DPO, tiny batches), whose MAD is
-     * small but whose tail is wide, get a sigma that makes their tail noise, not spikes.
+     * Step-to-step noise, free of the series' trend and not hidden by heavy tails: from the
+     * successive differences d (sd of d = sqrt 2 sigma for independent noise), the larger of the
+     * MAD estimate and the one implied by the 90th percentile of |d| (2.326 sigma for normal
+     * noise). A falling loss does not inflate it (a spread around the median would); noisy
+     * per-batch losses (DPO, tiny batches), whose MAD is small but whose tail is wide, get a sigma
+     * that makes their tail noise, not spikes.
      */
     public double noiseSigma() {
         if (count < 3) {
@@ -114,7 +120,8 @@ public class RobustWindow {
         Arrays.sort(dev);
         Arrays.sort(abs);
         double madSigma = MAD_TO_SIGMA * median(dev) / Math.sqrt(2);
-        double tailSigma = abs[Math.min(abs.length - 1, (int) Math.floor(0.9 * abs.length))] / 2.326;
+        double tailSigma =
+                abs[Math.min(abs.length - 1, (int) Math.floor(0.9 * abs.length))] / 2.326;
         return Math.max(madSigma, tailSigma);
     }
 
@@ -136,7 +143,10 @@ public class RobustWindow {
         return values[(next - 1 - k + 2 * CAPACITY) % CAPACITY];
     }
 
-    /** The values in ascending order; read-only for callers (when full it is the maintained array itself). */
+    /**
+     * The values in ascending order; read-only for callers (when full it is the maintained array
+     * itself).
+     */
     private double[] sorted() {
         double[] a = ascending();
         return count == CAPACITY ? a : Arrays.copyOf(a, count);

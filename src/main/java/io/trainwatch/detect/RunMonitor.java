@@ -16,48 +16,62 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Judges one run's events, one at a time: keeps the run's {@link RunState} up to date, asks every detector about
- * each step, and returns the alerts and the series point. Plain Java: the Flink operator loads the state, calls
- * {@link #onEvent}, and stores it back.
+ * Judges one run's events, one at a time: keeps the run's {@link RunState} up to date, asks every
+ * detector about each step, and returns the alerts and the series point. Plain Java: the Flink
+ * operator loads the state, calls {@link #onEvent}, and stores it back.
  *
- * <p>Contained: nothing one run sends can fail the caller. If judging an event throws (a bug, or an input nobody
- * foresaw), the run's state is put back as it was before the event, the event is rejected (the caller dead-letters
- * it) and one MONITOR_ERROR alert names the exception and the event. After {@link #QUARANTINE_AFTER_ERRORS} such
- * errors close together the run is quarantined: its events are rejected, unjudged, until a new run_start starts it
- * afresh. Other runs never notice.
+ * <p>Contained: nothing one run sends can fail the caller. If judging an event throws (a bug, or an
+ * input nobody foresaw), the run's state is put back as it was before the event, the event is
+ * rejected (the caller dead-letters it) and one MONITOR_ERROR alert names the exception and the
+ * event. After {@link #QUARANTINE_AFTER_ERRORS} such errors close together the run is quarantined:
+ * its events are rejected, unjudged, until a new run_start starts it afresh. Other runs never
+ * notice.
  */
 public final class RunMonitor {
     /** Monitor errors on one run, none forgotten in between, that quarantine it. */
     public static final int QUARANTINE_AFTER_ERRORS = 3;
-    /** Cleanly judged events after which a run's earlier monitor errors no longer count towards quarantine. */
+
+    /**
+     * Cleanly judged events after which a run's earlier monitor errors no longer count towards
+     * quarantine.
+     */
     public static final long ERRORS_FORGOTTEN_AFTER_EVENTS = 100;
-    /** Dead-letter field of an event the monitor failed on, and of an event of a quarantined run. */
+
+    /**
+     * Dead-letter field of an event the monitor failed on, and of an event of a quarantined run.
+     */
     public static final String MONITOR_FIELD = "(monitor)";
+
     public static final String QUARANTINE_FIELD = "run_id";
     private static final int MAX_ERROR_TEXT_CHARS = 300;
     private static final int CACHE_SIZE = 256;
     private static final double SERIES_MEAN_ALPHA = 0.1;
 
     /**
-     * What one event produced. {@code series} is null for events that are not steps and for steps thinned out by
-     * --series-every; {@code rejection} is non-null when the event was not judged (the caller dead-letters it).
+     * What one event produced. {@code series} is null for events that are not steps and for steps
+     * thinned out by --series-every; {@code rejection} is non-null when the event was not judged
+     * (the caller dead-letters it).
      */
     public record Output(List<Alert> alerts, SeriesPoint series, Rejection rejection) {
         static final Output NOTHING = new Output(List.of(), null, null);
     }
 
     /**
-     * Why an event was not judged: the dead letter's field and reason, and the event as read (format v1, for the dead
-     * letter's payload); {@code monitorError} true when judging it failed, false for a quarantined run's event.
+     * Why an event was not judged: the dead letter's field and reason, and the event as read
+     * (format v1, for the dead letter's payload); {@code monitorError} true when judging it failed,
+     * false for a quarantined run's event.
      */
-    public record Rejection(String field, String reason, String payload, boolean monitorError) {
-    }
+    public record Rejection(String field, String reason, String payload, boolean monitorError) {}
 
     private final Thresholds jobThresholds;
     private final SeriesSampler seriesSampler;
     private final boolean series;
     private final Map<String, DeclaredSchedule> schedules = lru();
-    /** The state of the run being judged, as it was before the event: put back if judging fails. Reused for every event. */
+
+    /**
+     * The state of the run being judged, as it was before the event: put back if judging fails.
+     * Reused for every event.
+     */
     private final RunState lastGood = new RunState();
 
     /** A monitor that emits a series point for every step. */
@@ -65,12 +79,18 @@ public final class RunMonitor {
         this(jobThresholds, 1);
     }
 
-    /** @param seriesEvery N of {@code --series-every}: at most one series point per N steps of a run (see {@link SeriesSampler}) */
+    /**
+     * @param seriesEvery N of {@code --series-every}: at most one series point per N steps of a run
+     *     (see {@link SeriesSampler})
+     */
     public RunMonitor(Thresholds jobThresholds, long seriesEvery) {
         this(jobThresholds, seriesEvery, true);
     }
 
-    /** @param series false: no series point is built (nothing consumes them), {@link Output#series()} is always null */
+    /**
+     * @param series false: no series point is built (nothing consumes them), {@link
+     *     Output#series()} is always null
+     */
     public RunMonitor(Thresholds jobThresholds, long seriesEvery, boolean series) {
         this.jobThresholds = jobThresholds;
         this.seriesSampler = new SeriesSampler(seriesEvery);
@@ -81,18 +101,33 @@ public final class RunMonitor {
     public Output onEvent(RunState state, TrainingEvent e) {
         if (state.quarantined) {
             if (e.type != EventType.RUN_START) {
-                return new Output(List.of(), null, new Rejection(QUARANTINE_FIELD, "run \"" + e.runId + "\" is quarantined after "
-                        + state.monitorErrors + " monitor errors: its events are not judged until a new run_start", payload(e), false));
+                return new Output(
+                        List.of(),
+                        null,
+                        new Rejection(
+                                QUARANTINE_FIELD,
+                                "run \""
+                                        + e.runId
+                                        + "\" is quarantined after "
+                                        + state.monitorErrors
+                                        + " monitor errors: its events are not judged until a new run_start",
+                                payload(e),
+                                false));
             }
-            state.copyFrom(new RunState()); // a new start from a clean slate: the old state is what kept failing
+            state.copyFrom(
+                    new RunState()); // a new start from a clean slate: the old state is what kept
+            // failing
         }
         lastGood.copyFrom(state);
         try {
             Output out = judge(state, e);
             for (Alert a : out.alerts()) {
-                JsonWriter.alert(a); // an alert that cannot be written must fail here, inside the guard, not in a sink
+                JsonWriter.alert(
+                        a); // an alert that cannot be written must fail here, inside the guard, not
+                // in a sink
             }
-            if (state.recentMonitorErrors > 0 && ++state.eventsSinceMonitorError >= ERRORS_FORGOTTEN_AFTER_EVENTS) {
+            if (state.recentMonitorErrors > 0
+                    && ++state.eventsSinceMonitorError >= ERRORS_FORGOTTEN_AFTER_EVENTS) {
                 state.recentMonitorErrors = 0;
             }
             return out;
@@ -127,18 +162,57 @@ public final class RunMonitor {
         a.step = step;
         a.onsetStep = step;
         a.timeMillis = e.timeMillis;
-        a.message = "trainwatch could not judge the " + event + " (" + error + "): the event was dead-lettered and "
-                + (state.quarantined ? "after " + state.recentMonitorErrors + " such errors the run is quarantined: its events are dead-lettered unjudged until a new run_start."
-                : "the run is judged on from its state before that event.");
-        a.diagnosis = "an error in trainwatch itself, or an input it does not handle; the training run is not at fault";
-        a.evidence = JsonWriter.object("exception", ex.getClass().getName(), "error", error, "at", topFrame(ex), "event_type", e.type.wireName(),
-                "event_step", e.step, "monitor_errors", state.monitorErrors, "quarantined", state.quarantined);
-        a.suggestion = JsonWriter.object("action", "none", "change", "nothing to change in the training run; report this alert and the dead-lettered event to the trainwatch maintainers");
-        return new Output(List.of(a), null, new Rejection(MONITOR_FIELD, "trainwatch failed judging this event: " + error
-                + (state.quarantined ? "; the run is now quarantined" : ""), payload(e), true));
+        a.message =
+                "trainwatch could not judge the "
+                        + event
+                        + " ("
+                        + error
+                        + "): the event was dead-lettered and "
+                        + (state.quarantined
+                                ? "after "
+                                        + state.recentMonitorErrors
+                                        + " such errors the run is quarantined: its events are dead-lettered unjudged until a new run_start."
+                                : "the run is judged on from its state before that event.");
+        a.diagnosis =
+                "an error in trainwatch itself, or an input it does not handle; the training run is not at fault";
+        a.evidence =
+                JsonWriter.object(
+                        "exception",
+                        ex.getClass().getName(),
+                        "error",
+                        error,
+                        "at",
+                        topFrame(ex),
+                        "event_type",
+                        e.type.wireName(),
+                        "event_step",
+                        e.step,
+                        "monitor_errors",
+                        state.monitorErrors,
+                        "quarantined",
+                        state.quarantined);
+        a.suggestion =
+                JsonWriter.object(
+                        "action",
+                        "none",
+                        "change",
+                        "nothing to change in the training run; report this alert and the dead-lettered event to the trainwatch maintainers");
+        return new Output(
+                List.of(a),
+                null,
+                new Rejection(
+                        MONITOR_FIELD,
+                        "trainwatch failed judging this event: "
+                                + error
+                                + (state.quarantined ? "; the run is now quarantined" : ""),
+                        payload(e),
+                        true));
     }
 
-    /** The event as format v1 JSON; its plain description should even that fail, so the dead letter still says what it was. */
+    /**
+     * The event as format v1 JSON; its plain description should even that fail, so the dead letter
+     * still says what it was.
+     */
     private static String payload(TrainingEvent e) {
         try {
             return JsonWriter.event(e);
@@ -148,7 +222,9 @@ public final class RunMonitor {
     }
 
     private static String errorText(Throwable ex) {
-        String s = ex.getClass().getSimpleName() + (ex.getMessage() == null ? "" : ": " + ex.getMessage());
+        String s =
+                ex.getClass().getSimpleName()
+                        + (ex.getMessage() == null ? "" : ": " + ex.getMessage());
         return s.length() > MAX_ERROR_TEXT_CHARS ? s.substring(0, MAX_ERROR_TEXT_CHARS) + "..." : s;
     }
 
@@ -159,7 +235,8 @@ public final class RunMonitor {
 
     private Output judge(RunState state, TrainingEvent e) {
         if (state.runId == null) {
-            // once: the state is keyed by run, and storing a fresh reference per event into a long-lived object costs the GC
+            // once: the state is keyed by run, and storing a fresh reference per event into a
+            // long-lived object costs the GC
             state.runId = e.runId;
         }
         if (e.type == EventType.RUN_START) {
@@ -190,7 +267,8 @@ public final class RunMonitor {
             state.peakLr = Double.NaN;
             return;
         }
-        DeclaredSchedule.Warmup warmup = s.warmup(); // once per distinct spec: the parsed schedule is cached
+        DeclaredSchedule.Warmup warmup =
+                s.warmup(); // once per distinct spec: the parsed schedule is cached
         state.warmupEndStep = warmup.endStep();
         state.peakLr = warmup.peakLr();
     }
@@ -206,19 +284,36 @@ public final class RunMonitor {
         double[] scheduled = null;
         boolean inWarmup;
         if (schedule != null) {
-            // where the scheduler really is: behind the optimizer by the steps it skipped (fp16 overflow under HF)
+            // where the scheduler really is: behind the optimizer by the steps it skipped (fp16
+            // overflow under HF)
             long scheduleStep = e.schedulerLag == null ? step : step - e.schedulerLag;
             scheduled = new double[schedule.groups()];
             for (int g = 0; g < scheduled.length; g++) {
-                scheduled[g] = schedule.adaptive() ? schedule.highestLr(g, scheduleStep) : schedule.lr(g, scheduleStep);
+                scheduled[g] =
+                        schedule.adaptive()
+                                ? schedule.highestLr(g, scheduleStep)
+                                : schedule.lr(g, scheduleStep);
             }
             inWarmup = scheduleStep < state.warmupEndStep;
         } else {
             inWarmup = reportedLrRising(state, e);
         }
         double loss = e.loss == null ? Double.NaN : e.loss;
-        StepContext c = new StepContext(e.runId, step, e.timeMillis, e, loss, e.gradNorm, e.lr, schedule, scheduled, inWarmup,
-                state.warmupEndStep, th, state);
+        StepContext c =
+                new StepContext(
+                        e.runId,
+                        step,
+                        e.timeMillis,
+                        e,
+                        loss,
+                        e.gradNorm,
+                        e.lr,
+                        schedule,
+                        scheduled,
+                        inWarmup,
+                        state.warmupEndStep,
+                        th,
+                        state);
         List<Alert> alerts = new ArrayList<>(2);
         state.nonFinite.check(c, alerts);
         state.lrMismatch.check(c, alerts);
@@ -231,7 +326,8 @@ public final class RunMonitor {
         if (!series) {
             return new Output(alerts, null, null);
         }
-        boolean keep = seriesSampler.keep(state, step, resumed, !alerts.isEmpty() || c.isPossibleOnset());
+        boolean keep =
+                seriesSampler.keep(state, step, resumed, !alerts.isEmpty() || c.isPossibleOnset());
         return new Output(alerts, keep ? series(state, e, scheduled) : null, null);
     }
 
@@ -240,7 +336,8 @@ public final class RunMonitor {
         if (e.lr == null || e.lr.length == 0 || state.reportedLrStoppedRising) {
             return false;
         }
-        boolean rising = Double.isNaN(state.lastLr0) || e.lr[0] > state.lastLr0 || (state.stepsSeen == 0);
+        boolean rising =
+                Double.isNaN(state.lastLr0) || e.lr[0] > state.lastLr0 || (state.stepsSeen == 0);
         if (!rising && state.stepsSeen > 0) {
             state.reportedLrStoppedRising = true;
         }
@@ -253,14 +350,22 @@ public final class RunMonitor {
         state.maxStep = Math.max(state.maxStep, e.step);
         if (e.loss != null && Double.isFinite(e.loss)) {
             state.losses.add(e.loss);
-            state.lossMean = Double.isNaN(state.lossMean) ? e.loss : state.lossMean + SERIES_MEAN_ALPHA * (e.loss - state.lossMean);
+            state.lossMean =
+                    Double.isNaN(state.lossMean)
+                            ? e.loss
+                            : state.lossMean + SERIES_MEAN_ALPHA * (e.loss - state.lossMean);
         }
         if (e.gradNorm != null && Double.isFinite(e.gradNorm)) {
             double g = e.gradNorm;
             LogEwma st = state.gradStats;
             int minPoints = th.getInt(Threshold.GRAD_MIN_POINTS);
-            // ZClip-style: an outlier barely moves the baseline, so one spike (or an explosion) cannot hide itself
-            st.add(g, th.get(Threshold.GRAD_EMA_ALPHA), minPoints, th.get(Threshold.GRAD_Z_THRESHOLD));
+            // ZClip-style: an outlier barely moves the baseline, so one spike (or an explosion)
+            // cannot hide itself
+            st.add(
+                    g,
+                    th.get(Threshold.GRAD_EMA_ALPHA),
+                    minPoints,
+                    th.get(Threshold.GRAD_Z_THRESHOLD));
             state.gradLogs.add(Math.log(Math.max(g, 1e-30)));
         }
         if (e.lossScale != null && Double.isFinite(e.lossScale)) {
@@ -272,9 +377,9 @@ public final class RunMonitor {
     }
 
     /**
-     * A GradScaler starts deliberately high (2^16) and halves on every overflow until it finds its level, so a run's
-     * first reductions come in a row and mean nothing; once the scale has held for this many reported steps, a
-     * reduction means gradients overflow anew.
+     * A GradScaler starts deliberately high (2^16) and halves on every overflow until it finds its
+     * level, so a run's first reductions come in a row and mean nothing; once the scale has held
+     * for this many reported steps, a reduction means gradients overflow anew.
      */
     static final int LOSS_SCALE_SETTLED_STEPS = 10;
 
@@ -307,11 +412,17 @@ public final class RunMonitor {
         p.loss = e.loss;
         p.lossMean = Double.isNaN(state.lossMean) ? null : state.lossMean;
         p.gradNorm = e.gradNorm;
-        p.suggestedClip = state.gradStats.count >= 12 ? Numbers.round3(state.gradStats.upperQuantile(2)) : null;
+        p.suggestedClip =
+                state.gradStats.count >= 12
+                        ? Numbers.round3(state.gradStats.upperQuantile(2))
+                        : null;
         return p;
     }
 
-    /** The run's parsed schedule: kept on the state itself (one LRU lookup per event touched two more entries' memory). */
+    /**
+     * The run's parsed schedule: kept on the state itself (one LRU lookup per event touched two
+     * more entries' memory).
+     */
     private DeclaredSchedule schedule(RunState state) {
         if (state.schedule == null) {
             return null;
@@ -323,7 +434,10 @@ public final class RunMonitor {
         return state.parsedSchedule;
     }
 
-    /** The job's thresholds with the run's own overrides (checked on arrival): built once per run (and again after a restore). */
+    /**
+     * The job's thresholds with the run's own overrides (checked on arrival): built once per run
+     * (and again after a restore).
+     */
     private Thresholds thresholds(RunState state) {
         if (state.thresholds == null) {
             return jobThresholds;

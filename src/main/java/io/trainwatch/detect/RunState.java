@@ -5,10 +5,10 @@ import io.trainwatch.threshold.ThresholdOverrides;
 import io.trainwatch.threshold.Thresholds;
 
 /**
- * Everything trainwatch remembers about one run: its declaration (schedule spec, clip, accumulation),
- * where it is (steps, resumes), shared robust statistics, and each detector's own state. Bounded: fixed-size
- * windows and counters only, so a 1,000,000-step run keeps the same few KiB as a 100-step one. A Flink POJO,
- * kept in keyed state by the monitor operator.
+ * Everything trainwatch remembers about one run: its declaration (schedule spec, clip,
+ * accumulation), where it is (steps, resumes), shared robust statistics, and each detector's own
+ * state. Bounded: fixed-size windows and counters only, so a 1,000,000-step run keeps the same few
+ * KiB as a 100-step one. A Flink POJO, kept in keyed state by the monitor operator.
  */
 public class RunState {
     public static final int MAX_RESUMES_REMEMBERED = 4;
@@ -16,15 +16,20 @@ public class RunState {
     public String runId;
     // declaration (run_start)
     public String schedule;
+
     /** The run's own threshold overrides (checked when the run_start was read), or null. */
     public ThresholdOverrides thresholds;
+
     public Double gradClip;
     public Integer gradAccumSteps;
     public Long stepsPerEpoch;
+
     /** First step after the declared warmup (0 = no warmup), -1 without a schedule. */
     public long warmupEndStep = -1;
+
     /** Declared LR of group 0 at the end of warmup (its peak), NaN without a schedule. */
     public double peakLr = Double.NaN;
+
     // progress
     public long stepsSeen;
     public long lastStep = -1;
@@ -32,31 +37,54 @@ public class RunState {
     public long[] resumeSteps = new long[MAX_RESUMES_REMEMBERED];
     public int resumeCount;
     public boolean ended;
-    /** Processing time after which the run counts as idle and is forgotten (kept by the operator). */
+
+    /**
+     * Processing time after which the run counts as idle and is forgotten (kept by the operator).
+     */
     public long idleDeadlineMillis;
-    /** The idle timer last registered for this run, so one is registered per slot, not per event (kept by the operator). */
+
+    /**
+     * The idle timer last registered for this run, so one is registered per slot, not per event
+     * (kept by the operator).
+     */
     public long idleTimerMillis;
+
     public String endStatus;
-    /** Block of --series-every steps the last series point written fell in (-1: none yet); see {@link SeriesSampler}. */
+
+    /**
+     * Block of --series-every steps the last series point written fell in (-1: none yet); see
+     * {@link SeriesSampler}.
+     */
     public long seriesBlock = -1;
+
     // without a schedule, warmup is read from the reported LR
     public double lastLr0 = Double.NaN;
     public boolean reportedLrStoppedRising;
     // shared statistics (as of the previous step)
     public RobustWindow losses = new RobustWindow();
     public double lossMean = Double.NaN;
+
     /** log of the last grad norms (stored as logs: the statistics on them are in log space). */
     public RobustWindow gradLogs = new RobustWindow();
+
     public LogEwma gradStats = new LogEwma();
     public Double lastLossScale;
     public double maxLossScale;
-    /** Loss-scale reductions since the scale last grew, counted once it had settled (see RunMonitor.LOSS_SCALE_SETTLED_STEPS). */
+
+    /**
+     * Loss-scale reductions since the scale last grew, counted once it had settled (see
+     * RunMonitor.LOSS_SCALE_SETTLED_STEPS).
+     */
     public int lossScaleDrops;
+
     /** Reported steps in a row without a loss-scale reduction. */
     public int lossScaleSteadySteps;
+
     public boolean lossScaleSettled;
+
     /** Steps the GradScaler skipped (finite loss, overflowing gradients) without an alert. */
     public long gradScalerSkips;
+
     // detectors
     public NonFiniteDetector nonFinite = new NonFiniteDetector();
     public LrMismatchDetector lrMismatch = new LrMismatchDetector();
@@ -65,30 +93,43 @@ public class RunState {
     public DivergenceDetector divergence = new DivergenceDetector();
     public StallDetector stall = new StallDetector();
     public VanishingGradientDetector vanishing = new VanishingGradientDetector();
-    // containment (see RunMonitor): errors of the monitor itself on this run, and the quarantine they lead to
+
+    // containment (see RunMonitor): errors of the monitor itself on this run, and the quarantine
+    // they lead to
     /** Monitor errors since the run started. */
     public int monitorErrors;
-    /** Monitor errors not yet followed by {@link RunMonitor#ERRORS_FORGOTTEN_AFTER_EVENTS} cleanly judged events. */
+
+    /**
+     * Monitor errors not yet followed by {@link RunMonitor#ERRORS_FORGOTTEN_AFTER_EVENTS} cleanly
+     * judged events.
+     */
     public int recentMonitorErrors;
+
     public long eventsSinceMonitorError;
-    /** True once the monitor failed repeatedly on this run: its events are dead-lettered until a new run_start. */
+
+    /**
+     * True once the monitor failed repeatedly on this run: its events are dead-lettered until a new
+     * run_start.
+     */
     public boolean quarantined;
 
-    // what RunMonitor parsed from schedule, and the very text it parsed; the job's thresholds with the run's overrides
-    // applied, and the overrides applied: not state (transient), a state restored or copied has none and they are
+    // what RunMonitor parsed from schedule, and the very text it parsed; the job's thresholds with
+    // the run's overrides
+    // applied, and the overrides applied: not state (transient), a state restored or copied has
+    // none and they are
     // looked up again
     transient DeclaredSchedule parsedSchedule;
     transient String parsedScheduleOf;
     transient Thresholds runThresholds;
     transient ThresholdOverrides runThresholdsOf;
 
-    public RunState() {
-    }
+    public RunState() {}
 
     /**
-     * Makes this state a deep copy of {@code other}, reusing this state's objects and arrays (no allocation once
-     * their sizes match): the monitor keeps the last good state of a run this way and puts it back when judging an
-     * event fails. StateCopyTest checks that every field, of every object in the state, is copied.
+     * Makes this state a deep copy of {@code other}, reusing this state's objects and arrays (no
+     * allocation once their sizes match): the monitor keeps the last good state of a run this way
+     * and puts it back when judging an event fails. StateCopyTest checks that every field, of every
+     * object in the state, is copied.
      */
     public void copyFrom(RunState other) {
         runId = other.runId;

@@ -4,7 +4,9 @@ import java.util.Locale;
 
 /** Alert severity; lower-case on the wire. */
 public enum Severity {
-    CRITICAL, WARNING, INFO;
+    CRITICAL,
+    WARNING,
+    INFO;
 
     public String wire() {
         return name().toLowerCase(Locale.ROOT);

@@ -7,22 +7,31 @@ import io.trainwatch.threshold.Threshold;
 import java.util.List;
 
 /**
- * WARMUP_SPIKE and LOSS_SPIKE: a loss {@code spike_mad_k} robust sigmas and {@code spike_min_rise_relative}
- * above the running median of the last 32 losses, sigma being the run's step-to-step noise
- * ({@link RobustWindow#noiseSigma}: unmoved by the loss's own trend, and wide for heavy-tailed per-batch noise). Each spike is judged over the next
- * {@link #JUDGE_POINTS} logged steps: back down on either means isolated (a warning at most); still up on
- * both means sustained, and the points of one sustained episode count as one spike. During warmup a spike, or a loss rising well above its recent low while the LR ramps, is the
- * warmup signature: warmup too short or peak LR too high. After warmup, repeated spikes with at least one
- * sustained call for rewinding ~100 steps before the first and skipping the offending batches.
+ * WARMUP_SPIKE and LOSS_SPIKE: a loss {@code spike_mad_k} robust sigmas and {@code
+ * spike_min_rise_relative} above the running median of the last 32 losses, sigma being the run's
+ * step-to-step noise ({@link RobustWindow#noiseSigma}: unmoved by the loss's own trend, and wide
+ * for heavy-tailed per-batch noise). Each spike is judged over the next {@link #JUDGE_POINTS}
+ * logged steps: back down on either means isolated (a warning at most); still up on both means
+ * sustained, and the points of one sustained episode count as one spike. During warmup a spike, or
+ * a loss rising well above its recent low while the LR ramps, is the warmup signature: warmup too
+ * short or peak LR too high. After warmup, repeated spikes with at least one sustained call for
+ * rewinding ~100 steps before the first and skipping the offending batches.
  */
 public class SpikeDetector {
     static final int MAX_REMEMBERED_SPIKES = 8;
+
     /** Steps to rewind before the first spike (checkpoint before the instability began). */
     static final long REWIND_BEFORE_STEPS = 100;
+
     /** Consecutive rising points that make a gradual warmup blow-up. */
     static final int WARMUP_RISE_POINTS = 2;
-    /** Losses seen before the warmup-rise rule applies: it compares with the run's own recent low, not with spreads. */
+
+    /**
+     * Losses seen before the warmup-rise rule applies: it compares with the run's own recent low,
+     * not with spreads.
+     */
     static final int WARMUP_RISE_MIN_POINTS = 4;
+
     /** Logged steps after a spike that decide isolated (back down on one of them) or sustained. */
     static final int JUDGE_POINTS = 2;
 
@@ -37,8 +46,13 @@ public class SpikeDetector {
     public String pendingBatch;
     public int pendingSeen;
     public boolean pendingRecovered;
-    /** Level a sustained spike must come back under before a new spike can start (NaN: none ongoing). */
+
+    /**
+     * Level a sustained spike must come back under before a new spike can start (NaN: none
+     * ongoing).
+     */
     public double episodeBaseline = Double.NaN;
+
     public double episodeRecoverLevel = Double.NaN;
     public long[] spikeSteps = new long[MAX_REMEMBERED_SPIKES];
     public boolean[] spikeSustained = new boolean[MAX_REMEMBERED_SPIKES];
@@ -50,8 +64,7 @@ public class SpikeDetector {
     public long warmupRiseOnset = -1;
     public int warmupCalm;
 
-    public SpikeDetector() {
-    }
+    public SpikeDetector() {}
 
     /** Makes this a copy of {@code other} (see {@link RunState#copyFrom}). */
     void copyFrom(SpikeDetector other) {
@@ -85,11 +98,20 @@ public class SpikeDetector {
         }
         RobustWindow w = c.run.losses;
         if (w.size() < c.thInt(Threshold.SPIKE_MIN_POINTS)) {
-            // too few points for spreads, but a loss climbing well above its own recent low while the LR ramps is
+            // too few points for spreads, but a loss climbing well above its own recent low while
+            // the LR ramps is
             // already the warmup signature
             if (c.inWarmup && w.size() >= WARMUP_RISE_MIN_POINTS) {
-                checkWarmupRise(c, w, c.loss > (1 + c.th(Threshold.WARMUP_RISE_RELATIVE)) * w.min() && w.min() > 0
-                        && c.loss > (1 + c.th(Threshold.WARMUP_RISE_RELATIVE)) * c.lossMedian(), c.lossMedian(), out);
+                checkWarmupRise(
+                        c,
+                        w,
+                        c.loss > (1 + c.th(Threshold.WARMUP_RISE_RELATIVE)) * w.min()
+                                && w.min() > 0
+                                && c.loss
+                                        > (1 + c.th(Threshold.WARMUP_RISE_RELATIVE))
+                                                * c.lossMedian(),
+                        c.lossMedian(),
+                        out);
             }
             return;
         }
@@ -97,7 +119,10 @@ public class SpikeDetector {
         double l = c.loss;
         // the rise test is cheap; the noise is only needed for a loss that passes it
         boolean rises = l > m + c.th(Threshold.SPIKE_MIN_RISE_RELATIVE) * Math.abs(m);
-        double sigma = rises || (c.inWarmup && l > (1 + c.th(Threshold.WARMUP_RISE_RELATIVE)) * w.min()) ? c.lossNoise() : Double.NaN;
+        double sigma =
+                rises || (c.inWarmup && l > (1 + c.th(Threshold.WARMUP_RISE_RELATIVE)) * w.min())
+                        ? c.lossNoise()
+                        : Double.NaN;
         boolean spike = rises && l > m + c.th(Threshold.SPIKE_MAD_K) * sigma;
         if (!Double.isNaN(episodeRecoverLevel)) {
             if (l <= episodeRecoverLevel) {
@@ -128,34 +153,76 @@ public class SpikeDetector {
             pendingSigma = sigma;
             pendingLr = c.currentLr();
             pendingWarmup = c.inWarmup;
-            pendingBatch = c.event != null && c.event.batch != null ? String.join(",", c.event.batch) : null;
+            pendingBatch =
+                    c.event != null && c.event.batch != null
+                            ? String.join(",", c.event.batch)
+                            : null;
         }
-        // gradual blow-up while the LR ramps: no single outlier, but the loss climbs well above its recent low
-        checkWarmupRise(c, w, c.inWarmup && l > (1 + c.th(Threshold.WARMUP_RISE_RELATIVE)) * w.min() && w.min() > 0 && l > m + 3 * sigma, m, out);
+        // gradual blow-up while the LR ramps: no single outlier, but the loss climbs well above its
+        // recent low
+        checkWarmupRise(
+                c,
+                w,
+                c.inWarmup
+                        && l > (1 + c.th(Threshold.WARMUP_RISE_RELATIVE)) * w.min()
+                        && w.min() > 0
+                        && l > m + 3 * sigma,
+                m,
+                out);
         // resolutions
         if (warmupTrack.isOpen()) {
             boolean calm = !c.inWarmup && !spike && l <= m + 3 * c.lossNoise();
             warmupCalm = calm ? warmupCalm + 1 : 0;
             if (warmupCalm >= 3) {
-                out.add(warmupTrack.resolve(c, AlertKind.WARMUP_SPIKE, "warmup over and the loss back within its usual range", JsonWriter.object("loss", l, "median", m)));
+                out.add(
+                        warmupTrack.resolve(
+                                c,
+                                AlertKind.WARMUP_SPIKE,
+                                "warmup over and the loss back within its usual range",
+                                JsonWriter.object("loss", l, "median", m)));
                 warmupCalm = 0;
             }
         }
-        if (lossTrack.isOpen() && !spike && pendingStep < 0 && c.step - lastSpikeStep > c.th(Threshold.SPIKE_REPEAT_WINDOW_STEPS)) {
-            out.add(lossTrack.resolve(c, AlertKind.LOSS_SPIKE, "no loss spike for " + (c.step - lastSpikeStep) + " steps",
-                    JsonWriter.object("spikes_total", spikesTotal, "last_spike_step", lastSpikeStep)));
+        if (lossTrack.isOpen()
+                && !spike
+                && pendingStep < 0
+                && c.step - lastSpikeStep > c.th(Threshold.SPIKE_REPEAT_WINDOW_STEPS)) {
+            out.add(
+                    lossTrack.resolve(
+                            c,
+                            AlertKind.LOSS_SPIKE,
+                            "no loss spike for " + (c.step - lastSpikeStep) + " steps",
+                            JsonWriter.object(
+                                    "spikes_total",
+                                    spikesTotal,
+                                    "last_spike_step",
+                                    lastSpikeStep)));
         }
     }
 
-    private void checkWarmupRise(StepContext c, RobustWindow w, boolean rising, double median, List<Alert> out) {
+    private void checkWarmupRise(
+            StepContext c, RobustWindow w, boolean rising, double median, List<Alert> out) {
         warmupRiseStreak = rising ? warmupRiseStreak + 1 : 0;
         if (warmupRiseStreak == 1) {
             warmupRiseOnset = c.step;
             c.markPossibleOnset();
         }
         if (warmupRiseStreak >= WARMUP_RISE_POINTS && !warmupTrack.isOpen()) {
-            openWarmup(c, c.loss, w.min(), median, "rising " + Numbers.fmt(c.loss / w.min()) + "x above its recent low " + Numbers.fmt(w.min())
-                    + " for " + warmupRiseStreak + " logged steps while the LR ramps up", warmupRiseOnset, c.currentLr(), out);
+            openWarmup(
+                    c,
+                    c.loss,
+                    w.min(),
+                    median,
+                    "rising "
+                            + Numbers.fmt(c.loss / w.min())
+                            + "x above its recent low "
+                            + Numbers.fmt(w.min())
+                            + " for "
+                            + warmupRiseStreak
+                            + " logged steps while the LR ramps up",
+                    warmupRiseOnset,
+                    c.currentLr(),
+                    out);
         }
     }
 
@@ -163,8 +230,22 @@ public class SpikeDetector {
         double rise = pendingLoss / pendingMedian;
         if (pendingWarmup) {
             if (!warmupTrack.isOpen()) {
-                openWarmup(c, pendingLoss, Double.NaN, pendingMedian, "a spike to " + Numbers.fmt(pendingLoss) + " (" + Numbers.fmt(rise) + "x the running median "
-                        + Numbers.fmt(pendingMedian) + ")" + (recovered ? ", recovered next step" : ", not recovered"), pendingStep, pendingLr, out);
+                openWarmup(
+                        c,
+                        pendingLoss,
+                        Double.NaN,
+                        pendingMedian,
+                        "a spike to "
+                                + Numbers.fmt(pendingLoss)
+                                + " ("
+                                + Numbers.fmt(rise)
+                                + "x the running median "
+                                + Numbers.fmt(pendingMedian)
+                                + ")"
+                                + (recovered ? ", recovered next step" : ", not recovered"),
+                        pendingStep,
+                        pendingLr,
+                        out);
             }
             return;
         }
@@ -189,56 +270,176 @@ public class SpikeDetector {
             }
         }
         long rewindTo = Math.max(0, firstRecent - REWIND_BEFORE_STEPS);
-        String evidence = JsonWriter.object("loss", pendingLoss, "running_median", pendingMedian, "robust_sigma", pendingSigma,
-                "rise_ratio", rise, "recovered_within_" + JUDGE_POINTS + "_steps", recovered, "spikes_in_window", recent, "window_steps", window, "spikes_total", spikesTotal);
+        String evidence =
+                JsonWriter.object(
+                        "loss",
+                        pendingLoss,
+                        "running_median",
+                        pendingMedian,
+                        "robust_sigma",
+                        pendingSigma,
+                        "rise_ratio",
+                        rise,
+                        "recovered_within_" + JUDGE_POINTS + "_steps",
+                        recovered,
+                        "spikes_in_window",
+                        recent,
+                        "window_steps",
+                        window,
+                        "spikes_total",
+                        spikesTotal);
         if (!lossTrack.isOpen()) {
             if (recovered) {
-                out.add(lossTrack.open(at(c), AlertKind.LOSS_SPIKE, Severity.WARNING,
-                        "Step " + pendingStep + ": isolated loss spike to " + Numbers.fmt(pendingLoss) + " (" + Numbers.fmt(rise) + "x the running median "
-                                + Numbers.fmt(pendingMedian) + "), recovered within " + JUDGE_POINTS + " logged steps.",
-                        "a one-step spike that recovered at once: usually one hard or bad batch, not an instability",
-                        evidence,
-                        JsonWriter.object("action", "inspect_batch", "skip_batches", new String[]{pendingBatch != null ? pendingBatch : "step " + pendingStep},
-                                "change", TrainingFixes.watchIsolatedSpike(pendingStep))));
+                out.add(
+                        lossTrack.open(
+                                at(c),
+                                AlertKind.LOSS_SPIKE,
+                                Severity.WARNING,
+                                "Step "
+                                        + pendingStep
+                                        + ": isolated loss spike to "
+                                        + Numbers.fmt(pendingLoss)
+                                        + " ("
+                                        + Numbers.fmt(rise)
+                                        + "x the running median "
+                                        + Numbers.fmt(pendingMedian)
+                                        + "), recovered within "
+                                        + JUDGE_POINTS
+                                        + " logged steps.",
+                                "a one-step spike that recovered at once: usually one hard or bad batch, not an instability",
+                                evidence,
+                                JsonWriter.object(
+                                        "action",
+                                        "inspect_batch",
+                                        "skip_batches",
+                                        new String[] {
+                                            pendingBatch != null
+                                                    ? pendingBatch
+                                                    : "step " + pendingStep
+                                        },
+                                        "change",
+                                        TrainingFixes.watchIsolatedSpike(pendingStep))));
             } else {
-                out.add(lossTrack.open(at(c), AlertKind.LOSS_SPIKE, Severity.CRITICAL,
-                        "Step " + pendingStep + ": loss spiked to " + Numbers.fmt(pendingLoss) + " (" + Numbers.fmt(rise) + "x the running median "
-                                + Numbers.fmt(pendingMedian) + ") and is still up " + JUDGE_POINTS + " logged steps later.",
-                        "a sustained loss spike after warmup: the optimizer was thrown into a worse region (a bad batch amplified by the LR, or an instability)",
-                        evidence,
-                        JsonWriter.object("action", "rewind_and_skip", "rewind_to_step", rewindTo, "skip_batches", skip.toArray(),
-                                "lr_factor", 0.5, "change", TrainingFixes.rewindPastTheSpike(rewindTo))));
+                out.add(
+                        lossTrack.open(
+                                at(c),
+                                AlertKind.LOSS_SPIKE,
+                                Severity.CRITICAL,
+                                "Step "
+                                        + pendingStep
+                                        + ": loss spiked to "
+                                        + Numbers.fmt(pendingLoss)
+                                        + " ("
+                                        + Numbers.fmt(rise)
+                                        + "x the running median "
+                                        + Numbers.fmt(pendingMedian)
+                                        + ") and is still up "
+                                        + JUDGE_POINTS
+                                        + " logged steps later.",
+                                "a sustained loss spike after warmup: the optimizer was thrown into a worse region (a bad batch amplified by the LR, or an instability)",
+                                evidence,
+                                JsonWriter.object(
+                                        "action",
+                                        "rewind_and_skip",
+                                        "rewind_to_step",
+                                        rewindTo,
+                                        "skip_batches",
+                                        skip.toArray(),
+                                        "lr_factor",
+                                        0.5,
+                                        "change",
+                                        TrainingFixes.rewindPastTheSpike(rewindTo))));
             }
             return;
         }
         if (recent >= c.thInt(Threshold.SPIKE_REPEAT_COUNT) && anySustained) {
-            Alert a = lossTrack.update(at(c), AlertKind.LOSS_SPIKE, Severity.CRITICAL,
-                    "Step " + pendingStep + ": " + recent + " loss spikes within " + window + " steps, not all recovering: the run is unstable.",
-                    "repeated post-warmup loss spikes: the run keeps being thrown out of its basin (the pattern large-model training fixes by rewinding and skipping the batches)",
-                    evidence,
-                    JsonWriter.object("action", "rewind_and_skip", "rewind_to_step", rewindTo, "skip_batches", skip.toArray(),
-                            "lr_factor", 0.7, "change", TrainingFixes.rewindPastRepeatedSpikes(rewindTo, REWIND_BEFORE_STEPS)));
+            Alert a =
+                    lossTrack.update(
+                            at(c),
+                            AlertKind.LOSS_SPIKE,
+                            Severity.CRITICAL,
+                            "Step "
+                                    + pendingStep
+                                    + ": "
+                                    + recent
+                                    + " loss spikes within "
+                                    + window
+                                    + " steps, not all recovering: the run is unstable.",
+                            "repeated post-warmup loss spikes: the run keeps being thrown out of its basin (the pattern large-model training fixes by rewinding and skipping the batches)",
+                            evidence,
+                            JsonWriter.object(
+                                    "action",
+                                    "rewind_and_skip",
+                                    "rewind_to_step",
+                                    rewindTo,
+                                    "skip_batches",
+                                    skip.toArray(),
+                                    "lr_factor",
+                                    0.7,
+                                    "change",
+                                    TrainingFixes.rewindPastRepeatedSpikes(
+                                            rewindTo, REWIND_BEFORE_STEPS)));
             if (a != null) {
                 out.add(a);
             }
         }
     }
 
-    private void openWarmup(StepContext c, double loss, double recentLow, double median, String what, long onset, double lrAtOnset, List<Alert> out) {
+    private void openWarmup(
+            StepContext c,
+            double loss,
+            double recentLow,
+            double median,
+            String what,
+            long onset,
+            double lrAtOnset,
+            List<Alert> out) {
         RunState r = c.run;
         long warmup = r.warmupEndStep > 0 ? r.warmupEndStep : Math.max(onset, c.step);
         long longer = Math.max(2 * warmup, warmup + 2 * Math.max(1, onset));
         double peak = Double.isFinite(r.peakLr) ? r.peakLr : lrAtOnset;
         double newPeak = Numbers.round3(peak * 0.5);
         StepContext at = c.withStep(onset);
-        out.add(warmupTrack.open(at, AlertKind.WARMUP_SPIKE, Severity.WARNING,
-                "Step " + onset + " (warmup): loss " + what + ".",
-                "loss instability during warmup: the warmup is too short or the peak LR too high for this model at this point ("
-                        + "LR " + Numbers.fmt(lrAtOnset) + " at onset, peak " + Numbers.fmt(peak) + ", warmup " + (r.warmupEndStep > 0 ? r.warmupEndStep + " steps" : "length unknown") + ")",
-                JsonWriter.object("loss", loss, "running_median", median, "recent_low", recentLow, "lr_at_onset", lrAtOnset,
-                        "peak_lr", peak, "warmup_steps", r.warmupEndStep),
-                JsonWriter.object("action", "extend_warmup", "warmup_steps", longer, "lr_factor", 0.5, "new_lr", newPeak,
-                        "change", TrainingFixes.extendWarmup(longer, newPeak, onset))));
+        out.add(
+                warmupTrack.open(
+                        at,
+                        AlertKind.WARMUP_SPIKE,
+                        Severity.WARNING,
+                        "Step " + onset + " (warmup): loss " + what + ".",
+                        "loss instability during warmup: the warmup is too short or the peak LR too high for this model at this point ("
+                                + "LR "
+                                + Numbers.fmt(lrAtOnset)
+                                + " at onset, peak "
+                                + Numbers.fmt(peak)
+                                + ", warmup "
+                                + (r.warmupEndStep > 0
+                                        ? r.warmupEndStep + " steps"
+                                        : "length unknown")
+                                + ")",
+                        JsonWriter.object(
+                                "loss",
+                                loss,
+                                "running_median",
+                                median,
+                                "recent_low",
+                                recentLow,
+                                "lr_at_onset",
+                                lrAtOnset,
+                                "peak_lr",
+                                peak,
+                                "warmup_steps",
+                                r.warmupEndStep),
+                        JsonWriter.object(
+                                "action",
+                                "extend_warmup",
+                                "warmup_steps",
+                                longer,
+                                "lr_factor",
+                                0.5,
+                                "new_lr",
+                                newPeak,
+                                "change",
+                                TrainingFixes.extendWarmup(longer, newPeak, onset))));
     }
 
     /** The spike is reported at its own step, not at the step that settled it. */

@@ -8,15 +8,16 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * STALL (info): after warmup, the loss level now (median of the last 16 losses) is no better than it was
- * {@code stall_window_steps} optimizer steps ago — better by less than {@code stall_min_improvement} of the
- * run's own loss range (post-warmup level minus the lowest level seen; 5% of the loss if it never fell) and
- * less than three standard errors of the level — over at least {@code stall_min_points} logged steps, while
- * the LR is still meaningful (5% of its peak) and the loss is not already ~0. With hysteresis, so a loss
- * creeping along the threshold gives one alert, not many: it resolves only on twice the progress that was
- * missing, and no new STALL opens within a window of a resolve. Past levels are kept in a ring of
- * {@link #CHECKPOINTS} checkpoints spaced a sixteenth of the window apart, so the state stays bounded; the
- * judgement is taken at those checkpoints only.
+ * STALL (info): after warmup, the loss level now (median of the last 16 losses) is no better than
+ * it was {@code stall_window_steps} optimizer steps ago — better by less than {@code
+ * stall_min_improvement} of the run's own loss range (post-warmup level minus the lowest level
+ * seen; 5% of the loss if it never fell) and less than three standard errors of the level — over at
+ * least {@code stall_min_points} logged steps, while the LR is still meaningful (5% of its peak)
+ * and the loss is not already ~0. With hysteresis, so a loss creeping along the threshold gives one
+ * alert, not many: it resolves only on twice the progress that was missing, and no new STALL opens
+ * within a window of a resolve. Past levels are kept in a ring of {@link #CHECKPOINTS} checkpoints
+ * spaced a sixteenth of the window apart, so the state stays bounded; the judgement is taken at
+ * those checkpoints only.
  */
 public class StallDetector {
     static final int CHECKPOINTS = 16;
@@ -35,8 +36,7 @@ public class StallDetector {
     public double lowestLevel = Double.POSITIVE_INFINITY;
     public long lastResolvedStep = -1;
 
-    public StallDetector() {
-    }
+    public StallDetector() {}
 
     /** Makes this a copy of {@code other} (see {@link RunState#copyFrom}). */
     void copyFrom(StallDetector other) {
@@ -59,7 +59,10 @@ public class StallDetector {
         }
         postWarmupPoints++;
         long window = (long) c.th(Threshold.STALL_WINDOW_STEPS);
-        long lastCheckpoint = checkpointCount == 0 ? Long.MIN_VALUE : checkpointSteps[(checkpointNext - 1 + CHECKPOINTS) % CHECKPOINTS];
+        long lastCheckpoint =
+                checkpointCount == 0
+                        ? Long.MIN_VALUE
+                        : checkpointSteps[(checkpointNext - 1 + CHECKPOINTS) % CHECKPOINTS];
         // a windowed judgement: taken once per checkpoint spacing (window/16), not at every step
         if (checkpointCount > 0 && c.step < lastCheckpoint + Math.max(1, window / CHECKPOINTS)) {
             return;
@@ -70,7 +73,8 @@ public class StallDetector {
         }
         lowestLevel = Math.min(lowestLevel, level);
         int then = checkpointAtOrBefore(c.step - window);
-        // read the checkpoint a window ago before this one is stored: the ring may overwrite exactly that slot
+        // read the checkpoint a window ago before this one is stored: the ring may overwrite
+        // exactly that slot
         double before = then < 0 ? Double.NaN : checkpointLevels[then];
         long since = then < 0 ? -1 : checkpointSteps[then];
         long points = then < 0 ? 0 : postWarmupPoints - checkpointPoints[then];
@@ -83,13 +87,21 @@ public class StallDetector {
             return;
         }
         double range = Math.max(startLevel - lowestLevel, 0.05 * Math.abs(lowestLevel));
-        double standardError = 1.2533 * c.lossNoise() / Math.sqrt(LEVEL_POINTS); // sd of a median of n normal values
+        double standardError =
+                1.2533
+                        * c.lossNoise()
+                        / Math.sqrt(LEVEL_POINTS); // sd of a median of n normal values
         double needed = Math.max(c.th(Threshold.STALL_MIN_IMPROVEMENT) * range, 3 * standardError);
         boolean progress = before - level >= needed;
         if (track.isOpen()) {
             if (before - level >= 2 * needed) {
-                out.add(track.resolve(c, AlertKind.STALL, "the loss is improving again",
-                        JsonWriter.object("loss_level", level, "level_window_ago", before)));
+                out.add(
+                        track.resolve(
+                                c,
+                                AlertKind.STALL,
+                                "the loss is improving again",
+                                JsonWriter.object(
+                                        "loss_level", level, "level_window_ago", before)));
                 lastResolvedStep = c.step;
             }
             return;
@@ -99,16 +111,54 @@ public class StallDetector {
         }
         double peak = c.run.peakLr;
         double lr = c.currentLr();
-        boolean lrMeaningful = !Double.isFinite(peak) || !Double.isFinite(lr) || lr >= MEANINGFUL_LR_FRACTION * peak;
-        if (points >= c.thInt(Threshold.STALL_MIN_POINTS) && Math.abs(level) > CONVERGED_LOSS && lrMeaningful) {
-            out.add(track.open(c, AlertKind.STALL, Severity.INFO,
-                    "Step " + c.step + ": no progress for " + (c.step - since) + " steps (loss level " + Numbers.fmt(level) + ", was "
-                            + Numbers.fmt(before) + " at step " + since + ").",
-                    "the loss has plateaued: the LR may be too high to descend further or too low to escape, or the model has reached its capacity on this data",
-                    JsonWriter.object("loss_level", level, "level_window_ago", before, "window_start_step", since, "improvement", before - level,
-                            "improvement_needed", needed, "logged_steps_in_window", points, "lr", lr),
-                    JsonWriter.object("action", "lower_lr", "lr_factor", 0.5, "new_lr", Numbers.round3(lr * 0.5),
-                            "change", TrainingFixes.HALVE_LR_AS_ON_PLATEAU)));
+        boolean lrMeaningful =
+                !Double.isFinite(peak)
+                        || !Double.isFinite(lr)
+                        || lr >= MEANINGFUL_LR_FRACTION * peak;
+        if (points >= c.thInt(Threshold.STALL_MIN_POINTS)
+                && Math.abs(level) > CONVERGED_LOSS
+                && lrMeaningful) {
+            out.add(
+                    track.open(
+                            c,
+                            AlertKind.STALL,
+                            Severity.INFO,
+                            "Step "
+                                    + c.step
+                                    + ": no progress for "
+                                    + (c.step - since)
+                                    + " steps (loss level "
+                                    + Numbers.fmt(level)
+                                    + ", was "
+                                    + Numbers.fmt(before)
+                                    + " at step "
+                                    + since
+                                    + ").",
+                            "the loss has plateaued: the LR may be too high to descend further or too low to escape, or the model has reached its capacity on this data",
+                            JsonWriter.object(
+                                    "loss_level",
+                                    level,
+                                    "level_window_ago",
+                                    before,
+                                    "window_start_step",
+                                    since,
+                                    "improvement",
+                                    before - level,
+                                    "improvement_needed",
+                                    needed,
+                                    "logged_steps_in_window",
+                                    points,
+                                    "lr",
+                                    lr),
+                            JsonWriter.object(
+                                    "action",
+                                    "lower_lr",
+                                    "lr_factor",
+                                    0.5,
+                                    "new_lr",
+                                    Numbers.round3(lr * 0.5),
+                                    "change",
+                                    TrainingFixes.HALVE_LR_AS_ON_PLATEAU)));
         }
     }
 
@@ -116,7 +166,8 @@ public class StallDetector {
     private int checkpointAtOrBefore(long step) {
         int best = -1;
         for (int i = 0; i < checkpointCount; i++) {
-            if (checkpointSteps[i] <= step && (best < 0 || checkpointSteps[i] > checkpointSteps[best])) {
+            if (checkpointSteps[i] <= step
+                    && (best < 0 || checkpointSteps[i] > checkpointSteps[best])) {
                 best = i;
             }
         }

@@ -6,9 +6,9 @@ import io.trainwatch.threshold.Threshold;
 import io.trainwatch.threshold.Thresholds;
 
 /**
- * What every detector needs to judge one step, computed once by {@link RunMonitor}: the step's values,
- * the declared schedule's expectation, where the warmup ends, the thresholds in force, and the run's
- * shared statistics as they were before this step.
+ * What every detector needs to judge one step, computed once by {@link RunMonitor}: the step's
+ * values, the declared schedule's expectation, where the warmup ends, the thresholds in force, and
+ * the run's shared statistics as they were before this step.
  */
 public final class StepContext {
     public final String runId;
@@ -18,21 +18,45 @@ public final class StepContext {
     public final double loss;
     public final Double gradNorm;
     public final double[] lr;
+
     /** Null without a declared schedule. */
     public final DeclaredSchedule schedule;
-    /** Scheduled LR per group at this step (for an adaptive schedule, the highest allowed); null without a schedule. */
+
+    /**
+     * Scheduled LR per group at this step (for an adaptive schedule, the highest allowed); null
+     * without a schedule.
+     */
     public final double[] scheduled;
+
     /** True while the LR is still ramping up (declared schedule, else the reported LR rising). */
     public final boolean inWarmup;
+
     /** First step after warmup, or -1 if unknown. */
     public final long warmupEndStep;
+
     public final Thresholds thresholds;
     public final RunState run;
-    /** Where the LR scheduler is: the step less the steps it skipped ({@code scheduler_lag}); the schedule is read here. */
+
+    /**
+     * Where the LR scheduler is: the step less the steps it skipped ({@code scheduler_lag}); the
+     * schedule is read here.
+     */
     public final long scheduleStep;
 
-    StepContext(String runId, long step, Long timeMillis, TrainingEvent event, double loss, Double gradNorm, double[] lr,
-                DeclaredSchedule schedule, double[] scheduled, boolean inWarmup, long warmupEndStep, Thresholds thresholds, RunState run) {
+    StepContext(
+            String runId,
+            long step,
+            Long timeMillis,
+            TrainingEvent event,
+            double loss,
+            Double gradNorm,
+            double[] lr,
+            DeclaredSchedule schedule,
+            double[] scheduled,
+            boolean inWarmup,
+            long warmupEndStep,
+            Thresholds thresholds,
+            RunState run) {
         this.runId = runId;
         this.step = step;
         this.timeMillis = timeMillis;
@@ -46,13 +70,15 @@ public final class StepContext {
         this.warmupEndStep = warmupEndStep;
         this.thresholds = thresholds;
         this.run = run;
-        this.scheduleStep = event == null || event.schedulerLag == null ? step : step - event.schedulerLag;
+        this.scheduleStep =
+                event == null || event.schedulerLag == null ? step : step - event.schedulerLag;
     }
 
     /**
-     * Set when a detector starts watching this step (a spike being judged, the first point of a warmup rise or of a
-     * low-gradient streak): an alert may later be reported at it, so the series keeps it whatever {@code --series-every}
-     * says. Only ever set on the context of the step itself.
+     * Set when a detector starts watching this step (a spike being judged, the first point of a
+     * warmup rise or of a low-gradient streak): an alert may later be reported at it, so the series
+     * keeps it whatever {@code --series-every} says. Only ever set on the context of the step
+     * itself.
      */
     private boolean possibleOnset;
 
@@ -65,13 +91,31 @@ public final class StepContext {
         return possibleOnset;
     }
 
-    /** The same context reported at another step (a spike is reported at its own step when settled later). */
+    /**
+     * The same context reported at another step (a spike is reported at its own step when settled
+     * later).
+     */
     public StepContext withStep(long otherStep) {
-        return otherStep == step ? this : new StepContext(runId, otherStep, timeMillis, event, loss, gradNorm, lr, schedule, scheduled,
-                inWarmup, warmupEndStep, thresholds, run);
+        return otherStep == step
+                ? this
+                : new StepContext(
+                        runId,
+                        otherStep,
+                        timeMillis,
+                        event,
+                        loss,
+                        gradNorm,
+                        lr,
+                        schedule,
+                        scheduled,
+                        inWarmup,
+                        warmupEndStep,
+                        thresholds,
+                        run);
     }
 
-    // the run's robust statistics as of the previous step, computed at most once per step (several detectors use them)
+    // the run's robust statistics as of the previous step, computed at most once per step (several
+    // detectors use them)
     private double lossMedian = Double.NaN;
     private double lossNoise = Double.NaN;
     private double gradLogMedian = Double.NaN;

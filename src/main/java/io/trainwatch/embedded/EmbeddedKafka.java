@@ -22,17 +22,20 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 /**
- * A real single-node Kafka broker (KRaft: broker and controller in one process) started from the Kafka jars,
- * for the demo, the benchmark and the tests — no Docker. Data lives in a temporary folder removed on close.
- * {@link #stop()} and {@link #restart()} take the broker down and bring it back on the same ports, log directories
- * and cluster id, its topics, committed offsets and open transactions kept (an outage, for fault-injection tests).
+ * A real single-node Kafka broker (KRaft: broker and controller in one process) started from the
+ * Kafka jars, for the demo, the benchmark and the tests — no Docker. Data lives in a temporary
+ * folder removed on close. {@link #stop()} and {@link #restart()} take the broker down and bring it
+ * back on the same ports, log directories and cluster id, its topics, committed offsets and open
+ * transactions kept (an outage, for fault-injection tests).
  */
 public final class EmbeddedKafka implements AutoCloseable {
     private final Properties config;
     private final Path dir;
     private final String bootstrapServers;
+
     /** Null while stopped. */
     private KafkaRaftServer server;
+
     private boolean closed;
 
     private EmbeddedKafka(Properties config, Path dir, String bootstrapServers) {
@@ -49,7 +52,9 @@ public final class EmbeddedKafka implements AutoCloseable {
         p.put("process.roles", "broker,controller");
         p.put("node.id", "1");
         p.put("controller.quorum.voters", "1@localhost:" + controllerPort);
-        p.put("listeners", "PLAINTEXT://localhost:" + port + ",CONTROLLER://localhost:" + controllerPort);
+        p.put(
+                "listeners",
+                "PLAINTEXT://localhost:" + port + ",CONTROLLER://localhost:" + controllerPort);
         p.put("advertised.listeners", "PLAINTEXT://localhost:" + port);
         p.put("controller.listener.names", "CONTROLLER");
         p.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
@@ -70,10 +75,16 @@ public final class EmbeddedKafka implements AutoCloseable {
             p.store(w, "trainwatch embedded broker");
         }
         ByteArrayOutputStream formatLog = new ByteArrayOutputStream();
-        int rc = kafka.tools.StorageTool.execute(new String[]{"format", "-t", Uuid.randomUuid().toString(), "-c", config.toString()},
-                new PrintStream(formatLog, true, StandardCharsets.UTF_8));
+        int rc =
+                kafka.tools.StorageTool.execute(
+                        new String[] {
+                            "format", "-t", Uuid.randomUuid().toString(), "-c", config.toString()
+                        },
+                        new PrintStream(formatLog, true, StandardCharsets.UTF_8));
         if (rc != 0) {
-            throw new IOException("formatting the embedded broker's storage failed: " + formatLog.toString(StandardCharsets.UTF_8));
+            throw new IOException(
+                    "formatting the embedded broker's storage failed: "
+                            + formatLog.toString(StandardCharsets.UTF_8));
         }
         EmbeddedKafka kafka = new EmbeddedKafka(p, dir, "localhost:" + port);
         try {
@@ -90,8 +101,8 @@ public final class EmbeddedKafka implements AutoCloseable {
     }
 
     /**
-     * Shuts the broker down (a controlled shutdown: clients see it gone, its logs are flushed) and keeps its data
-     * for {@link #restart()}. Does nothing when already stopped.
+     * Shuts the broker down (a controlled shutdown: clients see it gone, its logs are flushed) and
+     * keeps its data for {@link #restart()}. Does nothing when already stopped.
      */
     public synchronized void stop() {
         if (server != null) {
@@ -101,10 +112,14 @@ public final class EmbeddedKafka implements AutoCloseable {
         }
     }
 
-    /** Starts the stopped broker again on the same ports, log directories and cluster id; returns once it answers. */
+    /**
+     * Starts the stopped broker again on the same ports, log directories and cluster id; returns
+     * once it answers.
+     */
     public synchronized void restart() throws IOException {
         if (closed) {
-            throw new IllegalStateException("the embedded Kafka broker is closed (its data removed)");
+            throw new IllegalStateException(
+                    "the embedded Kafka broker is closed (its data removed)");
         }
         if (server != null) {
             throw new IllegalStateException("the embedded Kafka broker is running");
@@ -113,14 +128,18 @@ public final class EmbeddedKafka implements AutoCloseable {
     }
 
     private synchronized void startServer() throws IOException {
-        // a new server on the formatted log directories: the same cluster id and node, the metadata log replayed
+        // a new server on the formatted log directories: the same cluster id and node, the metadata
+        // log replayed
         server = new KafkaRaftServer(KafkaConfig.fromProps(config, false), Time.SYSTEM);
         server.startup();
-        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers))) {
+        try (Admin admin =
+                Admin.create(
+                        Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers))) {
             admin.describeCluster().nodes().get(60, TimeUnit.SECONDS);
         } catch (Exception e) {
             stop();
-            throw new IOException("the embedded Kafka broker did not come up: " + e.getMessage(), e);
+            throw new IOException(
+                    "the embedded Kafka broker did not come up: " + e.getMessage(), e);
         }
     }
 

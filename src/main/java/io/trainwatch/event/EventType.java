@@ -2,7 +2,9 @@ package io.trainwatch.event;
 
 /** The three event types of event format v1. */
 public enum EventType {
-    RUN_START("run_start"), STEP("step"), RUN_END("run_end");
+    RUN_START("run_start"),
+    STEP("step"),
+    RUN_END("run_end");
 
     private final String wireName;
 

@@ -9,16 +9,18 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import java.io.UncheckedIOException;
 
 /**
- * Reads a JSON text trainwatch wrote (an alert, a series point) or a user gave (a spec on the command line) as a tree.
- * Events are read by {@link EventCodec}, which checks them; this reader checks nothing.
+ * Reads a JSON text trainwatch wrote (an alert, a series point) or a user gave (a spec on the
+ * command line) as a tree. Events are read by {@link EventCodec}, which checks them; this reader
+ * checks nothing.
  */
 public final class JsonReader {
     private static final ObjectMapper JSON = JsonMapper.builder().build();
 
-    private JsonReader() {
-    }
+    private JsonReader() {}
 
-    /** The tree of {@code json}; null is JSON null, a text that is not JSON an UncheckedIOException. */
+    /**
+     * The tree of {@code json}; null is JSON null, a text that is not JSON an UncheckedIOException.
+     */
     public static JsonNode parse(String json) {
         if (json == null) {
             return JsonNodeFactory.instance.nullNode();

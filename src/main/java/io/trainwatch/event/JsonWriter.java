@@ -13,20 +13,22 @@ import java.time.Instant;
 import java.util.Map;
 
 /**
- * Writes what trainwatch outputs as JSON: alerts (format v1), series points, dead letters, accepted events written
- * back, and the small evidence/suggestion objects detectors build. Reading is {@link JsonReader}'s (and events
- * {@link EventCodec}'s). Non-finite numbers are written as the strings "NaN",
- * "Infinity", "-Infinity" so every output line is strict JSON.
+ * Writes what trainwatch outputs as JSON: alerts (format v1), series points, dead letters, accepted
+ * events written back, and the small evidence/suggestion objects detectors build. Reading is {@link
+ * JsonReader}'s (and events {@link EventCodec}'s). Non-finite numbers are written as the strings
+ * "NaN", "Infinity", "-Infinity" so every output line is strict JSON.
  */
 public final class JsonWriter {
     // Jackson's default JsonWriteFeature.WRITE_NAN_AS_STRINGS quotes non-finite numbers
     private static final ObjectMapper JSON = JsonMapper.builder().build();
     private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
 
-    private JsonWriter() {
-    }
+    private JsonWriter() {}
 
-    /** An ordered JSON object from alternating keys and values (numbers, strings, booleans, arrays, maps, null). */
+    /**
+     * An ordered JSON object from alternating keys and values (numbers, strings, booleans, arrays,
+     * maps, null).
+     */
     public static String object(Object... keysAndValues) {
         if (keysAndValues.length % 2 != 0) {
             throw new IllegalArgumentException("keys and values must pair up");
@@ -70,8 +72,9 @@ public final class JsonWriter {
     }
 
     /**
-     * An accepted event written back as format v1 (what it read; unknown fields are gone): the payload of a dead letter
-     * for an event rejected after parsing, which can be fixed and sent again as it is.
+     * An accepted event written back as format v1 (what it read; unknown fields are gone): the
+     * payload of a dead letter for an event rejected after parsing, which can be fixed and sent
+     * again as it is.
      */
     public static String event(TrainingEvent e) {
         ObjectNode o = NODES.objectNode();
@@ -110,7 +113,9 @@ public final class JsonWriter {
 
     /** Event time as ISO-8601 UTC, or null when the trainer sent none. */
     private static JsonNode isoTime(Long millis) {
-        return millis == null ? NODES.nullNode() : NODES.textNode(Instant.ofEpochMilli(millis).toString());
+        return millis == null
+                ? NODES.nullNode()
+                : NODES.textNode(Instant.ofEpochMilli(millis).toString());
     }
 
     public static String deadLetter(DeadLetter d) {

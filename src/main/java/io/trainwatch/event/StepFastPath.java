@@ -7,11 +7,12 @@ import com.fasterxml.jackson.core.JsonToken;
 import java.util.Arrays;
 
 /**
- * Reads the common step event straight off Jackson's token stream, without building a tree (the tree parse was
- * over half of the source thread's time in the throughput benchmark). It accepts only what it is sure of and
- * returns null for anything else — another event type, a string where a number is usual, a duplicate field, an
- * out-of-range value, broken JSON — so {@link EventCodec}'s tree path decides those, with its error messages.
- * Contract, checked by EventCodecFastPathTest: whenever this returns an event, the tree path returns an equal one.
+ * Reads the common step event straight off Jackson's token stream, without building a tree (the
+ * tree parse was over half of the source thread's time in the throughput benchmark). It accepts
+ * only what it is sure of and returns null for anything else — another event type, a string where a
+ * number is usual, a duplicate field, an out-of-range value, broken JSON — so {@link EventCodec}'s
+ * tree path decides those, with its error messages. Contract, checked by EventCodecFastPathTest:
+ * whenever this returns an event, the tree path returns an equal one.
  */
 final class StepFastPath {
     private static final int TYPE = 1;
@@ -38,15 +39,17 @@ final class StepFastPath {
         try (JsonParser p = factory.createParser(raw)) {
             return read(p);
         } catch (Exception e) {
-            return null; // broken JSON, limits, odd numbers: the tree path says exactly what is wrong
+            return null; // broken JSON, limits, odd numbers: the tree path says exactly what is
+            // wrong
         }
     }
 
     /**
-     * The same for a UTF-8 record, read from its bytes. Only a record that starts with '{' and a non-zero byte (Jackson
-     * would read a UTF-16 or UTF-32 record, zero bytes or a byte order mark, in that encoding, where the text path reads
-     * UTF-8), and only well-formed UTF-8: Jackson's byte reader does not check every byte (a name's bytes are matched to
-     * the names it has seen without decoding, and {@code "run_\xFFid"} matches {@code "run_id"}), while the text path
+     * The same for a UTF-8 record, read from its bytes. Only a record that starts with '{' and a
+     * non-zero byte (Jackson would read a UTF-16 or UTF-32 record, zero bytes or a byte order mark,
+     * in that encoding, where the text path reads UTF-8), and only well-formed UTF-8: Jackson's
+     * byte reader does not check every byte (a name's bytes are matched to the names it has seen
+     * without decoding, and {@code "run_\xFFid"} matches {@code "run_id"}), while the text path
      * decodes bad bytes to U+FFFD. Bytes that are not UTF-8 are the text path's to judge.
      */
     TrainingEvent tryParse(byte[] utf8) {
@@ -60,7 +63,10 @@ final class StepFastPath {
         }
     }
 
-    /** Well-formed UTF-8 (RFC 3629): no stray continuation byte, overlong form, surrogate, or code point past U+10FFFF. */
+    /**
+     * Well-formed UTF-8 (RFC 3629): no stray continuation byte, overlong form, surrogate, or code
+     * point past U+10FFFF.
+     */
     static boolean isWellFormedUtf8(byte[] b) {
         int i = 0;
         int n = b.length;
@@ -70,7 +76,10 @@ final class StepFastPath {
                 continue;
             }
             int c = b[i] & 0xFF;
-            int len = c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3 : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
+            int len =
+                    c >= 0xC2 && c <= 0xDF
+                            ? 2
+                            : c >= 0xE0 && c <= 0xEF ? 3 : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
             if (len == 0 || i + len > n) {
                 return false;
             }
@@ -80,7 +89,10 @@ final class StepFastPath {
                 }
             }
             int second = b[i + 1] & 0xFF;
-            if ((c == 0xE0 && second < 0xA0) || (c == 0xED && second > 0x9F) || (c == 0xF0 && second < 0x90) || (c == 0xF4 && second > 0x8F)) {
+            if ((c == 0xE0 && second < 0xA0)
+                    || (c == 0xED && second > 0x9F)
+                    || (c == 0xF0 && second < 0x90)
+                    || (c == 0xF4 && second > 0x8F)) {
                 return false; // overlong, surrogate, or beyond U+10FFFF
             }
             i += len;
@@ -99,20 +111,21 @@ final class StepFastPath {
         while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
             String name = p.currentName();
             JsonToken v = p.nextToken();
-            int bit = switch (name) {
-                case "type" -> TYPE;
-                case "run_id" -> RUN_ID;
-                case "step" -> STEP;
-                case "time" -> TIME;
-                case "loss" -> LOSS;
-                case "grad_norm" -> GRAD_NORM;
-                case "loss_scale" -> LOSS_SCALE;
-                case "epoch" -> EPOCH;
-                case "lr" -> LR;
-                case "batch" -> BATCH;
-                case "scheduler_lag" -> SCHEDULER_LAG;
-                default -> 0;
-            };
+            int bit =
+                    switch (name) {
+                        case "type" -> TYPE;
+                        case "run_id" -> RUN_ID;
+                        case "step" -> STEP;
+                        case "time" -> TIME;
+                        case "loss" -> LOSS;
+                        case "grad_norm" -> GRAD_NORM;
+                        case "loss_scale" -> LOSS_SCALE;
+                        case "epoch" -> EPOCH;
+                        case "lr" -> LR;
+                        case "batch" -> BATCH;
+                        case "scheduler_lag" -> SCHEDULER_LAG;
+                        default -> 0;
+                    };
             if (bit == 0) {
                 p.skipChildren(); // unknown fields are ignored
                 continue;
@@ -123,7 +136,8 @@ final class StepFastPath {
             seen |= bit;
             switch (bit) {
                 case TYPE -> {
-                    if (v != JsonToken.VALUE_STRING || !EventType.STEP.wireName().equals(p.getText())) {
+                    if (v != JsonToken.VALUE_STRING
+                            || !EventType.STEP.wireName().equals(p.getText())) {
                         return null;
                     }
                 }
@@ -196,7 +210,7 @@ final class StepFastPath {
                         if (!EventCodec.isValidLr(d)) {
                             return null;
                         }
-                        e.lr = new double[]{d};
+                        e.lr = new double[] {d};
                     } else if (v != JsonToken.VALUE_NULL) {
                         return null;
                     }
@@ -212,7 +226,7 @@ final class StepFastPath {
                         if (id == null) {
                             return null;
                         }
-                        e.batch = new String[]{id};
+                        e.batch = new String[] {id};
                     }
                 }
                 case SCHEDULER_LAG -> {
@@ -220,7 +234,8 @@ final class StepFastPath {
                         if (!isLong(p, v) || p.getLongValue() < 0) {
                             return null;
                         }
-                        e.schedulerLag = p.getLongValue(); // checked against the step once both are read
+                        e.schedulerLag =
+                                p.getLongValue(); // checked against the step once both are read
                     }
                 }
                 default -> throw new IllegalStateException("unhandled field bit " + bit);
@@ -236,7 +251,8 @@ final class StepFastPath {
     }
 
     private static boolean isLong(JsonParser p, JsonToken v) throws Exception {
-        return v == JsonToken.VALUE_NUMBER_INT && p.getNumberType() != JsonParser.NumberType.BIG_INTEGER;
+        return v == JsonToken.VALUE_NUMBER_INT
+                && p.getNumberType() != JsonParser.NumberType.BIG_INTEGER;
     }
 
     private static double[] lrs(JsonParser p) throws Exception {

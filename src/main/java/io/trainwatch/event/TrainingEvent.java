@@ -7,55 +7,68 @@ import java.util.Objects;
 
 /**
  * One event of format v1, validated. A Flink POJO (public fields, no-arg constructor) so it crosses
- * operators without Kryo. Optional numbers are boxed: {@code null} = not reported; a reported value may be
- * NaN or infinite (that is what NON_FINITE detects). Fields not used by a type stay null.
+ * operators without Kryo. Optional numbers are boxed: {@code null} = not reported; a reported value
+ * may be NaN or infinite (that is what NON_FINITE detects). Fields not used by a type stay null.
  */
 public class TrainingEvent {
     public EventType type;
     public String runId;
+
     /** Optimizer step (step, run_end); -1 when absent. */
     public long step = -1;
+
     /** Epoch milliseconds, from ISO-8601 or epoch ms; null when absent. */
     public Long timeMillis;
 
     // step
     public Double loss;
     public Double gradNorm;
+
     /** LR per param group, as the trainer reports it. */
     public double[] lr;
+
     public Double epoch;
+
     /** Batch ids of this step, if the trainer reports them (to name suspect data). */
     public String[] batch;
+
     public Double lossScale;
+
     /**
-     * Optimizer steps the LR scheduler has not followed so far (HF/accelerate skip lr_scheduler.step() when fp16 skips the
-     * optimizer step): the declared LR of this step is the schedule's at {@code step - schedulerLag}. 0..step; null = 0.
+     * Optimizer steps the LR scheduler has not followed so far (HF/accelerate skip
+     * lr_scheduler.step() when fp16 skips the optimizer step): the declared LR of this step is the
+     * schedule's at {@code step - schedulerLag}. 0..step; null = 0.
      */
     public Long schedulerLag;
 
     // run_start
     /** The schedule spec as JSON text, already checked to parse (see schedule.ScheduleSpec). */
     public String schedule;
+
     public Double gradClip;
     public Integer gradAccumSteps;
     public Long stepsPerEpoch;
     public String optimizer;
+
     /** Per-run threshold overrides, each already checked against its range. */
     public ThresholdOverrides thresholds;
 
     // run_end
     public String status;
 
-    // where the record came from (the Kafka topic and its partition and offset, or the file and line), kept so an
-    // event the monitor rejects after the keyBy is dead-lettered with its position like one the parser rejects
+    // where the record came from (the Kafka topic and its partition and offset, or the file and
+    // line), kept so an
+    // event the monitor rejects after the keyBy is dead-lettered with its position like one the
+    // parser rejects
     public String origin;
+
     /** Kafka partition; -1 for a line of a file. */
     public int partition = -1;
+
     /** Kafka offset or line number; -1 when unknown. */
     public long position = -1;
 
-    public TrainingEvent() {
-    }
+    public TrainingEvent() {}
 
     /** Where the record came from, as a dead letter names it: file:line, topic-partition@offset. */
     public String source() {
@@ -67,13 +80,23 @@ public class TrainingEvent {
         if (!(o instanceof TrainingEvent e)) {
             return false;
         }
-        return step == e.step && type == e.type && Objects.equals(runId, e.runId) && Objects.equals(timeMillis, e.timeMillis)
-                && Objects.equals(loss, e.loss) && Objects.equals(gradNorm, e.gradNorm) && Arrays.equals(lr, e.lr)
-                && Objects.equals(epoch, e.epoch) && Arrays.equals(batch, e.batch) && Objects.equals(lossScale, e.lossScale)
+        return step == e.step
+                && type == e.type
+                && Objects.equals(runId, e.runId)
+                && Objects.equals(timeMillis, e.timeMillis)
+                && Objects.equals(loss, e.loss)
+                && Objects.equals(gradNorm, e.gradNorm)
+                && Arrays.equals(lr, e.lr)
+                && Objects.equals(epoch, e.epoch)
+                && Arrays.equals(batch, e.batch)
+                && Objects.equals(lossScale, e.lossScale)
                 && Objects.equals(schedulerLag, e.schedulerLag)
-                && Objects.equals(schedule, e.schedule) && Objects.equals(gradClip, e.gradClip)
-                && Objects.equals(gradAccumSteps, e.gradAccumSteps) && Objects.equals(stepsPerEpoch, e.stepsPerEpoch)
-                && Objects.equals(optimizer, e.optimizer) && Objects.equals(thresholds, e.thresholds)
+                && Objects.equals(schedule, e.schedule)
+                && Objects.equals(gradClip, e.gradClip)
+                && Objects.equals(gradAccumSteps, e.gradAccumSteps)
+                && Objects.equals(stepsPerEpoch, e.stepsPerEpoch)
+                && Objects.equals(optimizer, e.optimizer)
+                && Objects.equals(thresholds, e.thresholds)
                 && Objects.equals(status, e.status);
     }
 
@@ -84,6 +107,17 @@ public class TrainingEvent {
 
     @Override
     public String toString() {
-        return type + "{run=" + runId + ", step=" + step + ", loss=" + loss + ", gradNorm=" + gradNorm + ", lr=" + Arrays.toString(lr) + "}";
+        return type
+                + "{run="
+                + runId
+                + ", step="
+                + step
+                + ", loss="
+                + loss
+                + ", gradNorm="
+                + gradNorm
+                + ", lr="
+                + Arrays.toString(lr)
+                + "}";
     }
 }

@@ -1,12 +1,13 @@
 package io.trainwatch.importer;
 
+import io.trainwatch.event.JsonReader;
+import io.trainwatch.event.JsonWriter;
+
 import com.fasterxml.jackson.core.json.JsonReadFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
-import io.trainwatch.event.JsonReader;
-import io.trainwatch.event.JsonWriter;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -20,33 +21,41 @@ import java.util.regex.Pattern;
 
 /**
  * Turns logs users already have into v1 events. Per format:
+ *
  * <ul>
- * <li>hf-trainer-state: {@code log_history} records with a {@code loss} (eval and summary records are
- * skipped); HF step N (N optimizer steps done) becomes optimizer step N-1, whose LR it logs.</li>
- * <li>detectron2-metrics: JSON lines with {@code total_loss} (eval lines skipped); iteration = step. An
- * iteration going back to (or before) the first iteration of the current launch starts a new launch from
- * scratch, emitted as its own run ({@code <run>-launchK}, the last one keeps {@code <run>}); going back less
- * is a resume from a checkpoint within the run. The schedule of the sibling config.yaml (SOLVER) applies to
- * the last launch, whose config it is; a schedule given explicitly applies to every launch.</li>
- * <li>yolov5-results: one row per epoch; loss = box + obj + cls; LR of the three groups. Batches per epoch
- * are read back from the warmup ramp when not given; the schedule comes from hyp.yaml/opt.yaml with the
- * warmup as declared (warmup_epochs), so a longer actual warmup shows.</li>
- * <li>modded-nanogpt-log: {@code step:N/T train_loss:X} lines; step N-1.</li>
+ *   <li>hf-trainer-state: {@code log_history} records with a {@code loss} (eval and summary records
+ *       are skipped); HF step N (N optimizer steps done) becomes optimizer step N-1, whose LR it
+ *       logs.
+ *   <li>detectron2-metrics: JSON lines with {@code total_loss} (eval lines skipped); iteration =
+ *       step. An iteration going back to (or before) the first iteration of the current launch
+ *       starts a new launch from scratch, emitted as its own run ({@code <run>-launchK}, the last
+ *       one keeps {@code <run>}); going back less is a resume from a checkpoint within the run. The
+ *       schedule of the sibling config.yaml (SOLVER) applies to the last launch, whose config it
+ *       is; a schedule given explicitly applies to every launch.
+ *   <li>yolov5-results: one row per epoch; loss = box + obj + cls; LR of the three groups. Batches
+ *       per epoch are read back from the warmup ramp when not given; the schedule comes from
+ *       hyp.yaml/opt.yaml with the warmup as declared (warmup_epochs), so a longer actual warmup
+ *       shows.
+ *   <li>modded-nanogpt-log: {@code step:N/T train_loss:X} lines; step N-1.
  * </ul>
+ *
  * Reading accepts Python's bare NaN/Infinity.
  */
 public final class LogImporter {
-    private static final ObjectMapper JSON = JsonMapper.builder().enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS).build();
+    private static final ObjectMapper JSON =
+            JsonMapper.builder().enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS).build();
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
-    private static final Pattern NANOGPT_STEP = Pattern.compile("^step:(\\d+)/(\\d+) train_loss:(\\S+)");
+    private static final Pattern NANOGPT_STEP =
+            Pattern.compile("^step:(\\d+)/(\\d+) train_loss:(\\S+)");
 
-    private LogImporter() {
-    }
+    private LogImporter() {}
 
     /**
-     * @param schedule a schedule spec (JSON object text) that overrides what the run's own files declare; may be null
+     * @param schedule a schedule spec (JSON object text) that overrides what the run's own files
+     *     declare; may be null
      */
-    public static ImportedRun importFile(ImportFormat format, Path file, String runId, String schedule) throws IOException {
+    public static ImportedRun importFile(
+            ImportFormat format, Path file, String runId, String schedule) throws IOException {
         if (!Files.isRegularFile(file)) {
             throw new IOException("no such file: " + file);
         }
@@ -64,7 +73,8 @@ public final class LogImporter {
         return parent == null ? file.getFileName().toString() : parent.getFileName().toString();
     }
 
-    private static ImportedRun hfTrainerState(Path file, String runId, String schedule) throws IOException {
+    private static ImportedRun hfTrainerState(Path file, String runId, String schedule)
+            throws IOException {
         JsonNode root = JSON.readTree(file.toFile());
         JsonNode history = root.get("log_history");
         if (history == null || !history.isArray()) {
@@ -80,22 +90,37 @@ public final class LogImporter {
                 continue;
             }
             long step = Math.max(0, rec.get("step").asLong() - 1);
-            events.add(JsonWriter.object("type", "step", "run_id", runId, "step", step, "loss", num(rec.get("loss")),
-                    "grad_norm", rec.has("grad_norm") ? num(rec.get("grad_norm")) : null,
-                    "lr", rec.has("learning_rate") ? num(rec.get("learning_rate")) : null,
-                    "epoch", rec.has("epoch") ? num(rec.get("epoch")) : null));
+            events.add(
+                    JsonWriter.object(
+                            "type",
+                            "step",
+                            "run_id",
+                            runId,
+                            "step",
+                            step,
+                            "loss",
+                            num(rec.get("loss")),
+                            "grad_norm",
+                            rec.has("grad_norm") ? num(rec.get("grad_norm")) : null,
+                            "lr",
+                            rec.has("learning_rate") ? num(rec.get("learning_rate")) : null,
+                            "epoch",
+                            rec.has("epoch") ? num(rec.get("epoch")) : null));
         }
         notes.add(skipped + " log_history records without a training loss (eval, summary) skipped");
         return new ImportedRun(events, history.size(), skipped, notes);
     }
 
-    private static ImportedRun detectron2(Path file, String runId, String schedule) throws IOException {
+    private static ImportedRun detectron2(Path file, String runId, String schedule)
+            throws IOException {
         List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
         List<String> notes = new ArrayList<>();
         String declared = schedule;
         boolean declaredForAll = schedule != null;
         if (declared == null) {
-            Path config = file.resolveSibling(file.getFileName().toString().replace("metrics.json", "config.yaml"));
+            Path config =
+                    file.resolveSibling(
+                            file.getFileName().toString().replace("metrics.json", "config.yaml"));
             if (Files.isRegularFile(config)) {
                 declared = detectron2Schedule(YAML.readTree(config.toFile()), notes);
                 notes.add("schedule read from " + config.getFileName());
@@ -130,19 +155,38 @@ public final class LogImporter {
             String id = last ? runId : runId + "-launch" + (k + 1);
             events.add(runStart(id, last || declaredForAll ? declared : null, null));
             for (JsonNode rec : launches.get(k)) {
-                events.add(JsonWriter.object("type", "step", "run_id", id, "step", rec.get("iteration").asLong(),
-                        "loss", num(rec.get("total_loss")), "lr", rec.has("lr") ? num(rec.get("lr")) : null));
+                events.add(
+                        JsonWriter.object(
+                                "type",
+                                "step",
+                                "run_id",
+                                id,
+                                "step",
+                                rec.get("iteration").asLong(),
+                                "loss",
+                                num(rec.get("total_loss")),
+                                "lr",
+                                rec.has("lr") ? num(rec.get("lr")) : null));
             }
         }
         if (launches.size() > 1) {
-            notes.add(launches.size() + " launches: the earlier ones are runs " + runId + "-launch1.." + (launches.size() - 1)
-                    + " without a declared schedule (their config was overwritten); the last is " + runId);
+            notes.add(
+                    launches.size()
+                            + " launches: the earlier ones are runs "
+                            + runId
+                            + "-launch1.."
+                            + (launches.size() - 1)
+                            + " without a declared schedule (their config was overwritten); the last is "
+                            + runId);
         }
         notes.add(skipped + " lines without total_loss (evaluation, crash markers) skipped");
         return new ImportedRun(events, lines.size(), skipped, notes);
     }
 
-    /** A WarmupMultiStepLR spec from a detectron2 config.yaml, or null (with a note) for other schedulers. */
+    /**
+     * A WarmupMultiStepLR spec from a detectron2 config.yaml, or null (with a note) for other
+     * schedulers.
+     */
     static String detectron2Schedule(JsonNode config, List<String> notes) {
         JsonNode solver = config.get("SOLVER");
         if (solver == null) {
@@ -151,15 +195,36 @@ public final class LogImporter {
         }
         String name = solver.path("LR_SCHEDULER_NAME").asText("WarmupMultiStepLR");
         if (!name.equals("WarmupMultiStepLR")) {
-            notes.add("SOLVER.LR_SCHEDULER_NAME " + name + " is not supported yet: no declared schedule");
+            notes.add(
+                    "SOLVER.LR_SCHEDULER_NAME "
+                            + name
+                            + " is not supported yet: no declared schedule");
             return null;
         }
         List<Long> steps = new ArrayList<>();
         solver.path("STEPS").forEach(n -> steps.add(n.asLong()));
-        return JsonWriter.object("scheduler", "WarmupMultiStepLR", "params", JsonReader.parse(JsonWriter.object(
-                "milestones", steps, "gamma", solver.path("GAMMA").asDouble(0.1), "warmup_factor", solver.path("WARMUP_FACTOR").asDouble(0.001),
-                "warmup_iters", solver.path("WARMUP_ITERS").asLong(1000), "warmup_method", solver.path("WARMUP_METHOD").asText("linear").toLowerCase(Locale.ROOT),
-                "max_iter", solver.path("MAX_ITER").asLong(Long.MAX_VALUE), "base_lrs", new double[]{solver.path("BASE_LR").asDouble()})));
+        return JsonWriter.object(
+                "scheduler",
+                "WarmupMultiStepLR",
+                "params",
+                JsonReader.parse(
+                        JsonWriter.object(
+                                "milestones",
+                                steps,
+                                "gamma",
+                                solver.path("GAMMA").asDouble(0.1),
+                                "warmup_factor",
+                                solver.path("WARMUP_FACTOR").asDouble(0.001),
+                                "warmup_iters",
+                                solver.path("WARMUP_ITERS").asLong(1000),
+                                "warmup_method",
+                                solver.path("WARMUP_METHOD")
+                                        .asText("linear")
+                                        .toLowerCase(Locale.ROOT),
+                                "max_iter",
+                                solver.path("MAX_ITER").asLong(Long.MAX_VALUE),
+                                "base_lrs",
+                                new double[] {solver.path("BASE_LR").asDouble()})));
     }
 
     private static ImportedRun yolov5(Path file, String runId, String schedule) throws IOException {
@@ -182,12 +247,13 @@ public final class LogImporter {
                 case "x/lr0" -> lrCols[0] = i;
                 case "x/lr1" -> lrCols[1] = i;
                 case "x/lr2" -> lrCols[2] = i;
-                default -> {
-                }
+                default -> {}
             }
         }
         if (epochCol < 0 || lossCols[0] < 0 || lrCols[0] < 0) {
-            throw new IOException(file + ": not a YOLOv5 results.csv (needs epoch, train/box_loss, x/lr0 columns)");
+            throw new IOException(
+                    file
+                            + ": not a YOLOv5 results.csv (needs epoch, train/box_loss, x/lr0 columns)");
         }
         List<double[]> rows = new ArrayList<>();
         for (String line : lines.subList(1, lines.size())) {
@@ -212,43 +278,93 @@ public final class LogImporter {
         long nb = batchesPerEpoch(rows, hyp, opt, notes);
         String declared = schedule;
         if (declared == null && hyp != null && opt != null) {
-            boolean oneCycle = opt.has("cos_lr") ? opt.path("cos_lr").asBoolean() : !opt.path("linear_lr").asBoolean(true);
-            declared = JsonWriter.object("scheduler", "YOLOv5LR", "params", JsonReader.parse(JsonWriter.object(
-                    "lr0", hyp.path("lr0").asDouble(), "lrf", hyp.path("lrf").asDouble(), "epochs", opt.path("epochs").asDouble(),
-                    "lr_lambda", oneCycle ? "one_cycle" : "linear", "warmup_epochs", hyp.path("warmup_epochs").asDouble(3.0),
-                    "warmup_bias_lr", hyp.path("warmup_bias_lr").asDouble(0.1), "batches_per_epoch", nb,
-                    // as declared: the warmup the hyp file asks for, so YOLOv5's hidden minimum shows up as a mismatch
-                    "min_warmup_iters", 0)));
-            notes.add("schedule read from hyp.yaml/opt.yaml (" + (oneCycle ? "one_cycle" : "linear") + "), warmup as declared: "
-                    + hyp.path("warmup_epochs").asDouble(3.0) + " epochs");
+            boolean oneCycle =
+                    opt.has("cos_lr")
+                            ? opt.path("cos_lr").asBoolean()
+                            : !opt.path("linear_lr").asBoolean(true);
+            declared =
+                    JsonWriter.object(
+                            "scheduler",
+                            "YOLOv5LR",
+                            "params",
+                            JsonReader.parse(
+                                    JsonWriter.object(
+                                            "lr0",
+                                            hyp.path("lr0").asDouble(),
+                                            "lrf",
+                                            hyp.path("lrf").asDouble(),
+                                            "epochs",
+                                            opt.path("epochs").asDouble(),
+                                            "lr_lambda",
+                                            oneCycle ? "one_cycle" : "linear",
+                                            "warmup_epochs",
+                                            hyp.path("warmup_epochs").asDouble(3.0),
+                                            "warmup_bias_lr",
+                                            hyp.path("warmup_bias_lr").asDouble(0.1),
+                                            "batches_per_epoch",
+                                            nb,
+                                            // as declared: the warmup the hyp file asks for, so
+                                            // YOLOv5's hidden minimum shows up as a mismatch
+                                            "min_warmup_iters",
+                                            0)));
+            notes.add(
+                    "schedule read from hyp.yaml/opt.yaml ("
+                            + (oneCycle ? "one_cycle" : "linear")
+                            + "), warmup as declared: "
+                            + hyp.path("warmup_epochs").asDouble(3.0)
+                            + " epochs");
         }
         List<String> events = new ArrayList<>();
         events.add(runStart(runId, declared, nb));
         for (double[] r : rows) {
-            long step = ((long) r[0] + 1) * nb - 1; // x/lr* are read at the end of the epoch: its last iteration
-            events.add(JsonWriter.object("type", "step", "run_id", runId, "step", step, "loss", r[1],
-                    "lr", new double[]{r[2], r[3], r[4]}, "epoch", r[0]));
+            long step =
+                    ((long) r[0] + 1) * nb
+                            - 1; // x/lr* are read at the end of the epoch: its last iteration
+            events.add(
+                    JsonWriter.object(
+                            "type",
+                            "step",
+                            "run_id",
+                            runId,
+                            "step",
+                            step,
+                            "loss",
+                            r[1],
+                            "lr",
+                            new double[] {r[2], r[3], r[4]},
+                            "epoch",
+                            r[0]));
         }
         return new ImportedRun(events, lines.size() - 1, 0, notes);
     }
 
     /**
-     * Batches per epoch, read back from YOLOv5's warmup ramp: at the end of epoch e (iteration (e+1)nb - 1)
-     * group 0 has lr0 * lf(e) * ((e+1)nb - 1)/nw, so with r(e) = lr/(lr0 lf(e)): nw = 1/(r1 - 2 r0), nb = (r1 - r0) nw.
+     * Batches per epoch, read back from YOLOv5's warmup ramp: at the end of epoch e (iteration
+     * (e+1)nb - 1) group 0 has lr0 * lf(e) * ((e+1)nb - 1)/nw, so with r(e) = lr/(lr0 lf(e)): nw =
+     * 1/(r1 - 2 r0), nb = (r1 - r0) nw.
      */
-    static long batchesPerEpoch(List<double[]> rows, JsonNode hyp, JsonNode opt, List<String> notes) {
+    static long batchesPerEpoch(
+            List<double[]> rows, JsonNode hyp, JsonNode opt, List<String> notes) {
         if (rows.size() >= 2 && hyp != null && opt != null) {
             double lr0 = hyp.path("lr0").asDouble();
             double lrf = hyp.path("lrf").asDouble();
             double epochs = opt.path("epochs").asDouble();
-            boolean oneCycle = opt.has("cos_lr") ? opt.path("cos_lr").asBoolean() : !opt.path("linear_lr").asBoolean(true);
+            boolean oneCycle =
+                    opt.has("cos_lr")
+                            ? opt.path("cos_lr").asBoolean()
+                            : !opt.path("linear_lr").asBoolean(true);
             double r0 = rows.get(0)[2] / (lr0 * lf(0, lrf, epochs, oneCycle));
             double r1 = rows.get(1)[2] / (lr0 * lf(1, lrf, epochs, oneCycle));
             double nw = 1 / (r1 - 2 * r0);
             double nb = (r1 - r0) * nw;
             if (Double.isFinite(nb) && nb >= 1 && r0 < 1 && r1 < 1) {
                 long n = Math.round(nb);
-                notes.add("batches per epoch read back from the warmup ramp: " + n + " (warmup " + Math.round(nw) + " iterations)");
+                notes.add(
+                        "batches per epoch read back from the warmup ramp: "
+                                + n
+                                + " (warmup "
+                                + Math.round(nw)
+                                + " iterations)");
                 return n;
             }
         }
@@ -257,7 +373,9 @@ public final class LogImporter {
     }
 
     private static double lf(double x, double lrf, double epochs, boolean oneCycle) {
-        return oneCycle ? ((1 - Math.cos(x * Math.PI / epochs)) / 2) * (lrf - 1) + 1 : (1 - x / epochs) * (1.0 - lrf) + lrf;
+        return oneCycle
+                ? ((1 - Math.cos(x * Math.PI / epochs)) / 2) * (lrf - 1) + 1
+                : (1 - x / epochs) * (1.0 - lrf) + lrf;
     }
 
     private static JsonNode yamlBeside(Path file, String name) throws IOException {
@@ -265,7 +383,8 @@ public final class LogImporter {
         return Files.isRegularFile(p) ? YAML.readTree(p.toFile()) : null;
     }
 
-    private static ImportedRun nanogpt(Path file, String runId, String schedule) throws IOException {
+    private static ImportedRun nanogpt(Path file, String runId, String schedule)
+            throws IOException {
         List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
         List<String> events = new ArrayList<>();
         events.add(runStart(runId, schedule, null));
@@ -277,15 +396,34 @@ public final class LogImporter {
                 continue;
             }
             String loss = m.group(3);
-            events.add(JsonWriter.object("type", "step", "run_id", runId, "step", Long.parseLong(m.group(1)) - 1,
-                    "loss", loss.equalsIgnoreCase("nan") ? Double.NaN : Double.parseDouble(loss)));
+            events.add(
+                    JsonWriter.object(
+                            "type",
+                            "step",
+                            "run_id",
+                            runId,
+                            "step",
+                            Long.parseLong(m.group(1)) - 1,
+                            "loss",
+                            loss.equalsIgnoreCase("nan") ? Double.NaN : Double.parseDouble(loss)));
         }
-        return new ImportedRun(events, lines.size(), skipped, List.of(skipped + " lines without train_loss (val lines) skipped"));
+        return new ImportedRun(
+                events,
+                lines.size(),
+                skipped,
+                List.of(skipped + " lines without train_loss (val lines) skipped"));
     }
 
     private static String runStart(String runId, String schedule, Long stepsPerEpoch) {
-        return JsonWriter.object("type", "run_start", "run_id", runId, "schedule", schedule == null ? null : JsonReader.parse(schedule),
-                "steps_per_epoch", stepsPerEpoch);
+        return JsonWriter.object(
+                "type",
+                "run_start",
+                "run_id",
+                runId,
+                "schedule",
+                schedule == null ? null : JsonReader.parse(schedule),
+                "steps_per_epoch",
+                stepsPerEpoch);
     }
 
     private static Double num(JsonNode n) {

@@ -8,21 +8,30 @@ import io.trainwatch.event.SeriesPoint;
 import java.nio.file.Path;
 
 /**
- * The pipeline's outputs written as local JSONL files ({@link JsonLinesFileSink}), each by a single writer
- * (parallelism 1) so that each is one file. {@code series} may be null: not written.
+ * The pipeline's outputs written as local JSONL files ({@link JsonLinesFileSink}), each by a single
+ * writer (parallelism 1) so that each is one file. {@code series} may be null: not written.
  */
 public final class FileOutputs {
-    private FileOutputs() {
-    }
+    private FileOutputs() {}
 
-    public static void attach(TrainwatchJob.Outputs outputs, Path alerts, Path series, Path deadLetters) {
-        outputs.alerts().sinkTo(new JsonLinesFileSink<Alert>(alerts, JsonWriter::alert))
-                .uid("alerts-sink").name("alerts-sink").setParallelism(1);
-        outputs.deadLetters().sinkTo(new JsonLinesFileSink<DeadLetter>(deadLetters, JsonWriter::deadLetter))
-                .uid("dead-letter-sink").name("dead-letter-sink").setParallelism(1);
+    public static void attach(
+            TrainwatchJob.Outputs outputs, Path alerts, Path series, Path deadLetters) {
+        outputs.alerts()
+                .sinkTo(new JsonLinesFileSink<Alert>(alerts, JsonWriter::alert))
+                .uid("alerts-sink")
+                .name("alerts-sink")
+                .setParallelism(1);
+        outputs.deadLetters()
+                .sinkTo(new JsonLinesFileSink<DeadLetter>(deadLetters, JsonWriter::deadLetter))
+                .uid("dead-letter-sink")
+                .name("dead-letter-sink")
+                .setParallelism(1);
         if (series != null) {
-            outputs.series().sinkTo(new JsonLinesFileSink<SeriesPoint>(series, JsonWriter::series))
-                    .uid("series-sink").name("series-sink").setParallelism(1);
+            outputs.series()
+                    .sinkTo(new JsonLinesFileSink<SeriesPoint>(series, JsonWriter::series))
+                    .uid("series-sink")
+                    .name("series-sink")
+                    .setParallelism(1);
         }
     }
 }

@@ -10,15 +10,31 @@ import java.util.TreeMap;
 import java.util.regex.Pattern;
 
 /**
- * Everything the live job needs, built once from the command line and validated here. Flag names and their
- * defaults sit side by side; the README's configuration table lists them. Build one with {@link #builder(String)}:
- * every setting not given keeps its flag's default.
+ * Everything the live job needs, built once from the command line and validated here. Flag names
+ * and their defaults sit side by side; the README's configuration table lists them. Build one with
+ * {@link #builder(String)}: every setting not given keeps its flag's default.
  */
-public record JobConfig(String bootstrapServers, String eventsTopic, String alertsTopic, String deadLetterTopic, String seriesTopic,
-                        String groupId, StartingOffsets startingOffsets, String checkpointDir, Duration checkpointInterval, int parallelism,
-                        Map<String, String> kafkaProperties, boolean createTopics, int topicPartitions, String fromCheckpoint,
-                        boolean stopAtEnd, String transactionalIdPrefix, Thresholds thresholds, boolean stateChangelog,
-                        PostgresConfig postgres, int seriesEvery) {
+public record JobConfig(
+        String bootstrapServers,
+        String eventsTopic,
+        String alertsTopic,
+        String deadLetterTopic,
+        String seriesTopic,
+        String groupId,
+        StartingOffsets startingOffsets,
+        String checkpointDir,
+        Duration checkpointInterval,
+        int parallelism,
+        Map<String, String> kafkaProperties,
+        boolean createTopics,
+        int topicPartitions,
+        String fromCheckpoint,
+        boolean stopAtEnd,
+        String transactionalIdPrefix,
+        Thresholds thresholds,
+        boolean stateChangelog,
+        PostgresConfig postgres,
+        int seriesEvery) {
 
     public static final String BOOTSTRAP_SERVERS = "--bootstrap-servers";
     public static final String EVENTS_TOPIC = "--events-topic";
@@ -47,60 +63,145 @@ public record JobConfig(String bootstrapServers, String eventsTopic, String aler
     public static final String TRANSACTIONAL_ID_PREFIX_DEFAULT = "trainwatch";
     public static final String THRESHOLD = "--threshold";
     public static final String STATE_CHANGELOG = "--state-changelog";
-    /** PostgreSQL sink (off unless given); user and password come from the environment, see {@link PostgresConfig}. */
+
+    /**
+     * PostgreSQL sink (off unless given); user and password come from the environment, see {@link
+     * PostgresConfig}.
+     */
     public static final String JDBC_URL = "--jdbc-url";
+
     public static final String SERIES_EVERY = "--series-every";
     public static final String SERIES_EVERY_DEFAULT = "1";
 
     /** Where a new consumer group starts reading. */
-    public enum StartingOffsets { EARLIEST, LATEST, COMMITTED }
+    public enum StartingOffsets {
+        EARLIEST,
+        LATEST,
+        COMMITTED
+    }
 
     /** Values of these Kafka properties never appear in logs or messages. */
-    private static final Pattern SECRET_KEY = Pattern.compile("(?i).*(password|secret|jaas|token|credential|key\\b|keystore|truststore\\.certificates).*");
+    private static final Pattern SECRET_KEY =
+            Pattern.compile(
+                    "(?i).*(password|secret|jaas|token|credential|key\\b|keystore|truststore\\.certificates).*");
 
     public JobConfig {
-        require(bootstrapServers != null && !bootstrapServers.isBlank(), BOOTSTRAP_SERVERS + " is required (host:port[,host:port])");
-        require(nonBlank(eventsTopic) && nonBlank(alertsTopic) && nonBlank(deadLetterTopic), "topic names must not be empty");
-        require(!eventsTopic.equals(alertsTopic) && !eventsTopic.equals(deadLetterTopic) && !alertsTopic.equals(deadLetterTopic)
-                && (seriesTopic == null || (!seriesTopic.equals(eventsTopic) && !seriesTopic.equals(alertsTopic) && !seriesTopic.equals(deadLetterTopic))),
+        require(
+                bootstrapServers != null && !bootstrapServers.isBlank(),
+                BOOTSTRAP_SERVERS + " is required (host:port[,host:port])");
+        require(
+                nonBlank(eventsTopic) && nonBlank(alertsTopic) && nonBlank(deadLetterTopic),
+                "topic names must not be empty");
+        require(
+                !eventsTopic.equals(alertsTopic)
+                        && !eventsTopic.equals(deadLetterTopic)
+                        && !alertsTopic.equals(deadLetterTopic)
+                        && (seriesTopic == null
+                                || (!seriesTopic.equals(eventsTopic)
+                                        && !seriesTopic.equals(alertsTopic)
+                                        && !seriesTopic.equals(deadLetterTopic))),
                 "the events, alerts, dead-letter and series topics must all differ");
-        require(checkpointInterval != null && !checkpointInterval.isNegative() && checkpointInterval.toMillis() >= 100,
-                CHECKPOINT_INTERVAL + " must be at least 100 ms (alerts are committed to Kafka at each checkpoint), got " + checkpointInterval);
+        require(
+                checkpointInterval != null
+                        && !checkpointInterval.isNegative()
+                        && checkpointInterval.toMillis() >= 100,
+                CHECKPOINT_INTERVAL
+                        + " must be at least 100 ms (alerts are committed to Kafka at each checkpoint), got "
+                        + checkpointInterval);
         require(parallelism >= 1, PARALLELISM + " must be >= 1, got " + parallelism);
         require(topicPartitions >= 1, TOPIC_PARTITIONS + " must be >= 1, got " + topicPartitions);
         require(nonBlank(groupId), GROUP_ID + " must not be empty");
         require(startingOffsets != null, STARTING_OFFSETS + " must be given");
         require(thresholds != null, "thresholds must be given");
         require(nonBlank(transactionalIdPrefix), TRANSACTIONAL_ID_PREFIX + " must not be empty");
-        require(seriesEvery >= 1, SERIES_EVERY + " must be >= 1 (1 keeps every step), got " + seriesEvery);
-        require(checkpointDir == null || !checkpointDir.isBlank(), CHECKPOINT_DIR + " must not be empty (a folder, or a URI such as s3://bucket/checkpoints)");
-        require(fromCheckpoint == null || !fromCheckpoint.isBlank(), FROM_CHECKPOINT + " must not be empty (a retained chk-N folder)");
-        require(!stateChangelog || checkpointDir != null, STATE_CHANGELOG + " needs " + CHECKPOINT_DIR + " (the changelog is written beside the checkpoints)");
+        require(
+                seriesEvery >= 1,
+                SERIES_EVERY + " must be >= 1 (1 keeps every step), got " + seriesEvery);
+        require(
+                checkpointDir == null || !checkpointDir.isBlank(),
+                CHECKPOINT_DIR
+                        + " must not be empty (a folder, or a URI such as s3://bucket/checkpoints)");
+        require(
+                fromCheckpoint == null || !fromCheckpoint.isBlank(),
+                FROM_CHECKPOINT + " must not be empty (a retained chk-N folder)");
+        require(
+                !stateChangelog || checkpointDir != null,
+                STATE_CHANGELOG
+                        + " needs "
+                        + CHECKPOINT_DIR
+                        + " (the changelog is written beside the checkpoints)");
         kafkaProperties = Map.copyOf(kafkaProperties);
         for (String k : kafkaProperties.keySet()) {
-            require(!k.equals("bootstrap.servers"), "set the brokers with " + BOOTSTRAP_SERVERS + ", not " + KAFKA_PROPERTY + " bootstrap.servers");
+            require(
+                    !k.equals("bootstrap.servers"),
+                    "set the brokers with "
+                            + BOOTSTRAP_SERVERS
+                            + ", not "
+                            + KAFKA_PROPERTY
+                            + " bootstrap.servers");
         }
     }
 
-    /** Where checkpoints go, as Flink gets it (see {@link StorageLocation}); null: in memory (JobManager). */
+    /**
+     * Where checkpoints go, as Flink gets it (see {@link StorageLocation}); null: in memory
+     * (JobManager).
+     */
     public String checkpointStorage() {
         return checkpointDir == null ? null : StorageLocation.uri(checkpointDir);
     }
 
-    /** Where the state changelog goes with {@value #STATE_CHANGELOG}: the checkpoint location + /changelog; null without it. */
+    /**
+     * Where the state changelog goes with {@value #STATE_CHANGELOG}: the checkpoint location +
+     * /changelog; null without it.
+     */
     public String changelogStorage() {
         return stateChangelog ? StorageLocation.child(checkpointDir, "changelog") : null;
     }
 
-    /** As it may be logged: Kafka secrets as ***, and the PostgreSQL password never (see {@link PostgresConfig#toString()}). */
+    /**
+     * As it may be logged: Kafka secrets as ***, and the PostgreSQL password never (see {@link
+     * PostgresConfig#toString()}).
+     */
     @Override
     public String toString() {
-        return "JobConfig[bootstrapServers=" + bootstrapServers + ", topics=" + eventsTopic + " -> " + alertsTopic + ", " + deadLetterTopic
-                + (seriesTopic == null ? "" : ", " + seriesTopic) + ", groupId=" + groupId + ", startingOffsets=" + startingOffsets
-                + ", checkpointDir=" + checkpointDir + ", checkpointInterval=" + checkpointInterval + ", parallelism=" + parallelism
-                + ", kafkaProperties=" + printableKafkaProperties() + ", createTopics=" + createTopics + ", topicPartitions=" + topicPartitions
-                + ", fromCheckpoint=" + fromCheckpoint + ", stopAtEnd=" + stopAtEnd + ", transactionalIdPrefix=" + transactionalIdPrefix
-                + ", stateChangelog=" + stateChangelog + ", postgres=" + postgres + ", seriesEvery=" + seriesEvery + "]";
+        return "JobConfig[bootstrapServers="
+                + bootstrapServers
+                + ", topics="
+                + eventsTopic
+                + " -> "
+                + alertsTopic
+                + ", "
+                + deadLetterTopic
+                + (seriesTopic == null ? "" : ", " + seriesTopic)
+                + ", groupId="
+                + groupId
+                + ", startingOffsets="
+                + startingOffsets
+                + ", checkpointDir="
+                + checkpointDir
+                + ", checkpointInterval="
+                + checkpointInterval
+                + ", parallelism="
+                + parallelism
+                + ", kafkaProperties="
+                + printableKafkaProperties()
+                + ", createTopics="
+                + createTopics
+                + ", topicPartitions="
+                + topicPartitions
+                + ", fromCheckpoint="
+                + fromCheckpoint
+                + ", stopAtEnd="
+                + stopAtEnd
+                + ", transactionalIdPrefix="
+                + transactionalIdPrefix
+                + ", stateChangelog="
+                + stateChangelog
+                + ", postgres="
+                + postgres
+                + ", seriesEvery="
+                + seriesEvery
+                + "]";
     }
 
     /** The Kafka properties as they may be printed: secrets replaced by ***. */
@@ -110,12 +211,18 @@ public record JobConfig(String bootstrapServers, String eventsTopic, String aler
         return out;
     }
 
-    /** A builder with every flag's default; {@code bootstrapServers} is the one setting without a default. */
+    /**
+     * A builder with every flag's default; {@code bootstrapServers} is the one setting without a
+     * default.
+     */
     public static Builder builder(String bootstrapServers) {
         return new Builder(bootstrapServers);
     }
 
-    /** Settings by name, each defaulting to its flag's default; {@link #build()} validates them (in the record's constructor). */
+    /**
+     * Settings by name, each defaulting to its flag's default; {@link #build()} validates them (in
+     * the record's constructor).
+     */
     public static final class Builder {
         private final String bootstrapServers;
         private String eventsTopic = EVENTS_TOPIC_DEFAULT;
@@ -234,11 +341,32 @@ public record JobConfig(String bootstrapServers, String eventsTopic, String aler
             return this;
         }
 
-        /** @throws IllegalArgumentException with one sentence naming the flag, when a setting is invalid */
+        /**
+         * @throws IllegalArgumentException with one sentence naming the flag, when a setting is
+         *     invalid
+         */
         public JobConfig build() {
-            return new JobConfig(bootstrapServers, eventsTopic, alertsTopic, deadLetterTopic, seriesTopic, groupId, startingOffsets, checkpointDir,
-                    checkpointInterval, parallelism, kafkaProperties, createTopics, topicPartitions, fromCheckpoint, stopAtEnd, transactionalIdPrefix,
-                    thresholds, stateChangelog, postgres, seriesEvery);
+            return new JobConfig(
+                    bootstrapServers,
+                    eventsTopic,
+                    alertsTopic,
+                    deadLetterTopic,
+                    seriesTopic,
+                    groupId,
+                    startingOffsets,
+                    checkpointDir,
+                    checkpointInterval,
+                    parallelism,
+                    kafkaProperties,
+                    createTopics,
+                    topicPartitions,
+                    fromCheckpoint,
+                    stopAtEnd,
+                    transactionalIdPrefix,
+                    thresholds,
+                    stateChangelog,
+                    postgres,
+                    seriesEvery);
         }
     }
 
@@ -246,16 +374,23 @@ public record JobConfig(String bootstrapServers, String eventsTopic, String aler
         try {
             return StartingOffsets.valueOf(s.toUpperCase(Locale.ROOT));
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(STARTING_OFFSETS + " must be earliest, latest or committed, got \"" + s + "\"");
+            throw new IllegalArgumentException(
+                    STARTING_OFFSETS + " must be earliest, latest or committed, got \"" + s + "\"");
         }
     }
 
-    /** A checkpoint interval as given on the command line: ISO-8601 ({@code PT10S}) or milliseconds. */
+    /**
+     * A checkpoint interval as given on the command line: ISO-8601 ({@code PT10S}) or milliseconds.
+     */
     public static Duration parseCheckpointInterval(String s) {
         try {
             return s.matches("\\d+") ? Duration.ofMillis(Long.parseLong(s)) : Duration.parse(s);
         } catch (DateTimeParseException e) {
-            throw new IllegalArgumentException(CHECKPOINT_INTERVAL + " must be ISO-8601 (PT10S) or milliseconds, got \"" + s + "\"");
+            throw new IllegalArgumentException(
+                    CHECKPOINT_INTERVAL
+                            + " must be ISO-8601 (PT10S) or milliseconds, got \""
+                            + s
+                            + "\"");
         }
     }
 

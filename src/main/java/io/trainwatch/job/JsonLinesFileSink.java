@@ -13,8 +13,8 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 
 /**
- * Writes one JSON line per element to a local file, for bounded replays: attach it with parallelism 1 so
- * the file has one writer. The file is created empty when the writer opens.
+ * Writes one JSON line per element to a local file, for bounded replays: attach it with parallelism
+ * 1 so the file has one writer. The file is created empty when the writer opens.
  */
 public class JsonLinesFileSink<T> implements Sink<T> {
     private final String path;
@@ -27,8 +27,13 @@ public class JsonLinesFileSink<T> implements Sink<T> {
 
     @Override
     public SinkWriter<T> createWriter(WriterInitContext context) throws IOException {
-        BufferedWriter w = Files.newBufferedWriter(Path.of(path), StandardCharsets.UTF_8,
-                StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE);
+        BufferedWriter w =
+                Files.newBufferedWriter(
+                        Path.of(path),
+                        StandardCharsets.UTF_8,
+                        StandardOpenOption.CREATE,
+                        StandardOpenOption.TRUNCATE_EXISTING,
+                        StandardOpenOption.WRITE);
         return new SinkWriter<>() {
             @Override
             public void write(T element, Context ctx) throws IOException {

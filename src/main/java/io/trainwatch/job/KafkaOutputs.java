@@ -7,42 +7,69 @@ import org.apache.flink.connector.kafka.sink.KafkaSink;
 import java.util.Properties;
 
 /**
- * The pipeline's outputs written to Kafka with exactly-once delivery (Kafka transactions committed at each
- * checkpoint; read them with isolation.level=read_committed): alerts, dead letters, and series when
- * {@value JobConfig#SERIES_TOPIC} is given. The sinks run at the job's parallelism, chained to the operator they follow.
+ * The pipeline's outputs written to Kafka with exactly-once delivery (Kafka transactions committed
+ * at each checkpoint; read them with isolation.level=read_committed): alerts, dead letters, and
+ * series when {@value JobConfig#SERIES_TOPIC} is given. The sinks run at the job's parallelism,
+ * chained to the operator they follow.
  */
 public final class KafkaOutputs {
-    /** Kafka producers' transaction timeout: above any checkpoint interval, within the broker's default maximum (15 min). */
-    static final String TRANSACTION_TIMEOUT_MS = "900000";
     /**
-     * How long a broker outage the job rides out without a restart: a sink's records wait in its producer and the
-     * next checkpoint's transaction waits to start (initTransactions), then everything goes on where it was. A longer
-     * outage fails the task and the restart strategy restores the last checkpoint. Far below the transaction timeout,
-     * so that a checkpointed transaction is still open on the broker when the job, back, commits it.
+     * Kafka producers' transaction timeout: above any checkpoint interval, within the broker's
+     * default maximum (15 min).
+     */
+    static final String TRANSACTION_TIMEOUT_MS = "900000";
+
+    /**
+     * How long a broker outage the job rides out without a restart: a sink's records wait in its
+     * producer and the next checkpoint's transaction waits to start (initTransactions), then
+     * everything goes on where it was. A longer outage fails the task and the restart strategy
+     * restores the last checkpoint. Far below the transaction timeout, so that a checkpointed
+     * transaction is still open on the broker when the job, back, commits it.
      */
     static final String BROKER_OUTAGE_RIDE_OUT_MS = "60000";
 
-    private KafkaOutputs() {
-    }
+    private KafkaOutputs() {}
 
     public static void attach(TrainwatchJob.Outputs outputs, JobConfig cfg) {
-        outputs.alerts().sinkTo(sink(cfg, new KafkaSerde.AlertSerializationSchema(cfg.alertsTopic()), "alerts"))
-                .uid("alerts-sink").name("alerts-sink");
-        outputs.deadLetters().sinkTo(sink(cfg, new KafkaSerde.DeadLetterSerializationSchema(cfg.deadLetterTopic()), "dead-letters"))
-                .uid("dead-letter-sink").name("dead-letter-sink");
+        outputs.alerts()
+                .sinkTo(
+                        sink(
+                                cfg,
+                                new KafkaSerde.AlertSerializationSchema(cfg.alertsTopic()),
+                                "alerts"))
+                .uid("alerts-sink")
+                .name("alerts-sink");
+        outputs.deadLetters()
+                .sinkTo(
+                        sink(
+                                cfg,
+                                new KafkaSerde.DeadLetterSerializationSchema(cfg.deadLetterTopic()),
+                                "dead-letters"))
+                .uid("dead-letter-sink")
+                .name("dead-letter-sink");
         if (cfg.seriesTopic() != null) {
-            outputs.series().sinkTo(sink(cfg, new KafkaSerde.SeriesSerializationSchema(cfg.seriesTopic()), "series"))
-                    .uid("series-sink").name("series-sink");
+            outputs.series()
+                    .sinkTo(
+                            sink(
+                                    cfg,
+                                    new KafkaSerde.SeriesSerializationSchema(cfg.seriesTopic()),
+                                    "series"))
+                    .uid("series-sink")
+                    .name("series-sink");
         }
     }
 
-    private static <T> KafkaSink<T> sink(JobConfig cfg, KafkaRecordSerializationSchema<T> serializer, String name) {
+    private static <T> KafkaSink<T> sink(
+            JobConfig cfg, KafkaRecordSerializationSchema<T> serializer, String name) {
         Properties p = new Properties();
         p.putAll(cfg.kafkaProperties());
         p.putIfAbsent("transaction.timeout.ms", TRANSACTION_TIMEOUT_MS);
-        // while the broker is away: send() buffers, flush() at a checkpoint waits up to delivery.timeout.ms for the
-        // records, and the checkpoint's new transaction waits up to max.block.ms in initTransactions (Kafka's defaults
-        // are 120 s and 60 s: one window here, so that an outage either passes unnoticed or fails the task once)
+        // while the broker is away: send() buffers, flush() at a checkpoint waits up to
+        // delivery.timeout.ms for the
+        // records, and the checkpoint's new transaction waits up to max.block.ms in
+        // initTransactions (Kafka's defaults
+        // are 120 s and 60 s: one window here, so that an outage either passes unnoticed or fails
+        // the task once)
         p.putIfAbsent("max.block.ms", BROKER_OUTAGE_RIDE_OUT_MS);
         p.putIfAbsent("delivery.timeout.ms", BROKER_OUTAGE_RIDE_OUT_MS);
         return KafkaSink.<T>builder()

@@ -11,6 +11,7 @@ import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsIni
 import org.apache.flink.core.execution.CheckpointingMode;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+
 import org.apache.kafka.clients.consumer.OffsetResetStrategy;
 
 import java.time.Duration;
@@ -18,20 +19,24 @@ import java.util.Map;
 import java.util.Properties;
 
 /**
- * The live job around the one pipeline: its environment (exactly-once checkpointing, restarts), events from a
- * KafkaSource (key = run_id), the outputs to Kafka ({@link KafkaOutputs}) and to PostgreSQL when configured
- * ({@link PostgresOutputs}).
+ * The live job around the one pipeline: its environment (exactly-once checkpointing, restarts),
+ * events from a KafkaSource (key = run_id), the outputs to Kafka ({@link KafkaOutputs}) and to
+ * PostgreSQL when configured ({@link PostgresOutputs}).
  */
 public final class KafkaPipeline {
-    private KafkaPipeline() {
-    }
+    private KafkaPipeline() {}
 
-    /** An environment configured for exactly-once: checkpointing, retained checkpoints, optional restore. */
+    /**
+     * An environment configured for exactly-once: checkpointing, retained checkpoints, optional
+     * restore.
+     */
     public static StreamExecutionEnvironment environment(JobConfig cfg) {
         Configuration c = new Configuration();
         c.set(CheckpointingOptions.CHECKPOINTING_INTERVAL, cfg.checkpointInterval());
         c.set(CheckpointingOptions.CHECKPOINTING_CONSISTENCY_MODE, CheckpointingMode.EXACTLY_ONCE);
-        c.set(CheckpointingOptions.EXTERNALIZED_CHECKPOINT_RETENTION, ExternalizedCheckpointRetention.RETAIN_ON_CANCELLATION);
+        c.set(
+                CheckpointingOptions.EXTERNALIZED_CHECKPOINT_RETENTION,
+                ExternalizedCheckpointRetention.RETAIN_ON_CANCELLATION);
         if (cfg.checkpointDir() != null) {
             c.set(CheckpointingOptions.CHECKPOINT_STORAGE, "filesystem");
             c.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, cfg.checkpointStorage());
@@ -40,14 +45,20 @@ public final class KafkaPipeline {
             c.set(StateRecoveryOptions.SAVEPOINT_PATH, cfg.fromCheckpoint());
         }
         if (cfg.stateChangelog()) {
-            // each checkpoint writes only the state changed since the last one, instead of every run's state
-            c.addAll(Configuration.fromMap(Map.of(
-                    "state.changelog.enabled", "true",
-                    "state.changelog.storage", "filesystem",
-                    "state.changelog.dstl.dfs.base-path", cfg.changelogStorage())));
+            // each checkpoint writes only the state changed since the last one, instead of every
+            // run's state
+            c.addAll(
+                    Configuration.fromMap(
+                            Map.of(
+                                    "state.changelog.enabled", "true",
+                                    "state.changelog.storage", "filesystem",
+                                    "state.changelog.dstl.dfs.base-path", cfg.changelogStorage())));
             if (cfg.fromCheckpoint() != null) {
-                // a changelog backend cannot take the full snapshot NO_CLAIM restores require: the job takes over the checkpoint
-                c.addAll(Configuration.fromMap(Map.of("execution.state-recovery.claim-mode", "CLAIM")));
+                // a changelog backend cannot take the full snapshot NO_CLAIM restores require: the
+                // job takes over the checkpoint
+                c.addAll(
+                        Configuration.fromMap(
+                                Map.of("execution.state-recovery.claim-mode", "CLAIM")));
             }
         }
         restartStrategy(c);
@@ -57,57 +68,81 @@ public final class KafkaPipeline {
     }
 
     /**
-     * The live job on {@code env}: events from Kafka through the pipeline to Kafka, and to PostgreSQL when configured.
-     * Another output is attached here, beside these.
+     * The live job on {@code env}: events from Kafka through the pipeline to Kafka, and to
+     * PostgreSQL when configured. Another output is attached here, beside these.
      */
     public static void define(StreamExecutionEnvironment env, JobConfig cfg) {
-        TrainwatchJob.Outputs outputs = TrainwatchJob.defineWorkflow(env, source(env, cfg),
-                new MonitorConfig(cfg.thresholds(), cfg.seriesEvery(), cfg.seriesTopic() != null || cfg.postgres() != null));
+        TrainwatchJob.Outputs outputs =
+                TrainwatchJob.defineWorkflow(
+                        env,
+                        source(env, cfg),
+                        new MonitorConfig(
+                                cfg.thresholds(),
+                                cfg.seriesEvery(),
+                                cfg.seriesTopic() != null || cfg.postgres() != null));
         KafkaOutputs.attach(outputs, cfg);
         if (cfg.postgres() != null) {
             PostgresOutputs.attach(outputs, cfg.postgres());
         }
     }
 
-    /** Events from the events topic (key = run_id), bounded at the end offsets present at start with {@value JobConfig#STOP_AT_END}. */
+    /**
+     * Events from the events topic (key = run_id), bounded at the end offsets present at start with
+     * {@value JobConfig#STOP_AT_END}.
+     */
     static DataStream<RawRecord> source(StreamExecutionEnvironment env, JobConfig cfg) {
-        var builder = KafkaSource.<RawRecord>builder()
-                .setBootstrapServers(cfg.bootstrapServers())
-                .setTopics(cfg.eventsTopic())
-                .setGroupId(cfg.groupId())
-                .setStartingOffsets(switch (cfg.startingOffsets()) {
-                    case EARLIEST -> OffsetsInitializer.earliest();
-                    case LATEST -> OffsetsInitializer.latest();
-                    case COMMITTED -> OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST);
-                })
-                .setDeserializer(new KafkaSerde.RawRecordDeserializationSchema())
-                .setProperties(properties(cfg))
-                .setProperty("partition.discovery.interval.ms", "10000");
+        var builder =
+                KafkaSource.<RawRecord>builder()
+                        .setBootstrapServers(cfg.bootstrapServers())
+                        .setTopics(cfg.eventsTopic())
+                        .setGroupId(cfg.groupId())
+                        .setStartingOffsets(
+                                switch (cfg.startingOffsets()) {
+                                    case EARLIEST -> OffsetsInitializer.earliest();
+                                    case LATEST -> OffsetsInitializer.latest();
+                                    case COMMITTED ->
+                                            OffsetsInitializer.committedOffsets(
+                                                    OffsetResetStrategy.EARLIEST);
+                                })
+                        .setDeserializer(new KafkaSerde.RawRecordDeserializationSchema())
+                        .setProperties(properties(cfg))
+                        .setProperty("partition.discovery.interval.ms", "10000");
         if (cfg.stopAtEnd()) {
             builder.setBounded(OffsetsInitializer.latest());
         }
         return env.fromSource(builder.build(), WatermarkStrategy.noWatermarks(), "kafka-events")
-                .uid("kafka-events").name("kafka-events");
+                .uid("kafka-events")
+                .name("kafka-events");
     }
 
     /**
-     * Restarts after a failure, from the last checkpoint: 1 s, 2 s, 4 s, 8 s, then every 10 s (±10 % jitter, so jobs
-     * failing together do not retry together), back to 1 s after 10 minutes without a failure, and never give up.
-     * The failures this job meets are outages of Kafka or PostgreSQL (bad input goes to the dead letters, not to a
-     * failure): a job that ends FAILED would need a person to start it again, where it could have resumed by itself
-     * once the outage is over. Each attempt already waits out up to a minute of the outage ({@link
-     * KafkaOutputs#BROKER_OUTAGE_RIDE_OUT_MS}, {@link PostgresSinks#OUTAGE_RIDE_OUT}), so a 10 s cap does not hammer the servers,
-     * and it bounds how long the job idles after they are back. Flink 2.0's default with checkpointing is the same
-     * strategy with a 1 min cap; set here so that the job behaves the same whatever the cluster's configuration.
+     * Restarts after a failure, from the last checkpoint: 1 s, 2 s, 4 s, 8 s, then every 10 s (±10
+     * % jitter, so jobs failing together do not retry together), back to 1 s after 10 minutes
+     * without a failure, and never give up. The failures this job meets are outages of Kafka or
+     * PostgreSQL (bad input goes to the dead letters, not to a failure): a job that ends FAILED
+     * would need a person to start it again, where it could have resumed by itself once the outage
+     * is over. Each attempt already waits out up to a minute of the outage ({@link
+     * KafkaOutputs#BROKER_OUTAGE_RIDE_OUT_MS}, {@link PostgresSinks#OUTAGE_RIDE_OUT}), so a 10 s
+     * cap does not hammer the servers, and it bounds how long the job idles after they are back.
+     * Flink 2.0's default with checkpointing is the same strategy with a 1 min cap; set here so
+     * that the job behaves the same whatever the cluster's configuration.
      */
     private static void restartStrategy(Configuration c) {
         c.set(RestartStrategyOptions.RESTART_STRATEGY, "exponential-delay");
-        c.set(RestartStrategyOptions.RESTART_STRATEGY_EXPONENTIAL_DELAY_INITIAL_BACKOFF, Duration.ofSeconds(1));
+        c.set(
+                RestartStrategyOptions.RESTART_STRATEGY_EXPONENTIAL_DELAY_INITIAL_BACKOFF,
+                Duration.ofSeconds(1));
         c.set(RestartStrategyOptions.RESTART_STRATEGY_EXPONENTIAL_DELAY_BACKOFF_MULTIPLIER, 2.0);
-        c.set(RestartStrategyOptions.RESTART_STRATEGY_EXPONENTIAL_DELAY_MAX_BACKOFF, Duration.ofSeconds(10));
+        c.set(
+                RestartStrategyOptions.RESTART_STRATEGY_EXPONENTIAL_DELAY_MAX_BACKOFF,
+                Duration.ofSeconds(10));
         c.set(RestartStrategyOptions.RESTART_STRATEGY_EXPONENTIAL_DELAY_JITTER_FACTOR, 0.1);
-        c.set(RestartStrategyOptions.RESTART_STRATEGY_EXPONENTIAL_DELAY_RESET_BACKOFF_THRESHOLD, Duration.ofMinutes(10));
-        c.set(RestartStrategyOptions.RESTART_STRATEGY_EXPONENTIAL_DELAY_ATTEMPTS, Integer.MAX_VALUE);
+        c.set(
+                RestartStrategyOptions.RESTART_STRATEGY_EXPONENTIAL_DELAY_RESET_BACKOFF_THRESHOLD,
+                Duration.ofMinutes(10));
+        c.set(
+                RestartStrategyOptions.RESTART_STRATEGY_EXPONENTIAL_DELAY_ATTEMPTS,
+                Integer.MAX_VALUE);
     }
 
     private static Properties properties(JobConfig cfg) {

@@ -4,10 +4,12 @@ import io.trainwatch.event.Alert;
 import io.trainwatch.event.DeadLetter;
 import io.trainwatch.event.JsonWriter;
 import io.trainwatch.event.SeriesPoint;
+
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
 import org.apache.flink.connector.kafka.source.reader.deserializer.KafkaRecordDeserializationSchema;
 import org.apache.flink.util.Collector;
+
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.header.internals.RecordHeader;
@@ -21,14 +23,19 @@ public final class KafkaSerde {
     public static final String HEADER_REASON = "trainwatch-reason";
     public static final String HEADER_SOURCE = "trainwatch-source";
 
-    private KafkaSerde() {
-    }
+    private KafkaSerde() {}
 
-    /** Event records as they came, with their position, so bad ones can be dead-lettered as they came. */
-    public static class RawRecordDeserializationSchema implements KafkaRecordDeserializationSchema<RawRecord> {
+    /**
+     * Event records as they came, with their position, so bad ones can be dead-lettered as they
+     * came.
+     */
+    public static class RawRecordDeserializationSchema
+            implements KafkaRecordDeserializationSchema<RawRecord> {
         @Override
         public void deserialize(ConsumerRecord<byte[], byte[]> record, Collector<RawRecord> out) {
-            out.collect(RawRecord.ofKafka(record.value(), record.topic(), record.partition(), record.offset()));
+            out.collect(
+                    RawRecord.ofKafka(
+                            record.value(), record.topic(), record.partition(), record.offset()));
         }
 
         @Override
@@ -46,13 +53,20 @@ public final class KafkaSerde {
         }
 
         @Override
-        public ProducerRecord<byte[], byte[]> serialize(Alert a, KafkaSinkContext context, Long timestamp) {
-            return new ProducerRecord<>(topic, null, timestamp, a.runId.getBytes(StandardCharsets.UTF_8), JsonWriter.alert(a).getBytes(StandardCharsets.UTF_8));
+        public ProducerRecord<byte[], byte[]> serialize(
+                Alert a, KafkaSinkContext context, Long timestamp) {
+            return new ProducerRecord<>(
+                    topic,
+                    null,
+                    timestamp,
+                    a.runId.getBytes(StandardCharsets.UTF_8),
+                    JsonWriter.alert(a).getBytes(StandardCharsets.UTF_8));
         }
     }
 
     /** Series points keyed by run_id. */
-    public static class SeriesSerializationSchema implements KafkaRecordSerializationSchema<SeriesPoint> {
+    public static class SeriesSerializationSchema
+            implements KafkaRecordSerializationSchema<SeriesPoint> {
         private final String topic;
 
         public SeriesSerializationSchema(String topic) {
@@ -60,16 +74,24 @@ public final class KafkaSerde {
         }
 
         @Override
-        public ProducerRecord<byte[], byte[]> serialize(SeriesPoint p, KafkaSinkContext context, Long timestamp) {
-            return new ProducerRecord<>(topic, null, timestamp, p.runId.getBytes(StandardCharsets.UTF_8), JsonWriter.series(p).getBytes(StandardCharsets.UTF_8));
+        public ProducerRecord<byte[], byte[]> serialize(
+                SeriesPoint p, KafkaSinkContext context, Long timestamp) {
+            return new ProducerRecord<>(
+                    topic,
+                    null,
+                    timestamp,
+                    p.runId.getBytes(StandardCharsets.UTF_8),
+                    JsonWriter.series(p).getBytes(StandardCharsets.UTF_8));
         }
     }
 
     /**
-     * Dead letters: the value is the original payload as it arrived (so it can be fixed and re-sent), the field,
-     * reason and source position ride as headers. A payload cut at 64 KiB says so in the reason.
+     * Dead letters: the value is the original payload as it arrived (so it can be fixed and
+     * re-sent), the field, reason and source position ride as headers. A payload cut at 64 KiB says
+     * so in the reason.
      */
-    public static class DeadLetterSerializationSchema implements KafkaRecordSerializationSchema<DeadLetter> {
+    public static class DeadLetterSerializationSchema
+            implements KafkaRecordSerializationSchema<DeadLetter> {
         private final String topic;
 
         public DeadLetterSerializationSchema(String topic) {
@@ -77,10 +99,26 @@ public final class KafkaSerde {
         }
 
         @Override
-        public ProducerRecord<byte[], byte[]> serialize(DeadLetter d, KafkaSinkContext context, Long timestamp) {
-            String reason = d.payloadTruncated ? d.reason + " (payload of " + d.payloadLength + " characters cut to " + DeadLetter.MAX_PAYLOAD_CHARS + ")" : d.reason;
-            return new ProducerRecord<>(topic, null, timestamp, null, d.payload.getBytes(StandardCharsets.UTF_8),
-                    List.of(new RecordHeader(HEADER_FIELD, bytes(d.field)), new RecordHeader(HEADER_REASON, bytes(reason)),
+        public ProducerRecord<byte[], byte[]> serialize(
+                DeadLetter d, KafkaSinkContext context, Long timestamp) {
+            String reason =
+                    d.payloadTruncated
+                            ? d.reason
+                                    + " (payload of "
+                                    + d.payloadLength
+                                    + " characters cut to "
+                                    + DeadLetter.MAX_PAYLOAD_CHARS
+                                    + ")"
+                            : d.reason;
+            return new ProducerRecord<>(
+                    topic,
+                    null,
+                    timestamp,
+                    null,
+                    d.payload.getBytes(StandardCharsets.UTF_8),
+                    List.of(
+                            new RecordHeader(HEADER_FIELD, bytes(d.field)),
+                            new RecordHeader(HEADER_REASON, bytes(reason)),
                             new RecordHeader(HEADER_SOURCE, bytes(d.source))));
         }
 

@@ -5,6 +5,7 @@ import io.trainwatch.detect.RunState;
 import io.trainwatch.event.Alert;
 import io.trainwatch.event.DeadLetter;
 import io.trainwatch.event.TrainingEvent;
+
 import org.apache.flink.api.common.accumulators.LongCounter;
 import org.apache.flink.api.common.accumulators.LongMaximum;
 import org.apache.flink.api.common.functions.OpenContext;
@@ -16,23 +17,33 @@ import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.util.Collector;
 
 /**
- * Keyed by run: loads the run's {@link RunState}, lets {@link RunMonitor} judge the event, stores the state
- * back, emits alerts (main output), the series point and, for an event the monitor rejected, a dead letter (side
- * outputs). A run with no event for its idle timeout has its state cleared by a processing-time timer. Timers are
- * coalesced to {@link #TIMER_GRANULARITY_MILLIS} boundaries (registering the same time again is free), so a busy run
- * does not churn the timer queue per event.
+ * Keyed by run: loads the run's {@link RunState}, lets {@link RunMonitor} judge the event, stores
+ * the state back, emits alerts (main output), the series point and, for an event the monitor
+ * rejected, a dead letter (side outputs). A run with no event for its idle timeout has its state
+ * cleared by a processing-time timer. Timers are coalesced to {@link #TIMER_GRANULARITY_MILLIS}
+ * boundaries (registering the same time again is free), so a busy run does not churn the timer
+ * queue per event.
  */
 public class MonitorRunsFunction extends KeyedProcessFunction<String, TrainingEvent, Alert> {
-    /** Events judged (the parser's dead letters and the monitor's make up the rest of events-read). */
+    /**
+     * Events judged (the parser's dead letters and the monitor's make up the rest of events-read).
+     */
     public static final String ACCEPTED = "events-accepted";
+
     public static final String ALERTS = "alerts-emitted";
     public static final String RUNS = "runs-started";
+
     /** Events the monitor failed on (each dead-lettered, with a MONITOR_ERROR alert). */
     public static final String MONITOR_ERRORS = "monitor-errors";
+
     /** Events of quarantined runs, dead-lettered unjudged. */
     public static final String QUARANTINED = "events-quarantined";
-    /** Wall-clock time of the last event judged (the latest over subtasks): where processing ended. */
+
+    /**
+     * Wall-clock time of the last event judged (the latest over subtasks): where processing ended.
+     */
     public static final String LAST_EVENT_MILLIS = "last-event-millis";
+
     static final long TIMER_GRANULARITY_MILLIS = 60_000;
 
     private final MonitorConfig config;
@@ -53,7 +64,9 @@ public class MonitorRunsFunction extends KeyedProcessFunction<String, TrainingEv
     @Override
     public void open(OpenContext openContext) {
         monitor = new RunMonitor(config.thresholds(), config.seriesEvery(), config.series());
-        state = getRuntimeContext().getState(new ValueStateDescriptor<>("run-state", RunState.class));
+        state =
+                getRuntimeContext()
+                        .getState(new ValueStateDescriptor<>("run-state", RunState.class));
         accepted = new Count(ACCEPTED);
         alerts = new Count(ALERTS);
         deadLettered = new Count(ParseEventsFunction.DEAD_LETTERED);
@@ -65,7 +78,8 @@ public class MonitorRunsFunction extends KeyedProcessFunction<String, TrainingEv
     }
 
     @Override
-    public void processElement(TrainingEvent event, Context ctx, Collector<Alert> out) throws Exception {
+    public void processElement(TrainingEvent event, Context ctx, Collector<Alert> out)
+            throws Exception {
         RunState run = state.value();
         if (run == null) {
             run = new RunState();
@@ -75,9 +89,12 @@ public class MonitorRunsFunction extends KeyedProcessFunction<String, TrainingEv
         long now = ctx.timerService().currentProcessingTime();
         lastEvent.add(now);
         run.idleDeadlineMillis = now + monitor.idleTimeoutMillis(run);
-        // one timer per granularity slot, registered once (a timer-set insert per event cost ~10% of this operator);
+        // one timer per granularity slot, registered once (a timer-set insert per event cost ~10%
+        // of this operator);
         // the deadline itself is checked when it fires
-        long slot = ((run.idleDeadlineMillis / TIMER_GRANULARITY_MILLIS) + 1) * TIMER_GRANULARITY_MILLIS;
+        long slot =
+                ((run.idleDeadlineMillis / TIMER_GRANULARITY_MILLIS) + 1)
+                        * TIMER_GRANULARITY_MILLIS;
         if (slot != run.idleTimerMillis) {
             ctx.timerService().registerProcessingTimeTimer(slot);
             run.idleTimerMillis = slot;
@@ -95,7 +112,10 @@ public class MonitorRunsFunction extends KeyedProcessFunction<String, TrainingEv
             accepted.add();
             return;
         }
-        ctx.output(OutputTags.DEAD_LETTERS, DeadLetter.of(rejected.payload(), rejected.field(), rejected.reason(), event.source()));
+        ctx.output(
+                OutputTags.DEAD_LETTERS,
+                DeadLetter.of(
+                        rejected.payload(), rejected.field(), rejected.reason(), event.source()));
         deadLettered.add();
         (rejected.monitorError() ? monitorErrors : quarantined).add();
     }
@@ -108,7 +128,10 @@ public class MonitorRunsFunction extends KeyedProcessFunction<String, TrainingEv
         }
     }
 
-    /** One count, visible both ways: a metric for a live job, an accumulator for the summary of a bounded one. */
+    /**
+     * One count, visible both ways: a metric for a live job, an accumulator for the summary of a
+     * bounded one.
+     */
     private final class Count {
         private final Counter metric;
         private final LongCounter accumulator;

@@ -1,17 +1,26 @@
 package io.trainwatch.job;
 
 /**
- * The pipeline's three outputs written to PostgreSQL ({@link PostgresSinks}: at-least-once upserts). The sinks run at
- * the monitor's parallelism, chained to it: a run's alerts reach their row in the order they were raised.
+ * The pipeline's three outputs written to PostgreSQL ({@link PostgresSinks}: at-least-once
+ * upserts). The sinks run at the monitor's parallelism, chained to it: a run's alerts reach their
+ * row in the order they were raised.
  */
 public final class PostgresOutputs {
-    private PostgresOutputs() {
-    }
+    private PostgresOutputs() {}
 
     public static void attach(TrainwatchJob.Outputs outputs, PostgresConfig postgres) {
         PostgresSinks sinks = PostgresSinks.of(postgres);
-        outputs.alerts().sinkTo(sinks.alerts()).uid("postgres-alerts-sink").name("postgres-alerts-sink");
-        outputs.series().sinkTo(sinks.series()).uid("postgres-series-sink").name("postgres-series-sink");
-        outputs.deadLetters().sinkTo(sinks.deadLetters()).uid("postgres-dead-letter-sink").name("postgres-dead-letter-sink");
+        outputs.alerts()
+                .sinkTo(sinks.alerts())
+                .uid("postgres-alerts-sink")
+                .name("postgres-alerts-sink");
+        outputs.series()
+                .sinkTo(sinks.series())
+                .uid("postgres-series-sink")
+                .name("postgres-series-sink");
+        outputs.deadLetters()
+                .sinkTo(sinks.deadLetters())
+                .uid("postgres-dead-letter-sink")
+                .name("postgres-dead-letter-sink");
     }
 }

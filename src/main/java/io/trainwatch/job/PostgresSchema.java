@@ -17,35 +17,39 @@ import java.util.Locale;
 import java.util.Properties;
 
 /**
- * Connects to PostgreSQL once before the job starts and creates the tables if they are missing, by running
- * {@value #SCHEMA_RESOURCE}: the same file the postgres container runs on its first start (Maven copies
- * {@code docker/postgres/init.sql} onto the classpath, so there is one source of truth). Every statement in it is
- * idempotent. The read-only Grafana role needs CREATEROLE: when that part fails, one warning is logged and
- * returned, and the job goes on (the tables are there).
+ * Connects to PostgreSQL once before the job starts and creates the tables if they are missing, by
+ * running {@value #SCHEMA_RESOURCE}: the same file the postgres container runs on its first start
+ * (Maven copies {@code docker/postgres/init.sql} onto the classpath, so there is one source of
+ * truth). Every statement in it is idempotent. The read-only Grafana role needs CREATEROLE: when
+ * that part fails, one warning is logged and returned, and the job goes on (the tables are there).
  */
 public final class PostgresSchema {
     public static final String SCHEMA_RESOURCE = "/docker/postgres/init.sql";
     static final int CONNECT_TIMEOUT_SECONDS = 10;
+
     /** pg_advisory_lock key held while the schema is created ("trainwat" in ASCII). */
     static final long SCHEMA_LOCK_KEY = 0x747261696e776174L;
+
     private static final Logger LOG = LoggerFactory.getLogger(PostgresSchema.class);
 
-    /** What {@link #prepare} did: the warning about the Grafana role, or null when all of init.sql ran. */
-    public record Result(String roleWarning) {
-    }
+    /**
+     * What {@link #prepare} did: the warning about the Grafana role, or null when all of init.sql
+     * ran.
+     */
+    public record Result(String roleWarning) {}
 
-    private PostgresSchema() {
-    }
+    private PostgresSchema() {}
 
     /**
      * Checks PostgreSQL answers with these credentials and creates the schema if missing. Throws
-     * {@link IllegalStateException} with one sentence naming the URL and user (never the password) when it cannot
-     * connect or a table cannot be created.
+     * {@link IllegalStateException} with one sentence naming the URL and user (never the password)
+     * when it cannot connect or a table cannot be created.
      */
     public static Result prepare(PostgresConfig cfg) {
         try (Connection c = connect(cfg)) {
             try (Statement lock = c.createStatement()) {
-                // two jobs starting at once would race on CREATE TABLE IF NOT EXISTS (a duplicate pg_type row): one at a
+                // two jobs starting at once would race on CREATE TABLE IF NOT EXISTS (a duplicate
+                // pg_type row): one at a
                 // time; the session lock goes with the connection
                 lock.execute("SELECT pg_advisory_lock(" + SCHEMA_LOCK_KEY + ")");
             }
@@ -59,35 +63,66 @@ public final class PostgresSchema {
                     st.execute(statement);
                 } catch (SQLException e) {
                     if (!rolePart) {
-                        throw new IllegalStateException("cannot create the trainwatch tables in " + cfg.printableUrl() + " as " + cfg.printableUser()
-                                + ": " + firstLine(e) + " (statement: " + firstLine(statement) + ")");
+                        throw new IllegalStateException(
+                                "cannot create the trainwatch tables in "
+                                        + cfg.printableUrl()
+                                        + " as "
+                                        + cfg.printableUser()
+                                        + ": "
+                                        + firstLine(e)
+                                        + " (statement: "
+                                        + firstLine(statement)
+                                        + ")");
                     }
-                    roleWarning = "could not create the read-only role trainwatch_grafana or grant it SELECT in " + cfg.printableUrl() + " ("
-                            + firstLine(e) + "); the tables are ready, but for the Grafana dashboards run the role part of docker/postgres/init.sql"
-                            + " as a user with CREATEROLE";
+                    roleWarning =
+                            "could not create the read-only role trainwatch_grafana or grant it SELECT in "
+                                    + cfg.printableUrl()
+                                    + " ("
+                                    + firstLine(e)
+                                    + "); the tables are ready, but for the Grafana dashboards run the role part of docker/postgres/init.sql"
+                                    + " as a user with CREATEROLE";
                     LOG.warn(roleWarning);
                 }
             }
             return new Result(roleWarning);
         } catch (SQLException e) {
-            throw new IllegalStateException("PostgreSQL schema check failed at " + cfg.printableUrl() + ": " + firstLine(e));
+            throw new IllegalStateException(
+                    "PostgreSQL schema check failed at "
+                            + cfg.printableUrl()
+                            + ": "
+                            + firstLine(e));
         }
     }
 
     /**
-     * A connection for the schema and for reading back (demo, tests). Throws {@link IllegalStateException} with one
-     * sentence when PostgreSQL is unreachable or refuses the credentials.
+     * A connection for the schema and for reading back (demo, tests). Throws {@link
+     * IllegalStateException} with one sentence when PostgreSQL is unreachable or refuses the
+     * credentials.
      */
     public static Connection connect(PostgresConfig cfg) {
         try {
             return DriverManager.getConnection(cfg.url(), connectionProperties(cfg));
         } catch (SQLException e) {
-            throw new IllegalStateException("cannot connect to PostgreSQL at " + cfg.printableUrl() + " as " + cfg.printableUser() + ": "
-                    + firstLine(e).replaceFirst("\\.$", "") + "; check " + JobConfig.JDBC_URL + " and " + PostgresConfig.USER_ENV + " / " + PostgresConfig.PASSWORD_ENV);
+            throw new IllegalStateException(
+                    "cannot connect to PostgreSQL at "
+                            + cfg.printableUrl()
+                            + " as "
+                            + cfg.printableUser()
+                            + ": "
+                            + firstLine(e).replaceFirst("\\.$", "")
+                            + "; check "
+                            + JobConfig.JDBC_URL
+                            + " and "
+                            + PostgresConfig.USER_ENV
+                            + " / "
+                            + PostgresConfig.PASSWORD_ENV);
         }
     }
 
-    /** Driver properties shared by this check and the sinks: credentials, and timeouts so a dead host fails fast. */
+    /**
+     * Driver properties shared by this check and the sinks: credentials, and timeouts so a dead
+     * host fails fast.
+     */
     static Properties connectionProperties(PostgresConfig cfg) {
         Properties p = new Properties();
         if (cfg.user() != null) {
@@ -105,7 +140,10 @@ public final class PostgresSchema {
     static String schemaSql() {
         try (InputStream in = PostgresSchema.class.getResourceAsStream(SCHEMA_RESOURCE)) {
             if (in == null) {
-                throw new IllegalStateException("missing " + SCHEMA_RESOURCE + " on the classpath (the build copies docker/postgres/init.sql there)");
+                throw new IllegalStateException(
+                        "missing "
+                                + SCHEMA_RESOURCE
+                                + " on the classpath (the build copies docker/postgres/init.sql there)");
             }
             return new String(in.readAllBytes(), StandardCharsets.UTF_8);
         } catch (IOException e) {
@@ -113,15 +151,22 @@ public final class PostgresSchema {
         }
     }
 
-    /** The part of init.sql that needs CREATEROLE (or ownership): creating the Grafana role and granting it SELECT. */
+    /**
+     * The part of init.sql that needs CREATEROLE (or ownership): creating the Grafana role and
+     * granting it SELECT.
+     */
     static boolean isRolePart(String statement) {
         String s = statement.toUpperCase(Locale.ROOT);
-        return s.startsWith("GRANT ") || s.startsWith("REVOKE ") || s.contains("CREATE ROLE") || s.contains("ALTER ROLE");
+        return s.startsWith("GRANT ")
+                || s.startsWith("REVOKE ")
+                || s.contains("CREATE ROLE")
+                || s.contains("ALTER ROLE");
     }
 
     /**
-     * Splits a SQL script into statements at top-level semicolons, leaving out comments; semicolons inside quotes,
-     * quoted identifiers and dollar-quoted bodies ({@code DO $$ ... $$}) do not split.
+     * Splits a SQL script into statements at top-level semicolons, leaving out comments; semicolons
+     * inside quotes, quoted identifiers and dollar-quoted bodies ({@code DO $$ ... $$}) do not
+     * split.
      */
     static List<String> statements(String sql) {
         List<String> out = new ArrayList<>();
@@ -142,7 +187,10 @@ public final class PostgresSchema {
                 while (end < n && sql.charAt(end) != ch) {
                     end++;
                 }
-                end = Math.min(end + 1, n); // a doubled quote is two quoted runs side by side: same text
+                end =
+                        Math.min(
+                                end + 1,
+                                n); // a doubled quote is two quoted runs side by side: same text
                 cur.append(sql, i, end);
                 i = end;
             } else if (ch == '$' && dollarTag(sql, i) != null) {
@@ -163,10 +211,16 @@ public final class PostgresSchema {
         return out;
     }
 
-    /** {@code $$} or {@code $tag$} starting at {@code i}, else null (a positional parameter like $1 is not a tag). */
+    /**
+     * {@code $$} or {@code $tag$} starting at {@code i}, else null (a positional parameter like $1
+     * is not a tag).
+     */
     private static String dollarTag(String sql, int i) {
         int j = i + 1;
-        while (j < sql.length() && (Character.isLetter(sql.charAt(j)) || sql.charAt(j) == '_' || (j > i + 1 && Character.isDigit(sql.charAt(j))))) {
+        while (j < sql.length()
+                && (Character.isLetter(sql.charAt(j))
+                        || sql.charAt(j) == '_'
+                        || (j > i + 1 && Character.isDigit(sql.charAt(j))))) {
             j++;
         }
         return j < sql.length() && sql.charAt(j) == '$' ? sql.substring(i, j + 1) : null;

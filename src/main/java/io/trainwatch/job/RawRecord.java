@@ -5,24 +5,27 @@ import io.trainwatch.event.DeadLetter;
 import java.nio.charset.StandardCharsets;
 
 /**
- * One input record as it arrived: the payload (text from a file, UTF-8 bytes from Kafka) and where it came from.
- * Bytes are parsed as they are and the position is kept in parts: both are turned into text ({@link #text()},
- * {@link #source()}) only for a dead letter, not for every record.
+ * One input record as it arrived: the payload (text from a file, UTF-8 bytes from Kafka) and where
+ * it came from. Bytes are parsed as they are and the position is kept in parts: both are turned
+ * into text ({@link #text()}, {@link #source()}) only for a dead letter, not for every record.
  */
 public class RawRecord {
     /** The payload as text (a line of a file); null when it came as {@link #utf8}. */
     public String payload;
+
     /** The payload as it came from Kafka; null when it came as text. */
     public byte[] utf8;
+
     /** Topic, file name, or a whole position text. */
     public String origin;
+
     /** Kafka partition; -1 for a line of a file. */
     public int partition = -1;
+
     /** Kafka offset or line number; -1 when the origin alone says where. */
     public long position = -1;
 
-    public RawRecord() {
-    }
+    public RawRecord() {}
 
     public RawRecord(String payload, String origin) {
         this.payload = payload;

@@ -8,9 +8,9 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * Sends records at a fixed rate, as a live training fleet would: the n-th record leaves at {@code start + n / rate}
- * (the clock starts at the first record's turn), so a late send is followed by a burst that catches up rather than by a
- * lower rate. {@link #sent()} may be read from any thread.
+ * Sends records at a fixed rate, as a live training fleet would: the n-th record leaves at {@code
+ * start + n / rate} (the clock starts at the first record's turn), so a late send is followed by a
+ * burst that catches up rather than by a lower rate. {@link #sent()} may be read from any thread.
  */
 public final class RateLimitedProducer implements AutoCloseable {
     private final KafkaProducer<String, String> producer;
@@ -19,10 +19,17 @@ public final class RateLimitedProducer implements AutoCloseable {
     private final AtomicLong sent = new AtomicLong();
     private long start;
 
-    /** @param settings producer settings besides the brokers and the string serializers */
-    public RateLimitedProducer(String bootstrapServers, String topic, int eventsPerSecond, Map<String, Object> settings) {
+    /**
+     * @param settings producer settings besides the brokers and the string serializers
+     */
+    public RateLimitedProducer(
+            String bootstrapServers,
+            String topic,
+            int eventsPerSecond,
+            Map<String, Object> settings) {
         if (eventsPerSecond < 1) {
-            throw new IllegalArgumentException("the rate must be >= 1 event/s, got " + eventsPerSecond);
+            throw new IllegalArgumentException(
+                    "the rate must be >= 1 event/s, got " + eventsPerSecond);
         }
         this.producer = KafkaClients.producer(bootstrapServers, settings);
         this.topic = topic;
@@ -30,8 +37,8 @@ public final class RateLimitedProducer implements AutoCloseable {
     }
 
     /**
-     * Waits until the next record is due (at once when it is late). {@link #send} waits itself; calling this first
-     * lets a caller note the time the record leaves.
+     * Waits until the next record is due (at once when it is late). {@link #send} waits itself;
+     * calling this first lets a caller note the time the record leaves.
      */
     public void awaitTurn() {
         long n = sent.get();
@@ -44,14 +51,20 @@ public final class RateLimitedProducer implements AutoCloseable {
         }
     }
 
-    /** Waits for the record's turn, then sends it (asynchronously: {@link #flush()} waits for the acknowledgements). */
+    /**
+     * Waits for the record's turn, then sends it (asynchronously: {@link #flush()} waits for the
+     * acknowledgements).
+     */
     public void send(String key, String value) {
         awaitTurn();
         producer.send(new ProducerRecord<>(topic, key, value));
         sent.incrementAndGet();
     }
 
-    /** Sends at once, outside the rate (records that set the scene, such as run starts); not counted in {@link #sent()}. */
+    /**
+     * Sends at once, outside the rate (records that set the scene, such as run starts); not counted
+     * in {@link #sent()}.
+     */
     public void sendNow(String key, String value) {
         producer.send(new ProducerRecord<>(topic, key, value));
     }

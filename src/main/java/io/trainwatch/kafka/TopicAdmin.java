@@ -1,6 +1,7 @@
 package io.trainwatch.kafka;
 
 import io.trainwatch.job.JobConfig;
+
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -20,19 +21,19 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
- * The topics around the job: checked and created before it starts ({@link #prepareTopics}), created for a producer
- * that may come first, and whether the job has read a topic to its end. Each failure is one sentence without secrets.
+ * The topics around the job: checked and created before it starts ({@link #prepareTopics}), created
+ * for a producer that may come first, and whether the job has read a topic to its end. Each failure
+ * is one sentence without secrets.
  */
 public final class TopicAdmin {
     static final int ADMIN_TIMEOUT_SECONDS = 15;
 
-    private TopicAdmin() {
-    }
+    private TopicAdmin() {}
 
     /**
-     * Checks the brokers answer and the job's topics exist, creating missing ones unless told not to; returns the
-     * topics it created. Throws {@link IllegalStateException} with one clear sentence (no secrets) when the brokers
-     * cannot be reached or a topic is missing.
+     * Checks the brokers answer and the job's topics exist, creating missing ones unless told not
+     * to; returns the topics it created. Throws {@link IllegalStateException} with one clear
+     * sentence (no secrets) when the brokers cannot be reached or a topic is missing.
      */
     public static List<String> prepareTopics(JobConfig cfg) {
         Map<String, Object> settings = new HashMap<>(cfg.kafkaProperties());
@@ -43,11 +44,23 @@ public final class TopicAdmin {
             try {
                 a.describeCluster().nodes().get(ADMIN_TIMEOUT_SECONDS, TimeUnit.SECONDS);
             } catch (TimeoutException | ExecutionException e) {
-                throw new IllegalStateException("cannot reach Kafka at " + cfg.bootstrapServers() + " within " + ADMIN_TIMEOUT_SECONDS
-                        + " s (" + rootMessage(e) + "); check " + JobConfig.BOOTSTRAP_SERVERS + " and the security settings given with " + JobConfig.KAFKA_PROPERTY);
+                throw new IllegalStateException(
+                        "cannot reach Kafka at "
+                                + cfg.bootstrapServers()
+                                + " within "
+                                + ADMIN_TIMEOUT_SECONDS
+                                + " s ("
+                                + rootMessage(e)
+                                + "); check "
+                                + JobConfig.BOOTSTRAP_SERVERS
+                                + " and the security settings given with "
+                                + JobConfig.KAFKA_PROPERTY);
             }
-            Set<String> existing = a.listTopics().names().get(ADMIN_TIMEOUT_SECONDS, TimeUnit.SECONDS);
-            List<String> wanted = new ArrayList<>(List.of(cfg.eventsTopic(), cfg.alertsTopic(), cfg.deadLetterTopic()));
+            Set<String> existing =
+                    a.listTopics().names().get(ADMIN_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+            List<String> wanted =
+                    new ArrayList<>(
+                            List.of(cfg.eventsTopic(), cfg.alertsTopic(), cfg.deadLetterTopic()));
             if (cfg.seriesTopic() != null) {
                 wanted.add(cfg.seriesTopic());
             }
@@ -55,7 +68,12 @@ public final class TopicAdmin {
             for (String t : wanted) {
                 if (!existing.contains(t)) {
                     if (!cfg.createTopics()) {
-                        throw new IllegalStateException("topic " + t + " does not exist (and " + JobConfig.NO_CREATE_TOPICS + " was given)");
+                        throw new IllegalStateException(
+                                "topic "
+                                        + t
+                                        + " does not exist (and "
+                                        + JobConfig.NO_CREATE_TOPICS
+                                        + " was given)");
                     }
                     missing.add(new NewTopic(t, cfg.topicPartitions(), (short) 1));
                 }
@@ -68,42 +86,83 @@ public final class TopicAdmin {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while checking Kafka topics");
         } catch (ExecutionException | TimeoutException e) {
-            throw new IllegalStateException("Kafka topic check failed at " + cfg.bootstrapServers() + ": " + rootMessage(e));
+            throw new IllegalStateException(
+                    "Kafka topic check failed at "
+                            + cfg.bootstrapServers()
+                            + ": "
+                            + rootMessage(e));
         }
         return created;
     }
 
-    /** Creates {@code topic} with the broker's default partitions and replication unless it exists. */
-    public static void createIfMissing(String bootstrapServers, String topic) throws InterruptedException {
-        try (Admin admin = KafkaClients.admin(bootstrapServers, Map.of("request.timeout.ms", ADMIN_TIMEOUT_SECONDS * 1000,
-                "default.api.timeout.ms", ADMIN_TIMEOUT_SECONDS * 1000))) {
-            if (!admin.listTopics().names().get(ADMIN_TIMEOUT_SECONDS, TimeUnit.SECONDS).contains(topic)) {
-                admin.createTopics(List.of(new NewTopic(topic, Optional.empty(), Optional.empty()))).all().get(ADMIN_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+    /**
+     * Creates {@code topic} with the broker's default partitions and replication unless it exists.
+     */
+    public static void createIfMissing(String bootstrapServers, String topic)
+            throws InterruptedException {
+        try (Admin admin =
+                KafkaClients.admin(
+                        bootstrapServers,
+                        Map.of(
+                                "request.timeout.ms",
+                                ADMIN_TIMEOUT_SECONDS * 1000,
+                                "default.api.timeout.ms",
+                                ADMIN_TIMEOUT_SECONDS * 1000))) {
+            if (!admin.listTopics()
+                    .names()
+                    .get(ADMIN_TIMEOUT_SECONDS, TimeUnit.SECONDS)
+                    .contains(topic)) {
+                admin.createTopics(List.of(new NewTopic(topic, Optional.empty(), Optional.empty())))
+                        .all()
+                        .get(ADMIN_TIMEOUT_SECONDS, TimeUnit.SECONDS);
             }
         } catch (ExecutionException | TimeoutException e) {
             Throwable cause = e.getCause() == null ? e : e.getCause();
             if (!(cause instanceof TopicExistsException)) {
-                throw new IllegalStateException("cannot reach Kafka at " + bootstrapServers + " to create " + topic + " within " + ADMIN_TIMEOUT_SECONDS
-                        + " s (" + cause.getClass().getSimpleName() + (cause.getMessage() == null ? "" : ": " + cause.getMessage()) + ")");
+                throw new IllegalStateException(
+                        "cannot reach Kafka at "
+                                + bootstrapServers
+                                + " to create "
+                                + topic
+                                + " within "
+                                + ADMIN_TIMEOUT_SECONDS
+                                + " s ("
+                                + cause.getClass().getSimpleName()
+                                + (cause.getMessage() == null ? "" : ": " + cause.getMessage())
+                                + ")");
             }
         }
     }
 
     /** Creates {@code topic} with {@code partitions} partitions (one replica). */
-    public static void create(String bootstrapServers, String topic, int partitions) throws ExecutionException, InterruptedException {
+    public static void create(String bootstrapServers, String topic, int partitions)
+            throws ExecutionException, InterruptedException {
         try (Admin a = KafkaClients.admin(bootstrapServers, Map.of())) {
             a.createTopics(List.of(new NewTopic(topic, partitions, (short) 1))).all().get();
         }
     }
 
-    /** True when {@code group}'s committed offsets (the job commits them at each checkpoint) reach the end of {@code topic}. */
-    public static boolean committedAtEnd(String bootstrapServers, String group, String topic) throws ExecutionException, InterruptedException {
+    /**
+     * True when {@code group}'s committed offsets (the job commits them at each checkpoint) reach
+     * the end of {@code topic}.
+     */
+    public static boolean committedAtEnd(String bootstrapServers, String group, String topic)
+            throws ExecutionException, InterruptedException {
         try (Admin admin = KafkaClients.admin(bootstrapServers, Map.of());
-             KafkaConsumer<String, String> c = KafkaClients.consumer(bootstrapServers, Map.of())) {
-            List<TopicPartition> parts = c.partitionsFor(topic).stream().map(p -> new TopicPartition(topic, p.partition())).toList();
+                KafkaConsumer<String, String> c =
+                        KafkaClients.consumer(bootstrapServers, Map.of())) {
+            List<TopicPartition> parts =
+                    c.partitionsFor(topic).stream()
+                            .map(p -> new TopicPartition(topic, p.partition()))
+                            .toList();
             Map<TopicPartition, Long> end = c.endOffsets(parts);
-            Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get();
-            return parts.stream().allMatch(p -> committed.get(p) != null && committed.get(p).offset() >= end.get(p));
+            Map<TopicPartition, OffsetAndMetadata> committed =
+                    admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get();
+            return parts.stream()
+                    .allMatch(
+                            p ->
+                                    committed.get(p) != null
+                                            && committed.get(p).offset() >= end.get(p));
         }
     }
 

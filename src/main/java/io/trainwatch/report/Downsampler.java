@@ -4,21 +4,22 @@ import java.util.Arrays;
 import java.util.function.DoublePredicate;
 
 /**
- * Chooses which points of one series are worth drawing at a given width, so a chart of a million steps
- * weighs what a chart of a thousand does. The x range is cut into buckets (one per pixel); in each bucket the
- * first, last, lowest and highest finite points are kept, so spikes, staircases and the line's shape survive.
- * <p>
- * Never dropped: points whose x is {@code forced} (the steps that carry alerts) and non-finite points, of which
- * each bucket keeps its first and last (NaN and infinite values break the line and are drawn as markers; a
- * bucket full of NaNs needs one marker, not hundreds). A step lower than the one before (a resume from a
- * checkpoint) starts a new pass with its own buckets, and the line breaks there.
- * <p>
- * The line joins two kept points only if no non-finite point lay between them in the input and no resume
- * separates them: {@link Reduced#breakBefore} says where to lift the pen.
+ * Chooses which points of one series are worth drawing at a given width, so a chart of a million
+ * steps weighs what a chart of a thousand does. The x range is cut into buckets (one per pixel); in
+ * each bucket the first, last, lowest and highest finite points are kept, so spikes, staircases and
+ * the line's shape survive.
+ *
+ * <p>Never dropped: points whose x is {@code forced} (the steps that carry alerts) and non-finite
+ * points, of which each bucket keeps its first and last (NaN and infinite values break the line and
+ * are drawn as markers; a bucket full of NaNs needs one marker, not hundreds). A step lower than
+ * the one before (a resume from a checkpoint) starts a new pass with its own buckets, and the line
+ * breaks there.
+ *
+ * <p>The line joins two kept points only if no non-finite point lay between them in the input and
+ * no resume separates them: {@link Reduced#breakBefore} says where to lift the pen.
  */
 public final class Downsampler {
-    private Downsampler() {
-    }
+    private Downsampler() {}
 
     /** Indexes into the input to draw, in input order, and whether the line breaks before each. */
     public record Reduced(int[] indexes, boolean[] breakBefore) {
@@ -28,15 +29,22 @@ public final class Downsampler {
     }
 
     /**
-     * @param xs      x of each point (steps); a decrease starts a new pass
-     * @param ys      y of each point; NaN and ±Infinity are gaps
-     * @param n       how many points of the arrays are used
-     * @param minX    left edge of the plot
-     * @param maxX    right edge of the plot
+     * @param xs x of each point (steps); a decrease starts a new pass
+     * @param ys y of each point; NaN and ±Infinity are gaps
+     * @param n how many points of the arrays are used
+     * @param minX left edge of the plot
+     * @param maxX right edge of the plot
      * @param buckets how many buckets the x range is cut into (the plot width in pixels)
-     * @param forced  x values whose points are always kept
+     * @param forced x values whose points are always kept
      */
-    public static Reduced reduce(double[] xs, double[] ys, int n, double minX, double maxX, int buckets, DoublePredicate forced) {
+    public static Reduced reduce(
+            double[] xs,
+            double[] ys,
+            int n,
+            double minX,
+            double maxX,
+            int buckets,
+            DoublePredicate forced) {
         if (buckets < 1) {
             throw new IllegalArgumentException("buckets must be >= 1, got " + buckets);
         }
@@ -67,7 +75,12 @@ public final class Downsampler {
                 continue;
             }
             indexes[out] = i;
-            breakBefore[out] = prev < 0 || gapSincePrev || !finite || !Double.isFinite(ys[prev]) || pass[prev] != pass[i];
+            breakBefore[out] =
+                    prev < 0
+                            || gapSincePrev
+                            || !finite
+                            || !Double.isFinite(ys[prev])
+                            || pass[prev] != pass[i];
             out++;
             prev = i;
             gapSincePrev = false;
@@ -75,8 +88,16 @@ public final class Downsampler {
         return new Reduced(indexes, breakBefore);
     }
 
-    private static void reducePass(double[] xs, double[] ys, int from, int to, double minX, double maxX, int buckets,
-                                   DoublePredicate forced, boolean[] keep) {
+    private static void reducePass(
+            double[] xs,
+            double[] ys,
+            int from,
+            int to,
+            double minX,
+            double maxX,
+            int buckets,
+            DoublePredicate forced,
+            boolean[] keep) {
         double width = maxX > minX ? maxX - minX : 1;
         int i = from;
         while (i < to) {

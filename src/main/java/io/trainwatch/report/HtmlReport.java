@@ -12,29 +12,40 @@ import java.util.TreeSet;
 import java.util.function.Function;
 
 /**
- * Renders {@link ReportData} as one self-contained HTML page: no external scripts, fonts, styles or images;
- * charts are inline SVG ({@link SvgLineChart}). A summary (runs, steps, alerts by kind, one line per run), then
- * for each run: actual vs scheduled LR per param group (linear, and log scale behind a CSS-only toggle), loss with
- * its running mean, grad norm with the suggested clip — every chart with a numbered marker at each alert's step
- * whose tooltip gives kind, severity, status, message and fix — and the run's alert table.
- * <p>
- * The page needs no script: the toggle is two radio buttons and CSS, tooltips are SVG {@code <title>}s. One small
- * inline script only measures what the browser drew and writes it into {@code data-rendered} attributes (per
- * chart, per run, on {@code <body>}), for tests that read the rendered DOM.
+ * Renders {@link ReportData} as one self-contained HTML page: no external scripts, fonts, styles or
+ * images; charts are inline SVG ({@link SvgLineChart}). A summary (runs, steps, alerts by kind, one
+ * line per run), then for each run: actual vs scheduled LR per param group (linear, and log scale
+ * behind a CSS-only toggle), loss with its running mean, grad norm with the suggested clip — every
+ * chart with a numbered marker at each alert's step whose tooltip gives kind, severity, status,
+ * message and fix — and the run's alert table.
+ *
+ * <p>The page needs no script: the toggle is two radio buttons and CSS, tooltips are SVG {@code
+ * <title>}s. One small inline script only measures what the browser drew and writes it into {@code
+ * data-rendered} attributes (per chart, per run, on {@code <body>}), for tests that read the
+ * rendered DOM.
  */
 public final class HtmlReport {
     /** The alert kinds in the order the README lists them; unknown kinds follow, sorted. */
-    private static final List<String> KIND_ORDER = List.of("NON_FINITE", "LR_MISMATCH", "WARMUP_SPIKE", "LOSS_SPIKE",
-            "GRAD_EXPLOSION", "DIVERGENCE", "STALL", "VANISHING_GRADIENTS");
+    private static final List<String> KIND_ORDER =
+            List.of(
+                    "NON_FINITE",
+                    "LR_MISMATCH",
+                    "WARMUP_SPIKE",
+                    "LOSS_SPIKE",
+                    "GRAD_EXPLOSION",
+                    "DIVERGENCE",
+                    "STALL",
+                    "VANISHING_GRADIENTS");
+
     private static final List<String> SEVERITIES = List.of("critical", "warning", "info");
     private static final String RESOLVED_COLOR = "#2e7d32";
 
-    private HtmlReport() {
-    }
+    private HtmlReport() {}
 
     /** Writes the page; {@code sources} says where the data came from (shown under the title). */
     public static void write(ReportData data, String sources, Writer out) throws IOException {
-        out.write("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>trainwatch report</title>\n");
+        out.write(
+                "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>trainwatch report</title>\n");
         out.write(STYLE);
         out.write("</head>\n<body>\n<h1>trainwatch report</h1>\n");
         out.write("<p class=\"sources\">" + esc(sources) + "</p>\n");
@@ -49,14 +60,32 @@ public final class HtmlReport {
 
     private static void summary(ReportData data, Writer out) throws IOException {
         out.write("<section id=\"summary\">\n<h2>Summary</h2>\n");
-        out.write(fmt("<p class=\"totals\"><b>%d</b> run%s · <b>%d</b> logged steps · <b>%d</b> alerts",
-                data.runs().size(), data.runs().size() == 1 ? "" : "s", data.steps(), data.alerts()));
+        out.write(
+                fmt(
+                        "<p class=\"totals\"><b>%d</b> run%s · <b>%d</b> logged steps · <b>%d</b> alerts",
+                        data.runs().size(),
+                        data.runs().size() == 1 ? "" : "s",
+                        data.steps(),
+                        data.alerts()));
         Map<String, Integer> bySeverity = new LinkedHashMap<>();
-        data.runs().forEach(r -> r.alerts().forEach(a -> bySeverity.merge(a.severity(), 1, Integer::sum)));
+        data.runs()
+                .forEach(
+                        r ->
+                                r.alerts()
+                                        .forEach(
+                                                a ->
+                                                        bySeverity.merge(
+                                                                a.severity(), 1, Integer::sum)));
         if (!bySeverity.isEmpty()) {
             List<String> parts = new ArrayList<>();
             for (String s : sortedKeys(bySeverity.keySet(), SEVERITIES)) {
-                parts.add("<span class=\"sev " + esc(s) + "\">" + esc(s) + "</span> " + bySeverity.get(s));
+                parts.add(
+                        "<span class=\"sev "
+                                + esc(s)
+                                + "\">"
+                                + esc(s)
+                                + "</span> "
+                                + bySeverity.get(s));
             }
             out.write(" (" + String.join(", ", parts) + ")");
         }
@@ -77,60 +106,89 @@ public final class HtmlReport {
                     case "open" -> c[1]++;
                     case "update" -> c[2]++;
                     case "resolved" -> c[3]++;
-                    default -> {
-                    }
+                    default -> {}
                 }
                 runsByKind.computeIfAbsent(a.kind(), k -> new TreeSet<>()).add(r.runId());
             }
         }
         if (!byKind.isEmpty()) {
-            out.write("<table class=\"by-kind\">\n<caption>Alerts by kind</caption>\n"
-                    + "<tr><th>kind</th><th>alerts</th><th>open</th><th>update</th><th>resolved</th><th>runs</th></tr>\n");
+            out.write(
+                    "<table class=\"by-kind\">\n<caption>Alerts by kind</caption>\n"
+                            + "<tr><th>kind</th><th>alerts</th><th>open</th><th>update</th><th>resolved</th><th>runs</th></tr>\n");
             for (String k : sortedKeys(byKind.keySet(), KIND_ORDER)) {
                 int[] c = byKind.get(k);
-                out.write(fmt("<tr><td>%s</td><td>%d</td><td>%d</td><td>%d</td><td>%d</td><td>%d</td></tr>%n",
-                        esc(k), c[0], c[1], c[2], c[3], runsByKind.get(k).size()));
+                out.write(
+                        fmt(
+                                "<tr><td>%s</td><td>%d</td><td>%d</td><td>%d</td><td>%d</td><td>%d</td></tr>%n",
+                                esc(k), c[0], c[1], c[2], c[3], runsByKind.get(k).size()));
             }
             out.write("</table>\n");
         }
 
-        out.write("<table class=\"runs\">\n<caption>Runs</caption>\n"
-                + "<tr><th>run</th><th>logged steps</th><th>step range</th><th>resumes</th><th>alerts</th><th>worst</th><th>kinds</th></tr>\n");
+        out.write(
+                "<table class=\"runs\">\n<caption>Runs</caption>\n"
+                        + "<tr><th>run</th><th>logged steps</th><th>step range</th><th>resumes</th><th>alerts</th><th>worst</th><th>kinds</th></tr>\n");
         int index = 0;
         for (ReportData.Run r : data.runs()) {
             index++;
             String worst = "";
             for (String s : SEVERITIES) {
-                if (r.alerts().stream().anyMatch(a -> a.severity().equals(s) && !a.status().equals("resolved"))) {
+                if (r.alerts().stream()
+                        .anyMatch(a -> a.severity().equals(s) && !a.status().equals("resolved"))) {
                     worst = s;
                     break;
                 }
             }
             Set<String> kinds = new TreeSet<>();
             r.alerts().forEach(a -> kinds.add(a.kind()));
-            out.write(fmt("<tr><td><a href=\"#run-%d\">%s</a></td><td>%d</td><td>%s</td><td>%d</td><td>%d</td><td>%s</td><td>%s</td></tr>%n",
-                    index, esc(r.runId()), r.points().size(), r.points().isEmpty() ? "" : r.firstStep() + "–" + r.lastStep(),
-                    r.resumes(), r.alerts().size(), worst.isEmpty() ? "" : "<span class=\"sev " + worst + "\">" + worst + "</span>",
-                    esc(String.join(", ", sortedKeys(kinds, KIND_ORDER)))));
+            out.write(
+                    fmt(
+                            "<tr><td><a href=\"#run-%d\">%s</a></td><td>%d</td><td>%s</td><td>%d</td><td>%d</td><td>%s</td><td>%s</td></tr>%n",
+                            index,
+                            esc(r.runId()),
+                            r.points().size(),
+                            r.points().isEmpty() ? "" : r.firstStep() + "–" + r.lastStep(),
+                            r.resumes(),
+                            r.alerts().size(),
+                            worst.isEmpty()
+                                    ? ""
+                                    : "<span class=\"sev " + worst + "\">" + worst + "</span>",
+                            esc(String.join(", ", sortedKeys(kinds, KIND_ORDER)))));
         }
         out.write("</table>\n</section>\n");
     }
 
     private static void run(ReportData.Run run, int index, Writer out) throws IOException {
-        out.write(fmt("<section class=\"run\" id=\"run-%d\" data-run-id=\"%s\" data-points=\"%d\" data-alerts=\"%d\">%n",
-                index, esc(run.runId()), run.points().size(), run.alerts().size()));
+        out.write(
+                fmt(
+                        "<section class=\"run\" id=\"run-%d\" data-run-id=\"%s\" data-points=\"%d\" data-alerts=\"%d\">%n",
+                        index, esc(run.runId()), run.points().size(), run.alerts().size()));
         out.write("<h2>" + esc(run.runId()) + "</h2>\n");
         if (run.points().isEmpty()) {
             out.write("<p class=\"facts\">No series points for this run (alerts only).</p>\n");
         } else {
-            out.write(fmt("<p class=\"facts\">%d logged steps, steps %d–%d%s%s; %d alert%s.</p>%n",
-                    run.points().size(), run.firstStep(), run.lastStep(),
-                    run.resumes() == 0 ? "" : ", " + run.resumes() + " resume" + (run.resumes() == 1 ? "" : "s") + " (the step went back)",
-                    run.paramGroups() > 1 ? ", " + run.paramGroups() + " param groups" : "",
-                    run.alerts().size(), run.alerts().size() == 1 ? "" : "s"));
+            out.write(
+                    fmt(
+                            "<p class=\"facts\">%d logged steps, steps %d–%d%s%s; %d alert%s.</p>%n",
+                            run.points().size(),
+                            run.firstStep(),
+                            run.lastStep(),
+                            run.resumes() == 0
+                                    ? ""
+                                    : ", "
+                                            + run.resumes()
+                                            + " resume"
+                                            + (run.resumes() == 1 ? "" : "s")
+                                            + " (the step went back)",
+                            run.paramGroups() > 1 ? ", " + run.paramGroups() + " param groups" : "",
+                            run.alerts().size(),
+                            run.alerts().size() == 1 ? "" : "s"));
             out.write("<div class=\"lr-toggle\">\n");
-            out.write(fmt("<input type=\"radio\" name=\"scale-%1$d\" id=\"scale-%1$d-lin\" class=\"lin\" checked><label for=\"scale-%1$d-lin\">linear</label>%n"
-                    + "<input type=\"radio\" name=\"scale-%1$d\" id=\"scale-%1$d-log\" class=\"log\"><label for=\"scale-%1$d-log\">log scale</label>%n", index));
+            out.write(
+                    fmt(
+                            "<input type=\"radio\" name=\"scale-%1$d\" id=\"scale-%1$d-lin\" class=\"lin\" checked><label for=\"scale-%1$d-lin\">linear</label>%n"
+                                    + "<input type=\"radio\" name=\"scale-%1$d\" id=\"scale-%1$d-log\" class=\"log\"><label for=\"scale-%1$d-log\">log scale</label>%n",
+                            index));
             figure(out, "chart lin", "lr", lrChart(run, false));
             figure(out, "chart log", "lr-log", lrChart(run, true));
             out.write("</div>\n");
@@ -141,15 +199,23 @@ public final class HtmlReport {
         out.write("</section>\n");
     }
 
-    private static void figure(Writer out, String cssClass, String name, SvgLineChart chart) throws IOException {
+    private static void figure(Writer out, String cssClass, String name, SvgLineChart chart)
+            throws IOException {
         out.write("<figure class=\"" + cssClass + "\" data-chart=\"" + name + "\">\n");
         out.write(chart.render());
         out.write("</figure>\n");
     }
 
     private static SvgLineChart lrChart(ReportData.Run run, boolean log) {
-        SvgLineChart c = new SvgLineChart(log ? "learning rate, actual vs scheduled (log scale)" : "learning rate, actual vs scheduled",
-                "optimizer step", "learning rate").logScale(log).emptyText("no learning rate logged and no schedule declared");
+        SvgLineChart c =
+                new SvgLineChart(
+                                log
+                                        ? "learning rate, actual vs scheduled (log scale)"
+                                        : "learning rate, actual vs scheduled",
+                                "optimizer step",
+                                "learning rate")
+                        .logScale(log)
+                        .emptyText("no learning rate logged and no schedule declared");
         markersAndRange(c, run);
         int groups = run.paramGroups();
         for (int g = 0; g < groups; g++) {
@@ -162,7 +228,9 @@ public final class HtmlReport {
     }
 
     private static SvgLineChart lossChart(ReportData.Run run) {
-        SvgLineChart c = new SvgLineChart("loss and its running mean", "optimizer step", "loss").emptyText("no loss logged");
+        SvgLineChart c =
+                new SvgLineChart("loss and its running mean", "optimizer step", "loss")
+                        .emptyText("no loss logged");
         markersAndRange(c, run);
         addSeries(c, run, "loss", 0, false, StepPoint::loss);
         addSeries(c, run, "running mean", 2, false, StepPoint::lossMean);
@@ -170,7 +238,9 @@ public final class HtmlReport {
     }
 
     private static SvgLineChart gradChart(ReportData.Run run) {
-        SvgLineChart c = new SvgLineChart("gradient norm and suggested clip", "optimizer step", "grad norm").emptyText("no gradient norm logged");
+        SvgLineChart c =
+                new SvgLineChart("gradient norm and suggested clip", "optimizer step", "grad norm")
+                        .emptyText("no gradient norm logged");
         markersAndRange(c, run);
         addSeries(c, run, "grad norm", 0, false, StepPoint::gradNorm);
         addSeries(c, run, "suggested clip (max_norm)", 1, true, StepPoint::suggestedClip);
@@ -182,7 +252,13 @@ public final class HtmlReport {
     }
 
     /** A series only if the run logged it at all; unlogged steps (null) are skipped, not gaps. */
-    private static void addSeries(SvgLineChart c, ReportData.Run run, String name, int color, boolean dashed, Function<StepPoint, Double> value) {
+    private static void addSeries(
+            SvgLineChart c,
+            ReportData.Run run,
+            String name,
+            int color,
+            boolean dashed,
+            Function<StepPoint, Double> value) {
         if (run.points().stream().allMatch(p -> value.apply(p) == null)) {
             return;
         }
@@ -195,7 +271,10 @@ public final class HtmlReport {
         }
     }
 
-    /** Every chart of a run: the same x axis (so markers line up from chart to chart) and a marker per alert. */
+    /**
+     * Every chart of a run: the same x axis (so markers line up from chart to chart) and a marker
+     * per alert.
+     */
     private static void markersAndRange(SvgLineChart c, ReportData.Run run) {
         long min = run.firstStep();
         long max = run.lastStep();
@@ -207,8 +286,18 @@ public final class HtmlReport {
         int i = 0;
         for (ReportAlert a : run.alerts()) {
             i++;
-            c.addMarker(new SvgLineChart.Marker(a.step(), color(a), Integer.toString(i), tooltip(i, a),
-                    "kind-" + a.kind() + " severity-" + a.severity() + " status-" + a.status()));
+            c.addMarker(
+                    new SvgLineChart.Marker(
+                            a.step(),
+                            color(a),
+                            Integer.toString(i),
+                            tooltip(i, a),
+                            "kind-"
+                                    + a.kind()
+                                    + " severity-"
+                                    + a.severity()
+                                    + " status-"
+                                    + a.status()));
         }
     }
 
@@ -223,11 +312,21 @@ public final class HtmlReport {
         };
     }
 
-    /** kind, severity, status, step, message, fix: what a reader needs without looking at the table. */
+    /**
+     * kind, severity, status, step, message, fix: what a reader needs without looking at the table.
+     */
     static String tooltip(int index, ReportAlert a) {
         StringBuilder t = new StringBuilder();
-        t.append('#').append(index).append(' ').append(a.kind()).append(" · ").append(a.severity()).append(" · ").append(a.status())
-                .append(" · step ").append(a.step());
+        t.append('#')
+                .append(index)
+                .append(' ')
+                .append(a.kind())
+                .append(" · ")
+                .append(a.severity())
+                .append(" · ")
+                .append(a.status())
+                .append(" · step ")
+                .append(a.step());
         if (a.onsetStep() != a.step()) {
             t.append(" (onset ").append(a.onsetStep()).append(')');
         }
@@ -248,17 +347,30 @@ public final class HtmlReport {
             out.write("<p class=\"no-alerts\">No alerts.</p>\n");
             return;
         }
-        out.write("<table class=\"alerts\">\n<caption>Alerts (numbers as on the charts)</caption>\n"
-                + "<tr><th>#</th><th>step</th><th>kind</th><th>severity</th><th>status</th><th>what happened</th><th>suggested fix</th></tr>\n");
+        out.write(
+                "<table class=\"alerts\">\n<caption>Alerts (numbers as on the charts)</caption>\n"
+                        + "<tr><th>#</th><th>step</th><th>kind</th><th>severity</th><th>status</th><th>what happened</th><th>suggested fix</th></tr>\n");
         int i = 0;
         for (ReportAlert a : run.alerts()) {
             i++;
-            out.write(fmt("<tr class=\"alert\" data-step=\"%d\"><td>%d</td><td>%d%s</td><td>%s</td><td><span class=\"sev %s\">%s</span></td><td>%s</td>"
-                            + "<td><div class=\"msg\">%s</div><div class=\"diag\">%s</div></td><td><div class=\"action\">%s</div><div class=\"change\">%s</div></td></tr>%n",
-                    a.step(), i, a.step(), a.onsetStep() == a.step() ? "" : "<br><small>onset " + a.onsetStep() + "</small>",
-                    esc(a.kind()), esc(a.severity()), esc(a.severity()), esc(a.status()),
-                    esc(a.message()), esc(a.diagnosis()),
-                    esc(a.suggestion().summary()), esc(a.suggestion().change() == null ? "" : a.suggestion().change())));
+            out.write(
+                    fmt(
+                            "<tr class=\"alert\" data-step=\"%d\"><td>%d</td><td>%d%s</td><td>%s</td><td><span class=\"sev %s\">%s</span></td><td>%s</td>"
+                                    + "<td><div class=\"msg\">%s</div><div class=\"diag\">%s</div></td><td><div class=\"action\">%s</div><div class=\"change\">%s</div></td></tr>%n",
+                            a.step(),
+                            i,
+                            a.step(),
+                            a.onsetStep() == a.step()
+                                    ? ""
+                                    : "<br><small>onset " + a.onsetStep() + "</small>",
+                            esc(a.kind()),
+                            esc(a.severity()),
+                            esc(a.severity()),
+                            esc(a.status()),
+                            esc(a.message()),
+                            esc(a.diagnosis()),
+                            esc(a.suggestion().summary()),
+                            esc(a.suggestion().change() == null ? "" : a.suggestion().change())));
         }
         out.write("</table>\n");
     }
@@ -282,7 +394,8 @@ public final class HtmlReport {
         return SvgLineChart.escape(s);
     }
 
-    private static final String STYLE = """
+    private static final String STYLE =
+            """
             <style>
             body { font-family: sans-serif; margin: 1.5em auto; max-width: 1000px; padding: 0 1em; color: #222; }
             h1 { margin-bottom: 0.2em; }
@@ -305,8 +418,12 @@ public final class HtmlReport {
             </style>
             """;
 
-    /** Measures what the browser drew; only writes data-rendered attributes (the page works without it). */
-    private static final String MEASURE_SCRIPT = """
+    /**
+     * Measures what the browser drew; only writes data-rendered attributes (the page works without
+     * it).
+     */
+    private static final String MEASURE_SCRIPT =
+            """
             <script>
             (function () {
               function visible(el) { var r = el.getBoundingClientRect(); return r.width > 0 && r.height > 0; }

@@ -12,32 +12,55 @@ import java.sql.Statement;
 import java.sql.Timestamp;
 
 /**
- * Reads the report's data from the job's PostgreSQL tables (docker/postgres/init.sql): one point per stored step
- * ({@code trainwatch_series}) and each alert at its latest status ({@code trainwatch_alerts}). A stored step holds
- * the last pass over it, so a resumed run shows one line, not its repeated steps.
+ * Reads the report's data from the job's PostgreSQL tables (docker/postgres/init.sql): one point
+ * per stored step ({@code trainwatch_series}) and each alert at its latest status ({@code
+ * trainwatch_alerts}). A stored step holds the last pass over it, so a resumed run shows one line,
+ * not its repeated steps.
  */
 public final class JdbcReportReader {
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private JdbcReportReader() {
-    }
+    private JdbcReportReader() {}
 
     public static ReportData read(Connection c) throws SQLException {
         ReportData.Builder data = new ReportData.Builder();
         try (Statement st = c.createStatement()) {
-            try (ResultSet rs = st.executeQuery("SELECT run_id, step, time, actual_lr, scheduled_lr, loss, loss_mean, grad_norm, suggested_clip"
-                    + " FROM trainwatch_series ORDER BY run_id, step")) {
+            try (ResultSet rs =
+                    st.executeQuery(
+                            "SELECT run_id, step, time, actual_lr, scheduled_lr, loss, loss_mean, grad_norm, suggested_clip"
+                                    + " FROM trainwatch_series ORDER BY run_id, step")) {
                 while (rs.next()) {
                     Timestamp time = rs.getTimestamp(3);
-                    data.addPoint(rs.getString(1), new StepPoint(rs.getLong(2), time == null ? null : time.toInstant(), doubles(rs.getArray(4)),
-                            doubles(rs.getArray(5)), number(rs, 6), number(rs, 7), number(rs, 8), number(rs, 9)));
+                    data.addPoint(
+                            rs.getString(1),
+                            new StepPoint(
+                                    rs.getLong(2),
+                                    time == null ? null : time.toInstant(),
+                                    doubles(rs.getArray(4)),
+                                    doubles(rs.getArray(5)),
+                                    number(rs, 6),
+                                    number(rs, 7),
+                                    number(rs, 8),
+                                    number(rs, 9)));
                 }
             }
-            try (ResultSet rs = st.executeQuery("SELECT alert_id, run_id, kind, severity, status, step, onset_step, message, diagnosis, suggestion::text"
-                    + " FROM trainwatch_alerts ORDER BY run_id, onset_step, alert_id")) {
+            try (ResultSet rs =
+                    st.executeQuery(
+                            "SELECT alert_id, run_id, kind, severity, status, step, onset_step, message, diagnosis, suggestion::text"
+                                    + " FROM trainwatch_alerts ORDER BY run_id, onset_step, alert_id")) {
                 while (rs.next()) {
-                    data.addAlert(new ReportAlert(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5),
-                            rs.getLong(6), rs.getLong(7), nonNull(rs.getString(8)), nonNull(rs.getString(9)), suggestion(rs.getString(1), rs.getString(10))));
+                    data.addAlert(
+                            new ReportAlert(
+                                    rs.getString(1),
+                                    rs.getString(2),
+                                    rs.getString(3),
+                                    rs.getString(4),
+                                    rs.getString(5),
+                                    rs.getLong(6),
+                                    rs.getLong(7),
+                                    nonNull(rs.getString(8)),
+                                    nonNull(rs.getString(9)),
+                                    suggestion(rs.getString(1), rs.getString(10))));
                 }
             }
         }
@@ -52,7 +75,8 @@ public final class JdbcReportReader {
             JsonNode s = JSON.readTree(json);
             return JsonlReportReader.suggestion(s);
         } catch (IOException | IllegalArgumentException e) {
-            throw new ReportInputException("trainwatch_alerts " + alertId + ": suggestion: " + e.getMessage());
+            throw new ReportInputException(
+                    "trainwatch_alerts " + alertId + ": suggestion: " + e.getMessage());
         }
     }
 

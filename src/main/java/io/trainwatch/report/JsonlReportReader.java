@@ -23,20 +23,22 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * Reads the JSONL files {@code replay} (and the live job's series topic) write into {@link ReportData}: the
- * per-step series ({@code run_id, step, time, actual_lr[], scheduled_lr[], loss, loss_mean, grad_norm,
- * suggested_clip}) and alerts (format v1). Non-finite numbers are accepted as the strings trainwatch writes
- * ("NaN", "Infinity", "-Infinity") and as Python's bare tokens. Files are streamed line by line; blank lines are
- * skipped. Anything unusable fails with a {@link ReportInputException} naming the file and line.
- * <p>
- * {@link #point} and {@link #alert} read single JSON objects, for readers of the same records stored elsewhere.
+ * Reads the JSONL files {@code replay} (and the live job's series topic) write into {@link
+ * ReportData}: the per-step series ({@code run_id, step, time, actual_lr[], scheduled_lr[], loss,
+ * loss_mean, grad_norm, suggested_clip}) and alerts (format v1). Non-finite numbers are accepted as
+ * the strings trainwatch writes ("NaN", "Infinity", "-Infinity") and as Python's bare tokens. Files
+ * are streamed line by line; blank lines are skipped. Anything unusable fails with a {@link
+ * ReportInputException} naming the file and line.
+ *
+ * <p>{@link #point} and {@link #alert} read single JSON objects, for readers of the same records
+ * stored elsewhere.
  */
 public final class JsonlReportReader {
-    private static final ObjectMapper JSON = JsonMapper.builder().enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS).build();
+    private static final ObjectMapper JSON =
+            JsonMapper.builder().enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS).build();
     private static final MathContext DISPLAY_DIGITS = new MathContext(4);
 
-    private JsonlReportReader() {
-    }
+    private JsonlReportReader() {}
 
     /** Reads a series file and, if not null, an alerts file. */
     public static ReportData read(Path series, Path alerts) {
@@ -69,10 +71,16 @@ public final class JsonlReportReader {
                 try {
                     node = JSON.readTree(s);
                 } catch (JsonProcessingException e) {
-                    throw new ReportInputException(file + ":" + line + ": not valid JSON: " + oneLine(e.getOriginalMessage()));
+                    throw new ReportInputException(
+                            file
+                                    + ":"
+                                    + line
+                                    + ": not valid JSON: "
+                                    + oneLine(e.getOriginalMessage()));
                 }
                 if (node == null || !node.isObject()) {
-                    throw new ReportInputException(file + ":" + line + ": expected a JSON object, got " + abbreviate(s));
+                    throw new ReportInputException(
+                            file + ":" + line + ": expected a JSON object, got " + abbreviate(s));
                 }
                 try {
                     consumer.accept(node);
@@ -85,24 +93,39 @@ public final class JsonlReportReader {
         } catch (CharacterCodingException e) {
             throw new ReportInputException(file + ":" + line + ": not UTF-8 text");
         } catch (IOException e) {
-            throw new ReportInputException(file + ": cannot read: " + oneLine(String.valueOf(e.getMessage())));
+            throw new ReportInputException(
+                    file + ": cannot read: " + oneLine(String.valueOf(e.getMessage())));
         }
     }
 
     /** One series record. Throws IllegalArgumentException naming the field at fault. */
     public static StepPoint point(JsonNode n) {
-        return new StepPoint(integer(n, "step"), time(n), numbers(n, "actual_lr"), numbers(n, "scheduled_lr"),
-                number(n, "loss"), number(n, "loss_mean"), number(n, "grad_norm"), number(n, "suggested_clip"));
+        return new StepPoint(
+                integer(n, "step"),
+                time(n),
+                numbers(n, "actual_lr"),
+                numbers(n, "scheduled_lr"),
+                number(n, "loss"),
+                number(n, "loss_mean"),
+                number(n, "grad_norm"),
+                number(n, "suggested_clip"));
     }
 
     /** One alert (format v1). Throws IllegalArgumentException naming the field at fault. */
     public static ReportAlert alert(JsonNode n) {
         long step = integer(n, "step");
         JsonNode onset = n.get("onset_step");
-        return new ReportAlert(text(n, "alert_id", false), text(n, "run_id", true), text(n, "kind", true),
-                nonNull(text(n, "severity", false)), nonNull(text(n, "status", false)), step,
+        return new ReportAlert(
+                text(n, "alert_id", false),
+                text(n, "run_id", true),
+                text(n, "kind", true),
+                nonNull(text(n, "severity", false)),
+                nonNull(text(n, "status", false)),
+                step,
                 onset == null || onset.isNull() ? step : integer(n, "onset_step"),
-                nonNull(text(n, "message", false)), nonNull(text(n, "diagnosis", false)), suggestion(n.get("suggestion")));
+                nonNull(text(n, "message", false)),
+                nonNull(text(n, "diagnosis", false)),
+                suggestion(n.get("suggestion")));
     }
 
     /** {@code suggestion}: its action, its numbers as display text, its change. */
@@ -111,18 +134,23 @@ public final class JsonlReportReader {
             return ReportAlert.Suggestion.NONE;
         }
         if (!s.isObject()) {
-            throw new IllegalArgumentException("field \"suggestion\": expected an object, got " + abbreviate(s.toString()));
+            throw new IllegalArgumentException(
+                    "field \"suggestion\": expected an object, got " + abbreviate(s.toString()));
         }
         Map<String, String> numbers = new LinkedHashMap<>();
         for (Iterator<Map.Entry<String, JsonNode>> it = s.fields(); it.hasNext(); ) {
             Map.Entry<String, JsonNode> e = it.next();
-            if (!e.getKey().equals("action") && !e.getKey().equals("change") && !e.getValue().isNull()) {
+            if (!e.getKey().equals("action")
+                    && !e.getKey().equals("change")
+                    && !e.getValue().isNull()) {
                 numbers.put(e.getKey(), display(e.getValue()));
             }
         }
         JsonNode action = s.get("action");
         JsonNode change = s.get("change");
-        return new ReportAlert.Suggestion(action == null || action.isNull() ? null : action.asText(), numbers,
+        return new ReportAlert.Suggestion(
+                action == null || action.isNull() ? null : action.asText(),
+                numbers,
                 change == null || change.isNull() ? null : change.asText());
     }
 
@@ -140,7 +168,10 @@ public final class JsonlReportReader {
         return v.isValueNode() ? v.asText() : v.toString();
     }
 
-    /** 4 significant digits, no trailing zeros: 0.8730139632651018 → 0.873, 1.0E-5 → 0.00001, 117.0 → 117. */
+    /**
+     * 4 significant digits, no trailing zeros: 0.8730139632651018 → 0.873, 1.0E-5 → 0.00001, 117.0
+     * → 117.
+     */
     static String displayNumber(double d) {
         if (!Double.isFinite(d)) {
             return Double.toString(d);
@@ -164,7 +195,11 @@ public final class JsonlReportReader {
             return null;
         }
         if (!v.isTextual() || (required && v.asText().isEmpty())) {
-            throw new IllegalArgumentException("field \"" + field + "\": expected a non-empty string, got " + abbreviate(v.toString()));
+            throw new IllegalArgumentException(
+                    "field \""
+                            + field
+                            + "\": expected a non-empty string, got "
+                            + abbreviate(v.toString()));
         }
         return v.asText();
     }
@@ -177,10 +212,13 @@ public final class JsonlReportReader {
         if (v.isIntegralNumber() && v.canConvertToLong()) {
             return v.longValue();
         }
-        if (v.isNumber() && v.doubleValue() == Math.rint(v.doubleValue()) && Math.abs(v.doubleValue()) < 1e15) {
+        if (v.isNumber()
+                && v.doubleValue() == Math.rint(v.doubleValue())
+                && Math.abs(v.doubleValue()) < 1e15) {
             return (long) v.doubleValue();
         }
-        throw new IllegalArgumentException("field \"" + field + "\": expected an integer, got " + abbreviate(v.toString()));
+        throw new IllegalArgumentException(
+                "field \"" + field + "\": expected an integer, got " + abbreviate(v.toString()));
     }
 
     private static Instant time(JsonNode n) {
@@ -194,7 +232,9 @@ public final class JsonlReportReader {
         try {
             return Instant.parse(v.asText());
         } catch (DateTimeParseException e) {
-            throw new IllegalArgumentException("field \"time\": expected ISO-8601 or epoch ms, got " + abbreviate(v.toString()));
+            throw new IllegalArgumentException(
+                    "field \"time\": expected ISO-8601 or epoch ms, got "
+                            + abbreviate(v.toString()));
         }
     }
 
@@ -222,7 +262,11 @@ public final class JsonlReportReader {
                     break;
             }
         }
-        throw new IllegalArgumentException("field \"" + field + "\": expected a number (or \"NaN\", \"Infinity\"), got " + abbreviate(v.toString()));
+        throw new IllegalArgumentException(
+                "field \""
+                        + field
+                        + "\": expected a number (or \"NaN\", \"Infinity\"), got "
+                        + abbreviate(v.toString()));
     }
 
     private static double[] numbers(JsonNode n, String field) {
@@ -231,7 +275,7 @@ public final class JsonlReportReader {
             return null;
         }
         if (!v.isArray()) {
-            return new double[]{value(v, field)};
+            return new double[] {value(v, field)};
         }
         double[] out = new double[v.size()];
         for (int i = 0; i < out.length; i++) {

@@ -3,20 +3,32 @@ package io.trainwatch.report;
 import java.util.Map;
 
 /**
- * An alert as the report shows it (alert format v1, minus the evidence): where it is drawn ({@code step}), what
- * it says and the suggested fix.
+ * An alert as the report shows it (alert format v1, minus the evidence): where it is drawn ({@code
+ * step}), what it says and the suggested fix.
  */
-public record ReportAlert(String alertId, String runId, String kind, String severity, String status, long step, long onsetStep,
-                          String message, String diagnosis, Suggestion suggestion) {
+public record ReportAlert(
+        String alertId,
+        String runId,
+        String kind,
+        String severity,
+        String status,
+        long step,
+        long onsetStep,
+        String message,
+        String diagnosis,
+        Suggestion suggestion) {
 
     /**
-     * {@code suggestion.action}, its numbers as display text in their order (nulls left out; lists joined with
-     * ", "), and {@code change}. {@code action} is null when the alert carried no suggestion.
+     * {@code suggestion.action}, its numbers as display text in their order (nulls left out; lists
+     * joined with ", "), and {@code change}. {@code action} is null when the alert carried no
+     * suggestion.
      */
     public record Suggestion(String action, Map<String, String> numbers, String change) {
         public static final Suggestion NONE = new Suggestion(null, Map.of(), null);
 
-        /** "clip_grad_norm (max_norm 0.855, statistic …)" — the action with its numbers on one line. */
+        /**
+         * "clip_grad_norm (max_norm 0.855, statistic …)" — the action with its numbers on one line.
+         */
         public String summary() {
             if (action == null) {
                 return "";

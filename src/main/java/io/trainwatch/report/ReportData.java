@@ -6,9 +6,10 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * What a report shows: the runs, each with its logged steps in the order they were logged and its alerts,
- * sorted by run id. Independent of where it came from: {@link JsonlReportReader} builds it from the JSONL
- * files {@code replay} writes; any other reader (a database) only has to feed a {@link Builder}.
+ * What a report shows: the runs, each with its logged steps in the order they were logged and its
+ * alerts, sorted by run id. Independent of where it came from: {@link JsonlReportReader} builds it
+ * from the JSONL files {@code replay} writes; any other reader (a database) only has to feed a
+ * {@link Builder}.
  */
 public record ReportData(List<Run> runs) {
     public ReportData {
@@ -16,8 +17,8 @@ public record ReportData(List<Run> runs) {
     }
 
     /**
-     * One run. {@code points} keep their logged order, so a resume from a checkpoint shows as a step lower
-     * than the one before it; {@code alerts} keep theirs (open, update, resolved).
+     * One run. {@code points} keep their logged order, so a resume from a checkpoint shows as a
+     * step lower than the one before it; {@code alerts} keep theirs (open, update, resolved).
      */
     public record Run(String runId, List<StepPoint> points, List<ReportAlert> alerts) {
         public Run {
@@ -63,7 +64,10 @@ public record ReportData(List<Run> runs) {
         return runs.stream().mapToLong(r -> r.alerts().size()).sum();
     }
 
-    /** Collects points and alerts in any interleaving of runs; {@link #build()} groups and sorts them. */
+    /**
+     * Collects points and alerts in any interleaving of runs; {@link #build()} groups and sorts
+     * them.
+     */
     public static final class Builder {
         private final Map<String, List<StepPoint>> points = new TreeMap<>();
         private final Map<String, List<ReportAlert>> alerts = new TreeMap<>();

@@ -2,13 +2,20 @@ package io.trainwatch.report;
 
 import io.trainwatch.schedule.DeclaredSchedule;
 
-/** A declared schedule drawn over its first steps: one line per parameter group (adaptive: dashed lowest and solid highest allowed). */
+/**
+ * A declared schedule drawn over its first steps: one line per parameter group (adaptive: dashed
+ * lowest and solid highest allowed).
+ */
 public final class ScheduleChart {
-    private ScheduleChart() {
-    }
+    private ScheduleChart() {}
 
     public static SvgLineChart of(DeclaredSchedule s, String title, long steps) {
-        SvgLineChart chart = new SvgLineChart(title + " (" + s.scheduler() + ")", "optimizer step", "learning rate", steps);
+        SvgLineChart chart =
+                new SvgLineChart(
+                        title + " (" + s.scheduler() + ")",
+                        "optimizer step",
+                        "learning rate",
+                        steps);
         int[] lines = new int[s.groups() * (s.adaptive() ? 2 : 1)];
         for (int g = 0; g < s.groups(); g++) {
             if (s.adaptive()) {

@@ -10,33 +10,43 @@ import java.util.Locale;
 import java.util.Set;
 
 /**
- * A self-contained SVG line chart (no scripts, no external resources): solid or dashed series, a linear or
- * log y axis, vertical markers at chosen x values with a tooltip each (SVG {@code <title>}, shown on hover by
- * any browser), and NaN/Infinity values drawn as markers on the plot's edge instead of stretching the scale.
- * <p>
- * At render time every series is reduced to what the plot's pixels can show ({@link Downsampler}: first,
- * last, lowest and highest point per pixel column; points at marker x values and non-finite points are never
- * dropped). Series fed from a generator too long to hold in memory (a schedule over 10^9 steps) are also
- * reduced while they stream, when {@code expectedPoints} is given: each run of points is cut into at most
- * {@link #MAX_BUCKETS_PER_SERIES} buckets that keep their minimum, maximum and last point. Markers must be
- * added before the points for their x to survive that streaming reduction.
+ * A self-contained SVG line chart (no scripts, no external resources): solid or dashed series, a
+ * linear or log y axis, vertical markers at chosen x values with a tooltip each (SVG {@code
+ * <title>}, shown on hover by any browser), and NaN/Infinity values drawn as markers on the plot's
+ * edge instead of stretching the scale.
+ *
+ * <p>At render time every series is reduced to what the plot's pixels can show ({@link
+ * Downsampler}: first, last, lowest and highest point per pixel column; points at marker x values
+ * and non-finite points are never dropped). Series fed from a generator too long to hold in memory
+ * (a schedule over 10^9 steps) are also reduced while they stream, when {@code expectedPoints} is
+ * given: each run of points is cut into at most {@link #MAX_BUCKETS_PER_SERIES} buckets that keep
+ * their minimum, maximum and last point. Markers must be added before the points for their x to
+ * survive that streaming reduction.
  */
 public final class SvgLineChart {
     static final int MAX_BUCKETS_PER_SERIES = 1500;
     private static final MathContext TICK_DIGITS = new MathContext(4);
-    private static final String[] COLORS = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf"};
+    private static final String[] COLORS = {
+        "#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf"
+    };
     private static final int WIDTH = 960;
     private static final int HEIGHT = 420;
     private static final int LEFT = 90;
     private static final int RIGHT = 20;
     private static final int BOTTOM = 60;
     private static final int LEGEND_ROW_PX = 16;
-    /** Approximate width of one 12px sans-serif character, to lay out the legend without measuring text. */
+
+    /**
+     * Approximate width of one 12px sans-serif character, to lay out the legend without measuring
+     * text.
+     */
     private static final int CHAR_PX = 7;
 
-    /** A vertical marker at {@code x} (an alert at a step): a dashed line and a numbered badge with a tooltip. */
-    public record Marker(double x, String color, String label, String tooltip, String cssClass) {
-    }
+    /**
+     * A vertical marker at {@code x} (an alert at a step): a dashed line and a numbered badge with
+     * a tooltip.
+     */
+    public record Marker(double x, String color, String label, String tooltip, String cssClass) {}
 
     private final String title;
     private final String xLabel;
@@ -50,12 +60,18 @@ public final class SvgLineChart {
     private double fixedMinX = Double.NaN;
     private double fixedMaxX = Double.NaN;
 
-    /** @param expectedPoints how many points each series will get, to size the streaming buckets */
+    /**
+     * @param expectedPoints how many points each series will get, to size the streaming buckets
+     */
     public SvgLineChart(String title, String xLabel, String yLabel, long expectedPoints) {
         this.title = title;
         this.xLabel = xLabel;
         this.yLabel = yLabel;
-        this.bucketSize = Math.max(1, (Math.max(1, expectedPoints) + MAX_BUCKETS_PER_SERIES - 1) / MAX_BUCKETS_PER_SERIES);
+        this.bucketSize =
+                Math.max(
+                        1,
+                        (Math.max(1, expectedPoints) + MAX_BUCKETS_PER_SERIES - 1)
+                                / MAX_BUCKETS_PER_SERIES);
     }
 
     /** A chart that holds every point until {@link #render()} (for data already in memory). */
@@ -69,7 +85,10 @@ public final class SvgLineChart {
         return this;
     }
 
-    /** Fixes the x axis (charts of one run share it, so their markers line up); by default it spans the data. */
+    /**
+     * Fixes the x axis (charts of one run share it, so their markers line up); by default it spans
+     * the data.
+     */
     public SvgLineChart xRange(double min, double max) {
         this.fixedMinX = min;
         this.fixedMaxX = max;
@@ -82,9 +101,17 @@ public final class SvgLineChart {
         return this;
     }
 
-    /** Adds a series drawn in palette colour {@code colorIndex}; returns its index for {@link #add}. */
+    /**
+     * Adds a series drawn in palette colour {@code colorIndex}; returns its index for {@link #add}.
+     */
     public int addSeries(String name, int colorIndex, boolean dashed) {
-        series.add(new Series(name, COLORS[Math.floorMod(colorIndex, COLORS.length)], dashed, bucketSize, markerXs));
+        series.add(
+                new Series(
+                        name,
+                        COLORS[Math.floorMod(colorIndex, COLORS.length)],
+                        dashed,
+                        bucketSize,
+                        markerXs));
         return series.size() - 1;
     }
 
@@ -173,22 +200,52 @@ public final class SvgLineChart {
         Frame f = new Frame(minX, maxX, minY, maxY, LEFT, top, plotW, plotH);
 
         StringBuilder out = new StringBuilder(16_384);
-        out.append(String.format(Locale.ROOT, "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" font-family=\"sans-serif\" font-size=\"12\">%n",
-                WIDTH, HEIGHT, WIDTH, HEIGHT));
+        out.append(
+                String.format(
+                        Locale.ROOT,
+                        "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" font-family=\"sans-serif\" font-size=\"12\">%n",
+                        WIDTH,
+                        HEIGHT,
+                        WIDTH,
+                        HEIGHT));
         out.append("<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n");
-        out.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"22\" font-size=\"15\" font-weight=\"bold\">%s</text>%n", LEFT, escape(title)));
+        out.append(
+                String.format(
+                        Locale.ROOT,
+                        "<text x=\"%d\" y=\"22\" font-size=\"15\" font-weight=\"bold\">%s</text>%n",
+                        LEFT,
+                        escape(title)));
         axes(out, f);
         if (!anyPoint) {
-            out.append(String.format(Locale.ROOT, "<text class=\"empty\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" fill=\"#777\">%s</text>%n",
-                    LEFT + plotW / 2, top + plotH / 2, escape(emptyText)));
+            out.append(
+                    String.format(
+                            Locale.ROOT,
+                            "<text class=\"empty\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" fill=\"#777\">%s</text>%n",
+                            LEFT + plotW / 2,
+                            top + plotH / 2,
+                            escape(emptyText)));
         }
         for (int si = 0; si < series.size(); si++) {
             Series s = series.get(si);
             drawSeries(out, s, f);
             int ly = 36 + LEGEND_ROW_PX * legendRow[si];
-            out.append(String.format(Locale.ROOT, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"%s\" stroke-width=\"3\"%s/>%n",
-                    legendX[si], ly - 4, legendX[si] + 18, ly - 4, s.color, s.dashed ? " stroke-dasharray=\"5,3\"" : ""));
-            out.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%d\">%s</text>%n", legendX[si] + 22, ly, escape(s.name)));
+            out.append(
+                    String.format(
+                            Locale.ROOT,
+                            "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"%s\" stroke-width=\"3\"%s/>%n",
+                            legendX[si],
+                            ly - 4,
+                            legendX[si] + 18,
+                            ly - 4,
+                            s.color,
+                            s.dashed ? " stroke-dasharray=\"5,3\"" : ""));
+            out.append(
+                    String.format(
+                            Locale.ROOT,
+                            "<text x=\"%d\" y=\"%d\">%s</text>%n",
+                            legendX[si] + 22,
+                            ly,
+                            escape(s.name)));
         }
         for (Marker m : markers) {
             drawMarker(out, m, f);
@@ -197,7 +254,10 @@ public final class SvgLineChart {
         return out.toString();
     }
 
-    /** Places legend entries left to right, wrapping at the chart's width; returns the number of rows. */
+    /**
+     * Places legend entries left to right, wrapping at the chart's width; returns the number of
+     * rows.
+     */
     private int layoutLegend(int[] xs, int[] rows) {
         int x = LEFT;
         int row = 0;
@@ -214,7 +274,15 @@ public final class SvgLineChart {
         return series.isEmpty() ? 0 : row + 1;
     }
 
-    private record Frame(double minX, double maxX, double minY, double maxY, double left, double top, double w, double h) {
+    private record Frame(
+            double minX,
+            double maxX,
+            double minY,
+            double maxY,
+            double left,
+            double top,
+            double w,
+            double h) {
         double px(double x) {
             return left + (x - minX) / (maxX - minX) * w;
         }
@@ -225,12 +293,31 @@ public final class SvgLineChart {
     }
 
     private void axes(StringBuilder out, Frame f) {
-        out.append(String.format(Locale.ROOT, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"none\" stroke=\"#444\"/>%n", f.left, f.top, f.w, f.h));
+        out.append(
+                String.format(
+                        Locale.ROOT,
+                        "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"none\" stroke=\"#444\"/>%n",
+                        f.left,
+                        f.top,
+                        f.w,
+                        f.h));
         for (double v : yTicks(f)) {
             double py = f.py(v);
-            out.append(String.format(Locale.ROOT, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#ddd\"/>%n", f.left, py, f.left + f.w, py));
-            out.append(String.format(Locale.ROOT, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%s</text>%n", f.left - 6, py + 4,
-                    tick(logScale ? Math.pow(10, v) : v)));
+            out.append(
+                    String.format(
+                            Locale.ROOT,
+                            "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#ddd\"/>%n",
+                            f.left,
+                            py,
+                            f.left + f.w,
+                            py));
+            out.append(
+                    String.format(
+                            Locale.ROOT,
+                            "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%s</text>%n",
+                            f.left - 6,
+                            py + 4,
+                            tick(logScale ? Math.pow(10, v) : v)));
         }
         double xStep = niceStep((f.maxX - f.minX) / 6);
         if (f.maxX - f.minX >= 6) {
@@ -238,16 +325,43 @@ public final class SvgLineChart {
         }
         for (double fx : ticks(f.minX, f.maxX, xStep)) {
             double px = f.px(fx);
-            out.append(String.format(Locale.ROOT, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#444\"/>%n", px, f.top + f.h, px, f.top + f.h + 4));
-            out.append(String.format(Locale.ROOT, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%s</text>%n", px, f.top + f.h + 18, tick(fx)));
+            out.append(
+                    String.format(
+                            Locale.ROOT,
+                            "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#444\"/>%n",
+                            px,
+                            f.top + f.h,
+                            px,
+                            f.top + f.h + 4));
+            out.append(
+                    String.format(
+                            Locale.ROOT,
+                            "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%s</text>%n",
+                            px,
+                            f.top + f.h + 18,
+                            tick(fx)));
         }
-        out.append(String.format(Locale.ROOT, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%s</text>%n", f.left + f.w / 2, HEIGHT - 14, escape(xLabel)));
+        out.append(
+                String.format(
+                        Locale.ROOT,
+                        "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%s</text>%n",
+                        f.left + f.w / 2,
+                        HEIGHT - 14,
+                        escape(xLabel)));
         String ylab = logScale ? yLabel + " (log scale)" : yLabel;
-        out.append(String.format(Locale.ROOT, "<text x=\"16\" y=\"%.1f\" text-anchor=\"middle\" transform=\"rotate(-90 16 %.1f)\">%s</text>%n",
-                f.top + f.h / 2, f.top + f.h / 2, escape(ylab)));
+        out.append(
+                String.format(
+                        Locale.ROOT,
+                        "<text x=\"16\" y=\"%.1f\" text-anchor=\"middle\" transform=\"rotate(-90 16 %.1f)\">%s</text>%n",
+                        f.top + f.h / 2,
+                        f.top + f.h / 2,
+                        escape(ylab)));
     }
 
-    /** Six even ticks; on a log axis spanning at least a decade, the powers of ten (at most eight of them). */
+    /**
+     * Six even ticks; on a log axis spanning at least a decade, the powers of ten (at most eight of
+     * them).
+     */
     private double[] yTicks(Frame f) {
         if (logScale) {
             double lo = Math.ceil(f.minY);
@@ -262,7 +376,7 @@ public final class SvgLineChart {
                 return t;
             }
             // less than a decade: 1, 2, 5 (or every digit) times the powers of ten in range
-            for (int[] mantissas : new int[][]{{1, 2, 5}, {1, 2, 3, 4, 5, 6, 7, 8, 9}}) {
+            for (int[] mantissas : new int[][] {{1, 2, 5}, {1, 2, 3, 4, 5, 6, 7, 8, 9}}) {
                 List<Double> t = new ArrayList<>();
                 for (double d = Math.floor(f.minY); d <= Math.ceil(f.maxY); d++) {
                     for (int m : mantissas) {
@@ -303,7 +417,9 @@ public final class SvgLineChart {
     }
 
     private void drawSeries(StringBuilder out, Series s, Frame f) {
-        Downsampler.Reduced r = Downsampler.reduce(s.xs, s.plotted, s.n, f.minX, f.maxX, (int) f.w, markerXs::contains);
+        Downsampler.Reduced r =
+                Downsampler.reduce(
+                        s.xs, s.plotted, s.n, f.minX, f.maxX, (int) f.w, markerXs::contains);
         StringBuilder d = new StringBuilder(r.size() * 12);
         StringBuilder nonFinite = new StringBuilder();
         Segment seg = new Segment(r.size());
@@ -323,17 +439,24 @@ public final class SvgLineChart {
             seg.add(f.px(s.xs[i]), f.py(y), markerXs.contains(s.xs[i]));
         }
         seg.flush(d);
-        out.append(String.format(Locale.ROOT, "<path class=\"series\" data-name=\"%s\" data-points=\"%d\" fill=\"none\" stroke=\"%s\" stroke-width=\"1.6\" stroke-linecap=\"round\" stroke-linejoin=\"round\"%s d=\"",
-                escape(s.name), s.n, s.color, s.dashed ? " stroke-dasharray=\"5,3\"" : ""));
+        out.append(
+                String.format(
+                        Locale.ROOT,
+                        "<path class=\"series\" data-name=\"%s\" data-points=\"%d\" fill=\"none\" stroke=\"%s\" stroke-width=\"1.6\" stroke-linecap=\"round\" stroke-linejoin=\"round\"%s d=\"",
+                        escape(s.name),
+                        s.n,
+                        s.color,
+                        s.dashed ? " stroke-dasharray=\"5,3\"" : ""));
         out.append(d).append("\"/>\n");
         out.append(nonFinite);
     }
 
     /**
-     * One unbroken piece of a line in pixels, written as path commands without the vertices that make no visible
-     * difference (Reumann–Witkam: while points stay within {@link #SIMPLIFY_PX} of the line through the last vertex
-     * and the point after it, and keep moving forward along it, they are dropped), so a smooth LR curve costs a few
-     * dozen vertices, not two per pixel. A spike's tip turns back, so it stays; points at marker x values stay.
+     * One unbroken piece of a line in pixels, written as path commands without the vertices that
+     * make no visible difference (Reumann–Witkam: while points stay within {@link #SIMPLIFY_PX} of
+     * the line through the last vertex and the point after it, and keep moving forward along it,
+     * they are dropped), so a smooth LR curve costs a few dozen vertices, not two per pixel. A
+     * spike's tip turns back, so it stays; points at marker x values stay.
      */
     private static final class Segment {
         private static final double SIMPLIFY_PX = 0.3;
@@ -366,7 +489,8 @@ public final class SvgLineChart {
                 n = 0;
                 return;
             }
-            // the strip: the line through vertex a and point b; points inside it, moving forward, are dropped
+            // the strip: the line through vertex a and point b; points inside it, moving forward,
+            // are dropped
             int a = 0;
             int b = 1;
             double lastT = 1;
@@ -388,7 +512,8 @@ public final class SvgLineChart {
                         continue;
                     }
                 }
-                // point i leaves the strip (or i - 1 carries a marker): i - 1 is a vertex and anchors the next strip
+                // point i leaves the strip (or i - 1 carries a marker): i - 1 is a vertex and
+                // anchors the next strip
                 d.append('L');
                 vertex(d, i - 1);
                 a = i - 1;
@@ -407,37 +532,75 @@ public final class SvgLineChart {
         }
     }
 
-    /** A triangle on the plot's top edge (NaN, +Infinity) or bottom edge (-Infinity), in the series' colour. */
+    /**
+     * A triangle on the plot's top edge (NaN, +Infinity) or bottom edge (-Infinity), in the series'
+     * colour.
+     */
     private static void nonFiniteMarker(StringBuilder out, Series s, double x, double y, Frame f) {
         double px = f.px(x);
         boolean down = y == Double.NEGATIVE_INFINITY;
         double tip = down ? f.top + f.h - 2 : f.top + 2;
         double base = down ? tip - 9 : tip + 9;
         String what = Double.isNaN(y) ? "NaN" : y > 0 ? "Infinity" : "-Infinity";
-        out.append(String.format(Locale.ROOT, "<g class=\"nonfinite\" data-x=\"%s\"><title>%s is %s at step %s</title>"
-                        + "<path d=\"M%.1f,%.1fL%.1f,%.1fL%.1f,%.1fZ\" fill=\"%s\" stroke=\"#000\" stroke-width=\"0.5\"/></g>%n",
-                xText(x), escape(s.name), what, xText(x), px, tip, px - 5, base, px + 5, base, s.color));
+        out.append(
+                String.format(
+                        Locale.ROOT,
+                        "<g class=\"nonfinite\" data-x=\"%s\"><title>%s is %s at step %s</title>"
+                                + "<path d=\"M%.1f,%.1fL%.1f,%.1fL%.1f,%.1fZ\" fill=\"%s\" stroke=\"#000\" stroke-width=\"0.5\"/></g>%n",
+                        xText(x),
+                        escape(s.name),
+                        what,
+                        xText(x),
+                        px,
+                        tip,
+                        px - 5,
+                        base,
+                        px + 5,
+                        base,
+                        s.color));
     }
 
     private static void drawMarker(StringBuilder out, Marker m, Frame f) {
         double px = f.px(m.x());
         double badgeY = f.top + f.h - 10;
-        out.append(String.format(Locale.ROOT, "<g class=\"alert-marker %s\" data-x=\"%s\"><title>%s</title>"
-                        + "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" stroke-width=\"1.2\" stroke-dasharray=\"3,3\"/>"
-                        + "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"transparent\" stroke-width=\"9\"/>"
-                        + "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"8\" fill=\"%s\"/>"
-                        + "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" font-size=\"10\" fill=\"white\">%s</text></g>%n",
-                escape(m.cssClass()), xText(m.x()), escape(m.tooltip()),
-                px, f.top, px, f.top + f.h, m.color(),
-                px, f.top, px, f.top + f.h,
-                px, badgeY, m.color(), px, badgeY + 3.5, escape(m.label())));
+        out.append(
+                String.format(
+                        Locale.ROOT,
+                        "<g class=\"alert-marker %s\" data-x=\"%s\"><title>%s</title>"
+                                + "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" stroke-width=\"1.2\" stroke-dasharray=\"3,3\"/>"
+                                + "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"transparent\" stroke-width=\"9\"/>"
+                                + "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"8\" fill=\"%s\"/>"
+                                + "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" font-size=\"10\" fill=\"white\">%s</text></g>%n",
+                        escape(m.cssClass()),
+                        xText(m.x()),
+                        escape(m.tooltip()),
+                        px,
+                        f.top,
+                        px,
+                        f.top + f.h,
+                        m.color(),
+                        px,
+                        f.top,
+                        px,
+                        f.top + f.h,
+                        px,
+                        badgeY,
+                        m.color(),
+                        px,
+                        badgeY + 3.5,
+                        escape(m.label())));
     }
 
     private static String xText(double x) {
-        return x == Math.rint(x) && Math.abs(x) < 1e15 ? Long.toString((long) x) : Double.toString(x);
+        return x == Math.rint(x) && Math.abs(x) < 1e15
+                ? Long.toString((long) x)
+                : Double.toString(x);
     }
 
-    /** Appends v rounded to one decimal: enough for pixels, and a third of what %.2f costs in a long path. */
+    /**
+     * Appends v rounded to one decimal: enough for pixels, and a third of what %.2f costs in a long
+     * path.
+     */
     private static void num(StringBuilder sb, double v) {
         long tenths = Math.round(v * 10);
         if (tenths < 0) {
@@ -450,7 +613,10 @@ public final class SvgLineChart {
         }
     }
 
-    /** A tick label: 4 significant digits without trailing zeros (0.0015, 215000); below 0.001 or from 10^6 on: 2e-5, 1.5e6. */
+    /**
+     * A tick label: 4 significant digits without trailing zeros (0.0015, 215000); below 0.001 or
+     * from 10^6 on: 2e-5, 1.5e6.
+     */
     static String tick(double v) {
         double a = Math.abs(v);
         if (a < 1e-12) {
@@ -460,12 +626,18 @@ public final class SvgLineChart {
             return new BigDecimal(v).round(TICK_DIGITS).stripTrailingZeros().toPlainString();
         }
         String[] parts = String.format(Locale.ROOT, "%.3e", v).split("e");
-        String mantissa = parts[0].contains(".") ? parts[0].replaceAll("0+$", "").replaceAll("\\.$", "") : parts[0];
+        String mantissa =
+                parts[0].contains(".")
+                        ? parts[0].replaceAll("0+$", "").replaceAll("\\.$", "")
+                        : parts[0];
         return mantissa + "e" + Integer.parseInt(parts[1]);
     }
 
     static String escape(String s) {
-        return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;");
+        return s.replace("&", "&amp;")
+                .replace("<", "&lt;")
+                .replace(">", "&gt;")
+                .replace("\"", "&quot;");
     }
 
     private static final class Series {
@@ -476,8 +648,10 @@ public final class SvgLineChart {
         final Set<Double> forcedXs;
         double[] xs = new double[64];
         double[] ys = new double[64];
+
         /** ys as drawn: log10 on a log axis, where a value &lt;= 0 becomes NaN (left out). */
         double[] plotted;
+
         int n;
         long inBucket;
         double minX;
@@ -521,7 +695,9 @@ public final class SvgLineChart {
             }
         }
 
-        /** Emits the streaming bucket's extremes in the order they occurred, plus its last point. */
+        /**
+         * Emits the streaming bucket's extremes in the order they occurred, plus its last point.
+         */
         void flush() {
             if (inBucket == 0) {
                 return;

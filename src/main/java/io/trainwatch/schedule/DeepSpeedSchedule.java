@@ -2,16 +2,30 @@ package io.trainwatch.schedule;
 
 /**
  * DeepSpeed WarmupLR, WarmupDecayLR and WarmupCosineLR ({@code deepspeed/runtime/lr_schedules.py},
- * deepspeedai/DeepSpeed 614e3f17). DeepSpeed steps its scheduler after each optimizer step, so after
- * {@code index} calls {@code last_batch_iteration = index - 1}; index 0 is the LR the constructor writes
- * into the optimizer: {@code warmup_min_lr} for WarmupLR/WarmupDecayLR, 0.0 for WarmupCosineLR.
- * Warmup lasts {@code max(2, warmup_num_steps)} steps: log ({@code log(it + 1) / log(W)}) or linear
- * ({@code it / W}). WarmupDecayLR decays linearly to warmup_min_lr and stays there; WarmupCosineLR's
- * progress is clamped at 1, so it stays at {@code cos_min_ratio * lr} past total_num_steps.
+ * deepspeedai/DeepSpeed 614e3f17). DeepSpeed steps its scheduler after each optimizer step, so
+ * after {@code index} calls {@code last_batch_iteration = index - 1}; index 0 is the LR the
+ * constructor writes into the optimizer: {@code warmup_min_lr} for WarmupLR/WarmupDecayLR, 0.0 for
+ * WarmupCosineLR. Warmup lasts {@code max(2, warmup_num_steps)} steps: log ({@code log(it + 1) /
+ * log(W)}) or linear ({@code it / W}). WarmupDecayLR decays linearly to warmup_min_lr and stays
+ * there; WarmupCosineLR's progress is clamped at 1, so it stays at {@code cos_min_ratio * lr} past
+ * total_num_steps.
  */
-record DeepSpeedSchedule(Kind kind, double[] minLrs, double[] maxLrs, double[] orgLrs, long warmupSteps, boolean logWarmup,
-                         long totalSteps, double warmupMinRatio, double cosMinRatio) implements Schedule {
-    enum Kind { WARMUP, WARMUP_DECAY, WARMUP_COSINE }
+record DeepSpeedSchedule(
+        Kind kind,
+        double[] minLrs,
+        double[] maxLrs,
+        double[] orgLrs,
+        long warmupSteps,
+        boolean logWarmup,
+        long totalSteps,
+        double warmupMinRatio,
+        double cosMinRatio)
+        implements Schedule {
+    enum Kind {
+        WARMUP,
+        WARMUP_DECAY,
+        WARMUP_COSINE
+    }
 
     public int groups() {
         return kind == Kind.WARMUP_COSINE ? orgLrs.length : minLrs.length;
@@ -29,7 +43,9 @@ record DeepSpeedSchedule(Kind kind, double[] minLrs, double[] maxLrs, double[] o
     }
 
     private double warmupFraction(long it) {
-        return logWarmup ? (1.0 / Math.log(warmupSteps)) * Math.log(it + 1) : (double) it / warmupSteps;
+        return logWarmup
+                ? (1.0 / Math.log(warmupSteps)) * Math.log(it + 1)
+                : (double) it / warmupSteps;
     }
 
     private double warmupGamma(long it) {

@@ -6,7 +6,8 @@ import java.util.Arrays;
  * torch MultiStepLR: milestones form a Counter, so a repeated milestone applies gamma twice and
  * order does not matter; the LR is {@code base * gamma^bisect_right(sorted milestones, index)}.
  */
-record MultiStepLrSchedule(double[] baseLrs, long[] sortedMilestones, double gamma) implements Schedule {
+record MultiStepLrSchedule(double[] baseLrs, long[] sortedMilestones, double gamma)
+        implements Schedule {
     static MultiStepLrSchedule of(double[] baseLrs, long[] milestones, double gamma) {
         long[] sorted = milestones.clone();
         Arrays.sort(sorted);
@@ -18,7 +19,8 @@ record MultiStepLrSchedule(double[] baseLrs, long[] sortedMilestones, double gam
     }
 
     public double lr(int group, long index) {
-        return Saturating.times(baseLrs[group], Math.pow(gamma, countAtOrBelow(sortedMilestones, index)));
+        return Saturating.times(
+                baseLrs[group], Math.pow(gamma, countAtOrBelow(sortedMilestones, index)));
     }
 
     /** bisect_right: how many sorted values are {@code <= x}. */

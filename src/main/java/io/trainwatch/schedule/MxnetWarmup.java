@@ -1,8 +1,9 @@
 package io.trainwatch.schedule;
 
 /**
- * MXNet LRScheduler warmup, shared by all four MXNet schedulers: for {@code num_update < warmup_steps},
- * linear {@code begin + (final - begin) * float(n) / float(warmup_steps)} or constant {@code begin}.
+ * MXNet LRScheduler warmup, shared by all four MXNet schedulers: for {@code num_update <
+ * warmup_steps}, linear {@code begin + (final - begin) * float(n) / float(warmup_steps)} or
+ * constant {@code begin}.
  */
 record MxnetWarmup(long steps, double beginLr, boolean linear) {
     boolean covers(long numUpdate) {

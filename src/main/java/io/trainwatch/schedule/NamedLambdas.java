@@ -11,27 +11,31 @@ import java.util.function.BiFunction;
  * whose arguments are the lambdas' own.
  */
 final class NamedLambdas {
-    private NamedLambdas() {
-    }
+    private NamedLambdas() {}
 
     /** name -> builder(params, optimizer default lr). */
-    static final Map<String, BiFunction<SpecParams, Double, LrLambda>> BY_NAME = Map.ofEntries(
-            Map.entry("hf_constant", (p, lrInit) -> x -> 1.0),
-            Map.entry("hf_constant_with_warmup", NamedLambdas::constantWithWarmup),
-            Map.entry("hf_linear_with_warmup", NamedLambdas::linearWithWarmup),
-            Map.entry("hf_cosine_with_warmup", NamedLambdas::cosineWithWarmup),
-            Map.entry("hf_cosine_with_hard_restarts_with_warmup", NamedLambdas::cosineWithHardRestarts),
-            Map.entry("hf_polynomial_decay_with_warmup", NamedLambdas::polynomialDecay),
-            Map.entry("hf_inverse_sqrt", NamedLambdas::inverseSqrt),
-            Map.entry("hf_cosine_with_min_lr", NamedLambdas::cosineWithMinLr),
-            Map.entry("hf_cosine_warmup_with_min_lr", NamedLambdas::cosineWarmupWithMinLr),
-            Map.entry("hf_warmup_stable_decay", NamedLambdas::warmupStableDecay),
-            Map.entry("yolov3_spp_warmup", NamedLambdas::yoloWarmup),
-            Map.entry("yolov3_spp_cosine", NamedLambdas::yoloCosine),
-            Map.entry("yolov5_linear", NamedLambdas::yolov5Linear),
-            Map.entry("yolov5_one_cycle", NamedLambdas::yolov5OneCycle));
+    static final Map<String, BiFunction<SpecParams, Double, LrLambda>> BY_NAME =
+            Map.ofEntries(
+                    Map.entry("hf_constant", (p, lrInit) -> x -> 1.0),
+                    Map.entry("hf_constant_with_warmup", NamedLambdas::constantWithWarmup),
+                    Map.entry("hf_linear_with_warmup", NamedLambdas::linearWithWarmup),
+                    Map.entry("hf_cosine_with_warmup", NamedLambdas::cosineWithWarmup),
+                    Map.entry(
+                            "hf_cosine_with_hard_restarts_with_warmup",
+                            NamedLambdas::cosineWithHardRestarts),
+                    Map.entry("hf_polynomial_decay_with_warmup", NamedLambdas::polynomialDecay),
+                    Map.entry("hf_inverse_sqrt", NamedLambdas::inverseSqrt),
+                    Map.entry("hf_cosine_with_min_lr", NamedLambdas::cosineWithMinLr),
+                    Map.entry("hf_cosine_warmup_with_min_lr", NamedLambdas::cosineWarmupWithMinLr),
+                    Map.entry("hf_warmup_stable_decay", NamedLambdas::warmupStableDecay),
+                    Map.entry("yolov3_spp_warmup", NamedLambdas::yoloWarmup),
+                    Map.entry("yolov3_spp_cosine", NamedLambdas::yoloCosine),
+                    Map.entry("yolov5_linear", NamedLambdas::yolov5Linear),
+                    Map.entry("yolov5_one_cycle", NamedLambdas::yolov5OneCycle));
 
-    /** Hugging Face {@code lr_scheduler_type} -> lambda name, in transformers' SchedulerType order. */
+    /**
+     * Hugging Face {@code lr_scheduler_type} -> lambda name, in transformers' SchedulerType order.
+     */
     static final Map<String, String> HF_TYPES = orderedHfTypes();
 
     private static Map<String, String> orderedHfTypes() {
@@ -72,7 +76,8 @@ final class NamedLambdas {
             throw p.invalid("num_training_steps", "must be >= 1, got " + t);
         }
         if (t < warmup) {
-            throw p.invalid("num_training_steps", "must be >= num_warmup_steps (" + warmup + "), got " + t);
+            throw p.invalid(
+                    "num_training_steps", "must be >= num_warmup_steps (" + warmup + "), got " + t);
         }
         return t;
     }
@@ -85,7 +90,10 @@ final class NamedLambdas {
     private static LrLambda linearWithWarmup(SpecParams p, Double lrInit) {
         long w = warmupSteps(p);
         long t = trainingSteps(p, w);
-        return s -> s < w ? warmupFraction(s, w) : Math.max(0.0, (double) (t - s) / (double) Math.max(1, t - w));
+        return s ->
+                s < w
+                        ? warmupFraction(s, w)
+                        : Math.max(0.0, (double) (t - s) / (double) Math.max(1, t - w));
     }
 
     private static LrLambda cosineWithWarmup(SpecParams p, Double lrInit) {
@@ -122,14 +130,21 @@ final class NamedLambdas {
         long w = warmupSteps(p);
         long t = trainingSteps(p, w);
         if (t == w) {
-            throw p.invalid("num_training_steps", "must be > num_warmup_steps (" + w + ") for polynomial decay (transformers divides by their difference)");
+            throw p.invalid(
+                    "num_training_steps",
+                    "must be > num_warmup_steps ("
+                            + w
+                            + ") for polynomial decay (transformers divides by their difference)");
         }
         double lrEnd = p.optionalLr("lr_end", 1e-7);
-        double power = p.optionalAtLeast("power", 1.0, 0, "0 to a negative power is infinite at num_training_steps");
+        double power =
+                p.optionalAtLeast(
+                        "power", 1.0, 0, "0 to a negative power is infinite at num_training_steps");
         // transformers divides by optimizer.defaults['lr'], not by the group's LR
         double lrInit = p.optionalLr("lr_init", defaultLrInit);
         if (!(lrInit > lrEnd)) {
-            throw p.invalid("lr_end", "must be smaller than the initial lr (" + lrInit + "), got " + lrEnd);
+            throw p.invalid(
+                    "lr_end", "must be smaller than the initial lr (" + lrInit + "), got " + lrEnd);
         }
         return s -> {
             if (s < w) {
@@ -153,7 +168,8 @@ final class NamedLambdas {
             throw p.invalid("timescale", "must be >= 1, got " + timescale);
         }
         long shift = timescale - w;
-        return s -> s < w ? warmupFraction(s, w) : 1.0 / Math.sqrt((double) (s + shift) / timescale);
+        return s ->
+                s < w ? warmupFraction(s, w) : 1.0 / Math.sqrt((double) (s + shift) / timescale);
     }
 
     private static LrLambda cosineWithMinLr(SpecParams p, Double lrInit) {
@@ -173,22 +189,32 @@ final class NamedLambdas {
     }
 
     /**
-     * transformers' {@code cosine_warmup_with_min_lr} ({@code get_cosine_with_min_lr_schedule_with_warmup_lr_rate}, 4.50+):
-     * unlike {@code cosine_with_min_lr}, the warmup starts at {@code 1 / W} (or at {@code warmup_lr_rate}) and the cosine
-     * is one step ahead; all in floats, in its order of operations.
+     * transformers' {@code cosine_warmup_with_min_lr} ({@code
+     * get_cosine_with_min_lr_schedule_with_warmup_lr_rate}, 4.50+): unlike {@code
+     * cosine_with_min_lr}, the warmup starts at {@code 1 / W} (or at {@code warmup_lr_rate}) and
+     * the cosine is one step ahead; all in floats, in its order of operations.
      */
     private static LrLambda cosineWarmupWithMinLr(SpecParams p, Double lrInit) {
         long w = warmupSteps(p);
         long t = trainingSteps(p, w);
         double cycles = cycles(p, 0.5);
         double rate = minLrRate(p, lrInit);
-        Double warmupRate = p.has("warmup_lr_rate") ? p.requiredIn("warmup_lr_rate", 0, 1, "the first warmup LR as a fraction of the initial LR") : null;
+        Double warmupRate =
+                p.has("warmup_lr_rate")
+                        ? p.requiredIn(
+                                "warmup_lr_rate",
+                                0,
+                                1,
+                                "the first warmup LR as a fraction of the initial LR")
+                        : null;
         double wf = w;
         double tf = t;
         return s -> {
             double x = s;
             if (x < wf) {
-                return warmupRate == null ? (x + 1.0) / Math.max(1.0, wf) : warmupRate + (1.0 - warmupRate) * x / Math.max(1.0, wf - 1);
+                return warmupRate == null
+                        ? (x + 1.0) / Math.max(1.0, wf)
+                        : warmupRate + (1.0 - warmupRate) * x / Math.max(1.0, wf - 1);
             }
             double progress = (x - wf + 1.0) / Math.max(1.0, tf - wf);
             double factor = 0.5 * (1.0 + Math.cos(Math.PI * cycles * 2.0 * progress));
@@ -197,24 +223,37 @@ final class NamedLambdas {
         };
     }
 
-    /** min_lr_rate, or min_lr / the optimizer's initial lr, as transformers computes it; exactly one of the two. */
+    /**
+     * min_lr_rate, or min_lr / the optimizer's initial lr, as transformers computes it; exactly one
+     * of the two.
+     */
     private static double minLrRate(SpecParams p, Double lrInit) {
         boolean hasMinLr = p.has("min_lr");
         boolean hasRate = p.has("min_lr_rate");
         if (hasMinLr == hasRate) {
-            throw p.invalid(hasMinLr ? "min_lr_rate" : "min_lr", "give exactly one of min_lr or min_lr_rate (as transformers requires)");
+            throw p.invalid(
+                    hasMinLr ? "min_lr_rate" : "min_lr",
+                    "give exactly one of min_lr or min_lr_rate (as transformers requires)");
         }
-        // transformers: min_lr_rate = min_lr / optimizer.defaults['lr']; a rate outside [0, 1] takes the LR below 0
+        // transformers: min_lr_rate = min_lr / optimizer.defaults['lr']; a rate outside [0, 1]
+        // takes the LR below 0
         // (where the max(0, ...) clamps it) or above its peak, and a zero initial LR divides by 0
         double rate;
         if (hasRate) {
-            rate = p.requiredIn("min_lr_rate", 0, 1, "the final LR as a fraction of the initial LR");
+            rate =
+                    p.requiredIn(
+                            "min_lr_rate", 0, 1, "the final LR as a fraction of the initial LR");
         } else {
             double minLr = p.requiredLr("min_lr");
             double init = p.optionalLr("lr_init", lrInit);
             rate = minLr / init;
             if (!(rate >= 0 && rate <= 1)) {
-                throw p.invalid("min_lr", "must be at most the initial lr (" + init + "; transformers divides by it), got " + minLr);
+                throw p.invalid(
+                        "min_lr",
+                        "must be at most the initial lr ("
+                                + init
+                                + "; transformers divides by it), got "
+                                + minLr);
             }
         }
         return rate;
@@ -228,7 +267,8 @@ final class NamedLambdas {
         }
         long stable;
         if (p.has("num_stable_steps")) {
-            p.raw("num_training_steps"); // transformers lets num_stable_steps win when both are given
+            p.raw("num_training_steps"); // transformers lets num_stable_steps win when both are
+            // given
             stable = p.requiredLong("num_stable_steps");
             if (stable < 0) {
                 throw p.invalid("num_stable_steps", "must be >= 0, got " + stable);
@@ -236,23 +276,29 @@ final class NamedLambdas {
         } else if (p.has("num_training_steps")) {
             stable = p.requiredLong("num_training_steps") - w - decay;
         } else {
-            throw p.invalid("num_stable_steps", "give num_stable_steps or num_training_steps (as transformers requires)");
+            throw p.invalid(
+                    "num_stable_steps",
+                    "give num_stable_steps or num_training_steps (as transformers requires)");
         }
         if (stable < 0) {
-            throw p.invalid("num_training_steps", "must be >= num_warmup_steps + num_decay_steps (" + (w + decay) + ")");
+            throw p.invalid(
+                    "num_training_steps",
+                    "must be >= num_warmup_steps + num_decay_steps (" + (w + decay) + ")");
         }
         String warmupType = p.optionalChoice("warmup_type", "linear", "linear", "cosine", "1-sqrt");
         String decayType = p.optionalChoice("decay_type", "cosine", "linear", "cosine", "1-sqrt");
-        double minRatio = p.optionalIn("min_lr_ratio", 0, 0, 1, "the final LR as a fraction of the peak");
+        double minRatio =
+                p.optionalIn("min_lr_ratio", 0, 0, 1, "the final LR as a fraction of the peak");
         double cycles = cycles(p, 0.5);
         return s -> {
             if (s < w) {
                 double progress = (double) s / (double) Math.max(1, w);
-                double factor = switch (warmupType) {
-                    case "linear" -> progress;
-                    case "cosine" -> 0.5 * (1.0 - Math.cos(Math.PI * progress));
-                    default -> 1.0 - Math.sqrt(1.0 - progress);
-                };
+                double factor =
+                        switch (warmupType) {
+                            case "linear" -> progress;
+                            case "cosine" -> 0.5 * (1.0 - Math.cos(Math.PI * progress));
+                            default -> 1.0 - Math.sqrt(1.0 - progress);
+                        };
                 factor = factor * (1.0 - minRatio) + minRatio;
                 return Math.max(0.0, factor);
             }
@@ -261,11 +307,13 @@ final class NamedLambdas {
             }
             if (s < w + stable + decay) {
                 double progress = (double) (s - w - stable) / (double) Math.max(1, decay);
-                double factor = switch (decayType) {
-                    case "linear" -> 1.0 - progress;
-                    case "cosine" -> 0.5 * (1.0 + Math.cos(Math.PI * cycles * 2.0 * progress));
-                    default -> 1.0 - Math.sqrt(progress);
-                };
+                double factor =
+                        switch (decayType) {
+                            case "linear" -> 1.0 - progress;
+                            case "cosine" ->
+                                    0.5 * (1.0 + Math.cos(Math.PI * cycles * 2.0 * progress));
+                            default -> 1.0 - Math.sqrt(progress);
+                        };
                 factor = factor * (1.0 - minRatio) + minRatio;
                 return Math.max(0.0, factor);
             }
@@ -279,7 +327,8 @@ final class NamedLambdas {
         if (iters < 1) {
             throw p.invalid("warmup_iters", "must be >= 1, got " + iters);
         }
-        double warmupFactor = p.requiredIn("warmup_factor", 0, 1, "the first LR as a fraction of the LR");
+        double warmupFactor =
+                p.requiredIn("warmup_factor", 0, 1, "the first LR as a fraction of the LR");
         return x -> {
             if (x >= iters) {
                 return 1;
@@ -297,8 +346,9 @@ final class NamedLambdas {
     }
 
     /**
-     * YOLOv5 linear: (1 - x/epochs) * (1 - lrf) + lrf. Past the last epoch it goes on falling and crosses 0 at
-     * {@code epochs / (1 - lrf)}; training has ended by then, and trainwatch floors it at 0 (an LR is never negative).
+     * YOLOv5 linear: (1 - x/epochs) * (1 - lrf) + lrf. Past the last epoch it goes on falling and
+     * crosses 0 at {@code epochs / (1 - lrf)}; training has ended by then, and trainwatch floors it
+     * at 0 (an LR is never negative).
      */
     private static LrLambda yolov5Linear(SpecParams p, Double lrInit) {
         double epochs = epochs(p);
@@ -313,7 +363,10 @@ final class NamedLambdas {
         return x -> ((1 - Math.cos(x * Math.PI / epochs)) / 2) * (lrf - 1) + 1;
     }
 
-    /** YOLO's epochs: whole epochs, at least one (x / epochs with a tiny epochs is inf, and the cosine of that NaN). */
+    /**
+     * YOLO's epochs: whole epochs, at least one (x / epochs with a tiny epochs is inf, and the
+     * cosine of that NaN).
+     */
     private static double epochs(SpecParams p) {
         double v = p.requiredDouble("epochs");
         if (!(v > 0)) {
@@ -322,13 +375,20 @@ final class NamedLambdas {
         return p.checkIn("epochs", v, 1, SpecLimits.MAX_STEP, "YOLO trains whole epochs");
     }
 
-    /** YOLO's lrf: the final LR as a fraction of the initial one (hyp lrf, 0.01 to 0.2 in YOLO's hyperparameter files). */
+    /**
+     * YOLO's lrf: the final LR as a fraction of the initial one (hyp lrf, 0.01 to 0.2 in YOLO's
+     * hyperparameter files).
+     */
     private static double lrf(SpecParams p) {
         return p.requiredIn("lrf", 0, 1, "the final LR as a fraction of the initial LR");
     }
 
-    /** A number of cosine cycles: at most 2^53, so that pi * cycles * 2 * progress stays finite (cos(inf) is NaN). */
+    /**
+     * A number of cosine cycles: at most 2^53, so that pi * cycles * 2 * progress stays finite
+     * (cos(inf) is NaN).
+     */
     private static double cycles(SpecParams p, double defaultValue) {
-        return p.optionalIn("num_cycles", defaultValue, 0, SpecLimits.MAX_STEP, "a number of cosine cycles");
+        return p.optionalIn(
+                "num_cycles", defaultValue, 0, SpecLimits.MAX_STEP, "a number of cosine cycles");
     }
 }

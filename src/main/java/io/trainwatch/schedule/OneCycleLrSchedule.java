@@ -1,14 +1,22 @@
 package io.trainwatch.schedule;
 
 /**
- * torch OneCycleLR. Phase ends are floats and never rounded ({@code pct_start*total - 1}, three-phase
- * adds {@code 2*pct_start*total - 2}, the last is {@code total - 1}); each phase starts at the previous
- * end, so fractional denominators occur exactly as in torch. torch raises past {@code total_steps};
- * trainwatch holds the last value torch can produce (at {@code total_steps}), floored at 0: there the linear anneal
- * overshoots {@code min_lr} by {@code (max_lr - min_lr) / phase length}, below 0 for short phases.
+ * torch OneCycleLR. Phase ends are floats and never rounded ({@code pct_start*total - 1},
+ * three-phase adds {@code 2*pct_start*total - 2}, the last is {@code total - 1}); each phase starts
+ * at the previous end, so fractional denominators occur exactly as in torch. torch raises past
+ * {@code total_steps}; trainwatch holds the last value torch can produce (at {@code total_steps}),
+ * floored at 0: there the linear anneal overshoots {@code min_lr} by {@code (max_lr - min_lr) /
+ * phase length}, below 0 for short phases.
  */
-record OneCycleLrSchedule(double[] initialLr, double[] maxLr, double[] minLr, double[] phaseEnds, boolean threePhase,
-                          boolean cosine, long totalSteps) implements Schedule {
+record OneCycleLrSchedule(
+        double[] initialLr,
+        double[] maxLr,
+        double[] minLr,
+        double[] phaseEnds,
+        boolean threePhase,
+        boolean cosine,
+        long totalSteps)
+        implements Schedule {
     public int groups() {
         return maxLr.length;
     }
@@ -28,15 +36,23 @@ record OneCycleLrSchedule(double[] initialLr, double[] maxLr, double[] minLr, do
     }
 
     /**
-     * The first phase that some step in [0, total] falls in and that has zero length (torch divides by it:
-     * ZeroDivisionError), or -1. Phase i takes the steps above every earlier end, up to its own end (the last: up to
-     * total); its length is its end minus the previous end.
+     * The first phase that some step in [0, total] falls in and that has zero length (torch divides
+     * by it: ZeroDivisionError), or -1. Phase i takes the steps above every earlier end, up to its
+     * own end (the last: up to total); its length is its end minus the previous end.
      */
     static int zeroLengthPhase(double[] phaseEnds, long total) {
         double earlierMax = Double.NEGATIVE_INFINITY;
         for (int i = 0; i < phaseEnds.length; i++) {
-            long first = Math.max(0, earlierMax == Double.NEGATIVE_INFINITY ? 0 : (long) Math.floor(earlierMax) + 1);
-            long last = i == phaseEnds.length - 1 ? total : Math.min(total, (long) Math.floor(phaseEnds[i]));
+            long first =
+                    Math.max(
+                            0,
+                            earlierMax == Double.NEGATIVE_INFINITY
+                                    ? 0
+                                    : (long) Math.floor(earlierMax) + 1);
+            long last =
+                    i == phaseEnds.length - 1
+                            ? total
+                            : Math.min(total, (long) Math.floor(phaseEnds[i]));
             double start = i == 0 ? 0 : phaseEnds[i - 1];
             if (first <= last && phaseEnds[i] - start == 0) {
                 return i;

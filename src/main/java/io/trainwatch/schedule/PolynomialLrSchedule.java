@@ -2,7 +2,8 @@ package io.trainwatch.schedule;
 
 /**
  * torch PolynomialLR: {@code base * (1 - min(total, index)/total)^power}, reaching exactly 0 at
- * {@code total_iters} and staying there. {@code total_iters = 0}: the chainable code never changes the LR.
+ * {@code total_iters} and staying there. {@code total_iters = 0}: the chainable code never changes
+ * the LR.
  */
 record PolynomialLrSchedule(double[] baseLrs, long totalIters, double power) implements Schedule {
     public int groups() {
@@ -13,6 +14,7 @@ record PolynomialLrSchedule(double[] baseLrs, long totalIters, double power) imp
         if (totalIters == 0) {
             return baseLrs[group];
         }
-        return baseLrs[group] * Math.pow(1.0 - (double) Math.min(totalIters, index) / totalIters, power);
+        return baseLrs[group]
+                * Math.pow(1.0 - (double) Math.min(totalIters, index) / totalIters, power);
     }
 }

@@ -6,7 +6,8 @@ package io.trainwatch.schedule;
  * {@code patience + 1} bad calls, and after a drop {@code cooldown} more calls, so after {@code n}
  * calls at most {@code 1 + (n - patience - 1) / (cooldown + patience + 1)} drops can have happened.
  */
-record ReduceLrOnPlateauSchedule(double[] baseLrs, double[] minLrs, double factor, long patience, long cooldown)
+record ReduceLrOnPlateauSchedule(
+        double[] baseLrs, double[] minLrs, double factor, long patience, long cooldown)
         implements Schedule {
     public int groups() {
         return baseLrs.length;
@@ -18,7 +19,8 @@ record ReduceLrOnPlateauSchedule(double[] baseLrs, double[] minLrs, double facto
 
     /** Not predictable: use {@link #lowestLr}/{@link #highestLr}. */
     public double lr(int group, long index) {
-        throw new UnsupportedOperationException("ReduceLROnPlateau is adaptive: its LR is a range, see lowestLr/highestLr");
+        throw new UnsupportedOperationException(
+                "ReduceLROnPlateau is adaptive: its LR is a range, see lowestLr/highestLr");
     }
 
     public double lowestLr(int group, long index) {

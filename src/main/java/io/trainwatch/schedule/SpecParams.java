@@ -26,7 +26,8 @@ final class SpecParams {
 
     SpecParams(JsonNode node, String path, String scheduler) {
         if (node == null || node.isNull() || node.isMissingNode()) {
-            throw new InvalidScheduleException(path, "is required (an object with " + scheduler + "'s arguments)");
+            throw new InvalidScheduleException(
+                    path, "is required (an object with " + scheduler + "'s arguments)");
         }
         if (!node.isObject()) {
             throw new InvalidScheduleException(path, "must be an object, got " + describe(node));
@@ -56,7 +57,10 @@ final class SpecParams {
         return v == null || v.isNull() ? null : v;
     }
 
-    /** Marks arguments that the framework accepts but that do not change the LR (momentum cycling, verbose, ...). */
+    /**
+     * Marks arguments that the framework accepts but that do not change the LR (momentum cycling,
+     * verbose, ...).
+     */
     void ignore(String... names) {
         read.addAll(List.of(names));
     }
@@ -75,8 +79,8 @@ final class SpecParams {
     }
 
     /**
-     * An integer that is only compared, never used in arithmetic, so it may be any long (not bounded by
-     * {@link SpecLimits#MAX_STEP} as every other integer argument is).
+     * An integer that is only compared, never used in arithmetic, so it may be any long (not
+     * bounded by {@link SpecLimits#MAX_STEP} as every other integer argument is).
      */
     long optionalComparedLong(String name, long defaultValue) {
         JsonNode v = raw(name);
@@ -98,7 +102,10 @@ final class SpecParams {
         return checkLr(path(name), optionalDouble(name, defaultValue));
     }
 
-    /** A number in [lo, hi]; {@code what} says what it is, for the message ("a fraction of the initial LR"). */
+    /**
+     * A number in [lo, hi]; {@code what} says what it is, for the message ("a fraction of the
+     * initial LR").
+     */
     double optionalIn(String name, double defaultValue, double lo, double hi, String what) {
         return checkIn(name, optionalDouble(name, defaultValue), lo, hi, what);
     }
@@ -107,7 +114,10 @@ final class SpecParams {
         return checkIn(name, requiredDouble(name), lo, hi, what);
     }
 
-    /** A number >= {@code lo}, with no upper bound that matters (e.g. an exponent applied to a base in [0, 1]). */
+    /**
+     * A number >= {@code lo}, with no upper bound that matters (e.g. an exponent applied to a base
+     * in [0, 1]).
+     */
     double optionalAtLeast(String name, double defaultValue, double lo, String why) {
         double v = optionalDouble(name, defaultValue);
         if (!(v >= lo)) {
@@ -118,7 +128,9 @@ final class SpecParams {
 
     double checkIn(String name, double v, double lo, double hi, String what) {
         if (!(v >= lo && v <= hi)) {
-            throw invalid(name, "must be in [" + number(lo) + ", " + number(hi) + "] (" + what + "), got " + v);
+            throw invalid(
+                    name,
+                    "must be in [" + number(lo) + ", " + number(hi) + "] (" + what + "), got " + v);
         }
         return v;
     }
@@ -142,7 +154,8 @@ final class SpecParams {
             return defaultValue;
         }
         if (!v.isBoolean()) {
-            throw new InvalidScheduleException(path(name), "must be true or false, got " + describe(v));
+            throw new InvalidScheduleException(
+                    path(name), "must be true or false, got " + describe(v));
         }
         return v.booleanValue();
     }
@@ -153,14 +166,25 @@ final class SpecParams {
             return defaultValue;
         }
         if (!v.isTextual()) {
-            throw new InvalidScheduleException(path(name), "must be one of " + String.join(", ", quoted(allowed)) + ", got " + describe(v));
+            throw new InvalidScheduleException(
+                    path(name),
+                    "must be one of "
+                            + String.join(", ", quoted(allowed))
+                            + ", got "
+                            + describe(v));
         }
         for (String a : allowed) {
             if (a.equals(v.textValue())) {
                 return a;
             }
         }
-        throw new InvalidScheduleException(path(name), "must be one of " + String.join(", ", quoted(allowed)) + ", got \"" + echo(v.textValue()) + "\"");
+        throw new InvalidScheduleException(
+                path(name),
+                "must be one of "
+                        + String.join(", ", quoted(allowed))
+                        + ", got \""
+                        + echo(v.textValue())
+                        + "\"");
     }
 
     /** A list of integers (may be unsorted or repeat, as torch's MultiStepLR allows). */
@@ -170,11 +194,16 @@ final class SpecParams {
             throw missing(name, "a list of integers");
         }
         if (!v.isArray() || v.isEmpty()) {
-            throw new InvalidScheduleException(path(name), "must be a non-empty list of integers, got " + describe(v));
+            throw new InvalidScheduleException(
+                    path(name), "must be a non-empty list of integers, got " + describe(v));
         }
         if (v.size() > SpecLimits.MAX_MILESTONES) {
-            throw new InvalidScheduleException(path(name), "must have at most " + SpecLimits.MAX_MILESTONES
-                    + " values (a longer staircase is a StepLR or an ExponentialLR), got " + v.size());
+            throw new InvalidScheduleException(
+                    path(name),
+                    "must have at most "
+                            + SpecLimits.MAX_MILESTONES
+                            + " values (a longer staircase is a StepLR or an ExponentialLR), got "
+                            + v.size());
         }
         long[] out = new long[v.size()];
         for (int i = 0; i < out.length; i++) {
@@ -193,11 +222,18 @@ final class SpecParams {
             return null;
         }
         if (!v.isArray() || v.isEmpty()) {
-            throw new InvalidScheduleException(path(name), "must be a non-empty list of numbers (one per param group), got " + describe(v));
+            throw new InvalidScheduleException(
+                    path(name),
+                    "must be a non-empty list of numbers (one per param group), got "
+                            + describe(v));
         }
         if (v.size() > SpecLimits.MAX_PARAM_GROUPS) {
-            throw new InvalidScheduleException(path(name), "must have at most " + SpecLimits.MAX_PARAM_GROUPS
-                    + " values (param groups; the event codec reports as many LRs), got " + v.size());
+            throw new InvalidScheduleException(
+                    path(name),
+                    "must have at most "
+                            + SpecLimits.MAX_PARAM_GROUPS
+                            + " values (param groups; the event codec reports as many LRs), got "
+                            + v.size());
         }
         double[] out = new double[v.size()];
         for (int i = 0; i < out.length; i++) {
@@ -220,20 +256,26 @@ final class SpecParams {
         }
         if (v.isArray()) {
             if (v.size() != groups) {
-                throw new InvalidScheduleException(path(name), "expected " + groups + " values (one per param group), got " + v.size());
+                throw new InvalidScheduleException(
+                        path(name),
+                        "expected " + groups + " values (one per param group), got " + v.size());
             }
             return doubleList(name, true);
         }
         return filled(groups, asDouble(path(name), v));
     }
 
-    /** Length of {@code name} if it is a list, else -1: used to infer the number of param groups. */
+    /**
+     * Length of {@code name} if it is a list, else -1: used to infer the number of param groups.
+     */
     int listLength(String name) {
         JsonNode v = node.get(name);
         return v != null && v.isArray() ? v.size() : -1;
     }
 
-    /** Refuses any argument that no accessor read: a misspelt name must not fall back to a default. */
+    /**
+     * Refuses any argument that no accessor read: a misspelt name must not fall back to a default.
+     */
     void rejectUnknown() {
         Iterator<String> names = node.fieldNames();
         while (names.hasNext()) {
@@ -241,9 +283,13 @@ final class SpecParams {
             if (!read.contains(n)) {
                 Set<String> known = new TreeSet<>(read);
                 String hint = closest(n, known);
-                throw new InvalidScheduleException(path(echo(n)), "unknown argument for " + scheduler
-                        + (hint == null ? "" : " (did you mean \"" + hint + "\"?)")
-                        + "; allowed: " + String.join(", ", known));
+                throw new InvalidScheduleException(
+                        path(echo(n)),
+                        "unknown argument for "
+                                + scheduler
+                                + (hint == null ? "" : " (did you mean \"" + hint + "\"?)")
+                                + "; allowed: "
+                                + String.join(", ", known));
             }
         }
     }
@@ -262,8 +308,20 @@ final class SpecParams {
                 misspelt = g;
             }
         }
-        return new InvalidScheduleException(path(name), "is required for " + scheduler + " (" + what + ")"
-                + (misspelt == null ? "" : "; found \"" + echo(misspelt) + "\": did you mean \"" + name + "\"?"));
+        return new InvalidScheduleException(
+                path(name),
+                "is required for "
+                        + scheduler
+                        + " ("
+                        + what
+                        + ")"
+                        + (misspelt == null
+                                ? ""
+                                : "; found \""
+                                        + echo(misspelt)
+                                        + "\": did you mean \""
+                                        + name
+                                        + "\"?"));
     }
 
     private long asLong(String name, JsonNode v) {
@@ -271,8 +329,9 @@ final class SpecParams {
     }
 
     /**
-     * Every integer argument is a count of steps, an index or a multiplier of one: within +-2^53, which no run
-     * reaches, so that sums of a few of them and a scheduler index cannot overflow a long.
+     * Every integer argument is a count of steps, an index or a multiplier of one: within +-2^53,
+     * which no run reaches, so that sums of a few of them and a scheduler index cannot overflow a
+     * long.
      */
     static long integer(String field, JsonNode v) {
         if (!v.isIntegralNumber() || !v.canConvertToLong()) {
@@ -280,8 +339,12 @@ final class SpecParams {
         }
         long n = v.longValue();
         if (n > SpecLimits.MAX_STEP || n < -SpecLimits.MAX_STEP) {
-            throw new InvalidScheduleException(field, "must be an integer between -2^53 and 2^53 (" + SpecLimits.MAX_STEP
-                    + "; no run reaches that many steps), got " + n);
+            throw new InvalidScheduleException(
+                    field,
+                    "must be an integer between -2^53 and 2^53 ("
+                            + SpecLimits.MAX_STEP
+                            + "; no run reaches that many steps), got "
+                            + n);
         }
         return n;
     }
@@ -292,7 +355,12 @@ final class SpecParams {
             throw new InvalidScheduleException(field, "a learning rate must be >= 0, got " + lr);
         }
         if (lr > SpecLimits.MAX_LR) {
-            throw new InvalidScheduleException(field, "a learning rate must be <= " + SpecLimits.MAX_LR + " (no optimizer runs at one near it), got " + lr);
+            throw new InvalidScheduleException(
+                    field,
+                    "a learning rate must be <= "
+                            + SpecLimits.MAX_LR
+                            + " (no optimizer runs at one near it), got "
+                            + lr);
         }
         return lr + 0.0; // -0.0 becomes 0.0
     }
@@ -302,7 +370,9 @@ final class SpecParams {
         if (v == SpecLimits.MAX_STEP) {
             return "2^53";
         }
-        return v == Math.rint(v) && Math.abs(v) < 1e15 ? Long.toString((long) v) : Double.toString(v);
+        return v == Math.rint(v) && Math.abs(v) < 1e15
+                ? Long.toString((long) v)
+                : Double.toString(v);
     }
 
     static double asDouble(String field, JsonNode v) {
@@ -321,8 +391,10 @@ final class SpecParams {
             return "null";
         }
         JsonNodeType t = v.getNodeType();
-        // the spec's size is bounded before anything is described, so toString() is cheap; a long string is cut first
-        String text = v.isTextual() ? TextNode.valueOf(head(v.textValue(), 61)).toString() : v.toString();
+        // the spec's size is bounded before anything is described, so toString() is cheap; a long
+        // string is cut first
+        String text =
+                v.isTextual() ? TextNode.valueOf(head(v.textValue(), 61)).toString() : v.toString();
         if (text.length() > 60) {
             text = head(text, 57) + "...";
         }
@@ -344,30 +416,41 @@ final class SpecParams {
     }
 
     /**
-     * A user-given string as an error message or a field path shows it: at most {@link SpecLimits#MAX_ECHOED_CHARS}
-     * characters (then "…"), never half a surrogate pair, and a lone surrogate replaced, so that the message can be
-     * written as JSON (a dead letter).
+     * A user-given string as an error message or a field path shows it: at most {@link
+     * SpecLimits#MAX_ECHOED_CHARS} characters (then "…"), never half a surrogate pair, and a lone
+     * surrogate replaced, so that the message can be written as JSON (a dead letter).
      */
     static String echo(String s) {
         String safe = withoutLoneSurrogates(head(s, SpecLimits.MAX_ECHOED_CHARS));
         return s.length() > SpecLimits.MAX_ECHOED_CHARS ? safe + "\u2026" : safe;
     }
 
-    /** At most the first {@code n} chars of {@code s}, one fewer rather than half a surrogate pair. */
+    /**
+     * At most the first {@code n} chars of {@code s}, one fewer rather than half a surrogate pair.
+     */
     private static String head(String s, int n) {
         if (s.length() <= n) {
             return s;
         }
-        return n > 0 && Character.isHighSurrogate(s.charAt(n - 1)) ? s.substring(0, n - 1) : s.substring(0, n);
+        return n > 0 && Character.isHighSurrogate(s.charAt(n - 1))
+                ? s.substring(0, n - 1)
+                : s.substring(0, n);
     }
 
-    /** {@code s} with every unpaired surrogate (a JSON string may hold one, escaped as backslash-u-D800) replaced by U+FFFD. */
+    /**
+     * {@code s} with every unpaired surrogate (a JSON string may hold one, escaped as
+     * backslash-u-D800) replaced by U+FFFD.
+     */
     private static String withoutLoneSurrogates(String s) {
         StringBuilder out = null;
         for (int i = 0; i < s.length(); i++) {
             char c = s.charAt(i);
-            boolean paired = Character.isHighSurrogate(c) ? i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))
-                    : Character.isLowSurrogate(c) && i > 0 && Character.isHighSurrogate(s.charAt(i - 1));
+            boolean paired =
+                    Character.isHighSurrogate(c)
+                            ? i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))
+                            : Character.isLowSurrogate(c)
+                                    && i > 0
+                                    && Character.isHighSurrogate(s.charAt(i - 1));
             if (Character.isSurrogate(c) && !paired) {
                 if (out == null) {
                     out = new StringBuilder(s.substring(0, i));
@@ -381,9 +464,9 @@ final class SpecParams {
     }
 
     /**
-     * The known name nearest to {@code name} (case-insensitive edit distance at most 2), or null. Names longer than
-     * {@link SpecLimits#MAX_ECHOED_CHARS} get no hint: no known name is that long, and the distance would cost their
-     * length times the known name's.
+     * The known name nearest to {@code name} (case-insensitive edit distance at most 2), or null.
+     * Names longer than {@link SpecLimits#MAX_ECHOED_CHARS} get no hint: no known name is that
+     * long, and the distance would cost their length times the known name's.
      */
     static String closest(String name, Iterable<String> known) {
         if (name.length() > SpecLimits.MAX_ECHOED_CHARS) {

@@ -12,26 +12,33 @@ import java.util.SplittableRandom;
 
 /**
  * Generates realistic training runs from a seed: a declared schedule (HF cosine/linear with warmup,
- * SequentialLR warmup + cosine, OneCycleLR, StepLR, constant with warmup), a loss that decays towards a
- * floor with multiplicative per-batch noise (averaged when logged every k steps), a log-normal grad norm,
- * the reported LR, batch ids — and optionally one injected {@link Fault}. Used by the scenario suite that
- * measures each detector's precision, recall and delay, and by the demo.
+ * SequentialLR warmup + cosine, OneCycleLR, StepLR, constant with warmup), a loss that decays
+ * towards a floor with multiplicative per-batch noise (averaged when logged every k steps), a
+ * log-normal grad norm, the reported LR, batch ids — and optionally one injected {@link Fault}.
+ * Used by the scenario suite that measures each detector's precision, recall and delay, and by the
+ * demo.
  */
 public final class RunSimulator {
-    /** Relative LR tolerance used to find when an LR fault becomes observable (as LR_MISMATCH's default). */
+    /**
+     * Relative LR tolerance used to find when an LR fault becomes observable (as LR_MISMATCH's
+     * default).
+     */
     static final double LR_TOLERANCE = 0.01;
+
     /** Logged steps over which injected growth continues before it levels off. */
     static final int GROWTH_POINTS = 12;
+
     /**
-     * STALL's earliest possible call: the stall window (Threshold.STALL_WINDOW_STEPS), plus one checkpoint spacing
-     * (the detector compares with levels kept every window/16 steps), plus the 8-point lag of its 16-loss median.
+     * STALL's earliest possible call: the stall window (Threshold.STALL_WINDOW_STEPS), plus one
+     * checkpoint spacing (the detector compares with levels kept every window/16 steps), plus the
+     * 8-point lag of its 16-loss median.
      */
     static final long STALL_WINDOW_STEPS = 5000;
+
     static final long STALL_CHECKPOINT_SPACING = STALL_WINDOW_STEPS / 16;
     static final int STALL_SETTLE_POINTS = 8;
 
-    private RunSimulator() {
-    }
+    private RunSimulator() {}
 
     public static SimulatedRun generate(long seed, Fault fault) {
         return new Builder(seed, fault).build();
@@ -63,11 +70,14 @@ public final class RunSimulator {
             this.runId = "sim-" + fault.name().toLowerCase(Locale.ROOT) + "-" + seed;
             boolean longRun = fault == Fault.STALL;
             this.total = longRun ? 9000 + rnd.nextInt(3000) : 800 + rnd.nextInt(2400);
-            this.logEvery = longRun ? 10 : new int[]{1, 1, 1, 2, 5, 10}[rnd.nextInt(6)];
+            this.logEvery = longRun ? 10 : new int[] {1, 1, 1, 2, 5, 10}[rnd.nextInt(6)];
             double baseLr = Math.pow(10, -5 + 3 * rnd.nextDouble());
-            // at least 10 logged steps of warmup, so that warmup behaviour is observable at every logging interval
-            this.warmup = Math.max(10L * logEvery, Math.round(total * (0.03 + 0.07 * rnd.nextDouble())));
-            // a plateau is only a stall while the LR is still meaningful: long runs keep a constant or stepped LR
+            // at least 10 logged steps of warmup, so that warmup behaviour is observable at every
+            // logging interval
+            this.warmup =
+                    Math.max(10L * logEvery, Math.round(total * (0.03 + 0.07 * rnd.nextDouble())));
+            // a plateau is only a stall while the LR is still meaningful: long runs keep a constant
+            // or stepped LR
             this.scheduleKind = longRun ? 4 + rnd.nextInt(2) : rnd.nextInt(6);
             this.spec = schedule(scheduleKind, baseLr, 1);
             this.declared = ScheduleSpec.parse(spec);
@@ -80,23 +90,69 @@ public final class RunSimulator {
             this.gradClip = rnd.nextBoolean() ? 1.0 : null;
         }
 
-        /** A schedule of the given kind; {@code stretch} multiplies every length in it (warmup, total, step size). */
+        /**
+         * A schedule of the given kind; {@code stretch} multiplies every length in it (warmup,
+         * total, step size).
+         */
         private String schedule(int kind, double lr, long stretch) {
             long warmup = this.warmup * stretch;
             long total = this.total * stretch;
             String base = "\"base_lrs\": [" + lr + "]";
             return switch (kind) {
-                case 0 -> "{\"scheduler\": \"cosine\", \"params\": {\"num_warmup_steps\": " + warmup + ", \"num_training_steps\": " + total + ", " + base + "}}";
-                case 1 -> "{\"scheduler\": \"linear\", \"params\": {\"num_warmup_steps\": " + warmup + ", \"num_training_steps\": " + total + ", " + base + "}}";
-                case 2 -> "{\"scheduler\": \"SequentialLR\", \"params\": {\"schedulers\": [{\"scheduler\": \"LinearLR\", \"params\": {\"start_factor\": 0.01, \"total_iters\": "
-                        + warmup + "}}, {\"scheduler\": \"CosineAnnealingLR\", \"params\": {\"T_max\": " + (total - warmup) + ", \"eta_min\": " + lr / 100
-                        + "}}], \"milestones\": [" + warmup + "], " + base + "}}";
-                case 3 -> "{\"scheduler\": \"OneCycleLR\", \"params\": {\"max_lr\": " + lr + ", \"total_steps\": " + total + ", \"pct_start\": "
-                        + ((double) warmup / total) + ", " + base + "}}";
-                case 4 -> "{\"scheduler\": \"SequentialLR\", \"params\": {\"schedulers\": [{\"scheduler\": \"LinearLR\", \"params\": {\"start_factor\": 0.01, \"total_iters\": "
-                        + warmup + "}}, {\"scheduler\": \"StepLR\", \"params\": {\"step_size\": " + Math.max(1, total / 3) + ", \"gamma\": 0.3}}], \"milestones\": ["
-                        + warmup + "], " + base + "}}";
-                default -> "{\"scheduler\": \"constant_with_warmup\", \"params\": {\"num_warmup_steps\": " + warmup + ", " + base + "}}";
+                case 0 ->
+                        "{\"scheduler\": \"cosine\", \"params\": {\"num_warmup_steps\": "
+                                + warmup
+                                + ", \"num_training_steps\": "
+                                + total
+                                + ", "
+                                + base
+                                + "}}";
+                case 1 ->
+                        "{\"scheduler\": \"linear\", \"params\": {\"num_warmup_steps\": "
+                                + warmup
+                                + ", \"num_training_steps\": "
+                                + total
+                                + ", "
+                                + base
+                                + "}}";
+                case 2 ->
+                        "{\"scheduler\": \"SequentialLR\", \"params\": {\"schedulers\": [{\"scheduler\": \"LinearLR\", \"params\": {\"start_factor\": 0.01, \"total_iters\": "
+                                + warmup
+                                + "}}, {\"scheduler\": \"CosineAnnealingLR\", \"params\": {\"T_max\": "
+                                + (total - warmup)
+                                + ", \"eta_min\": "
+                                + lr / 100
+                                + "}}], \"milestones\": ["
+                                + warmup
+                                + "], "
+                                + base
+                                + "}}";
+                case 3 ->
+                        "{\"scheduler\": \"OneCycleLR\", \"params\": {\"max_lr\": "
+                                + lr
+                                + ", \"total_steps\": "
+                                + total
+                                + ", \"pct_start\": "
+                                + ((double) warmup / total)
+                                + ", "
+                                + base
+                                + "}}";
+                case 4 ->
+                        "{\"scheduler\": \"SequentialLR\", \"params\": {\"schedulers\": [{\"scheduler\": \"LinearLR\", \"params\": {\"start_factor\": 0.01, \"total_iters\": "
+                                + warmup
+                                + "}}, {\"scheduler\": \"StepLR\", \"params\": {\"step_size\": "
+                                + Math.max(1, total / 3)
+                                + ", \"gamma\": 0.3}}], \"milestones\": ["
+                                + warmup
+                                + "], "
+                                + base
+                                + "}}";
+                default ->
+                        "{\"scheduler\": \"constant_with_warmup\", \"params\": {\"num_warmup_steps\": "
+                                + warmup
+                                + ", "
+                                + base
+                                + "}}";
             };
         }
 
@@ -104,9 +160,23 @@ public final class RunSimulator {
             List<String> events = new ArrayList<>();
             long postWarmup = warmup + (long) ((total - warmup) * (0.2 + 0.4 * rnd.nextDouble()));
             Plan plan = plan(postWarmup);
-            long stepsPerEpoch = fault == Fault.LR_STEPPED_PER_EPOCH ? plan.k : 20 + rnd.nextInt(180);
-            events.add(0, JsonWriter.object("type", "run_start", "run_id", runId, "schedule", JsonReader.parse(spec), "grad_clip", gradClip,
-                    "optimizer", "AdamW", "steps_per_epoch", stepsPerEpoch));
+            long stepsPerEpoch =
+                    fault == Fault.LR_STEPPED_PER_EPOCH ? plan.k : 20 + rnd.nextInt(180);
+            events.add(
+                    0,
+                    JsonWriter.object(
+                            "type",
+                            "run_start",
+                            "run_id",
+                            runId,
+                            "schedule",
+                            JsonReader.parse(spec),
+                            "grad_clip",
+                            gradClip,
+                            "optimizer",
+                            "AdamW",
+                            "steps_per_epoch",
+                            stepsPerEpoch));
             double lossLevel = loss0;
             double gradLevel = grad0;
             long step = 0;
@@ -121,17 +191,37 @@ public final class RunSimulator {
                 }
                 // clean signal over the logging interval
                 double cleanLoss = lossFloor + (loss0 - lossFloor) * Math.exp(-logStep / tau);
-                double loss = cleanLoss * Math.exp(noise / Math.sqrt(logEvery) * rnd.nextGaussian());
-                double grad = grad0 * (0.6 + 0.4 * Math.exp(-logStep / tau)) * Math.exp(gradNoise * rnd.nextGaussian());
+                double loss =
+                        cleanLoss * Math.exp(noise / Math.sqrt(logEvery) * rnd.nextGaussian());
+                double grad =
+                        grad0
+                                * (0.6 + 0.4 * Math.exp(-logStep / tau))
+                                * Math.exp(gradNoise * rnd.nextGaussian());
                 long scheduleStep = logStep;
                 double[] lr = declared.lrs(scheduleStep);
                 // inject
                 double[] modified = plan.apply(logStep, loss, grad, lr, cleanLoss);
                 loss = modified[0];
                 grad = modified[1];
-                lr = new double[]{modified[2]};
-                events.add(JsonWriter.object("type", "step", "run_id", runId, "step", logStep, "loss", loss, "grad_norm", grad, "lr", lr,
-                        "batch", "batch-" + logStep, "time", 1_790_000_000_000L + logStep * 500L));
+                lr = new double[] {modified[2]};
+                events.add(
+                        JsonWriter.object(
+                                "type",
+                                "step",
+                                "run_id",
+                                runId,
+                                "step",
+                                logStep,
+                                "loss",
+                                loss,
+                                "grad_norm",
+                                grad,
+                                "lr",
+                                lr,
+                                "batch",
+                                "batch-" + logStep,
+                                "time",
+                                1_790_000_000_000L + logStep * 500L));
                 stepEvents++;
                 if (startIndex < 0 && plan.changed(logStep, lr[0])) {
                     startIndex = stepEvents - 1;
@@ -147,12 +237,23 @@ public final class RunSimulator {
                     plan.seenResume = true;
                 }
             }
-            return new SimulatedRun(runId, fault, onset, onsetIndex, startIndex < 0 ? onsetIndex : Math.min(startIndex, onsetIndex < 0 ? startIndex : onsetIndex),
-                    events, description);
+            return new SimulatedRun(
+                    runId,
+                    fault,
+                    onset,
+                    onsetIndex,
+                    startIndex < 0
+                            ? onsetIndex
+                            : Math.min(startIndex, onsetIndex < 0 ? startIndex : onsetIndex),
+                    events,
+                    description);
         }
 
         /** How the fault changes the signals, and when it becomes observable. */
-        /** The declared schedule sized k times too long (every length in it multiplied), for LR_STRETCHED. */
+        /**
+         * The declared schedule sized k times too long (every length in it multiplied), for
+         * LR_STRETCHED.
+         */
         DeclaredSchedule stretchedSchedule;
 
         private final class Plan {
@@ -207,8 +308,15 @@ public final class RunSimulator {
                     }
                     case GRAD_GROWTH -> {
                         if (s >= start) {
-                            // grows for GROWTH_POINTS logged steps, then stays there (no overflow to Infinity)
-                            g = grad * Math.pow(factor, Math.min((double) (s - start) / logEvery + 1, GROWTH_POINTS));
+                            // grows for GROWTH_POINTS logged steps, then stays there (no overflow
+                            // to Infinity)
+                            g =
+                                    grad
+                                            * Math.pow(
+                                                    factor,
+                                                    Math.min(
+                                                            (double) (s - start) / logEvery + 1,
+                                                            GROWTH_POINTS));
                         }
                     }
                     case DIVERGENCE -> {
@@ -218,29 +326,35 @@ public final class RunSimulator {
                             g = grad * Math.pow(1.1, t);
                         }
                     }
-                    case LR_STEPPED_PER_EPOCH -> rate = declared.lr(0, s / k); // scheduler index = epochs done
+                    case LR_STEPPED_PER_EPOCH ->
+                            rate = declared.lr(0, s / k); // scheduler index = epochs done
                     case LR_STRETCHED -> rate = stretchedSchedule.lr(0, s);
                     case LR_OFFSET -> rate = declared.lr(0, Math.max(0, s + k));
-                    case LR_RESTARTED_ON_RESUME -> rate = s >= checkpoint && resumedPhase(s) ? declared.lr(0, s - checkpoint) : lr[0];
+                    case LR_RESTARTED_ON_RESUME ->
+                            rate =
+                                    s >= checkpoint && resumedPhase(s)
+                                            ? declared.lr(0, s - checkpoint)
+                                            : lr[0];
                     case LR_BASE_SCALED -> rate = lr[0] * factor;
                     case LR_DECAY_OVERRIDDEN -> rate = s < warmup ? lr[0] : declared.lr(0, warmup);
                     case STALL -> {
                         if (s >= start) {
-                            double frozen = lossFloor + (loss0 - lossFloor) * Math.exp(-start / tau);
+                            double frozen =
+                                    lossFloor + (loss0 - lossFloor) * Math.exp(-start / tau);
                             l = frozen * (loss / cleanLoss);
                         }
                     }
                     case VANISHING_GRADIENTS -> {
                         if (s >= start) {
-                            double frozen = lossFloor + (loss0 - lossFloor) * Math.exp(-start / tau);
+                            double frozen =
+                                    lossFloor + (loss0 - lossFloor) * Math.exp(-start / tau);
                             l = frozen * (loss / cleanLoss);
                             g = grad * Math.pow(0.05, (double) (s - start) / logEvery + 1);
                         }
                     }
-                    default -> {
-                    }
+                    default -> {}
                 }
-                return new double[]{l, g, rate};
+                return new double[] {l, g, rate};
             }
 
             boolean seenResume;
@@ -254,7 +368,13 @@ public final class RunSimulator {
                 return switch (fault) {
                     case NONE -> false;
                     case NAN_AFTER_EXPLOSION -> s >= start - 5L * logEvery;
-                    case LR_STEPPED_PER_EPOCH, LR_STRETCHED, LR_OFFSET, LR_BASE_SCALED, LR_DECAY_OVERRIDDEN, LR_RESTARTED_ON_RESUME -> lrOff(s, reportedLr);
+                    case LR_STEPPED_PER_EPOCH,
+                            LR_STRETCHED,
+                            LR_OFFSET,
+                            LR_BASE_SCALED,
+                            LR_DECAY_OVERRIDDEN,
+                            LR_RESTARTED_ON_RESUME ->
+                            lrOff(s, reportedLr);
                     case LOSS_SPIKES -> spikeSteps.length > 0 && s >= spikeSteps[0];
                     default -> s >= start;
                 };
@@ -263,10 +383,23 @@ public final class RunSimulator {
             boolean observableAt(long s, double reportedLr) {
                 return switch (fault) {
                     case NONE -> false;
-                    case LR_STEPPED_PER_EPOCH, LR_STRETCHED, LR_OFFSET, LR_BASE_SCALED, LR_DECAY_OVERRIDDEN, LR_RESTARTED_ON_RESUME -> lrOff(s, reportedLr);
-                    case STALL -> s >= start + STALL_WINDOW_STEPS + STALL_CHECKPOINT_SPACING + (long) STALL_SETTLE_POINTS * logEvery;
-                    case VANISHING_GRADIENTS -> s >= start + 2L * logEvery; // ratio 0.05^3 < 1e-3 from the third point
-                    case NAN_AFTER_EXPLOSION -> s >= start; // the NaN itself; the climb before it is GRAD_EXPLOSION's
+                    case LR_STEPPED_PER_EPOCH,
+                            LR_STRETCHED,
+                            LR_OFFSET,
+                            LR_BASE_SCALED,
+                            LR_DECAY_OVERRIDDEN,
+                            LR_RESTARTED_ON_RESUME ->
+                            lrOff(s, reportedLr);
+                    case STALL ->
+                            s
+                                    >= start
+                                            + STALL_WINDOW_STEPS
+                                            + STALL_CHECKPOINT_SPACING
+                                            + (long) STALL_SETTLE_POINTS * logEvery;
+                    case VANISHING_GRADIENTS ->
+                            s >= start + 2L * logEvery; // ratio 0.05^3 < 1e-3 from the third point
+                    case NAN_AFTER_EXPLOSION ->
+                            s >= start; // the NaN itself; the climb before it is GRAD_EXPLOSION's
                     case LOSS_SPIKES -> spikeSteps.length > 0 && s >= spikeSteps[0];
                     default -> s >= start;
                 };
@@ -275,7 +408,8 @@ public final class RunSimulator {
             private boolean lrOff(long s, double reported) {
                 for (long t = Math.max(0, s - 1); t <= s + 1; t++) {
                     double e = declared.lr(0, t);
-                    if (Math.abs(reported - e) <= 1e-12 + LR_TOLERANCE * Math.max(Math.abs(reported), Math.abs(e))) {
+                    if (Math.abs(reported - e)
+                            <= 1e-12 + LR_TOLERANCE * Math.max(Math.abs(reported), Math.abs(e))) {
                         return false;
                     }
                 }
@@ -290,47 +424,80 @@ public final class RunSimulator {
                 case NONE -> description = "healthy run";
                 case NAN_BAD_BATCH -> {
                     p.start = aligned;
-                    description = "one corrupted batch: NaN loss and grad at step " + aligned + ", healthy gradients before";
+                    description =
+                            "one corrupted batch: NaN loss and grad at step "
+                                    + aligned
+                                    + ", healthy gradients before";
                 }
                 case NAN_AFTER_EXPLOSION -> {
                     p.start = aligned;
-                    description = "grad norm x4 per logged step for 5 steps, then NaN at " + aligned;
+                    description =
+                            "grad norm x4 per logged step for 5 steps, then NaN at " + aligned;
                 }
                 case WARMUP_BLOWUP -> {
-                    long s = Math.max(logEvery * 5L, (long) (warmup * (0.3 + 0.4 * rnd.nextDouble())));
+                    long s =
+                            Math.max(
+                                    logEvery * 5L,
+                                    (long) (warmup * (0.3 + 0.4 * rnd.nextDouble())));
                     p.start = (s / logEvery) * logEvery + logEvery - 1;
                     p.factor = 1.5 + 2.5 * rnd.nextDouble();
-                    description = String.format(Locale.ROOT, "loss blows up x%.2f during warmup at %d", 1 + p.factor, p.start);
+                    description =
+                            String.format(
+                                    Locale.ROOT,
+                                    "loss blows up x%.2f during warmup at %d",
+                                    1 + p.factor,
+                                    p.start);
                 }
                 case LOSS_SPIKES -> {
                     p.factor = 2 + 3 * rnd.nextDouble();
                     p.spikeLength = 3 + rnd.nextInt(4);
-                    p.spikeSteps = new long[]{aligned, aligned + 20L * logEvery, aligned + 45L * logEvery};
+                    p.spikeSteps =
+                            new long[] {
+                                aligned, aligned + 20L * logEvery, aligned + 45L * logEvery
+                            };
                     p.start = aligned;
-                    description = String.format(Locale.ROOT, "3 sustained loss spikes x%.2f from step %d", p.factor, aligned);
+                    description =
+                            String.format(
+                                    Locale.ROOT,
+                                    "3 sustained loss spikes x%.2f from step %d",
+                                    p.factor,
+                                    aligned);
                 }
                 case GRAD_SPIKE -> {
                     p.start = aligned;
                     p.factor = 20 + 80 * rnd.nextDouble();
-                    description = String.format(Locale.ROOT, "one grad norm x%.1f at %d", p.factor, aligned);
+                    description =
+                            String.format(
+                                    Locale.ROOT, "one grad norm x%.1f at %d", p.factor, aligned);
                 }
                 case GRAD_GROWTH -> {
                     p.start = aligned;
                     p.factor = 1.8 + rnd.nextDouble();
-                    description = String.format(Locale.ROOT, "grad norm grows x%.2f per logged step from %d", p.factor, aligned);
+                    description =
+                            String.format(
+                                    Locale.ROOT,
+                                    "grad norm grows x%.2f per logged step from %d",
+                                    p.factor,
+                                    aligned);
                 }
                 case DIVERGENCE -> {
                     p.start = aligned;
                     p.factor = 1.15 + 0.3 * rnd.nextDouble();
-                    description = String.format(Locale.ROOT, "loss grows x%.2f per logged step from %d", p.factor, aligned);
+                    description =
+                            String.format(
+                                    Locale.ROOT,
+                                    "loss grows x%.2f per logged step from %d",
+                                    p.factor,
+                                    aligned);
                 }
                 case LR_STEPPED_PER_EPOCH -> {
                     p.k = 20 + rnd.nextInt(180);
                     description = "scheduler stepped once per epoch of " + p.k + " steps";
                 }
                 case LR_STRETCHED -> {
-                    p.k = new long[]{2, 4, 8}[rnd.nextInt(3)];
-                    stretchedSchedule = ScheduleSpec.parse(schedule(scheduleKind, declared.lr(0, warmup), p.k));
+                    p.k = new long[] {2, 4, 8}[rnd.nextInt(3)];
+                    stretchedSchedule =
+                            ScheduleSpec.parse(schedule(scheduleKind, declared.lr(0, warmup), p.k));
                     description = "schedule sized on micro-batches: " + p.k + "x too long";
                 }
                 case LR_OFFSET -> {
@@ -339,11 +506,19 @@ public final class RunSimulator {
                 }
                 case LR_RESTARTED_ON_RESUME -> {
                     p.resumeAt = aligned + 1;
-                    p.checkpoint = Math.max(warmup + logEvery, ((aligned - (aligned - warmup) / 3) / logEvery) * logEvery);
-                    description = "resumed at " + p.checkpoint + " after step " + aligned + " with the scheduler restarted";
+                    p.checkpoint =
+                            Math.max(
+                                    warmup + logEvery,
+                                    ((aligned - (aligned - warmup) / 3) / logEvery) * logEvery);
+                    description =
+                            "resumed at "
+                                    + p.checkpoint
+                                    + " after step "
+                                    + aligned
+                                    + " with the scheduler restarted";
                 }
                 case LR_BASE_SCALED -> {
-                    p.factor = new double[]{0.1, 0.4, 2.5, 10}[rnd.nextInt(4)];
+                    p.factor = new double[] {0.1, 0.4, 2.5, 10}[rnd.nextInt(4)];
                     description = "base LR x" + p.factor;
                 }
                 case LR_DECAY_OVERRIDDEN -> description = "LR stays at the peak after warmup";

@@ -7,8 +7,8 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * The threshold values in force: defaults, then job-level overrides, then a run's own overrides. Immutable; every
- * value in it has passed {@link Threshold#problem(double)}.
+ * The threshold values in force: defaults, then job-level overrides, then a run's own overrides.
+ * Immutable; every value in it has passed {@link Threshold#problem(double)}.
  */
 public final class Thresholds implements java.io.Serializable {
     private static final long serialVersionUID = 2L;
@@ -34,15 +34,19 @@ public final class Thresholds implements java.io.Serializable {
     }
 
     /**
-     * These thresholds with {@code overrides} (name to value) applied; an unknown name or a value outside its range is an
-     * IllegalArgumentException naming the threshold, the value and what is allowed.
+     * These thresholds with {@code overrides} (name to value) applied; an unknown name or a value
+     * outside its range is an IllegalArgumentException naming the threshold, the value and what is
+     * allowed.
      */
     public Thresholds with(Map<String, Double> overrides) {
         ThresholdOverrides o = ThresholdOverrides.of(overrides);
         return o == null ? this : o.applyTo(this);
     }
 
-    /** These thresholds with {@code overrides} (per threshold ordinal, NaN: not overridden) that {@link ThresholdOverrides} checked. */
+    /**
+     * These thresholds with {@code overrides} (per threshold ordinal, NaN: not overridden) that
+     * {@link ThresholdOverrides} checked.
+     */
     Thresholds withChecked(double[] overrides) {
         if (overrides == null) {
             return this;
@@ -56,7 +60,10 @@ public final class Thresholds implements java.io.Serializable {
         return new Thresholds(v);
     }
 
-    /** These thresholds with overrides given as text (the command line's {@code name=value}), checked as {@link #with} does. */
+    /**
+     * These thresholds with overrides given as text (the command line's {@code name=value}),
+     * checked as {@link #with} does.
+     */
     public Thresholds withText(Map<String, String> overrides) {
         Map<String, Double> parsed = new java.util.LinkedHashMap<>();
         for (Map.Entry<String, String> e : overrides.entrySet()) {
@@ -104,7 +111,10 @@ public final class Thresholds implements java.io.Serializable {
     public String toString() {
         StringBuilder b = new StringBuilder("Thresholds[");
         for (Threshold t : Threshold.values()) {
-            b.append(t.ordinal() == 0 ? "" : ", ").append(t.key()).append('=').append(Threshold.show(get(t)));
+            b.append(t.ordinal() == 0 ? "" : ", ")
+                    .append(t.key())
+                    .append('=')
+                    .append(Threshold.show(get(t)));
         }
         return b.append(']').toString();
     }

@@ -1,6 +1,7 @@
 package io.trainwatch.cli;
 
 import io.trainwatch.bench.LatencyProfile;
+
 import org.junit.jupiter.api.Test;
 
 import java.util.regex.Matcher;
@@ -8,34 +9,71 @@ import java.util.regex.Pattern;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** The bench command end to end on a small load: every figure it promises is printed and plausible. */
+/**
+ * The bench command end to end on a small load: every figure it promises is printed and plausible.
+ */
 class BenchCommandTest {
     @Test
     void shouldPrintRawAndJobRatesAndBothLatencyProfiles() {
-        ScheduleCommandTest.Result r = ScheduleCommandTest.run("bench", "--events", "20000", "--runs", "100",
-                "--latency-seconds", "2", "--throughput-checkpoint", "PT1S");
+        ScheduleCommandTest.Result r =
+                ScheduleCommandTest.run(
+                        "bench",
+                        "--events",
+                        "20000",
+                        "--runs",
+                        "100",
+                        "--latency-seconds",
+                        "2",
+                        "--throughput-checkpoint",
+                        "PT1S");
         assertThat(r.exitCode()).as(r.err()).isZero();
-        assertThat(r.out()).contains("produced      20,000 events", "raw consume   20,000 events", "job end to end 20,000 events");
-        assertThat(r.out()).containsPattern("warm-up       one raw drain and one job pass in \\d+\\.\\d s \\(not measured\\)");
-        assertThat(r.out()).containsPattern("raw consume   20,000 events in \\d+\\.\\d+ s: [\\d,]+ events/s \\(plain KafkaConsumer, one thread; [\\d,]+ events/s from its first record to its last\\)");
-        Matcher ratio = Pattern.compile("ratio job/raw  (\\d+\\.\\d+) end to end, (\\d+\\.\\d+) processing \\(vs the raw drain\\), (\\d+\\.\\d+) first record to last on both sides").matcher(r.out());
+        assertThat(r.out())
+                .contains(
+                        "produced      20,000 events",
+                        "raw consume   20,000 events",
+                        "job end to end 20,000 events");
+        assertThat(r.out())
+                .containsPattern(
+                        "warm-up       one raw drain and one job pass in \\d+\\.\\d s \\(not measured\\)");
+        assertThat(r.out())
+                .containsPattern(
+                        "raw consume   20,000 events in \\d+\\.\\d+ s: [\\d,]+ events/s \\(plain KafkaConsumer, one thread; [\\d,]+ events/s from its first record to its last\\)");
+        Matcher ratio =
+                Pattern.compile(
+                                "ratio job/raw  (\\d+\\.\\d+) end to end, (\\d+\\.\\d+) processing \\(vs the raw drain\\), (\\d+\\.\\d+) first record to last on both sides")
+                        .matcher(r.out());
         assertThat(ratio.find()).as(r.out()).isTrue();
         assertThat(Double.parseDouble(ratio.group(1))).isPositive();
         // processing excludes job start and stop, so it is never slower than end to end
-        assertThat(Double.parseDouble(ratio.group(2))).isGreaterThanOrEqualTo(Double.parseDouble(ratio.group(1)));
-        // the raw drain's own start-up is out of its first-record-to-last rate, so that ratio is never the larger
-        assertThat(Double.parseDouble(ratio.group(3))).isLessThanOrEqualTo(Double.parseDouble(ratio.group(2)));
-        assertThat(r.out()).containsPattern("job processing 20,000 events in \\d+\\.\\d+ s: [\\d,]+ events/s");
-        // both profiles time real NaN alerts read back with read_committed: every timed NaN's alert, at least 20,
-        // after a warm-up that ended when the job kept up, however slow the machine (the waits are bounded by conditions)
-        for (String profile : new String[]{"latency profile (checkpoint PT0.1S)", "throughput profile (checkpoint PT1S)"}) {
-            Matcher m = Pattern.compile(Pattern.quote(profile) + " at 5,000 events/s offered: p50 (\\d+) ms, p99 (\\d+) ms, max (\\d+) ms over (\\d+) alerts"
-                    + " \\(warm-up (\\d+\\.\\d) s, ([\\d,]+) events measured\\)\n").matcher(r.out());
+        assertThat(Double.parseDouble(ratio.group(2)))
+                .isGreaterThanOrEqualTo(Double.parseDouble(ratio.group(1)));
+        // the raw drain's own start-up is out of its first-record-to-last rate, so that ratio is
+        // never the larger
+        assertThat(Double.parseDouble(ratio.group(3)))
+                .isLessThanOrEqualTo(Double.parseDouble(ratio.group(2)));
+        assertThat(r.out())
+                .containsPattern("job processing 20,000 events in \\d+\\.\\d+ s: [\\d,]+ events/s");
+        // both profiles time real NaN alerts read back with read_committed: every timed NaN's
+        // alert, at least 20,
+        // after a warm-up that ended when the job kept up, however slow the machine (the waits are
+        // bounded by conditions)
+        for (String profile :
+                new String[] {
+                    "latency profile (checkpoint PT0.1S)", "throughput profile (checkpoint PT1S)"
+                }) {
+            Matcher m =
+                    Pattern.compile(
+                                    Pattern.quote(profile)
+                                            + " at 5,000 events/s offered: p50 (\\d+) ms, p99 (\\d+) ms, max (\\d+) ms over (\\d+) alerts"
+                                            + " \\(warm-up (\\d+\\.\\d) s, ([\\d,]+) events measured\\)\n")
+                            .matcher(r.out());
             assertThat(m.find()).as(r.out()).isTrue();
             assertThat(Long.parseLong(m.group(1))).isLessThanOrEqualTo(Long.parseLong(m.group(2)));
             assertThat(Long.parseLong(m.group(2))).isLessThanOrEqualTo(Long.parseLong(m.group(3)));
-            assertThat(Long.parseLong(m.group(4))).isGreaterThanOrEqualTo(LatencyProfile.MIN_TIMED_NANS);
-            assertThat(Double.parseDouble(m.group(5))).isGreaterThanOrEqualTo(LatencyProfile.WARMUP_NANOS / 1e9);
+            assertThat(Long.parseLong(m.group(4)))
+                    .isGreaterThanOrEqualTo(LatencyProfile.MIN_TIMED_NANS);
+            assertThat(Double.parseDouble(m.group(5)))
+                    .isGreaterThanOrEqualTo(LatencyProfile.WARMUP_NANOS / 1e9);
             // --latency-seconds 2 at 5,000 events/s: at least 10,000 events in the measured window
             assertThat(Long.parseLong(m.group(6).replace(",", ""))).isGreaterThanOrEqualTo(10_000);
         }
@@ -44,21 +82,47 @@ class BenchCommandTest {
 
     @Test
     void shouldMeasureThroughputOnlyWithoutWarmUpWhenAskedTo() {
-        ScheduleCommandTest.Result r = ScheduleCommandTest.run("bench", "--events", "5000", "--runs", "50", "--no-warmup", "--latency-seconds", "0",
-                "--repeat", "3");
+        ScheduleCommandTest.Result r =
+                ScheduleCommandTest.run(
+                        "bench",
+                        "--events",
+                        "5000",
+                        "--runs",
+                        "50",
+                        "--no-warmup",
+                        "--latency-seconds",
+                        "0",
+                        "--repeat",
+                        "3");
         assertThat(r.exitCode()).as(r.err()).isZero();
         assertThat(r.out()).contains("pass 3 of 3").doesNotContain("warm-up", "latency ", "pass 4");
-        assertThat(Pattern.compile("job processing 5,000 events").matcher(r.out()).results().count()).isEqualTo(3);
-        Matcher median = Pattern.compile("median of 3  ratio job/raw (\\d+\\.\\d+) end to end, (\\d+\\.\\d+) processing").matcher(r.out());
+        assertThat(
+                        Pattern.compile("job processing 5,000 events")
+                                .matcher(r.out())
+                                .results()
+                                .count())
+                .isEqualTo(3);
+        Matcher median =
+                Pattern.compile(
+                                "median of 3  ratio job/raw (\\d+\\.\\d+) end to end, (\\d+\\.\\d+) processing")
+                        .matcher(r.out());
         assertThat(median.find()).as(r.out()).isTrue();
         // the median is one of the three printed ratios
-        assertThat(Pattern.compile("ratio job/raw  [\\d.]+ end to end, " + Pattern.quote(median.group(2)) + " processing").matcher(r.out()).find()).isTrue();
+        assertThat(
+                        Pattern.compile(
+                                        "ratio job/raw  [\\d.]+ end to end, "
+                                                + Pattern.quote(median.group(2))
+                                                + " processing")
+                                .matcher(r.out())
+                                .find())
+                .isTrue();
     }
 
     @Test
     void shouldRefuseANegativeLatencyWindow() {
         ScheduleCommandTest.Result r = ScheduleCommandTest.run("bench", "--latency-seconds", "-1");
         assertThat(r.exitCode()).isEqualTo(2);
-        assertThat(r.err().trim()).isEqualTo("error: --latency-seconds must be >= 0 and --latency-rate >= 1");
+        assertThat(r.err().trim())
+                .isEqualTo("error: --latency-seconds must be >= 0 and --latency-rate >= 1");
     }
 }

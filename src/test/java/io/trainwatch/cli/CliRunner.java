@@ -6,13 +6,14 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 
-/** Runs a trainwatch command in-process as a user would, capturing what it prints and its exit code (for tests in any package). */
+/**
+ * Runs a trainwatch command in-process as a user would, capturing what it prints and its exit code
+ * (for tests in any package).
+ */
 public final class CliRunner {
-    public record Result(int exitCode, String out, String err) {
-    }
+    public record Result(int exitCode, String out, String err) {}
 
-    private CliRunner() {
-    }
+    private CliRunner() {}
 
     public static Result run(String... args) {
         PrintStream savedOut = System.out;

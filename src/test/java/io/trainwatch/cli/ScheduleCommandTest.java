@@ -1,10 +1,11 @@
 package io.trainwatch.cli;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.trainwatch.SharedData;
 import io.trainwatch.demo.DemoRuns;
 import io.trainwatch.demo.SchedulePreview;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -18,8 +19,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class ScheduleCommandTest {
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    record Result(int exitCode, String out, String err) {
-    }
+    record Result(int exitCode, String out, String err) {}
 
     static Result run(String... args) {
         CliRunner.Result r = CliRunner.run(args);
@@ -41,9 +41,17 @@ class ScheduleCommandTest {
         for (Path file : files) {
             for (JsonNode c : JSON.readTree(file.toFile()).get("cases")) {
                 Path spec = tmp.resolve("case-" + cases + ".json");
-                JSON.writeValue(spec.toFile(), c); // one golden case, saved as its own file, taken as it stands
+                JSON.writeValue(
+                        spec.toFile(),
+                        c); // one golden case, saved as its own file, taken as it stands
                 int steps = c.get("steps").asInt();
-                Result r = run("schedule", "--spec", spec.toString(), "--steps", Integer.toString(steps));
+                Result r =
+                        run(
+                                "schedule",
+                                "--spec",
+                                spec.toString(),
+                                "--steps",
+                                Integer.toString(steps));
                 assertThat(r.exitCode()).as(r.err()).isZero();
                 String[] lines = r.out().split("\n");
                 int groups = c.get("lr").size();
@@ -60,7 +68,14 @@ class ScheduleCommandTest {
                         double expected = Double.parseDouble(c.get("lr").get(g).get(i).asText());
                         double actual = Double.parseDouble(cols[g + 1]);
                         assertThat(withinTolerance(actual, expected))
-                                .as("%s/%s group %d step %d: expected %s got %s", file.getFileName(), c.get("name").asText(), g, i, expected, actual)
+                                .as(
+                                        "%s/%s group %d step %d: expected %s got %s",
+                                        file.getFileName(),
+                                        c.get("name").asText(),
+                                        g,
+                                        i,
+                                        expected,
+                                        actual)
                                 .isTrue();
                         values++;
                     }
@@ -68,41 +83,66 @@ class ScheduleCommandTest {
                 cases++;
             }
         }
-        System.out.printf("schedule command: %d golden cases, %d values reproduced through the CLI%n", cases, values);
+        System.out.printf(
+                "schedule command: %d golden cases, %d values reproduced through the CLI%n",
+                cases, values);
         assertThat(cases).isGreaterThan(0);
     }
 
     @Test
     void shouldPrintJsonWithOneArrayPerGroupAndDrawSvg(@TempDir Path tmp) throws Exception {
         Path spec = tmp.resolve("spec.json");
-        Files.writeString(spec, "{\"scheduler\":\"StepLR\",\"params\":{\"step_size\":2,\"gamma\":0.5,\"base_lrs\":[1.0,0.1]}}");
+        Files.writeString(
+                spec,
+                "{\"scheduler\":\"StepLR\",\"params\":{\"step_size\":2,\"gamma\":0.5,\"base_lrs\":[1.0,0.1]}}");
         Path svg = tmp.resolve("curve.svg");
-        Result r = run("schedule", "--spec", spec.toString(), "--steps", "5", "--format", "json", "--svg", svg.toString());
+        Result r =
+                run(
+                        "schedule",
+                        "--spec",
+                        spec.toString(),
+                        "--steps",
+                        "5",
+                        "--format",
+                        "json",
+                        "--svg",
+                        svg.toString());
         assertThat(r.exitCode()).as(r.err()).isZero();
         JsonNode out = JSON.readTree(r.out());
         assertThat(out.get("lr").get(0).toString()).isEqualTo("[1.0,1.0,0.5,0.5,0.25]");
         assertThat(out.get("lr").get(1).toString()).isEqualTo("[0.1,0.1,0.05,0.05,0.025]");
         String drawn = Files.readString(svg);
-        assertThat(drawn).startsWith("<svg").contains("data-name=\"group 0\"").contains("data-name=\"group 1\"");
+        assertThat(drawn)
+                .startsWith("<svg")
+                .contains("data-name=\"group 0\"")
+                .contains("data-name=\"group 1\"");
     }
 
     @Test
     void shouldPrintRangeColumnsForAdaptiveSchedule(@TempDir Path tmp) throws Exception {
         Path spec = tmp.resolve("spec.json");
-        Files.writeString(spec, "{\"scheduler\":\"ReduceLROnPlateau\",\"params\":{\"factor\":0.5,\"patience\":1,\"base_lrs\":[0.1]}}");
+        Files.writeString(
+                spec,
+                "{\"scheduler\":\"ReduceLROnPlateau\",\"params\":{\"factor\":0.5,\"patience\":1,\"base_lrs\":[0.1]}}");
         Result r = run("schedule", "--spec", spec.toString(), "--steps", "4");
         assertThat(r.exitCode()).as(r.err()).isZero();
-        // patience 1: a drop needs 2 bad calls, so the lowest allowed LR halves at index 2 and again at 4
-        assertThat(r.out()).isEqualTo("step,lr0_min,lr0_max\n0,0.1,0.1\n1,0.1,0.1\n2,0.05,0.1\n3,0.05,0.1\n");
+        // patience 1: a drop needs 2 bad calls, so the lowest allowed LR halves at index 2 and
+        // again at 4
+        assertThat(r.out())
+                .isEqualTo("step,lr0_min,lr0_max\n0,0.1,0.1\n1,0.1,0.1\n2,0.05,0.1\n3,0.05,0.1\n");
     }
 
     @Test
     void shouldReportBadSpecAsOneLineNamingTheField(@TempDir Path tmp) throws Exception {
         Path spec = tmp.resolve("bad.json");
-        Files.writeString(spec, "{\"scheduler\":\"CosineAnnealingWarmRestarts\",\"params\":{\"T_0\":0,\"base_lrs\":[0.1]}}");
+        Files.writeString(
+                spec,
+                "{\"scheduler\":\"CosineAnnealingWarmRestarts\",\"params\":{\"T_0\":0,\"base_lrs\":[0.1]}}");
         Result r = run("schedule", "--spec", spec.toString(), "--steps", "10");
         assertThat(r.exitCode()).isEqualTo(2);
-        assertThat(r.err().trim()).isEqualTo("error: invalid schedule spec: params.T_0: must be a positive integer, got 0");
+        assertThat(r.err().trim())
+                .isEqualTo(
+                        "error: invalid schedule spec: params.T_0: must be a positive integer, got 0");
         assertThat(r.out()).isEmpty();
     }
 
@@ -117,21 +157,33 @@ class ScheduleCommandTest {
     void shouldRunTheDemoOnKafkaAndPreviewEveryBundledExample(@TempDir Path tmp) throws Exception {
         Result r = run("demo", "--out", tmp.toString(), "--steps", "200", "--rate", "5000");
         assertThat(r.exitCode()).as(r.err()).isZero();
-        // every demo fault is caught, read back from Kafka and printed with its fix; the malformed records are dead letters
-        assertThat(r.out()).contains("NON_FINITE", "WARMUP_SPIKE", "GRAD_EXPLOSION", "LR_MISMATCH", "fix: ");
+        // every demo fault is caught, read back from Kafka and printed with its fix; the malformed
+        // records are dead letters
+        assertThat(r.out())
+                .contains("NON_FINITE", "WARMUP_SPIKE", "GRAD_EXPLOSION", "LR_MISMATCH", "fix: ");
         assertThat(r.out()).contains("once per epoch", "restarted from its beginning");
-        assertThat(r.out()).containsPattern("summary: " + DemoRuns.records().size() + " events streamed, \\d+ alerts, 3 dead letters");
+        assertThat(r.out())
+                .containsPattern(
+                        "summary: "
+                                + DemoRuns.records().size()
+                                + " events streamed, \\d+ alerts, 3 dead letters");
         // the healthy run declares HF cosine with warmup and draws no alert at all
-        String healthyStart = DemoRuns.records().stream().map(kv -> kv[1])
-                .filter(v -> v.contains("\"run_start\"") && v.contains("sim-none-")).findFirst().orElseThrow();
+        String healthyStart =
+                DemoRuns.records().stream()
+                        .map(kv -> kv[1])
+                        .filter(v -> v.contains("\"run_start\"") && v.contains("sim-none-"))
+                        .findFirst()
+                        .orElseThrow();
         assertThat(healthyStart).contains("\"scheduler\":\"cosine\"", "num_warmup_steps");
         assertThat(r.out().lines().filter(l -> l.contains("sim-none-"))).isEmpty();
         assertThat(r.out().lines().filter(l -> l.contains("DEAD-LETTER"))).hasSize(3);
-        // and wrote them to PostgreSQL started in-process: one series row per (run, step), one row per alert id
+        // and wrote them to PostgreSQL started in-process: one series row per (run, step), one row
+        // per alert id
         java.util.Set<String> steps = new java.util.HashSet<>();
         java.util.Set<String> alertIds = new java.util.HashSet<>();
         var codec = new io.trainwatch.event.EventCodec();
-        var monitor = new io.trainwatch.detect.RunMonitor(io.trainwatch.threshold.Thresholds.DEFAULTS);
+        var monitor =
+                new io.trainwatch.detect.RunMonitor(io.trainwatch.threshold.Thresholds.DEFAULTS);
         for (var run : DemoRuns.runs()) {
             var state = new io.trainwatch.detect.RunState();
             for (String line : run.events()) {
@@ -142,19 +194,31 @@ class ScheduleCommandTest {
                 }
             }
         }
-        assertThat(r.out()).containsPattern("PostgreSQL 16 in-process at jdbc:postgresql://localhost:\\d+/postgres \\(\\d+\\.\\d s\\)")
-                .contains(String.format(java.util.Locale.ROOT, "PostgreSQL: %,d series rows, %d alerts, 3 dead letters", steps.size(), alertIds.size()));
+        assertThat(r.out())
+                .containsPattern(
+                        "PostgreSQL 16 in-process at jdbc:postgresql://localhost:\\d+/postgres \\(\\d+\\.\\d s\\)")
+                .contains(
+                        String.format(
+                                java.util.Locale.ROOT,
+                                "PostgreSQL: %,d series rows, %d alerts, 3 dead letters",
+                                steps.size(),
+                                alertIds.size()));
         List<String> examples = SchedulePreview.exampleNames();
         try (Stream<Path> files = Files.list(Path.of("examples/schedules"))) {
-            assertThat(examples).containsExactlyInAnyOrderElementsOf(
-                    files.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".json")).toList());
+            assertThat(examples)
+                    .containsExactlyInAnyOrderElementsOf(
+                            files.map(p -> p.getFileName().toString())
+                                    .filter(n -> n.endsWith(".json"))
+                                    .toList());
         }
         for (String e : examples) {
             assertThat(tmp.resolve(e.replace(".json", ".svg"))).exists();
         }
         assertThat(r.out()).contains("wrote " + examples.size() + " SVG charts");
-        // and drew the runs it read back from the series and alerts topics: one report, every run in it
-        assertThat(r.out()).containsPattern("report: 6 runs, \\d+ steps, \\d+ alerts -> .*report\\.html");
+        // and drew the runs it read back from the series and alerts topics: one report, every run
+        // in it
+        assertThat(r.out())
+                .containsPattern("report: 6 runs, \\d+ steps, \\d+ alerts -> .*report\\.html");
         String html = Files.readString(tmp.resolve("report.html"));
         for (var run : DemoRuns.runs()) {
             assertThat(html).contains(run.runId());
@@ -163,27 +227,55 @@ class ScheduleCommandTest {
 
     @Test
     void shouldOnlyProduceTheDemoRunsStampedNowToAGivenBroker() throws Exception {
-        try (io.trainwatch.embedded.EmbeddedKafka kafka = io.trainwatch.embedded.EmbeddedKafka.start()) {
+        try (io.trainwatch.embedded.EmbeddedKafka kafka =
+                io.trainwatch.embedded.EmbeddedKafka.start()) {
             long before = System.currentTimeMillis();
-            Result r = run("demo", "--bootstrap-servers", kafka.bootstrapServers(), "--events-topic", "stack.events", "--rate", "20000");
+            Result r =
+                    run(
+                            "demo",
+                            "--bootstrap-servers",
+                            kafka.bootstrapServers(),
+                            "--events-topic",
+                            "stack.events",
+                            "--rate",
+                            "20000");
             assertThat(r.exitCode()).as(r.err()).isZero();
             int n = DemoRuns.records().size();
             assertThat(r.out()).contains("done: " + n + " events sent");
             List<String> values = new java.util.ArrayList<>();
-            try (var c = new org.apache.kafka.clients.consumer.KafkaConsumer<String, String>(java.util.Map.of("bootstrap.servers", kafka.bootstrapServers(),
-                    "group.id", "check", "auto.offset.reset", "earliest",
-                    "key.deserializer", org.apache.kafka.common.serialization.StringDeserializer.class.getName(),
-                    "value.deserializer", org.apache.kafka.common.serialization.StringDeserializer.class.getName()))) {
+            try (var c =
+                    new org.apache.kafka.clients.consumer.KafkaConsumer<String, String>(
+                            java.util.Map.of(
+                                    "bootstrap.servers",
+                                    kafka.bootstrapServers(),
+                                    "group.id",
+                                    "check",
+                                    "auto.offset.reset",
+                                    "earliest",
+                                    "key.deserializer",
+                                    org.apache.kafka.common.serialization.StringDeserializer.class
+                                            .getName(),
+                                    "value.deserializer",
+                                    org.apache.kafka.common.serialization.StringDeserializer.class
+                                            .getName()))) {
                 c.subscribe(List.of("stack.events"));
                 long until = System.currentTimeMillis() + 60_000;
                 while (values.size() < n && System.currentTimeMillis() < until) {
-                    c.poll(java.time.Duration.ofMillis(200)).forEach(rec -> values.add(rec.value()));
+                    c.poll(java.time.Duration.ofMillis(200))
+                            .forEach(rec -> values.add(rec.value()));
                 }
             }
             assertThat(values).hasSize(n);
-            // event times keep their spacing and end now, so the stack's dashboards (last hours) show the runs
-            long last = values.stream().filter(v -> v.contains("\"time\":")).map(v -> io.trainwatch.event.JsonReader.parse(v))
-                    .filter(j -> j.path("time").isNumber()).mapToLong(j -> j.get("time").asLong()).max().orElseThrow();
+            // event times keep their spacing and end now, so the stack's dashboards (last hours)
+            // show the runs
+            long last =
+                    values.stream()
+                            .filter(v -> v.contains("\"time\":"))
+                            .map(v -> io.trainwatch.event.JsonReader.parse(v))
+                            .filter(j -> j.path("time").isNumber())
+                            .mapToLong(j -> j.get("time").asLong())
+                            .max()
+                            .orElseThrow();
             assertThat(last).isBetween(before, System.currentTimeMillis());
             assertThat(values.stream().filter(v -> v.contains("\"step\":\"twelve\""))).hasSize(1);
         }

@@ -1,9 +1,10 @@
 package io.trainwatch.dashboards;
 
+import io.trainwatch.dashboards.DashboardQueries.Query;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
-import io.trainwatch.dashboards.DashboardQueries.Query;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
@@ -19,14 +20,15 @@ import java.util.Set;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The Grafana dashboards in dashboards/ load as provisioned: fixed uid, no id, every query on the provisioned data
- * source by its uid (no import placeholders), every panel with SQL, and the provider reading the folder that
- * docker-compose.yml mounts.
+ * The Grafana dashboards in dashboards/ load as provisioned: fixed uid, no id, every query on the
+ * provisioned data source by its uid (no import placeholders), every panel with SQL, and the
+ * provider reading the folder that docker-compose.yml mounts.
  */
 class DashboardsTest {
     static final Path RUN = Path.of("dashboards/trainwatch-run.json");
     static final Path FLEET = Path.of("dashboards/trainwatch-fleet.json");
-    static final Path DATASOURCES = Path.of("docker/grafana/provisioning/datasources/trainwatch.yaml");
+    static final Path DATASOURCES =
+            Path.of("docker/grafana/provisioning/datasources/trainwatch.yaml");
     static final Path PROVIDERS = Path.of("docker/grafana/provisioning/dashboards/trainwatch.yaml");
     static final Path COMPOSE = Path.of("docker/docker-compose.yml");
     static final ObjectMapper JSON = new ObjectMapper();
@@ -65,11 +67,14 @@ class DashboardsTest {
             assertThat(d.get("id").isNull()).as("id is null").isTrue();
             assertThat(d.path("schemaVersion").asInt()).isEqualTo(39);
             assertThat(d.has("__inputs")).as("no import inputs").isFalse();
-            assertThat(Files.readString(c.getKey())).doesNotContain("${DS_").doesNotContain("DS_POSTGRES");
+            assertThat(Files.readString(c.getKey()))
+                    .doesNotContain("${DS_")
+                    .doesNotContain("DS_POSTGRES");
         }
         try (var files = Files.list(Path.of("dashboards"))) {
             assertThat(files.map(p -> p.getFileName().toString()).toList())
-                    .as("dashboards/ holds only dashboard JSON").containsExactlyInAnyOrder("trainwatch-run.json", "trainwatch-fleet.json");
+                    .as("dashboards/ holds only dashboard JSON")
+                    .containsExactlyInAnyOrder("trainwatch-run.json", "trainwatch-fleet.json");
         }
     }
 
@@ -87,17 +92,25 @@ class DashboardsTest {
                 assertThat(p.path("datasource").path("uid").asText()).as(what).isEqualTo(uid);
                 assertThat(p.path("datasource").path("type").asText()).as(what).isEqualTo(type);
                 for (JsonNode t : p.path("targets")) {
-                    assertThat(t.path("datasource").path("uid").asText()).as(what + " " + t.path("refId")).isEqualTo(uid);
+                    assertThat(t.path("datasource").path("uid").asText())
+                            .as(what + " " + t.path("refId"))
+                            .isEqualTo(uid);
                 }
             }
             for (JsonNode v : d.path("templating").path("list")) {
                 if (v.path("type").asText().equals("query")) {
-                    assertThat(v.path("datasource").path("uid").asText()).as(f + ": variable " + v.path("name")).isEqualTo(uid);
+                    assertThat(v.path("datasource").path("uid").asText())
+                            .as(f + ": variable " + v.path("name"))
+                            .isEqualTo(uid);
                 }
             }
             for (JsonNode a : d.path("annotations").path("list")) {
-                assertThat(a.path("datasource").path("uid").asText()).as(f + ": annotation " + a.path("name")).isEqualTo(uid);
-                assertThat(a.path("target").path("rawSql").asText()).as(f + ": annotation " + a.path("name")).isNotBlank();
+                assertThat(a.path("datasource").path("uid").asText())
+                        .as(f + ": annotation " + a.path("name"))
+                        .isEqualTo(uid);
+                assertThat(a.path("target").path("rawSql").asText())
+                        .as(f + ": annotation " + a.path("name"))
+                        .isNotBlank();
             }
         }
     }
@@ -117,7 +130,9 @@ class DashboardsTest {
                 p.path("targets").forEach(t -> sql.add(t.path("rawSql").asText()));
                 assertThat(sql).as(what).isNotEmpty().anySatisfy(s -> assertThat(s).isNotBlank());
                 if (p.path("type").asText().equals("timeseries")) {
-                    assertThat(sql).as(what + ": a time panel filters on the time range").allSatisfy(s -> assertThat(s).contains("$__timeFilter("));
+                    assertThat(sql)
+                            .as(what + ": a time panel filters on the time range")
+                            .allSatisfy(s -> assertThat(s).contains("$__timeFilter("));
                 }
             }
         }
@@ -129,16 +144,27 @@ class DashboardsTest {
         JsonNode vars = run.path("templating").path("list");
         assertThat(vars).hasSize(1);
         assertThat(vars.get(0).path("name").asText()).isEqualTo("run_id");
-        assertThat(vars.get(0).path("query").asText()).contains("FROM trainwatch_series").contains("ORDER BY max(time) DESC");
-        assertThat(vars.get(0).path("sort").asInt()).as("keeps the SQL order (most recent first)").isZero();
+        assertThat(vars.get(0).path("query").asText())
+                .contains("FROM trainwatch_series")
+                .contains("ORDER BY max(time) DESC");
+        assertThat(vars.get(0).path("sort").asInt())
+                .as("keeps the SQL order (most recent first)")
+                .isZero();
         JsonNode anno = run.path("annotations").path("list");
         assertThat(anno).hasSize(1);
         assertThat(anno.get(0).path("enable").asBoolean()).isTrue();
         assertThat(anno.get(0).path("target").path("rawSql").asText())
-                .contains("FROM trainwatch_alerts", "a.opened_time", "a.kind", "a.message", "suggestion ->> 'action'", "$__timeFilter(time)");
+                .contains(
+                        "FROM trainwatch_alerts",
+                        "a.opened_time",
+                        "a.kind",
+                        "a.message",
+                        "suggestion ->> 'action'",
+                        "$__timeFilter(time)");
         // every run query is for the chosen run
         for (Query q : DashboardQueries.extract(Path.of("dashboards"))) {
-            if (q.dashboard().equals("trainwatch-run") && q.source() != DashboardQueries.Source.VARIABLE) {
+            if (q.dashboard().equals("trainwatch-run")
+                    && q.source() != DashboardQueries.Source.VARIABLE) {
                 assertThat(q.sql()).as(q.title() + " " + q.refId()).contains("'${run_id}'");
             }
         }
@@ -146,7 +172,11 @@ class DashboardsTest {
 
     @Test
     void shouldLinkTheFleetRunsToTheRunDashboardWithTheVariableSet() throws IOException {
-        JsonNode table = allPanels(read(FLEET)).stream().filter(p -> p.path("title").asText().equals("Runs")).findFirst().orElseThrow();
+        JsonNode table =
+                allPanels(read(FLEET)).stream()
+                        .filter(p -> p.path("title").asText().equals("Runs"))
+                        .findFirst()
+                        .orElseThrow();
         List<String> urls = new ArrayList<>();
         for (JsonNode o : table.path("fieldConfig").path("overrides")) {
             if (o.path("matcher").path("options").asText().equals("run_id")) {
@@ -155,15 +185,27 @@ class DashboardsTest {
                 }
             }
         }
-        assertThat(urls).singleElement().satisfies(u -> assertThat(u)
-                .startsWith("/d/" + read(RUN).path("uid").asText() + "/")
-                .contains("var-run_id=${__value.raw:percentencode}", "${__url_time_range}"));
-        assertThat(table.path("targets").get(0).path("rawSql").asText()).contains("'critical'", "'warning'", "'idle'", "'healthy'", "interval '10 minutes'");
+        assertThat(urls)
+                .singleElement()
+                .satisfies(
+                        u ->
+                                assertThat(u)
+                                        .startsWith("/d/" + read(RUN).path("uid").asText() + "/")
+                                        .contains(
+                                                "var-run_id=${__value.raw:percentencode}",
+                                                "${__url_time_range}"));
+        assertThat(table.path("targets").get(0).path("rawSql").asText())
+                .contains(
+                        "'critical'", "'warning'", "'idle'", "'healthy'", "interval '10 minutes'");
     }
 
     @Test
     void shouldSubstituteEveryQueryIntoPlainSql() {
-        List<Query> all = DashboardQueries.substituted(Instant.parse("2026-11-21T10:00:00Z"), Instant.parse("2026-11-21T16:00:00Z"), "llama-sft-7");
+        List<Query> all =
+                DashboardQueries.substituted(
+                        Instant.parse("2026-11-21T10:00:00Z"),
+                        Instant.parse("2026-11-21T16:00:00Z"),
+                        "llama-sft-7");
         assertThat(all).hasSizeGreaterThanOrEqualTo(14);
         assertThat(all).allSatisfy(q -> assertThat(q.sql()).as(q.title()).doesNotContain("$"));
     }
@@ -180,14 +222,27 @@ class DashboardsTest {
         String password = ds.path("secureJsonData").path("password").asText();
         assertThat(password).matches("\\$\\{?TRAINWATCH_GRAFANA_DB_PASSWORD}?");
         // the role it logs in as is the read-only one init.sql creates
-        assertThat(Files.readString(Path.of("docker/postgres/init.sql"))).contains("CREATE ROLE trainwatch_grafana", "GRANT SELECT ON");
-        // ... and docker-compose gives Grafana that variable, and PostgreSQL the password for the role
+        assertThat(Files.readString(Path.of("docker/postgres/init.sql")))
+                .contains("CREATE ROLE trainwatch_grafana", "GRANT SELECT ON");
+        // ... and docker-compose gives Grafana that variable, and PostgreSQL the password for the
+        // role
         JsonNode services = YAML.readTree(COMPOSE.toFile()).path("services");
-        assertThat(services.path("grafana").path("environment").has("TRAINWATCH_GRAFANA_DB_PASSWORD")).isTrue();
-        assertThat(services.path("postgres").path("environment").path("GRAFANA_DB_PASSWORD").asText()).startsWith("${GRAFANA_DB_PASSWORD:?");
+        assertThat(
+                        services.path("grafana")
+                                .path("environment")
+                                .has("TRAINWATCH_GRAFANA_DB_PASSWORD"))
+                .isTrue();
+        assertThat(
+                        services.path("postgres")
+                                .path("environment")
+                                .path("GRAFANA_DB_PASSWORD")
+                                .asText())
+                .startsWith("${GRAFANA_DB_PASSWORD:?");
         Path script = Path.of("docker/postgres/zz-grafana-password.sh");
-        assertThat(Files.readString(script)).contains("ALTER ROLE trainwatch_grafana", "GRAFANA_DB_PASSWORD", ":'password'");
-        // docker-entrypoint-initdb.d runs its files in name order: the role exists before its password is set
+        assertThat(Files.readString(script))
+                .contains("ALTER ROLE trainwatch_grafana", "GRAFANA_DB_PASSWORD", ":'password'");
+        // docker-entrypoint-initdb.d runs its files in name order: the role exists before its
+        // password is set
         assertThat(script.getFileName().toString()).isGreaterThan("init.sql");
     }
 
@@ -198,8 +253,15 @@ class DashboardsTest {
         assertThat(providers.get(0).path("type").asText()).isEqualTo("file");
         String path = providers.get(0).path("options").path("path").asText();
         List<String> mounts = new ArrayList<>();
-        YAML.readTree(COMPOSE.toFile()).path("services").path("grafana").path("volumes").forEach(v -> mounts.add(v.asText()));
-        assertThat(mounts).contains("../dashboards:" + path + ":ro", "./grafana/provisioning:/etc/grafana/provisioning:ro");
+        YAML.readTree(COMPOSE.toFile())
+                .path("services")
+                .path("grafana")
+                .path("volumes")
+                .forEach(v -> mounts.add(v.asText()));
+        assertThat(mounts)
+                .contains(
+                        "../dashboards:" + path + ":ro",
+                        "./grafana/provisioning:/etc/grafana/provisioning:ro");
         // compose paths are relative to docker/
         assertThat(COMPOSE.resolveSibling("../dashboards").normalize()).isDirectory();
         assertThat(COMPOSE.resolveSibling("grafana/provisioning/datasources")).isDirectory();

@@ -1,6 +1,7 @@
 package io.trainwatch.detect;
 
 import io.trainwatch.event.Alert;
+
 import org.junit.jupiter.api.Test;
 
 import static io.trainwatch.detect.RunFixture.COSINE;
@@ -21,8 +22,18 @@ class GradExplosionDetectorTest {
     @Test
     void shouldSuggestTighterClipWhenClippingIsOnAndTheNormStaysFarAbove() {
         RunFixture r = new RunFixture("clip-on").start(COSINE, 1.0, null, null);
-        r.steps(0, 700, 1, r::healthyLoss, s -> s >= 500 ? 60 * r.healthyGrad(s) : r.healthyGrad(s), r::declared);
-        Alert update = r.alerts.stream().filter(a -> a.kind.equals("GRAD_EXPLOSION") && a.status.equals("update")).findFirst().orElseThrow();
+        r.steps(
+                0,
+                700,
+                1,
+                r::healthyLoss,
+                s -> s >= 500 ? 60 * r.healthyGrad(s) : r.healthyGrad(s),
+                r::declared);
+        Alert update =
+                r.alerts.stream()
+                        .filter(a -> a.kind.equals("GRAD_EXPLOSION") && a.status.equals("update"))
+                        .findFirst()
+                        .orElseThrow();
         assertThat(update.severity).isEqualTo("critical");
         var sug = RunFixture.json(update.suggestion);
         assertThat(sug.path("max_norm").asDouble()).isLessThanOrEqualTo(1.0);

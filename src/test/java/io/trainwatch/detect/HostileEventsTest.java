@@ -15,6 +15,7 @@ import io.trainwatch.event.SeriesPoint;
 import io.trainwatch.event.TrainingEvent;
 import io.trainwatch.job.KafkaSerde;
 import io.trainwatch.threshold.Thresholds;
+
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.header.Header;
 import org.junit.jupiter.api.Test;
@@ -29,24 +30,36 @@ import java.util.TreeMap;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Property: whatever records arrive, in whatever order, the codec refuses what it cannot accept with an
- * {@link InvalidEventException} naming a field and a reason (and nothing else escapes it), the fast path agrees with the
- * tree path, the monitor judges every accepted event without a monitor error (one would mean a guard is missing), and
- * every output — alerts, series points, dead letters, the event written back — is strict, well-formed JSON that fits a
- * Kafka record. Records come from {@link HostileEvents} (seed printed; {@code -Dtrainwatch.fuzz.seed=N} replays it,
- * {@code -Dtrainwatch.fuzz.records=N} sets how many). A failure is shrunk to the smallest records that still fail the same
- * way, and printed with the seed.
+ * Property: whatever records arrive, in whatever order, the codec refuses what it cannot accept
+ * with an {@link InvalidEventException} naming a field and a reason (and nothing else escapes it),
+ * the fast path agrees with the tree path, the monitor judges every accepted event without a
+ * monitor error (one would mean a guard is missing), and every output — alerts, series points, dead
+ * letters, the event written back — is strict, well-formed JSON that fits a Kafka record. Records
+ * come from {@link HostileEvents} (seed printed; {@code -Dtrainwatch.fuzz.seed=N} replays it,
+ * {@code -Dtrainwatch.fuzz.records=N} sets how many). A failure is shrunk to the smallest records
+ * that still fail the same way, and printed with the seed.
  */
 class HostileEventsTest {
     static final int DEFAULT_RECORDS = 50_000;
-    /** A Kafka record (key, value, headers) above this would be refused by a broker with default limits (1 MiB), with margin. */
+
+    /**
+     * A Kafka record (key, value, headers) above this would be refused by a broker with default
+     * limits (1 MiB), with margin.
+     */
     static final int MAX_KAFKA_RECORD_BYTES = 1_000_000;
-    /** Distinct failures shrunk and printed (each shrink runs the property up to {@link #SHRINK_CHECKS} times). */
+
+    /**
+     * Distinct failures shrunk and printed (each shrink runs the property up to {@link
+     * #SHRINK_CHECKS} times).
+     */
     static final int MAX_FAILURES_SHRUNK = 12;
+
     static final int SHRINK_CHECKS = 4_000;
     static final long SHRINK_MILLIS = 20_000;
+
     /** CPU time of this thread: wall time on a machine shared with other builds says little. */
-    static final java.lang.management.ThreadMXBean CPU = java.lang.management.ManagementFactory.getThreadMXBean();
+    static final java.lang.management.ThreadMXBean CPU =
+            java.lang.management.ManagementFactory.getThreadMXBean();
 
     @Test
     void shouldHaveATemplateForEverySchedulerFamily() {
@@ -56,15 +69,23 @@ class HostileEventsTest {
     @Test
     void shouldGenerateTheSameRecordsFromTheSameSeed() {
         long seed = FuzzSettings.seed();
-        List<String> first = new HostileEvents(seed).generate(3_000).stream().map(HostileEvents.Generated::text).toList();
-        List<String> again = new HostileEvents(seed).generate(3_000).stream().map(HostileEvents.Generated::text).toList();
+        List<String> first =
+                new HostileEvents(seed)
+                        .generate(3_000).stream().map(HostileEvents.Generated::text).toList();
+        List<String> again =
+                new HostileEvents(seed)
+                        .generate(3_000).stream().map(HostileEvents.Generated::text).toList();
         assertThat(again).as("records of seed %d generated twice", seed).isEqualTo(first);
-        assertThat(new HostileEvents(seed + 1).generate(100).stream().map(HostileEvents.Generated::text).toList()).isNotEqualTo(first.subList(0, 100));
+        assertThat(
+                        new HostileEvents(seed + 1)
+                                .generate(100).stream().map(HostileEvents.Generated::text).toList())
+                .isNotEqualTo(first.subList(0, 100));
     }
 
     /**
-     * The largest alert one accepted step can cause: NON_FINITE quotes the step's batch ids five times (message, diagnosis,
-     * evidence, skip_batches, change), and an accepted step carries up to 256 ids of 256 characters, three UTF-8 bytes each.
+     * The largest alert one accepted step can cause: NON_FINITE quotes the step's batch ids five
+     * times (message, diagnosis, evidence, skip_batches, change), and an accepted step carries up
+     * to 256 ids of 256 characters, three UTF-8 bytes each.
      */
     @Test
     void shouldFitTheLargestAlertAStepCanCauseInAKafkaRecord() throws Exception {
@@ -79,21 +100,42 @@ class HostileEventsTest {
         List<Alert> alerts = new ArrayList<>();
         for (int s = 0; s < 60; s++) {
             boolean nan = s == 59;
-            TrainingEvent e = codec.parse(JsonWriter.object("type", "step", "run_id", runId, "step", s, "loss", nan ? Double.NaN : 1.0,
-                    "grad_norm", nan ? Double.NaN : 1.0, "batch", ids));
+            TrainingEvent e =
+                    codec.parse(
+                            JsonWriter.object(
+                                    "type",
+                                    "step",
+                                    "run_id",
+                                    runId,
+                                    "step",
+                                    s,
+                                    "loss",
+                                    nan ? Double.NaN : 1.0,
+                                    "grad_norm",
+                                    nan ? Double.NaN : 1.0,
+                                    "batch",
+                                    ids));
             alerts.addAll(monitor.onEvent(state, e).alerts());
         }
         assertThat(alerts).extracting(a -> a.kind).containsExactly("NON_FINITE");
-        ProducerRecord<byte[], byte[]> record = new KafkaSerde.AlertSerializationSchema("alerts").serialize(alerts.get(0), null, null);
-        System.out.printf("largest NON_FINITE alert: %d bytes of key and value%n", record.key().length + record.value().length);
-        assertThat(record.key().length + record.value().length).isGreaterThan(900_000).isLessThanOrEqualTo(MAX_KAFKA_RECORD_BYTES);
+        ProducerRecord<byte[], byte[]> record =
+                new KafkaSerde.AlertSerializationSchema("alerts")
+                        .serialize(alerts.get(0), null, null);
+        System.out.printf(
+                "largest NON_FINITE alert: %d bytes of key and value%n",
+                record.key().length + record.value().length);
+        assertThat(record.key().length + record.value().length)
+                .isGreaterThan(900_000)
+                .isLessThanOrEqualTo(MAX_KAFKA_RECORD_BYTES);
     }
 
     @Test
     void shouldJudgeEveryHostileRecordWithoutErrorsAndWriteEveryOutput() {
         long seed = FuzzSettings.seed();
         int count = FuzzSettings.records(DEFAULT_RECORDS);
-        System.out.printf("HostileEventsTest: seed %d (-D%s=%d replays it), %d records%n", seed, FuzzSettings.SEED_PROPERTY, seed, count);
+        System.out.printf(
+                "HostileEventsTest: seed %d (-D%s=%d replays it), %d records%n",
+                seed, FuzzSettings.SEED_PROPERTY, seed, count);
         long t0 = System.nanoTime();
         long cpu0 = CPU.getCurrentThreadCpuTime();
         HostileEvents generator = new HostileEvents(seed);
@@ -135,17 +177,30 @@ class HostileEventsTest {
         }
         long judgedMillis = (System.nanoTime() - t0) / 1_000_000;
         long cpuMillis = (CPU.getCurrentThreadCpuTime() - cpu0) / 1_000_000;
-        System.out.printf("HostileEventsTest: %d records generated and judged in %d ms (%d ms of CPU): %d accepted, %d refused by the codec, %d alerts, %d series points, %d failures%n",
-                count, judgedMillis, cpuMillis, judge.accepted, judge.refused, judge.alerts, judge.series, failureCounts.values().stream().mapToInt(Integer::intValue).sum());
+        System.out.printf(
+                "HostileEventsTest: %d records generated and judged in %d ms (%d ms of CPU): %d accepted, %d refused by the codec, %d alerts, %d series points, %d failures%n",
+                count,
+                judgedMillis,
+                cpuMillis,
+                judge.accepted,
+                judge.refused,
+                judge.alerts,
+                judge.series,
+                failureCounts.values().stream().mapToInt(Integer::intValue).sum());
         System.out.println("HostileEventsTest: records by kind " + judge.kinds);
         Map<String, Long> millisByKind = new TreeMap<>();
-        nanosByKind.forEach((k, n) -> {
-            if (n >= 50_000_000) {
-                millisByKind.put(k, n / 1_000_000);
-            }
-        });
-        System.out.printf("HostileEventsTest: ms by kind (50 ms and more) %s; slowest record %d ms: [%s] %s%n", millisByKind,
-                slowestNanos / 1_000_000, slowest == null ? "" : slowest.kind(), slowest == null ? "" : abbreviate(slowest.text()));
+        nanosByKind.forEach(
+                (k, n) -> {
+                    if (n >= 50_000_000) {
+                        millisByKind.put(k, n / 1_000_000);
+                    }
+                });
+        System.out.printf(
+                "HostileEventsTest: ms by kind (50 ms and more) %s; slowest record %d ms: [%s] %s%n",
+                millisByKind,
+                slowestNanos / 1_000_000,
+                slowest == null ? "" : slowest.kind(),
+                slowest == null ? "" : abbreviate(slowest.text()));
 
         List<String> report = new ArrayList<>();
         int shrunk = 0;
@@ -155,11 +210,26 @@ class HostileEventsTest {
                 continue;
             }
             long s0 = System.nanoTime();
-            List<HostileEvents.Generated> smallest = SequenceShrinker.shrink(f.getValue(), f.getKey(), records -> new Judge().failureOf(records), SHRINK_CHECKS,
-                    SHRINK_MILLIS);
-            StringBuilder b = new StringBuilder(f.getKey()).append(" (x").append(failureCounts.get(f.getKey())).append("; seed ").append(seed)
-                    .append("; shrunk from ").append(f.getValue().size()).append(" to ").append(smallest.size()).append(" records in ")
-                    .append((System.nanoTime() - s0) / 1_000_000).append(" ms):");
+            List<HostileEvents.Generated> smallest =
+                    SequenceShrinker.shrink(
+                            f.getValue(),
+                            f.getKey(),
+                            records -> new Judge().failureOf(records),
+                            SHRINK_CHECKS,
+                            SHRINK_MILLIS);
+            StringBuilder b =
+                    new StringBuilder(f.getKey())
+                            .append(" (x")
+                            .append(failureCounts.get(f.getKey()))
+                            .append("; seed ")
+                            .append(seed)
+                            .append("; shrunk from ")
+                            .append(f.getValue().size())
+                            .append(" to ")
+                            .append(smallest.size())
+                            .append(" records in ")
+                            .append((System.nanoTime() - s0) / 1_000_000)
+                            .append(" ms):");
             for (HostileEvents.Generated g : smallest) {
                 b.append("\n    [").append(g.kind()).append("] ").append(abbreviate(g.text()));
             }
@@ -170,28 +240,51 @@ class HostileEventsTest {
             report.add(b.toString());
         }
         report.forEach(r -> System.out.println("HostileEventsTest FAILURE: " + r));
-        assertThat(report).as("failures with seed %d (rerun with -D%s=%d)", seed, FuzzSettings.SEED_PROPERTY, seed).isEmpty();
-        assertThat(judge.accepted).as("the generator keeps most runs alive").isGreaterThan(count / 4);
+        assertThat(report)
+                .as(
+                        "failures with seed %d (rerun with -D%s=%d)",
+                        seed, FuzzSettings.SEED_PROPERTY, seed)
+                .isEmpty();
+        assertThat(judge.accepted)
+                .as("the generator keeps most runs alive")
+                .isGreaterThan(count / 4);
         assertThat(judge.refused).as("and hostile records are refused").isGreaterThan(count / 10);
         assertThat(judge.alerts).as("detectors fire on the runs").isPositive();
     }
 
-    private static final java.util.regex.Pattern KIND_DETAIL = java.util.regex.Pattern.compile("\\(.*\\)|:.*");
+    private static final java.util.regex.Pattern KIND_DETAIL =
+            java.util.regex.Pattern.compile("\\(.*\\)|:.*");
 
-    /** "step.loss:replace" -> "step.loss", "run_start.schedule(CyclicLR)" -> "run_start.schedule": what a record's kind counts under. */
+    /**
+     * "step.loss:replace" -> "step.loss", "run_start.schedule(CyclicLR)" -> "run_start.schedule":
+     * what a record's kind counts under.
+     */
     static String kindClass(String kind) {
         return KIND_DETAIL.matcher(kind).replaceAll("");
     }
 
     static String abbreviate(String s) {
-        String t = s.length() <= 600 ? s : s.substring(0, 300) + "...(" + s.length() + " chars)..." + s.substring(s.length() - 200);
+        String t =
+                s.length() <= 600
+                        ? s
+                        : s.substring(0, 300)
+                                + "...("
+                                + s.length()
+                                + " chars)..."
+                                + s.substring(s.length() - 200);
         StringBuilder b = new StringBuilder();
         for (int i = 0; i < t.length(); i++) {
             char c = t.charAt(i);
-            // show invisible and control characters by their code point, so the printed record is the record
+            // show invisible and control characters by their code point, so the printed record is
+            // the record
             int type = Character.getType(c);
-            if (c < 0x20 || c == 0x7f || type == Character.FORMAT || type == Character.SURROGATE || type == Character.LINE_SEPARATOR
-                    || type == Character.PARAGRAPH_SEPARATOR || type == Character.CONTROL) {
+            if (c < 0x20
+                    || c == 0x7f
+                    || type == Character.FORMAT
+                    || type == Character.SURROGATE
+                    || type == Character.LINE_SEPARATOR
+                    || type == Character.PARAGRAPH_SEPARATOR
+                    || type == Character.CONTROL) {
                 b.append(String.format("<U+%04X>", (int) c));
             } else {
                 b.append(c);
@@ -201,29 +294,38 @@ class HostileEventsTest {
     }
 
     /**
-     * Judges records one by one as the pipeline does (codec, then the run's monitor state) and checks every property; one
-     * instance per sequence judged.
+     * Judges records one by one as the pipeline does (codec, then the run's monitor state) and
+     * checks every property; one instance per sequence judged.
      */
     static final class Judge {
         private final EventCodec codec = new EventCodec();
         private final RunMonitor monitor = new RunMonitor(Thresholds.DEFAULTS);
         private final Map<String, RunState> states = new HashMap<>();
-        private final KafkaSerde.AlertSerializationSchema alertSerde = new KafkaSerde.AlertSerializationSchema("alerts");
-        private final KafkaSerde.SeriesSerializationSchema seriesSerde = new KafkaSerde.SeriesSerializationSchema("series");
-        private final KafkaSerde.DeadLetterSerializationSchema deadSerde = new KafkaSerde.DeadLetterSerializationSchema("dead-letters");
+        private final KafkaSerde.AlertSerializationSchema alertSerde =
+                new KafkaSerde.AlertSerializationSchema("alerts");
+        private final KafkaSerde.SeriesSerializationSchema seriesSerde =
+                new KafkaSerde.SeriesSerializationSchema("series");
+        private final KafkaSerde.DeadLetterSerializationSchema deadSerde =
+                new KafkaSerde.DeadLetterSerializationSchema("dead-letters");
         final Map<String, Integer> kinds = new TreeMap<>();
         long accepted;
         long refused;
         long alerts;
         long series;
+
         /** What went wrong, in full (the signature is its class). */
         String detail;
 
-        /** @param failure the failure's signature, null if every property held; {@code runId}: the run the event was judged for */
-        record Verdict(String failure, String runId) {
-        }
+        /**
+         * @param failure the failure's signature, null if every property held; {@code runId}: the
+         *     run the event was judged for
+         */
+        record Verdict(String failure, String runId) {}
 
-        /** Signature of the first failure in {@code records}, judged in order from fresh state, or null. */
+        /**
+         * Signature of the first failure in {@code records}, judged in order from fresh state, or
+         * null.
+         */
         String failureOf(List<HostileEvents.Generated> records) {
             for (HostileEvents.Generated g : records) {
                 Verdict v = judge(g);
@@ -234,7 +336,10 @@ class HostileEventsTest {
             return null;
         }
 
-        /** The full story of the first failure in {@code records}: its message, and for a monitor error the exception's stack. */
+        /**
+         * The full story of the first failure in {@code records}: its message, and for a monitor
+         * error the exception's stack.
+         */
         String detailOf(List<HostileEvents.Generated> records) {
             return failureOf(records) == null ? null : detail;
         }
@@ -257,13 +362,17 @@ class HostileEventsTest {
                 if (f != null) {
                     return new Verdict(f, null);
                 }
-                return new Verdict(deadLetterProblem(DeadLetter.of(text, ex.field(), ex.getMessage(), "fuzz:1")), null);
+                return new Verdict(
+                        deadLetterProblem(
+                                DeadLetter.of(text, ex.field(), ex.getMessage(), "fuzz:1")),
+                        null);
             } catch (AssertionError ex) {
                 detail = ex.getMessage();
                 return new Verdict("codec: the fast path and the tree path disagree", null);
             } catch (Throwable ex) {
                 detail = stackTrace(ex);
-                return new Verdict("codec threw " + ex.getClass().getName() + " at " + where(ex), null);
+                return new Verdict(
+                        "codec threw " + ex.getClass().getName() + " at " + where(ex), null);
             }
             accepted++;
             String written = roundTripProblem(e);
@@ -276,18 +385,35 @@ class HostileEventsTest {
                 out = monitor.onEvent(state, e);
             } catch (Throwable ex) {
                 detail = stackTrace(ex);
-                return new Verdict("monitor threw " + ex.getClass().getName() + " at " + where(ex), e.runId);
+                return new Verdict(
+                        "monitor threw " + ex.getClass().getName() + " at " + where(ex), e.runId);
             }
             for (Alert a : out.alerts()) {
                 alerts++;
                 if (a.kind.equals(AlertKind.MONITOR_ERROR.name())) {
                     Throwable cause = containedError(state, e);
                     detail = a.message + "\n" + (cause == null ? a.evidence : stackTrace(cause));
-                    String at = cause == null ? JsonReader.parse(a.evidence).path("at").asText().replaceAll("\\(.*\\)", "") : where(cause, 3);
-                    return new Verdict("MONITOR_ERROR: " + (cause == null ? JsonReader.parse(a.evidence).path("exception").asText() : cause.getClass().getName())
-                            + " at " + at, e.runId);
+                    String at =
+                            cause == null
+                                    ? JsonReader.parse(a.evidence)
+                                            .path("at")
+                                            .asText()
+                                            .replaceAll("\\(.*\\)", "")
+                                    : where(cause, 3);
+                    return new Verdict(
+                            "MONITOR_ERROR: "
+                                    + (cause == null
+                                            ? JsonReader.parse(a.evidence)
+                                                    .path("exception")
+                                                    .asText()
+                                            : cause.getClass().getName())
+                                    + " at "
+                                    + at,
+                            e.runId);
                 }
-                String p = outputProblem("alert", JsonWriter.alert(a), alertSerde.serialize(a, null, null));
+                String p =
+                        outputProblem(
+                                "alert", JsonWriter.alert(a), alertSerde.serialize(a, null, null));
                 if (p != null) {
                     return new Verdict(p, e.runId);
                 }
@@ -295,7 +421,11 @@ class HostileEventsTest {
             if (out.series() != null) {
                 series++;
                 SeriesPoint s = out.series();
-                String p = outputProblem("series point", JsonWriter.series(s), seriesSerde.serialize(s, null, null));
+                String p =
+                        outputProblem(
+                                "series point",
+                                JsonWriter.series(s),
+                                seriesSerde.serialize(s, null, null));
                 if (p != null) {
                     return new Verdict(p, e.runId);
                 }
@@ -306,7 +436,9 @@ class HostileEventsTest {
                 if (rj.monitorError()) {
                     return new Verdict("monitor rejected an event: " + rj.field(), e.runId);
                 }
-                String p = deadLetterProblem(DeadLetter.of(rj.payload(), rj.field(), rj.reason(), "fuzz:1"));
+                String p =
+                        deadLetterProblem(
+                                DeadLetter.of(rj.payload(), rj.field(), rj.reason(), "fuzz:1"));
                 if (p != null) {
                     return new Verdict(p, e.runId);
                 }
@@ -320,31 +452,43 @@ class HostileEventsTest {
             if (ex.field() == null || ex.field().isBlank()) {
                 return "codec refused without naming a field";
             }
-            if (ex.getMessage() == null || ex.getMessage().length() <= ex.field().length() + 2 || ex.getMessage().substring(ex.field().length() + 2).isBlank()) {
+            if (ex.getMessage() == null
+                    || ex.getMessage().length() <= ex.field().length() + 2
+                    || ex.getMessage().substring(ex.field().length() + 2).isBlank()) {
                 return "codec refused without a reason";
             }
             if (ex.getMessage().contains("overflowed")) {
                 return "schedule engine accepted a stepping period that overflows (steps_per_epoch x frequency)";
             }
             if (ex.getMessage().contains("the declared schedule cannot give the LR")) {
-                // the codec's own guard caught it, but the engine accepted a spec it cannot evaluate: a bug in the engine
-                java.util.regex.Matcher m = java.util.regex.Pattern.compile("\\(([A-Za-z.]+)[:)]").matcher(ex.getMessage());
-                return "schedule engine accepted a spec it cannot evaluate: " + (m.find() ? m.group(1) : "?");
+                // the codec's own guard caught it, but the engine accepted a spec it cannot
+                // evaluate: a bug in the engine
+                java.util.regex.Matcher m =
+                        java.util.regex.Pattern.compile("\\(([A-Za-z.]+)[:)]")
+                                .matcher(ex.getMessage());
+                return "schedule engine accepted a spec it cannot evaluate: "
+                        + (m.find() ? m.group(1) : "?");
             }
             if (ex.field().length() > DeadLetter.MAX_FIELD_CHARS + 3) {
                 detail = abbreviate(ex.field());
-                return "codec refusal names a field of over " + DeadLetter.MAX_FIELD_CHARS + " characters";
+                return "codec refusal names a field of over "
+                        + DeadLetter.MAX_FIELD_CHARS
+                        + " characters";
             }
-            if (ex.getMessage().length() > DeadLetter.MAX_FIELD_CHARS + DeadLetter.MAX_REASON_CHARS + 8) {
+            if (ex.getMessage().length()
+                    > DeadLetter.MAX_FIELD_CHARS + DeadLetter.MAX_REASON_CHARS + 8) {
                 detail = abbreviate(ex.getMessage());
-                return "codec refusal message over " + (DeadLetter.MAX_FIELD_CHARS + DeadLetter.MAX_REASON_CHARS) + " characters";
+                return "codec refusal message over "
+                        + (DeadLetter.MAX_FIELD_CHARS + DeadLetter.MAX_REASON_CHARS)
+                        + " characters";
             }
             return null;
         }
 
         /**
-         * An accepted event written back as format v1 (the payload of a dead letter the monitor writes) is well-formed and
-         * reads back as the same event, so it can be fixed and sent again.
+         * An accepted event written back as format v1 (the payload of a dead letter the monitor
+         * writes) is well-formed and reads back as the same event, so it can be fixed and sent
+         * again.
          */
         private String roundTripProblem(TrainingEvent e) {
             String written;
@@ -367,7 +511,8 @@ class HostileEventsTest {
                 }
             } catch (InvalidEventException ex) {
                 detail = ex.getMessage() + " for " + abbreviate(written);
-                return "an accepted event written back is refused: " + ex.field().replaceAll("[\\[.].*", "");
+                return "an accepted event written back is refused: "
+                        + ex.field().replaceAll("[\\[.].*", "");
             }
             return null;
         }
@@ -377,11 +522,16 @@ class HostileEventsTest {
                 detail = d.field + " | " + d.reason;
                 return "a dead letter without a field or a reason";
             }
-            return outputProblem("dead letter", JsonWriter.deadLetter(d), deadSerde.serialize(d, null, null));
+            return outputProblem(
+                    "dead letter", JsonWriter.deadLetter(d), deadSerde.serialize(d, null, null));
         }
 
-        /** An output line is strict JSON, valid Unicode (a UTF-8 file writer refuses unpaired surrogates), and fits a Kafka record. */
-        private String outputProblem(String what, String json, ProducerRecord<byte[], byte[]> record) {
+        /**
+         * An output line is strict JSON, valid Unicode (a UTF-8 file writer refuses unpaired
+         * surrogates), and fits a Kafka record.
+         */
+        private String outputProblem(
+                String what, String json, ProducerRecord<byte[], byte[]> record) {
             String bad = unpairedSurrogate(json);
             if (bad != null) {
                 detail = bad + " in " + abbreviate(json);
@@ -407,7 +557,9 @@ class HostileEventsTest {
         static String unpairedSurrogate(String s) {
             for (int i = 0; i < s.length(); i++) {
                 char c = s.charAt(i);
-                if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
+                if (Character.isHighSurrogate(c)
+                        && i + 1 < s.length()
+                        && Character.isLowSurrogate(s.charAt(i + 1))) {
                     i++;
                 } else if (Character.isSurrogate(c)) {
                     return String.format("unpaired surrogate U+%04X at %d", (int) c, i);
@@ -417,15 +569,18 @@ class HostileEventsTest {
         }
 
         /**
-         * The exception the monitor contained on {@code e}, thrown again outside its guard: the monitor keeps it to itself
-         * (its alert names only the top frame), and it put {@code state} back as it was before the event, so judging the
-         * event once more on a copy of it throws the same. Null if it does not.
+         * The exception the monitor contained on {@code e}, thrown again outside its guard: the
+         * monitor keeps it to itself (its alert names only the top frame), and it put {@code state}
+         * back as it was before the event, so judging the event once more on a copy of it throws
+         * the same. Null if it does not.
          */
         private Throwable containedError(RunState state, TrainingEvent e) {
             RunState copy = new RunState();
             copy.copyFrom(state);
             try {
-                java.lang.reflect.Method judge = RunMonitor.class.getDeclaredMethod("judge", RunState.class, TrainingEvent.class);
+                java.lang.reflect.Method judge =
+                        RunMonitor.class.getDeclaredMethod(
+                                "judge", RunState.class, TrainingEvent.class);
                 judge.setAccessible(true);
                 judge.invoke(new RunMonitor(Thresholds.DEFAULTS), copy, e);
                 return null;
@@ -436,12 +591,18 @@ class HostileEventsTest {
             }
         }
 
-        /** The first frame in trainwatch's code (class and method, no line: the signature must survive edits), else the top one. */
+        /**
+         * The first frame in trainwatch's code (class and method, no line: the signature must
+         * survive edits), else the top one.
+         */
         static String where(Throwable ex) {
             return where(ex, 1);
         }
 
-        /** The top {@code frames} frames from the first one in trainwatch's code: the same exception from another path is another bug. */
+        /**
+         * The top {@code frames} frames from the first one in trainwatch's code: the same exception
+         * from another path is another bug.
+         */
         static String where(Throwable ex, int frames) {
             StackTraceElement[] t = ex.getStackTrace();
             int first = 0;
@@ -453,17 +614,26 @@ class HostileEventsTest {
             }
             StringBuilder b = new StringBuilder();
             for (int i = first; i < Math.min(t.length, first + frames); i++) {
-                b.append(i == first ? "" : " < ").append(t[i].getClassName().replace("io.trainwatch.", "")).append('.').append(t[i].getMethodName());
+                b.append(i == first ? "" : " < ")
+                        .append(t[i].getClassName().replace("io.trainwatch.", ""))
+                        .append('.')
+                        .append(t[i].getMethodName());
             }
             return b.length() == 0 ? "?" : b.toString();
         }
 
-        /** The stack down to where the test's own frames begin (they say nothing), at most 4,000 characters. */
+        /**
+         * The stack down to where the test's own frames begin (they say nothing), at most 4,000
+         * characters.
+         */
         static String stackTrace(Throwable ex) {
             java.io.StringWriter w = new java.io.StringWriter();
             ex.printStackTrace(new java.io.PrintWriter(w));
             String s = w.toString();
-            java.util.regex.Matcher own = java.util.regex.Pattern.compile("\tat \\S*(jdk\\.internal\\.reflect|HostileEventsTest)").matcher(s);
+            java.util.regex.Matcher own =
+                    java.util.regex.Pattern.compile(
+                                    "\tat \\S*(jdk\\.internal\\.reflect|HostileEventsTest)")
+                            .matcher(s);
             s = (own.find() ? s.substring(0, own.start()) : s).strip();
             return s.length() > 4_000 ? s.substring(0, 4_000) + "..." : s;
         }

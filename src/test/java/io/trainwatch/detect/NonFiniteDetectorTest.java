@@ -1,12 +1,16 @@
 package io.trainwatch.detect;
 
 import io.trainwatch.event.Alert;
+
 import org.junit.jupiter.api.Test;
 
 import static io.trainwatch.detect.RunFixture.COSINE;
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** NON_FINITE: a NaN/Inf loss or gradient, its diagnosis (suspect data, explosion, fp16 loss-scale collapse) and the GradScaler skips that are not one. */
+/**
+ * NON_FINITE: a NaN/Inf loss or gradient, its diagnosis (suspect data, explosion, fp16 loss-scale
+ * collapse) and the GradScaler skips that are not one.
+ */
 class NonFiniteDetectorTest {
     @Test
     void shouldAlertOnNaNLossWithHealthyGradientsAsSuspectDataNamingTheBatch() {
@@ -17,7 +21,8 @@ class NonFiniteDetectorTest {
         assertThat(a.severity).isEqualTo("critical");
         assertThat(a.onsetStep).isEqualTo(500);
         assertThat(a.diagnosis).startsWith("suspect data").contains("shard-3/batch-1207");
-        assertThat(RunFixture.json(a.suggestion).path("action").asText()).isEqualTo("inspect_batch");
+        assertThat(RunFixture.json(a.suggestion).path("action").asText())
+                .isEqualTo("inspect_batch");
         assertThat(RunFixture.json(a.suggestion).path("rewind_to_step").asLong()).isEqualTo(499);
     }
 
@@ -31,7 +36,8 @@ class NonFiniteDetectorTest {
         assertThat(a.diagnosis).startsWith("gradient explosion");
         var sug = RunFixture.json(a.suggestion);
         assertThat(sug.path("action").asText()).isEqualTo("clip_grad_norm");
-        assertThat(sug.path("max_norm").asDouble()).isBetween(0.8, 2.5); // from the healthy ~0.8 norms, not the explosion
+        assertThat(sug.path("max_norm").asDouble())
+                .isBetween(0.8, 2.5); // from the healthy ~0.8 norms, not the explosion
         assertThat(sug.path("statistic").asText()).contains("EMA");
     }
 
@@ -49,7 +55,10 @@ class NonFiniteDetectorTest {
         assertThat(r.only("NON_FINITE").diagnosis).startsWith("fp16 loss-scale collapse");
     }
 
-    /** GradScaler start-up (2^16 halved until it fits) and a later lone overflow are skipped steps, not NaNs in the model. */
+    /**
+     * GradScaler start-up (2^16 halved until it fits) and a later lone overflow are skipped steps,
+     * not NaNs in the model.
+     */
     @Test
     void shouldNotAlertWhenTheGradScalerSkipsOverflowingSteps() {
         RunFixture r = new RunFixture("fp16-scaler").start(COSINE);
@@ -60,18 +69,33 @@ class NonFiniteDetectorTest {
         }
         for (long s = 6; s < 400; s++) {
             boolean overflow = s == 200;
-            r.step(s, r.healthyLoss(s), overflow ? Double.POSITIVE_INFINITY : r.healthyGrad(s), r.declared(s), null, scale);
+            r.step(
+                    s,
+                    r.healthyLoss(s),
+                    overflow ? Double.POSITIVE_INFINITY : r.healthyGrad(s),
+                    r.declared(s),
+                    null,
+                    scale);
             if (overflow) {
                 scale /= 2;
             }
         }
         assertThat(r.alerts).filteredOn(a -> a.kind.equals("NON_FINITE")).isEmpty();
         assertThat(r.state.gradScalerSkips).isEqualTo(7);
-        // the same lone overflow without loss_scale cannot be told from a NaN in the model: critical, naming the GradScaler
+        // the same lone overflow without loss_scale cannot be told from a NaN in the model:
+        // critical, naming the GradScaler
         RunFixture bare = new RunFixture("fp16-no-scale").start(COSINE);
         bare.steps(0, 199, 1, bare::healthyLoss, bare::healthyGrad, bare::declared);
-        bare.step(200, bare.healthyLoss(200), Double.POSITIVE_INFINITY, bare.declared(200), null, null);
-        assertThat(bare.only("NON_FINITE").diagnosis).contains("GradScaler overflow").contains("report loss_scale");
+        bare.step(
+                200,
+                bare.healthyLoss(200),
+                Double.POSITIVE_INFINITY,
+                bare.declared(200),
+                null,
+                null);
+        assertThat(bare.only("NON_FINITE").diagnosis)
+                .contains("GradScaler overflow")
+                .contains("report loss_scale");
     }
 
     @Test
@@ -85,10 +109,13 @@ class NonFiniteDetectorTest {
             scale /= 2;
             r.step(s, r.healthyLoss(s), Double.POSITIVE_INFINITY, r.declared(s), null, scale);
         }
-        assertThat(r.opened("NON_FINITE")).isEmpty(); // two reductions: the scaler may still find its level
+        assertThat(r.opened("NON_FINITE"))
+                .isEmpty(); // two reductions: the scaler may still find its level
         scale /= 2;
         r.step(103, r.healthyLoss(103), Double.POSITIVE_INFINITY, r.declared(103), null, scale);
-        assertThat(r.only("NON_FINITE").diagnosis).startsWith("fp16 loss-scale collapse").contains("4 optimizer steps skipped");
+        assertThat(r.only("NON_FINITE").diagnosis)
+                .startsWith("fp16 loss-scale collapse")
+                .contains("4 optimizer steps skipped");
         // below 1 the scaler shrinks the gradients: a collapse at once, even before it settled
         RunFixture tiny = new RunFixture("fp16-tiny").start(COSINE);
         tiny.step(0, 2.0, Double.POSITIVE_INFINITY, tiny.declared(0), null, 0.5);
@@ -102,6 +129,9 @@ class NonFiniteDetectorTest {
         r.steps(200, 260, 1, s -> Double.NaN, s -> Double.NaN, r::declared);
         assertThat(r.opened("NON_FINITE")).hasSize(1);
         r.steps(261, 270, 1, r::healthyLoss, r::healthyGrad, r::declared);
-        assertThat(r.alerts).filteredOn(a -> a.kind.equals("NON_FINITE")).extracting(a -> a.status).containsExactly("open", "resolved");
+        assertThat(r.alerts)
+                .filteredOn(a -> a.kind.equals("NON_FINITE"))
+                .extracting(a -> a.status)
+                .containsExactly("open", "resolved");
     }
 }

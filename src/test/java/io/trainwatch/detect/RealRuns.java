@@ -1,7 +1,5 @@
 package io.trainwatch.detect;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.trainwatch.SharedData;
 import io.trainwatch.event.Alert;
 import io.trainwatch.event.EventCodec;
@@ -13,6 +11,9 @@ import io.trainwatch.importer.ImportedRun;
 import io.trainwatch.importer.LogImporter;
 import io.trainwatch.threshold.Thresholds;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.ArrayList;
@@ -20,15 +21,17 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
-/** Imports the shared real runs as src/test/resources/real-runs/runs.json describes, and replays them through a RunMonitor. */
+/**
+ * Imports the shared real runs as src/test/resources/real-runs/runs.json describes, and replays
+ * them through a RunMonitor.
+ */
 public final class RealRuns {
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    record Replayed(String name, boolean healthy, List<String> events, List<Alert> alerts, long steps) {
-    }
+    record Replayed(
+            String name, boolean healthy, List<String> events, List<Alert> alerts, long steps) {}
 
-    private RealRuns() {
-    }
+    private RealRuns() {}
 
     public static JsonNode index() throws IOException {
         try (InputStream in = RealRuns.class.getResourceAsStream("/real-runs/runs.json")) {
@@ -40,8 +43,15 @@ public final class RealRuns {
         String name = run.get("name").asText();
         ImportFormat format = ImportFormat.byCliName(run.get("format").asText());
         JsonNode schedule = run.get("schedule");
-        ImportedRun imported = LogImporter.importFile(format, SharedData.dir().resolve("data/real-runs").resolve(name).resolve(run.get("file").asText()),
-                name, schedule == null || schedule.isNull() ? null : schedule.toString());
+        ImportedRun imported =
+                LogImporter.importFile(
+                        format,
+                        SharedData.dir()
+                                .resolve("data/real-runs")
+                                .resolve(name)
+                                .resolve(run.get("file").asText()),
+                        name,
+                        schedule == null || schedule.isNull() ? null : schedule.toString());
         List<String> events = new ArrayList<>(imported.events());
         JsonNode resumes = run.get("resume_schedules");
         if (resumes != null) {
@@ -51,8 +61,17 @@ public final class RealRuns {
                 long step = Long.parseLong(e.getKey());
                 for (int i = 0; i < events.size(); i++) {
                     JsonNode ev = JSON.readTree(events.get(i));
-                    if ("step".equals(ev.path("type").asText()) && ev.path("step").asLong() == step) {
-                        events.add(i, JsonWriter.object("type", "run_start", "run_id", ev.path("run_id").asText(), "schedule", e.getValue()));
+                    if ("step".equals(ev.path("type").asText())
+                            && ev.path("step").asLong() == step) {
+                        events.add(
+                                i,
+                                JsonWriter.object(
+                                        "type",
+                                        "run_start",
+                                        "run_id",
+                                        ev.path("run_id").asText(),
+                                        "schedule",
+                                        e.getValue()));
                         break;
                     }
                 }
@@ -62,13 +81,14 @@ public final class RealRuns {
         if (only != null) {
             java.util.Set<String> keep = new java.util.HashSet<>();
             only.forEach(n -> keep.add(n.asText()));
-            events.removeIf(line -> {
-                try {
-                    return !keep.contains(JSON.readTree(line).path("run_id").asText());
-                } catch (IOException ex) {
-                    throw new java.io.UncheckedIOException(ex);
-                }
-            });
+            events.removeIf(
+                    line -> {
+                        try {
+                            return !keep.contains(JSON.readTree(line).path("run_id").asText());
+                        } catch (IOException ex) {
+                            throw new java.io.UncheckedIOException(ex);
+                        }
+                    });
         }
         return events;
     }
@@ -86,6 +106,7 @@ public final class RealRuns {
             alerts.addAll(monitor.onEvent(s, e).alerts());
             steps += e.type == EventType.STEP ? 1 : 0;
         }
-        return new Replayed(run.get("name").asText(), run.get("healthy").asBoolean(), events, alerts, steps);
+        return new Replayed(
+                run.get("name").asText(), run.get("healthy").asBoolean(), events, alerts, steps);
     }
 }

@@ -1,8 +1,9 @@
 package io.trainwatch.detect;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import io.trainwatch.event.Alert;
 import io.trainwatch.event.JsonReader;
+
+import com.fasterxml.jackson.databind.JsonNode;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
@@ -11,8 +12,8 @@ import java.util.List;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Every run in ../shared/data/real-runs, imported and replayed: healthy runs raise no critical and no
- * LR_MISMATCH alert; each problem INDEX.md lists is found at its steps with the right diagnosis
+ * Every run in ../shared/data/real-runs, imported and replayed: healthy runs raise no critical and
+ * no LR_MISMATCH alert; each problem INDEX.md lists is found at its steps with the right diagnosis
  * (expectations in src/test/resources/real-runs/runs.json, each with the reason from INDEX.md).
  */
 class RealRunsTest {
@@ -24,9 +25,20 @@ class RealRunsTest {
         for (JsonNode run : RealRuns.index().get("runs")) {
             RealRuns.Replayed r = RealRuns.replay(run);
             runs++;
-            System.out.printf("%-36s %6d steps  %2d alerts%n", r.name(), r.steps(), r.alerts().size());
+            System.out.printf(
+                    "%-36s %6d steps  %2d alerts%n", r.name(), r.steps(), r.alerts().size());
             for (Alert a : r.alerts()) {
-                System.out.println("    " + a.status + " " + a.severity + " " + a.kind + " onset " + a.onsetStep + ": " + a.message);
+                System.out.println(
+                        "    "
+                                + a.status
+                                + " "
+                                + a.severity
+                                + " "
+                                + a.kind
+                                + " onset "
+                                + a.onsetStep
+                                + ": "
+                                + a.message);
             }
             if (r.healthy()) {
                 for (Alert a : r.alerts()) {
@@ -42,7 +54,9 @@ class RealRunsTest {
                 }
             }
         }
-        System.out.printf("real runs: %d replayed, %d listed problems checked, %d failures%n", runs, expectations, failures.size());
+        System.out.printf(
+                "real runs: %d replayed, %d listed problems checked, %d failures%n",
+                runs, expectations, failures.size());
         assertThat(runs).isEqualTo(16);
         assertThat(failures).isEmpty();
     }
@@ -79,16 +93,42 @@ class RealRunsTest {
                 continue;
             }
             // the diagnosis the alert settles on: its opening, or the one update that refines it
-            Alert update = alerts.stream().filter(o -> o.alertId.equals(a.alertId) && Alert.UPDATE.equals(o.status)).findFirst().orElse(null);
-            if (ex.has("hypothesis") && !ex.get("hypothesis").asText().equals(JsonReader.parse(a.evidence).path("hypothesis").asText())
-                    && (update == null || !ex.get("hypothesis").asText().equals(JsonReader.parse(update.evidence).path("hypothesis").asText()))) {
+            Alert update =
+                    alerts.stream()
+                            .filter(
+                                    o ->
+                                            o.alertId.equals(a.alertId)
+                                                    && Alert.UPDATE.equals(o.status))
+                            .findFirst()
+                            .orElse(null);
+            if (ex.has("hypothesis")
+                    && !ex.get("hypothesis")
+                            .asText()
+                            .equals(JsonReader.parse(a.evidence).path("hypothesis").asText())
+                    && (update == null
+                            || !ex.get("hypothesis")
+                                    .asText()
+                                    .equals(
+                                            JsonReader.parse(update.evidence)
+                                                    .path("hypothesis")
+                                                    .asText()))) {
                 continue;
             }
-            Alert resolved = alerts.stream().filter(o -> o.alertId.equals(a.alertId) && Alert.RESOLVED.equals(o.status)).findFirst().orElse(null);
+            Alert resolved =
+                    alerts.stream()
+                            .filter(
+                                    o ->
+                                            o.alertId.equals(a.alertId)
+                                                    && Alert.RESOLVED.equals(o.status))
+                            .findFirst()
+                            .orElse(null);
             if (ex.path("never_resolved").asBoolean(false) && resolved != null) {
                 continue;
             }
-            if (ex.has("resolved_min") && (resolved == null || resolved.step < ex.get("resolved_min").asLong() || resolved.step > ex.get("resolved_max").asLong())) {
+            if (ex.has("resolved_min")
+                    && (resolved == null
+                            || resolved.step < ex.get("resolved_min").asLong()
+                            || resolved.step > ex.get("resolved_max").asLong())) {
                 continue;
             }
             return true;

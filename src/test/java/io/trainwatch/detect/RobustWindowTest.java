@@ -7,7 +7,10 @@ import java.util.SplittableRandom;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** The window keeps its values sorted incrementally: every statistic must equal the one from sorting afresh. */
+/**
+ * The window keeps its values sorted incrementally: every statistic must equal the one from sorting
+ * afresh.
+ */
 class RobustWindowTest {
     @Test
     void shouldMatchStatisticsComputedBySortingAfreshAsValuesComeAndGo() {
@@ -16,18 +19,26 @@ class RobustWindowTest {
         double[] all = new double[2_000];
         for (int i = 0; i < all.length; i++) {
             // duplicates, signed zeros and wide ranges are the cases an incremental sort gets wrong
-            double v = switch (rnd.nextInt(5)) {
-                case 0 -> rnd.nextInt(4);
-                case 1 -> rnd.nextBoolean() ? 0.0 : -0.0;
-                case 2 -> rnd.nextGaussian() * 1e6;
-                default -> rnd.nextDouble();
-            };
+            double v =
+                    switch (rnd.nextInt(5)) {
+                        case 0 -> rnd.nextInt(4);
+                        case 1 -> rnd.nextBoolean() ? 0.0 : -0.0;
+                        case 2 -> rnd.nextGaussian() * 1e6;
+                        default -> rnd.nextDouble();
+                    };
             all[i] = v;
             w.add(v);
-            double[] window = Arrays.copyOfRange(all, Math.max(0, i + 1 - RobustWindow.CAPACITY), i + 1);
+            double[] window =
+                    Arrays.copyOfRange(all, Math.max(0, i + 1 - RobustWindow.CAPACITY), i + 1);
             Arrays.sort(window);
             assertThat(w.median()).as("step %d", i).isEqualTo(median(window));
-            assertThat(w.quantile(0.9)).as("step %d", i).isEqualTo(window[Math.min(window.length - 1, (int) Math.floor(0.9 * window.length))]);
+            assertThat(w.quantile(0.9))
+                    .as("step %d", i)
+                    .isEqualTo(
+                            window[
+                                    Math.min(
+                                            window.length - 1,
+                                            (int) Math.floor(0.9 * window.length))]);
         }
     }
 

@@ -16,9 +16,12 @@ import java.util.function.LongToDoubleFunction;
 /** A named, deterministic run for detector tests: declare, step, and collect the alerts. */
 final class RunFixture {
     /** HF cosine: 100 warmup steps, 3000 in all, peak 1e-3. */
-    static final String COSINE = "{\"scheduler\":\"cosine\",\"params\":{\"num_warmup_steps\":100,\"num_training_steps\":3000,\"base_lrs\":[1e-3]}}";
+    static final String COSINE =
+            "{\"scheduler\":\"cosine\",\"params\":{\"num_warmup_steps\":100,\"num_training_steps\":3000,\"base_lrs\":[1e-3]}}";
+
     /** HF constant with 50 warmup steps, 1e-3. */
-    static final String CONSTANT = "{\"scheduler\":\"constant_with_warmup\",\"params\":{\"num_warmup_steps\":50,\"base_lrs\":[1e-3]}}";
+    static final String CONSTANT =
+            "{\"scheduler\":\"constant_with_warmup\",\"params\":{\"num_warmup_steps\":50,\"base_lrs\":[1e-3]}}";
 
     final RunMonitor monitor;
     final RunState state = new RunState();
@@ -55,10 +58,25 @@ final class RunFixture {
         return start(spec, null, null, null);
     }
 
-    /** Steps from..to (inclusive) every {@code every}: loss, grad norm (null = not reported), LR of group 0 (null = not reported). */
-    RunFixture steps(long from, long to, long every, LongToDoubleFunction loss, LongToDoubleFunction grad, LongToDoubleFunction lr) {
+    /**
+     * Steps from..to (inclusive) every {@code every}: loss, grad norm (null = not reported), LR of
+     * group 0 (null = not reported).
+     */
+    RunFixture steps(
+            long from,
+            long to,
+            long every,
+            LongToDoubleFunction loss,
+            LongToDoubleFunction grad,
+            LongToDoubleFunction lr) {
         for (long s = from; s <= to; s += every) {
-            step(s, loss.applyAsDouble(s), grad == null ? null : grad.applyAsDouble(s), lr == null ? null : lr.applyAsDouble(s), null, null);
+            step(
+                    s,
+                    loss.applyAsDouble(s),
+                    grad == null ? null : grad.applyAsDouble(s),
+                    lr == null ? null : lr.applyAsDouble(s),
+                    null,
+                    null);
         }
         return this;
     }
@@ -70,14 +88,17 @@ final class RunFixture {
         e.step = s;
         e.loss = loss;
         e.gradNorm = grad;
-        e.lr = lr == null ? null : new double[]{lr};
-        e.batch = batch == null ? null : new String[]{batch};
+        e.lr = lr == null ? null : new double[] {lr};
+        e.batch = batch == null ? null : new String[] {batch};
         e.lossScale = lossScale;
         alerts.addAll(monitor.onEvent(state, e).alerts());
         return this;
     }
 
-    /** A step whose LR scheduler has skipped {@code lag} optimizer steps (fp16 overflow skips under HF). */
+    /**
+     * A step whose LR scheduler has skipped {@code lag} optimizer steps (fp16 overflow skips under
+     * HF).
+     */
     RunFixture lagged(long s, double loss, double grad, double lr, double lossScale, long lag) {
         TrainingEvent e = new TrainingEvent();
         e.type = EventType.STEP;
@@ -85,7 +106,7 @@ final class RunFixture {
         e.step = s;
         e.loss = loss;
         e.gradNorm = grad;
-        e.lr = new double[]{lr};
+        e.lr = new double[] {lr};
         e.lossScale = lossScale;
         e.schedulerLag = lag;
         alerts.addAll(monitor.onEvent(state, e).alerts());
@@ -106,13 +127,16 @@ final class RunFixture {
     }
 
     List<Alert> opened(String kind) {
-        return alerts.stream().filter(a -> a.kind.equals(kind) && Alert.OPEN.equals(a.status)).toList();
+        return alerts.stream()
+                .filter(a -> a.kind.equals(kind) && Alert.OPEN.equals(a.status))
+                .toList();
     }
 
     Alert only(String kind) {
         List<Alert> a = opened(kind);
         if (a.size() != 1) {
-            throw new AssertionError("expected one " + kind + " alert, got " + a + "; all alerts: " + alerts);
+            throw new AssertionError(
+                    "expected one " + kind + " alert, got " + a + "; all alerts: " + alerts);
         }
         return a.get(0);
     }
@@ -124,7 +148,10 @@ final class RunFixture {
             throw new AssertionError("no " + kind + " alert; all alerts: " + alerts);
         }
         Alert open = all.get(0);
-        return alerts.stream().filter(a -> a.alertId.equals(open.alertId) && Alert.UPDATE.equals(a.status)).findFirst().orElse(open);
+        return alerts.stream()
+                .filter(a -> a.alertId.equals(open.alertId) && Alert.UPDATE.equals(a.status))
+                .findFirst()
+                .orElse(open);
     }
 
     static com.fasterxml.jackson.databind.JsonNode json(String s) {

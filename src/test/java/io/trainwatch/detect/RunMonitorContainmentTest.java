@@ -7,6 +7,7 @@ import io.trainwatch.event.JsonWriter;
 import io.trainwatch.event.TrainingEvent;
 import io.trainwatch.threshold.ThresholdOverrides;
 import io.trainwatch.threshold.Thresholds;
+
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
@@ -18,22 +19,32 @@ import java.util.function.LongPredicate;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Nothing one run does can fail the monitor: an error while judging an event is one MONITOR_ERROR alert and one
- * rejected event, the run goes on from its state before that event, repeated errors quarantine it, and no other run
- * notices. Faults are injected by a detector that throws on chosen steps, placed in the run's state: the detectors
- * before it have already changed their state for the event when it throws.
+ * Nothing one run does can fail the monitor: an error while judging an event is one MONITOR_ERROR
+ * alert and one rejected event, the run goes on from its state before that event, repeated errors
+ * quarantine it, and no other run notices. Faults are injected by a detector that throws on chosen
+ * steps, placed in the run's state: the detectors before it have already changed their state for
+ * the event when it throws.
  */
 class RunMonitorContainmentTest {
-    static final String SPEC = "{\"scheduler\":\"cosine\",\"params\":{\"num_warmup_steps\":50,\"num_training_steps\":2000,\"base_lrs\":[0.001]}}";
+    static final String SPEC =
+            "{\"scheduler\":\"cosine\",\"params\":{\"num_warmup_steps\":50,\"num_training_steps\":2000,\"base_lrs\":[0.001]}}";
 
-    /** Runs the standard run through {@code monitor}, skipping {@code skipped} steps; returns every output per step. */
-    static List<RunMonitor.Output> run(RunMonitor monitor, RunState state, String runId, LongPredicate skipped) {
+    /**
+     * Runs the standard run through {@code monitor}, skipping {@code skipped} steps; returns every
+     * output per step.
+     */
+    static List<RunMonitor.Output> run(
+            RunMonitor monitor, RunState state, String runId, LongPredicate skipped) {
         List<RunMonitor.Output> out = new ArrayList<>();
         out.add(monitor.onEvent(state, start(runId, SPEC, null)));
         Random noise = new Random(runId.hashCode());
         var schedule = io.trainwatch.schedule.ScheduleSpec.parse(SPEC);
         for (long s = 0; s < 600; s++) {
-            double loss = s == 300 ? Double.NaN : (1 + 2 * Math.exp(-s / 150.0)) * Math.exp(0.02 * noise.nextGaussian());
+            double loss =
+                    s == 300
+                            ? Double.NaN
+                            : (1 + 2 * Math.exp(-s / 150.0))
+                                    * Math.exp(0.02 * noise.nextGaussian());
             double grad = 0.8 * Math.exp(0.15 * noise.nextGaussian());
             if (!skipped.test(s)) {
                 out.add(monitor.onEvent(state, step(runId, s, loss, grad, schedule.lr(0, s))));
@@ -43,32 +54,42 @@ class RunMonitorContainmentTest {
     }
 
     static List<String> alerts(List<RunMonitor.Output> outputs) {
-        return outputs.stream().flatMap(o -> o.alerts().stream()).filter(a -> !a.kind.equals("MONITOR_ERROR")).map(JsonWriter::alert).toList();
+        return outputs.stream()
+                .flatMap(o -> o.alerts().stream())
+                .filter(a -> !a.kind.equals("MONITOR_ERROR"))
+                .map(JsonWriter::alert)
+                .toList();
     }
 
     @Test
     void shouldRejectTheFailingEventAndJudgeOnFromTheStateBeforeIt() {
-        // step 302 fails after the NaN at 300: NON_FINITE counts finite steps towards its resolution before the stall
+        // step 302 fails after the NaN at 300: NON_FINITE counts finite steps towards its
+        // resolution before the stall
         // detector throws, so a state not put back would resolve it one step early
         RunMonitor monitor = new RunMonitor(Thresholds.DEFAULTS);
         RunState faulty = new RunState();
         faulty.stall = new FailingStall(s -> s == 302);
         List<RunMonitor.Output> withFault = run(monitor, faulty, "r", s -> false);
-        List<RunMonitor.Output> withoutStep = run(new RunMonitor(Thresholds.DEFAULTS), new RunState(), "r", s -> s == 302);
+        List<RunMonitor.Output> withoutStep =
+                run(new RunMonitor(Thresholds.DEFAULTS), new RunState(), "r", s -> s == 302);
 
         assertThat(alerts(withFault)).isNotEmpty().isEqualTo(alerts(withoutStep));
-        List<RunMonitor.Output> rejected = withFault.stream().filter(o -> o.rejection() != null).toList();
+        List<RunMonitor.Output> rejected =
+                withFault.stream().filter(o -> o.rejection() != null).toList();
         assertThat(rejected).hasSize(1);
         RunMonitor.Rejection r = rejected.get(0).rejection();
         assertThat(r.field()).isEqualTo(RunMonitor.MONITOR_FIELD);
         assertThat(r.monitorError()).isTrue();
-        assertThat(r.reason()).contains("IllegalStateException: injected at step 302").doesNotContain("quarantined");
+        assertThat(r.reason())
+                .contains("IllegalStateException: injected at step 302")
+                .doesNotContain("quarantined");
         assertThat(JsonReader.parse(r.payload()).path("step").asLong()).isEqualTo(302);
         Alert error = rejected.get(0).alerts().get(0);
         assertThat(error.kind).isEqualTo("MONITOR_ERROR");
         assertThat(error.severity).isEqualTo("warning");
         assertThat(error.step).isEqualTo(302);
-        assertThat(error.message).contains("step 302", "IllegalStateException", "judged on from its state before");
+        assertThat(error.message)
+                .contains("step 302", "IllegalStateException", "judged on from its state before");
         assertThat(JsonReader.parse(error.evidence).path("at").asText()).contains("FailingStall");
         assertThat(faulty.monitorErrors).isEqualTo(1);
         assertThat(faulty.quarantined).isFalse();
@@ -77,7 +98,8 @@ class RunMonitorContainmentTest {
 
     @Test
     void shouldLeaveOtherRunsUntouchedWhenOneFails() {
-        // one monitor (as in one operator) judges both runs, event by event; the faulty one fails every 7th step
+        // one monitor (as in one operator) judges both runs, event by event; the faulty one fails
+        // every 7th step
         RunMonitor shared = new RunMonitor(Thresholds.DEFAULTS);
         RunState faulty = new RunState();
         faulty.stall = new FailingStall(s -> s % 7 == 0);
@@ -88,13 +110,19 @@ class RunMonitorContainmentTest {
         shared.onEvent(faulty, start("faulty", SPEC, null));
         Random noise = new Random("healthy".hashCode());
         for (long s = 0; s < 600; s++) {
-            double loss = s == 300 ? Double.NaN : (1 + 2 * Math.exp(-s / 150.0)) * Math.exp(0.02 * noise.nextGaussian());
+            double loss =
+                    s == 300
+                            ? Double.NaN
+                            : (1 + 2 * Math.exp(-s / 150.0))
+                                    * Math.exp(0.02 * noise.nextGaussian());
             double grad = 0.8 * Math.exp(0.15 * noise.nextGaussian());
             shared.onEvent(faulty, step("faulty", s, loss * 3, grad * 5, schedule.lr(0, s) * 2));
-            interleaved.add(shared.onEvent(healthy, step("healthy", s, loss, grad, schedule.lr(0, s))));
+            interleaved.add(
+                    shared.onEvent(healthy, step("healthy", s, loss, grad, schedule.lr(0, s))));
         }
         assertThat(faulty.quarantined).isTrue();
-        List<RunMonitor.Output> alone = run(new RunMonitor(Thresholds.DEFAULTS), new RunState(), "healthy", s -> false);
+        List<RunMonitor.Output> alone =
+                run(new RunMonitor(Thresholds.DEFAULTS), new RunState(), "healthy", s -> false);
         assertThat(alerts(interleaved)).isNotEmpty().isEqualTo(alerts(alone));
         assertThat(interleaved).allMatch(o -> o.rejection() == null);
     }
@@ -105,16 +133,30 @@ class RunMonitorContainmentTest {
         RunState state = new RunState();
         state.stall = new FailingStall(s -> s >= 100 && s < 150);
         List<RunMonitor.Output> out = run(monitor, state, "q", s -> s >= 200);
-        List<RunMonitor.Output> errors = out.stream().filter(o -> o.rejection() != null && o.rejection().monitorError()).toList();
-        List<RunMonitor.Output> quarantined = out.stream().filter(o -> o.rejection() != null && !o.rejection().monitorError()).toList();
+        List<RunMonitor.Output> errors =
+                out.stream()
+                        .filter(o -> o.rejection() != null && o.rejection().monitorError())
+                        .toList();
+        List<RunMonitor.Output> quarantined =
+                out.stream()
+                        .filter(o -> o.rejection() != null && !o.rejection().monitorError())
+                        .toList();
         assertThat(errors).hasSize(RunMonitor.QUARANTINE_AFTER_ERRORS);
         assertThat(errors.get(2).rejection().reason()).endsWith("the run is now quarantined");
         assertThat(errors.get(2).alerts().get(0).message).contains("quarantined");
-        assertThat(JsonReader.parse(errors.get(2).alerts().get(0).evidence).path("quarantined").asBoolean()).isTrue();
+        assertThat(
+                        JsonReader.parse(errors.get(2).alerts().get(0).evidence)
+                                .path("quarantined")
+                                .asBoolean())
+                .isTrue();
         // steps 103..199 are dead-lettered unjudged, with no alert of any kind
-        assertThat(quarantined).hasSize(97).allMatch(o -> o.alerts().isEmpty() && o.series() == null);
+        assertThat(quarantined)
+                .hasSize(97)
+                .allMatch(o -> o.alerts().isEmpty() && o.series() == null);
         assertThat(quarantined.get(0).rejection().field()).isEqualTo(RunMonitor.QUARANTINE_FIELD);
-        assertThat(quarantined.get(0).rejection().reason()).isEqualTo("run \"q\" is quarantined after 3 monitor errors: its events are not judged until a new run_start");
+        assertThat(quarantined.get(0).rejection().reason())
+                .isEqualTo(
+                        "run \"q\" is quarantined after 3 monitor errors: its events are not judged until a new run_start");
         assertThat(state.quarantined).isTrue();
 
         // a new run_start judges the run again, from a clean slate
@@ -131,7 +173,9 @@ class RunMonitorContainmentTest {
         RunState state = new RunState();
         state.stall = new FailingStall(s -> s % 150 == 10);
         List<RunMonitor.Output> out = run(monitor, state, "sparse", s -> false);
-        assertThat(out.stream().filter(o -> o.rejection() != null)).hasSize(4).allMatch(o -> o.rejection().monitorError());
+        assertThat(out.stream().filter(o -> o.rejection() != null))
+                .hasSize(4)
+                .allMatch(o -> o.rejection().monitorError());
         assertThat(state.quarantined).isFalse();
         assertThat(state.monitorErrors).isEqualTo(4);
     }
@@ -140,16 +184,18 @@ class RunMonitorContainmentTest {
     void shouldContainAStackOverflow() {
         RunMonitor monitor = new RunMonitor(Thresholds.DEFAULTS);
         RunState state = new RunState();
-        state.stall = new StallDetector() {
-            @Override
-            public void check(StepContext c, List<Alert> out) {
-                if (c.step == 5) {
-                    check(c, out); // endless recursion
-                }
-            }
-        };
+        state.stall =
+                new StallDetector() {
+                    @Override
+                    public void check(StepContext c, List<Alert> out) {
+                        if (c.step == 5) {
+                            check(c, out); // endless recursion
+                        }
+                    }
+                };
         List<RunMonitor.Output> out = run(monitor, state, "deep", s -> s > 20);
-        assertThat(out.stream().filter(o -> o.rejection() != null)).singleElement()
+        assertThat(out.stream().filter(o -> o.rejection() != null))
+                .singleElement()
                 .satisfies(o -> assertThat(o.rejection().reason()).contains("StackOverflowError"));
         assertThat(state.stepsSeen).isEqualTo(20);
     }
@@ -162,7 +208,10 @@ class RunMonitorContainmentTest {
         assertThat(monitor.idleTimeoutMillis(state)).isEqualTo(30 * 60_000L);
     }
 
-    /** A stall detector that throws on the chosen steps (after the detectors before it judged the step). */
+    /**
+     * A stall detector that throws on the chosen steps (after the detectors before it judged the
+     * step).
+     */
     static final class FailingStall extends StallDetector {
         private final LongPredicate failOn;
 
@@ -195,7 +244,7 @@ class RunMonitorContainmentTest {
         e.step = s;
         e.loss = loss;
         e.gradNorm = grad;
-        e.lr = new double[]{lr};
+        e.lr = new double[] {lr};
         return e;
     }
 }

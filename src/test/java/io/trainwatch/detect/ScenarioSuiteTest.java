@@ -9,10 +9,10 @@ import io.trainwatch.simulate.Fault;
 import io.trainwatch.simulate.RunSimulator;
 import io.trainwatch.simulate.SimulatedRun;
 import io.trainwatch.threshold.Thresholds;
+
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -20,28 +20,38 @@ import java.util.Map;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The seeded scenario suite: every fault injected into realistic synthetic runs (plus healthy runs), and
- * per detector: recall (fault caught within {@link #MAX_DELAY_LOGGED_STEPS} logged steps of becoming
- * observable), precision (alerts of that kind that were not a fault it should catch, or came before the
- * fault, count against it) and detection delay. The table this prints is the one in the README.
+ * The seeded scenario suite: every fault injected into realistic synthetic runs (plus healthy
+ * runs), and per detector: recall (fault caught within {@link #MAX_DELAY_LOGGED_STEPS} logged steps
+ * of becoming observable), precision (alerts of that kind that were not a fault it should catch, or
+ * came before the fault, count against it) and detection delay. The table this prints is the one in
+ * the README.
  */
 class ScenarioSuiteTest {
     static final int MAX_DELAY_LOGGED_STEPS = 5;
     static final int RUNS_PER_FAULT = 100;
     static final int HEALTHY_RUNS = 300;
-    /** Thresholds were tuned on seeds 0..39 (ScenarioDebug); the suite judges them on seeds they never saw. */
+
+    /**
+     * Thresholds were tuned on seeds 0..39 (ScenarioDebug); the suite judges them on seeds they
+     * never saw.
+     */
     static final long SEED_BASE = 7_000_000L;
 
-    /** The diagnosis each fault should get (evidence.hypothesis for LR_MISMATCH, the diagnosis' first words for NON_FINITE). */
-    static final Map<Fault, String> EXPECTED_DIAGNOSIS = Map.of(
-            Fault.NAN_BAD_BATCH, "suspect data",
-            Fault.NAN_AFTER_EXPLOSION, "gradient explosion",
-            Fault.LR_STEPPED_PER_EPOCH, "stepped_per_epoch",
-            Fault.LR_STRETCHED, "stretched",
-            Fault.LR_OFFSET, "offset_",
-            Fault.LR_RESTARTED_ON_RESUME, "restarted_on_resume",
-            Fault.LR_BASE_SCALED, "base_lr_scaled",
-            Fault.LR_DECAY_OVERRIDDEN, "decay_never_happens");
+    /**
+     * The diagnosis each fault should get (evidence.hypothesis for LR_MISMATCH, the diagnosis'
+     * first words for NON_FINITE).
+     */
+    static final Map<Fault, String> EXPECTED_DIAGNOSIS =
+            Map.of(
+                    Fault.NAN_BAD_BATCH, "suspect data",
+                    Fault.NAN_AFTER_EXPLOSION, "gradient explosion",
+                    Fault.LR_STEPPED_PER_EPOCH, "stepped_per_epoch",
+                    Fault.LR_STRETCHED, "stretched",
+                    Fault.LR_OFFSET, "offset_",
+                    Fault.LR_RESTARTED_ON_RESUME, "restarted_on_resume",
+                    Fault.LR_BASE_SCALED, "base_lr_scaled",
+                    Fault.LR_DECAY_OVERRIDDEN, "decay_never_happens");
+
     static final Map<Fault, int[]> DIAGNOSED = new java.util.EnumMap<>(Fault.class);
     static final Map<Fault, List<String>> MISDIAGNOSED = new java.util.EnumMap<>(Fault.class);
 
@@ -64,25 +74,41 @@ class ScenarioSuiteTest {
         for (Fault fault : Fault.values()) {
             int n = fault == Fault.NONE ? HEALTHY_RUNS : RUNS_PER_FAULT;
             for (int i = 0; i < n; i++) {
-                SimulatedRun run = RunSimulator.generate(SEED_BASE + 1000L * fault.ordinal() + i, fault);
+                SimulatedRun run =
+                        RunSimulator.generate(SEED_BASE + 1000L * fault.ordinal() + i, fault);
                 score(run, scores);
                 total++;
             }
         }
-        System.out.printf("scenario suite: %d runs (%d per fault, %d healthy), detection within %d logged steps%n",
+        System.out.printf(
+                "scenario suite: %d runs (%d per fault, %d healthy), detection within %d logged steps%n",
                 total, RUNS_PER_FAULT, HEALTHY_RUNS, MAX_DELAY_LOGGED_STEPS);
-        System.out.println("| detector | faulty runs | caught | recall | false alarms | precision | median delay | max delay |");
+        System.out.println(
+                "| detector | faulty runs | caught | recall | false alarms | precision | median delay | max delay |");
         System.out.println("|---|---:|---:|---:|---:|---:|---:|---:|");
         List<String> failures = new ArrayList<>();
         for (Map.Entry<String, Score> e : scores.entrySet()) {
             Score s = e.getValue();
             double recall = s.runs == 0 ? Double.NaN : (double) s.detected / s.runs;
-            double precision = s.detected + s.falsePositives == 0 ? Double.NaN : (double) s.detected / (s.detected + s.falsePositives);
+            double precision =
+                    s.detected + s.falsePositives == 0
+                            ? Double.NaN
+                            : (double) s.detected / (s.detected + s.falsePositives);
             int[] d = s.delays.stream().mapToInt(Integer::intValue).sorted().toArray();
-            System.out.printf("| %s | %d | %d | %.3f | %d | %.3f | %s | %s |%n", e.getKey(), s.runs, s.detected, recall, s.falsePositives, precision,
-                    d.length == 0 ? "-" : Integer.toString(d[d.length / 2]), d.length == 0 ? "-" : Integer.toString(d[d.length - 1]));
+            System.out.printf(
+                    "| %s | %d | %d | %.3f | %d | %.3f | %s | %s |%n",
+                    e.getKey(),
+                    s.runs,
+                    s.detected,
+                    recall,
+                    s.falsePositives,
+                    precision,
+                    d.length == 0 ? "-" : Integer.toString(d[d.length / 2]),
+                    d.length == 0 ? "-" : Integer.toString(d[d.length - 1]));
             s.misses.stream().limit(3).forEach(m -> System.out.println("    missed: " + m));
-            s.falseAlarms.stream().limit(3).forEach(m -> System.out.println("    false alarm: " + m));
+            s.falseAlarms.stream()
+                    .limit(3)
+                    .forEach(m -> System.out.println("    false alarm: " + m));
             if (s.runs > 0 && recall < 0.95) {
                 failures.add(e.getKey() + " recall " + recall);
             }
@@ -96,7 +122,9 @@ class ScenarioSuiteTest {
             int[] d = e.getValue();
             double share = d[0] == 0 ? Double.NaN : (double) d[1] / d[0];
             System.out.printf("| %s | %d | %d | %.3f |%n", e.getKey(), d[0], d[1], share);
-            MISDIAGNOSED.getOrDefault(e.getKey(), List.of()).stream().limit(2).forEach(m -> System.out.println("    misdiagnosed: " + m));
+            MISDIAGNOSED.getOrDefault(e.getKey(), List.of()).stream()
+                    .limit(2)
+                    .forEach(m -> System.out.println("    misdiagnosed: " + m));
             if (share < 0.9) {
                 failures.add(e.getKey() + " diagnosis accuracy " + share);
             }
@@ -132,7 +160,8 @@ class ScenarioSuiteTest {
                 }
                 boolean beforeFault = !started;
                 if (a.kind.equals(expected) && started && !detected) {
-                    // after the fault started; a windowed call (STALL) may come before its nominal onset
+                    // after the fault started; a windowed call (STALL) may come before its nominal
+                    // onset
                     int delay = Math.max(0, logged - run.onsetEventIndex());
                     if (delay <= MAX_DELAY_LOGGED_STEPS) {
                         detected = true;
@@ -151,23 +180,46 @@ class ScenarioSuiteTest {
         String want = EXPECTED_DIAGNOSIS.get(run.fault());
         if (want != null && caught != null) {
             Alert c = caught;
-            Alert last = all.stream().filter(x -> x.alertId.equals(c.alertId) && Alert.UPDATE.equals(x.status)).findFirst().orElse(c);
-            String got = "LR_MISMATCH".equals(c.kind) ? io.trainwatch.event.JsonReader.parse(last.evidence).path("hypothesis").asText() : last.diagnosis;
+            Alert last =
+                    all.stream()
+                            .filter(
+                                    x ->
+                                            x.alertId.equals(c.alertId)
+                                                    && Alert.UPDATE.equals(x.status))
+                            .findFirst()
+                            .orElse(c);
+            String got =
+                    "LR_MISMATCH".equals(c.kind)
+                            ? io.trainwatch.event.JsonReader.parse(last.evidence)
+                                    .path("hypothesis")
+                                    .asText()
+                            : last.diagnosis;
             int[] d = DIAGNOSED.computeIfAbsent(run.fault(), k -> new int[2]);
             d[0]++;
             if (got.startsWith(want)) {
                 d[1]++;
             } else {
-                MISDIAGNOSED.computeIfAbsent(run.fault(), k -> new ArrayList<>()).add(run.runId() + " (" + run.description() + "): " + got);
+                MISDIAGNOSED
+                        .computeIfAbsent(run.fault(), k -> new ArrayList<>())
+                        .add(run.runId() + " (" + run.description() + "): " + got);
             }
         }
-        if (expected != null && run.onsetEventIndex() >= 0) { // a fault that never shows (override of a constant LR) is not counted
+        if (expected != null
+                && run.onsetEventIndex()
+                        >= 0) { // a fault that never shows (override of a constant LR) is not
+            // counted
             Score s = scores.get(expected);
             s.runs++;
             if (detected) {
                 s.detected++;
             } else {
-                s.misses.add(run.runId() + " (" + run.description() + ", onset " + run.onsetStep() + ")");
+                s.misses.add(
+                        run.runId()
+                                + " ("
+                                + run.description()
+                                + ", onset "
+                                + run.onsetStep()
+                                + ")");
             }
         }
     }

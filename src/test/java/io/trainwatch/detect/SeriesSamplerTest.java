@@ -8,6 +8,7 @@ import io.trainwatch.simulate.Fault;
 import io.trainwatch.simulate.RunSimulator;
 import io.trainwatch.simulate.SimulatedRun;
 import io.trainwatch.threshold.Thresholds;
+
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
@@ -18,7 +19,10 @@ import java.util.Set;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-/** --series-every: one point per block of N steps, never dropping an alert's step or the first step after a resume. */
+/**
+ * --series-every: one point per block of N steps, never dropping an alert's step or the first step
+ * after a resume.
+ */
 class SeriesSamplerTest {
     /** Feeds steps to a sampler (nothing flagged unless listed); returns the kept steps. */
     static List<Long> kept(SeriesSampler sampler, long[] steps, Set<Long> flagged) {
@@ -46,15 +50,20 @@ class SeriesSamplerTest {
     @Test
     void shouldKeepEveryStepWithSeriesEveryOneRepeatsIncluded() {
         long[] steps = {0, 1, 2, 3, 2, 3, 4};
-        assertThat(kept(new SeriesSampler(1), steps, Set.of())).containsExactly(0L, 1L, 2L, 3L, 2L, 3L, 4L);
+        assertThat(kept(new SeriesSampler(1), steps, Set.of()))
+                .containsExactly(0L, 1L, 2L, 3L, 2L, 3L, 4L);
     }
 
     @Test
     void shouldKeepTheFirstLoggedStepOfEachBlockOfNSteps() {
-        assertThat(kept(new SeriesSampler(50), range(0, 999, 1), Set.of())).containsExactly(
-                0L, 50L, 100L, 150L, 200L, 250L, 300L, 350L, 400L, 450L, 500L, 550L, 600L, 650L, 700L, 750L, 800L, 850L, 900L, 950L);
-        // logged every 7 steps: blocks stay aligned to multiples of 50 (no drift), one point in each
-        assertThat(kept(new SeriesSampler(50), range(0, 300, 7), Set.of())).containsExactly(0L, 56L, 105L, 154L, 203L, 252L);
+        assertThat(kept(new SeriesSampler(50), range(0, 999, 1), Set.of()))
+                .containsExactly(
+                        0L, 50L, 100L, 150L, 200L, 250L, 300L, 350L, 400L, 450L, 500L, 550L, 600L,
+                        650L, 700L, 750L, 800L, 850L, 900L, 950L);
+        // logged every 7 steps: blocks stay aligned to multiples of 50 (no drift), one point in
+        // each
+        assertThat(kept(new SeriesSampler(50), range(0, 300, 7), Set.of()))
+                .containsExactly(0L, 56L, 105L, 154L, 203L, 252L);
         // logged less often than N: every step is kept
         assertThat(kept(new SeriesSampler(50), range(0, 1000, 100), Set.of())).hasSize(11);
     }
@@ -67,11 +76,14 @@ class SeriesSamplerTest {
 
     @Test
     void shouldKeepTheFirstStepAfterAResumeEvenInAnAlreadyKeptBlock() {
-        long[] steps = concat(range(0, 130, 1), range(110, 160, 1)); // resumed from a checkpoint at 110
-        assertThat(kept(new SeriesSampler(50), steps, Set.of())).containsExactly(0L, 50L, 100L, 110L, 150L);
+        long[] steps =
+                concat(range(0, 130, 1), range(110, 160, 1)); // resumed from a checkpoint at 110
+        assertThat(kept(new SeriesSampler(50), steps, Set.of()))
+                .containsExactly(0L, 50L, 100L, 110L, 150L);
         // a resume back into an older block starts it afresh
         long[] back = concat(range(0, 130, 1), range(20, 60, 1));
-        assertThat(kept(new SeriesSampler(50), back, Set.of())).containsExactly(0L, 50L, 100L, 20L, 50L);
+        assertThat(kept(new SeriesSampler(50), back, Set.of()))
+                .containsExactly(0L, 50L, 100L, 20L, 50L);
     }
 
     @Test
@@ -80,9 +92,10 @@ class SeriesSamplerTest {
     }
 
     /**
-     * Through the monitor, on simulated runs of every fault (logged every 1-10 steps, resumes included): thinning
-     * changes no alert, writes far fewer points, and every alert's step (spikes are reported at their own step,
-     * one or two logged steps before they are judged) and every first step after a resume is in the series.
+     * Through the monitor, on simulated runs of every fault (logged every 1-10 steps, resumes
+     * included): thinning changes no alert, writes far fewer points, and every alert's step (spikes
+     * are reported at their own step, one or two logged steps before they are judged) and every
+     * first step after a resume is in the series.
      */
     @Test
     void shouldKeepEveryAlertStepAndResumeWhileThinningSimulatedRuns() throws Exception {
@@ -138,7 +151,9 @@ class SeriesSamplerTest {
                 assertThat(s50.seriesBlock).isGreaterThanOrEqualTo(0);
             }
         }
-        System.out.printf("series-every 50 on simulated runs: %d of %d points kept, %d alert steps all kept%n", keptPoints, allPoints, alertsChecked);
+        System.out.printf(
+                "series-every 50 on simulated runs: %d of %d points kept, %d alert steps all kept%n",
+                keptPoints, allPoints, alertsChecked);
         assertThat(alertsChecked).isGreaterThan(50);
         assertThat(keptPoints).isLessThan(allPoints / 5);
     }

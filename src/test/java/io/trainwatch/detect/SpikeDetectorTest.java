@@ -1,6 +1,7 @@
 package io.trainwatch.detect;
 
 import io.trainwatch.event.Alert;
+
 import org.junit.jupiter.api.Test;
 
 import static io.trainwatch.detect.RunFixture.COSINE;
@@ -11,22 +12,41 @@ class SpikeDetectorTest {
     @Test
     void shouldWarnOnIsolatedSpikeWithoutEscalating() {
         RunFixture r = new RunFixture("isolated").start(COSINE);
-        r.steps(0, 999, 1, s -> s == 600 || s == 800 || s == 900 ? 4 * r.healthyLoss(s) : r.healthyLoss(s), r::healthyGrad, r::declared);
+        r.steps(
+                0,
+                999,
+                1,
+                s -> s == 600 || s == 800 || s == 900 ? 4 * r.healthyLoss(s) : r.healthyLoss(s),
+                r::healthyGrad,
+                r::declared);
         Alert a = r.only("LOSS_SPIKE");
         assertThat(a.severity).isEqualTo("warning");
         assertThat(a.onsetStep).isEqualTo(600);
-        assertThat(r.alerts).noneMatch(x -> x.kind.equals("LOSS_SPIKE") && x.severity.equals("critical"));
+        assertThat(r.alerts)
+                .noneMatch(x -> x.kind.equals("LOSS_SPIKE") && x.severity.equals("critical"));
     }
 
     @Test
     void shouldGoCriticalOnSustainedSpikesAndSuggestRewindAndSkip() {
         RunFixture r = new RunFixture("sustained").start(COSINE);
-        r.steps(0, 1200, 1, s -> (s >= 600 && s < 606) || (s >= 700 && s < 706) || (s >= 800 && s < 806) ? 3 * r.healthyLoss(s) : r.healthyLoss(s),
-                r::healthyGrad, r::declared);
+        r.steps(
+                0,
+                1200,
+                1,
+                s ->
+                        (s >= 600 && s < 606) || (s >= 700 && s < 706) || (s >= 800 && s < 806)
+                                ? 3 * r.healthyLoss(s)
+                                : r.healthyLoss(s),
+                r::healthyGrad,
+                r::declared);
         Alert open = r.only("LOSS_SPIKE");
         assertThat(open.severity).isEqualTo("critical");
         assertThat(open.onsetStep).isEqualTo(600);
-        Alert update = r.alerts.stream().filter(a -> a.kind.equals("LOSS_SPIKE") && a.status.equals("update")).findFirst().orElseThrow();
+        Alert update =
+                r.alerts.stream()
+                        .filter(a -> a.kind.equals("LOSS_SPIKE") && a.status.equals("update"))
+                        .findFirst()
+                        .orElseThrow();
         var sug = RunFixture.json(update.suggestion);
         assertThat(sug.path("action").asText()).isEqualTo("rewind_and_skip");
         assertThat(sug.path("rewind_to_step").asLong()).isEqualTo(500);
@@ -36,7 +56,13 @@ class SpikeDetectorTest {
     @Test
     void shouldFlagWarmupBlowupAndSuggestLongerWarmup() {
         RunFixture r = new RunFixture("warmup").start(COSINE);
-        r.steps(0, 200, 1, s -> s >= 60 && s < 120 ? 3 * r.healthyLoss(s) : r.healthyLoss(s), r::healthyGrad, r::declared);
+        r.steps(
+                0,
+                200,
+                1,
+                s -> s >= 60 && s < 120 ? 3 * r.healthyLoss(s) : r.healthyLoss(s),
+                r::healthyGrad,
+                r::declared);
         Alert a = r.only("WARMUP_SPIKE");
         assertThat(a.onsetStep).isEqualTo(60);
         var sug = RunFixture.json(a.suggestion);

@@ -3,6 +3,7 @@ package io.trainwatch.detect;
 import io.trainwatch.schedule.ScheduleSpec;
 import io.trainwatch.threshold.ThresholdOverrides;
 import io.trainwatch.threshold.Thresholds;
+
 import org.junit.jupiter.api.Test;
 
 import java.lang.reflect.Array;
@@ -17,9 +18,9 @@ import java.util.Random;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * {@link RunState#copyFrom} is what puts a run back as it was when judging an event fails: it must copy every field
- * of every object in the state (a field added later and forgotten there fails this test), share nothing mutable with
- * its source, and reuse the target's arrays.
+ * {@link RunState#copyFrom} is what puts a run back as it was when judging an event fails: it must
+ * copy every field of every object in the state (a field added later and forgotten there fails this
+ * test), share nothing mutable with its source, and reuse the target's arrays.
  */
 class StateCopyTest {
     @Test
@@ -50,14 +51,20 @@ class StateCopyTest {
 
     @Test
     void shouldPutARunBackExactlyAfterItWasChanged() {
-        // a real state, changed by 50 more steps, then put back: it judges the next steps as if nothing had happened
-        RunFixture run = new RunFixture("back").start("{\"scheduler\":\"cosine\",\"params\":{\"num_warmup_steps\":20,\"num_training_steps\":500,\"base_lrs\":[0.01]}}");
+        // a real state, changed by 50 more steps, then put back: it judges the next steps as if
+        // nothing had happened
+        RunFixture run =
+                new RunFixture("back")
+                        .start(
+                                "{\"scheduler\":\"cosine\",\"params\":{\"num_warmup_steps\":20,\"num_training_steps\":500,\"base_lrs\":[0.01]}}");
         run.steps(0, 199, 1, run::healthyLoss, run::healthyGrad, run::declared);
         RunState saved = new RunState();
         saved.copyFrom(run.state);
         RunFixture other = new RunFixture("back");
         other.state.copyFrom(run.state);
-        run.steps(200, 249, 1, s -> 40.0, s -> 90.0, s -> 0.5); // a blow-up that opens alerts and moves every statistic
+        run.steps(
+                200, 249, 1, s -> 40.0, s -> 90.0,
+                s -> 0.5); // a blow-up that opens alerts and moves every statistic
         assertThat(run.alerts).isNotEmpty();
         run.state.copyFrom(saved);
         run.alerts.clear();
@@ -72,7 +79,8 @@ class StateCopyTest {
         for (Field f : fields(o.getClass())) {
             Class<?> t = f.getType();
             if (f.getName().startsWith("ascending")) {
-                continue; // RobustWindow's sorted view: derived from its values, checked through median()
+                continue; // RobustWindow's sorted view: derived from its values, checked through
+                // median()
             }
             Object current = f.get(o);
             if (t == long.class) {
@@ -96,19 +104,43 @@ class StateCopyTest {
             } else if (t == Thresholds.class) {
                 f.set(o, Thresholds.DEFAULTS);
             } else if (t == io.trainwatch.schedule.DeclaredSchedule.class) {
-                f.set(o, ScheduleSpec.parse("{\"scheduler\":\"StepLR\",\"params\":{\"step_size\":10,\"base_lrs\":[0.1]}}"));
+                f.set(
+                        o,
+                        ScheduleSpec.parse(
+                                "{\"scheduler\":\"StepLR\",\"params\":{\"step_size\":10,\"base_lrs\":[0.1]}}"));
             } else if (t.isArray()) {
-                Object a = Array.newInstance(t.getComponentType(), current == null ? 4 : Array.getLength(current));
+                Object a =
+                        Array.newInstance(
+                                t.getComponentType(),
+                                current == null ? 4 : Array.getLength(current));
                 for (int i = 0; i < Array.getLength(a); i++) {
                     Class<?> c = t.getComponentType();
-                    Array.set(a, i, c == double.class ? rnd.nextDouble() : c == long.class ? (Object) (long) rnd.nextInt(1000)
-                            : c == boolean.class ? (Object) rnd.nextBoolean() : c == String.class ? "b" + rnd.nextInt() : null);
+                    Array.set(
+                            a,
+                            i,
+                            c == double.class
+                                    ? rnd.nextDouble()
+                                    : c == long.class
+                                            ? (Object) (long) rnd.nextInt(1000)
+                                            : c == boolean.class
+                                                    ? (Object) rnd.nextBoolean()
+                                                    : c == String.class
+                                                            ? "b" + rnd.nextInt()
+                                                            : null);
                 }
                 f.set(o, a);
-            } else if (current != null && t.getPackageName().equals(RunState.class.getPackageName())) {
+            } else if (current != null
+                    && t.getPackageName().equals(RunState.class.getPackageName())) {
                 fill(current, rnd);
             } else {
-                throw new AssertionError("StateCopyTest does not know how to fill " + o.getClass().getSimpleName() + "." + f.getName() + " (" + t + ")");
+                throw new AssertionError(
+                        "StateCopyTest does not know how to fill "
+                                + o.getClass().getSimpleName()
+                                + "."
+                                + f.getName()
+                                + " ("
+                                + t
+                                + ")");
             }
         }
         if (o instanceof RobustWindow w) {
@@ -118,7 +150,9 @@ class StateCopyTest {
     }
 
     /** Every field equal, and no array or state object shared between source and copy. */
-    private static void compare(String path, Object a, Object b, List<String> differences, Map<Object, Boolean> seen) throws Exception {
+    private static void compare(
+            String path, Object a, Object b, List<String> differences, Map<Object, Boolean> seen)
+            throws Exception {
         if (seen.put(a, true) != null) {
             return;
         }
@@ -136,7 +170,9 @@ class StateCopyTest {
                 } else if (!java.util.Objects.deepEquals(x, y)) {
                     differences.add(p + " differs");
                 }
-            } else if (x != null && t.getPackageName().equals(RunState.class.getPackageName()) && !t.isEnum()) {
+            } else if (x != null
+                    && t.getPackageName().equals(RunState.class.getPackageName())
+                    && !t.isEnum()) {
                 if (x == y) {
                     differences.add(p + " is shared");
                 } else {
@@ -157,7 +193,8 @@ class StateCopyTest {
             }
             if (f.getType().isArray()) {
                 out.add(v);
-            } else if (f.getType().getPackageName().equals(RunState.class.getPackageName()) && !f.getType().isEnum()) {
+            } else if (f.getType().getPackageName().equals(RunState.class.getPackageName())
+                    && !f.getType().isEnum()) {
                 out.add(v);
                 out.addAll(mutableParts(v));
             }

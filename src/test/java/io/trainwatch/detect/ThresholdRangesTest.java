@@ -1,6 +1,7 @@
 package io.trainwatch.detect;
 
 import io.trainwatch.threshold.Threshold;
+
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -10,9 +11,11 @@ class ThresholdRangesTest {
     @Test
     void shouldAllowNoMorePointsOrSpikesThanTheDetectorsCanHold() {
         assertThat(Threshold.Range.WINDOW_CAPACITY).isEqualTo(RobustWindow.CAPACITY);
-        assertThat(Threshold.Range.REMEMBERED_SPIKES).isEqualTo(SpikeDetector.MAX_REMEMBERED_SPIKES);
+        assertThat(Threshold.Range.REMEMBERED_SPIKES)
+                .isEqualTo(SpikeDetector.MAX_REMEMBERED_SPIKES);
         assertThat(Threshold.SPIKE_MIN_POINTS.range().max()).isEqualTo(RobustWindow.CAPACITY);
         assertThat(Threshold.GRAD_MIN_POINTS.range().max()).isEqualTo(RobustWindow.CAPACITY);
-        assertThat(Threshold.SPIKE_REPEAT_COUNT.range().max()).isEqualTo(SpikeDetector.MAX_REMEMBERED_SPIKES);
+        assertThat(Threshold.SPIKE_REPEAT_COUNT.range().max())
+                .isEqualTo(SpikeDetector.MAX_REMEMBERED_SPIKES);
     }
 }

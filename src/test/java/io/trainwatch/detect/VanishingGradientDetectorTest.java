@@ -10,11 +10,22 @@ class VanishingGradientDetectorTest {
     @Test
     void shouldCallVanishingGradientsOnlyWhileTheLossIsStuck() {
         RunFixture stuck = new RunFixture("stuck").start(COSINE);
-        stuck.steps(0, 700, 1, s -> s < 500 ? stuck.healthyLoss(s) : stuck.healthyLoss(500), s -> s < 500 ? stuck.healthyGrad(s) : 1e-7, stuck::declared);
+        stuck.steps(
+                0,
+                700,
+                1,
+                s -> s < 500 ? stuck.healthyLoss(s) : stuck.healthyLoss(500),
+                s -> s < 500 ? stuck.healthyGrad(s) : 1e-7,
+                stuck::declared);
         assertThat(stuck.only("VANISHING_GRADIENTS").onsetStep).isEqualTo(500);
         RunFixture converged = new RunFixture("converged").start(COSINE);
-        converged.steps(0, 700, 1, s -> s < 500 ? converged.healthyLoss(s) : 1e-4 * Math.pow(0.9, s - 500),
-                s -> s < 500 ? converged.healthyGrad(s) : 1e-7, converged::declared);
+        converged.steps(
+                0,
+                700,
+                1,
+                s -> s < 500 ? converged.healthyLoss(s) : 1e-4 * Math.pow(0.9, s - 500),
+                s -> s < 500 ? converged.healthyGrad(s) : 1e-7,
+                converged::declared);
         assertThat(converged.opened("VANISHING_GRADIENTS")).isEmpty();
     }
 }

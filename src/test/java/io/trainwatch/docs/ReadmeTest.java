@@ -2,6 +2,7 @@ package io.trainwatch.docs;
 
 import io.trainwatch.schedule.ScheduleSpec;
 import io.trainwatch.threshold.Threshold;
+
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Files;
@@ -9,14 +10,22 @@ import java.nio.file.Path;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** The README stays true to the code: every threshold with its default and range, every scheduler name, the two commands in .ci/run. */
+/**
+ * The README stays true to the code: every threshold with its default and range, every scheduler
+ * name, the two commands in .ci/run.
+ */
 class ReadmeTest {
     @Test
     void shouldDocumentEveryThresholdWithItsDefaultAndRange() throws Exception {
         String readme = Files.readString(Path.of("README.md"));
         for (Threshold t : Threshold.values()) {
-            String def = t.defaultValue() == Math.rint(t.defaultValue()) ? Long.toString((long) t.defaultValue()) : Double.toString(t.defaultValue());
-            assertThat(readme).as(t.key()).contains("| `" + t.key() + "` | " + def + " | " + t.range().describe() + " |");
+            String def =
+                    t.defaultValue() == Math.rint(t.defaultValue())
+                            ? Long.toString((long) t.defaultValue())
+                            : Double.toString(t.defaultValue());
+            assertThat(readme)
+                    .as(t.key())
+                    .contains("| `" + t.key() + "` | " + def + " | " + t.range().describe() + " |");
         }
     }
 

@@ -4,12 +4,16 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * A JSON-like value written as text by hand, so it can hold what a JSON writer never writes: bare NaN, {@code 1e999},
- * {@code -0}, integers of any length, duplicate keys, raw control characters, unpaired surrogate escapes, or text cut
- * short. The fuzz generator builds records out of these and the shrinker simplifies them node by node.
+ * A JSON-like value written as text by hand, so it can hold what a JSON writer never writes: bare
+ * NaN, {@code 1e999}, {@code -0}, integers of any length, duplicate keys, raw control characters,
+ * unpaired surrogate escapes, or text cut short. The fuzz generator builds records out of these and
+ * the shrinker simplifies them node by node.
  */
 public sealed interface JsonText {
-    /** Nesting beyond this is written as one {@link Bare} text (a tree that deep would overflow the renderer's stack). */
+    /**
+     * Nesting beyond this is written as one {@link Bare} text (a tree that deep would overflow the
+     * renderer's stack).
+     */
     int MAX_TREE_DEPTH = 64;
 
     void render(StringBuilder out);
@@ -21,8 +25,7 @@ public sealed interface JsonText {
     }
 
     /** A key and its value; the key is written between quotes as it is (it may hold escapes). */
-    record Member(String rawKey, JsonText value) {
-    }
+    record Member(String rawKey, JsonText value) {}
 
     /** An object; keys may repeat. */
     record Obj(List<Member> members) implements JsonText {
@@ -97,7 +100,9 @@ public sealed interface JsonText {
         }
     }
 
-    /** A string: {@code raw} is written between quotes as it is, escapes and raw characters alike. */
+    /**
+     * A string: {@code raw} is written between quotes as it is, escapes and raw characters alike.
+     */
     record Str(String raw) implements JsonText {
         @Override
         public void render(StringBuilder out) {
@@ -105,7 +110,10 @@ public sealed interface JsonText {
         }
     }
 
-    /** Any text written as it is: a number, true/false/null, NaN, or something that is no JSON at all. */
+    /**
+     * Any text written as it is: a number, true/false/null, NaN, or something that is no JSON at
+     * all.
+     */
     record Bare(String raw) implements JsonText {
         @Override
         public void render(StringBuilder out) {
@@ -113,7 +121,10 @@ public sealed interface JsonText {
         }
     }
 
-    /** The text of {@code inner} cut after {@code keep} characters, or with {@code suffix} appended (broken records). */
+    /**
+     * The text of {@code inner} cut after {@code keep} characters, or with {@code suffix} appended
+     * (broken records).
+     */
     record Cut(JsonText inner, int keep, String suffix) implements JsonText {
         @Override
         public void render(StringBuilder out) {
@@ -123,12 +134,17 @@ public sealed interface JsonText {
     }
 
     /**
-     * {@code keep} moved back by one if it falls inside a surrogate pair: text decoded from UTF-8 (a file, a Kafka record)
-     * never holds half a pair, so neither does a record cut short here.
+     * {@code keep} moved back by one if it falls inside a surrogate pair: text decoded from UTF-8
+     * (a file, a Kafka record) never holds half a pair, so neither does a record cut short here.
      */
     static int safeCut(String s, int keep) {
         int k = Math.max(0, Math.min(keep, s.length()));
-        return k > 0 && k < s.length() && Character.isHighSurrogate(s.charAt(k - 1)) && Character.isLowSurrogate(s.charAt(k)) ? k - 1 : k;
+        return k > 0
+                        && k < s.length()
+                        && Character.isHighSurrogate(s.charAt(k - 1))
+                        && Character.isLowSurrogate(s.charAt(k))
+                ? k - 1
+                : k;
     }
 
     static Str str(String raw) {
@@ -140,14 +156,22 @@ public sealed interface JsonText {
     }
 
     static Bare number(double d) {
-        return new Bare(Double.isNaN(d) ? "NaN" : Double.isInfinite(d) ? (d > 0 ? "Infinity" : "-Infinity") : Double.toString(d));
+        return new Bare(
+                Double.isNaN(d)
+                        ? "NaN"
+                        : Double.isInfinite(d)
+                                ? (d > 0 ? "Infinity" : "-Infinity")
+                                : Double.toString(d));
     }
 
     static Bare number(long n) {
         return new Bare(Long.toString(n));
     }
 
-    /** A plain Java string as a JSON string, escaped as a JSON writer would (quotes, backslashes, control characters). */
+    /**
+     * A plain Java string as a JSON string, escaped as a JSON writer would (quotes, backslashes,
+     * control characters).
+     */
     static Str text(String s) {
         StringBuilder b = new StringBuilder(s.length() + 8);
         for (int i = 0; i < s.length(); i++) {

@@ -4,13 +4,17 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Shrinks a failing sequence of generated records to a small one that fails the same way: drops records (larger chunks
- * first, then one at a time), then simplifies each record's JSON node by node — drops members and elements, halves
- * long arrays and strings, replaces values with plainer ones — keeping a change only while the property still fails
- * with the same signature. Bounded by a number of property checks and a time, so a slow property cannot stall a build.
+ * Shrinks a failing sequence of generated records to a small one that fails the same way: drops
+ * records (larger chunks first, then one at a time), then simplifies each record's JSON node by
+ * node — drops members and elements, halves long arrays and strings, replaces values with plainer
+ * ones — keeping a change only while the property still fails with the same signature. Bounded by a
+ * number of property checks and a time, so a slow property cannot stall a build.
  */
 public final class SequenceShrinker {
-    /** The property under test: null when {@code records} pass, else a signature of the failure (its class, not its details). */
+    /**
+     * The property under test: null when {@code records} pass, else a signature of the failure (its
+     * class, not its details).
+     */
     @FunctionalInterface
     public interface Property {
         String failure(List<HostileEvents.Generated> records);
@@ -30,11 +34,16 @@ public final class SequenceShrinker {
     }
 
     /**
-     * The smallest sequence found, within {@code maxChecks} property checks and about {@code maxMillis}, that still fails
-     * with {@code signature}; {@code records} itself if nothing smaller does.
+     * The smallest sequence found, within {@code maxChecks} property checks and about {@code
+     * maxMillis}, that still fails with {@code signature}; {@code records} itself if nothing
+     * smaller does.
      */
-    public static List<HostileEvents.Generated> shrink(List<HostileEvents.Generated> records, String signature, Property property, int maxChecks,
-                                                       long maxMillis) {
+    public static List<HostileEvents.Generated> shrink(
+            List<HostileEvents.Generated> records,
+            String signature,
+            Property property,
+            int maxChecks,
+            long maxMillis) {
         SequenceShrinker s = new SequenceShrinker(property, signature, maxChecks, maxMillis);
         List<HostileEvents.Generated> current = s.dropRecords(records);
         current = s.simplifyRecords(current);
@@ -53,7 +62,10 @@ public final class SequenceShrinker {
         }
     }
 
-    /** Delta debugging over the records: remove chunks of half, a quarter, ... one record while the failure stays. */
+    /**
+     * Delta debugging over the records: remove chunks of half, a quarter, ... one record while the
+     * failure stays.
+     */
     private List<HostileEvents.Generated> dropRecords(List<HostileEvents.Generated> records) {
         List<HostileEvents.Generated> current = new ArrayList<>(records);
         int chunk = Math.max(1, current.size() / 2);
@@ -61,7 +73,8 @@ public final class SequenceShrinker {
             boolean removed = false;
             for (int from = 0; from < current.size() && current.size() > 1; ) {
                 List<HostileEvents.Generated> candidate = new ArrayList<>(current.subList(0, from));
-                candidate.addAll(current.subList(Math.min(current.size(), from + chunk), current.size()));
+                candidate.addAll(
+                        current.subList(Math.min(current.size(), from + chunk), current.size()));
                 if (!candidate.isEmpty() && stillFails(candidate)) {
                     current = candidate;
                     removed = true;
@@ -107,7 +120,9 @@ public final class SequenceShrinker {
         return current;
     }
 
-    /** Immediate simplifications of {@code t}, each with a shorter text, the most reducing first. */
+    /**
+     * Immediate simplifications of {@code t}, each with a shorter text, the most reducing first.
+     */
     static List<JsonText> simpler(JsonText t) {
         List<JsonText> out = new ArrayList<>();
         int length = t.text().length();
@@ -135,7 +150,11 @@ public final class SequenceShrinker {
                 if (member.rawKey().length() > 8) {
                     List<JsonText.Member> shorter = new ArrayList<>(m);
                     String key = member.rawKey();
-                    shorter.set(i, new JsonText.Member(key.substring(0, JsonText.safeCut(key, key.length() / 2)), member.value()));
+                    shorter.set(
+                            i,
+                            new JsonText.Member(
+                                    key.substring(0, JsonText.safeCut(key, key.length() / 2)),
+                                    member.value()));
                     out.add(new JsonText.Obj(shorter));
                 }
                 for (JsonText v : simpler(member.value())) {
@@ -178,7 +197,7 @@ public final class SequenceShrinker {
             if (raw.length() > 12) {
                 out.add(JsonText.bare(raw.substring(0, JsonText.safeCut(raw, raw.length() / 2))));
             }
-            for (String plain : new String[]{"0", "1", "null", "\"\""}) {
+            for (String plain : new String[] {"0", "1", "null", "\"\""}) {
                 out.add(JsonText.bare(plain));
             }
         }

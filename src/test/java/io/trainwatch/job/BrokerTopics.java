@@ -17,16 +17,25 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * What the end-to-end tests do with a real broker's topics: write keyed records as trainers would, read what a
- * read_committed consumer sees, and wait for the job's consumer group to reach the end of its input.
+ * What the end-to-end tests do with a real broker's topics: write keyed records as trainers would,
+ * read what a read_committed consumer sees, and wait for the job's consumer group to reach the end
+ * of its input.
  */
 record BrokerTopics(String bootstrapServers) {
 
     /** Sends the (key, value) records in order and waits until the broker has them all. */
     void produce(String topic, List<String[]> keyedRecords) {
-        try (KafkaProducer<String, String> p = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
-                ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class, ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class,
-                ProducerConfig.LINGER_MS_CONFIG, 5))) {
+        try (KafkaProducer<String, String> p =
+                new KafkaProducer<>(
+                        Map.of(
+                                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                                bootstrapServers,
+                                ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG,
+                                StringSerializer.class,
+                                ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG,
+                                StringSerializer.class,
+                                ProducerConfig.LINGER_MS_CONFIG,
+                                5))) {
             for (String[] kv : keyedRecords) {
                 p.send(new ProducerRecord<>(topic, kv[0], kv[1]));
             }
@@ -34,18 +43,33 @@ record BrokerTopics(String bootstrapServers) {
         }
     }
 
-    /** All committed records of a topic, read with isolation.level=read_committed up to its current end. */
+    /**
+     * All committed records of a topic, read with isolation.level=read_committed up to its current
+     * end.
+     */
     List<ConsumerRecord<String, String>> readCommitted(String topic) {
-        try (KafkaConsumer<String, String> c = new KafkaConsumer<>(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
-                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed", ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class,
-                ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class))) {
-            List<TopicPartition> parts = c.partitionsFor(topic).stream().map(p -> new TopicPartition(topic, p.partition())).toList();
+        try (KafkaConsumer<String, String> c =
+                new KafkaConsumer<>(
+                        Map.of(
+                                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                                bootstrapServers,
+                                ConsumerConfig.ISOLATION_LEVEL_CONFIG,
+                                "read_committed",
+                                ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG,
+                                StringDeserializer.class,
+                                ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG,
+                                StringDeserializer.class))) {
+            List<TopicPartition> parts =
+                    c.partitionsFor(topic).stream()
+                            .map(p -> new TopicPartition(topic, p.partition()))
+                            .toList();
             c.assign(parts);
             c.seekToBeginning(parts);
             Map<TopicPartition, Long> end = c.endOffsets(parts);
             List<ConsumerRecord<String, String>> out = new ArrayList<>();
             long deadline = System.currentTimeMillis() + 30_000;
-            while (parts.stream().anyMatch(p -> c.position(p) < end.get(p)) && System.currentTimeMillis() < deadline) {
+            while (parts.stream().anyMatch(p -> c.position(p) < end.get(p))
+                    && System.currentTimeMillis() < deadline) {
                 c.poll(Duration.ofMillis(200)).forEach(out::add);
             }
             return out;
@@ -57,22 +81,46 @@ record BrokerTopics(String bootstrapServers) {
         return readCommitted(topic).stream().map(ConsumerRecord::value).toList();
     }
 
-    /** Waits until the consumer group's committed offsets reach the topic's end offsets; returns the records in it. */
+    /**
+     * Waits until the consumer group's committed offsets reach the topic's end offsets; returns the
+     * records in it.
+     */
     long awaitCommittedAtEnd(String group, String topic, Duration timeout) throws Exception {
         try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrapServers));
-             KafkaConsumer<String, String> c = new KafkaConsumer<>(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
-                     ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class, ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class))) {
-            List<TopicPartition> parts = c.partitionsFor(topic).stream().map(p -> new TopicPartition(topic, p.partition())).toList();
+                KafkaConsumer<String, String> c =
+                        new KafkaConsumer<>(
+                                Map.of(
+                                        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                                        bootstrapServers,
+                                        ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG,
+                                        StringDeserializer.class,
+                                        ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG,
+                                        StringDeserializer.class))) {
+            List<TopicPartition> parts =
+                    c.partitionsFor(topic).stream()
+                            .map(p -> new TopicPartition(topic, p.partition()))
+                            .toList();
             Map<TopicPartition, Long> end = c.endOffsets(parts);
             long deadline = System.currentTimeMillis() + timeout.toMillis();
             while (System.currentTimeMillis() < deadline) {
-                var committed = admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get();
-                if (parts.stream().allMatch(p -> committed.get(p) != null && committed.get(p).offset() >= end.get(p))) {
+                var committed =
+                        admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get();
+                if (parts.stream()
+                        .allMatch(
+                                p ->
+                                        committed.get(p) != null
+                                                && committed.get(p).offset() >= end.get(p))) {
                     return end.values().stream().mapToLong(Long::longValue).sum();
                 }
                 java.util.concurrent.locks.LockSupport.parkNanos(100_000_000);
             }
-            throw new AssertionError("consumer group " + group + " did not reach the end of " + topic + " within " + timeout);
+            throw new AssertionError(
+                    "consumer group "
+                            + group
+                            + " did not reach the end of "
+                            + topic
+                            + " within "
+                            + timeout);
         }
     }
 }

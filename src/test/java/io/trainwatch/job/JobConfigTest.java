@@ -1,6 +1,7 @@
 package io.trainwatch.job;
 
 import io.trainwatch.threshold.Thresholds;
+
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
@@ -10,19 +11,38 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class JobConfigTest {
-    static JobConfig with(String alerts, Duration checkpoint, int parallelism, Map<String, String> props) {
-        return JobConfig.builder("localhost:9092").topics("e", alerts, "d").groupId("g").checkpointInterval(checkpoint).parallelism(parallelism)
-                .kafkaProperties(props).transactionalIdPrefix("p").build();
+    static JobConfig with(
+            String alerts, Duration checkpoint, int parallelism, Map<String, String> props) {
+        return JobConfig.builder("localhost:9092")
+                .topics("e", alerts, "d")
+                .groupId("g")
+                .checkpointInterval(checkpoint)
+                .parallelism(parallelism)
+                .kafkaProperties(props)
+                .transactionalIdPrefix("p")
+                .build();
     }
 
     @Test
     void shouldRefuseInvalidSettingsNamingTheFlag() {
-        assertThatThrownBy(() -> with("e", Duration.ofSeconds(10), 2, Map.of())).hasMessageContaining("must all differ");
-        assertThatThrownBy(() -> with("a", Duration.ofMillis(10), 2, Map.of())).hasMessageStartingWith("--checkpoint-interval must be at least 100 ms");
-        assertThatThrownBy(() -> with("a", Duration.ofSeconds(10), 0, Map.of())).hasMessageStartingWith("--parallelism must be >= 1");
-        assertThatThrownBy(() -> with("a", Duration.ofSeconds(10), 2, Map.of("bootstrap.servers", "x:1")))
-                .hasMessageContaining("--bootstrap-servers, not --kafka-property bootstrap.servers");
-        assertThatThrownBy(() -> JobConfig.parseStartingOffsets("newest")).hasMessage("--starting-offsets must be earliest, latest or committed, got \"newest\"");
+        assertThatThrownBy(() -> with("e", Duration.ofSeconds(10), 2, Map.of()))
+                .hasMessageContaining("must all differ");
+        assertThatThrownBy(() -> with("a", Duration.ofMillis(10), 2, Map.of()))
+                .hasMessageStartingWith("--checkpoint-interval must be at least 100 ms");
+        assertThatThrownBy(() -> with("a", Duration.ofSeconds(10), 0, Map.of()))
+                .hasMessageStartingWith("--parallelism must be >= 1");
+        assertThatThrownBy(
+                        () ->
+                                with(
+                                        "a",
+                                        Duration.ofSeconds(10),
+                                        2,
+                                        Map.of("bootstrap.servers", "x:1")))
+                .hasMessageContaining(
+                        "--bootstrap-servers, not --kafka-property bootstrap.servers");
+        assertThatThrownBy(() -> JobConfig.parseStartingOffsets("newest"))
+                .hasMessage(
+                        "--starting-offsets must be earliest, latest or committed, got \"newest\"");
     }
 
     @Test
@@ -42,14 +62,29 @@ class JobConfigTest {
         assertThat(c.thresholds()).isSameAs(Thresholds.DEFAULTS);
         assertThat(c.postgres()).isNull();
         assertThat(c.seriesEvery()).isEqualTo(1);
-        assertThatThrownBy(() -> JobConfig.builder(" ").build()).hasMessageStartingWith("--bootstrap-servers is required");
+        assertThatThrownBy(() -> JobConfig.builder(" ").build())
+                .hasMessageStartingWith("--bootstrap-servers is required");
     }
 
     @Test
     void shouldNeverPrintSecrets() {
-        JobConfig c = with("a", Duration.ofSeconds(10), 2, Map.of("sasl.jaas.config", "org...PlainLoginModule required username=\"u\" password=\"hunter2\";",
-                "ssl.truststore.password", "hunter2", "security.protocol", "SASL_SSL", "ssl.key.password", "hunter2"));
-        assertThat(c.printableKafkaProperties().toString()).doesNotContain("hunter2").contains("security.protocol=SASL_SSL", "sasl.jaas.config=***");
+        JobConfig c =
+                with(
+                        "a",
+                        Duration.ofSeconds(10),
+                        2,
+                        Map.of(
+                                "sasl.jaas.config",
+                                "org...PlainLoginModule required username=\"u\" password=\"hunter2\";",
+                                "ssl.truststore.password",
+                                "hunter2",
+                                "security.protocol",
+                                "SASL_SSL",
+                                "ssl.key.password",
+                                "hunter2"));
+        assertThat(c.printableKafkaProperties().toString())
+                .doesNotContain("hunter2")
+                .contains("security.protocol=SASL_SSL", "sasl.jaas.config=***");
         assertThat(c.kafkaProperties()).containsEntry("ssl.truststore.password", "hunter2");
     }
 }

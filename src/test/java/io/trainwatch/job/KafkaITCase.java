@@ -1,6 +1,5 @@
 package io.trainwatch.job;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.trainwatch.embedded.EmbeddedKafka;
 import io.trainwatch.embedded.EmbeddedPostgres;
 import io.trainwatch.event.EventCodec;
@@ -11,8 +10,11 @@ import io.trainwatch.kafka.TopicAdmin;
 import io.trainwatch.simulate.Fault;
 import io.trainwatch.simulate.RunSimulator;
 import io.trainwatch.simulate.SimulatedRun;
+
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -38,10 +40,10 @@ import java.util.stream.Stream;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * End to end against a real Kafka broker started in-process: events in, alerts out (read_committed) equal to
- * the plain replay, and the same run written to a real PostgreSQL started in-process; malformed records on the
- * dead-letter topic with their reason; and a job stopped mid-stream and restored from its last checkpoint leaves
- * exactly the alerts of an uninterrupted run.
+ * End to end against a real Kafka broker started in-process: events in, alerts out (read_committed)
+ * equal to the plain replay, and the same run written to a real PostgreSQL started in-process;
+ * malformed records on the dead-letter topic with their reason; and a job stopped mid-stream and
+ * restored from its last checkpoint leaves exactly the alerts of an uninterrupted run.
  */
 class KafkaITCase {
     static LiveServers servers;
@@ -62,22 +64,45 @@ class KafkaITCase {
         }
     }
 
-
-    static JobConfig config(String name, boolean stopAtEnd, String checkpointDir, String fromCheckpoint) {
+    static JobConfig config(
+            String name, boolean stopAtEnd, String checkpointDir, String fromCheckpoint) {
         return config(name, stopAtEnd, checkpointDir, fromCheckpoint, null);
     }
 
-    static JobConfig config(String name, boolean stopAtEnd, String checkpointDir, String fromCheckpoint, PostgresConfig pg) {
-        return config(kafka.bootstrapServers(), name, null, stopAtEnd, checkpointDir, fromCheckpoint, pg);
+    static JobConfig config(
+            String name,
+            boolean stopAtEnd,
+            String checkpointDir,
+            String fromCheckpoint,
+            PostgresConfig pg) {
+        return config(
+                kafka.bootstrapServers(), name, null, stopAtEnd, checkpointDir, fromCheckpoint, pg);
     }
 
     /** Topics named after {@code name}; {@code seriesTopic} null: no series topic. */
-    static JobConfig config(String bootstrapServers, String name, String seriesTopic, boolean stopAtEnd, String checkpointDir, String fromCheckpoint,
-                            PostgresConfig pg) {
-        // with a checkpoint folder, the changelog state backend (the riskier restore path); without, the heap backend
-        return JobConfig.builder(bootstrapServers).topics(name + ".events", name + ".alerts", name + ".dead-letter").seriesTopic(seriesTopic)
-                .groupId(name).startingOffsets(JobConfig.StartingOffsets.EARLIEST).checkpointDir(checkpointDir).checkpointInterval(Duration.ofMillis(300))
-                .fromCheckpoint(fromCheckpoint).stopAtEnd(stopAtEnd).transactionalIdPrefix(name).stateChangelog(checkpointDir != null).postgres(pg).build();
+    static JobConfig config(
+            String bootstrapServers,
+            String name,
+            String seriesTopic,
+            boolean stopAtEnd,
+            String checkpointDir,
+            String fromCheckpoint,
+            PostgresConfig pg) {
+        // with a checkpoint folder, the changelog state backend (the riskier restore path);
+        // without, the heap backend
+        return JobConfig.builder(bootstrapServers)
+                .topics(name + ".events", name + ".alerts", name + ".dead-letter")
+                .seriesTopic(seriesTopic)
+                .groupId(name)
+                .startingOffsets(JobConfig.StartingOffsets.EARLIEST)
+                .checkpointDir(checkpointDir)
+                .checkpointInterval(Duration.ofMillis(300))
+                .fromCheckpoint(fromCheckpoint)
+                .stopAtEnd(stopAtEnd)
+                .transactionalIdPrefix(name)
+                .stateChangelog(checkpointDir != null)
+                .postgres(pg)
+                .build();
     }
 
     static List<SimulatedRun> runs(long seedBase) {
@@ -97,7 +122,10 @@ class KafkaITCase {
         topics().produce(topic, keyedRecords);
     }
 
-    /** Every run's events keyed by run_id, interleaved; from {@code fromFraction} to {@code toFraction} of each run. */
+    /**
+     * Every run's events keyed by run_id, interleaved; from {@code fromFraction} to {@code
+     * toFraction} of each run.
+     */
     static List<String[]> keyed(List<SimulatedRun> runs, double fromFraction, double toFraction) {
         List<String[]> out = new ArrayList<>();
         int longest = runs.stream().mapToInt(r -> r.events().size()).max().orElse(0);
@@ -106,14 +134,17 @@ class KafkaITCase {
                 int from = (int) (r.events().size() * fromFraction);
                 int to = (int) (r.events().size() * toFraction);
                 if (i >= from && i < to) {
-                    out.add(new String[]{r.runId(), r.events().get(i)});
+                    out.add(new String[] {r.runId(), r.events().get(i)});
                 }
             }
         }
         return out;
     }
 
-    /** All committed records of a topic, read with isolation.level=read_committed up to its current end. */
+    /**
+     * All committed records of a topic, read with isolation.level=read_committed up to its current
+     * end.
+     */
     static List<ConsumerRecord<String, String>> readCommitted(String topic) {
         return topics().readCommitted(topic);
     }
@@ -131,18 +162,27 @@ class KafkaITCase {
     }
 
     @Test
-    void shouldWriteTheReplayAlertsExactlyOnceAndDeadLetterMalformedRecordsAlsoToPostgres() throws Exception {
-        PostgresConfig pg = new PostgresConfig(postgres.createDatabase("kafka_e2e"), EmbeddedPostgres.USER, null);
+    void shouldWriteTheReplayAlertsExactlyOnceAndDeadLetterMalformedRecordsAlsoToPostgres()
+            throws Exception {
+        PostgresConfig pg =
+                new PostgresConfig(
+                        postgres.createDatabase("kafka_e2e"), EmbeddedPostgres.USER, null);
         JobConfig cfg = config("e2e", true, null, null, pg);
         TopicAdmin.prepareTopics(cfg);
         assertThat(PostgresSchema.prepare(pg).roleWarning()).isNull();
         List<SimulatedRun> runs = runs(31_000);
         List<String[]> records = keyed(runs, 0, 1);
-        // read from the records' bytes: broken JSON, a negative step, no run_id, wrong types, a step too large for a long
-        List<String> malformed = List.of("{broken", "{\"type\":\"step\",\"run_id\":\"x\",\"step\":-1,\"loss\":1}", "{\"type\":\"step\",\"step\":1,\"loss\":1}",
-                "{\"type\":\"step\",\"run_id\":\"x\",\"step\":1,\"loss\":[1]}", "{\"type\":\"step\",\"run_id\":\"r\u00e9\",\"step\":1,\"loss\":1,\"lr\":\"high\"}",
-                "{\"type\":\"step\",\"run_id\":\"x\",\"step\":1e30,\"loss\":1}");
-        malformed.forEach(m -> records.add(records.size() / 2, new String[]{"bad", m}));
+        // read from the records' bytes: broken JSON, a negative step, no run_id, wrong types, a
+        // step too large for a long
+        List<String> malformed =
+                List.of(
+                        "{broken",
+                        "{\"type\":\"step\",\"run_id\":\"x\",\"step\":-1,\"loss\":1}",
+                        "{\"type\":\"step\",\"step\":1,\"loss\":1}",
+                        "{\"type\":\"step\",\"run_id\":\"x\",\"step\":1,\"loss\":[1]}",
+                        "{\"type\":\"step\",\"run_id\":\"r\u00e9\",\"step\":1,\"loss\":1,\"lr\":\"high\"}",
+                        "{\"type\":\"step\",\"run_id\":\"x\",\"step\":1e30,\"loss\":1}");
+        malformed.forEach(m -> records.add(records.size() / 2, new String[] {"bad", m}));
         produce(cfg.eventsTopic(), records);
 
         StreamExecutionEnvironment env = KafkaPipeline.environment(cfg);
@@ -150,19 +190,35 @@ class KafkaITCase {
         env.execute("kafka-itcase-e2e");
 
         List<String> alerts = values(readCommitted(cfg.alertsTopic()));
-        System.out.printf("kafka e2e: %d events in, %d alerts out (read_committed)%n", records.size(), alerts.size());
+        System.out.printf(
+                "kafka e2e: %d events in, %d alerts out (read_committed)%n",
+                records.size(), alerts.size());
         assertThat(alerts).isNotEmpty().isEqualTo(expectedAlerts(runs));
         List<ConsumerRecord<String, String>> dead = readCommitted(cfg.deadLetterTopic());
-        assertThat(dead).extracting(ConsumerRecord::value).containsExactlyInAnyOrderElementsOf(malformed);
+        assertThat(dead)
+                .extracting(ConsumerRecord::value)
+                .containsExactlyInAnyOrderElementsOf(malformed);
         for (ConsumerRecord<String, String> d : dead) {
-            assertThat(new String(d.headers().lastHeader(KafkaSerde.HEADER_REASON).value(), StandardCharsets.UTF_8)).isNotBlank();
-            assertThat(new String(d.headers().lastHeader(KafkaSerde.HEADER_SOURCE).value(), StandardCharsets.UTF_8)).startsWith(cfg.eventsTopic() + "-");
+            assertThat(
+                            new String(
+                                    d.headers().lastHeader(KafkaSerde.HEADER_REASON).value(),
+                                    StandardCharsets.UTF_8))
+                    .isNotBlank();
+            assertThat(
+                            new String(
+                                    d.headers().lastHeader(KafkaSerde.HEADER_SOURCE).value(),
+                                    StandardCharsets.UTF_8))
+                    .startsWith(cfg.eventsTopic() + "-");
         }
 
-        // the same outputs in PostgreSQL: one row per (run, step), per alert id (its latest status), per rejected record
+        // the same outputs in PostgreSQL: one row per (run, step), per alert id (its latest
+        // status), per rejected record
         long[] rows = postgresRows(pg, cfg.eventsTopic());
-        System.out.printf("kafka e2e to postgres: %d series rows, %d alert rows, %d dead letters%n", rows[0], rows[1], rows[2]);
-        assertThat(rows).containsExactly(distinctSteps(runs), distinctAlertIds(alerts), malformed.size());
+        System.out.printf(
+                "kafka e2e to postgres: %d series rows, %d alert rows, %d dead letters%n",
+                rows[0], rows[1], rows[2]);
+        assertThat(rows)
+                .containsExactly(distinctSteps(runs), distinctAlertIds(alerts), malformed.size());
     }
 
     /** How many (run, step) pairs the runs log. */
@@ -181,15 +237,25 @@ class KafkaITCase {
     }
 
     static long distinctAlertIds(List<String> alerts) {
-        return alerts.stream().map(a -> JsonReader.parse(a).path("alert_id").asText()).distinct().count();
+        return alerts.stream()
+                .map(a -> JsonReader.parse(a).path("alert_id").asText())
+                .distinct()
+                .count();
     }
 
-    /** Rows of trainwatch_series, trainwatch_alerts, and of trainwatch_dead_letters from {@code topic}. */
+    /**
+     * Rows of trainwatch_series, trainwatch_alerts, and of trainwatch_dead_letters from {@code
+     * topic}.
+     */
     static long[] postgresRows(PostgresConfig pg, String topic) throws Exception {
-        try (Connection c = PostgresSchema.connect(pg); Statement st = c.createStatement()) {
+        try (Connection c = PostgresSchema.connect(pg);
+                Statement st = c.createStatement()) {
             long[] rows = new long[3];
-            String[] queries = {"SELECT count(*) FROM trainwatch_series", "SELECT count(*) FROM trainwatch_alerts",
-                    "SELECT count(*) FROM trainwatch_dead_letters WHERE source LIKE '" + topic + "-%@%'"};
+            String[] queries = {
+                "SELECT count(*) FROM trainwatch_series",
+                "SELECT count(*) FROM trainwatch_alerts",
+                "SELECT count(*) FROM trainwatch_dead_letters WHERE source LIKE '" + topic + "-%@%'"
+            };
             for (int i = 0; i < 3; i++) {
                 try (ResultSet rs = st.executeQuery(queries[i])) {
                     rs.next();
@@ -201,8 +267,11 @@ class KafkaITCase {
     }
 
     @Test
-    void shouldLeaveExactlyTheUninterruptedAlertsAfterAKillAndRestore(@TempDir Path checkpoints) throws Exception {
-        PostgresConfig pg = new PostgresConfig(postgres.createDatabase("kafka_restore"), EmbeddedPostgres.USER, null);
+    void shouldLeaveExactlyTheUninterruptedAlertsAfterAKillAndRestore(@TempDir Path checkpoints)
+            throws Exception {
+        PostgresConfig pg =
+                new PostgresConfig(
+                        postgres.createDatabase("kafka_restore"), EmbeddedPostgres.USER, null);
         PostgresSchema.prepare(pg);
         JobConfig first = config("restore", false, checkpoints.toString(), null, pg);
         TopicAdmin.prepareTopics(first);
@@ -217,9 +286,12 @@ class KafkaITCase {
         System.out.println("killed after checkpoint " + checkpoint);
 
         produce(first.eventsTopic(), keyed(runs, 0.5, 1));
-        // restored splits keep the first job's (unbounded) stopping offsets, so the restored job runs until its
-        // committed offsets reach the end of the topic: everything read is then checkpointed and its alerts committed
-        JobConfig second = config("restore", false, checkpoints.toString(), checkpoint.toString(), pg);
+        // restored splits keep the first job's (unbounded) stopping offsets, so the restored job
+        // runs until its
+        // committed offsets reach the end of the topic: everything read is then checkpointed and
+        // its alerts committed
+        JobConfig second =
+                config("restore", false, checkpoints.toString(), checkpoint.toString(), pg);
         StreamExecutionEnvironment env2 = KafkaPipeline.environment(second);
         KafkaPipeline.define(env2, second);
         JobClient restored = env2.executeAsync("kafka-itcase-after-restore");
@@ -228,13 +300,17 @@ class KafkaITCase {
 
         List<String> alerts = values(readCommitted(first.alertsTopic()));
         List<String> expected = expectedAlerts(runs);
-        System.out.printf("kill and restore: %d alerts after restore, %d expected, %d distinct%n", alerts.size(), expected.size(), alerts.stream().distinct().count());
+        System.out.printf(
+                "kill and restore: %d alerts after restore, %d expected, %d distinct%n",
+                alerts.size(), expected.size(), alerts.stream().distinct().count());
         assertThat(alerts).hasSameSizeAs(alerts.stream().distinct().toList()); // no duplicates
         assertThat(alerts).isEqualTo(expected); // none missing, none extra
-        // PostgreSQL is written at least once: what the killed job wrote after its last checkpoint is written again after
+        // PostgreSQL is written at least once: what the killed job wrote after its last checkpoint
+        // is written again after
         // the restore, onto the same rows (upserts): the rows of an uninterrupted run, none added
         long[] rows = postgresRows(pg, first.eventsTopic());
-        System.out.printf("kill and restore to postgres: %d series rows, %d alert rows%n", rows[0], rows[1]);
+        System.out.printf(
+                "kill and restore to postgres: %d series rows, %d alert rows%n", rows[0], rows[1]);
         assertThat(rows).containsExactly(distinctSteps(runs), distinctAlertIds(expected), 0);
     }
 
@@ -243,15 +319,38 @@ class KafkaITCase {
         topics().awaitCommittedAtEnd(group, topic, timeout);
     }
 
-    /** Waits until a completed checkpoint (a chk-N folder with _metadata, N >= minimum) exists; returns its folder. */
+    /**
+     * Waits until a completed checkpoint (a chk-N folder with _metadata, N >= minimum) exists;
+     * returns its folder.
+     */
     static Path awaitCheckpoint(Path root, int minimum, Duration timeout) throws Exception {
         long deadline = System.currentTimeMillis() + timeout.toMillis();
         while (System.currentTimeMillis() < deadline) {
             Optional<Path> chk;
             try (Stream<Path> s = Files.walk(root, 2)) {
-                chk = s.filter(p -> p.getFileName().toString().startsWith("chk-") && Files.exists(p.resolve("_metadata")))
-                        .filter(p -> Integer.parseInt(p.getFileName().toString().substring(4)) >= minimum)
-                        .max((a, b) -> Integer.compare(Integer.parseInt(a.getFileName().toString().substring(4)), Integer.parseInt(b.getFileName().toString().substring(4))));
+                chk =
+                        s.filter(
+                                        p ->
+                                                p.getFileName().toString().startsWith("chk-")
+                                                        && Files.exists(p.resolve("_metadata")))
+                                .filter(
+                                        p ->
+                                                Integer.parseInt(
+                                                                p.getFileName()
+                                                                        .toString()
+                                                                        .substring(4))
+                                                        >= minimum)
+                                .max(
+                                        (a, b) ->
+                                                Integer.compare(
+                                                        Integer.parseInt(
+                                                                a.getFileName()
+                                                                        .toString()
+                                                                        .substring(4)),
+                                                        Integer.parseInt(
+                                                                b.getFileName()
+                                                                        .toString()
+                                                                        .substring(4))));
             }
             if (chk.isPresent()) {
                 return chk.get();

@@ -4,27 +4,34 @@ import io.trainwatch.event.Alert;
 import io.trainwatch.event.EventType;
 import io.trainwatch.event.TrainingEvent;
 import io.trainwatch.threshold.Thresholds;
+
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
 import org.apache.flink.streaming.util.ProcessFunctionTestHarnesses;
+
 import org.junit.jupiter.api.Test;
 
 import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** The monitor operator keeps state per run and forgets a run once it has been idle for the timeout. */
+/**
+ * The monitor operator keeps state per run and forgets a run once it has been idle for the timeout.
+ */
 class MonitorRunsFunctionTest {
     static final long IDLE_MILLIS = 600_000;
-    static final Thresholds IDLE_TEN_MINUTES = Thresholds.DEFAULTS.with(Map.of("idle_timeout_minutes", 10.0));
+    static final Thresholds IDLE_TEN_MINUTES =
+            Thresholds.DEFAULTS.with(Map.of("idle_timeout_minutes", 10.0));
 
     @Test
     void shouldClearStateOfIdleRunsSoTheStateCountReturnsToZero() throws Exception {
-        MonitorRunsFunction fn = new MonitorRunsFunction(new MonitorConfig(IDLE_TEN_MINUTES, 1, true));
+        MonitorRunsFunction fn =
+                new MonitorRunsFunction(new MonitorConfig(IDLE_TEN_MINUTES, 1, true));
         try (KeyedOneInputStreamOperatorTestHarness<String, TrainingEvent, Alert> h =
-                     ProcessFunctionTestHarnesses.forKeyedProcessFunction(fn, e -> e.runId, Types.STRING)) {
+                ProcessFunctionTestHarnesses.forKeyedProcessFunction(
+                        fn, e -> e.runId, Types.STRING)) {
             h.setProcessingTime(0);
-            for (String run : new String[]{"a", "b", "c"}) {
+            for (String run : new String[] {"a", "b", "c"}) {
                 for (long s = 0; s < 5; s++) {
                     h.processElement(step(run, s, 1.0), s);
                 }
@@ -41,22 +48,29 @@ class MonitorRunsFunctionTest {
 
     @Test
     void shouldEmitNonFiniteAlertThroughTheOperator() throws Exception {
-        MonitorRunsFunction fn = new MonitorRunsFunction(new MonitorConfig(IDLE_TEN_MINUTES, 1, true));
+        MonitorRunsFunction fn =
+                new MonitorRunsFunction(new MonitorConfig(IDLE_TEN_MINUTES, 1, true));
         try (KeyedOneInputStreamOperatorTestHarness<String, TrainingEvent, Alert> h =
-                     ProcessFunctionTestHarnesses.forKeyedProcessFunction(fn, e -> e.runId, Types.STRING)) {
+                ProcessFunctionTestHarnesses.forKeyedProcessFunction(
+                        fn, e -> e.runId, Types.STRING)) {
             h.processElement(step("r", 0, Double.NaN), 0);
-            assertThat(h.extractOutputValues()).extracting(a -> a.kind, a -> a.severity, a -> a.status)
-                    .containsExactly(org.assertj.core.groups.Tuple.tuple("NON_FINITE", "critical", "open"));
+            assertThat(h.extractOutputValues())
+                    .extracting(a -> a.kind, a -> a.severity, a -> a.status)
+                    .containsExactly(
+                            org.assertj.core.groups.Tuple.tuple("NON_FINITE", "critical", "open"));
             assertThat(h.getSideOutput(OutputTags.SERIES)).hasSize(1);
         }
     }
 
     @Test
     void shouldDeadLetterAnEventTheMonitorFailsOnAndGoOn() throws Exception {
-        // a run_start whose schedule cannot apply (the codec refuses it; this one is built past the codec)
-        MonitorRunsFunction fn = new MonitorRunsFunction(new MonitorConfig(Thresholds.DEFAULTS, 1, true));
+        // a run_start whose schedule cannot apply (the codec refuses it; this one is built past the
+        // codec)
+        MonitorRunsFunction fn =
+                new MonitorRunsFunction(new MonitorConfig(Thresholds.DEFAULTS, 1, true));
         try (KeyedOneInputStreamOperatorTestHarness<String, TrainingEvent, Alert> h =
-                     ProcessFunctionTestHarnesses.forKeyedProcessFunction(fn, e -> e.runId, Types.STRING)) {
+                ProcessFunctionTestHarnesses.forKeyedProcessFunction(
+                        fn, e -> e.runId, Types.STRING)) {
             TrainingEvent start = new TrainingEvent();
             start.type = EventType.RUN_START;
             start.runId = "bad";
@@ -67,15 +81,24 @@ class MonitorRunsFunctionTest {
             h.processElement(start, 0);
             h.processElement(step("bad", 0, Double.NaN), 1);
             h.processElement(step("good", 0, Double.NaN), 2);
-            assertThat(h.extractOutputValues()).extracting(a -> a.runId + " " + a.kind)
+            assertThat(h.extractOutputValues())
+                    .extracting(a -> a.runId + " " + a.kind)
                     .containsExactly("bad MONITOR_ERROR", "bad NON_FINITE", "good NON_FINITE");
-            assertThat(h.getSideOutput(OutputTags.DEAD_LETTERS)).singleElement().satisfies(r -> {
-                io.trainwatch.event.DeadLetter d = r.getValue();
-                assertThat(d.field).isEqualTo("(monitor)");
-                assertThat(d.reason).contains("NoSuchLR");
-                assertThat(d.source).isEqualTo("trainwatch.events-1@42");
-                assertThat(io.trainwatch.event.JsonReader.parse(d.payload).path("schedule").path("scheduler").asText()).isEqualTo("NoSuchLR");
-            });
+            assertThat(h.getSideOutput(OutputTags.DEAD_LETTERS))
+                    .singleElement()
+                    .satisfies(
+                            r -> {
+                                io.trainwatch.event.DeadLetter d = r.getValue();
+                                assertThat(d.field).isEqualTo("(monitor)");
+                                assertThat(d.reason).contains("NoSuchLR");
+                                assertThat(d.source).isEqualTo("trainwatch.events-1@42");
+                                assertThat(
+                                                io.trainwatch.event.JsonReader.parse(d.payload)
+                                                        .path("schedule")
+                                                        .path("scheduler")
+                                                        .asText())
+                                        .isEqualTo("NoSuchLR");
+                            });
         }
     }
 

@@ -8,40 +8,89 @@ import java.util.Map;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-/** The PostgreSQL settings: credentials from the environment only and never printed; the schema file as the job runs it; text PostgreSQL can store. */
+/**
+ * The PostgreSQL settings: credentials from the environment only and never printed; the schema file
+ * as the job runs it; text PostgreSQL can store.
+ */
 class PostgresConfigTest {
     @Test
     void shouldTakeCredentialsFromTheEnvironmentAndNeverPrintThePassword() {
-        PostgresConfig c = PostgresConfig.fromEnvironment("jdbc:postgresql://db:5432/trainwatch",
-                Map.of(PostgresConfig.USER_ENV, "trainwatch", PostgresConfig.PASSWORD_ENV, "hunter2"));
+        PostgresConfig c =
+                PostgresConfig.fromEnvironment(
+                        "jdbc:postgresql://db:5432/trainwatch",
+                        Map.of(
+                                PostgresConfig.USER_ENV,
+                                "trainwatch",
+                                PostgresConfig.PASSWORD_ENV,
+                                "hunter2"));
         assertThat(c.user()).isEqualTo("trainwatch");
         assertThat(c.password()).isEqualTo("hunter2");
-        assertThat(c.toString()).doesNotContain("hunter2").contains("password=***", "jdbc:postgresql://db:5432/trainwatch");
-        JobConfig job = JobConfig.builder("localhost:9092").topics("e", "a", "d").groupId("g").kafkaProperties(Map.of("sasl.jaas.config", "secret-jaas"))
-                .transactionalIdPrefix("p").postgres(c).seriesEvery(10).build();
-        assertThat(job.toString()).doesNotContain("hunter2").doesNotContain("secret-jaas").contains("seriesEvery=10");
-        assertThat(PostgresConfig.fromEnvironment("jdbc:postgresql://db/trainwatch", Map.of()).printableUser())
+        assertThat(c.toString())
+                .doesNotContain("hunter2")
+                .contains("password=***", "jdbc:postgresql://db:5432/trainwatch");
+        JobConfig job =
+                JobConfig.builder("localhost:9092")
+                        .topics("e", "a", "d")
+                        .groupId("g")
+                        .kafkaProperties(Map.of("sasl.jaas.config", "secret-jaas"))
+                        .transactionalIdPrefix("p")
+                        .postgres(c)
+                        .seriesEvery(10)
+                        .build();
+        assertThat(job.toString())
+                .doesNotContain("hunter2")
+                .doesNotContain("secret-jaas")
+                .contains("seriesEvery=10");
+        assertThat(
+                        PostgresConfig.fromEnvironment("jdbc:postgresql://db/trainwatch", Map.of())
+                                .printableUser())
                 .endsWith("(" + PostgresConfig.USER_ENV + " not set)");
     }
 
     @Test
     void shouldRefuseAnUrlThatIsNotPostgresOrCarriesCredentialsWithoutEchoingThem() {
         assertThatThrownBy(() -> new PostgresConfig("jdbc:mysql://db/x", null, null))
-                .hasMessage("--jdbc-url must be a PostgreSQL JDBC URL (jdbc:postgresql://host:port/database), got \"jdbc:mysql://db/x\"");
-        assertThatThrownBy(() -> new PostgresConfig("jdbc:postgresql://db/x?user=u&password=hunter2&ssl=true", null, null))
-                .hasMessage("--jdbc-url must not carry credentials (jdbc:postgresql://db/x?user=u&password=***&ssl=true): set TRAINWATCH_JDBC_USER"
-                        + " and TRAINWATCH_JDBC_PASSWORD in the environment instead");
+                .hasMessage(
+                        "--jdbc-url must be a PostgreSQL JDBC URL (jdbc:postgresql://host:port/database), got \"jdbc:mysql://db/x\"");
+        assertThatThrownBy(
+                        () ->
+                                new PostgresConfig(
+                                        "jdbc:postgresql://db/x?user=u&password=hunter2&ssl=true",
+                                        null,
+                                        null))
+                .hasMessage(
+                        "--jdbc-url must not carry credentials (jdbc:postgresql://db/x?user=u&password=***&ssl=true): set TRAINWATCH_JDBC_USER"
+                                + " and TRAINWATCH_JDBC_PASSWORD in the environment instead");
         assertThatThrownBy(() -> new PostgresConfig("jdbc:postgresql://u:hunter2@db/x", null, null))
-                .hasMessageContaining("must not carry credentials").message().doesNotContain("hunter2");
-        assertThatThrownBy(() -> new PostgresConfig("jdbc:postgresql://db/x?sslpassword=hunter2", null, null))
-                .message().doesNotContain("hunter2");
+                .hasMessageContaining("must not carry credentials")
+                .message()
+                .doesNotContain("hunter2");
+        assertThatThrownBy(
+                        () ->
+                                new PostgresConfig(
+                                        "jdbc:postgresql://db/x?sslpassword=hunter2", null, null))
+                .message()
+                .doesNotContain("hunter2");
         // parameters that are no credentials are fine
-        assertThat(new PostgresConfig("jdbc:postgresql://db:5432/x?ssl=true&sslmode=verify-full", null, "").password()).isNull();
+        assertThat(
+                        new PostgresConfig(
+                                        "jdbc:postgresql://db:5432/x?ssl=true&sslmode=verify-full",
+                                        null,
+                                        "")
+                                .password())
+                .isNull();
     }
 
     @Test
     void shouldRefuseSeriesEveryBelowOne() {
-        assertThatThrownBy(() -> JobConfig.builder("localhost:9092").topics("e", "a", "d").groupId("g").transactionalIdPrefix("p").seriesEvery(0).build())
+        assertThatThrownBy(
+                        () ->
+                                JobConfig.builder("localhost:9092")
+                                        .topics("e", "a", "d")
+                                        .groupId("g")
+                                        .transactionalIdPrefix("p")
+                                        .seriesEvery(0)
+                                        .build())
                 .hasMessage("--series-every must be >= 1 (1 keeps every step), got 0");
     }
 
@@ -49,14 +98,28 @@ class PostgresConfigTest {
     void shouldSplitInitSqlIntoItsStatementsWithTheRolePartLast() {
         List<String> s = PostgresSchema.statements(PostgresSchema.schemaSql());
         assertThat(s).hasSize(7);
-        assertThat(s.subList(0, 5)).allMatch(x -> x.startsWith("CREATE TABLE IF NOT EXISTS") || x.startsWith("CREATE INDEX IF NOT EXISTS"))
+        assertThat(s.subList(0, 5))
+                .allMatch(
+                        x ->
+                                x.startsWith("CREATE TABLE IF NOT EXISTS")
+                                        || x.startsWith("CREATE INDEX IF NOT EXISTS"))
                 .noneMatch(PostgresSchema::isRolePart);
-        assertThat(s.get(5)).startsWith("DO $$").contains("CREATE ROLE trainwatch_grafana LOGIN;").endsWith("$$");
-        assertThat(s.get(6)).startsWith("GRANT SELECT ON trainwatch_series, trainwatch_alerts, trainwatch_dead_letters TO trainwatch_grafana");
+        assertThat(s.get(5))
+                .startsWith("DO $$")
+                .contains("CREATE ROLE trainwatch_grafana LOGIN;")
+                .endsWith("$$");
+        assertThat(s.get(6))
+                .startsWith(
+                        "GRANT SELECT ON trainwatch_series, trainwatch_alerts, trainwatch_dead_letters TO trainwatch_grafana");
         assertThat(s.subList(5, 7)).allMatch(PostgresSchema::isRolePart);
         // semicolons in quotes, quoted names, dollar-quoted bodies and comments do not split
-        assertThat(PostgresSchema.statements("SELECT 'a;b'; -- x;y\nSELECT \"c;d\" /* e;f */ FROM t; DO $body$ BEGIN PERFORM 1; END $body$;\n"))
-                .containsExactly("SELECT 'a;b'", "SELECT \"c;d\"   FROM t", "DO $body$ BEGIN PERFORM 1; END $body$");
+        assertThat(
+                        PostgresSchema.statements(
+                                "SELECT 'a;b'; -- x;y\nSELECT \"c;d\" /* e;f */ FROM t; DO $body$ BEGIN PERFORM 1; END $body$;\n"))
+                .containsExactly(
+                        "SELECT 'a;b'",
+                        "SELECT \"c;d\"   FROM t",
+                        "DO $body$ BEGIN PERFORM 1; END $body$");
     }
 
     @Test

@@ -8,6 +8,7 @@ import io.trainwatch.event.EventType;
 import io.trainwatch.event.SeriesPoint;
 import io.trainwatch.event.TrainingEvent;
 import io.trainwatch.threshold.Thresholds;
+
 import org.apache.flink.api.common.serialization.SerializerConfigImpl;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeutils.TypeSerializer;
@@ -17,6 +18,7 @@ import org.apache.flink.connector.jdbc.core.datastream.sink.JdbcSink;
 import org.apache.flink.core.memory.DataInputDeserializer;
 import org.apache.flink.core.memory.DataOutputSerializer;
 import org.apache.flink.util.InstantiationUtil;
+
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
@@ -31,27 +33,44 @@ class StateAndTypesTest {
     void shouldSerializeEveryTypeCrossingOperatorsAsPojoWithoutKryo() {
         SerializerConfigImpl noKryo = new SerializerConfigImpl();
         noKryo.setGenericTypes(false);
-        for (Class<?> c : List.of(RawRecord.class, TrainingEvent.class, Alert.class, SeriesPoint.class, DeadLetter.class, RunState.class)) {
+        for (Class<?> c :
+                List.of(
+                        RawRecord.class,
+                        TrainingEvent.class,
+                        Alert.class,
+                        SeriesPoint.class,
+                        DeadLetter.class,
+                        RunState.class)) {
             TypeInformation<?> t = TypeInformation.of(c);
             assertThat(t).as(c.getSimpleName()).isInstanceOf(PojoTypeInfo.class);
-            assertThat(t.createSerializer(noKryo)).as(c.getSimpleName() + " serializer without Kryo").isNotNull();
+            assertThat(t.createSerializer(noKryo))
+                    .as(c.getSimpleName() + " serializer without Kryo")
+                    .isNotNull();
         }
     }
 
     /**
-     * The PostgreSQL sinks take the pipeline's own types (no new type crosses an operator) and copy them with those
-     * types' POJO serializers under object reuse; the sinks themselves travel to the task managers serialized.
+     * The PostgreSQL sinks take the pipeline's own types (no new type crosses an operator) and copy
+     * them with those types' POJO serializers under object reuse; the sinks themselves travel to
+     * the task managers serialized.
      */
     @Test
     void shouldShipThePostgresSinksSerializedOverPojoInputTypes() throws Exception {
-        PostgresSinks sinks = PostgresSinks.of(new PostgresConfig("jdbc:postgresql://localhost:5432/trainwatch", "trainwatch", null));
+        PostgresSinks sinks =
+                PostgresSinks.of(
+                        new PostgresConfig(
+                                "jdbc:postgresql://localhost:5432/trainwatch", "trainwatch", null));
         SerializerConfigImpl noKryo = new SerializerConfigImpl();
         noKryo.setGenericTypes(false);
         for (Class<?> input : List.of(Alert.class, SeriesPoint.class, DeadLetter.class)) {
-            assertThat(TypeInformation.of(input).createSerializer(noKryo)).as(input.getSimpleName()).isInstanceOf(PojoSerializer.class);
+            assertThat(TypeInformation.of(input).createSerializer(noKryo))
+                    .as(input.getSimpleName())
+                    .isInstanceOf(PojoSerializer.class);
         }
         for (Object sink : List.of(sinks.alerts(), sinks.series(), sinks.deadLetters())) {
-            Object back = InstantiationUtil.deserializeObject(InstantiationUtil.serializeObject(sink), getClass().getClassLoader());
+            Object back =
+                    InstantiationUtil.deserializeObject(
+                            InstantiationUtil.serializeObject(sink), getClass().getClassLoader());
             assertThat(back).isInstanceOf(JdbcSink.class);
         }
     }
@@ -64,12 +83,14 @@ class StateAndTypesTest {
         TrainingEvent start = new TrainingEvent();
         start.type = EventType.RUN_START;
         start.runId = "million";
-        start.schedule = "{\"scheduler\":\"cosine\",\"params\":{\"num_warmup_steps\":2000,\"num_training_steps\":1000000,\"base_lrs\":[3e-4,3e-5]}}";
+        start.schedule =
+                "{\"scheduler\":\"cosine\",\"params\":{\"num_warmup_steps\":2000,\"num_training_steps\":1000000,\"base_lrs\":[3e-4,3e-5]}}";
         start.gradClip = 1.0;
         monitor.onEvent(state, start);
         var schedule = io.trainwatch.schedule.ScheduleSpec.parse(start.schedule);
         Random rnd = new Random(7);
-        TypeSerializer<RunState> serializer = TypeInformation.of(RunState.class).createSerializer(new SerializerConfigImpl());
+        TypeSerializer<RunState> serializer =
+                TypeInformation.of(RunState.class).createSerializer(new SerializerConfigImpl());
         int largest = 0;
         for (long s = 0; s < 1_000_000; s++) {
             TrainingEvent e = new TrainingEvent();
@@ -79,14 +100,16 @@ class StateAndTypesTest {
             e.loss = (0.5 + 3 * Math.exp(-s / 50_000.0)) * Math.exp(0.03 * rnd.nextGaussian());
             e.gradNorm = Math.exp(0.2 * rnd.nextGaussian());
             e.lr = schedule.lrs(s);
-            e.batch = new String[]{"batch-" + s};
+            e.batch = new String[] {"batch-" + s};
             monitor.onEvent(state, e);
             if (s % 100_000 == 99_999) {
                 largest = Math.max(largest, size(serializer, state));
             }
         }
         int size = size(serializer, state);
-        System.out.printf("monitor state after %,d steps: %d bytes (largest seen %d bytes, limit %d)%n", state.stepsSeen, size, largest, MAX_STATE_BYTES);
+        System.out.printf(
+                "monitor state after %,d steps: %d bytes (largest seen %d bytes, limit %d)%n",
+                state.stepsSeen, size, largest, MAX_STATE_BYTES);
         assertThat(state.stepsSeen).isEqualTo(1_000_000);
         assertThat(Math.max(size, largest)).isLessThan(MAX_STATE_BYTES);
         // and it round-trips

@@ -64,7 +64,8 @@ class DownsamplerTest {
         // 10 buckets of 1,000 points: NaNs at 4000, 4002, 4004, 4006 fall into one bucket
         Downsampler.Reduced r = Downsampler.reduce(xs, ys, n, 0, n - 1, 10, x -> false);
         int[] kept = r.indexes();
-        assertThat(Arrays.stream(kept).filter(i -> Double.isNaN(ys[i]))).containsExactly(4_000, 4_006);
+        assertThat(Arrays.stream(kept).filter(i -> Double.isNaN(ys[i])))
+                .containsExactly(4_000, 4_006);
         assertThat(kept.length).isLessThanOrEqualTo(4 * 10 + 2 + 4);
         for (int k = 1; k < kept.length; k++) {
             boolean nanBetween = false;
@@ -72,7 +73,9 @@ class DownsamplerTest {
                 nanBetween |= Double.isNaN(ys[i]);
             }
             if (nanBetween) {
-                assertThat(r.breakBefore()[k]).as("segment %d..%d spans a NaN", kept[k - 1], kept[k]).isTrue();
+                assertThat(r.breakBefore()[k])
+                        .as("segment %d..%d spans a NaN", kept[k - 1], kept[k])
+                        .isTrue();
             }
         }
     }
@@ -86,7 +89,8 @@ class DownsamplerTest {
             xs[i] = i;
             ys[i] = i % 3 == 0 ? Double.NaN : i % 5;
         }
-        Downsampler.Reduced r = Downsampler.reduce(xs, ys, n, 0, n - 1, 5, x -> x == 2_499.0 || x == 2_501.0);
+        Downsampler.Reduced r =
+                Downsampler.reduce(xs, ys, n, 0, n - 1, 5, x -> x == 2_499.0 || x == 2_501.0);
         assertThat(r.indexes()).contains(2_499, 2_501);
         assertThat(r.size()).isLessThan(60);
     }

@@ -27,10 +27,22 @@ class HtmlReportTest {
         assertThat(count(html, "<section class=\"run\"")).isEqualTo(2);
         String longRun = section(html, "long-run");
         assertThat(count(longRun, "<figure")).isEqualTo(4);
-        assertThat(count(longRun, "<g class=\"alert-marker")).as("2 alerts on each of 4 charts").isEqualTo(8);
-        assertThat(longRun).contains("data-chart=\"lr\"", "data-chart=\"lr-log\"", "data-chart=\"loss\"", "data-chart=\"grad\"");
-        assertThat(longRun).contains("data-name=\"group 0 actual\"", "data-name=\"group 0 scheduled\" data-points=\"20000\"",
-                "data-name=\"group 1 scheduled\"", "data-name=\"running mean\"", "data-name=\"suggested clip (max_norm)\"");
+        assertThat(count(longRun, "<g class=\"alert-marker"))
+                .as("2 alerts on each of 4 charts")
+                .isEqualTo(8);
+        assertThat(longRun)
+                .contains(
+                        "data-chart=\"lr\"",
+                        "data-chart=\"lr-log\"",
+                        "data-chart=\"loss\"",
+                        "data-chart=\"grad\"");
+        assertThat(longRun)
+                .contains(
+                        "data-name=\"group 0 actual\"",
+                        "data-name=\"group 0 scheduled\" data-points=\"20000\"",
+                        "data-name=\"group 1 scheduled\"",
+                        "data-name=\"running mean\"",
+                        "data-name=\"suggested clip (max_norm)\"");
         // linear/log toggle without a script
         assertThat(html).contains("input.log:checked ~ figure.lin");
         assertThat(count(longRun, "<input type=\"radio\"")).isEqualTo(2);
@@ -43,11 +55,14 @@ class HtmlReportTest {
     @Test
     void shouldGiveEachMarkerATooltipWithKindSeverityStatusMessageAndFix() throws Exception {
         String html = render(data());
-        assertThat(html).contains("<title>#1 NON_FINITE · critical · open · step 7000\n"
-                + "Step 7000: loss is NaN &lt;script&gt;alert(1)&lt;/script&gt;\n"
-                + "fix: clip_grad_norm (max_norm 1.2, rewind_to_step 6999)\n"
-                + "change: torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm=1.2)</title>");
-        assertThat(html).contains("<title>#2 LOSS_SPIKE · warning · resolved · step 15000 (onset 14990)");
+        assertThat(html)
+                .contains(
+                        "<title>#1 NON_FINITE · critical · open · step 7000\n"
+                                + "Step 7000: loss is NaN &lt;script&gt;alert(1)&lt;/script&gt;\n"
+                                + "fix: clip_grad_norm (max_norm 1.2, rewind_to_step 6999)\n"
+                                + "change: torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm=1.2)</title>");
+        assertThat(html)
+                .contains("<title>#2 LOSS_SPIKE · warning · resolved · step 15000 (onset 14990)");
         assertThat(html).doesNotContain("<script>alert(1)");
     }
 
@@ -55,7 +70,10 @@ class HtmlReportTest {
     void shouldShowNonFiniteStepsAsMarkersWithoutBreakingTheScale() throws Exception {
         String html = render(data());
         String loss = figure(section(html, "long-run"), "loss");
-        assertThat(loss).contains("<title>loss is NaN at step 7000</title>", "<title>loss is Infinity at step 7001</title>");
+        assertThat(loss)
+                .contains(
+                        "<title>loss is NaN at step 7000</title>",
+                        "<title>loss is Infinity at step 7001</title>");
         // the y axis spans the finite values only: the spike of 50 at an alert step is the top
         assertThat(loss).contains(">50</text>").doesNotContain(">NaN</text>", ">Infinity</text>");
         assertThat(html).doesNotContain("NaN,", ",NaN", "Infinity,");
@@ -68,14 +86,25 @@ class HtmlReportTest {
         String html = render(data());
         String longRun = section(html, "long-run");
         assertThat(html.length()).as("page size").isLessThan(150_000);
-        Matcher m = Pattern.compile("<path class=\"series\" data-name=\"([^\"]*)\" data-points=\"(\\d+)\"[^>]* d=\"([^\"]*)\"").matcher(longRun);
+        Matcher m =
+                Pattern.compile(
+                                "<path class=\"series\" data-name=\"([^\"]*)\" data-points=\"(\\d+)\"[^>]* d=\"([^\"]*)\"")
+                        .matcher(longRun);
         int paths = 0;
         while (m.find()) {
             paths++;
             int vertices = m.group(3).split("[ML]").length - 1;
-            assertThat(vertices).as(m.group(1)).isPositive().isLessThanOrEqualTo(4 * 870 + 2 * 2 + 10);
-            // every logged value counted, however few are drawn (the clip is suggested from step 50 on)
-            assertThat(Integer.parseInt(m.group(2))).isEqualTo(m.group(1).startsWith("suggested clip") ? LONG_RUN_STEPS - 50 : LONG_RUN_STEPS);
+            assertThat(vertices)
+                    .as(m.group(1))
+                    .isPositive()
+                    .isLessThanOrEqualTo(4 * 870 + 2 * 2 + 10);
+            // every logged value counted, however few are drawn (the clip is suggested from step 50
+            // on)
+            assertThat(Integer.parseInt(m.group(2)))
+                    .isEqualTo(
+                            m.group(1).startsWith("suggested clip")
+                                    ? LONG_RUN_STEPS - 50
+                                    : LONG_RUN_STEPS);
         }
         assertThat(paths).isEqualTo(4 + 4 + 2 + 2);
         System.out.printf("HtmlReportTest: 20,010 steps, 2 runs -> %,d bytes%n", html.length());
@@ -86,23 +115,70 @@ class HtmlReportTest {
         SplittableRandom rnd = new SplittableRandom(7);
         double mean = 0;
         for (int s = 0; s < LONG_RUN_STEPS; s++) {
-            double loss = s == 7000 ? Double.NaN : s == 7001 ? Double.POSITIVE_INFINITY : s == 15000 ? 50 : 2 + 3 * Math.exp(-s / 3000.0) + 0.3 * rnd.nextDouble();
+            double loss =
+                    s == 7000
+                            ? Double.NaN
+                            : s == 7001
+                                    ? Double.POSITIVE_INFINITY
+                                    : s == 15000
+                                            ? 50
+                                            : 2
+                                                    + 3 * Math.exp(-s / 3000.0)
+                                                    + 0.3 * rnd.nextDouble();
             mean = Double.isFinite(loss) ? (s == 0 ? loss : 0.99 * mean + 0.01 * loss) : mean;
-            double lr = 1e-4 * Math.min(1, s / 500.0) * (1 + Math.cos(Math.PI * s / LONG_RUN_STEPS)) / 2;
-            b.addPoint("long-run", new StepPoint(s, null, new double[]{lr * 1.01, lr * 10}, new double[]{lr, lr * 10}, loss, mean,
-                    s == 7000 ? Double.NaN : Math.exp(rnd.nextGaussian() * 0.2), s < 50 ? null : 2.5));
+            double lr =
+                    1e-4
+                            * Math.min(1, s / 500.0)
+                            * (1 + Math.cos(Math.PI * s / LONG_RUN_STEPS))
+                            / 2;
+            b.addPoint(
+                    "long-run",
+                    new StepPoint(
+                            s,
+                            null,
+                            new double[] {lr * 1.01, lr * 10},
+                            new double[] {lr, lr * 10},
+                            loss,
+                            mean,
+                            s == 7000 ? Double.NaN : Math.exp(rnd.nextGaussian() * 0.2),
+                            s < 50 ? null : 2.5));
         }
         for (int s = 0; s < 10; s++) {
-            b.addPoint("short-run", new StepPoint(s, null, new double[]{0.1}, null, 1.0 / (s + 1), 1.0, null, null));
+            b.addPoint(
+                    "short-run",
+                    new StepPoint(
+                            s, null, new double[] {0.1}, null, 1.0 / (s + 1), 1.0, null, null));
         }
         Map<String, String> nums = new LinkedHashMap<>();
         nums.put("max_norm", "1.2");
         nums.put("rewind_to_step", "6999");
-        b.addAlert(new ReportAlert("long-run/NON_FINITE/7000", "long-run", "NON_FINITE", "critical", "open", 7000, 7000,
-                "Step 7000: loss is NaN <script>alert(1)</script>", "suspect data",
-                new ReportAlert.Suggestion("clip_grad_norm", nums, "torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm=1.2)")));
-        b.addAlert(new ReportAlert("long-run/LOSS_SPIKE/14990", "long-run", "LOSS_SPIKE", "warning", "resolved", 15000, 14990,
-                "no loss spike for 10 steps", "condition cleared", ReportAlert.Suggestion.NONE));
+        b.addAlert(
+                new ReportAlert(
+                        "long-run/NON_FINITE/7000",
+                        "long-run",
+                        "NON_FINITE",
+                        "critical",
+                        "open",
+                        7000,
+                        7000,
+                        "Step 7000: loss is NaN <script>alert(1)</script>",
+                        "suspect data",
+                        new ReportAlert.Suggestion(
+                                "clip_grad_norm",
+                                nums,
+                                "torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm=1.2)")));
+        b.addAlert(
+                new ReportAlert(
+                        "long-run/LOSS_SPIKE/14990",
+                        "long-run",
+                        "LOSS_SPIKE",
+                        "warning",
+                        "resolved",
+                        15000,
+                        14990,
+                        "no loss spike for 10 steps",
+                        "condition cleared",
+                        ReportAlert.Suggestion.NONE));
         return b.build();
     }
 

@@ -41,6 +41,7 @@ class SvgLineChartTest {
             c.add(s, i, i == 123_457 ? Double.POSITIVE_INFINITY : 1);
         }
         String svg = c.render();
-        assertThat(svg).contains("<title>y is Infinity at step 123457</title>", "<title>spike</title>");
+        assertThat(svg)
+                .contains("<title>y is Infinity at step 123457</title>", "<title>spike</title>");
     }
 }

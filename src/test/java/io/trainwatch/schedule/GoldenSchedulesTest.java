@@ -1,6 +1,7 @@
 package io.trainwatch.schedule;
 
 import io.trainwatch.SharedData;
+
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
@@ -15,7 +16,8 @@ class GoldenSchedulesTest {
     @Test
     void shouldReproduceEveryGoldenValue() throws IOException {
         RecordedSchedules.Report r = RecordedSchedules.check(SharedData.goldenSchedules(), c -> c);
-        System.out.printf("golden schedules: %d files, %d cases, %d values checked, %d mismatches%n",
+        System.out.printf(
+                "golden schedules: %d files, %d cases, %d values checked, %d mismatches%n",
                 r.files(), r.cases(), r.values(), r.failures().size());
         assertThat(r.files()).isPositive();
         assertThat(r.failures()).as("golden mismatches").isEmpty();

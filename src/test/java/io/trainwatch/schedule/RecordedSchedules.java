@@ -12,8 +12,8 @@ import java.util.function.UnaryOperator;
 import java.util.stream.Stream;
 
 /**
- * Compares a folder of recorded LR sequences (the shared/golden format: files of cases with
- * {@code scheduler}, {@code params}, {@code steps}, {@code lr[group][step]}) against the engine, with the
+ * Compares a folder of recorded LR sequences (the shared/golden format: files of cases with {@code
+ * scheduler}, {@code params}, {@code steps}, {@code lr[group][step]}) against the engine, with the
  * golden tolerance {@code |a - e| <= 1e-12 + 1e-9 |e|}.
  */
 final class RecordedSchedules {
@@ -21,17 +21,23 @@ final class RecordedSchedules {
     static final double REL_TOLERANCE = 1e-9;
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    record Report(int files, int cases, int casesInFiles, long values, long valuesInFiles, List<String> failures) {
-    }
+    record Report(
+            int files,
+            int cases,
+            int casesInFiles,
+            long values,
+            long valuesInFiles,
+            List<String> failures) {}
 
-    private RecordedSchedules() {
-    }
+    private RecordedSchedules() {}
 
     static boolean withinTolerance(double actual, double expected) {
         return Math.abs(actual - expected) <= ABS_TOLERANCE + REL_TOLERANCE * Math.abs(expected);
     }
 
-    /** @param toSpec turns a recorded case into the spec to parse */
+    /**
+     * @param toSpec turns a recorded case into the spec to parse
+     */
     static Report check(Path dir, UnaryOperator<JsonNode> toSpec) throws IOException {
         List<Path> files;
         try (Stream<Path> s = Files.list(dir)) {
@@ -71,7 +77,16 @@ final class RecordedSchedules {
                         double actual = schedule.lr(g, i);
                         values++;
                         if (!withinTolerance(actual, expected) && caseFailures++ < 3) {
-                            failures.add(id + " group " + g + " step " + i + ": expected " + expected + " got " + actual);
+                            failures.add(
+                                    id
+                                            + " group "
+                                            + g
+                                            + " step "
+                                            + i
+                                            + ": expected "
+                                            + expected
+                                            + " got "
+                                            + actual);
                         }
                     }
                 }

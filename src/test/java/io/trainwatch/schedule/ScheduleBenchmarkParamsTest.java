@@ -13,9 +13,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 class ScheduleBenchmarkParamsTest {
     @Test
     void shouldBenchmarkEveryExampleSpec() throws Exception {
-        String[] params = ScheduleBenchmark.class.getField("example").getAnnotation(Param.class).value();
-        var names = Files.readAllLines(Path.of("examples/schedules/index.txt")).stream()
-                .filter(l -> !l.isBlank()).map(l -> l.replace(".json", "")).toList();
+        String[] params =
+                ScheduleBenchmark.class.getField("example").getAnnotation(Param.class).value();
+        var names =
+                Files.readAllLines(Path.of("examples/schedules/index.txt")).stream()
+                        .filter(l -> !l.isBlank())
+                        .map(l -> l.replace(".json", ""))
+                        .toList();
         assertThat(Arrays.asList(params)).containsExactlyInAnyOrderElementsOf(names);
         for (String p : params) {
             ScheduleBenchmark b = new ScheduleBenchmark();

@@ -16,9 +16,10 @@ import java.util.Random;
 import java.util.concurrent.TimeUnit;
 
 /**
- * ns per LR evaluation of the most expensive specs the limits accept ({@link WorstCaseSpecs}), at random steps in
- * [0, 2^53) and groups. Run: {@code mvn -q -Pbench test-compile exec:exec -Dbench.args=ScheduleBoundsBenchmark}.
- * ScheduleBoundsTest keeps {@link #spec}'s list equal to WorstCaseSpecs.
+ * ns per LR evaluation of the most expensive specs the limits accept ({@link WorstCaseSpecs}), at
+ * random steps in [0, 2^53) and groups. Run: {@code mvn -q -Pbench test-compile exec:exec
+ * -Dbench.args=ScheduleBoundsBenchmark}. ScheduleBoundsTest keeps {@link #spec}'s list equal to
+ * WorstCaseSpecs.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -29,8 +30,14 @@ import java.util.concurrent.TimeUnit;
 public class ScheduleBoundsBenchmark {
     private static final int POINTS = 4096;
 
-    @Param({"chained-16-children", "sequential-16-children", "multistep-4096-milestones", "warm-restarts-tmult-2",
-            "lambda-1024-groups", "one-cycle-three-phase"})
+    @Param({
+        "chained-16-children",
+        "sequential-16-children",
+        "multistep-4096-milestones",
+        "warm-restarts-tmult-2",
+        "lambda-1024-groups",
+        "one-cycle-three-phase"
+    })
     public String spec;
 
     DeclaredSchedule schedule;

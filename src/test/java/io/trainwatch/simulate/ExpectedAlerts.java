@@ -3,8 +3,8 @@ package io.trainwatch.simulate;
 import java.util.Set;
 
 /**
- * The alert kind that must catch a simulated fault ({@code null} for a healthy run), and the kinds that may
- * legitimately accompany it (a NaN after an explosion also explodes).
+ * The alert kind that must catch a simulated fault ({@code null} for a healthy run), and the kinds
+ * that may legitimately accompany it (a NaN after an explosion also explodes).
  */
 public record ExpectedAlerts(String kind, Set<String> alsoAllowed) {
 
@@ -13,13 +13,20 @@ public record ExpectedAlerts(String kind, Set<String> alsoAllowed) {
         return switch (fault) {
             case NONE -> new ExpectedAlerts(null, Set.of());
             case NAN_BAD_BATCH -> expect("NON_FINITE");
-            case NAN_AFTER_EXPLOSION -> expect("NON_FINITE", "GRAD_EXPLOSION", "LOSS_SPIKE", "DIVERGENCE");
-            case WARMUP_BLOWUP -> expect("WARMUP_SPIKE", "LOSS_SPIKE", "GRAD_EXPLOSION", "DIVERGENCE");
+            case NAN_AFTER_EXPLOSION ->
+                    expect("NON_FINITE", "GRAD_EXPLOSION", "LOSS_SPIKE", "DIVERGENCE");
+            case WARMUP_BLOWUP ->
+                    expect("WARMUP_SPIKE", "LOSS_SPIKE", "GRAD_EXPLOSION", "DIVERGENCE");
             case LOSS_SPIKES -> expect("LOSS_SPIKE", "GRAD_EXPLOSION");
             case GRAD_SPIKE -> expect("GRAD_EXPLOSION");
             case GRAD_GROWTH -> expect("GRAD_EXPLOSION", "LOSS_SPIKE", "DIVERGENCE");
             case DIVERGENCE -> expect("DIVERGENCE", "LOSS_SPIKE", "GRAD_EXPLOSION");
-            case LR_STEPPED_PER_EPOCH, LR_STRETCHED, LR_OFFSET, LR_BASE_SCALED, LR_DECAY_OVERRIDDEN -> expect("LR_MISMATCH");
+            case LR_STEPPED_PER_EPOCH,
+                    LR_STRETCHED,
+                    LR_OFFSET,
+                    LR_BASE_SCALED,
+                    LR_DECAY_OVERRIDDEN ->
+                    expect("LR_MISMATCH");
             case LR_RESTARTED_ON_RESUME -> expect("LR_MISMATCH", "LOSS_SPIKE", "WARMUP_SPIKE");
             case STALL -> expect("STALL");
             case VANISHING_GRADIENTS -> expect("VANISHING_GRADIENTS", "STALL");

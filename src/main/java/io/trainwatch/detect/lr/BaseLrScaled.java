@@ -6,9 +6,9 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * The base LR differs from the declared one by a constant factor c (a resumed scheduler keeps its stored base LR, an
- * LR scaled by world size, a wrong learning_rate): actual(s) = c · declared(s), c the median ratio, |c - 1| beyond
- * three tolerances.
+ * The base LR differs from the declared one by a constant factor c (a resumed scheduler keeps its
+ * stored base LR, an LR scaled by world size, a wrong learning_rate): actual(s) = c · declared(s),
+ * c the median ratio, |c - 1| beyond three tolerances.
  */
 final class BaseLrScaled implements Hypothesis {
     @Override
@@ -34,10 +34,15 @@ final class BaseLrScaled implements Hypothesis {
         for (int j = 0; j < n; j++) {
             hits += t.matches(actual[j], c * t.declared(j)) ? 1 : 0;
         }
-        return List.of(new Reading(HypothesisKind.BASE_LR_SCALED, "the LR is " + Numbers.fmt(c) + "x the declared value throughout",
-                "the base LR differs from the declared one by a factor " + Numbers.fmt(c)
-                        + " (a resumed scheduler keeps the base LR stored in its checkpoint; an LR scaled by world size or batch size; a wrong learning_rate)",
-                SchedulerFixes.setBaseLr(c),
-                (double) hits / n, new Object[]{"lr_factor", Numbers.round3(1 / c), "observed_scale", c}));
+        return List.of(
+                new Reading(
+                        HypothesisKind.BASE_LR_SCALED,
+                        "the LR is " + Numbers.fmt(c) + "x the declared value throughout",
+                        "the base LR differs from the declared one by a factor "
+                                + Numbers.fmt(c)
+                                + " (a resumed scheduler keeps the base LR stored in its checkpoint; an LR scaled by world size or batch size; a wrong learning_rate)",
+                        SchedulerFixes.setBaseLr(c),
+                        (double) hits / n,
+                        new Object[] {"lr_factor", Numbers.round3(1 / c), "observed_scale", c}));
     }
 }

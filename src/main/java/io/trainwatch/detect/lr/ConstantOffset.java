@@ -3,11 +3,14 @@ package io.trainwatch.detect.lr;
 import java.util.List;
 
 /**
- * The scheduler runs a constant number of steps ahead of or behind the optimizer: actual(s) = declared(s + d).
- * Among equally good offsets the one with the least error wins, then the smallest.
+ * The scheduler runs a constant number of steps ahead of or behind the optimizer: actual(s) =
+ * declared(s + d). Among equally good offsets the one with the least error wins, then the smallest.
  */
 final class ConstantOffset implements Hypothesis {
-    /** Largest offset tried (and how far before the first step after a resume a restart is looked for). */
+    /**
+     * Largest offset tried (and how far before the first step after a resume a restart is looked
+     * for).
+     */
     static final int MAX_OFFSET_STEPS = 64;
 
     @Override
@@ -29,22 +32,39 @@ final class ConstantOffset implements Hypothesis {
                 hits += t.matches(actual[j], e) ? 1 : 0;
                 err += RelativeMatch.error(actual[j], e);
             }
-            if (hits > bestHits || (hits == bestHits && (err < bestErr - 1e-12 || (Math.abs(err - bestErr) <= 1e-12 && Math.abs(d) < Math.abs(bestD))))) {
+            if (hits > bestHits
+                    || (hits == bestHits
+                            && (err < bestErr - 1e-12
+                                    || (Math.abs(err - bestErr) <= 1e-12
+                                            && Math.abs(d) < Math.abs(bestD))))) {
                 bestHits = hits;
                 bestD = d;
                 bestErr = err;
             }
         }
         int d = bestD;
-        return List.of(d > 0
-                ? new Reading(HypothesisKind.OFFSET_AHEAD, "the LR runs " + d + " steps ahead of the declared schedule",
-                "constant offset of +" + d + " steps: scheduler.step() runs before optimizer.step(), or extra scheduler steps were taken at start",
-                SchedulerFixes.ORDER_SCHEDULER_AFTER_OPTIMIZER,
-                (double) bestHits / n, new Object[]{"offset_steps", d})
-                : new Reading(HypothesisKind.OFFSET_BEHIND, "the LR lags the declared schedule by " + (-d) + " steps (+-1 for the logging convention)",
-                "constant offset of " + d + " steps: optimizer steps without a scheduler step, typically fp16 GradScaler overflows that skip the step"
-                        + " (the scheduler does not advance), or scheduler.step() skipped on some steps",
-                SchedulerFixes.KEEP_SCHEDULER_IN_STEP_WITH_OPTIMIZER,
-                (double) bestHits / n, new Object[]{"offset_steps", d}));
+        return List.of(
+                d > 0
+                        ? new Reading(
+                                HypothesisKind.OFFSET_AHEAD,
+                                "the LR runs " + d + " steps ahead of the declared schedule",
+                                "constant offset of +"
+                                        + d
+                                        + " steps: scheduler.step() runs before optimizer.step(), or extra scheduler steps were taken at start",
+                                SchedulerFixes.ORDER_SCHEDULER_AFTER_OPTIMIZER,
+                                (double) bestHits / n,
+                                new Object[] {"offset_steps", d})
+                        : new Reading(
+                                HypothesisKind.OFFSET_BEHIND,
+                                "the LR lags the declared schedule by "
+                                        + (-d)
+                                        + " steps (+-1 for the logging convention)",
+                                "constant offset of "
+                                        + d
+                                        + " steps: optimizer steps without a scheduler step, typically fp16 GradScaler overflows that skip the step"
+                                        + " (the scheduler does not advance), or scheduler.step() skipped on some steps",
+                                SchedulerFixes.KEEP_SCHEDULER_IN_STEP_WITH_OPTIMIZER,
+                                (double) bestHits / n,
+                                new Object[] {"offset_steps", d}));
     }
 }

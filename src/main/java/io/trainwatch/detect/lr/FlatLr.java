@@ -1,8 +1,8 @@
 package io.trainwatch.detect.lr;
 
 /**
- * The actual LR read as one constant (its median), how many points it explains, and whether the declared LR moved:
- * what {@link DecayNeverHappens} and {@link FrozenLr} read.
+ * The actual LR read as one constant (its median), how many points it explains, and whether the
+ * declared LR moved: what {@link DecayNeverHappens} and {@link FrozenLr} read.
  *
  * @param atPeak the constant is the declared peak LR
  */

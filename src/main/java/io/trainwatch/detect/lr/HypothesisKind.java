@@ -1,9 +1,10 @@
 package io.trainwatch.detect.lr;
 
 /**
- * The wiring bugs an LR trace can be read as, most specific first: when several explain the trace equally well,
- * the one with the lower {@link #rank} wins (kinds sharing a rank never explain the same trace, or, for a stretch
- * and a squeeze, the stretch is tried first). {@link #hypothesis} is the {@code evidence.hypothesis} of the alert.
+ * The wiring bugs an LR trace can be read as, most specific first: when several explain the trace
+ * equally well, the one with the lower {@link #rank} wins (kinds sharing a rank never explain the
+ * same trace, or, for a stretch and a squeeze, the stretch is tried first). {@link #hypothesis} is
+ * the {@code evidence.hypothesis} of the alert.
  */
 public enum HypothesisKind {
     DECAY_NEVER_HAPPENS("decay_never_happens", 0),
@@ -21,6 +22,7 @@ public enum HypothesisKind {
 
     /** The name in the alert's evidence. */
     public final String hypothesis;
+
     /** Lower is preferred among equally good readings. */
     final int rank;
 

@@ -7,32 +7,39 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * Explains an actual-vs-declared LR trace: tries each known wiring bug ({@link #HYPOTHESES}) and keeps the reading
- * that explains the most points; among equally good ones the most specific ({@link HypothesisKind} rank, a factor the
- * run declared first). Several readings can explain the same few points (a 2x stretch, a longer warmup and a 0.5x base
- * LR look alike during a linear warmup): the diagnosis then names the others it could still be.
+ * Explains an actual-vs-declared LR trace: tries each known wiring bug ({@link #HYPOTHESES}) and
+ * keeps the reading that explains the most points; among equally good ones the most specific
+ * ({@link HypothesisKind} rank, a factor the run declared first). Several readings can explain the
+ * same few points (a 2x stretch, a longer warmup and a 0.5x base LR look alike during a linear
+ * warmup): the diagnosis then names the others it could still be.
  */
 public final class LrDiagnosis {
     /** A hypothesis must explain this share of the points to be named. */
     static final double MIN_FIT = 0.8;
 
-    /** Tried in this order; on a tie of fit and rank the earlier reading wins, and the others are named in this order. */
-    static final List<Hypothesis> HYPOTHESES = List.of(
-            new RestartedOnResume(),
-            new ConstantOffset(),
-            new SteppedPerEpoch(),
-            new StretchedSchedule(),
-            new SteppedPerStepDeclaredPerEpoch(),
-            new SqueezedSchedule(),
-            new WarmupLonger(),
-            new BaseLrScaled(),
-            new DecayNeverHappens(),
-            new FrozenLr());
+    /**
+     * Tried in this order; on a tie of fit and rank the earlier reading wins, and the others are
+     * named in this order.
+     */
+    static final List<Hypothesis> HYPOTHESES =
+            List.of(
+                    new RestartedOnResume(),
+                    new ConstantOffset(),
+                    new SteppedPerEpoch(),
+                    new StretchedSchedule(),
+                    new SteppedPerStepDeclaredPerEpoch(),
+                    new SqueezedSchedule(),
+                    new WarmupLonger(),
+                    new BaseLrScaled(),
+                    new DecayNeverHappens(),
+                    new FrozenLr());
 
-    private LrDiagnosis() {
-    }
+    private LrDiagnosis() {}
 
-    /** The best reading of the trace, or an {@link HypothesisKind#UNEXPLAINED} one when none explains {@link #MIN_FIT} of it. */
+    /**
+     * The best reading of the trace, or an {@link HypothesisKind#UNEXPLAINED} one when none
+     * explains {@link #MIN_FIT} of it.
+     */
     public static Reading diagnose(Trace t) {
         int n = t.size();
         List<Reading> candidates = new ArrayList<>();
@@ -44,8 +51,10 @@ public final class LrDiagnosis {
             if (r.fit() < MIN_FIT) {
                 continue;
             }
-            if (best == null || r.fit() > best.fit() + 1e-9
-                    || (Math.abs(r.fit() - best.fit()) <= 1e-9 && r.preference() < best.preference())) {
+            if (best == null
+                    || r.fit() > best.fit() + 1e-9
+                    || (Math.abs(r.fit() - best.fit()) <= 1e-9
+                            && r.preference() < best.preference())) {
                 best = r;
             }
         }
@@ -60,18 +69,39 @@ public final class LrDiagnosis {
                     }
                 }
             }
-            String diagnosis = alsoFit.isEmpty() ? best.diagnosis() : best.diagnosis() + " (with " + n + " points this is the most specific reading; also consistent: "
-                    + String.join("; ", alsoFit.subList(0, Math.min(2, alsoFit.size()))) + "; an update will follow if more steps tell them apart)";
-            return new Reading(best.kind(), best.summary(), diagnosis, best.change(), best.fit(), best.numbers(), best.declaredFactor(), tied);
+            String diagnosis =
+                    alsoFit.isEmpty()
+                            ? best.diagnosis()
+                            : best.diagnosis()
+                                    + " (with "
+                                    + n
+                                    + " points this is the most specific reading; also consistent: "
+                                    + String.join(
+                                            "; ", alsoFit.subList(0, Math.min(2, alsoFit.size())))
+                                    + "; an update will follow if more steps tell them apart)";
+            return new Reading(
+                    best.kind(),
+                    best.summary(),
+                    diagnosis,
+                    best.change(),
+                    best.fit(),
+                    best.numbers(),
+                    best.declaredFactor(),
+                    tied);
         }
         double worst = 0;
         for (int j = 0; j < n; j++) {
             worst = Math.max(worst, RelativeMatch.error(t.lrs()[j], t.declared(j)));
         }
-        return new Reading(HypothesisKind.UNEXPLAINED, "the LR deviates from the declared schedule (max relative error " + Numbers.fmt(worst) + ")",
+        return new Reading(
+                HypothesisKind.UNEXPLAINED,
+                "the LR deviates from the declared schedule (max relative error "
+                        + Numbers.fmt(worst)
+                        + ")",
                 "the actual LR follows none of the known wiring bugs (offset, restart, stretch, per-epoch stepping, base LR, override, frozen)",
                 SchedulerFixes.COMPARE_WITH_DECLARED,
-                0, new Object[]{"max_relative_error", worst});
+                0,
+                new Object[] {"max_relative_error", worst});
     }
 
     static double median(double[] v) {

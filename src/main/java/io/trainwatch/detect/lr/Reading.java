@@ -4,20 +4,43 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * One reading of an LR trace: which wiring bug, what the alert says about it, and how much of the trace it explains.
+ * One reading of an LR trace: which wiring bug, what the alert says about it, and how much of the
+ * trace it explains.
  *
- * @param numbers        name/value pairs that go into the alert's evidence and suggestion
- * @param declaredFactor a stretch by a factor the run itself declared (steps per epoch, accumulation): the most specific reading
- * @param tied           signatures of every reading that explains the trace as well as this one (itself included)
+ * @param numbers name/value pairs that go into the alert's evidence and suggestion
+ * @param declaredFactor a stretch by a factor the run itself declared (steps per epoch,
+ *     accumulation): the most specific reading
+ * @param tied signatures of every reading that explains the trace as well as this one (itself
+ *     included)
  */
-public record Reading(HypothesisKind kind, String summary, String diagnosis, String change, double fit, Object[] numbers,
-                      boolean declaredFactor, List<String> tied) {
+public record Reading(
+        HypothesisKind kind,
+        String summary,
+        String diagnosis,
+        String change,
+        double fit,
+        Object[] numbers,
+        boolean declaredFactor,
+        List<String> tied) {
 
-    Reading(HypothesisKind kind, String summary, String diagnosis, String change, double fit, Object[] numbers) {
+    Reading(
+            HypothesisKind kind,
+            String summary,
+            String diagnosis,
+            String change,
+            double fit,
+            Object[] numbers) {
         this(kind, summary, diagnosis, change, fit, numbers, false, List.of());
     }
 
-    Reading(HypothesisKind kind, String summary, String diagnosis, String change, double fit, Object[] numbers, boolean declaredFactor) {
+    Reading(
+            HypothesisKind kind,
+            String summary,
+            String diagnosis,
+            String change,
+            double fit,
+            Object[] numbers,
+            boolean declaredFactor) {
         this(kind, summary, diagnosis, change, fit, numbers, declaredFactor, List.of());
     }
 

@@ -2,8 +2,7 @@ package io.trainwatch.detect.lr;
 
 /** How an LR is compared with the declared one: relative to the larger of the two. */
 public final class RelativeMatch {
-    private RelativeMatch() {
-    }
+    private RelativeMatch() {}
 
     /** |a - e| relative to the larger of the two (so an expected 0 gives 1, not infinity). */
     public static double error(double actual, double expected) {
@@ -12,6 +11,7 @@ public final class RelativeMatch {
     }
 
     public static boolean matches(double actual, double expected, double tol) {
-        return Math.abs(actual - expected) <= 1e-12 + tol * Math.max(Math.abs(actual), Math.abs(expected));
+        return Math.abs(actual - expected)
+                <= 1e-12 + tol * Math.max(Math.abs(actual), Math.abs(expected));
     }
 }

@@ -3,7 +3,10 @@ package io.trainwatch.detect.lr;
 import java.util.ArrayList;
 import java.util.List;
 
-/** The scheduler started again from step 0 when the run resumed: actual(s) = declared(s - r), one reading per resume. */
+/**
+ * The scheduler started again from step 0 when the run resumed: actual(s) = declared(s - r), one
+ * reading per resume.
+ */
 final class RestartedOnResume implements Hypothesis {
     @Override
     public List<Reading> readings(Trace t) {
@@ -14,12 +17,15 @@ final class RestartedOnResume implements Hypothesis {
             if (firstAfter <= 0) {
                 continue;
             }
-            // the first step logged after the resume is known; the step the scheduler restarted at is at most one
+            // the first step logged after the resume is known; the step the scheduler restarted at
+            // is at most one
             // logging interval before it
             int hits = -1;
             int considered = 0;
             long r = firstAfter;
-            for (long back = 0; back <= ConstantOffset.MAX_OFFSET_STEPS && back < firstAfter; back++) {
+            for (long back = 0;
+                    back <= ConstantOffset.MAX_OFFSET_STEPS && back < firstAfter;
+                    back++) {
                 long candidate = firstAfter - back;
                 int h = 0;
                 int cnt = 0;
@@ -36,11 +42,16 @@ final class RestartedOnResume implements Hypothesis {
                 }
             }
             if (considered >= 2) {
-                out.add(new Reading(HypothesisKind.RESTARTED_ON_RESUME,
-                        "the schedule restarted from its beginning at step " + r,
-                        "the scheduler started again at step 0 when the run resumed at step " + r + " (its state, last_epoch, was not restored)",
-                        SchedulerFixes.restoreSchedulerState(r),
-                        (double) hits / considered, new Object[]{"resume_step", r}));
+                out.add(
+                        new Reading(
+                                HypothesisKind.RESTARTED_ON_RESUME,
+                                "the schedule restarted from its beginning at step " + r,
+                                "the scheduler started again at step 0 when the run resumed at step "
+                                        + r
+                                        + " (its state, last_epoch, was not restored)",
+                                SchedulerFixes.restoreSchedulerState(r),
+                                (double) hits / considered,
+                                new Object[] {"resume_step", r}));
             }
         }
         return out;

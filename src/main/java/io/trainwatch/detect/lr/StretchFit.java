@@ -4,11 +4,13 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The best factor k by which the scheduler runs slower than declared (index = s / k), and whether the trace is then a
- * staircase with an epoch's period: what {@link SteppedPerEpoch} and {@link StretchedSchedule} read.
+ * The best factor k by which the scheduler runs slower than declared (index = s / k), and whether
+ * the trace is then a staircase with an epoch's period: what {@link SteppedPerEpoch} and {@link
+ * StretchedSchedule} read.
  */
 record StretchFit(long factor, int hits, boolean perEpoch) {
     static final int MAX_STRETCH_FACTOR = 64;
+
     /** Shortest staircase period read as an epoch without a declared steps_per_epoch. */
     static final long MIN_EPOCH_STEPS = 8;
 
@@ -34,24 +36,31 @@ record StretchFit(long factor, int hits, boolean perEpoch) {
                 bestStretch = k;
             }
         }
-        for (Long known : new Long[]{stepsPerEpoch, gradAccum == null ? null : (long) gradAccum}) {
+        for (Long known : new Long[] {stepsPerEpoch, gradAccum == null ? null : (long) gradAccum}) {
             // a factor the run itself declared (steps per epoch, gradient accumulation) wins a tie
             if (known != null && known >= 2 && stretchHits(t, known) == bestStretchHits) {
                 bestStretch = known;
             }
         }
         long k = bestStretch;
-        // a staircase (the floored index explains the points at least as well as a smooth stretch) is a scheduler
-        // stepped every k steps; per-epoch periods are long, and a short staircase equal to the declared
+        // a staircase (the floored index explains the points at least as well as a smooth stretch)
+        // is a scheduler
+        // stepped every k steps; per-epoch periods are long, and a short staircase equal to the
+        // declared
         // accumulation factor is accumulation
         int floorHits = floorHitsByFactor[factors.indexOf(k)];
         boolean staircase = floorHits >= bestStretchHits && isStaircase(t, k);
-        boolean perEpoch = (stepsPerEpoch != null && k == stepsPerEpoch && floorHits >= bestStretchHits)
-                || (k >= MIN_EPOCH_STEPS && (gradAccum == null || k != gradAccum) && staircase);
+        boolean perEpoch =
+                (stepsPerEpoch != null && k == stepsPerEpoch && floorHits >= bestStretchHits)
+                        || (k >= MIN_EPOCH_STEPS
+                                && (gradAccum == null || k != gradAccum)
+                                && staircase);
         return new StretchFit(bestStretch, bestStretchHits, perEpoch);
     }
 
-    /** 2 to {@link #MAX_STRETCH_FACTOR}, and a longer epoch or accumulation factor the run declared. */
+    /**
+     * 2 to {@link #MAX_STRETCH_FACTOR}, and a longer epoch or accumulation factor the run declared.
+     */
     static List<Long> factors(Trace t) {
         List<Long> factors = new ArrayList<>();
         for (long k = 2; k <= MAX_STRETCH_FACTOR; k++) {
@@ -69,12 +78,19 @@ record StretchFit(long factor, int hits, boolean perEpoch) {
     private static int stretchHits(Trace t, long k) {
         int hits = 0;
         for (int j = 0; j < t.size(); j++) {
-            hits += t.matches(t.lrs()[j], t.declaredAt(t.steps()[j] / k)) || t.matches(t.lrs()[j], stretched(t, t.steps()[j], k)) ? 1 : 0;
+            hits +=
+                    t.matches(t.lrs()[j], t.declaredAt(t.steps()[j] / k))
+                                    || t.matches(t.lrs()[j], stretched(t, t.steps()[j], k))
+                            ? 1
+                            : 0;
         }
         return hits;
     }
 
-    /** The declared schedule run k times slower, evaluated between integer indexes (a schedule sized k times too long is smooth). */
+    /**
+     * The declared schedule run k times slower, evaluated between integer indexes (a schedule sized
+     * k times too long is smooth).
+     */
     private static double stretched(Trace t, long step, long k) {
         long lo = step / k;
         double frac = (double) (step % k) / k;
@@ -82,7 +98,9 @@ record StretchFit(long factor, int hits, boolean perEpoch) {
         return frac == 0 ? a : a + (t.declaredAt(lo + 1) - a) * frac;
     }
 
-    /** True when points in the same k-step bucket share one LR and the LR changes between buckets. */
+    /**
+     * True when points in the same k-step bucket share one LR and the LR changes between buckets.
+     */
     private static boolean isStaircase(Trace t, long k) {
         long[] steps = t.steps();
         double[] actual = t.lrs();

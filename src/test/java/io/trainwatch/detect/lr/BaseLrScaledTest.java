@@ -25,12 +25,16 @@ class BaseLrScaledTest {
     @Test
     void shouldNotApplyWithinThreeTolerancesOfOne() {
         TraceFixture run = TraceFixture.declared(COSINE);
-        assertThat(run.points(300, 770, 10, s -> 1.02 * run.declared(s)).readBy(hypothesis)).isNull();
+        assertThat(run.points(300, 770, 10, s -> 1.02 * run.declared(s)).readBy(hypothesis))
+                .isNull();
     }
 
     @Test
     void shouldNotApplyWithFewerThanTwoPositiveLrs() {
         TraceFixture run = TraceFixture.declared(COSINE);
-        assertThat(run.points(300, 770, 10, s -> s == 300 ? 0.4 * run.declared(s) : 0).readBy(hypothesis)).isNull();
+        assertThat(
+                        run.points(300, 770, 10, s -> s == 300 ? 0.4 * run.declared(s) : 0)
+                                .readBy(hypothesis))
+                .isNull();
     }
 }

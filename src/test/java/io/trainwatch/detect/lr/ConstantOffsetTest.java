@@ -35,6 +35,7 @@ class ConstantOffsetTest {
         Reading r = run.points(20, 67, 1, s -> run.declared(s + 1)).readBy(hypothesis);
         assertThat(Math.abs((int) number(r, "offset_steps"))).isGreaterThan(1);
         TraceFixture scaled = TraceFixture.declared(LINEAR);
-        assertThat(scaled.points(20, 67, 1, s -> 0.5 * scaled.declared(s)).readBy(hypothesis).fit()).isLessThan(LrDiagnosis.MIN_FIT);
+        assertThat(scaled.points(20, 67, 1, s -> 0.5 * scaled.declared(s)).readBy(hypothesis).fit())
+                .isLessThan(LrDiagnosis.MIN_FIT);
     }
 }

@@ -31,19 +31,27 @@ class RestartedOnResumeTest {
     @Test
     void shouldGiveOneReadingPerResume() {
         TraceFixture run = TraceFixture.declared(COSINE).resumedAt(500, 1000);
-        assertThat(hypothesis.readings(run.points(1000, 1047, 1, s -> run.declared(s - 1000)).trace())).hasSize(2);
+        assertThat(
+                        hypothesis.readings(
+                                run.points(1000, 1047, 1, s -> run.declared(s - 1000)).trace()))
+                .hasSize(2);
     }
 
     @Test
     void shouldNotApplyToARunThatNeverResumed() {
         TraceFixture run = TraceFixture.declared(COSINE);
-        assertThat(run.points(1000, 1047, 1, s -> run.declared(s - 1000)).readBy(hypothesis)).isNull();
+        assertThat(run.points(1000, 1047, 1, s -> run.declared(s - 1000)).readBy(hypothesis))
+                .isNull();
     }
 
-    /** Near miss: the scheduler state was restored and the resume is not part of the trace: nothing to fit. */
+    /**
+     * Near miss: the scheduler state was restored and the resume is not part of the trace: nothing
+     * to fit.
+     */
     @Test
     void shouldNotApplyWhenFewerThanTwoPointsFollowTheResume() {
         TraceFixture run = TraceFixture.declared(COSINE).resumedAt(2000);
-        assertThat(run.points(1000, 1047, 1, s -> 0.4 * run.declared(s)).readBy(hypothesis)).isNull();
+        assertThat(run.points(1000, 1047, 1, s -> 0.4 * run.declared(s)).readBy(hypothesis))
+                .isNull();
     }
 }

@@ -19,7 +19,9 @@ class SqueezedScheduleTest {
         assertThat(r.change()).contains("outside the micro-batch loop");
     }
 
-    /** Near miss: a per-epoch schedule stepped every step is {@link SteppedPerStepDeclaredPerEpoch}. */
+    /**
+     * Near miss: a per-epoch schedule stepped every step is {@link SteppedPerStepDeclaredPerEpoch}.
+     */
     @Test
     void shouldLeaveAPerEpochScheduleSteppedEveryStepToItsOwnHypothesis() {
         TraceFixture run = TraceFixture.declared(SteppedPerStepDeclaredPerEpochTest.PER_EPOCH);

@@ -28,7 +28,10 @@ class SteppedPerEpochTest {
         assertThat(r.declaredFactor()).isFalse();
     }
 
-    /** Near miss: a staircase as long as the declared gradient accumulation is accumulation ({@link StretchedSchedule}). */
+    /**
+     * Near miss: a staircase as long as the declared gradient accumulation is accumulation ({@link
+     * StretchedSchedule}).
+     */
     @Test
     void shouldLeaveAStaircaseOfTheAccumulationFactorToStretched() {
         TraceFixture run = TraceFixture.declared(COSINE).gradAccumSteps(16);
@@ -50,7 +53,15 @@ class SteppedPerEpochTest {
     @Test
     void shouldLeaveASmoothStretchToStretched() {
         TraceFixture run = TraceFixture.declared(COSINE);
-        run.points(0, 470, 10, s -> run.declared(s / 16) + (run.declared(s / 16 + 1) - run.declared(s / 16)) * (s % 16) / 16.0);
+        run.points(
+                0,
+                470,
+                10,
+                s ->
+                        run.declared(s / 16)
+                                + (run.declared(s / 16 + 1) - run.declared(s / 16))
+                                        * (s % 16)
+                                        / 16.0);
         assertThat(run.readBy(hypothesis)).isNull();
         assertThat(number(run.readBy(new StretchedSchedule()), "stretch_factor")).isEqualTo(16L);
     }

@@ -7,8 +7,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 class SteppedPerStepDeclaredPerEpochTest {
     /** CosineAnnealingLR over 20 epochs of 10 steps, stepped once per epoch. */
-    static final String PER_EPOCH = "{\"scheduler\":\"CosineAnnealingLR\",\"params\":{\"T_max\":20,\"base_lrs\":[0.1]},"
-            + "\"interval\":\"epoch\",\"steps_per_epoch\":10}";
+    static final String PER_EPOCH =
+            "{\"scheduler\":\"CosineAnnealingLR\",\"params\":{\"T_max\":20,\"base_lrs\":[0.1]},"
+                    + "\"interval\":\"epoch\",\"steps_per_epoch\":10}";
 
     private final SteppedPerStepDeclaredPerEpoch hypothesis = new SteppedPerStepDeclaredPerEpoch();
 
@@ -22,7 +23,10 @@ class SteppedPerStepDeclaredPerEpochTest {
         assertThat(r.change()).contains("once per epoch");
     }
 
-    /** Near miss: the per-epoch schedule stepped five times per epoch is squeezed, not stepped per step. */
+    /**
+     * Near miss: the per-epoch schedule stepped five times per epoch is squeezed, not stepped per
+     * step.
+     */
     @Test
     void shouldLeaveAnotherSpeedUpToSqueezed() {
         TraceFixture run = TraceFixture.declared(PER_EPOCH);

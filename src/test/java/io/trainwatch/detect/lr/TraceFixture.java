@@ -7,14 +7,19 @@ import java.util.Arrays;
 import java.util.function.LongToDoubleFunction;
 
 /**
- * A named LR trace for the hypothesis tests: a declared schedule, the points the trainer reported, and the run facts
- * (as {@code LrMismatchDetector} passes them: the warmup and peak of the declared schedule, the trace flat or not).
+ * A named LR trace for the hypothesis tests: a declared schedule, the points the trainer reported,
+ * and the run facts (as {@code LrMismatchDetector} passes them: the warmup and peak of the declared
+ * schedule, the trace flat or not).
  */
 final class TraceFixture {
     /** HF cosine with 100 warmup steps over 3000 steps, peak 1e-3. */
-    static final String COSINE = "{\"scheduler\":\"cosine\",\"params\":{\"num_warmup_steps\":100,\"num_training_steps\":3000,\"base_lrs\":[1e-3]}}";
+    static final String COSINE =
+            "{\"scheduler\":\"cosine\",\"params\":{\"num_warmup_steps\":100,\"num_training_steps\":3000,\"base_lrs\":[1e-3]}}";
+
     /** HF linear warmup over 200 steps to 1e-3, then linear decay to 0 at 2000. */
-    static final String LINEAR = "{\"scheduler\":\"linear\",\"params\":{\"num_warmup_steps\":200,\"num_training_steps\":2000,\"base_lrs\":[1e-3]}}";
+    static final String LINEAR =
+            "{\"scheduler\":\"linear\",\"params\":{\"num_warmup_steps\":200,\"num_training_steps\":2000,\"base_lrs\":[1e-3]}}";
+
     static final double TOLERANCE = 0.01; // lr_relative_tolerance default
 
     final DeclaredSchedule schedule;
@@ -72,8 +77,19 @@ final class TraceFixture {
             dMin = Math.min(dMin, declared(s));
             dMax = Math.max(dMax, declared(s));
         }
-        return new Trace(schedule, 0, steps, lrs, TOLERANCE, stepsPerEpoch, gradAccumSteps, resumeSteps, w.peakLr(), w.endStep(),
-                RelativeMatch.matches(min, max, TOLERANCE), !RelativeMatch.matches(dMin, dMax, TOLERANCE / 2));
+        return new Trace(
+                schedule,
+                0,
+                steps,
+                lrs,
+                TOLERANCE,
+                stepsPerEpoch,
+                gradAccumSteps,
+                resumeSteps,
+                w.peakLr(),
+                w.endStep(),
+                RelativeMatch.matches(min, max, TOLERANCE),
+                !RelativeMatch.matches(dMin, dMax, TOLERANCE / 2));
     }
 
     /** The one reading {@code h} gives, or null if it cannot apply. */

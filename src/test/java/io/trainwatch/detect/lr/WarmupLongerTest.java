@@ -9,7 +9,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 class WarmupLongerTest {
     private final WarmupLonger hypothesis = new WarmupLonger();
 
-    /** Declared 200 warmup steps, the trainer ramps over 400: still rising past the declared end, below the schedule. */
+    /**
+     * Declared 200 warmup steps, the trainer ramps over 400: still rising past the declared end,
+     * below the schedule.
+     */
     @Test
     void shouldReadAnLrStillRisingPastTheDeclaredWarmupAsALongerWarmup() {
         TraceFixture run = TraceFixture.declared(LINEAR);
@@ -23,12 +26,17 @@ class WarmupLongerTest {
     @Test
     void shouldReadARisingRatioInsideTheDeclaredWarmupAsALongerWarmup() {
         TraceFixture run = TraceFixture.declared(LINEAR);
-        Reading r = run.points(20, 160, 3, s -> 1e-3 * s / 200 * (0.3 + 0.5 * s / 200)).readBy(hypothesis);
+        Reading r =
+                run.points(20, 160, 3, s -> 1e-3 * s / 200 * (0.3 + 0.5 * s / 200))
+                        .readBy(hypothesis);
         assertThat(r).isNotNull();
         assertThat((double) number(r, "actual_to_declared_ratio")).isGreaterThan(0.6);
     }
 
-    /** Near miss: a constant ratio inside the declared warmup is a scaled base LR ({@link BaseLrScaled}). */
+    /**
+     * Near miss: a constant ratio inside the declared warmup is a scaled base LR ({@link
+     * BaseLrScaled}).
+     */
     @Test
     void shouldLeaveAConstantRatioToBaseLrScaled() {
         TraceFixture run = TraceFixture.declared(LINEAR);
