@@ -4,6 +4,7 @@ import io.trainwatch.event.Alert;
 import io.trainwatch.event.JsonWriter;
 import io.trainwatch.threshold.Threshold;
 
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -156,7 +157,7 @@ public class DivergenceDetector {
             v[i] = w.recent(i);
         }
         v[LEVEL_POINTS - 1] = current;
-        java.util.Arrays.sort(v);
+        Arrays.sort(v);
         return v[LEVEL_POINTS / 2];
     }
 }

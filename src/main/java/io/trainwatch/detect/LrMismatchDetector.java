@@ -9,6 +9,7 @@ import io.trainwatch.event.Alert;
 import io.trainwatch.event.JsonWriter;
 import io.trainwatch.threshold.Threshold;
 
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -336,13 +337,12 @@ public class LrMismatchDetector {
                 new Trace(
                         c.schedule,
                         Math.min(traceGroup, c.schedule.groups() - 1),
-                        java.util.Arrays.copyOf(steps, n),
-                        java.util.Arrays.copyOf(lrs, n),
+                        Arrays.copyOf(steps, n),
+                        Arrays.copyOf(lrs, n),
                         tol,
                         r.stepsPerEpoch,
                         r.gradAccumSteps,
-                        java.util.Arrays.copyOf(
-                                r.resumeSteps, Math.min(r.resumeCount, r.resumeSteps.length)),
+                        Arrays.copyOf(r.resumeSteps, Math.min(r.resumeCount, r.resumeSteps.length)),
                         r.peakLr,
                         r.warmupEndStep,
                         RelativeMatch.matches(segActualMin, segActualMax, tol),
@@ -388,14 +388,14 @@ public class LrMismatchDetector {
             "declared_scheduler",
             c.schedule.scheduler()
         };
-        Object[] all = java.util.Arrays.copyOf(base, base.length + d.numbers().length);
+        Object[] all = Arrays.copyOf(base, base.length + d.numbers().length);
         System.arraycopy(d.numbers(), 0, all, base.length, d.numbers().length);
         return JsonWriter.object(all);
     }
 
     private static String suggestion(Reading d) {
         Object[] base = {"action", "fix_scheduler", "change", d.change()};
-        Object[] all = java.util.Arrays.copyOf(base, base.length + d.numbers().length);
+        Object[] all = Arrays.copyOf(base, base.length + d.numbers().length);
         System.arraycopy(d.numbers(), 0, all, base.length, d.numbers().length);
         return JsonWriter.object(all);
     }

@@ -4,6 +4,7 @@ import io.trainwatch.event.Alert;
 import io.trainwatch.event.JsonWriter;
 import io.trainwatch.threshold.Threshold;
 
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -260,7 +261,7 @@ public class SpikeDetector {
         int recent = 0;
         boolean anySustained = false;
         long firstRecent = pendingStep;
-        java.util.List<String> skip = new java.util.ArrayList<>();
+        List<String> skip = new ArrayList<>();
         for (int i = 0; i < Math.min(spikeNext, MAX_REMEMBERED_SPIKES); i++) {
             if (spikeSteps[i] >= pendingStep - window) {
                 recent++;

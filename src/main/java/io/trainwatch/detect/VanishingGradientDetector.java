@@ -4,6 +4,7 @@ import io.trainwatch.event.Alert;
 import io.trainwatch.event.JsonWriter;
 import io.trainwatch.threshold.Threshold;
 
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -53,7 +54,7 @@ public class VanishingGradientDetector {
         }
         RobustWindow w = c.run.losses;
         double[] last = {w.recent(0), w.recent(1), w.recent(2), w.recent(3), c.loss};
-        java.util.Arrays.sort(last);
+        Arrays.sort(last);
         double lossNow = last[2];
         // the references follow the healthy run and freeze as soon as the norm collapses below a
         // tenth of its level

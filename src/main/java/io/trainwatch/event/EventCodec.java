@@ -16,7 +16,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 
 import java.nio.charset.StandardCharsets;
+import java.time.LocalDateTime;
 import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
 import java.time.format.DateTimeParseException;
 import java.util.Iterator;
 import java.util.Locale;
@@ -556,10 +558,7 @@ public final class EventCodec {
             return inRange(OffsetDateTime.parse(text).toInstant().toEpochMilli());
         } catch (DateTimeParseException | ArithmeticException ex) {
             try {
-                return inRange(
-                        java.time.LocalDateTime.parse(text)
-                                .toInstant(java.time.ZoneOffset.UTC)
-                                .toEpochMilli());
+                return inRange(LocalDateTime.parse(text).toInstant(ZoneOffset.UTC).toEpochMilli());
             } catch (DateTimeParseException | ArithmeticException ex2) {
                 return null;
             }

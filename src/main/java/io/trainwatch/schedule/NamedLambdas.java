@@ -1,5 +1,7 @@
 package io.trainwatch.schedule;
 
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.BiFunction;
@@ -39,7 +41,7 @@ final class NamedLambdas {
     static final Map<String, String> HF_TYPES = orderedHfTypes();
 
     private static Map<String, String> orderedHfTypes() {
-        Map<String, String> m = new java.util.LinkedHashMap<>();
+        Map<String, String> m = new LinkedHashMap<>();
         m.put("linear", "hf_linear_with_warmup");
         m.put("cosine", "hf_cosine_with_warmup");
         m.put("cosine_with_restarts", "hf_cosine_with_hard_restarts_with_warmup");
@@ -50,7 +52,7 @@ final class NamedLambdas {
         m.put("cosine_with_min_lr", "hf_cosine_with_min_lr");
         m.put("warmup_stable_decay", "hf_warmup_stable_decay");
         m.put("cosine_warmup_with_min_lr", "hf_cosine_warmup_with_min_lr");
-        return java.util.Collections.unmodifiableMap(m);
+        return Collections.unmodifiableMap(m);
     }
 
     static List<String> names() {

@@ -6,6 +6,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 
+import java.io.IOException;
+import java.io.Writer;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
@@ -381,7 +383,7 @@ public final class ScheduleSpec {
         CountingWriter text = new CountingWriter();
         try {
             JSON.writeValue(text, root);
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             throw new InvalidScheduleException(
                     DOCUMENT, "cannot be written as JSON: " + e.getMessage());
         }
@@ -435,11 +437,11 @@ public final class ScheduleSpec {
      * Counts the characters written; stops the writer once past the limit, so a huge tree costs no
      * more than the limit.
      */
-    private static final class CountingWriter extends java.io.Writer {
+    private static final class CountingWriter extends Writer {
         long count;
 
         @Override
-        public void write(char[] buf, int off, int len) throws java.io.IOException {
+        public void write(char[] buf, int off, int len) throws IOException {
             count += len;
             if (count > SpecLimits.MAX_SPEC_CHARS) {
                 throw new InvalidScheduleException(
@@ -449,7 +451,7 @@ public final class ScheduleSpec {
         }
 
         @Override
-        public void write(String str, int off, int len) throws java.io.IOException {
+        public void write(String str, int off, int len) throws IOException {
             write((char[]) null, off, len);
         }
 

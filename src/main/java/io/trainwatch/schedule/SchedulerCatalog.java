@@ -3,10 +3,12 @@ package io.trainwatch.schedule;
 import com.fasterxml.jackson.databind.JsonNode;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * Every scheduler name a spec may use, in the words of its framework, and how its arguments become
@@ -170,7 +172,7 @@ final class SchedulerCatalog {
                         double[] base = baseLrs(p, c);
                         LrLambda l = NamedLambdas.BY_NAME.get(hf.getValue()).apply(p, base[0]);
                         LrLambda[] all = new LrLambda[base.length];
-                        java.util.Arrays.fill(all, l);
+                        Arrays.fill(all, l);
                         return new LambdaLrSchedule(base, all);
                     });
         }
@@ -490,7 +492,7 @@ final class SchedulerCatalog {
                         namedLambda(spec.get(g), p.path("lr_lambda") + "[" + g + "]", defaultLr);
             }
         } else {
-            java.util.Arrays.fill(lambdas, namedLambda(spec, p.path("lr_lambda"), defaultLr));
+            Arrays.fill(lambdas, namedLambda(spec, p.path("lr_lambda"), defaultLr));
         }
         return new LambdaLrSchedule(base, lambdas);
     }
@@ -599,7 +601,7 @@ final class SchedulerCatalog {
                 throw new InvalidScheduleException(
                         p.path("milestones") + "[" + i + "]",
                         "milestones must be >= 1 and in increasing order, got "
-                                + SpecParams.echo(java.util.Arrays.toString(milestones)));
+                                + SpecParams.echo(Arrays.toString(milestones)));
             }
         }
         for (int i = 0; i < kids.size(); i++) {
@@ -615,7 +617,7 @@ final class SchedulerCatalog {
     private static Schedule chained(SpecParams p, Context c) {
         double[] base = baseLrs(p, c);
         double[] unit = new double[base.length];
-        java.util.Arrays.fill(unit, 1.0);
+        Arrays.fill(unit, 1.0);
         JsonNode list = p.raw("schedulers");
         List<Schedule> kids = children(p, unit, false);
         int cosine = -1;
@@ -627,8 +629,7 @@ final class SchedulerCatalog {
                 throw new InvalidScheduleException(
                         path + ".scheduler",
                         "ChainedScheduler supports the chainable schedulers "
-                                + String.join(
-                                        ", ", new java.util.TreeSet<>(CHAINABLE_MULTIPLICATIVE))
+                                + String.join(", ", new TreeSet<>(CHAINABLE_MULTIPLICATIVE))
                                 + "; got "
                                 + name);
             }
@@ -760,7 +761,7 @@ final class SchedulerCatalog {
                         throw new InvalidScheduleException(
                                 p.path("step") + "[" + i + "]",
                                 "must be an increasing list of integers >= 1 (as MXNet requires), got "
-                                        + SpecParams.echo(java.util.Arrays.toString(steps)));
+                                        + SpecParams.echo(Arrays.toString(steps)));
                     }
                 }
                 factor = mxnetFactor(p);
@@ -815,7 +816,7 @@ final class SchedulerCatalog {
             throw p.invalid("max_iter", "must be >= 1 (SOLVER.MAX_ITER), got " + maxIter);
         }
         long[] kept =
-                java.util.Arrays.stream(milestones)
+                Arrays.stream(milestones)
                         .filter(m -> m <= maxIter)
                         .sorted()
                         .toArray(); // detectron2 drops steps past MAX_ITER

@@ -1,7 +1,9 @@
 package io.trainwatch.threshold;
 
+import java.io.Serializable;
 import java.util.Arrays;
 import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.Map;
 import java.util.Set;
@@ -10,7 +12,7 @@ import java.util.Set;
  * The threshold values in force: defaults, then job-level overrides, then a run's own overrides.
  * Immutable; every value in it has passed {@link Threshold#problem(double)}.
  */
-public final class Thresholds implements java.io.Serializable {
+public final class Thresholds implements Serializable {
     private static final long serialVersionUID = 2L;
 
     /** Every threshold name a run_start or --threshold may use. */
@@ -65,7 +67,7 @@ public final class Thresholds implements java.io.Serializable {
      * checked as {@link #with} does.
      */
     public Thresholds withText(Map<String, String> overrides) {
-        Map<String, Double> parsed = new java.util.LinkedHashMap<>();
+        Map<String, Double> parsed = new LinkedHashMap<>();
         for (Map.Entry<String, String> e : overrides.entrySet()) {
             Threshold t = Threshold.byKey(e.getKey());
             if (t == null) {
