@@ -74,20 +74,9 @@ public final class RunMonitor {
      */
     private final RunState lastGood = new RunState();
 
-    /** A monitor that emits a series point for every step. */
-    public RunMonitor(Thresholds jobThresholds) {
-        this(jobThresholds, 1);
-    }
-
     /**
      * @param seriesEvery N of {@code --series-every}: at most one series point per N steps of a run
      *     (see {@link SeriesSampler})
-     */
-    public RunMonitor(Thresholds jobThresholds, long seriesEvery) {
-        this(jobThresholds, seriesEvery, true);
-    }
-
-    /**
      * @param series false: no series point is built (nothing consumes them), {@link
      *     Output#series()} is always null
      */

@@ -183,7 +183,8 @@ class ScheduleCommandTest {
         java.util.Set<String> alertIds = new java.util.HashSet<>();
         var codec = new io.trainwatch.event.EventCodec();
         var monitor =
-                new io.trainwatch.detect.RunMonitor(io.trainwatch.threshold.Thresholds.DEFAULTS);
+                new io.trainwatch.detect.RunMonitor(
+                        io.trainwatch.threshold.Thresholds.DEFAULTS, 1, true);
         for (var run : DemoRuns.runs()) {
             var state = new io.trainwatch.detect.RunState();
             for (String line : run.events()) {

@@ -95,7 +95,7 @@ class HostileEventsTest {
             ids.add("\u4e2d".repeat(250) + String.format("%06d", i));
         }
         EventCodec codec = new EventCodec();
-        RunMonitor monitor = new RunMonitor(Thresholds.DEFAULTS);
+        RunMonitor monitor = new RunMonitor(Thresholds.DEFAULTS, 1, true);
         RunState state = new RunState();
         List<Alert> alerts = new ArrayList<>();
         for (int s = 0; s < 60; s++) {
@@ -299,7 +299,7 @@ class HostileEventsTest {
      */
     static final class Judge {
         private final EventCodec codec = new EventCodec();
-        private final RunMonitor monitor = new RunMonitor(Thresholds.DEFAULTS);
+        private final RunMonitor monitor = new RunMonitor(Thresholds.DEFAULTS, 1, true);
         private final Map<String, RunState> states = new HashMap<>();
         private final KafkaSerde.AlertSerializationSchema alertSerde =
                 new KafkaSerde.AlertSerializationSchema("alerts");
@@ -582,7 +582,7 @@ class HostileEventsTest {
                         RunMonitor.class.getDeclaredMethod(
                                 "judge", RunState.class, TrainingEvent.class);
                 judge.setAccessible(true);
-                judge.invoke(new RunMonitor(Thresholds.DEFAULTS), copy, e);
+                judge.invoke(new RunMonitor(Thresholds.DEFAULTS, 1, true), copy, e);
                 return null;
             } catch (java.lang.reflect.InvocationTargetException ex) {
                 return ex.getCause();

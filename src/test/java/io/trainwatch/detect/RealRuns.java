@@ -96,7 +96,7 @@ public final class RealRuns {
     static Replayed replay(JsonNode run) throws Exception {
         List<String> events = events(run);
         EventCodec codec = new EventCodec();
-        RunMonitor monitor = new RunMonitor(Thresholds.DEFAULTS);
+        RunMonitor monitor = new RunMonitor(Thresholds.DEFAULTS, 1, true);
         Map<String, RunState> states = new HashMap<>();
         List<Alert> alerts = new ArrayList<>();
         long steps = 0;

@@ -36,7 +36,7 @@ final class RunFixture {
 
     RunFixture(String runId, Thresholds thresholds) {
         this.runId = runId;
-        this.monitor = new RunMonitor(thresholds);
+        this.monitor = new RunMonitor(thresholds, 1, true);
     }
 
     RunFixture start(String spec, Double gradClip, Integer accum, Long stepsPerEpoch) {

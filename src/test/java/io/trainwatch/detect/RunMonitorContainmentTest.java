@@ -66,12 +66,16 @@ class RunMonitorContainmentTest {
         // step 302 fails after the NaN at 300: NON_FINITE counts finite steps towards its
         // resolution before the stall
         // detector throws, so a state not put back would resolve it one step early
-        RunMonitor monitor = new RunMonitor(Thresholds.DEFAULTS);
+        RunMonitor monitor = new RunMonitor(Thresholds.DEFAULTS, 1, true);
         RunState faulty = new RunState();
         faulty.stall = new FailingStall(s -> s == 302);
         List<RunMonitor.Output> withFault = run(monitor, faulty, "r", s -> false);
         List<RunMonitor.Output> withoutStep =
-                run(new RunMonitor(Thresholds.DEFAULTS), new RunState(), "r", s -> s == 302);
+                run(
+                        new RunMonitor(Thresholds.DEFAULTS, 1, true),
+                        new RunState(),
+                        "r",
+                        s -> s == 302);
 
         assertThat(alerts(withFault)).isNotEmpty().isEqualTo(alerts(withoutStep));
         List<RunMonitor.Output> rejected =
@@ -100,7 +104,7 @@ class RunMonitorContainmentTest {
     void shouldLeaveOtherRunsUntouchedWhenOneFails() {
         // one monitor (as in one operator) judges both runs, event by event; the faulty one fails
         // every 7th step
-        RunMonitor shared = new RunMonitor(Thresholds.DEFAULTS);
+        RunMonitor shared = new RunMonitor(Thresholds.DEFAULTS, 1, true);
         RunState faulty = new RunState();
         faulty.stall = new FailingStall(s -> s % 7 == 0);
         RunState healthy = new RunState();
@@ -122,14 +126,18 @@ class RunMonitorContainmentTest {
         }
         assertThat(faulty.quarantined).isTrue();
         List<RunMonitor.Output> alone =
-                run(new RunMonitor(Thresholds.DEFAULTS), new RunState(), "healthy", s -> false);
+                run(
+                        new RunMonitor(Thresholds.DEFAULTS, 1, true),
+                        new RunState(),
+                        "healthy",
+                        s -> false);
         assertThat(alerts(interleaved)).isNotEmpty().isEqualTo(alerts(alone));
         assertThat(interleaved).allMatch(o -> o.rejection() == null);
     }
 
     @Test
     void shouldQuarantineARunAfterRepeatedErrorsUntilANewRunStart() {
-        RunMonitor monitor = new RunMonitor(Thresholds.DEFAULTS);
+        RunMonitor monitor = new RunMonitor(Thresholds.DEFAULTS, 1, true);
         RunState state = new RunState();
         state.stall = new FailingStall(s -> s >= 100 && s < 150);
         List<RunMonitor.Output> out = run(monitor, state, "q", s -> s >= 200);
@@ -169,7 +177,7 @@ class RunMonitorContainmentTest {
 
     @Test
     void shouldForgetErrorsThatAreFarApart() {
-        RunMonitor monitor = new RunMonitor(Thresholds.DEFAULTS);
+        RunMonitor monitor = new RunMonitor(Thresholds.DEFAULTS, 1, true);
         RunState state = new RunState();
         state.stall = new FailingStall(s -> s % 150 == 10);
         List<RunMonitor.Output> out = run(monitor, state, "sparse", s -> false);
@@ -182,7 +190,7 @@ class RunMonitorContainmentTest {
 
     @Test
     void shouldContainAStackOverflow() {
-        RunMonitor monitor = new RunMonitor(Thresholds.DEFAULTS);
+        RunMonitor monitor = new RunMonitor(Thresholds.DEFAULTS, 1, true);
         RunState state = new RunState();
         state.stall =
                 new StallDetector() {
@@ -202,7 +210,7 @@ class RunMonitorContainmentTest {
 
     @Test
     void shouldHonourARunsOwnIdleTimeout() {
-        RunMonitor monitor = new RunMonitor(Thresholds.DEFAULTS);
+        RunMonitor monitor = new RunMonitor(Thresholds.DEFAULTS, 1, true);
         RunState state = new RunState();
         monitor.onEvent(state, start("idle", SPEC, Map.of("idle_timeout_minutes", 30.0)));
         assertThat(monitor.idleTimeoutMillis(state)).isEqualTo(30 * 60_000L);

@@ -134,7 +134,7 @@ class ScenarioSuiteTest {
 
     private static void score(SimulatedRun run, Map<String, Score> scores) throws Exception {
         EventCodec codec = new EventCodec();
-        RunMonitor monitor = new RunMonitor(Thresholds.DEFAULTS);
+        RunMonitor monitor = new RunMonitor(Thresholds.DEFAULTS, 1, true);
         RunState state = new RunState();
         int logged = -1;
         int onsetIndex = -1;

@@ -106,8 +106,8 @@ class SeriesSamplerTest {
         for (Fault f : Fault.values()) {
             for (int i = 0; i < 4; i++) {
                 SimulatedRun run = RunSimulator.generate(70_000L + 10L * f.ordinal() + i, f);
-                RunMonitor every = new RunMonitor(Thresholds.DEFAULTS);
-                RunMonitor thinned = new RunMonitor(Thresholds.DEFAULTS, 50);
+                RunMonitor every = new RunMonitor(Thresholds.DEFAULTS, 1, true);
+                RunMonitor thinned = new RunMonitor(Thresholds.DEFAULTS, 50, true);
                 // the live job when no sink takes the series: no point at all, the same alerts
                 RunMonitor none = new RunMonitor(Thresholds.DEFAULTS, 1, false);
                 RunState s1 = new RunState();

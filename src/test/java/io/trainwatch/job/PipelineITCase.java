@@ -133,7 +133,7 @@ class PipelineITCase {
 
     static List<String> plainReplay(List<SimulatedRun> runs) throws Exception {
         EventCodec codec = new EventCodec();
-        RunMonitor monitor = new RunMonitor(Thresholds.DEFAULTS);
+        RunMonitor monitor = new RunMonitor(Thresholds.DEFAULTS, 1, true);
         List<String> out = new ArrayList<>();
         Map<String, RunState> states = new HashMap<>();
         for (SimulatedRun run : runs) {

@@ -199,7 +199,7 @@ class PostgresSinkITCase {
 
     static Expected plainReplay(Path dir) throws Exception {
         EventCodec codec = new EventCodec();
-        RunMonitor monitor = new RunMonitor(Thresholds.DEFAULTS);
+        RunMonitor monitor = new RunMonitor(Thresholds.DEFAULTS, 1, true);
         Map<String, RunState> states = new HashMap<>();
         Map<String, Long> lastStep = new HashMap<>();
         Map<String, SeriesPoint> points = new HashMap<>();

@@ -78,7 +78,7 @@ class StateAndTypesTest {
     @Test
     void shouldKeepMonitorStateUnder4KiBForAMillionStepRun() throws Exception {
         // with --series-every 100: the series sampler's one field is part of the state too
-        RunMonitor monitor = new RunMonitor(Thresholds.DEFAULTS, 100);
+        RunMonitor monitor = new RunMonitor(Thresholds.DEFAULTS, 100, true);
         RunState state = new RunState();
         TrainingEvent start = new TrainingEvent();
         start.type = EventType.RUN_START;
