@@ -2,6 +2,7 @@ package io.trainwatch.detect;
 
 import io.trainwatch.event.Alert;
 import io.trainwatch.event.JsonWriter;
+import io.trainwatch.event.Numbers;
 import io.trainwatch.threshold.Threshold;
 
 import java.util.Arrays;

@@ -7,6 +7,7 @@ import io.trainwatch.detect.lr.SchedulerFixes;
 import io.trainwatch.detect.lr.Trace;
 import io.trainwatch.event.Alert;
 import io.trainwatch.event.JsonWriter;
+import io.trainwatch.event.Numbers;
 import io.trainwatch.threshold.Threshold;
 
 import java.util.Arrays;

@@ -3,6 +3,7 @@ package io.trainwatch.detect;
 import io.trainwatch.event.Alert;
 import io.trainwatch.event.EventType;
 import io.trainwatch.event.JsonWriter;
+import io.trainwatch.event.Numbers;
 import io.trainwatch.event.SeriesPoint;
 import io.trainwatch.event.TrainingEvent;
 import io.trainwatch.schedule.DeclaredSchedule;

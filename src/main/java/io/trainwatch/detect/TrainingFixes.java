@@ -1,5 +1,7 @@
 package io.trainwatch.detect;
 
+import io.trainwatch.event.Numbers;
+
 /**
  * What to change in the training run (the {@code change} of a suggestion), grouped by the
  * suggestion's {@code action}, in PyTorch, HF Trainer and Lightning terms: one place to keep the

@@ -43,6 +43,14 @@ class PackageRulesTest {
             slices().matching("io.trainwatch.(*)..").should().beFreeOfCycles();
 
     /**
+     * The same inside a capability: a sub-package (detect.lr) may use its parent's types only if
+     * the parent does not use it back.
+     */
+    @ArchTest
+    static final ArchRule shouldHaveNoCyclesBetweenSubPackages =
+            slices().matching("io.trainwatch.(**)").should().beFreeOfCycles();
+
+    /**
      * The commands a user types sit on top; the entry points (TrainwatchCli, FlinkEntryPoint) live
      * there too.
      */

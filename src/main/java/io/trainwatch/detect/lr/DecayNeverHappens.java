@@ -1,6 +1,6 @@
 package io.trainwatch.detect.lr;
 
-import io.trainwatch.detect.Numbers;
+import io.trainwatch.event.Numbers;
 
 import java.util.List;
 

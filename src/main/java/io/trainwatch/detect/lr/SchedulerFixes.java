@@ -1,6 +1,6 @@
 package io.trainwatch.detect.lr;
 
-import io.trainwatch.detect.Numbers;
+import io.trainwatch.event.Numbers;
 
 /**
  * What to change for each LR wiring bug (the {@code change} of the {@code fix_scheduler} action),

@@ -1,4 +1,4 @@
-package io.trainwatch.detect;
+package io.trainwatch.event;
 
 import java.util.Locale;
 
