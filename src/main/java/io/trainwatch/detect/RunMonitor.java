@@ -7,14 +7,11 @@ import io.trainwatch.event.Numbers;
 import io.trainwatch.event.SeriesPoint;
 import io.trainwatch.event.TrainingEvent;
 import io.trainwatch.schedule.DeclaredSchedule;
-import io.trainwatch.schedule.ScheduleSpec;
 import io.trainwatch.threshold.Threshold;
 import io.trainwatch.threshold.Thresholds;
 
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * Judges one run's events, one at a time: keeps the run's {@link RunState} up to date, asks every
@@ -45,7 +42,6 @@ public final class RunMonitor {
 
     public static final String QUARANTINE_FIELD = "run_id";
     private static final int MAX_ERROR_TEXT_CHARS = 300;
-    private static final int CACHE_SIZE = 256;
     private static final double SERIES_MEAN_ALPHA = 0.1;
 
     /**
@@ -67,7 +63,6 @@ public final class RunMonitor {
     private final Thresholds jobThresholds;
     private final SeriesSampler seriesSampler;
     private final boolean series;
-    private final Map<String, DeclaredSchedule> schedules = lru();
 
     /**
      * The state of the run being judged, as it was before the event: put back if judging fails.
@@ -251,14 +246,15 @@ public final class RunMonitor {
         state.gradAccumSteps = e.gradAccumSteps;
         state.stepsPerEpoch = e.stepsPerEpoch;
         state.ended = false;
-        DeclaredSchedule s = schedule(state);
+        DeclaredSchedule s = state.schedule;
         if (s == null) {
             state.warmupEndStep = -1;
             state.peakLr = Double.NaN;
             return;
         }
-        DeclaredSchedule.Warmup warmup =
-                s.warmup(); // once per distinct spec: the parsed schedule is cached
+        // computed once per schedule object; in the job, the runs that declare the same spec share
+        // one (see job.DeclaredScheduleType)
+        DeclaredSchedule.Warmup warmup = s.warmup();
         state.warmupEndStep = warmup.endStep();
         state.peakLr = warmup.peakLr();
     }
@@ -270,7 +266,7 @@ public final class RunMonitor {
             state.recordResume(step);
         }
         Thresholds th = thresholds(state);
-        DeclaredSchedule schedule = schedule(state);
+        DeclaredSchedule schedule = state.schedule;
         double[] scheduled = null;
         boolean inWarmup;
         if (schedule != null) {
@@ -410,21 +406,6 @@ public final class RunMonitor {
     }
 
     /**
-     * The run's parsed schedule: kept on the state itself (one LRU lookup per event touched two
-     * more entries' memory).
-     */
-    private DeclaredSchedule schedule(RunState state) {
-        if (state.schedule == null) {
-            return null;
-        }
-        if (state.parsedScheduleOf != state.schedule) {
-            state.parsedSchedule = schedules.computeIfAbsent(state.schedule, ScheduleSpec::parse);
-            state.parsedScheduleOf = state.schedule;
-        }
-        return state.parsedSchedule;
-    }
-
-    /**
      * The job's thresholds with the run's own overrides (checked on arrival): built once per run
      * (and again after a restore).
      */
@@ -437,14 +418,5 @@ public final class RunMonitor {
             state.runThresholdsOf = state.thresholds;
         }
         return state.runThresholds;
-    }
-
-    private static <V> Map<String, V> lru() {
-        return new LinkedHashMap<>(16, 0.75f, true) {
-            @Override
-            protected boolean removeEldestEntry(Map.Entry<String, V> eldest) {
-                return size() > CACHE_SIZE;
-            }
-        };
     }
 }

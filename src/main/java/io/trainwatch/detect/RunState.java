@@ -14,8 +14,12 @@ public class RunState {
     public static final int MAX_RESUMES_REMEMBERED = 4;
 
     public String runId;
+
     // declaration (run_start)
-    public String schedule;
+    /**
+     * The declared schedule (immutable, shared by the runs that declared the same spec), or null.
+     */
+    public DeclaredSchedule schedule;
 
     /** The run's own threshold overrides (checked when the run_start was read), or null. */
     public ThresholdOverrides thresholds;
@@ -113,13 +117,8 @@ public class RunState {
      */
     public boolean quarantined;
 
-    // what RunMonitor parsed from schedule, and the very text it parsed; the job's thresholds with
-    // the run's overrides
-    // applied, and the overrides applied: not state (transient), a state restored or copied has
-    // none and they are
-    // looked up again
-    transient DeclaredSchedule parsedSchedule;
-    transient String parsedScheduleOf;
+    // the job's thresholds with the run's overrides applied, and the overrides applied: not state
+    // (transient), a state restored or copied has none and they are built again
     transient Thresholds runThresholds;
     transient ThresholdOverrides runThresholdsOf;
 
@@ -173,8 +172,6 @@ public class RunState {
         recentMonitorErrors = other.recentMonitorErrors;
         eventsSinceMonitorError = other.eventsSinceMonitorError;
         quarantined = other.quarantined;
-        parsedSchedule = other.parsedSchedule;
-        parsedScheduleOf = other.parsedScheduleOf;
         runThresholds = other.runThresholds;
         runThresholdsOf = other.runThresholdsOf;
     }

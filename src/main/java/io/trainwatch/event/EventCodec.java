@@ -1,5 +1,6 @@
 package io.trainwatch.event;
 
+import io.trainwatch.schedule.DeclaredSchedule;
 import io.trainwatch.schedule.InvalidScheduleException;
 import io.trainwatch.schedule.ScheduleSpec;
 import io.trainwatch.threshold.Threshold;
@@ -265,10 +266,10 @@ public final class EventCodec {
     private void readRunStart(JsonNode root, TrainingEvent e) throws InvalidEventException {
         JsonNode schedule = root.get("schedule");
         if (schedule != null && !schedule.isNull()) {
+            DeclaredSchedule declared;
             try {
-                ScheduleSpec.parse(
-                        schedule); // every spec it accepts gives a finite LR >= 0 at every step
-                // (SpecLimits)
+                // every spec it accepts gives a finite LR >= 0 at every step (SpecLimits)
+                declared = ScheduleSpec.parse(schedule);
             } catch (InvalidScheduleException ex) {
                 throw new InvalidEventException("schedule." + ex.field(), ex.reason());
             }
@@ -279,7 +280,7 @@ public final class EventCodec {
                         "a text in the schedule spec holds an unpaired surrogate (an escape like \\ud800 alone):"
                                 + " it cannot be kept or written back as UTF-8");
             }
-            e.schedule = ScheduleSpec.withoutMetadata(schedule).toString();
+            e.schedule = declared;
         }
         e.gradClip = optionalNumber("grad_clip", root.get("grad_clip"));
         if (e.gradClip != null && !(e.gradClip > 0 && Double.isFinite(e.gradClip))) {

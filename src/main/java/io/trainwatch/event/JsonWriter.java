@@ -94,7 +94,7 @@ public final class JsonWriter {
         putIfSet(o, "lr", e.lr);
         putIfSet(o, "batch", e.batch);
         if (e.schedule != null) {
-            o.set("schedule", JsonReader.parse(e.schedule));
+            o.set("schedule", JsonReader.parse(e.schedule.spec()));
         }
         putIfSet(o, "grad_clip", e.gradClip);
         putIfSet(o, "grad_accum_steps", e.gradAccumSteps);

@@ -1,5 +1,6 @@
 package io.trainwatch.event;
 
+import io.trainwatch.schedule.DeclaredSchedule;
 import io.trainwatch.threshold.ThresholdOverrides;
 
 import java.util.Arrays;
@@ -42,8 +43,8 @@ public class TrainingEvent {
     public Long schedulerLag;
 
     // run_start
-    /** The schedule spec as JSON text, already checked to parse (see schedule.ScheduleSpec). */
-    public String schedule;
+    /** The declared schedule, parsed and checked once at ingest. */
+    public DeclaredSchedule schedule;
 
     public Double gradClip;
     public Integer gradAccumSteps;

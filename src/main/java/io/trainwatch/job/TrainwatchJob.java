@@ -31,11 +31,13 @@ public final class TrainwatchJob {
     private TrainwatchJob() {}
 
     /**
-     * Types crossing operators must be POJOs: refuse a silent fallback to Kryo. Chained operators
-     * hand records on without a defensive copy (object reuse): every function here builds a new
-     * output object and keeps no input.
+     * Types crossing operators must be POJOs (or have their own serializer, as the declared
+     * schedule has): refuse a silent fallback to Kryo. Chained operators hand records on without a
+     * defensive copy (object reuse): every function here builds a new output object and keeps no
+     * input.
      */
     public static void configure(StreamExecutionEnvironment env) {
+        DeclaredScheduleType.register();
         Configuration c = new Configuration();
         c.set(PipelineOptions.GENERIC_TYPES, false);
         c.set(PipelineOptions.OBJECT_REUSE, true);

@@ -22,6 +22,7 @@ public final class DeclaredSchedule {
      */
     public record Warmup(long endStep, double peakLr) {}
 
+    private final String spec;
     private final String scheduler;
     private final Schedule schedule;
     private final SchedulerStepping stepping;
@@ -35,16 +36,43 @@ public final class DeclaredSchedule {
     private Warmup warmup;
 
     DeclaredSchedule(
+            String spec,
             String scheduler,
             Schedule schedule,
             SchedulerStepping stepping,
             long indexOffset,
             Long stepsPerEpoch) {
+        this.spec = spec;
         this.scheduler = scheduler;
         this.schedule = schedule;
         this.stepping = stepping;
         this.indexOffset = indexOffset;
         this.stepsPerEpoch = stepsPerEpoch;
+    }
+
+    /**
+     * The spec this schedule was parsed from, as compact JSON without its descriptive fields (see
+     * {@link ScheduleSpec#withoutMetadata}): what a run keeps and what is written when the schedule
+     * is stored or sent on; {@link ScheduleSpec#parse(String)} of it gives an equal schedule.
+     */
+    public String spec() {
+        return spec;
+    }
+
+    /** Two schedules are equal when they were declared by the same spec. */
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof DeclaredSchedule d && spec.equals(d.spec);
+    }
+
+    @Override
+    public int hashCode() {
+        return spec.hashCode();
+    }
+
+    @Override
+    public String toString() {
+        return spec;
     }
 
     /**

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.json.JsonReadFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import java.io.IOException;
 import java.io.Writer;
@@ -84,12 +85,6 @@ public final class ScheduleSpec {
     }
 
     /**
-     * Parses a spec given as a tree. Its size is checked first ({@link SpecLimits#MAX_SPEC_NODES},
-     * {@link SpecLimits#MAX_SPEC_DEPTH}, {@link SpecLimits#MAX_SPEC_CHARS} of compact JSON text, as
-     * the event codec keeps it per run), so that a tree built anywhere costs bounded work, and its
-     * text parses back alike.
-     */
-    /**
      * The spec without its descriptive fields (a golden case's recorded LRs, names, notes): what a
      * run keeps of the spec it declared, so a run's state holds the few hundred characters that
      * drive its schedule, not a recording.
@@ -98,12 +93,17 @@ public final class ScheduleSpec {
         if (root == null || !root.isObject()) {
             return root;
         }
-        com.fasterxml.jackson.databind.node.ObjectNode copy =
-                ((com.fasterxml.jackson.databind.node.ObjectNode) root).deepCopy();
+        ObjectNode copy = ((ObjectNode) root).deepCopy();
         copy.remove(METADATA_FIELDS);
         return copy;
     }
 
+    /**
+     * Parses a spec given as a tree. Its size is checked first ({@link SpecLimits#MAX_SPEC_NODES},
+     * {@link SpecLimits#MAX_SPEC_DEPTH}, {@link SpecLimits#MAX_SPEC_CHARS} of compact JSON text, as
+     * the event codec keeps it per run), so that a tree built anywhere costs bounded work, and its
+     * text parses back alike.
+     */
     public static DeclaredSchedule parse(JsonNode root) {
         checkSize(root);
         if (root == null || !root.isObject()) {
@@ -155,7 +155,13 @@ public final class ScheduleSpec {
         if (keptAt != null) {
             schedule = TorchKeptLrResumeSchedule.wrap(schedule, keptAt);
         }
-        return new DeclaredSchedule(name.textValue(), schedule, stepping, offset, stepsPerEpoch);
+        return new DeclaredSchedule(
+                withoutMetadata(root).toString(),
+                name.textValue(),
+                schedule,
+                stepping,
+                offset,
+                stepsPerEpoch);
     }
 
     /**

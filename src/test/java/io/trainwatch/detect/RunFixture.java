@@ -43,7 +43,7 @@ final class RunFixture {
         TrainingEvent e = new TrainingEvent();
         e.type = EventType.RUN_START;
         e.runId = runId;
-        e.schedule = spec;
+        e.schedule = spec == null ? null : ScheduleSpec.parse(spec);
         e.gradClip = gradClip;
         e.gradAccumSteps = accum;
         e.stepsPerEpoch = stepsPerEpoch;

@@ -5,6 +5,7 @@ import io.trainwatch.event.EventType;
 import io.trainwatch.event.JsonReader;
 import io.trainwatch.event.JsonWriter;
 import io.trainwatch.event.TrainingEvent;
+import io.trainwatch.schedule.ScheduleSpec;
 import io.trainwatch.threshold.ThresholdOverrides;
 import io.trainwatch.threshold.Thresholds;
 
@@ -240,7 +241,7 @@ class RunMonitorContainmentTest {
         TrainingEvent e = new TrainingEvent();
         e.type = EventType.RUN_START;
         e.runId = runId;
-        e.schedule = spec;
+        e.schedule = ScheduleSpec.parse(spec);
         e.thresholds = ThresholdOverrides.of(thresholds);
         return e;
     }

@@ -77,7 +77,10 @@ class EventCodecTest {
                 codec.parse(
                         "{\"type\":\"run_start\",\"run_id\":\"r\",\"schedule\":{\"scheduler\":\"cosine\",\"params\":{\"num_warmup_steps\":37,"
                                 + "\"num_training_steps\":1218,\"base_lrs\":[2e-5]}},\"grad_clip\":1.0,\"grad_accum_steps\":4,\"thresholds\":{\"spike_mad_k\":6}}");
-        assertThat(s.schedule).contains("cosine");
+        assertThat(s.schedule.scheduler()).isEqualTo("cosine");
+        assertThat(s.schedule.spec())
+                .isEqualTo(
+                        "{\"scheduler\":\"cosine\",\"params\":{\"num_warmup_steps\":37,\"num_training_steps\":1218,\"base_lrs\":[2.0E-5]}}");
         assertThat(s.gradAccumSteps).isEqualTo(4);
         assertThat(s.thresholds.asMap()).containsExactly(java.util.Map.entry("spike_mad_k", 6.0));
         TrainingEvent end =

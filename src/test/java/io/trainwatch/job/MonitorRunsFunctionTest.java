@@ -3,6 +3,7 @@ package io.trainwatch.job;
 import io.trainwatch.event.Alert;
 import io.trainwatch.event.EventType;
 import io.trainwatch.event.TrainingEvent;
+import io.trainwatch.schedule.ScheduleSpec;
 import io.trainwatch.threshold.Thresholds;
 
 import org.apache.flink.api.common.typeinfo.Types;
@@ -64,8 +65,8 @@ class MonitorRunsFunctionTest {
 
     @Test
     void shouldDeadLetterAnEventTheMonitorFailsOnAndGoOn() throws Exception {
-        // a run_start whose schedule cannot apply (the codec refuses it; this one is built past the
-        // codec)
+        // a step the codec refuses (a negative step number), built past the codec: the declared
+        // schedule has no LR for it
         MonitorRunsFunction fn =
                 new MonitorRunsFunction(new MonitorConfig(Thresholds.DEFAULTS, 1, true));
         try (KeyedOneInputStreamOperatorTestHarness<String, TrainingEvent, Alert> h =
@@ -74,11 +75,16 @@ class MonitorRunsFunctionTest {
             TrainingEvent start = new TrainingEvent();
             start.type = EventType.RUN_START;
             start.runId = "bad";
-            start.schedule = "{\"scheduler\":\"NoSuchLR\"}";
-            start.origin = "trainwatch.events";
-            start.partition = 1;
-            start.position = 42;
+            start.schedule =
+                    ScheduleSpec.parse(
+                            "{\"scheduler\":\"StepLR\",\"params\":{\"step_size\":10,\"base_lrs\":[0.1]}}");
             h.processElement(start, 0);
+            TrainingEvent negative = step("bad", -3, 1.0);
+            negative.lr = new double[] {0.1};
+            negative.origin = "trainwatch.events";
+            negative.partition = 1;
+            negative.position = 42;
+            h.processElement(negative, 1);
             h.processElement(step("bad", 0, Double.NaN), 1);
             h.processElement(step("good", 0, Double.NaN), 2);
             assertThat(h.extractOutputValues())
@@ -90,14 +96,13 @@ class MonitorRunsFunctionTest {
                             r -> {
                                 io.trainwatch.event.DeadLetter d = r.getValue();
                                 assertThat(d.field).isEqualTo("(monitor)");
-                                assertThat(d.reason).contains("NoSuchLR");
+                                assertThat(d.reason).contains("-3");
                                 assertThat(d.source).isEqualTo("trainwatch.events-1@42");
                                 assertThat(
                                                 io.trainwatch.event.JsonReader.parse(d.payload)
-                                                        .path("schedule")
-                                                        .path("scheduler")
+                                                        .path("run_id")
                                                         .asText())
-                                        .isEqualTo("NoSuchLR");
+                                        .isEqualTo("bad");
                             });
         }
     }

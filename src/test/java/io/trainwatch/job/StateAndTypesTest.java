@@ -7,6 +7,7 @@ import io.trainwatch.event.DeadLetter;
 import io.trainwatch.event.EventType;
 import io.trainwatch.event.SeriesPoint;
 import io.trainwatch.event.TrainingEvent;
+import io.trainwatch.schedule.ScheduleSpec;
 import io.trainwatch.threshold.Thresholds;
 
 import org.apache.flink.api.common.serialization.SerializerConfigImpl;
@@ -19,6 +20,7 @@ import org.apache.flink.core.memory.DataInputDeserializer;
 import org.apache.flink.core.memory.DataOutputSerializer;
 import org.apache.flink.util.InstantiationUtil;
 
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
@@ -28,6 +30,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 class StateAndTypesTest {
     static final int MAX_STATE_BYTES = 4096;
+
+    @BeforeAll
+    static void registerTheTypesAsTheJobDoes() {
+        DeclaredScheduleType.register();
+    }
 
     @Test
     void shouldSerializeEveryTypeCrossingOperatorsAsPojoWithoutKryo() {
@@ -84,10 +91,11 @@ class StateAndTypesTest {
         start.type = EventType.RUN_START;
         start.runId = "million";
         start.schedule =
-                "{\"scheduler\":\"cosine\",\"params\":{\"num_warmup_steps\":2000,\"num_training_steps\":1000000,\"base_lrs\":[3e-4,3e-5]}}";
+                ScheduleSpec.parse(
+                        "{\"scheduler\":\"cosine\",\"params\":{\"num_warmup_steps\":2000,\"num_training_steps\":1000000,\"base_lrs\":[3e-4,3e-5]}}");
         start.gradClip = 1.0;
         monitor.onEvent(state, start);
-        var schedule = io.trainwatch.schedule.ScheduleSpec.parse(start.schedule);
+        var schedule = start.schedule;
         Random rnd = new Random(7);
         TypeSerializer<RunState> serializer =
                 TypeInformation.of(RunState.class).createSerializer(new SerializerConfigImpl());
