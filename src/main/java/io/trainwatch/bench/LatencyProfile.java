@@ -223,9 +223,13 @@ public final class LatencyProfile {
                 p.send(id, BenchEvents.step(r, s, nan));
                 measured += measuring ? 1 : 0;
             }
-            p.flush();
-            offered.measured = measured;
-            offered.doneAt = System.nanoTime();
+            try {
+                p.flush();
+            } finally {
+                // also when records were lost (flush throws): the reader stops waiting for them
+                offered.measured = measured;
+                offered.doneAt = System.nanoTime();
+            }
         }
     }
 }

@@ -7,6 +7,8 @@ import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.KafkaFuture;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.TopicExistsException;
 
@@ -32,29 +34,29 @@ public final class TopicAdmin {
 
     /**
      * Checks the brokers answer and the job's topics exist, creating missing ones unless told not
-     * to; returns the topics it created. Throws {@link IllegalStateException} with one clear
-     * sentence (no secrets) when the brokers cannot be reached or a topic is missing.
+     * to; returns the topics it created (not one another start created meanwhile: that is no
+     * error). Throws {@link IllegalStateException} with one clear sentence (no secrets) when the
+     * brokers cannot be reached or a topic is missing.
      */
     public static List<String> prepareTopics(JobConfig cfg) {
         Map<String, Object> settings = new HashMap<>(cfg.kafkaProperties());
         settings.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, ADMIN_TIMEOUT_SECONDS * 1000);
         settings.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, ADMIN_TIMEOUT_SECONDS * 1000);
         List<String> created = new ArrayList<>();
-        try (Admin a = KafkaClients.admin(cfg.bootstrapServers(), settings)) {
+        Admin admin;
+        try {
+            admin = KafkaClients.admin(cfg.bootstrapServers(), settings);
+        } catch (KafkaException e) {
+            // an address that does not resolve or parse, or unusable security settings, fail here,
+            // before any request
+            throw cannotReach(cfg, " (" + rootMessage(e) + ")");
+        }
+        try (Admin a = admin) {
             try {
                 a.describeCluster().nodes().get(ADMIN_TIMEOUT_SECONDS, TimeUnit.SECONDS);
             } catch (TimeoutException | ExecutionException e) {
-                throw new IllegalStateException(
-                        "cannot reach Kafka at "
-                                + cfg.bootstrapServers()
-                                + " within "
-                                + ADMIN_TIMEOUT_SECONDS
-                                + " s ("
-                                + rootMessage(e)
-                                + "); check "
-                                + JobConfig.BOOTSTRAP_SERVERS
-                                + " and the security settings given with "
-                                + JobConfig.KAFKA_PROPERTY);
+                throw cannotReach(
+                        cfg, " within " + ADMIN_TIMEOUT_SECONDS + " s (" + rootMessage(e) + ")");
             }
             Set<String> existing =
                     a.listTopics().names().get(ADMIN_TIMEOUT_SECONDS, TimeUnit.SECONDS);
@@ -79,8 +81,18 @@ public final class TopicAdmin {
                 }
             }
             if (!missing.isEmpty()) {
-                a.createTopics(missing).all().get(ADMIN_TIMEOUT_SECONDS, TimeUnit.SECONDS);
-                missing.forEach(t -> created.add(t.name()));
+                Map<String, KafkaFuture<Void>> creating = a.createTopics(missing).values();
+                for (NewTopic t : missing) {
+                    try {
+                        creating.get(t.name()).get(ADMIN_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+                        created.add(t.name());
+                    } catch (ExecutionException e) {
+                        // another start (a job, the demo's producer) created it since it was listed
+                        if (!(e.getCause() instanceof TopicExistsException)) {
+                            throw e;
+                        }
+                    }
+                }
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -116,7 +128,9 @@ public final class TopicAdmin {
                         .all()
                         .get(ADMIN_TIMEOUT_SECONDS, TimeUnit.SECONDS);
             }
-        } catch (ExecutionException | TimeoutException e) {
+        } catch (ExecutionException | TimeoutException | KafkaException e) {
+            // a KafkaException: the admin client refused the address or settings, before any
+            // request
             Throwable cause = e.getCause() == null ? e : e.getCause();
             if (!(cause instanceof TopicExistsException)) {
                 throw new IllegalStateException(
@@ -164,6 +178,17 @@ public final class TopicAdmin {
                                     committed.get(p) != null
                                             && committed.get(p).offset() >= end.get(p));
         }
+    }
+
+    private static IllegalStateException cannotReach(JobConfig cfg, String how) {
+        return new IllegalStateException(
+                "cannot reach Kafka at "
+                        + cfg.bootstrapServers()
+                        + how
+                        + "; check "
+                        + JobConfig.BOOTSTRAP_SERVERS
+                        + " and the security settings given with "
+                        + JobConfig.KAFKA_PROPERTY);
     }
 
     private static String rootMessage(Throwable e) {
