@@ -30,6 +30,14 @@ class _ReportingCallback:
         """ranks="all" (a Reporter keyword): every rank reports its own stream, as <run_id>/rank-<k>."""
         return self._reporter_kwargs.get("ranks", "zero") == "all"
 
+    def _reports_here(self, is_main_process):
+        """One stream per run: only the main process reports (ranks="all": each rank, <run_id>/rank-<k>); elsewhere the
+        callback lets go of its reporter."""
+        if is_main_process or self._per_rank:
+            return True
+        self.reporter = None
+        return False
+
     def _open_reporter(self, run_id):
         if self.reporter is None:
             self.reporter = Reporter(self.bootstrap_servers, run_id, **self._reporter_kwargs)

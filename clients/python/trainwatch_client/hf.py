@@ -133,8 +133,7 @@ class TrainwatchCallback(_ReportingCallback, _Base):
 
     @_never_raises
     def on_train_begin(self, args, state, control, **kwargs):
-        if not getattr(state, "is_world_process_zero", True) and not self._per_rank:
-            self.reporter = None  # one stream per run: only the main process reports (ranks="all": each rank, <run_id>/rank-<k>)
+        if not self._reports_here(getattr(state, "is_world_process_zero", True)):
             return
         if self in _OPEN:
             self._end_unfinished("failed")  # the last trainer.train() raised: it never reached on_train_end

@@ -94,8 +94,7 @@ class TrainwatchCallback(_ReportingCallback, _Base):
             stepped = getattr(loop, "_batches_that_stepped", None)
             self._batches = int(stepped) if isinstance(stepped, int) else start // max(len(trainer.optimizers), 1)
             start = self._batches
-        if not getattr(trainer, "is_global_zero", True) and not self._per_rank:
-            self.reporter = None  # one stream per run: only the global rank 0 reports (ranks="all": each rank, <run_id>/rank-<k>)
+        if not self._reports_here(getattr(trainer, "is_global_zero", True)):
             return
         self._open_reporter(self.run_id)
         accum = 1 if self._manual else int(getattr(trainer, "accumulate_grad_batches", 1) or 1)

@@ -26,6 +26,8 @@ from torch.optim import lr_scheduler as L
 
 from trainwatch_client import Reporter
 
+from hf_regression import Regression
+
 STEPS = 30
 BATCH = 16
 WARMUP = 5
@@ -78,15 +80,6 @@ def hf_trainer(args, rank, world):
     from transformers import Trainer, TrainerCallback, TrainingArguments
     from trainwatch_client.hf import TrainwatchCallback
 
-    class Regression(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.net = mlp()
-
-        def forward(self, x, labels=None):
-            out = self.net(x)
-            return {"loss": nn.functional.mse_loss(out, labels), "logits": out}
-
     class Recorder(TrainerCallback):
         """What HF logs on this rank, and the LR each optimizer step really used."""
 
@@ -109,7 +102,7 @@ def hf_trainer(args, rank, world):
                               ddp_backend="gloo", ddp_find_unused_parameters=False, seed=0, dataloader_num_workers=0, logging_nan_inf_filter=False)
     watch = TrainwatchCallback(args.bootstrap_servers, topic=args.topic)
     recorder = Recorder()
-    trainer = Trainer(model=Regression(), args=targs, train_dataset=data, callbacks=[watch, recorder])
+    trainer = Trainer(model=Regression(mlp()), args=targs, train_dataset=data, callbacks=[watch, recorder])
     trainer.train()
     steps = sorted(recorder.lrs)
     return {"lrs": [recorder.lrs[s] for s in steps], "lr_steps": steps, "hf_logged_loss": {str(s): v for s, v in recorder.losses.items()},

@@ -26,6 +26,8 @@ from torch import nn
 import trainwatch_client
 from trainwatch_client import Reporter, _kafka, reporter as reporter_module, spec as spec_module
 
+from hf_regression import Regression
+
 STEPS = 30
 BATCH = 16
 
@@ -100,15 +102,6 @@ def hf_case(servers):
     from transformers import Trainer, TrainingArguments
     from trainwatch_client.hf import TrainwatchCallback
 
-    class Regression(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.net = mlp()
-
-        def forward(self, x, labels=None):
-            out = self.net(x)
-            return {"loss": nn.functional.mse_loss(out, labels), "logits": out}
-
     x, y = data()
     rows = [{"x": x[i], "labels": y[i]} for i in range(len(x))]
 
@@ -117,7 +110,7 @@ def hf_case(servers):
         targs = TrainingArguments(output_dir=tempfile.mkdtemp(), run_name="failing-hf", max_steps=STEPS, per_device_train_batch_size=BATCH,
                                   learning_rate=1e-2, warmup_steps=5, lr_scheduler_type="cosine", logging_steps=1, report_to=[],
                                   save_strategy="no", disable_tqdm=True, use_cpu=True, seed=0, dataloader_num_workers=0)
-        trainer = Trainer(model=Regression(), args=targs, train_dataset=rows, callbacks=callbacks)
+        trainer = Trainer(model=Regression(mlp()), args=targs, train_dataset=rows, callbacks=callbacks)
         out = trainer.train()
         return trainer.model.state_dict(), out.training_loss, trainer.state.global_step
 

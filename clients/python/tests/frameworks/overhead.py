@@ -34,6 +34,8 @@ from torch import nn
 
 from trainwatch_client import Reporter
 
+from hf_regression import Regression
+
 QUEUE_SIZE = 100
 WIDTH = 384
 BATCH = 64
@@ -207,15 +209,6 @@ def hf_times(args, with_callback, servers):
     from transformers import Trainer, TrainerCallback, TrainingArguments
     from trainwatch_client.hf import TrainwatchCallback
 
-    class Regression(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.net = mlp()
-
-        def forward(self, x, labels=None):
-            out = self.net(x)
-            return {"loss": nn.functional.mse_loss(out, labels), "logits": out}
-
     class Timer(TrainerCallback):
         def __init__(self):
             self.stamps, self.clock = [], HookClock()
@@ -233,7 +226,7 @@ def hf_times(args, with_callback, servers):
     targs = TrainingArguments(output_dir=tempfile.mkdtemp(), run_name="overhead-hf-%d-%d" % (os.getpid(), len(args.hf_runs)),
                               max_steps=args.callback_steps, per_device_train_batch_size=BATCH, learning_rate=1e-4, logging_steps=1,
                               report_to=[], save_strategy="no", disable_tqdm=True, use_cpu=True, dataloader_num_workers=0)
-    Trainer(model=Regression(), args=targs, train_dataset=data, callbacks=callbacks).train()
+    Trainer(model=Regression(mlp()), args=targs, train_dataset=data, callbacks=callbacks).train()
     args.hf_runs.append(with_callback)
     # step to step, everything the Trainer does included (logging every step: the same in both runs); the first steps warm up
     return per_step(timer.stamps, args.warmup)

@@ -10,6 +10,7 @@ import io.trainwatch.job.PostgresConfig;
 import io.trainwatch.job.PostgresOutputs;
 import io.trainwatch.job.RawRecord;
 import io.trainwatch.job.TrainwatchJob;
+import io.trainwatch.report.AlertTally;
 import io.trainwatch.threshold.Thresholds;
 
 import org.apache.flink.api.common.JobExecutionResult;
@@ -186,18 +187,9 @@ final class ReplayCommand implements Callable<Integer> {
         long quarantined = counter(result, MonitorRunsFunction.QUARANTINED);
         long alerts = counter(result, MonitorRunsFunction.ALERTS);
         long runs = counter(result, MonitorRunsFunction.RUNS);
-        Map<String, Integer> byKind = new TreeMap<>();
+        AlertTally tally = new AlertTally();
         for (String line : Files.readAllLines(output)) {
-            var a = JsonReader.parse(line);
-            byKind.merge(
-                    a.path("kind").asText()
-                            + " "
-                            + a.path("severity").asText()
-                            + " ("
-                            + a.path("status").asText()
-                            + ")",
-                    1,
-                    Integer::sum);
+            tally.add(JsonReader.parse(line));
         }
         System.out.printf("events read      %d%n", read);
         System.out.printf("  accepted       %d%n", accepted);
@@ -210,7 +202,7 @@ final class ReplayCommand implements Callable<Integer> {
         }
         System.out.printf("runs             %d%n", runs);
         System.out.printf("alerts           %d  -> %s%n", alerts, output);
-        byKind.forEach((k, n) -> System.out.printf("  %-44s %d%n", k, n));
+        tally.print(System.out, "  ");
         if (series != null) {
             System.out.printf(
                     "series           -> %s%s%n",

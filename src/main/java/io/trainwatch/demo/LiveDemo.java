@@ -9,6 +9,7 @@ import io.trainwatch.job.PostgresConfig;
 import io.trainwatch.kafka.KafkaClients;
 import io.trainwatch.kafka.RateLimitedProducer;
 import io.trainwatch.kafka.TopicAdmin;
+import io.trainwatch.report.AlertTally;
 import io.trainwatch.report.HtmlReport;
 import io.trainwatch.report.JsonlReportReader;
 import io.trainwatch.report.ReportData;
@@ -31,7 +32,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -146,7 +146,7 @@ public final class LiveDemo {
             int dead = 0;
             double firstAlert = -1;
             ReportData.Builder report = new ReportData.Builder();
-            Map<String, Integer> byKind = new TreeMap<>();
+            AlertTally tally = new AlertTally();
             try (KafkaConsumer<String, String> consumer =
                     KafkaClients.readCommitted(
                             kafka.bootstrapServers(), "trainwatch-demo-reader")) {
@@ -178,15 +178,7 @@ public final class LiveDemo {
                         JsonNode a = JsonReader.parse(r.value());
                         report.addAlert(JsonlReportReader.alert(a));
                         alerts++;
-                        byKind.merge(
-                                a.path("kind").asText()
-                                        + " "
-                                        + a.path("severity").asText()
-                                        + " ("
-                                        + a.path("status").asText()
-                                        + ")",
-                                1,
-                                Integer::sum);
+                        tally.add(a);
                         if (firstAlert < 0) {
                             firstAlert = seconds(t0);
                         }
@@ -210,7 +202,7 @@ public final class LiveDemo {
             console.printf(
                     "%n  summary: %d events streamed, %d alerts, %d dead letters, first alert %.1f s after start, all in %.1f s%n",
                     records.size(), alerts, dead, firstAlert, seconds(t0));
-            byKind.forEach((k, n) -> console.printf("    %-44s %d%n", k, n));
+            tally.print(console, "    ");
             if (pg != null) {
                 // every row is in: the job's offsets reached the end at a checkpoint, and the sinks
                 // flush at each checkpoint

@@ -14,6 +14,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.regex.Matcher;
@@ -91,12 +92,8 @@ public final class LogImporter {
             }
             long step = Math.max(0, rec.get("step").asLong() - 1);
             events.add(
-                    JsonWriter.object(
-                            "type",
-                            "step",
-                            "run_id",
+                    stepEvent(
                             runId,
-                            "step",
                             step,
                             "loss",
                             num(rec.get("loss")),
@@ -156,12 +153,8 @@ public final class LogImporter {
             events.add(runStart(id, last || declaredForAll ? declared : null, null));
             for (JsonNode rec : launches.get(k)) {
                 events.add(
-                        JsonWriter.object(
-                                "type",
-                                "step",
-                                "run_id",
+                        stepEvent(
                                 id,
-                                "step",
                                 rec.get("iteration").asLong(),
                                 "loss",
                                 num(rec.get("total_loss")),
@@ -203,28 +196,22 @@ public final class LogImporter {
         }
         List<Long> steps = new ArrayList<>();
         solver.path("STEPS").forEach(n -> steps.add(n.asLong()));
-        return JsonWriter.object(
-                "scheduler",
+        return scheduleSpec(
                 "WarmupMultiStepLR",
-                "params",
-                JsonReader.parse(
-                        JsonWriter.object(
-                                "milestones",
-                                steps,
-                                "gamma",
-                                solver.path("GAMMA").asDouble(0.1),
-                                "warmup_factor",
-                                solver.path("WARMUP_FACTOR").asDouble(0.001),
-                                "warmup_iters",
-                                solver.path("WARMUP_ITERS").asLong(1000),
-                                "warmup_method",
-                                solver.path("WARMUP_METHOD")
-                                        .asText("linear")
-                                        .toLowerCase(Locale.ROOT),
-                                "max_iter",
-                                solver.path("MAX_ITER").asLong(Long.MAX_VALUE),
-                                "base_lrs",
-                                new double[] {solver.path("BASE_LR").asDouble()})));
+                "milestones",
+                steps,
+                "gamma",
+                solver.path("GAMMA").asDouble(0.1),
+                "warmup_factor",
+                solver.path("WARMUP_FACTOR").asDouble(0.001),
+                "warmup_iters",
+                solver.path("WARMUP_ITERS").asLong(1000),
+                "warmup_method",
+                solver.path("WARMUP_METHOD").asText("linear").toLowerCase(Locale.ROOT),
+                "max_iter",
+                solver.path("MAX_ITER").asLong(Long.MAX_VALUE),
+                "base_lrs",
+                new double[] {solver.path("BASE_LR").asDouble()});
     }
 
     private static ImportedRun yolov5(Path file, String runId, String schedule) throws IOException {
@@ -278,35 +265,28 @@ public final class LogImporter {
         long nb = batchesPerEpoch(rows, hyp, opt, notes);
         String declared = schedule;
         if (declared == null && hyp != null && opt != null) {
-            boolean oneCycle =
-                    opt.has("cos_lr")
-                            ? opt.path("cos_lr").asBoolean()
-                            : !opt.path("linear_lr").asBoolean(true);
+            boolean oneCycle = oneCycle(opt);
             declared =
-                    JsonWriter.object(
-                            "scheduler",
+                    scheduleSpec(
                             "YOLOv5LR",
-                            "params",
-                            JsonReader.parse(
-                                    JsonWriter.object(
-                                            "lr0",
-                                            hyp.path("lr0").asDouble(),
-                                            "lrf",
-                                            hyp.path("lrf").asDouble(),
-                                            "epochs",
-                                            opt.path("epochs").asDouble(),
-                                            "lr_lambda",
-                                            oneCycle ? "one_cycle" : "linear",
-                                            "warmup_epochs",
-                                            hyp.path("warmup_epochs").asDouble(3.0),
-                                            "warmup_bias_lr",
-                                            hyp.path("warmup_bias_lr").asDouble(0.1),
-                                            "batches_per_epoch",
-                                            nb,
-                                            // as declared: the warmup the hyp file asks for, so
-                                            // YOLOv5's hidden minimum shows up as a mismatch
-                                            "min_warmup_iters",
-                                            0)));
+                            "lr0",
+                            hyp.path("lr0").asDouble(),
+                            "lrf",
+                            hyp.path("lrf").asDouble(),
+                            "epochs",
+                            opt.path("epochs").asDouble(),
+                            "lr_lambda",
+                            oneCycle ? "one_cycle" : "linear",
+                            "warmup_epochs",
+                            hyp.path("warmup_epochs").asDouble(3.0),
+                            "warmup_bias_lr",
+                            hyp.path("warmup_bias_lr").asDouble(0.1),
+                            "batches_per_epoch",
+                            nb,
+                            // as declared: the warmup the hyp file asks for, so
+                            // YOLOv5's hidden minimum shows up as a mismatch
+                            "min_warmup_iters",
+                            0);
             notes.add(
                     "schedule read from hyp.yaml/opt.yaml ("
                             + (oneCycle ? "one_cycle" : "linear")
@@ -321,12 +301,8 @@ public final class LogImporter {
                     ((long) r[0] + 1) * nb
                             - 1; // x/lr* are read at the end of the epoch: its last iteration
             events.add(
-                    JsonWriter.object(
-                            "type",
-                            "step",
-                            "run_id",
+                    stepEvent(
                             runId,
-                            "step",
                             step,
                             "loss",
                             r[1],
@@ -349,10 +325,7 @@ public final class LogImporter {
             double lr0 = hyp.path("lr0").asDouble();
             double lrf = hyp.path("lrf").asDouble();
             double epochs = opt.path("epochs").asDouble();
-            boolean oneCycle =
-                    opt.has("cos_lr")
-                            ? opt.path("cos_lr").asBoolean()
-                            : !opt.path("linear_lr").asBoolean(true);
+            boolean oneCycle = oneCycle(opt);
             double r0 = rows.get(0)[2] / (lr0 * lf(0, lrf, epochs, oneCycle));
             double r1 = rows.get(1)[2] / (lr0 * lf(1, lrf, epochs, oneCycle));
             double nw = 1 / (r1 - 2 * r0);
@@ -370,6 +343,13 @@ public final class LogImporter {
         }
         notes.add("batches per epoch unknown: one step per epoch");
         return 1;
+    }
+
+    /** YOLOv5's LR lambda: one_cycle (cosine) when opt.yaml asks for it, linear otherwise. */
+    private static boolean oneCycle(JsonNode opt) {
+        return opt.has("cos_lr")
+                ? opt.path("cos_lr").asBoolean()
+                : !opt.path("linear_lr").asBoolean(true);
     }
 
     private static double lf(double x, double lrf, double epochs, boolean oneCycle) {
@@ -397,12 +377,8 @@ public final class LogImporter {
             }
             String loss = m.group(3);
             events.add(
-                    JsonWriter.object(
-                            "type",
-                            "step",
-                            "run_id",
+                    stepEvent(
                             runId,
-                            "step",
                             Long.parseLong(m.group(1)) - 1,
                             "loss",
                             loss.equalsIgnoreCase("nan") ? Double.NaN : Double.parseDouble(loss)));
@@ -412,6 +388,20 @@ public final class LogImporter {
                 lines.size(),
                 skipped,
                 List.of(skipped + " lines without train_loss (val lines) skipped"));
+    }
+
+    /** A step event of the run: type, run and step first, then the fields given (nulls too). */
+    private static String stepEvent(String runId, long step, Object... fields) {
+        Object[] head = {"type", "step", "run_id", runId, "step", step};
+        Object[] keysAndValues = Arrays.copyOf(head, head.length + fields.length);
+        System.arraycopy(fields, 0, keysAndValues, head.length, fields.length);
+        return JsonWriter.object(keysAndValues);
+    }
+
+    /** A schedule spec: the scheduler's name and its params as alternating keys and values. */
+    private static String scheduleSpec(String scheduler, Object... params) {
+        return JsonWriter.object(
+                "scheduler", scheduler, "params", JsonReader.parse(JsonWriter.object(params)));
     }
 
     private static String runStart(String runId, String schedule, Long stepsPerEpoch) {

@@ -208,15 +208,14 @@ public final class HtmlReport {
 
     private static SvgLineChart lrChart(ReportData.Run run, boolean log) {
         SvgLineChart c =
-                new SvgLineChart(
+                runChart(
+                                run,
                                 log
                                         ? "learning rate, actual vs scheduled (log scale)"
                                         : "learning rate, actual vs scheduled",
-                                "optimizer step",
-                                "learning rate")
-                        .logScale(log)
-                        .emptyText("no learning rate logged and no schedule declared");
-        markersAndRange(c, run);
+                                "learning rate",
+                                "no learning rate logged and no schedule declared")
+                        .logScale(log);
         int groups = run.paramGroups();
         for (int g = 0; g < groups; g++) {
             final int group = g;
@@ -228,10 +227,7 @@ public final class HtmlReport {
     }
 
     private static SvgLineChart lossChart(ReportData.Run run) {
-        SvgLineChart c =
-                new SvgLineChart("loss and its running mean", "optimizer step", "loss")
-                        .emptyText("no loss logged");
-        markersAndRange(c, run);
+        SvgLineChart c = runChart(run, "loss and its running mean", "loss", "no loss logged");
         addSeries(c, run, "loss", 0, false, StepPoint::loss);
         addSeries(c, run, "running mean", 2, false, StepPoint::lossMean);
         return c;
@@ -239,11 +235,21 @@ public final class HtmlReport {
 
     private static SvgLineChart gradChart(ReportData.Run run) {
         SvgLineChart c =
-                new SvgLineChart("gradient norm and suggested clip", "optimizer step", "grad norm")
-                        .emptyText("no gradient norm logged");
-        markersAndRange(c, run);
+                runChart(
+                        run,
+                        "gradient norm and suggested clip",
+                        "grad norm",
+                        "no gradient norm logged");
         addSeries(c, run, "grad norm", 0, false, StepPoint::gradNorm);
         addSeries(c, run, "suggested clip (max_norm)", 1, true, StepPoint::suggestedClip);
+        return c;
+    }
+
+    /** A chart of the run over its optimizer steps, with the x range and alert markers. */
+    private static SvgLineChart runChart(
+            ReportData.Run run, String title, String yLabel, String emptyText) {
+        SvgLineChart c = new SvgLineChart(title, "optimizer step", yLabel).emptyText(emptyText);
+        markersAndRange(c, run);
         return c;
     }
 

@@ -156,6 +156,11 @@ public final class RunSimulator {
             };
         }
 
+        /** The loss without noise or fault at a step: decaying from loss0 towards the floor. */
+        private double cleanLossAt(long step) {
+            return lossFloor + (loss0 - lossFloor) * Math.exp(-step / tau);
+        }
+
         SimulatedRun build() {
             List<String> events = new ArrayList<>();
             long postWarmup = warmup + (long) ((total - warmup) * (0.2 + 0.4 * rnd.nextDouble()));
@@ -190,7 +195,7 @@ public final class RunSimulator {
                     break;
                 }
                 // clean signal over the logging interval
-                double cleanLoss = lossFloor + (loss0 - lossFloor) * Math.exp(-logStep / tau);
+                double cleanLoss = cleanLossAt(logStep);
                 double loss =
                         cleanLoss * Math.exp(noise / Math.sqrt(logEvery) * rnd.nextGaussian());
                 double grad =
@@ -339,16 +344,12 @@ public final class RunSimulator {
                     case LR_DECAY_OVERRIDDEN -> rate = s < warmup ? lr[0] : declared.lr(0, warmup);
                     case STALL -> {
                         if (s >= start) {
-                            double frozen =
-                                    lossFloor + (loss0 - lossFloor) * Math.exp(-start / tau);
-                            l = frozen * (loss / cleanLoss);
+                            l = cleanLossAt(start) * (loss / cleanLoss);
                         }
                     }
                     case VANISHING_GRADIENTS -> {
                         if (s >= start) {
-                            double frozen =
-                                    lossFloor + (loss0 - lossFloor) * Math.exp(-start / tau);
-                            l = frozen * (loss / cleanLoss);
+                            l = cleanLossAt(start) * (loss / cleanLoss);
                             g = grad * Math.pow(0.05, (double) (s - start) / logEvery + 1);
                         }
                     }
@@ -363,20 +364,16 @@ public final class RunSimulator {
                 return seenResume;
             }
 
-            /** True from the first logged step the injection changes anything. */
+            /**
+             * True from the first logged step the injection changes anything: where it becomes
+             * observable, but earlier for the faults a detector needs to watch for a while (a
+             * plateau, vanishing gradients) and for the climb before a NaN.
+             */
             boolean changed(long s, double reportedLr) {
                 return switch (fault) {
-                    case NONE -> false;
                     case NAN_AFTER_EXPLOSION -> s >= start - 5L * logEvery;
-                    case LR_STEPPED_PER_EPOCH,
-                            LR_STRETCHED,
-                            LR_OFFSET,
-                            LR_BASE_SCALED,
-                            LR_DECAY_OVERRIDDEN,
-                            LR_RESTARTED_ON_RESUME ->
-                            lrOff(s, reportedLr);
-                    case LOSS_SPIKES -> spikeSteps.length > 0 && s >= spikeSteps[0];
-                    default -> s >= start;
+                    case STALL, VANISHING_GRADIENTS -> s >= start;
+                    default -> observableAt(s, reportedLr);
                 };
             }
 

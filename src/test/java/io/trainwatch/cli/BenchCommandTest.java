@@ -15,8 +15,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 class BenchCommandTest {
     @Test
     void shouldPrintRawAndJobRatesAndBothLatencyProfiles() {
-        ScheduleCommandTest.Result r =
-                ScheduleCommandTest.run(
+        CliRunner.Result r =
+                CliRunner.run(
                         "bench",
                         "--events",
                         "20000",
@@ -82,8 +82,8 @@ class BenchCommandTest {
 
     @Test
     void shouldMeasureThroughputOnlyWithoutWarmUpWhenAskedTo() {
-        ScheduleCommandTest.Result r =
-                ScheduleCommandTest.run(
+        CliRunner.Result r =
+                CliRunner.run(
                         "bench",
                         "--events",
                         "5000",
@@ -120,7 +120,7 @@ class BenchCommandTest {
 
     @Test
     void shouldRefuseANegativeLatencyWindow() {
-        ScheduleCommandTest.Result r = ScheduleCommandTest.run("bench", "--latency-seconds", "-1");
+        CliRunner.Result r = CliRunner.run("bench", "--latency-seconds", "-1");
         assertThat(r.exitCode()).isEqualTo(2);
         assertThat(r.err().trim())
                 .isEqualTo("error: --latency-seconds must be >= 0 and --latency-rate >= 1");

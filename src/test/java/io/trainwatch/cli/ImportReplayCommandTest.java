@@ -25,8 +25,8 @@ class ImportReplayCommandTest {
                 SharedData.dir()
                         .resolve(
                                 "data/real-runs/hf-unsloth-llama31-fp16-nan-b/outputs__checkpoint-60__trainer_state.json");
-        ScheduleCommandTest.Result imported =
-                ScheduleCommandTest.run(
+        CliRunner.Result imported =
+                CliRunner.run(
                         "import",
                         "--format",
                         "hf-trainer-state",
@@ -45,8 +45,8 @@ class ImportReplayCommandTest {
         Files.write(events, lines);
 
         Path alerts = tmp.resolve("alerts.jsonl");
-        ScheduleCommandTest.Result r =
-                ScheduleCommandTest.run(
+        CliRunner.Result r =
+                CliRunner.run(
                         "replay",
                         "--input",
                         events.toString(),
@@ -82,8 +82,8 @@ class ImportReplayCommandTest {
 
     @Test
     void shouldRefuseBadArgumentsWithOneLine(@TempDir Path tmp) {
-        ScheduleCommandTest.Result badFormat =
-                ScheduleCommandTest.run(
+        CliRunner.Result badFormat =
+                CliRunner.run(
                         "import",
                         "--format",
                         "wandb",
@@ -94,8 +94,8 @@ class ImportReplayCommandTest {
         assertThat(badFormat.err().trim())
                 .startsWith(
                         "error: --format must be one of hf-trainer-state, yolov5-results, detectron2-metrics, modded-nanogpt-log");
-        ScheduleCommandTest.Result noInput =
-                ScheduleCommandTest.run(
+        CliRunner.Result noInput =
+                CliRunner.run(
                         "replay",
                         "--input",
                         tmp.resolve("missing").toString(),
@@ -103,8 +103,8 @@ class ImportReplayCommandTest {
                         tmp.resolve("o").toString());
         assertThat(noInput.exitCode()).isEqualTo(2);
         assertThat(noInput.err()).contains("--input: no such file or folder");
-        ScheduleCommandTest.Result badThreshold =
-                ScheduleCommandTest.run(
+        CliRunner.Result badThreshold =
+                CliRunner.run(
                         "replay",
                         "--input",
                         tmp.toString(),
@@ -114,8 +114,8 @@ class ImportReplayCommandTest {
                         "spike_k=3");
         assertThat(badThreshold.exitCode()).isEqualTo(2);
         assertThat(badThreshold.err()).contains("unknown threshold \"spike_k\"");
-        ScheduleCommandTest.Result outOfRange =
-                ScheduleCommandTest.run(
+        CliRunner.Result outOfRange =
+                CliRunner.run(
                         "replay",
                         "--input",
                         tmp.toString(),
@@ -201,9 +201,8 @@ class ImportReplayCommandTest {
         Path in = tmp.resolve(name + ".jsonl");
         Files.write(in, lines);
         Path out = tmp.resolve(name + "-alerts.jsonl");
-        ScheduleCommandTest.Result r =
-                ScheduleCommandTest.run(
-                        "replay", "--input", in.toString(), "--output", out.toString());
+        CliRunner.Result r =
+                CliRunner.run("replay", "--input", in.toString(), "--output", out.toString());
         assertThat(r.exitCode()).as(r.err()).isZero();
         assertThat(r.out()).contains("events read      " + lines.size());
         return out;

@@ -87,8 +87,8 @@ class ReportCommandITCase {
         }
         Path alerts = tmp.resolve("alerts.jsonl");
         Path series = tmp.resolve("series.jsonl");
-        ScheduleCommandTest.Result replay =
-                ScheduleCommandTest.run(
+        CliRunner.Result replay =
+                CliRunner.run(
                         "replay",
                         "--input",
                         events.toString(),
@@ -99,8 +99,8 @@ class ReportCommandITCase {
         assertThat(replay.exitCode()).as(replay.err()).isZero();
 
         Path report = tmp.resolve("report.html");
-        ScheduleCommandTest.Result r =
-                ScheduleCommandTest.run(
+        CliRunner.Result r =
+                CliRunner.run(
                         "report",
                         "--series",
                         series.toString(),
@@ -256,7 +256,7 @@ class ReportCommandITCase {
                 Files.writeString(spec, schedule.toString());
                 args.addAll(List.of("--schedule", spec.toString()));
             }
-            ScheduleCommandTest.Result r = ScheduleCommandTest.run(args.toArray(String[]::new));
+            CliRunner.Result r = CliRunner.run(args.toArray(String[]::new));
             assertThat(r.exitCode()).as(name + ": " + r.err()).isZero();
             imported++;
         }

@@ -25,8 +25,8 @@ class ReportCommandTest {
                 "{\"run_id\":\"r\",\"kind\":\"NON_FINITE\",\"severity\":\"critical\",\"status\":\"open\",\"step\":1,"
                         + "\"message\":\"Step 1: loss is NaN\",\"suggestion\":{\"action\":\"inspect_batch\",\"change\":\"look at it\"}}\n");
         Path out = tmp.resolve("report.html");
-        ScheduleCommandTest.Result r =
-                ScheduleCommandTest.run(
+        CliRunner.Result r =
+                CliRunner.run(
                         "report",
                         "--series",
                         series.toString(),
@@ -44,8 +44,8 @@ class ReportCommandTest {
     void shouldRefuseMissingOrBrokenInputWithOneLineNamingFileAndLine(@TempDir Path tmp)
             throws Exception {
         Path out = tmp.resolve("report.html");
-        ScheduleCommandTest.Result missing =
-                ScheduleCommandTest.run(
+        CliRunner.Result missing =
+                CliRunner.run(
                         "report",
                         "--series",
                         tmp.resolve("nope.jsonl").toString(),
@@ -65,9 +65,8 @@ class ReportCommandTest {
                         + "\n"
                         + String.format(POINT, 1, "2.4")
                         + "\n{\"run_id\":\"r\",\"step\":\n");
-        ScheduleCommandTest.Result broken =
-                ScheduleCommandTest.run(
-                        "report", "--series", series.toString(), "--out", out.toString());
+        CliRunner.Result broken =
+                CliRunner.run("report", "--series", series.toString(), "--out", out.toString());
         assertThat(broken.exitCode()).isEqualTo(2);
         assertThat(broken.err()).startsWith("error: " + series + ":3: not valid JSON: ");
         assertThat(broken.err().trim()).doesNotContain("\n");
@@ -75,8 +74,8 @@ class ReportCommandTest {
         Path alerts = tmp.resolve("alerts.jsonl");
         Files.writeString(series, String.format(POINT, 0, "2.5") + "\n");
         Files.writeString(alerts, "\n{\"run_id\":\"r\",\"kind\":\"STALL\",\"step\":\"late\"}\n");
-        ScheduleCommandTest.Result badField =
-                ScheduleCommandTest.run(
+        CliRunner.Result badField =
+                CliRunner.run(
                         "report",
                         "--series",
                         series.toString(),
@@ -92,8 +91,8 @@ class ReportCommandTest {
                                 + ":2: field \"step\": expected an integer, got \"late\"");
         assertThat(out).doesNotExist();
 
-        ScheduleCommandTest.Result noFolder =
-                ScheduleCommandTest.run(
+        CliRunner.Result noFolder =
+                CliRunner.run(
                         "report",
                         "--series",
                         series.toString(),

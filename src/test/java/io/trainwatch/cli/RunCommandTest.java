@@ -30,8 +30,8 @@ class RunCommandTest {
         try (ServerSocket s = new ServerSocket(0)) {
             closedPort = s.getLocalPort();
         }
-        ScheduleCommandTest.Result r =
-                ScheduleCommandTest.run(
+        CliRunner.Result r =
+                CliRunner.run(
                         "run",
                         "--bootstrap-servers",
                         "localhost:" + closedPort,
@@ -49,8 +49,8 @@ class RunCommandTest {
     @Test
     void shouldSayWhichTopicIsMissingWhenNotAllowedToCreateIt() throws Exception {
         try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
-            ScheduleCommandTest.Result r =
-                    ScheduleCommandTest.run(
+            CliRunner.Result r =
+                    CliRunner.run(
                             "run",
                             "--bootstrap-servers",
                             kafka.bootstrapServers(),
@@ -64,8 +64,8 @@ class RunCommandTest {
 
     @Test
     void shouldRefuseCredentialsInTheJdbcUrlWithoutEchoingThem() {
-        ScheduleCommandTest.Result r =
-                ScheduleCommandTest.run(
+        CliRunner.Result r =
+                CliRunner.run(
                         "run",
                         "--bootstrap-servers",
                         "localhost:1",
@@ -89,8 +89,8 @@ class RunCommandTest {
                         tmp.resolve("events.jsonl"),
                         "{\"type\":\"step\",\"run_id\":\"r\",\"step\":1,\"loss\":1.0}\n");
         String url = "jdbc:postgresql://localhost:" + closedPort + "/trainwatch";
-        ScheduleCommandTest.Result r =
-                ScheduleCommandTest.run(
+        CliRunner.Result r =
+                CliRunner.run(
                         "replay",
                         "--input",
                         events.toString(),
@@ -110,8 +110,8 @@ class RunCommandTest {
     @Test
     void shouldRefuseSeriesEveryBelowOne(@TempDir Path tmp) throws Exception {
         Path events = Files.writeString(tmp.resolve("events.jsonl"), "{}\n");
-        ScheduleCommandTest.Result r =
-                ScheduleCommandTest.run(
+        CliRunner.Result r =
+                CliRunner.run(
                         "replay",
                         "--input",
                         events.toString(),
@@ -123,7 +123,7 @@ class RunCommandTest {
         assertThat(r.err().trim())
                 .isEqualTo("error: --series-every must be >= 1 (1 keeps every step), got 0");
         assertThat(
-                        ScheduleCommandTest.run(
+                        CliRunner.run(
                                         "run",
                                         "--bootstrap-servers",
                                         "localhost:1",
@@ -136,8 +136,8 @@ class RunCommandTest {
 
     @Test
     void shouldRefuseABadFlagValueWithExitCode2() {
-        ScheduleCommandTest.Result r =
-                ScheduleCommandTest.run(
+        CliRunner.Result r =
+                CliRunner.run(
                         "run",
                         "--bootstrap-servers",
                         "localhost:1",
@@ -155,8 +155,8 @@ class RunCommandTest {
         // answer, would be queued there
         try (ServerSocketChannel kafka = listening();
                 ServerSocketChannel postgres = listening()) {
-            ScheduleCommandTest.Result r =
-                    ScheduleCommandTest.run(
+            CliRunner.Result r =
+                    CliRunner.run(
                             "run",
                             "--dry-run",
                             "--bootstrap-servers",
@@ -220,8 +220,8 @@ class RunCommandTest {
 
     @Test
     void shouldPassAFileUriThroughAndMakeAPlainPathAnAbsoluteFileUri() {
-        ScheduleCommandTest.Result uri =
-                ScheduleCommandTest.run(
+        CliRunner.Result uri =
+                CliRunner.run(
                         "run",
                         "--dry-run",
                         "--bootstrap-servers",
@@ -237,8 +237,8 @@ class RunCommandTest {
 
         String cwd = Path.of("").toAbsolutePath().toUri().toString().replaceAll("/$", "");
         assertThat(cwd).startsWith("file:///");
-        ScheduleCommandTest.Result plain =
-                ScheduleCommandTest.run(
+        CliRunner.Result plain =
+                CliRunner.run(
                         "run",
                         "--dry-run",
                         "--bootstrap-servers",
@@ -254,8 +254,8 @@ class RunCommandTest {
                                 + cwd
                                 + "/chk-relative/changelog\n");
 
-        ScheduleCommandTest.Result none =
-                ScheduleCommandTest.run("run", "--dry-run", "--bootstrap-servers", "localhost:1");
+        CliRunner.Result none =
+                CliRunner.run("run", "--dry-run", "--bootstrap-servers", "localhost:1");
         assertThat(none.exitCode()).as(none.err()).isZero();
         assertThat(none.out())
                 .contains(
@@ -332,7 +332,7 @@ class RunCommandTest {
                 new java.util.ArrayList<>(
                         List.of("run", "--dry-run", "--bootstrap-servers", "localhost:1"));
         args.addAll(List.of(flags));
-        ScheduleCommandTest.Result r = ScheduleCommandTest.run(args.toArray(String[]::new));
+        CliRunner.Result r = CliRunner.run(args.toArray(String[]::new));
         assertThat(r.exitCode()).as(r.err()).isEqualTo(2);
         assertThat(r.err().trim()).isEqualTo(error);
         assertThat(r.out()).doesNotContain("checkpoint storage");
@@ -345,9 +345,8 @@ class RunCommandTest {
             closedPort = s.getLocalPort();
         }
         long t0 = System.nanoTime();
-        ScheduleCommandTest.Result r =
-                ScheduleCommandTest.run(
-                        "run", "--dry-run", "--bootstrap-servers", "localhost:" + closedPort);
+        CliRunner.Result r =
+                CliRunner.run("run", "--dry-run", "--bootstrap-servers", "localhost:" + closedPort);
         Duration took = Duration.ofNanos(System.nanoTime() - t0);
         assertThat(r.exitCode()).as(r.err()).isZero();
         assertThat(r.out()).contains("\nbrokers                  localhost:" + closedPort + "\n");

@@ -3,6 +3,7 @@ package io.trainwatch.cli;
 import io.trainwatch.SharedData;
 import io.trainwatch.demo.DemoRuns;
 import io.trainwatch.demo.SchedulePreview;
+import io.trainwatch.schedule.RecordedSchedules;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -19,17 +20,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 class ScheduleCommandTest {
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    record Result(int exitCode, String out, String err) {}
-
-    static Result run(String... args) {
-        CliRunner.Result r = CliRunner.run(args);
-        return new Result(r.exitCode(), r.out(), r.err());
-    }
-
-    static boolean withinTolerance(double actual, double expected) {
-        return Math.abs(actual - expected) <= 1e-12 + 1e-9 * Math.abs(expected);
-    }
-
     @Test
     void shouldReproduceEveryGoldenCaseFromItsOwnFileAsCsv(@TempDir Path tmp) throws Exception {
         List<Path> files;
@@ -45,8 +35,8 @@ class ScheduleCommandTest {
                         spec.toFile(),
                         c); // one golden case, saved as its own file, taken as it stands
                 int steps = c.get("steps").asInt();
-                Result r =
-                        run(
+                CliRunner.Result r =
+                        CliRunner.run(
                                 "schedule",
                                 "--spec",
                                 spec.toString(),
@@ -67,7 +57,7 @@ class ScheduleCommandTest {
                     for (int g = 0; g < groups; g++) {
                         double expected = Double.parseDouble(c.get("lr").get(g).get(i).asText());
                         double actual = Double.parseDouble(cols[g + 1]);
-                        assertThat(withinTolerance(actual, expected))
+                        assertThat(RecordedSchedules.withinTolerance(actual, expected))
                                 .as(
                                         "%s/%s group %d step %d: expected %s got %s",
                                         file.getFileName(),
@@ -96,8 +86,8 @@ class ScheduleCommandTest {
                 spec,
                 "{\"scheduler\":\"StepLR\",\"params\":{\"step_size\":2,\"gamma\":0.5,\"base_lrs\":[1.0,0.1]}}");
         Path svg = tmp.resolve("curve.svg");
-        Result r =
-                run(
+        CliRunner.Result r =
+                CliRunner.run(
                         "schedule",
                         "--spec",
                         spec.toString(),
@@ -124,7 +114,7 @@ class ScheduleCommandTest {
         Files.writeString(
                 spec,
                 "{\"scheduler\":\"ReduceLROnPlateau\",\"params\":{\"factor\":0.5,\"patience\":1,\"base_lrs\":[0.1]}}");
-        Result r = run("schedule", "--spec", spec.toString(), "--steps", "4");
+        CliRunner.Result r = CliRunner.run("schedule", "--spec", spec.toString(), "--steps", "4");
         assertThat(r.exitCode()).as(r.err()).isZero();
         // patience 1: a drop needs 2 bad calls, so the lowest allowed LR halves at index 2 and
         // again at 4
@@ -138,7 +128,7 @@ class ScheduleCommandTest {
         Files.writeString(
                 spec,
                 "{\"scheduler\":\"CosineAnnealingWarmRestarts\",\"params\":{\"T_0\":0,\"base_lrs\":[0.1]}}");
-        Result r = run("schedule", "--spec", spec.toString(), "--steps", "10");
+        CliRunner.Result r = CliRunner.run("schedule", "--spec", spec.toString(), "--steps", "10");
         assertThat(r.exitCode()).isEqualTo(2);
         assertThat(r.err().trim())
                 .isEqualTo(
@@ -148,14 +138,17 @@ class ScheduleCommandTest {
 
     @Test
     void shouldReportMissingSpecFile(@TempDir Path tmp) {
-        Result r = run("schedule", "--spec", tmp.resolve("nope.json").toString(), "--steps", "10");
+        CliRunner.Result r =
+                CliRunner.run(
+                        "schedule", "--spec", tmp.resolve("nope.json").toString(), "--steps", "10");
         assertThat(r.exitCode()).isEqualTo(2);
         assertThat(r.err()).contains("--spec: no such file:");
     }
 
     @Test
     void shouldRunTheDemoOnKafkaAndPreviewEveryBundledExample(@TempDir Path tmp) throws Exception {
-        Result r = run("demo", "--out", tmp.toString(), "--steps", "200", "--rate", "5000");
+        CliRunner.Result r =
+                CliRunner.run("demo", "--out", tmp.toString(), "--steps", "200", "--rate", "5000");
         assertThat(r.exitCode()).as(r.err()).isZero();
         // every demo fault is caught, read back from Kafka and printed with its fix; the malformed
         // records are dead letters
@@ -231,8 +224,8 @@ class ScheduleCommandTest {
         try (io.trainwatch.embedded.EmbeddedKafka kafka =
                 io.trainwatch.embedded.EmbeddedKafka.start()) {
             long before = System.currentTimeMillis();
-            Result r =
-                    run(
+            CliRunner.Result r =
+                    CliRunner.run(
                             "demo",
                             "--bootstrap-servers",
                             kafka.bootstrapServers(),

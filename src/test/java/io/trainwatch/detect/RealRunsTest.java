@@ -93,14 +93,7 @@ class RealRunsTest {
                 continue;
             }
             // the diagnosis the alert settles on: its opening, or the one update that refines it
-            Alert update =
-                    alerts.stream()
-                            .filter(
-                                    o ->
-                                            o.alertId.equals(a.alertId)
-                                                    && Alert.UPDATE.equals(o.status))
-                            .findFirst()
-                            .orElse(null);
+            Alert update = RunFixture.sameAlertWithStatus(alerts, a, Alert.UPDATE).orElse(null);
             if (ex.has("hypothesis")
                     && !ex.get("hypothesis")
                             .asText()
@@ -114,14 +107,7 @@ class RealRunsTest {
                                                     .asText()))) {
                 continue;
             }
-            Alert resolved =
-                    alerts.stream()
-                            .filter(
-                                    o ->
-                                            o.alertId.equals(a.alertId)
-                                                    && Alert.RESOLVED.equals(o.status))
-                            .findFirst()
-                            .orElse(null);
+            Alert resolved = RunFixture.sameAlertWithStatus(alerts, a, Alert.RESOLVED).orElse(null);
             if (ex.path("never_resolved").asBoolean(false) && resolved != null) {
                 continue;
             }

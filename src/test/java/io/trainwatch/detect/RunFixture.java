@@ -10,6 +10,7 @@ import io.trainwatch.threshold.Thresholds;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.Random;
 import java.util.function.LongToDoubleFunction;
 
@@ -50,8 +51,7 @@ final class RunFixture {
         if (spec != null) {
             schedule = ScheduleSpec.parse(spec);
         }
-        alerts.addAll(monitor.onEvent(state, e).alerts());
-        return this;
+        return feed(e);
     }
 
     RunFixture start(String spec) {
@@ -82,17 +82,10 @@ final class RunFixture {
     }
 
     RunFixture step(long s, double loss, Double grad, Double lr, String batch, Double lossScale) {
-        TrainingEvent e = new TrainingEvent();
-        e.type = EventType.STEP;
-        e.runId = runId;
-        e.step = s;
-        e.loss = loss;
-        e.gradNorm = grad;
-        e.lr = lr == null ? null : new double[] {lr};
+        TrainingEvent e = stepEvent(runId, s, loss, grad, lr);
         e.batch = batch == null ? null : new String[] {batch};
         e.lossScale = lossScale;
-        alerts.addAll(monitor.onEvent(state, e).alerts());
-        return this;
+        return feed(e);
     }
 
     /**
@@ -100,15 +93,25 @@ final class RunFixture {
      * HF).
      */
     RunFixture lagged(long s, double loss, double grad, double lr, double lossScale, long lag) {
+        TrainingEvent e = stepEvent(runId, s, loss, grad, lr);
+        e.lossScale = lossScale;
+        e.schedulerLag = lag;
+        return feed(e);
+    }
+
+    /** A step event of a run: loss, grad norm and the LR of group 0 (null: not reported). */
+    static TrainingEvent stepEvent(String runId, long s, double loss, Double grad, Double lr) {
         TrainingEvent e = new TrainingEvent();
         e.type = EventType.STEP;
         e.runId = runId;
         e.step = s;
         e.loss = loss;
         e.gradNorm = grad;
-        e.lr = new double[] {lr};
-        e.lossScale = lossScale;
-        e.schedulerLag = lag;
+        e.lr = lr == null ? null : new double[] {lr};
+        return e;
+    }
+
+    private RunFixture feed(TrainingEvent e) {
         alerts.addAll(monitor.onEvent(state, e).alerts());
         return this;
     }
@@ -148,10 +151,14 @@ final class RunFixture {
             throw new AssertionError("no " + kind + " alert; all alerts: " + alerts);
         }
         Alert open = all.get(0);
+        return sameAlertWithStatus(alerts, open, Alert.UPDATE).orElse(open);
+    }
+
+    /** The first of {@code alerts} that is {@code alert} (its id) with this status, if any. */
+    static Optional<Alert> sameAlertWithStatus(List<Alert> alerts, Alert alert, String status) {
         return alerts.stream()
-                .filter(a -> a.alertId.equals(open.alertId) && Alert.UPDATE.equals(a.status))
-                .findFirst()
-                .orElse(open);
+                .filter(a -> a.alertId.equals(alert.alertId) && status.equals(a.status))
+                .findFirst();
     }
 
     static com.fasterxml.jackson.databind.JsonNode json(String s) {

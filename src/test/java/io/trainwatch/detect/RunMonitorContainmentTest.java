@@ -48,7 +48,10 @@ class RunMonitorContainmentTest {
                                     * Math.exp(0.02 * noise.nextGaussian());
             double grad = 0.8 * Math.exp(0.15 * noise.nextGaussian());
             if (!skipped.test(s)) {
-                out.add(monitor.onEvent(state, step(runId, s, loss, grad, schedule.lr(0, s))));
+                out.add(
+                        monitor.onEvent(
+                                state,
+                                RunFixture.stepEvent(runId, s, loss, grad, schedule.lr(0, s))));
             }
         }
         return out;
@@ -121,9 +124,13 @@ class RunMonitorContainmentTest {
                             : (1 + 2 * Math.exp(-s / 150.0))
                                     * Math.exp(0.02 * noise.nextGaussian());
             double grad = 0.8 * Math.exp(0.15 * noise.nextGaussian());
-            shared.onEvent(faulty, step("faulty", s, loss * 3, grad * 5, schedule.lr(0, s) * 2));
+            shared.onEvent(
+                    faulty,
+                    RunFixture.stepEvent("faulty", s, loss * 3, grad * 5, schedule.lr(0, s) * 2));
             interleaved.add(
-                    shared.onEvent(healthy, step("healthy", s, loss, grad, schedule.lr(0, s))));
+                    shared.onEvent(
+                            healthy,
+                            RunFixture.stepEvent("healthy", s, loss, grad, schedule.lr(0, s))));
         }
         assertThat(faulty.quarantined).isTrue();
         List<RunMonitor.Output> alone =
@@ -172,7 +179,10 @@ class RunMonitorContainmentTest {
         assertThat(monitor.onEvent(state, start("q", SPEC, null)).rejection()).isNull();
         assertThat(state.quarantined).isFalse();
         assertThat(state.stepsSeen).isZero();
-        assertThat(monitor.onEvent(state, step("q", 200, 1.0, 0.8, 0.001)).rejection()).isNull();
+        assertThat(
+                        monitor.onEvent(state, RunFixture.stepEvent("q", 200, 1.0, 0.8, 0.001))
+                                .rejection())
+                .isNull();
         assertThat(state.stepsSeen).isEqualTo(1);
     }
 
@@ -243,17 +253,6 @@ class RunMonitorContainmentTest {
         e.runId = runId;
         e.schedule = ScheduleSpec.parse(spec);
         e.thresholds = ThresholdOverrides.of(thresholds);
-        return e;
-    }
-
-    static TrainingEvent step(String runId, long s, double loss, double grad, double lr) {
-        TrainingEvent e = new TrainingEvent();
-        e.type = EventType.STEP;
-        e.runId = runId;
-        e.step = s;
-        e.loss = loss;
-        e.gradNorm = grad;
-        e.lr = new double[] {lr};
         return e;
     }
 }

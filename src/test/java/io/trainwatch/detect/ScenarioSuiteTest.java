@@ -180,14 +180,7 @@ class ScenarioSuiteTest {
         String want = EXPECTED_DIAGNOSIS.get(run.fault());
         if (want != null && caught != null) {
             Alert c = caught;
-            Alert last =
-                    all.stream()
-                            .filter(
-                                    x ->
-                                            x.alertId.equals(c.alertId)
-                                                    && Alert.UPDATE.equals(x.status))
-                            .findFirst()
-                            .orElse(c);
+            Alert last = RunFixture.sameAlertWithStatus(all, c, Alert.UPDATE).orElse(c);
             String got =
                     "LR_MISMATCH".equals(c.kind)
                             ? io.trainwatch.event.JsonReader.parse(last.evidence)

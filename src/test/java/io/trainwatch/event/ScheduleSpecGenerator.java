@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.TreeSet;
+import java.util.function.BiConsumer;
 
 import static io.trainwatch.event.JsonText.bare;
 import static io.trainwatch.event.JsonText.number;
@@ -245,6 +246,23 @@ public final class ScheduleSpecGenerator {
             return new JsonText.Arr(items);
         }
 
+        /** One LR, or (now and then, when there are several groups) one per group. */
+        JsonText lrOrOnePerGroup(int groups) {
+            return groups > 1 && r.nextBoolean() ? lrs(groups) : number(lr());
+        }
+
+        JsonText bool() {
+            return bare(r.nextBoolean() ? "true" : "false");
+        }
+
+        /**
+         * How many children a SequentialLR or ChainedScheduler gets: {@code min} plus fewer than
+         * {@code usualExtra}, or at the edge up to thousands more.
+         */
+        int childCount(int min, int usualExtra) {
+            return min + (edge() ? r.nextInt(r.nextBoolean() ? 50 : 3_000) : r.nextInt(usualExtra));
+        }
+
         String pick(String... values) {
             return values[r.nextInt(values.length)];
         }
@@ -284,73 +302,80 @@ public final class ScheduleSpecGenerator {
         }
     }
 
+    /**
+     * A family whose own arguments are drawn first, then its base LRs (the order fixes what a seed
+     * generates).
+     */
+    private static Template ownThenBase(BiConsumer<Gen, Params> own) {
+        return (g, p, n, child) -> {
+            own.accept(g, p);
+            base(g, p, n, child);
+        };
+    }
+
     private static Map<String, Template> templates() {
         Map<String, Template> m = new LinkedHashMap<>();
         m.put(
                 "StepLR",
-                (g, p, n, child) -> {
-                    p.putLong("step_size", g.count()).putNumber("gamma", g.real());
-                    base(g, p, n, child);
-                });
+                ownThenBase(
+                        (g, p) -> p.putLong("step_size", g.count()).putNumber("gamma", g.real())));
         m.put(
                 "MultiStepLR",
-                (g, p, n, child) -> {
-                    p.put("milestones", g.milestones(false, 0)).putNumber("gamma", g.real());
-                    base(g, p, n, child);
-                });
+                ownThenBase(
+                        (g, p) ->
+                                p.put("milestones", g.milestones(false, 0))
+                                        .putNumber("gamma", g.real())));
         m.put(
                 "ExponentialLR",
-                (g, p, n, child) -> {
-                    p.putNumber("gamma", g.edge() ? g.real() : 0.9 + 0.1 * g.r.nextDouble());
-                    base(g, p, n, child);
-                });
+                ownThenBase(
+                        (g, p) ->
+                                p.putNumber(
+                                        "gamma",
+                                        g.edge() ? g.real() : 0.9 + 0.1 * g.r.nextDouble())));
         m.put(
                 "ConstantLR",
-                (g, p, n, child) -> {
-                    p.putNumber("factor", g.fraction()).putLong("total_iters", g.count0());
-                    base(g, p, n, child);
-                });
+                ownThenBase(
+                        (g, p) ->
+                                p.putNumber("factor", g.fraction())
+                                        .putLong("total_iters", g.count0())));
         m.put(
                 "LinearLR",
-                (g, p, n, child) -> {
-                    p.putNumber("start_factor", g.fraction())
-                            .putNumber("end_factor", g.fraction0())
-                            .putLong("total_iters", g.count0());
-                    base(g, p, n, child);
-                });
+                ownThenBase(
+                        (g, p) ->
+                                p.putNumber("start_factor", g.fraction())
+                                        .putNumber("end_factor", g.fraction0())
+                                        .putLong("total_iters", g.count0())));
         m.put(
                 "PolynomialLR",
-                (g, p, n, child) -> {
-                    p.putLong("total_iters", g.count0()).putNumber("power", g.real());
-                    base(g, p, n, child);
-                });
+                ownThenBase(
+                        (g, p) ->
+                                p.putLong("total_iters", g.count0()).putNumber("power", g.real())));
         m.put(
                 "CosineAnnealingLR",
-                (g, p, n, child) -> {
-                    p.putNumber("T_max", g.r.nextBoolean() ? g.count() : g.positive())
-                            .putNumber("eta_min", g.edge() ? g.real() : 0);
-                    base(g, p, n, child);
-                });
+                ownThenBase(
+                        (g, p) ->
+                                p.putNumber("T_max", g.r.nextBoolean() ? g.count() : g.positive())
+                                        .putNumber("eta_min", g.edge() ? g.real() : 0)));
         m.put(
                 "CosineAnnealingWarmRestarts",
-                (g, p, n, child) -> {
-                    p.putLong("T_0", g.count())
-                            .putLong("T_mult", g.edge() ? g.count() : 1 + g.r.nextInt(3))
-                            .putNumber("eta_min", g.edge() ? g.real() : 0);
-                    base(g, p, n, child);
-                });
+                ownThenBase(
+                        (g, p) ->
+                                p.putLong("T_0", g.count())
+                                        .putLong(
+                                                "T_mult", g.edge() ? g.count() : 1 + g.r.nextInt(3))
+                                        .putNumber("eta_min", g.edge() ? g.real() : 0)));
         m.put(
                 "CyclicLR",
                 (g, p, n, child) -> {
                     base(g, p, n, child);
-                    p.put("base_lr", n > 1 && g.r.nextBoolean() ? g.lrs(n) : number(g.lr()))
-                            .put("max_lr", n > 1 && g.r.nextBoolean() ? g.lrs(n) : number(g.lr()))
+                    p.put("base_lr", g.lrOrOnePerGroup(n))
+                            .put("max_lr", g.lrOrOnePerGroup(n))
                             .putNumber("step_size_up", g.positive())
                             .putNumber("step_size_down", g.r.nextBoolean() ? g.positive() : 0)
                             .putString("mode", g.pick("triangular", "triangular2", "exp_range"))
                             .putNumber("gamma", g.real())
                             .putString("scale_mode", g.pick("cycle", "iterations"))
-                            .put("cycle_momentum", bare(g.r.nextBoolean() ? "true" : "false"))
+                            .put("cycle_momentum", g.bool())
                             .putNumber("base_momentum", 0.8)
                             .putNumber("max_momentum", 0.9);
                 });
@@ -363,12 +388,12 @@ public final class ScheduleSpecGenerator {
                     } else {
                         p.putLong("epochs", g.count()).putLong("steps_per_epoch", g.count());
                     }
-                    p.put("max_lr", n > 1 && g.r.nextBoolean() ? g.lrs(n) : number(g.lr()))
+                    p.put("max_lr", g.lrOrOnePerGroup(n))
                             .putNumber("pct_start", g.fraction0())
                             .putString("anneal_strategy", g.pick("cos", "linear"))
                             .putNumber("div_factor", g.positive())
                             .putNumber("final_div_factor", g.positive())
-                            .put("three_phase", bare(g.r.nextBoolean() ? "true" : "false"));
+                            .put("three_phase", g.bool());
                 });
         m.put(
                 "LambdaLR",
@@ -388,11 +413,7 @@ public final class ScheduleSpecGenerator {
                 "SequentialLR",
                 (g, p, n, child) -> {
                     base(g, p, n, child);
-                    int kids =
-                            2
-                                    + (g.edge()
-                                            ? g.r.nextInt(g.r.nextBoolean() ? 50 : 3_000)
-                                            : g.r.nextInt(2));
+                    int kids = g.childCount(2, 2);
                     List<JsonText> children = new ArrayList<>();
                     List<String> names = sequentialChildren();
                     for (int i = 0; i < kids; i++) {
@@ -414,11 +435,7 @@ public final class ScheduleSpecGenerator {
                 "ChainedScheduler",
                 (g, p, n, child) -> {
                     base(g, p, n, child);
-                    int kids =
-                            1
-                                    + (g.edge()
-                                            ? g.r.nextInt(g.r.nextBoolean() ? 50 : 3_000)
-                                            : g.r.nextInt(3));
+                    int kids = g.childCount(1, 3);
                     List<JsonText> children = new ArrayList<>();
                     boolean cosine = false;
                     for (int i = 0; i < kids; i++) {
@@ -511,17 +528,11 @@ public final class ScheduleSpecGenerator {
         return m;
     }
 
+    /** The chainable schedulers, then the others a SequentialLR may hold. */
     private static List<String> sequentialChildren() {
-        List<String> names = new ArrayList<>();
-        for (String s :
+        List<String> names = new ArrayList<>(CHAINABLE);
+        names.addAll(
                 List.of(
-                        "StepLR",
-                        "MultiStepLR",
-                        "ExponentialLR",
-                        "ConstantLR",
-                        "LinearLR",
-                        "PolynomialLR",
-                        "CosineAnnealingLR",
                         "CosineAnnealingWarmRestarts",
                         "CyclicLR",
                         "OneCycleLR",
@@ -533,9 +544,7 @@ public final class ScheduleSpecGenerator {
                         "PolyScheduler",
                         "WarmupMultiStepLR",
                         "WarmupLR",
-                        "WarmupCosineLR")) {
-            names.add(s);
-        }
+                        "WarmupCosineLR"));
         return names;
     }
 
@@ -683,8 +692,6 @@ public final class ScheduleSpecGenerator {
                         groups > 1 && g.r.nextBoolean()
                                 ? g.lrs(groups)
                                 : number(g.r.nextBoolean() ? 0 : g.lr()))
-                .put(
-                        "warmup_max_lr",
-                        groups > 1 && g.r.nextBoolean() ? g.lrs(groups) : number(g.lr()));
+                .put("warmup_max_lr", g.lrOrOnePerGroup(groups));
     }
 }

@@ -59,10 +59,7 @@ record BrokerTopics(String bootstrapServers) {
                                 StringDeserializer.class,
                                 ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG,
                                 StringDeserializer.class))) {
-            List<TopicPartition> parts =
-                    c.partitionsFor(topic).stream()
-                            .map(p -> new TopicPartition(topic, p.partition()))
-                            .toList();
+            List<TopicPartition> parts = partitions(c, topic);
             c.assign(parts);
             c.seekToBeginning(parts);
             Map<TopicPartition, Long> end = c.endOffsets(parts);
@@ -74,6 +71,12 @@ record BrokerTopics(String bootstrapServers) {
             }
             return out;
         }
+    }
+
+    private static List<TopicPartition> partitions(KafkaConsumer<?, ?> c, String topic) {
+        return c.partitionsFor(topic).stream()
+                .map(p -> new TopicPartition(topic, p.partition()))
+                .toList();
     }
 
     /** The values of {@link #readCommitted}, in partition order. */
@@ -96,10 +99,7 @@ record BrokerTopics(String bootstrapServers) {
                                         StringDeserializer.class,
                                         ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG,
                                         StringDeserializer.class))) {
-            List<TopicPartition> parts =
-                    c.partitionsFor(topic).stream()
-                            .map(p -> new TopicPartition(topic, p.partition()))
-                            .toList();
+            List<TopicPartition> parts = partitions(c, topic);
             Map<TopicPartition, Long> end = c.endOffsets(parts);
             long deadline = System.currentTimeMillis() + timeout.toMillis();
             while (System.currentTimeMillis() < deadline) {

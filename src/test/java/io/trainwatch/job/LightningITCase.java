@@ -109,17 +109,7 @@ class LightningITCase {
             System.out.printf(
                     "lightning e2e: %d events, %d alerts (read_committed) %.1f s after the job started%n",
                     events, alerts.size(), job.secondsSinceStart());
-            for (JsonNode a : alerts) {
-                System.out.printf(
-                        "  %-20s %-12s %-8s %-8s step %3d  %s | %s%n",
-                        a.get("run_id").asText(),
-                        a.get("kind").asText(),
-                        a.get("severity").asText(),
-                        a.get("status").asText(),
-                        a.get("step").asLong(),
-                        a.get("evidence").path("hypothesis").asText(""),
-                        a.get("diagnosis").asText());
-            }
+            AlertLines.print(alerts, 20);
             assertThat(job.topics.readCommitted(cfg.deadLetterTopic()))
                     .as("every event the callback wrote is valid v1")
                     .isEmpty();

@@ -13,7 +13,6 @@ import io.trainwatch.simulate.SimulatedRun;
 import io.trainwatch.threshold.Thresholds;
 
 import org.apache.flink.api.common.JobExecutionResult;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 
@@ -37,13 +36,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * is dead-lettered with its field and reason, and read = accepted + dead-lettered.
  */
 class PipelineITCase {
-    @RegisterExtension
-    static final MiniClusterExtension FLINK =
-            new MiniClusterExtension(
-                    new MiniClusterResourceConfiguration.Builder()
-                            .setNumberTaskManagers(1)
-                            .setNumberSlotsPerTaskManager(2)
-                            .build());
+    @RegisterExtension static final MiniClusterExtension FLINK = MiniClusters.parallelismTwo();
 
     @Test
     void shouldMatchPlainReplayOnInterleavedRunsAndDeadLetterMalformedRecords(@TempDir Path tmp)

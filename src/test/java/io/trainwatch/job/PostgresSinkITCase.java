@@ -15,7 +15,6 @@ import io.trainwatch.event.SeriesPoint;
 import io.trainwatch.event.TrainingEvent;
 import io.trainwatch.threshold.Thresholds;
 
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -56,13 +55,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * the series shrinks but keeps every alert's step.
  */
 class PostgresSinkITCase {
-    @RegisterExtension
-    static final MiniClusterExtension FLINK =
-            new MiniClusterExtension(
-                    new MiniClusterResourceConfiguration.Builder()
-                            .setNumberTaskManagers(1)
-                            .setNumberSlotsPerTaskManager(2)
-                            .build());
+    @RegisterExtension static final MiniClusterExtension FLINK = MiniClusters.parallelismTwo();
 
     static final String FIXTURE_RUN = "pg-fixture";
     static final String FIXTURE_FILE = "zz-fixture.jsonl";

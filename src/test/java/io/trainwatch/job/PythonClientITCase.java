@@ -173,17 +173,7 @@ class PythonClientITCase {
             System.out.printf(
                     "python client e2e: %d alerts (read_committed) %.1f s after the job started%n",
                     alerts.size(), job.secondsSinceStart());
-            for (JsonNode a : alerts) {
-                System.out.printf(
-                        "  %-15s %-12s %-8s %-8s step %3d  %s | %s%n",
-                        a.get("run_id").asText(),
-                        a.get("kind").asText(),
-                        a.get("severity").asText(),
-                        a.get("status").asText(),
-                        a.get("step").asLong(),
-                        a.get("evidence").path("hypothesis").asText(""),
-                        a.get("diagnosis").asText());
-            }
+            AlertLines.print(alerts, 15);
             assertThat(job.topics.values(cfg.deadLetterTopic()))
                     .as("every event the client wrote is valid v1")
                     .isEmpty();

@@ -16,7 +16,7 @@ import java.util.stream.Stream;
  * scheduler}, {@code params}, {@code steps}, {@code lr[group][step]}) against the engine, with the
  * golden tolerance {@code |a - e| <= 1e-12 + 1e-9 |e|}.
  */
-final class RecordedSchedules {
+public final class RecordedSchedules {
     static final double ABS_TOLERANCE = 1e-12;
     static final double REL_TOLERANCE = 1e-9;
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -31,7 +31,7 @@ final class RecordedSchedules {
 
     private RecordedSchedules() {}
 
-    static boolean withinTolerance(double actual, double expected) {
+    public static boolean withinTolerance(double actual, double expected) {
         return Math.abs(actual - expected) <= ABS_TOLERANCE + REL_TOLERANCE * Math.abs(expected);
     }
 
