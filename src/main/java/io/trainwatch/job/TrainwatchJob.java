@@ -36,6 +36,7 @@ public final class TrainwatchJob {
      * output object and keeps no input.
      */
     public static void configure(StreamExecutionEnvironment env) {
+        NamedValuesType.register();
         Configuration c = new Configuration();
         c.set(PipelineOptions.GENERIC_TYPES, false);
         c.set(PipelineOptions.OBJECT_REUSE, true);
