@@ -1,6 +1,7 @@
 package io.trainwatch.detect;
 
 import io.trainwatch.event.Alert;
+import io.trainwatch.event.NamedValues;
 
 /**
  * The lifecycle of one persistent condition: one alert when it opens (its id fixed by run, kind and
@@ -32,8 +33,8 @@ public class AlertTrack {
             Severity severity,
             String message,
             String diagnosis,
-            String evidence,
-            String suggestion) {
+            NamedValues evidence,
+            NamedValues suggestion) {
         onsetStep = c.step;
         updated = false;
         this.severity = severity.wire();
@@ -47,8 +48,8 @@ public class AlertTrack {
             Severity severity,
             String message,
             String diagnosis,
-            String evidence,
-            String suggestion) {
+            NamedValues evidence,
+            NamedValues suggestion) {
         if (!isOpen() || updated) {
             return null;
         }
@@ -57,7 +58,7 @@ public class AlertTrack {
         return build(c, kind, Alert.UPDATE, message, diagnosis, evidence, suggestion);
     }
 
-    public Alert resolve(StepContext c, AlertKind kind, String message, String evidence) {
+    public Alert resolve(StepContext c, AlertKind kind, String message, NamedValues evidence) {
         Alert a =
                 build(
                         c,
@@ -66,7 +67,7 @@ public class AlertTrack {
                         message,
                         "condition cleared",
                         evidence,
-                        io.trainwatch.event.JsonWriter.object("action", "none"));
+                        Suggestions.none().build());
         onsetStep = -1;
         updated = false;
         return a;
@@ -78,8 +79,8 @@ public class AlertTrack {
             String status,
             String message,
             String diagnosis,
-            String evidence,
-            String suggestion) {
+            NamedValues evidence,
+            NamedValues suggestion) {
         Alert a = new Alert();
         a.alertId = Alert.idFor(c.runId, kind.name(), onsetStep);
         a.runId = c.runId;

@@ -1,7 +1,7 @@
 package io.trainwatch.detect;
 
 import io.trainwatch.event.Alert;
-import io.trainwatch.event.JsonWriter;
+import io.trainwatch.event.NamedValues;
 import io.trainwatch.event.Numbers;
 import io.trainwatch.threshold.Threshold;
 
@@ -112,41 +112,30 @@ public class DivergenceDetector {
                                     + Numbers.fmt(threshold)
                                     + " and keeps rising.",
                             "divergence: the loss is rising steadily after warmup (not a single spike), typically an LR too high for this phase of training",
-                            JsonWriter.object(
-                                    "loss_level",
-                                    level,
-                                    "best_level",
-                                    best,
-                                    "best_step",
-                                    bestStep,
-                                    "post_warmup_level",
-                                    refLevel,
-                                    "threshold",
-                                    threshold,
-                                    "steps_above",
-                                    above,
-                                    "level_two_steps_before",
-                                    twoBack,
-                                    "lr",
-                                    c.currentLr()),
-                            JsonWriter.object(
-                                    "action",
-                                    "lower_lr",
-                                    "lr_factor",
-                                    0.5,
-                                    "new_lr",
-                                    Numbers.round3(c.currentLr() * 0.5),
-                                    "rewind_to_step",
-                                    rewind,
-                                    "change",
-                                    TrainingFixes.resumeWithHalvedLr(rewind))));
+                            NamedValues.builder()
+                                    .put("loss_level", level)
+                                    .put("best_level", best)
+                                    .put("best_step", bestStep)
+                                    .put("post_warmup_level", refLevel)
+                                    .put("threshold", threshold)
+                                    .put("steps_above", above)
+                                    .put("level_two_steps_before", twoBack)
+                                    .put("lr", c.currentLr())
+                                    .build(),
+                            Suggestions.halveLr(c.currentLr())
+                                    .put("rewind_to_step", rewind)
+                                    .put("change", TrainingFixes.resumeWithHalvedLr(rewind))
+                                    .build()));
         } else if (track.isOpen() && calm >= CALM_POINTS_TO_RESOLVE) {
             out.add(
                     track.resolve(
                             c,
                             AlertKind.DIVERGENCE,
                             "loss back near its best",
-                            JsonWriter.object("loss_level", level, "best_level", best)));
+                            NamedValues.builder()
+                                    .put("loss_level", level)
+                                    .put("best_level", best)
+                                    .build()));
             calm = 0;
         }
     }

@@ -1,7 +1,7 @@
 package io.trainwatch.detect;
 
 import io.trainwatch.event.Alert;
-import io.trainwatch.event.JsonWriter;
+import io.trainwatch.event.NamedValues;
 import io.trainwatch.event.Numbers;
 import io.trainwatch.threshold.Threshold;
 
@@ -76,8 +76,10 @@ public class GradExplosionDetector {
                                 "grad norm back within its usual range for "
                                         + calmStreak
                                         + " steps",
-                                JsonWriter.object(
-                                        "grad_norm", g, "recent_median", Math.exp(logMedian))));
+                                NamedValues.builder()
+                                        .put("grad_norm", g)
+                                        .put("recent_median", Math.exp(logMedian))
+                                        .build()));
                 calmStreak = 0;
                 worstNorm = 0;
             }
@@ -102,42 +104,28 @@ public class GradExplosionDetector {
                                 + Numbers.fmt(g / clip)
                                 + "x above it"
                         : "exp(EMA mean + 2 EMA std) of log grad norm over " + st.count + " steps";
-        String evidence =
-                JsonWriter.object(
-                        "grad_norm",
-                        g,
-                        "z_score",
-                        z,
-                        "ratio_to_recent_median",
-                        ratio,
-                        "recent_median",
-                        Math.exp(logMedian),
-                        "recent_log_sigma",
-                        c.gradLogSigma(LOG_SIGMA_FLOOR),
-                        "ema_geometric_mean",
-                        st.geometricMean(),
-                        "outlier_steps_in_a_row",
-                        outlierStreak,
-                        "sustained_growth",
-                        grown,
-                        "grad_clip",
-                        clip,
-                        "loss",
-                        c.loss);
-        String suggestion =
-                JsonWriter.object(
-                        "action",
-                        "clip_grad_norm",
-                        "max_norm",
-                        maxNorm,
-                        "statistic",
-                        statistic,
-                        "lr_factor",
-                        sustained ? 0.5 : null,
-                        "new_lr",
-                        sustained ? Numbers.round3(c.currentLr() * 0.5) : null,
-                        "change",
-                        TrainingFixes.clipGradNorm(maxNorm, sustained));
+        NamedValues evidence =
+                NamedValues.builder()
+                        .put("grad_norm", g)
+                        .put("z_score", z)
+                        .put("ratio_to_recent_median", ratio)
+                        .put("recent_median", Math.exp(logMedian))
+                        .put("recent_log_sigma", c.gradLogSigma(LOG_SIGMA_FLOOR))
+                        .put("ema_geometric_mean", st.geometricMean())
+                        .put("outlier_steps_in_a_row", outlierStreak)
+                        .put("sustained_growth", grown)
+                        .put("grad_clip", clip)
+                        .put("loss", c.loss)
+                        .build();
+        NamedValues suggestion =
+                NamedValues.builder()
+                        .put("action", "clip_grad_norm")
+                        .put("max_norm", maxNorm)
+                        .put("statistic", statistic)
+                        .put("lr_factor", sustained ? 0.5 : null)
+                        .put("new_lr", sustained ? Numbers.round3(c.currentLr() * 0.5) : null)
+                        .put("change", TrainingFixes.clipGradNorm(maxNorm, sustained))
+                        .build();
         String what =
                 grown
                         ? "the grad norm has grown "

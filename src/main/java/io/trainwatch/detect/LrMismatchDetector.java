@@ -6,7 +6,7 @@ import io.trainwatch.detect.lr.RelativeMatch;
 import io.trainwatch.detect.lr.SchedulerFixes;
 import io.trainwatch.detect.lr.Trace;
 import io.trainwatch.event.Alert;
-import io.trainwatch.event.JsonWriter;
+import io.trainwatch.event.NamedValues;
 import io.trainwatch.event.Numbers;
 import io.trainwatch.threshold.Threshold;
 
@@ -114,7 +114,9 @@ public class LrMismatchDetector {
                                 c,
                                 AlertKind.LR_MISMATCH,
                                 "the run declared its schedule anew (run_start): the LR is judged against the new one from here",
-                                JsonWriter.object("redeclared_before_step", c.step)));
+                                NamedValues.builder()
+                                        .put("redeclared_before_step", c.step)
+                                        .build()));
             }
             copyFrom(new LrMismatchDetector());
         }
@@ -185,27 +187,24 @@ public class LrMismatchDetector {
                                                 c.schedule.highestLr(badGroup, c.scheduleStep))
                                         + ").",
                                 "an adaptive scheduler can only keep the LR or lower it by its factor down to min_lr; this LR was set by something else",
-                                JsonWriter.object(
-                                        "group",
-                                        badGroup,
-                                        "actual_lr",
-                                        c.lr[badGroup],
-                                        "lowest_allowed",
-                                        c.schedule.lowestLr(badGroup, c.scheduleStep),
-                                        "highest_allowed",
-                                        c.schedule.highestLr(badGroup, c.scheduleStep)),
-                                JsonWriter.object(
-                                        "action",
-                                        "fix_scheduler",
-                                        "change",
-                                        SchedulerFixes.FIND_OTHER_LR_SETTER)));
+                                NamedValues.builder()
+                                        .put("group", badGroup)
+                                        .put("actual_lr", c.lr[badGroup])
+                                        .put(
+                                                "lowest_allowed",
+                                                c.schedule.lowestLr(badGroup, c.scheduleStep))
+                                        .put(
+                                                "highest_allowed",
+                                                c.schedule.highestLr(badGroup, c.scheduleStep))
+                                        .build(),
+                                fixScheduler(SchedulerFixes.FIND_OTHER_LR_SETTER).build()));
             } else if (track.isOpen() && matchStreak >= c.thInt(Threshold.LR_MISMATCH_STEPS)) {
                 out.add(
                         track.resolve(
                                 c,
                                 AlertKind.LR_MISMATCH,
                                 "the LR is back inside the allowed range",
-                                JsonWriter.object("matching_steps", matchStreak)));
+                                matching()));
             }
             return;
         }
@@ -235,7 +234,7 @@ public class LrMismatchDetector {
                             c,
                             AlertKind.LR_MISMATCH,
                             "the LR matches the declared schedule again",
-                            JsonWriter.object("matching_steps", matchStreak)));
+                            matching()));
             worstError = 0;
             diagnosisKind = null;
             return;
@@ -268,8 +267,8 @@ public class LrMismatchDetector {
     }
 
     private static double firstNumber(Reading d) {
-        for (Object o : d.numbers()) {
-            if (o instanceof Number n) {
+        for (int i = 0; i < d.numbers().size(); i++) {
+            if (d.numbers().value(i) instanceof Number n) {
                 return n.doubleValue();
             }
         }
@@ -367,37 +366,35 @@ public class LrMismatchDetector {
                 + ".";
     }
 
-    private String evidence(StepContext c, Reading d) {
+    /**
+     * The reading's numbers come last; one the base names too (UNEXPLAINED's max_relative_error)
+     * replaces the base's value in its place.
+     */
+    private NamedValues evidence(StepContext c, Reading d) {
         int g = Math.min(traceGroup, c.schedule.groups() - 1);
-        Object[] base = {
-            "group",
-            g,
-            "actual_lr",
-            c.lr[Math.min(traceGroup, c.lr.length - 1)],
-            "declared_lr",
-            c.schedule.lr(g, c.scheduleStep),
-            "mismatching_steps",
-            mismatchStreak,
-            "max_relative_error",
-            worstError,
-            "relative_tolerance",
-            c.th(Threshold.LR_RELATIVE_TOLERANCE),
-            "hypothesis",
-            d.kind().hypothesis,
-            "hypothesis_fit",
-            d.fit(),
-            "declared_scheduler",
-            c.schedule.scheduler()
-        };
-        Object[] all = Arrays.copyOf(base, base.length + d.numbers().length);
-        System.arraycopy(d.numbers(), 0, all, base.length, d.numbers().length);
-        return JsonWriter.object(all);
+        return NamedValues.builder()
+                .put("group", g)
+                .put("actual_lr", c.lr[Math.min(traceGroup, c.lr.length - 1)])
+                .put("declared_lr", c.schedule.lr(g, c.scheduleStep))
+                .put("mismatching_steps", mismatchStreak)
+                .put("max_relative_error", worstError)
+                .put("relative_tolerance", c.th(Threshold.LR_RELATIVE_TOLERANCE))
+                .put("hypothesis", d.kind().hypothesis)
+                .put("hypothesis_fit", d.fit())
+                .put("declared_scheduler", c.schedule.scheduler())
+                .putAll(d.numbers())
+                .build();
     }
 
-    private static String suggestion(Reading d) {
-        Object[] base = {"action", "fix_scheduler", "change", d.change()};
-        Object[] all = Arrays.copyOf(base, base.length + d.numbers().length);
-        System.arraycopy(d.numbers(), 0, all, base.length, d.numbers().length);
-        return JsonWriter.object(all);
+    private static NamedValues suggestion(Reading d) {
+        return fixScheduler(d.change()).putAll(d.numbers()).build();
+    }
+
+    private static NamedValues.Builder fixScheduler(String change) {
+        return NamedValues.builder().put("action", "fix_scheduler").put("change", change);
+    }
+
+    private NamedValues matching() {
+        return NamedValues.builder().put("matching_steps", matchStreak).build();
     }
 }

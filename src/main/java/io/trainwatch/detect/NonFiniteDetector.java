@@ -1,10 +1,11 @@
 package io.trainwatch.detect;
 
 import io.trainwatch.event.Alert;
-import io.trainwatch.event.JsonWriter;
+import io.trainwatch.event.NamedValues;
 import io.trainwatch.event.Numbers;
 import io.trainwatch.threshold.Threshold;
 
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -83,7 +84,7 @@ public class NonFiniteDetector {
                                 c,
                                 AlertKind.NON_FINITE,
                                 "loss and grad norm finite again for " + finiteStreak + " steps",
-                                JsonWriter.object("finite_steps", finiteStreak)));
+                                NamedValues.builder().put("finite_steps", finiteStreak).build()));
                 finiteStreak = 0;
             }
             return;
@@ -97,8 +98,9 @@ public class NonFiniteDetector {
                         + (lossBad && gradBad ? " and " : "")
                         + (gradBad ? "grad norm is " + Numbers.fmt(c.gradNorm) : "");
         double[] before = recentGrads(r);
-        String batches =
-                c.event != null && c.event.batch != null ? String.join(", ", c.event.batch) : null;
+        List<String> batchIds =
+                c.event != null && c.event.batch != null ? Arrays.asList(c.event.batch) : null;
+        String batches = batchIds != null ? String.join(", ", batchIds) : null;
         long rewindTo = Math.max(0, lastFiniteStep >= 0 ? lastFiniteStep : c.step - 1);
 
         // 1. fp16 loss-scale collapse
@@ -129,32 +131,17 @@ public class NonFiniteDetector {
                                     + Numbers.fmt(scale)
                                     + ".",
                             diag,
-                            JsonWriter.object(
-                                    "loss",
-                                    c.loss,
-                                    "grad_norm",
-                                    c.gradNorm,
-                                    "loss_scale",
-                                    scale,
-                                    "max_loss_scale",
-                                    r.maxLossScale,
-                                    "loss_scale_reductions",
-                                    r.lossScaleDrops,
-                                    "grad_scaler_skips",
-                                    r.gradScalerSkips,
-                                    "recent_grad_norms",
-                                    before),
-                            JsonWriter.object(
-                                    "action",
-                                    "lower_lr",
-                                    "lr_factor",
-                                    0.5,
-                                    "new_lr",
-                                    Numbers.round3(c.currentLr() * 0.5),
-                                    "rewind_to_step",
-                                    rewindTo,
-                                    "change",
-                                    TrainingFixes.trainInBf16OrHalveLr(rewindTo))));
+                            lossAndGradNorm(c)
+                                    .put("loss_scale", scale)
+                                    .put("max_loss_scale", r.maxLossScale)
+                                    .put("loss_scale_reductions", r.lossScaleDrops)
+                                    .put("grad_scaler_skips", r.gradScalerSkips)
+                                    .put("recent_grad_norms", before)
+                                    .build(),
+                            Suggestions.halveLr(c.currentLr())
+                                    .put("rewind_to_step", rewindTo)
+                                    .put("change", TrainingFixes.trainInBf16OrHalveLr(rewindTo))
+                                    .build()));
             return;
         }
         // 2. gradient explosion vs 3. suspect data, judged from the grad norms just before
@@ -195,39 +182,26 @@ public class NonFiniteDetector {
                                         + Numbers.fmt(last)
                                         + ".",
                                 diag,
-                                JsonWriter.object(
-                                        "loss",
-                                        c.loss,
-                                        "grad_norm",
-                                        c.gradNorm,
-                                        "recent_grad_norms",
-                                        before,
-                                        "grad_norm_geometric_mean",
-                                        r.gradStats.geometricMean(),
-                                        "max_z",
-                                        maxZ,
-                                        "climbing",
-                                        climbing,
-                                        "grad_clip",
-                                        r.gradClip),
-                                JsonWriter.object(
-                                        "action",
-                                        "clip_grad_norm",
-                                        "max_norm",
-                                        clip,
-                                        "statistic",
-                                        "exp(EMA mean + 2 EMA std) of log grad norm over "
-                                                + r.gradStats.count
-                                                + " steps",
-                                        "lr_factor",
-                                        0.5,
-                                        "new_lr",
-                                        Numbers.round3(c.currentLr() * 0.5),
-                                        "rewind_to_step",
-                                        rewindTo,
-                                        "change",
-                                        TrainingFixes.clipGradNormHalveLrAndResume(
-                                                clip, rewindTo))));
+                                gradsBefore(c, before, maxZ)
+                                        .put("climbing", climbing)
+                                        .put("grad_clip", r.gradClip)
+                                        .build(),
+                                NamedValues.builder()
+                                        .put("action", "clip_grad_norm")
+                                        .put("max_norm", clip)
+                                        .put(
+                                                "statistic",
+                                                "exp(EMA mean + 2 EMA std) of log grad norm over "
+                                                        + r.gradStats.count
+                                                        + " steps")
+                                        .put("lr_factor", 0.5)
+                                        .put("new_lr", Numbers.round3(c.currentLr() * 0.5))
+                                        .put("rewind_to_step", rewindTo)
+                                        .put(
+                                                "change",
+                                                TrainingFixes.clipGradNormHalveLrAndResume(
+                                                        clip, rewindTo))
+                                        .build()));
                 return;
             }
             String diag =
@@ -257,30 +231,16 @@ public class NonFiniteDetector {
                                     + (batches != null ? " (" + batches + ")" : "")
                                     + ".",
                             diag,
-                            JsonWriter.object(
-                                    "loss",
-                                    c.loss,
-                                    "grad_norm",
-                                    c.gradNorm,
-                                    "recent_grad_norms",
-                                    before,
-                                    "grad_norm_geometric_mean",
-                                    r.gradStats.geometricMean(),
-                                    "max_z",
-                                    maxZ,
-                                    "batch",
-                                    c.event == null ? null : c.event.batch),
-                            JsonWriter.object(
-                                    "action",
-                                    batches != null ? "inspect_batch" : "rewind_and_skip",
-                                    "rewind_to_step",
-                                    rewindTo,
-                                    "skip_batches",
-                                    c.event == null || c.event.batch == null
-                                            ? new String[] {"step " + c.step}
-                                            : c.event.batch,
-                                    "change",
-                                    TrainingFixes.inspectSuspectBatch(c.step, batches, rewindTo))));
+                            gradsBefore(c, before, maxZ).put("batch", batchIds).build(),
+                            Suggestions.skipBatches(
+                                            batches != null ? "inspect_batch" : "rewind_and_skip",
+                                            rewindTo,
+                                            batchIds != null ? batchIds : thisStep(c))
+                                    .put(
+                                            "change",
+                                            TrainingFixes.inspectSuspectBatch(
+                                                    c.step, batches, rewindTo))
+                                    .build()));
             return;
         }
         out.add(
@@ -290,22 +250,28 @@ public class NonFiniteDetector {
                         Severity.CRITICAL,
                         "Step " + c.step + ": " + what + ".",
                         "cause undetermined: no grad norm was reported before this step, so a gradient explosion cannot be told from bad data",
-                        JsonWriter.object(
-                                "loss",
-                                c.loss,
-                                "grad_norm",
-                                c.gradNorm,
-                                "last_finite_step",
-                                lastFiniteStep),
-                        JsonWriter.object(
-                                "action",
-                                "rewind_and_skip",
-                                "rewind_to_step",
-                                rewindTo,
-                                "skip_batches",
-                                new String[] {"step " + c.step},
-                                "change",
-                                TrainingFixes.resumeSkippingThisBatch(rewindTo))));
+                        lossAndGradNorm(c).put("last_finite_step", lastFiniteStep).build(),
+                        Suggestions.skipBatches("rewind_and_skip", rewindTo, thisStep(c))
+                                .put("change", TrainingFixes.resumeSkippingThisBatch(rewindTo))
+                                .build()));
+    }
+
+    /** Evidence of every cause starts with the two numbers looked at. */
+    private static NamedValues.Builder lossAndGradNorm(StepContext c) {
+        return NamedValues.builder().put("loss", c.loss).put("grad_norm", c.gradNorm);
+    }
+
+    /** Evidence of a cause judged from the grad norms before the non-finite step. */
+    private static NamedValues.Builder gradsBefore(StepContext c, double[] before, double maxZ) {
+        return lossAndGradNorm(c)
+                .put("recent_grad_norms", before)
+                .put("grad_norm_geometric_mean", c.run.gradStats.geometricMean())
+                .put("max_z", maxZ);
+    }
+
+    /** What to skip when the event named no batch. */
+    private static List<String> thisStep(StepContext c) {
+        return List.of("step " + c.step);
     }
 
     private static double[] recentGrads(RunState r) {

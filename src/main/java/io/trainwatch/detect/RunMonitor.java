@@ -3,6 +3,7 @@ package io.trainwatch.detect;
 import io.trainwatch.event.Alert;
 import io.trainwatch.event.EventType;
 import io.trainwatch.event.JsonWriter;
+import io.trainwatch.event.NamedValues;
 import io.trainwatch.event.Numbers;
 import io.trainwatch.event.SeriesPoint;
 import io.trainwatch.event.TrainingEvent;
@@ -161,27 +162,21 @@ public final class RunMonitor {
         a.diagnosis =
                 "an error in trainwatch itself, or an input it does not handle; the training run is not at fault";
         a.evidence =
-                JsonWriter.object(
-                        "exception",
-                        ex.getClass().getName(),
-                        "error",
-                        error,
-                        "at",
-                        topFrame(ex),
-                        "event_type",
-                        e.type.wireName(),
-                        "event_step",
-                        e.step,
-                        "monitor_errors",
-                        state.monitorErrors,
-                        "quarantined",
-                        state.quarantined);
+                NamedValues.builder()
+                        .put("exception", ex.getClass().getName())
+                        .put("error", error)
+                        .put("at", topFrame(ex))
+                        .put("event_type", e.type.wireName())
+                        .put("event_step", e.step)
+                        .put("monitor_errors", state.monitorErrors)
+                        .put("quarantined", state.quarantined)
+                        .build();
         a.suggestion =
-                JsonWriter.object(
-                        "action",
-                        "none",
-                        "change",
-                        "nothing to change in the training run; report this alert and the dead-lettered event to the trainwatch maintainers");
+                Suggestions.none()
+                        .put(
+                                "change",
+                                "nothing to change in the training run; report this alert and the dead-lettered event to the trainwatch maintainers")
+                        .build();
         return new Output(
                 List.of(a),
                 null,

@@ -1,7 +1,7 @@
 package io.trainwatch.detect;
 
 import io.trainwatch.event.Alert;
-import io.trainwatch.event.JsonWriter;
+import io.trainwatch.event.NamedValues;
 import io.trainwatch.event.Numbers;
 import io.trainwatch.threshold.Threshold;
 
@@ -181,7 +181,7 @@ public class SpikeDetector {
                                 c,
                                 AlertKind.WARMUP_SPIKE,
                                 "warmup over and the loss back within its usual range",
-                                JsonWriter.object("loss", l, "median", m)));
+                                NamedValues.builder().put("loss", l).put("median", m).build()));
                 warmupCalm = 0;
             }
         }
@@ -194,11 +194,10 @@ public class SpikeDetector {
                             c,
                             AlertKind.LOSS_SPIKE,
                             "no loss spike for " + (c.step - lastSpikeStep) + " steps",
-                            JsonWriter.object(
-                                    "spikes_total",
-                                    spikesTotal,
-                                    "last_spike_step",
-                                    lastSpikeStep)));
+                            NamedValues.builder()
+                                    .put("spikes_total", spikesTotal)
+                                    .put("last_spike_step", lastSpikeStep)
+                                    .build()));
         }
     }
 
@@ -272,24 +271,17 @@ public class SpikeDetector {
             }
         }
         long rewindTo = Math.max(0, firstRecent - REWIND_BEFORE_STEPS);
-        String evidence =
-                JsonWriter.object(
-                        "loss",
-                        pendingLoss,
-                        "running_median",
-                        pendingMedian,
-                        "robust_sigma",
-                        pendingSigma,
-                        "rise_ratio",
-                        rise,
-                        "recovered_within_" + JUDGE_POINTS + "_steps",
-                        recovered,
-                        "spikes_in_window",
-                        recent,
-                        "window_steps",
-                        window,
-                        "spikes_total",
-                        spikesTotal);
+        NamedValues evidence =
+                NamedValues.builder()
+                        .put("loss", pendingLoss)
+                        .put("running_median", pendingMedian)
+                        .put("robust_sigma", pendingSigma)
+                        .put("rise_ratio", rise)
+                        .put("recovered_within_" + JUDGE_POINTS + "_steps", recovered)
+                        .put("spikes_in_window", recent)
+                        .put("window_steps", window)
+                        .put("spikes_total", spikesTotal)
+                        .build();
         if (!lossTrack.isOpen()) {
             if (recovered) {
                 out.add(
@@ -310,17 +302,18 @@ public class SpikeDetector {
                                         + " logged steps.",
                                 "a one-step spike that recovered at once: usually one hard or bad batch, not an instability",
                                 evidence,
-                                JsonWriter.object(
-                                        "action",
-                                        "inspect_batch",
-                                        "skip_batches",
-                                        new String[] {
-                                            pendingBatch != null
-                                                    ? pendingBatch
-                                                    : "step " + pendingStep
-                                        },
-                                        "change",
-                                        TrainingFixes.watchIsolatedSpike(pendingStep))));
+                                NamedValues.builder()
+                                        .put("action", "inspect_batch")
+                                        .put(
+                                                "skip_batches",
+                                                List.of(
+                                                        pendingBatch != null
+                                                                ? pendingBatch
+                                                                : "step " + pendingStep))
+                                        .put(
+                                                "change",
+                                                TrainingFixes.watchIsolatedSpike(pendingStep))
+                                        .build()));
             } else {
                 out.add(
                         lossTrack.open(
@@ -340,17 +333,10 @@ public class SpikeDetector {
                                         + " logged steps later.",
                                 "a sustained loss spike after warmup: the optimizer was thrown into a worse region (a bad batch amplified by the LR, or an instability)",
                                 evidence,
-                                JsonWriter.object(
-                                        "action",
-                                        "rewind_and_skip",
-                                        "rewind_to_step",
-                                        rewindTo,
-                                        "skip_batches",
-                                        skip.toArray(),
-                                        "lr_factor",
-                                        0.5,
-                                        "change",
-                                        TrainingFixes.rewindPastTheSpike(rewindTo))));
+                                Suggestions.skipBatches("rewind_and_skip", rewindTo, skip)
+                                        .put("lr_factor", 0.5)
+                                        .put("change", TrainingFixes.rewindPastTheSpike(rewindTo))
+                                        .build()));
             }
             return;
         }
@@ -369,18 +355,13 @@ public class SpikeDetector {
                                     + " steps, not all recovering: the run is unstable.",
                             "repeated post-warmup loss spikes: the run keeps being thrown out of its basin (the pattern large-model training fixes by rewinding and skipping the batches)",
                             evidence,
-                            JsonWriter.object(
-                                    "action",
-                                    "rewind_and_skip",
-                                    "rewind_to_step",
-                                    rewindTo,
-                                    "skip_batches",
-                                    skip.toArray(),
-                                    "lr_factor",
-                                    0.7,
-                                    "change",
-                                    TrainingFixes.rewindPastRepeatedSpikes(
-                                            rewindTo, REWIND_BEFORE_STEPS)));
+                            Suggestions.skipBatches("rewind_and_skip", rewindTo, skip)
+                                    .put("lr_factor", 0.7)
+                                    .put(
+                                            "change",
+                                            TrainingFixes.rewindPastRepeatedSpikes(
+                                                    rewindTo, REWIND_BEFORE_STEPS))
+                                    .build());
             if (a != null) {
                 out.add(a);
             }
@@ -418,30 +399,21 @@ public class SpikeDetector {
                                         ? r.warmupEndStep + " steps"
                                         : "length unknown")
                                 + ")",
-                        JsonWriter.object(
-                                "loss",
-                                loss,
-                                "running_median",
-                                median,
-                                "recent_low",
-                                recentLow,
-                                "lr_at_onset",
-                                lrAtOnset,
-                                "peak_lr",
-                                peak,
-                                "warmup_steps",
-                                r.warmupEndStep),
-                        JsonWriter.object(
-                                "action",
-                                "extend_warmup",
-                                "warmup_steps",
-                                longer,
-                                "lr_factor",
-                                0.5,
-                                "new_lr",
-                                newPeak,
-                                "change",
-                                TrainingFixes.extendWarmup(longer, newPeak, onset))));
+                        NamedValues.builder()
+                                .put("loss", loss)
+                                .put("running_median", median)
+                                .put("recent_low", recentLow)
+                                .put("lr_at_onset", lrAtOnset)
+                                .put("peak_lr", peak)
+                                .put("warmup_steps", r.warmupEndStep)
+                                .build(),
+                        NamedValues.builder()
+                                .put("action", "extend_warmup")
+                                .put("warmup_steps", longer)
+                                .put("lr_factor", 0.5)
+                                .put("new_lr", newPeak)
+                                .put("change", TrainingFixes.extendWarmup(longer, newPeak, onset))
+                                .build()));
     }
 
     /** The spike is reported at its own step, not at the step that settled it. */

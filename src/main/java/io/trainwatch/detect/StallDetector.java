@@ -1,7 +1,7 @@
 package io.trainwatch.detect;
 
 import io.trainwatch.event.Alert;
-import io.trainwatch.event.JsonWriter;
+import io.trainwatch.event.NamedValues;
 import io.trainwatch.event.Numbers;
 import io.trainwatch.threshold.Threshold;
 
@@ -101,8 +101,10 @@ public class StallDetector {
                                 c,
                                 AlertKind.STALL,
                                 "the loss is improving again",
-                                JsonWriter.object(
-                                        "loss_level", level, "level_window_ago", before)));
+                                NamedValues.builder()
+                                        .put("loss_level", level)
+                                        .put("level_window_ago", before)
+                                        .build()));
                 lastResolvedStep = c.step;
             }
             return;
@@ -136,30 +138,18 @@ public class StallDetector {
                                     + since
                                     + ").",
                             "the loss has plateaued: the LR may be too high to descend further or too low to escape, or the model has reached its capacity on this data",
-                            JsonWriter.object(
-                                    "loss_level",
-                                    level,
-                                    "level_window_ago",
-                                    before,
-                                    "window_start_step",
-                                    since,
-                                    "improvement",
-                                    before - level,
-                                    "improvement_needed",
-                                    needed,
-                                    "logged_steps_in_window",
-                                    points,
-                                    "lr",
-                                    lr),
-                            JsonWriter.object(
-                                    "action",
-                                    "lower_lr",
-                                    "lr_factor",
-                                    0.5,
-                                    "new_lr",
-                                    Numbers.round3(lr * 0.5),
-                                    "change",
-                                    TrainingFixes.HALVE_LR_AS_ON_PLATEAU)));
+                            NamedValues.builder()
+                                    .put("loss_level", level)
+                                    .put("level_window_ago", before)
+                                    .put("window_start_step", since)
+                                    .put("improvement", before - level)
+                                    .put("improvement_needed", needed)
+                                    .put("logged_steps_in_window", points)
+                                    .put("lr", lr)
+                                    .build(),
+                            Suggestions.halveLr(lr)
+                                    .put("change", TrainingFixes.HALVE_LR_AS_ON_PLATEAU)
+                                    .build()));
         }
     }
 

@@ -1,7 +1,7 @@
 package io.trainwatch.detect;
 
 import io.trainwatch.event.Alert;
-import io.trainwatch.event.JsonWriter;
+import io.trainwatch.event.NamedValues;
 import io.trainwatch.event.Numbers;
 import io.trainwatch.threshold.Threshold;
 
@@ -88,7 +88,7 @@ public class VanishingGradientDetector {
                                 c,
                                 AlertKind.VANISHING_GRADIENTS,
                                 "grad norm recovered",
-                                JsonWriter.object("grad_norm", c.gradNorm)));
+                                NamedValues.builder().put("grad_norm", c.gradNorm).build()));
                 calm = 0;
             }
         }
@@ -113,22 +113,17 @@ public class VanishingGradientDetector {
                                     + Numbers.fmt(lossNow)
                                     + ") is not improving.",
                             "vanishing gradients: the model has stopped learning (saturated or dead activations, frozen parameters, or an LR/scale that zeroes updates)",
-                            JsonWriter.object(
-                                    "grad_norm",
-                                    c.gradNorm,
-                                    "reference_grad_norm",
-                                    refGrad,
-                                    "loss_median",
-                                    lossNow,
-                                    "reference_loss",
-                                    refLoss,
-                                    "low_steps",
-                                    lowStreak),
-                            JsonWriter.object(
-                                    "action",
-                                    "stop",
-                                    "change",
-                                    TrainingFixes.inspectVanishingGradients(onset))));
+                            NamedValues.builder()
+                                    .put("grad_norm", c.gradNorm)
+                                    .put("reference_grad_norm", refGrad)
+                                    .put("loss_median", lossNow)
+                                    .put("reference_loss", refLoss)
+                                    .put("low_steps", lowStreak)
+                                    .build(),
+                            NamedValues.builder()
+                                    .put("action", "stop")
+                                    .put("change", TrainingFixes.inspectVanishingGradients(onset))
+                                    .build()));
         }
     }
 }

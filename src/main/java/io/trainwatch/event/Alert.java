@@ -4,9 +4,9 @@ import java.util.Objects;
 
 /**
  * Alert format v1. {@code alertId} is stable: run, kind and onset step, so the opening alert, its
- * one update and its RESOLVED share it. {@code evidence} and {@code suggestion} are JSON object
- * texts (kept as text so the type stays a Kryo-free Flink POJO); {@link JsonWriter#alert} embeds
- * them as objects.
+ * one update and its RESOLVED share it. {@code evidence} and {@code suggestion} are {@link
+ * NamedValues}, written as JSON objects by {@link JsonWriter#alert}; the Flink job registers a
+ * serializer for that type, so Alert stays a Kryo-free Flink POJO.
  */
 public class Alert {
     public static final String OPEN = "open";
@@ -26,8 +26,8 @@ public class Alert {
     public Long timeMillis;
     public String message;
     public String diagnosis;
-    public String evidence;
-    public String suggestion;
+    public NamedValues evidence;
+    public NamedValues suggestion;
 
     public Alert() {}
 

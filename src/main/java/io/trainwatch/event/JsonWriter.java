@@ -14,9 +14,10 @@ import java.util.Map;
 
 /**
  * Writes what trainwatch outputs as JSON: alerts (format v1), series points, dead letters, accepted
- * events written back, and the small evidence/suggestion objects detectors build. Reading is {@link
- * JsonReader}'s (and events {@link EventCodec}'s). Non-finite numbers are written as the strings
- * "NaN", "Infinity", "-Infinity" so every output line is strict JSON.
+ * events written back, alerts' evidence and suggestion ({@link NamedValues}) alone, and the small
+ * JSON objects the simulator and the importer build. Reading is {@link JsonReader}'s (and events
+ * {@link EventCodec}'s). Non-finite numbers are written as the strings "NaN", "Infinity",
+ * "-Infinity" so every output line is strict JSON.
  */
 public final class JsonWriter {
     // Jackson's default JsonWriteFeature.WRITE_NAN_AS_STRINGS quotes non-finite numbers
@@ -52,9 +53,14 @@ public final class JsonWriter {
         o.set("time", isoTime(a.timeMillis));
         o.put("message", a.message);
         o.put("diagnosis", a.diagnosis);
-        o.set("evidence", JsonReader.parse(a.evidence));
-        o.set("suggestion", JsonReader.parse(a.suggestion));
+        o.set("evidence", node(a.evidence));
+        o.set("suggestion", node(a.suggestion));
         return write(o);
+    }
+
+    /** The JSON object of {@code v} (an alert's evidence or suggestion alone), null for null. */
+    public static String namedValues(NamedValues v) {
+        return v == null ? null : write(node(v));
     }
 
     public static String series(SeriesPoint p) {
@@ -127,6 +133,17 @@ public final class JsonWriter {
         o.put("payload_truncated", d.payloadTruncated);
         o.put("payload", d.payload);
         return write(o);
+    }
+
+    private static JsonNode node(NamedValues v) {
+        if (v == null) {
+            return NODES.nullNode();
+        }
+        ObjectNode o = NODES.objectNode();
+        for (int i = 0; i < v.size(); i++) {
+            o.set(v.name(i), node(v.value(i)));
+        }
+        return o;
     }
 
     private static JsonNode node(Object v) {

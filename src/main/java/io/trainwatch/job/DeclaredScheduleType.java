@@ -10,7 +10,6 @@ import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeutils.SimpleTypeSerializerSnapshot;
 import org.apache.flink.api.common.typeutils.TypeSerializer;
 import org.apache.flink.api.common.typeutils.TypeSerializerSnapshot;
-import org.apache.flink.api.java.typeutils.TypeExtractor;
 import org.apache.flink.core.memory.DataInputView;
 import org.apache.flink.core.memory.DataOutputView;
 import org.apache.flink.types.StringValue;
@@ -29,10 +28,8 @@ import java.util.Map;
  * and the run's state carry the schedule itself, never JSON to parse again per event; Kryo is not
  * involved (the job disables generic types).
  *
- * <p>The schedule package knows no Flink, so the type is attached here: {@link #register()} makes
- * Flink's type extraction use {@link Info} wherever a {@code DeclaredSchedule} field appears (in
- * {@code TrainingEvent} and {@code RunState}). Extraction runs where the job is built and again on
- * each TaskManager when the run state is declared, so both call it.
+ * <p>{@link TrainwatchTypes#register()} makes Flink's type extraction use {@link Info} wherever a
+ * {@code DeclaredSchedule} field appears (in {@code TrainingEvent} and {@code RunState}).
  */
 public final class DeclaredScheduleType {
     private static final Logger LOG = LoggerFactory.getLogger(DeclaredScheduleType.class);
@@ -40,16 +37,9 @@ public final class DeclaredScheduleType {
     /** Distinct specs a serializer keeps parsed: a fleet declares few, its runs share them. */
     static final int PARSED_SPECS_KEPT = 256;
 
-    static {
-        TypeExtractor.registerFactory(DeclaredSchedule.class, Factory.class);
-    }
-
     private DeclaredScheduleType() {}
 
-    /** Idempotent; the work is done once, when this class is initialized. */
-    public static void register() {}
-
-    /** What Flink's type extraction asks for; registered by {@link #register()}. */
+    /** What Flink's type extraction asks for; registered by {@link TrainwatchTypes#register()}. */
     public static final class Factory extends TypeInfoFactory<DeclaredSchedule> {
         @Override
         public TypeInformation<DeclaredSchedule> createTypeInfo(

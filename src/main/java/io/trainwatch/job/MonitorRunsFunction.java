@@ -64,8 +64,7 @@ public class MonitorRunsFunction extends KeyedProcessFunction<String, TrainingEv
     @Override
     public void open(OpenContext openContext) {
         monitor = new RunMonitor(config.thresholds(), config.seriesEvery(), config.series());
-        DeclaredScheduleType
-                .register(); // this JVM may be a TaskManager: RunState's type is read here
+        TrainwatchTypes.register(); // this JVM may be a TaskManager: RunState's type is read here
         state =
                 getRuntimeContext()
                         .getState(new ValueStateDescriptor<>("run-state", RunState.class));

@@ -2,6 +2,7 @@ package io.trainwatch.job;
 
 import io.trainwatch.event.Alert;
 import io.trainwatch.event.DeadLetter;
+import io.trainwatch.event.JsonWriter;
 import io.trainwatch.event.SeriesPoint;
 
 import org.apache.flink.api.connector.sink2.Sink;
@@ -229,8 +230,8 @@ public record PostgresSinks(
         ps.setObject(9, time);
         ps.setString(10, text(a.message == null ? "" : a.message));
         ps.setString(11, text(a.diagnosis));
-        ps.setString(12, json(a.evidence));
-        ps.setString(13, json(a.suggestion));
+        ps.setString(12, json(JsonWriter.namedValues(a.evidence)));
+        ps.setString(13, json(JsonWriter.namedValues(a.suggestion)));
     }
 
     static void bindDeadLetter(PreparedStatement ps, DeadLetter d) throws SQLException {

@@ -37,7 +37,7 @@ public final class TrainwatchJob {
      * input.
      */
     public static void configure(StreamExecutionEnvironment env) {
-        DeclaredScheduleType.register();
+        TrainwatchTypes.register();
         Configuration c = new Configuration();
         c.set(PipelineOptions.GENERIC_TYPES, false);
         c.set(PipelineOptions.OBJECT_REUSE, true);

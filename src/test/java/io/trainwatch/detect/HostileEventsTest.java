@@ -395,7 +395,7 @@ class HostileEventsTest {
                     detail = a.message + "\n" + (cause == null ? a.evidence : stackTrace(cause));
                     String at =
                             cause == null
-                                    ? JsonReader.parse(a.evidence)
+                                    ? RunFixture.json(a.evidence)
                                             .path("at")
                                             .asText()
                                             .replaceAll("\\(.*\\)", "")
@@ -403,9 +403,7 @@ class HostileEventsTest {
                     return new Verdict(
                             "MONITOR_ERROR: "
                                     + (cause == null
-                                            ? JsonReader.parse(a.evidence)
-                                                    .path("exception")
-                                                    .asText()
+                                            ? RunFixture.json(a.evidence).path("exception").asText()
                                             : cause.getClass().getName())
                                     + " at "
                                     + at,

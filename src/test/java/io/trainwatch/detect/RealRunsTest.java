@@ -1,7 +1,6 @@
 package io.trainwatch.detect;
 
 import io.trainwatch.event.Alert;
-import io.trainwatch.event.JsonReader;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import org.junit.jupiter.api.Test;
@@ -97,12 +96,12 @@ class RealRunsTest {
             if (ex.has("hypothesis")
                     && !ex.get("hypothesis")
                             .asText()
-                            .equals(JsonReader.parse(a.evidence).path("hypothesis").asText())
+                            .equals(RunFixture.json(a.evidence).path("hypothesis").asText())
                     && (update == null
                             || !ex.get("hypothesis")
                                     .asText()
                                     .equals(
-                                            JsonReader.parse(update.evidence)
+                                            RunFixture.json(update.evidence)
                                                     .path("hypothesis")
                                                     .asText()))) {
                 continue;

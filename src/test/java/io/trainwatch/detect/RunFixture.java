@@ -3,6 +3,8 @@ package io.trainwatch.detect;
 import io.trainwatch.event.Alert;
 import io.trainwatch.event.EventType;
 import io.trainwatch.event.JsonReader;
+import io.trainwatch.event.JsonWriter;
+import io.trainwatch.event.NamedValues;
 import io.trainwatch.event.TrainingEvent;
 import io.trainwatch.schedule.DeclaredSchedule;
 import io.trainwatch.schedule.ScheduleSpec;
@@ -161,7 +163,8 @@ final class RunFixture {
                 .findFirst();
     }
 
-    static com.fasterxml.jackson.databind.JsonNode json(String s) {
-        return JsonReader.parse(s);
+    /** Evidence or a suggestion as the alert's JSON holds it. */
+    static com.fasterxml.jackson.databind.JsonNode json(NamedValues v) {
+        return JsonReader.parse(JsonWriter.namedValues(v));
     }
 }

@@ -98,7 +98,7 @@ class RunMonitorContainmentTest {
         assertThat(error.step).isEqualTo(302);
         assertThat(error.message)
                 .contains("step 302", "IllegalStateException", "judged on from its state before");
-        assertThat(JsonReader.parse(error.evidence).path("at").asText()).contains("FailingStall");
+        assertThat(RunFixture.json(error.evidence).path("at").asText()).contains("FailingStall");
         assertThat(faulty.monitorErrors).isEqualTo(1);
         assertThat(faulty.quarantined).isFalse();
         assertThat(faulty.stepsSeen).isEqualTo(599);
@@ -161,7 +161,7 @@ class RunMonitorContainmentTest {
         assertThat(errors.get(2).rejection().reason()).endsWith("the run is now quarantined");
         assertThat(errors.get(2).alerts().get(0).message).contains("quarantined");
         assertThat(
-                        JsonReader.parse(errors.get(2).alerts().get(0).evidence)
+                        RunFixture.json(errors.get(2).alerts().get(0).evidence)
                                 .path("quarantined")
                                 .asBoolean())
                 .isTrue();

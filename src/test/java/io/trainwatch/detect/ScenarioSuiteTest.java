@@ -183,9 +183,7 @@ class ScenarioSuiteTest {
             Alert last = RunFixture.sameAlertWithStatus(all, c, Alert.UPDATE).orElse(c);
             String got =
                     "LR_MISMATCH".equals(c.kind)
-                            ? io.trainwatch.event.JsonReader.parse(last.evidence)
-                                    .path("hypothesis")
-                                    .asText()
+                            ? RunFixture.json(last.evidence).path("hypothesis").asText()
                             : last.diagnosis;
             int[] d = DIAGNOSED.computeIfAbsent(run.fault(), k -> new int[2]);
             d[0]++;

@@ -34,7 +34,7 @@ class DeclaredScheduleTypeTest {
 
     @BeforeAll
     static void registerAsTheJobDoes() {
-        DeclaredScheduleType.register();
+        TrainwatchTypes.register();
         noKryo = new SerializerConfigImpl();
         noKryo.setGenericTypes(false);
     }

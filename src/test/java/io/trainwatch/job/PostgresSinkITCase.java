@@ -560,10 +560,14 @@ class PostgresSinkITCase {
                 assertThat(rs.getString(11)).as(id).isEqualTo(PostgresSinks.text(a.diagnosis));
                 assertThat(JsonReader.parse(rs.getString(12)))
                         .as(id + " evidence")
-                        .isEqualTo(JsonReader.parse(PostgresSinks.json(a.evidence)));
+                        .isEqualTo(
+                                JsonReader.parse(
+                                        PostgresSinks.json(JsonWriter.namedValues(a.evidence))));
                 assertThat(JsonReader.parse(rs.getString(13)))
                         .as(id + " suggestion")
-                        .isEqualTo(JsonReader.parse(PostgresSinks.json(a.suggestion)));
+                        .isEqualTo(
+                                JsonReader.parse(
+                                        PostgresSinks.json(JsonWriter.namedValues(a.suggestion))));
                 OffsetDateTime openedTime = rs.getObject(8, OffsetDateTime.class);
                 OffsetDateTime time = rs.getObject(9, OffsetDateTime.class);
                 Long first = expected.firstAlertTime().get(id);

@@ -5,19 +5,24 @@ import io.trainwatch.detect.RunState;
 import io.trainwatch.event.Alert;
 import io.trainwatch.event.DeadLetter;
 import io.trainwatch.event.EventType;
+import io.trainwatch.event.JsonWriter;
+import io.trainwatch.event.NamedValues;
 import io.trainwatch.event.SeriesPoint;
 import io.trainwatch.event.TrainingEvent;
 import io.trainwatch.schedule.ScheduleSpec;
 import io.trainwatch.threshold.Thresholds;
 
+import org.apache.flink.api.common.serialization.SerializerConfig;
 import org.apache.flink.api.common.serialization.SerializerConfigImpl;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeutils.TypeSerializer;
+import org.apache.flink.api.java.typeutils.GenericTypeInfo;
 import org.apache.flink.api.java.typeutils.PojoTypeInfo;
 import org.apache.flink.api.java.typeutils.runtime.PojoSerializer;
 import org.apache.flink.connector.jdbc.core.datastream.sink.JdbcSink;
 import org.apache.flink.core.memory.DataInputDeserializer;
 import org.apache.flink.core.memory.DataOutputSerializer;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.util.InstantiationUtil;
 
 import org.junit.jupiter.api.BeforeAll;
@@ -33,7 +38,7 @@ class StateAndTypesTest {
 
     @BeforeAll
     static void registerTheTypesAsTheJobDoes() {
-        DeclaredScheduleType.register();
+        TrainwatchTypes.register();
     }
 
     @Test
@@ -54,6 +59,53 @@ class StateAndTypesTest {
                     .as(c.getSimpleName() + " serializer without Kryo")
                     .isNotNull();
         }
+    }
+
+    /**
+     * An alert's evidence and suggestion cross the shuffle with their own serializer inside Alert's
+     * POJO serializer, under the job's configuration: generic types (Kryo) disabled, no JSON.
+     */
+    @Test
+    void shouldRoundTripAnAlertWithItsEvidenceAndSuggestionWithoutKryo() throws Exception {
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        TrainwatchJob.configure(env);
+        SerializerConfig config = env.getConfig().getSerializerConfig();
+        assertThat(config.hasGenericTypesDisabled()).isTrue();
+        PojoTypeInfo<Alert> type = (PojoTypeInfo<Alert>) TypeInformation.of(Alert.class);
+        for (int i = 0; i < type.getArity(); i++) {
+            assertThat(type.getTypeAt(i))
+                    .as(type.getFieldNames()[i])
+                    .isNotInstanceOf(GenericTypeInfo.class);
+        }
+        for (String field : List.of("evidence", "suggestion")) {
+            TypeInformation<?> t = type.getTypeAt(field);
+            assertThat(t).as(field).isInstanceOf(NamedValuesType.Info.class);
+        }
+        TypeSerializer<Alert> serializer = type.createSerializer(config);
+        assertThat(serializer).isInstanceOf(PojoSerializer.class);
+
+        Alert a = new Alert();
+        a.alertId = Alert.idFor("r", "NON_FINITE", 12);
+        a.runId = "r";
+        a.kind = "NON_FINITE";
+        a.severity = "critical";
+        a.status = Alert.OPEN;
+        a.step = 12;
+        a.onsetStep = 12;
+        a.message = "Step 12: loss is NaN.";
+        a.diagnosis = "suspect data";
+        a.evidence = NamedValuesTypeTest.EVERY_KIND;
+        a.suggestion =
+                NamedValues.builder()
+                        .put("action", "rewind_and_skip")
+                        .put("rewind_to_step", 11)
+                        .put("skip_batches", List.of("step 12"))
+                        .build();
+        DataOutputSerializer out = new DataOutputSerializer(256);
+        serializer.serialize(a, out);
+        Alert back = serializer.deserialize(new DataInputDeserializer(out.getCopyOfBuffer()));
+        assertThat(back).isEqualTo(a);
+        assertThat(JsonWriter.alert(back)).isEqualTo(JsonWriter.alert(a));
     }
 
     /**

@@ -1,5 +1,6 @@
 package io.trainwatch.detect.lr;
 
+import io.trainwatch.event.NamedValues;
 import io.trainwatch.event.Numbers;
 
 import java.util.Arrays;
@@ -43,6 +44,9 @@ final class BaseLrScaled implements Hypothesis {
                                 + " (a resumed scheduler keeps the base LR stored in its checkpoint; an LR scaled by world size or batch size; a wrong learning_rate)",
                         SchedulerFixes.setBaseLr(c),
                         (double) hits / n,
-                        new Object[] {"lr_factor", Numbers.round3(1 / c), "observed_scale", c}));
+                        NamedValues.builder()
+                                .put("lr_factor", Numbers.round3(1 / c))
+                                .put("observed_scale", c)
+                                .build()));
     }
 }

@@ -1,5 +1,7 @@
 package io.trainwatch.detect.lr;
 
+import io.trainwatch.event.NamedValues;
+
 import java.util.List;
 
 /**
@@ -53,7 +55,7 @@ final class ConstantOffset implements Hypothesis {
                                         + " steps: scheduler.step() runs before optimizer.step(), or extra scheduler steps were taken at start",
                                 SchedulerFixes.ORDER_SCHEDULER_AFTER_OPTIMIZER,
                                 (double) bestHits / n,
-                                new Object[] {"offset_steps", d})
+                                NamedValues.builder().put("offset_steps", d).build())
                         : new Reading(
                                 HypothesisKind.OFFSET_BEHIND,
                                 "the LR lags the declared schedule by "
@@ -65,6 +67,6 @@ final class ConstantOffset implements Hypothesis {
                                         + " (the scheduler does not advance), or scheduler.step() skipped on some steps",
                                 SchedulerFixes.KEEP_SCHEDULER_IN_STEP_WITH_OPTIMIZER,
                                 (double) bestHits / n,
-                                new Object[] {"offset_steps", d}));
+                                NamedValues.builder().put("offset_steps", d).build()));
     }
 }

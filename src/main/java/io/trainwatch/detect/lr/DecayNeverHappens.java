@@ -1,5 +1,6 @@
 package io.trainwatch.detect.lr;
 
+import io.trainwatch.event.NamedValues;
 import io.trainwatch.event.Numbers;
 
 import java.util.List;
@@ -31,8 +32,9 @@ final class DecayNeverHappens implements Hypothesis {
                         "the declared decay never happens: another scheduler overrides the declared one (e.g. a \"scheduler\" block in the DeepSpeed config wins over HF lr_scheduler_type; or a constant-LR scheduler)",
                         SchedulerFixes.REMOVE_OVERRIDING_SCHEDULER,
                         (double) flat.flatPoints() / t.size(),
-                        new Object[] {
-                            "observed_lr", flat.level(), "declared_lr_now", declaredNow
-                        }));
+                        NamedValues.builder()
+                                .put("observed_lr", flat.level())
+                                .put("declared_lr_now", declaredNow)
+                                .build()));
     }
 }

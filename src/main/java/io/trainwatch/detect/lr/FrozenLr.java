@@ -1,5 +1,6 @@
 package io.trainwatch.detect.lr;
 
+import io.trainwatch.event.NamedValues;
 import io.trainwatch.event.Numbers;
 
 import java.util.List;
@@ -26,6 +27,6 @@ final class FrozenLr implements Hypothesis {
                         "the LR never changes: scheduler.step() is never called, or the optimizer was re-created after the scheduler was attached to the old one",
                         SchedulerFixes.STEP_THE_STEPPED_OPTIMIZER,
                         (double) flat.flatPoints() / t.size(),
-                        new Object[] {"observed_lr", flat.level()}));
+                        NamedValues.builder().put("observed_lr", flat.level()).build()));
     }
 }

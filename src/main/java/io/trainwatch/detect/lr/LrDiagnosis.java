@@ -1,5 +1,6 @@
 package io.trainwatch.detect.lr;
 
+import io.trainwatch.event.NamedValues;
 import io.trainwatch.event.Numbers;
 
 import java.util.ArrayList;
@@ -101,7 +102,7 @@ public final class LrDiagnosis {
                 "the actual LR follows none of the known wiring bugs (offset, restart, stretch, per-epoch stepping, base LR, override, frozen)",
                 SchedulerFixes.COMPARE_WITH_DECLARED,
                 0,
-                new Object[] {"max_relative_error", worst});
+                NamedValues.builder().put("max_relative_error", worst).build());
     }
 
     static double median(double[] v) {

@@ -1,7 +1,9 @@
 package io.trainwatch.detect.lr;
 
-import java.util.Arrays;
+import io.trainwatch.event.NamedValues;
+
 import java.util.List;
+import java.util.StringJoiner;
 
 /**
  * One reading of an LR trace: which wiring bug, what the alert says about it, and how much of the
@@ -19,7 +21,7 @@ public record Reading(
         String diagnosis,
         String change,
         double fit,
-        Object[] numbers,
+        NamedValues numbers,
         boolean declaredFactor,
         List<String> tied) {
 
@@ -29,7 +31,7 @@ public record Reading(
             String diagnosis,
             String change,
             double fit,
-            Object[] numbers) {
+            NamedValues numbers) {
         this(kind, summary, diagnosis, change, fit, numbers, false, List.of());
     }
 
@@ -39,14 +41,22 @@ public record Reading(
             String diagnosis,
             String change,
             double fit,
-            Object[] numbers,
+            NamedValues numbers,
             boolean declaredFactor) {
         this(kind, summary, diagnosis, change, fit, numbers, declaredFactor, List.of());
     }
 
-    /** What the alert says, kind and numbers: an update is worth sending only when this changes. */
+    /**
+     * What the alert says, kind and numbers: an update is worth sending only when this changes.
+     * Kept in the monitor's state, so its form ({@code offset_behind[offset_steps, -3]}) must not
+     * change.
+     */
     public String signature() {
-        return kind.hypothesis + Arrays.toString(numbers);
+        StringJoiner s = new StringJoiner(", ", "[", "]");
+        for (int i = 0; i < numbers.size(); i++) {
+            s.add(numbers.name(i)).add(String.valueOf(numbers.value(i)));
+        }
+        return kind.hypothesis + s;
     }
 
     /** Lower is preferred among equally good readings. */

@@ -1,5 +1,7 @@
 package io.trainwatch.detect.lr;
 
+import io.trainwatch.event.NamedValues;
+
 import java.util.ArrayList;
 import java.util.List;
 
@@ -51,7 +53,7 @@ final class RestartedOnResume implements Hypothesis {
                                         + " (its state, last_epoch, was not restored)",
                                 SchedulerFixes.restoreSchedulerState(r),
                                 (double) hits / considered,
-                                new Object[] {"resume_step", r}));
+                                NamedValues.builder().put("resume_step", r).build()));
             }
         }
         return out;

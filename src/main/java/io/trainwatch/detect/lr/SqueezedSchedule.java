@@ -1,5 +1,7 @@
 package io.trainwatch.detect.lr;
 
+import io.trainwatch.event.NamedValues;
+
 import java.util.List;
 
 /**
@@ -24,6 +26,6 @@ final class SqueezedSchedule implements Hypothesis {
                                 + " times per optimizer step (inside the gradient-accumulation loop, or once per micro-batch/GPU)",
                         SchedulerFixes.STEP_ONCE_PER_OPTIMIZER_STEP,
                         (double) fit.hits() / t.size(),
-                        new Object[] {"squeeze_factor", k}));
+                        NamedValues.builder().put("squeeze_factor", k).build()));
     }
 }

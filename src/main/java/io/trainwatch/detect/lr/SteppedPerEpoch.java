@@ -1,5 +1,7 @@
 package io.trainwatch.detect.lr;
 
+import io.trainwatch.event.NamedValues;
+
 import java.util.List;
 
 /**
@@ -27,7 +29,10 @@ final class SteppedPerEpoch implements Hypothesis {
                                 + " optimizer steps) instead of after every optimizer step",
                         SchedulerFixes.STEP_AFTER_EVERY_OPTIMIZER_STEP,
                         (double) fit.hits() / t.size(),
-                        new Object[] {"period_steps", k, "stretch_factor", k},
+                        NamedValues.builder()
+                                .put("period_steps", k)
+                                .put("stretch_factor", k)
+                                .build(),
                         t.stepsPerEpoch() != null && k == t.stepsPerEpoch()));
     }
 

@@ -1,5 +1,7 @@
 package io.trainwatch.detect.lr;
 
+import io.trainwatch.event.NamedValues;
+
 import java.util.List;
 
 /**
@@ -24,7 +26,7 @@ final class SteppedPerStepDeclaredPerEpoch implements Hypothesis {
                                 + " times per epoch)",
                         SchedulerFixes.STEP_ONCE_PER_EPOCH,
                         (double) fit.hits() / t.size(),
-                        new Object[] {"squeeze_factor", k}));
+                        NamedValues.builder().put("squeeze_factor", k).build()));
     }
 
     static boolean applies(Trace t, SqueezeFit fit) {

@@ -1,5 +1,7 @@
 package io.trainwatch.detect.lr;
 
+import io.trainwatch.event.NamedValues;
+
 import java.util.List;
 
 /**
@@ -29,7 +31,7 @@ final class StretchedSchedule implements Hypothesis {
                                         + "x too long: total steps counted in micro-batches (gradient accumulation) or per-GPU batches (world size) instead of optimizer steps",
                         SchedulerFixes.SIZE_IN_OPTIMIZER_STEPS,
                         (double) fit.hits() / t.size(),
-                        new Object[] {"stretch_factor", k},
+                        NamedValues.builder().put("stretch_factor", k).build(),
                         accum));
     }
 }

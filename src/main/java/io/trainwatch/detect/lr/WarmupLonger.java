@@ -1,5 +1,7 @@
 package io.trainwatch.detect.lr;
 
+import io.trainwatch.event.NamedValues;
+
 import java.util.List;
 
 /**
@@ -65,11 +67,9 @@ final class WarmupLonger implements Hypothesis {
                                 + " a warmup counted in micro-batches or samples instead of optimizer steps)",
                         SchedulerFixes.DECLARE_THE_REAL_WARMUP,
                         1.0,
-                        new Object[] {
-                            "declared_warmup_steps",
-                            warmupEndStep,
-                            "actual_to_declared_ratio",
-                            prevRatio
-                        }));
+                        NamedValues.builder()
+                                .put("declared_warmup_steps", warmupEndStep)
+                                .put("actual_to_declared_ratio", prevRatio)
+                                .build()));
     }
 }

@@ -15,7 +15,7 @@ class ConstantOffsetTest {
         Reading r = run.points(20, 67, 1, s -> run.declared(s - 7)).readBy(hypothesis);
         assertThat(r.kind()).isEqualTo(HypothesisKind.OFFSET_BEHIND);
         assertThat(r.fit()).isEqualTo(1.0);
-        assertThat(number(r, "offset_steps")).isEqualTo(-7);
+        assertThat(number(r, "offset_steps")).isEqualTo(-7L);
         assertThat(r.diagnosis()).contains("GradScaler");
     }
 
@@ -24,7 +24,7 @@ class ConstantOffsetTest {
         TraceFixture run = TraceFixture.declared(LINEAR);
         Reading r = run.points(20, 67, 1, s -> run.declared(s + 5)).readBy(hypothesis);
         assertThat(r.kind()).isEqualTo(HypothesisKind.OFFSET_AHEAD);
-        assertThat(number(r, "offset_steps")).isEqualTo(5);
+        assertThat(number(r, "offset_steps")).isEqualTo(5L);
         assertThat(r.change()).contains("optimizer.step() first");
     }
 
@@ -33,7 +33,7 @@ class ConstantOffsetTest {
     void shouldNeverReadTheOneStepLoggingConventionAsAnOffset() {
         TraceFixture run = TraceFixture.declared(LINEAR);
         Reading r = run.points(20, 67, 1, s -> run.declared(s + 1)).readBy(hypothesis);
-        assertThat(Math.abs((int) number(r, "offset_steps"))).isGreaterThan(1);
+        assertThat(Math.abs((long) number(r, "offset_steps"))).isGreaterThan(1);
         TraceFixture scaled = TraceFixture.declared(LINEAR);
         assertThat(scaled.points(20, 67, 1, s -> 0.5 * scaled.declared(s)).readBy(hypothesis).fit())
                 .isLessThan(LrDiagnosis.MIN_FIT);

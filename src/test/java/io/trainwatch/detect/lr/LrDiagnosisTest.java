@@ -1,5 +1,7 @@
 package io.trainwatch.detect.lr;
 
+import io.trainwatch.event.NamedValues;
+
 import org.junit.jupiter.api.Test;
 
 import java.util.Arrays;
@@ -10,6 +12,7 @@ import static io.trainwatch.detect.lr.TraceFixture.number;
 import static org.assertj.core.api.Assertions.assertThat;
 
 class LrDiagnosisTest {
+    static final NamedValues NONE = NamedValues.builder().build();
 
     /** evidence.hypothesis is part of the alert format: these names never change. */
     @Test
@@ -77,10 +80,9 @@ class LrDiagnosisTest {
      */
     @Test
     void shouldPreferAStretchByADeclaredFactorOverAnyKind() {
-        Reading declared =
-                new Reading(HypothesisKind.STRETCHED, "", "", "", 1, new Object[0], true);
+        Reading declared = new Reading(HypothesisKind.STRETCHED, "", "", "", 1, NONE, true);
         Reading mostSpecificKind =
-                new Reading(HypothesisKind.DECAY_NEVER_HAPPENS, "", "", "", 1, new Object[0]);
+                new Reading(HypothesisKind.DECAY_NEVER_HAPPENS, "", "", "", 1, NONE);
         assertThat(declared.preference()).isLessThan(mostSpecificKind.preference());
     }
 

@@ -102,13 +102,13 @@ final class TraceFixture {
         return LrDiagnosis.diagnose(trace());
     }
 
-    /** The value after {@code name} in the reading's numbers. */
+    /** The value named {@code name} in the reading's numbers (an integer is a Long). */
     static Object number(Reading r, String name) {
-        for (int i = 0; i + 1 < r.numbers().length; i += 2) {
-            if (name.equals(r.numbers()[i])) {
-                return r.numbers()[i + 1];
+        for (int i = 0; i < r.numbers().size(); i++) {
+            if (name.equals(r.numbers().name(i))) {
+                return r.numbers().value(i);
             }
         }
-        throw new AssertionError("no " + name + " in " + Arrays.toString(r.numbers()));
+        throw new AssertionError("no " + name + " in " + r.numbers());
     }
 }
