@@ -65,7 +65,7 @@ public class SilenceDetector {
      * must not be called silent before its second step.
      */
     long thresholdMillis(Thresholds th) {
-        long min = th.getInt(Threshold.SILENT_MIN_MINUTES) * 60_000L;
+        long min = (long) (th.get(Threshold.SILENT_MIN_MINUTES) * 60_000);
         double factor = th.get(Threshold.SILENT_INTERVAL_FACTOR);
         if (intervals.size() < MIN_INTERVALS) {
             return (long) Math.min(factor * min, Long.MAX_VALUE / 4.0);

@@ -102,7 +102,10 @@ public class MonitorRunsFunction extends KeyedProcessFunction<String, TrainingEv
         // once a granularity, and the check at a slot finds it not silent
         long silence = monitor.silenceDeadlineMillis(run);
         if (silence != RunMonitor.NO_DEADLINE) {
-            long silenceSlot = slotAfter(silence);
+            // a minute slot, finer only for a threshold under 10 minutes (the demo's seconds)
+            long granularity =
+                    Math.max(1_000, Math.min(TIMER_GRANULARITY_MILLIS, (silence - now) / 10));
+            long silenceSlot = (silence / granularity + 1) * granularity;
             if (silenceSlot != run.silenceTimerMillis && silenceSlot != run.idleTimerMillis) {
                 ctx.timerService().registerProcessingTimeTimer(silenceSlot);
                 run.silenceTimerMillis = silenceSlot;

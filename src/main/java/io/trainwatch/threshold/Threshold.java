@@ -121,7 +121,8 @@ public enum Threshold {
     SILENT_MIN_MINUTES(
             "silent_min_minutes",
             15,
-            Range.integers(1, 1_000_000),
+            // fractions allowed: the demo shows a silence within seconds
+            new Range(false, 0.05, true, 1_000_000, true),
             "a run without run_end is silent after no step for this long (longer for a run that logs sparsely, see silent_interval_factor)"),
     // at 1 every logged step slower than the median would be a silence
     SILENT_INTERVAL_FACTOR(
