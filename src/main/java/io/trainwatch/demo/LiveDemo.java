@@ -155,7 +155,13 @@ public final class LiveDemo {
                 long lastProgress = 0;
                 boolean caughtUp = false;
                 int quietPolls = 0;
-                while (follow || !caughtUp || quietPolls < 3) {
+                // and until the run that went silent is called so (its threshold is seconds)
+                long silentUntil = System.nanoTime() + 90_000_000_000L;
+                boolean silentSeen = false;
+                while (follow
+                        || !caughtUp
+                        || quietPolls < 3
+                        || (!silentSeen && System.nanoTime() < silentUntil)) {
                     var polled = consumer.poll(Duration.ofMillis(250));
                     quietPolls = polled.isEmpty() ? quietPolls + 1 : 0;
                     for (ConsumerRecord<String, String> r : polled) {
@@ -179,6 +185,7 @@ public final class LiveDemo {
                         report.addAlert(JsonlReportReader.alert(a));
                         alerts++;
                         tally.add(a);
+                        silentSeen |= "RUN_SILENT".equals(a.path("kind").asText());
                         if (firstAlert < 0) {
                             firstAlert = seconds(t0);
                         }

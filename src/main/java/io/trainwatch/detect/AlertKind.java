@@ -2,7 +2,8 @@ package io.trainwatch.detect;
 
 /**
  * What an alert is about (alert format v1 {@code kind}). MONITOR_ERROR is about trainwatch itself:
- * it failed judging one event of the run (see {@link RunMonitor}).
+ * it failed judging one event of the run (see {@link RunMonitor}). RUN_SILENT and SLOWDOWN are
+ * about the run's progress in time, not its numbers.
  */
 public enum AlertKind {
     NON_FINITE,
@@ -13,5 +14,7 @@ public enum AlertKind {
     DIVERGENCE,
     STALL,
     VANISHING_GRADIENTS,
+    RUN_SILENT,
+    SLOWDOWN,
     MONITOR_ERROR
 }

@@ -83,8 +83,22 @@ public final class RunMonitor {
         this.series = series;
     }
 
-    /** Judges {@code e}, updating {@code state}; never throws on what a run sends. */
+    /** No deadline: see {@link #silenceDeadlineMillis}. */
+    public static final long NO_DEADLINE = SilenceDetector.NONE;
+
+    /**
+     * Judges {@code e} outside a live job (replay, tests): no arrival time, so silences are seen
+     * only as gaps between logged steps' times.
+     */
     public Output onEvent(RunState state, TrainingEvent e) {
+        return onEvent(state, e, NO_DEADLINE);
+    }
+
+    /**
+     * Judges {@code e}, received at processing time {@code receivedMillis} ({@link #NO_DEADLINE} if
+     * not live), updating {@code state}; never throws on what a run sends.
+     */
+    public Output onEvent(RunState state, TrainingEvent e, long receivedMillis) {
         if (state.quarantined) {
             if (e.type != EventType.RUN_START) {
                 return new Output(
@@ -106,7 +120,7 @@ public final class RunMonitor {
         }
         lastGood.copyFrom(state);
         try {
-            Output out = judge(state, e);
+            Output out = judge(state, e, receivedMillis);
             for (Alert a : out.alerts()) {
                 JsonWriter.alert(
                         a); // an alert that cannot be written must fail here, inside the guard, not
@@ -120,6 +134,40 @@ public final class RunMonitor {
         } catch (RuntimeException | StackOverflowError ex) {
             state.copyFrom(lastGood);
             return failed(state, e, ex);
+        }
+    }
+
+    /**
+     * Processing time after which the run counts as silent (its last step received longer ago than
+     * its silence threshold), or {@link #NO_DEADLINE}: no step received live, run ended, already
+     * alerted, or quarantined. The operator sets a timer there and calls {@link #onSilenceCheck}.
+     */
+    public long silenceDeadlineMillis(RunState state) {
+        if (state.quarantined) {
+            return NO_DEADLINE;
+        }
+        return state.silence.liveDeadlineMillis(state, thresholds(state));
+    }
+
+    /**
+     * Live: at processing time {@code nowMillis}, RUN_SILENT if the run's last step was received
+     * longer ago than its silence threshold and no run_end came. Never throws.
+     */
+    public Output onSilenceCheck(RunState state, long nowMillis) {
+        if (state.quarantined) {
+            return Output.NOTHING;
+        }
+        lastGood.copyFrom(state);
+        try {
+            Alert a = state.silence.checkLive(state, nowMillis, thresholds(state));
+            if (a == null) {
+                return Output.NOTHING;
+            }
+            JsonWriter.alert(a);
+            return new Output(List.of(a), null, null);
+        } catch (RuntimeException | StackOverflowError ex) {
+            state.copyFrom(lastGood); // nothing to dead-letter: the check is not an event
+            return Output.NOTHING;
         }
     }
 
@@ -213,7 +261,7 @@ public final class RunMonitor {
         return trace.length == 0 ? "" : trace[0].toString();
     }
 
-    private Output judge(RunState state, TrainingEvent e) {
+    private Output judge(RunState state, TrainingEvent e, long receivedMillis) {
         if (state.runId == null) {
             // once: the state is keyed by run, and storing a fresh reference per event into a
             // long-lived object costs the GC
@@ -226,9 +274,11 @@ public final class RunMonitor {
         if (e.type == EventType.RUN_END) {
             state.ended = true;
             state.endStatus = e.status;
-            return Output.NOTHING;
+            List<Alert> alerts = new ArrayList<>(1);
+            state.silence.onRunEnd(state, e.status, thresholds(state), alerts);
+            return alerts.isEmpty() ? Output.NOTHING : new Output(alerts, null, null);
         }
-        return onStep(state, e);
+        return onStep(state, e, receivedMillis);
     }
 
     private void startRun(RunState state, TrainingEvent e) {
@@ -254,7 +304,7 @@ public final class RunMonitor {
         state.peakLr = warmup.peakLr();
     }
 
-    private Output onStep(RunState state, TrainingEvent e) {
+    private Output onStep(RunState state, TrainingEvent e, long receivedMillis) {
         long step = e.step;
         boolean resumed = state.stepsSeen > 0 && step <= state.lastStep;
         if (resumed) {
@@ -303,6 +353,8 @@ public final class RunMonitor {
         state.divergence.check(c, alerts);
         state.stall.check(c, alerts);
         state.vanishing.check(c, alerts);
+        state.silence.check(c, receivedMillis, alerts);
+        state.slowdown.check(c, alerts);
         updateStatistics(state, e, th);
         if (!series) {
             return new Output(alerts, null, null);

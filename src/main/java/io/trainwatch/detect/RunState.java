@@ -53,6 +53,9 @@ public class RunState {
      */
     public long idleTimerMillis;
 
+    /** The silence timer last registered for this run (kept by the operator), 0 if none. */
+    public long silenceTimerMillis;
+
     public String endStatus;
 
     /**
@@ -97,6 +100,8 @@ public class RunState {
     public DivergenceDetector divergence = new DivergenceDetector();
     public StallDetector stall = new StallDetector();
     public VanishingGradientDetector vanishing = new VanishingGradientDetector();
+    public SilenceDetector silence = new SilenceDetector();
+    public SlowdownDetector slowdown = new SlowdownDetector();
 
     // containment (see RunMonitor): errors of the monitor itself on this run, and the quarantine
     // they lead to
@@ -147,6 +152,7 @@ public class RunState {
         ended = other.ended;
         idleDeadlineMillis = other.idleDeadlineMillis;
         idleTimerMillis = other.idleTimerMillis;
+        silenceTimerMillis = other.silenceTimerMillis;
         endStatus = other.endStatus;
         seriesBlock = other.seriesBlock;
         lastLr0 = other.lastLr0;
@@ -168,6 +174,8 @@ public class RunState {
         divergence.copyFrom(other.divergence);
         stall.copyFrom(other.stall);
         vanishing.copyFrom(other.vanishing);
+        silence.copyFrom(other.silence);
+        slowdown.copyFrom(other.slowdown);
         monitorErrors = other.monitorErrors;
         recentMonitorErrors = other.recentMonitorErrors;
         eventsSinceMonitorError = other.eventsSinceMonitorError;

@@ -75,6 +75,28 @@ public final class StepContext {
     }
 
     /**
+     * A context for an alert about the run rather than one of its events (a silence found by a
+     * timer, a run_end): at {@code step}, with no step values.
+     */
+    static StepContext at(
+            String runId, long step, Long timeMillis, Thresholds thresholds, RunState run) {
+        return new StepContext(
+                runId,
+                step,
+                timeMillis,
+                null,
+                Double.NaN,
+                null,
+                null,
+                null,
+                null,
+                false,
+                run.warmupEndStep,
+                thresholds,
+                run);
+    }
+
+    /**
      * Set when a detector starts watching this step (a spike being judged, the first point of a
      * warmup rise or of a low-gradient streak): an alert may later be reported at it, so the series
      * keeps it whatever {@code --series-every} says. Only ever set on the context of the step

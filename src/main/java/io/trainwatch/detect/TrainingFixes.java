@@ -35,6 +35,18 @@ final class TrainingFixes {
                 + rewindTo;
     }
 
+    // check_run
+
+    /** RUN_SILENT: where a run that stopped without ending usually is. */
+    static final String CHECK_SILENT_RUN =
+            "check the run's processes: a hung collective (py-spy dump on each rank; NCCL_DEBUG=INFO, TORCH_NCCL_ASYNC_ERROR_HANDLING=1 and a timeout in init_process_group turn a hang into an error), an OOM kill (dmesg, the scheduler's exit code 137), or a preempted node (the cluster's events); resume from the last checkpoint if it is gone";
+
+    // check_throughput
+
+    /** SLOWDOWN: the usual causes of a run that became slower per step. */
+    static final String CHECK_THROUGHPUT =
+            "check what changed when it slowed: GPU clocks or thermal throttling (nvidia-smi -q -d PERFORMANCE), a straggler rank or a degraded node, the data loader (num_workers, a slow or remote file system: profile with torch.profiler), memory fragmentation or swapping, a neighbour job on the same GPUs, or longer sequences from the data";
+
     // lower_lr
 
     /** NON_FINITE after an fp16 loss-scale collapse. */

@@ -259,6 +259,26 @@ public final class EventCodec {
             e.schedulerLag = k;
         }
         e.epoch = optionalNumber("epoch", root.get("epoch"));
+        e.stepTimeS = optionalNumber("step_time_s", root.get("step_time_s"));
+        if (e.stepTimeS != null && !isValidStepTime(e.stepTimeS)) {
+            throw new InvalidEventException(
+                    "step_time_s",
+                    "must be the seconds the optimizer step took, a finite number > 0, got "
+                            + e.stepTimeS);
+        }
+        e.tokens = optionalNumber("tokens", root.get("tokens"));
+        if (e.tokens != null && !isValidCount(e.tokens)) {
+            throw new InvalidEventException(
+                    "tokens",
+                    "must be the tokens per optimizer step, a finite number >= 0, got " + e.tokens);
+        }
+        e.samples = optionalNumber("samples", root.get("samples"));
+        if (e.samples != null && !isValidCount(e.samples)) {
+            throw new InvalidEventException(
+                    "samples",
+                    "must be the samples per optimizer step, a finite number >= 0, got "
+                            + e.samples);
+        }
         e.lr = lrs(root.get("lr"));
         e.batch = batch(root.get("batch"));
     }
@@ -476,6 +496,16 @@ public final class EventCodec {
     }
 
     /** A gradient norm is never negative; NaN and +Infinity are what a blown-up step reports. */
+    /** step_time_s: seconds, finite and > 0. */
+    static boolean isValidStepTime(double d) {
+        return d > 0 && Double.isFinite(d);
+    }
+
+    /** tokens, samples: per optimizer step, finite and >= 0. */
+    static boolean isValidCount(double d) {
+        return d >= 0 && Double.isFinite(d);
+    }
+
     static boolean isValidGradNorm(double d) {
         return Double.isNaN(d) || d >= 0;
     }

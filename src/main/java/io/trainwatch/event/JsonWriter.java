@@ -97,6 +97,9 @@ public final class JsonWriter {
         putIfSet(o, "loss_scale", e.lossScale);
         putIfSet(o, "scheduler_lag", e.schedulerLag);
         putIfSet(o, "epoch", e.epoch);
+        putIfSet(o, "step_time_s", e.stepTimeS);
+        putIfSet(o, "tokens", e.tokens);
+        putIfSet(o, "samples", e.samples);
         putIfSet(o, "lr", e.lr);
         putIfSet(o, "batch", e.batch);
         if (e.schedule != null) {

@@ -26,6 +26,9 @@ final class StepFastPath {
     private static final int LR = 1 << 8;
     private static final int BATCH = 1 << 9;
     private static final int SCHEDULER_LAG = 1 << 10;
+    private static final int STEP_TIME = 1 << 11;
+    private static final int TOKENS = 1 << 12;
+    private static final int SAMPLES = 1 << 13;
     private static final int REQUIRED = TYPE | RUN_ID | STEP | LOSS;
 
     private final JsonFactory factory;
@@ -124,6 +127,9 @@ final class StepFastPath {
                         case "lr" -> LR;
                         case "batch" -> BATCH;
                         case "scheduler_lag" -> SCHEDULER_LAG;
+                        case "step_time_s" -> STEP_TIME;
+                        case "tokens" -> TOKENS;
+                        case "samples" -> SAMPLES;
                         default -> 0;
                     };
             if (bit == 0) {
@@ -179,7 +185,7 @@ final class StepFastPath {
                     }
                     e.loss = p.getDoubleValue();
                 }
-                case GRAD_NORM, LOSS_SCALE, EPOCH -> {
+                case GRAD_NORM, LOSS_SCALE, EPOCH, STEP_TIME, TOKENS, SAMPLES -> {
                     Double d;
                     if (v == JsonToken.VALUE_NULL) {
                         d = null;
@@ -195,6 +201,20 @@ final class StepFastPath {
                         e.gradNorm = d;
                     } else if (bit == LOSS_SCALE) {
                         e.lossScale = d;
+                    } else if (bit == STEP_TIME) {
+                        if (d != null && !EventCodec.isValidStepTime(d)) {
+                            return null;
+                        }
+                        e.stepTimeS = d;
+                    } else if (bit == TOKENS || bit == SAMPLES) {
+                        if (d != null && !EventCodec.isValidCount(d)) {
+                            return null;
+                        }
+                        if (bit == TOKENS) {
+                            e.tokens = d;
+                        } else {
+                            e.samples = d;
+                        }
                     } else {
                         e.epoch = d;
                     }

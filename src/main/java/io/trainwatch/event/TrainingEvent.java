@@ -42,6 +42,19 @@ public class TrainingEvent {
      */
     public Long schedulerLag;
 
+    /**
+     * Seconds this optimizer step took, as the trainer measured it (averaged over the logging
+     * interval when it logs every k steps); finite and > 0; null = not reported (time per step is
+     * then read from {@link #timeMillis}).
+     */
+    public Double stepTimeS;
+
+    /** Tokens per optimizer step (finite, >= 0), for tokens/s; null = not reported. */
+    public Double tokens;
+
+    /** Samples per optimizer step (finite, >= 0), for samples/s; null = not reported. */
+    public Double samples;
+
     // run_start
     /** The declared schedule, parsed and checked once at ingest. */
     public DeclaredSchedule schedule;
@@ -92,6 +105,9 @@ public class TrainingEvent {
                 && Arrays.equals(batch, e.batch)
                 && Objects.equals(lossScale, e.lossScale)
                 && Objects.equals(schedulerLag, e.schedulerLag)
+                && Objects.equals(stepTimeS, e.stepTimeS)
+                && Objects.equals(tokens, e.tokens)
+                && Objects.equals(samples, e.samples)
                 && Objects.equals(schedule, e.schedule)
                 && Objects.equals(gradClip, e.gradClip)
                 && Objects.equals(gradAccumSteps, e.gradAccumSteps)

@@ -86,19 +86,30 @@ public class MonitorRunsFunction extends KeyedProcessFunction<String, TrainingEv
             run = new RunState();
             runs.add(1);
         }
-        RunMonitor.Output result = monitor.onEvent(run, event);
         long now = ctx.timerService().currentProcessingTime();
+        RunMonitor.Output result = monitor.onEvent(run, event, now);
         lastEvent.add(now);
         run.idleDeadlineMillis = now + monitor.idleTimeoutMillis(run);
         // one timer per granularity slot, registered once (a timer-set insert per event cost ~10%
         // of this operator);
         // the deadline itself is checked when it fires
-        long slot =
-                ((run.idleDeadlineMillis / TIMER_GRANULARITY_MILLIS) + 1)
-                        * TIMER_GRANULARITY_MILLIS;
+        long slot = slotAfter(run.idleDeadlineMillis);
         if (slot != run.idleTimerMillis) {
             ctx.timerService().registerProcessingTimeTimer(slot);
             run.idleTimerMillis = slot;
+        }
+        // the same for the silence check (RUN_SILENT): a run that keeps stepping moves its slot
+        // once a granularity, and the check at a slot finds it not silent
+        long silence = monitor.silenceDeadlineMillis(run);
+        if (silence != RunMonitor.NO_DEADLINE) {
+            // a minute slot, finer only for a threshold under 10 minutes (the demo's seconds)
+            long granularity =
+                    Math.max(1_000, Math.min(TIMER_GRANULARITY_MILLIS, (silence - now) / 10));
+            long silenceSlot = (silence / granularity + 1) * granularity;
+            if (silenceSlot != run.silenceTimerMillis && silenceSlot != run.idleTimerMillis) {
+                ctx.timerService().registerProcessingTimeTimer(silenceSlot);
+                run.silenceTimerMillis = silenceSlot;
+            }
         }
         state.update(run);
         for (Alert a : result.alerts()) {
@@ -121,11 +132,29 @@ public class MonitorRunsFunction extends KeyedProcessFunction<String, TrainingEv
         (rejected.monitorError() ? monitorErrors : quarantined).add();
     }
 
+    /** The first timer slot strictly after {@code millis}. */
+    private static long slotAfter(long millis) {
+        return ((millis / TIMER_GRANULARITY_MILLIS) + 1) * TIMER_GRANULARITY_MILLIS;
+    }
+
     @Override
     public void onTimer(long timestamp, OnTimerContext ctx, Collector<Alert> out) throws Exception {
         RunState run = state.value();
-        if (run != null && timestamp >= run.idleDeadlineMillis) {
+        if (run == null) {
+            return;
+        }
+        // the clock, not the timer's time: timers a bounded job fires when its input ends must not
+        // find silences that never happened
+        long now = ctx.timerService().currentProcessingTime();
+        RunMonitor.Output silent = monitor.onSilenceCheck(run, now);
+        for (Alert a : silent.alerts()) {
+            out.collect(a);
+            alerts.add();
+        }
+        if (timestamp >= run.idleDeadlineMillis) {
             state.clear();
+        } else if (!silent.alerts().isEmpty()) {
+            state.update(run);
         }
     }
 

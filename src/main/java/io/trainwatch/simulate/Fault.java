@@ -1,6 +1,9 @@
 package io.trainwatch.simulate;
 
-/** A fault the simulator can inject into a realistic run. */
+/**
+ * A fault the simulator can inject into a realistic run. DATA_LOADER_STALL and SPARSE_LOGGING are
+ * controls: runs that look odd in time but are healthy, and must raise nothing.
+ */
 public enum Fault {
     NONE,
     NAN_BAD_BATCH,
@@ -17,5 +20,15 @@ public enum Fault {
     LR_BASE_SCALED,
     LR_DECAY_OVERRIDDEN,
     STALL,
-    VANISHING_GRADIENTS
+    VANISHING_GRADIENTS,
+    /** Steps stop mid-run, no run_end (a hang, an OOM kill, a preemption). */
+    RUN_SILENT,
+    /** Steps stop mid-run for 20 to 120 minutes, then the run goes on. */
+    RUN_SILENT_RESUMED,
+    /** Time per step rises 2 to 4 times, for the rest of the run or for a while. */
+    SLOWDOWN,
+    /** Control: one step waits 30 s to 5 min for its batch. */
+    DATA_LOADER_STALL,
+    /** Control: one logged step every 20 to 60 minutes, steadily. */
+    SPARSE_LOGGING
 }

@@ -38,6 +38,9 @@ public final class RunSimulator {
     static final long STALL_CHECKPOINT_SPACING = STALL_WINDOW_STEPS / 16;
     static final int STALL_SETTLE_POINTS = 8;
 
+    /** When the simulated runs start (event time). */
+    public static final long START_MILLIS = 1_790_000_000_000L;
+
     private RunSimulator() {}
 
     public static SimulatedRun generate(long seed, Fault fault) {
@@ -61,6 +64,17 @@ public final class RunSimulator {
         final double grad0;
         final double gradNoise;
         final Double gradClip;
+
+        /**
+         * Time: its own random stream, so the values the other faults draw stay as they were when
+         * their thresholds were tuned.
+         */
+        final SplittableRandom timing;
+
+        /** Seconds per optimizer step, and the relative noise of a logging interval's duration. */
+        final double stepSeconds;
+
+        final double timeNoise;
         long onset = -1;
         String description;
 
@@ -88,6 +102,12 @@ public final class RunSimulator {
             this.grad0 = Math.pow(10, -1 + 2 * rnd.nextDouble());
             this.gradNoise = 0.1 + 0.2 * rnd.nextDouble();
             this.gradClip = rnd.nextBoolean() ? 1.0 : null;
+            this.timing = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + 17);
+            this.stepSeconds =
+                    fault == Fault.SPARSE_LOGGING
+                            ? (20 + 40 * timing.nextDouble()) * 60 / logEvery
+                            : 0.2 * Math.pow(15, timing.nextDouble());
+            this.timeNoise = 0.02 + 0.06 * timing.nextDouble();
         }
 
         /**
@@ -189,11 +209,16 @@ public final class RunSimulator {
             int stepEvents = 0;
             int onsetIndex = -1;
             int startIndex = -1;
+            double clock = START_MILLIS;
             while (step < total) {
                 long logStep = step + logEvery - 1;
                 if (logStep >= total) {
                     break;
                 }
+                if (fault == Fault.RUN_SILENT && logStep > plan.start) {
+                    break; // the run hangs, or is killed: no more steps, no run_end
+                }
+                clock += 1000 * plan.intervalSeconds(logStep);
                 // clean signal over the logging interval
                 double cleanLoss = cleanLossAt(logStep);
                 double loss =
@@ -226,7 +251,7 @@ public final class RunSimulator {
                                 "batch",
                                 "batch-" + logStep,
                                 "time",
-                                1_790_000_000_000L + logStep * 500L));
+                                (long) clock));
                 stepEvents++;
                 if (startIndex < 0 && plan.changed(logStep, lr[0])) {
                     startIndex = stepEvents - 1;
@@ -241,6 +266,20 @@ public final class RunSimulator {
                     step = plan.checkpoint; // the trainer restarts from a checkpoint: steps go back
                     plan.seenResume = true;
                 }
+            }
+            if (fault != Fault.RUN_SILENT) {
+                events.add(
+                        JsonWriter.object(
+                                "type",
+                                "run_end",
+                                "run_id",
+                                runId,
+                                "step",
+                                Math.max(0, step - 1),
+                                "status",
+                                "completed",
+                                "time",
+                                (long) clock));
             }
             return new SimulatedRun(
                     runId,
@@ -360,6 +399,24 @@ public final class RunSimulator {
 
             boolean seenResume;
 
+            /** Slowdown factor and the last logged step it lasts to; the extra seconds of a gap. */
+            double slowFactor;
+
+            long slowEnd = Long.MAX_VALUE;
+            double extraSeconds;
+
+            /** Seconds from the previous logged step to logged step {@code s}. */
+            double intervalSeconds(long s) {
+                double base = logEvery * stepSeconds * Math.exp(timeNoise * timing.nextGaussian());
+                return switch (fault) {
+                    case SLOWDOWN -> s >= start && s <= slowEnd ? base * slowFactor : base;
+                    case DATA_LOADER_STALL -> s == start ? base + extraSeconds : base;
+                    // silent after step start: the next logged step comes late
+                    case RUN_SILENT_RESUMED -> s == start + logEvery ? base + extraSeconds : base;
+                    default -> base;
+                };
+            }
+
             private boolean resumedPhase(long s) {
                 return seenResume;
             }
@@ -371,6 +428,7 @@ public final class RunSimulator {
              */
             boolean changed(long s, double reportedLr) {
                 return switch (fault) {
+                    case RUN_SILENT, RUN_SILENT_RESUMED -> s >= start;
                     case NAN_AFTER_EXPLOSION -> s >= start - 5L * logEvery;
                     case STALL, VANISHING_GRADIENTS -> s >= start;
                     default -> observableAt(s, reportedLr);
@@ -379,7 +437,9 @@ public final class RunSimulator {
 
             boolean observableAt(long s, double reportedLr) {
                 return switch (fault) {
-                    case NONE -> false;
+                    case NONE, DATA_LOADER_STALL, SPARSE_LOGGING -> false;
+                    // the silence begins after the last step before it: observable from there
+                    case RUN_SILENT, RUN_SILENT_RESUMED -> s >= start;
                     case LR_STEPPED_PER_EPOCH,
                             LR_STRETCHED,
                             LR_OFFSET,
@@ -527,6 +587,53 @@ public final class RunSimulator {
                     p.start = aligned;
                     description = "grad norm x0.05 per logged step and loss flat from " + aligned;
                 }
+                case RUN_SILENT -> {
+                    p.start = aligned;
+                    description = "steps stop after step " + aligned + ", no run_end";
+                }
+                case RUN_SILENT_RESUMED -> {
+                    p.start = aligned;
+                    p.extraSeconds = 60 * (20 + 100 * timing.nextDouble());
+                    description =
+                            String.format(
+                                    Locale.ROOT,
+                                    "no step for %.0f min after step %d, then the run goes on",
+                                    p.extraSeconds / 60,
+                                    aligned);
+                }
+                case SLOWDOWN -> {
+                    p.start = aligned;
+                    p.slowFactor = 2 + 2 * timing.nextDouble();
+                    p.slowEnd =
+                            timing.nextBoolean()
+                                    ? Long.MAX_VALUE
+                                    : aligned + (30L + timing.nextInt(120)) * logEvery;
+                    description =
+                            String.format(
+                                    Locale.ROOT,
+                                    "time per step x%.2f from step %d %s",
+                                    p.slowFactor,
+                                    aligned,
+                                    p.slowEnd == Long.MAX_VALUE
+                                            ? "to the end"
+                                            : "to step " + p.slowEnd);
+                }
+                case DATA_LOADER_STALL -> {
+                    p.start = aligned;
+                    p.extraSeconds = 30 + 270 * timing.nextDouble();
+                    description =
+                            String.format(
+                                    Locale.ROOT,
+                                    "one step waits %.0f s for its batch at step %d",
+                                    p.extraSeconds,
+                                    aligned);
+                }
+                case SPARSE_LOGGING ->
+                        description =
+                                String.format(
+                                        Locale.ROOT,
+                                        "healthy, one logged step every %.0f min",
+                                        stepSeconds * logEvery / 60);
             }
             return p;
         }

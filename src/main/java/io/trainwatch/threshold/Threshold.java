@@ -117,6 +117,32 @@ public enum Threshold {
             5,
             Range.STEPS,
             "consecutive logged steps below it, with the loss not improving, before VANISHING_GRADIENTS"),
+    // RUN_SILENT
+    SILENT_MIN_MINUTES(
+            "silent_min_minutes",
+            15,
+            // fractions allowed: the demo shows a silence within seconds
+            new Range(false, 0.05, true, 1_000_000, true),
+            "a run without run_end is silent after no step for this long (longer for a run that logs sparsely, see silent_interval_factor)"),
+    // at 1 every logged step slower than the median would be a silence
+    SILENT_INTERVAL_FACTOR(
+            "silent_interval_factor",
+            10,
+            Range.atLeast(2),
+            "or after this many times the run's own median interval between logged steps, if longer"),
+    // SLOWDOWN
+    // at or below 1 every run is slower than its own median half of the time
+    SLOWDOWN_RATIO(
+            "slowdown_ratio",
+            1.5,
+            Range.above(1),
+            "time per optimizer step this many times its running median counts as slow"),
+    // one slow step is a data-loader stall or a checkpoint, not a slowdown
+    SLOWDOWN_STEPS(
+            "slowdown_steps",
+            5,
+            Range.integers(2, 1_000_000),
+            "slow logged steps in a row before SLOWDOWN opens (as many fast ones resolve it)"),
     // lifecycle
     IDLE_TIMEOUT_MINUTES(
             "idle_timeout_minutes",

@@ -155,6 +155,8 @@ class ScheduleCommandTest {
         assertThat(r.out())
                 .contains("NON_FINITE", "WARMUP_SPIKE", "GRAD_EXPLOSION", "LR_MISMATCH", "fix: ");
         assertThat(r.out()).contains("once per epoch", "restarted from its beginning");
+        // the run that stops sending, by the clock
+        assertThat(r.out().lines().filter(l -> l.contains("OPEN     RUN_SILENT"))).hasSize(1);
         assertThat(r.out())
                 .containsPattern(
                         "summary: "
@@ -196,7 +198,7 @@ class ScheduleCommandTest {
                                 java.util.Locale.ROOT,
                                 "PostgreSQL: %,d series rows, %d alerts, 3 dead letters",
                                 steps.size(),
-                                alertIds.size()));
+                                alertIds.size() + 1)); // + the live RUN_SILENT, by the clock
         List<String> examples = SchedulePreview.exampleNames();
         try (Stream<Path> files = Files.list(Path.of("examples/schedules"))) {
             assertThat(examples)
@@ -212,7 +214,7 @@ class ScheduleCommandTest {
         // and drew the runs it read back from the series and alerts topics: one report, every run
         // in it
         assertThat(r.out())
-                .containsPattern("report: 6 runs, \\d+ steps, \\d+ alerts -> .*report\\.html");
+                .containsPattern("report: 7 runs, \\d+ steps, \\d+ alerts -> .*report\\.html");
         String html = Files.readString(tmp.resolve("report.html"));
         for (var run : DemoRuns.runs()) {
             assertThat(html).contains(run.runId());

@@ -31,6 +31,9 @@ class ScenarioSuiteTest {
     static final int RUNS_PER_FAULT = 100;
     static final int HEALTHY_RUNS = 300;
 
+    /** As MonitorRunsFunction.TIMER_GRANULARITY_MILLIS. */
+    static final long TIMER_GRANULARITY_MILLIS = 60_000;
+
     /**
      * Thresholds were tuned on seeds 0..39 (ScenarioDebug); the suite judges them on seeds they
      * never saw.
@@ -51,6 +54,12 @@ class ScenarioSuiteTest {
                     Fault.LR_RESTARTED_ON_RESUME, "restarted_on_resume",
                     Fault.LR_BASE_SCALED, "base_lr_scaled",
                     Fault.LR_DECAY_OVERRIDDEN, "decay_never_happens");
+
+    /** Alerts opened (any kind) and runs, per injected fault. */
+    static final Map<Fault, int[]> OPENED = new java.util.EnumMap<>(Fault.class);
+
+    /** RUN_SILENT: how long after the last step it came, as a multiple of the run's threshold. */
+    static final List<Double> SILENCE_DELAYS = new ArrayList<>();
 
     static final Map<Fault, int[]> DIAGNOSED = new java.util.EnumMap<>(Fault.class);
     static final Map<Fault, List<String>> MISDIAGNOSED = new java.util.EnumMap<>(Fault.class);
@@ -129,6 +138,21 @@ class ScenarioSuiteTest {
                 failures.add(e.getKey() + " diagnosis accuracy " + share);
             }
         }
+        System.out.println("| injected fault | runs | alerts opened | per run |");
+        System.out.println("|---|---:|---:|---:|");
+        for (Map.Entry<Fault, int[]> e : OPENED.entrySet()) {
+            int[] o = e.getValue();
+            System.out.printf(
+                    "| %s | %d | %d | %.2f |%n", e.getKey(), o[0], o[1], (double) o[1] / o[0]);
+        }
+        double[] ratios =
+                SILENCE_DELAYS.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+        System.out.printf(
+                "RUN_SILENT raised %.2f (median) to %.2f (max) times its silence threshold after the last step%n",
+                ratios[ratios.length / 2], ratios[ratios.length - 1]);
+        if (ratios[ratios.length - 1] > 2) {
+            failures.add("RUN_SILENT later than 2x its threshold: " + ratios[ratios.length - 1]);
+        }
         assertThat(failures).isEmpty();
     }
 
@@ -144,8 +168,32 @@ class ScenarioSuiteTest {
         boolean detected = false;
         ExpectedAlerts expectedAlerts = ExpectedAlerts.of(run.fault());
         String expected = expectedAlerts.kind();
+        // the live job, with events received as they happen: a processing-time timer per
+        // granularity slot after the run's silence deadline (as MonitorRunsFunction registers it)
+        List<Alert> fromTimers = new ArrayList<>();
+        int[] opened = OPENED.computeIfAbsent(run.fault(), k -> new int[2]);
+        opened[0]++;
+        List<TrainingEvent> events = new ArrayList<>();
         for (String line : run.events()) {
-            TrainingEvent e = codec.parse(line);
+            events.add(codec.parse(line));
+        }
+        for (int i = 0; i < events.size(); i++) {
+            TrainingEvent e = events.get(i);
+            long now = e.timeMillis == null ? RunSimulator.START_MILLIS : e.timeMillis;
+            List<Alert> produced = new ArrayList<>(monitor.onEvent(state, e, now).alerts());
+            long deadline = monitor.silenceDeadlineMillis(state);
+            long timer =
+                    deadline == RunMonitor.NO_DEADLINE
+                            ? deadline
+                            : (deadline / TIMER_GRANULARITY_MILLIS + 1) * TIMER_GRANULARITY_MILLIS;
+            // the clock runs on to the next event (for ever after the last)
+            long next = i + 1 < events.size() ? events.get(i + 1).timeMillis : Long.MAX_VALUE;
+            if (timer != RunMonitor.NO_DEADLINE && timer <= next) {
+                for (Alert a : monitor.onSilenceCheck(state, timer).alerts()) {
+                    produced.add(a);
+                    fromTimers.add(a);
+                }
+            }
             if (e.type == EventType.STEP) {
                 logged++;
                 if (logged == run.onsetEventIndex()) {
@@ -153,10 +201,17 @@ class ScenarioSuiteTest {
                 }
                 started |= run.faultStartEventIndex() >= 0 && logged >= run.faultStartEventIndex();
             }
-            for (Alert a : monitor.onEvent(state, e).alerts()) {
+            for (Alert a : produced) {
                 all.add(a);
                 if (!Alert.OPEN.equals(a.status)) {
                     continue;
+                }
+                opened[1]++;
+                if (a.kind.equals("RUN_SILENT") && fromTimers.contains(a)) {
+                    var ev = RunFixture.json(a.evidence);
+                    SILENCE_DELAYS.add(
+                            ev.path("silent_minutes").asDouble()
+                                    / ev.path("threshold_minutes").asDouble());
                 }
                 boolean beforeFault = !started;
                 if (a.kind.equals(expected) && started && !detected) {

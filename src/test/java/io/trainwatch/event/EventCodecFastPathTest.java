@@ -75,6 +75,9 @@ class EventCodecFastPathTest {
         "epoch",
         "lr",
         "batch",
+        "step_time_s",
+        "tokens",
+        "samples",
         "extra"
     };
 

@@ -173,7 +173,15 @@ public final class HostileEvents {
                 switch (type) {
                     case "step" ->
                             new String[] {
-                                "time", "grad_norm", "loss_scale", "epoch", "lr", "batch"
+                                "time",
+                                "grad_norm",
+                                "loss_scale",
+                                "epoch",
+                                "lr",
+                                "batch",
+                                "step_time_s",
+                                "tokens",
+                                "samples"
                             };
                     case "run_start" ->
                             new String[] {

@@ -48,6 +48,54 @@ class MonitorRunsFunctionTest {
     }
 
     @Test
+    void shouldRaiseRunSilentOnceByTheClockResolveItWhenStepsReturnAndNotAfterRunEnd()
+            throws Exception {
+        MonitorRunsFunction fn =
+                new MonitorRunsFunction(new MonitorConfig(Thresholds.DEFAULTS, 1, true));
+        long minute = 60_000;
+        try (KeyedOneInputStreamOperatorTestHarness<String, TrainingEvent, Alert> h =
+                ProcessFunctionTestHarnesses.forKeyedProcessFunction(
+                        fn, e -> e.runId, Types.STRING)) {
+            for (long s = 0; s < 10; s++) {
+                h.setProcessingTime(s * 1000); // one step a second, no event time: arrival counts
+                h.processElement(step("hung", s, 1.0), s);
+                h.processElement(step("done", s, 1.0), s);
+            }
+            TrainingEvent end = new TrainingEvent();
+            end.type = EventType.RUN_END;
+            end.runId = "done";
+            end.status = "completed";
+            h.processElement(end, 10);
+            long last = 9_000;
+            h.setProcessingTime(last + 14 * minute);
+            assertThat(h.extractOutputValues()).isEmpty();
+            h.setProcessingTime(last + 15 * minute + MonitorRunsFunction.TIMER_GRANULARITY_MILLIS);
+            assertThat(h.extractOutputValues())
+                    .extracting(
+                            a -> a.runId, a -> a.kind, a -> a.severity, a -> a.status, a -> a.step)
+                    .containsExactly(
+                            org.assertj.core.groups.Tuple.tuple(
+                                    "hung", "RUN_SILENT", "critical", "open", 9L));
+            h.setProcessingTime(last + 60 * minute);
+            assertThat(h.extractOutputValues()).hasSize(1); // once
+            h.processElement(step("hung", 10, 1.0), 11);
+            assertThat(h.extractOutputValues())
+                    .extracting(a -> a.kind, a -> a.status)
+                    .containsExactly(
+                            org.assertj.core.groups.Tuple.tuple("RUN_SILENT", "open"),
+                            org.assertj.core.groups.Tuple.tuple("RUN_SILENT", "resolved"));
+            h.setProcessingTime(last + 24 * 60 * minute);
+            // "hung" stopped again after step 10, and is called silent again; "done" never
+            assertThat(h.extractOutputValues())
+                    .extracting(a -> a.runId, a -> a.step)
+                    .containsExactly(
+                            org.assertj.core.groups.Tuple.tuple("hung", 9L),
+                            org.assertj.core.groups.Tuple.tuple("hung", 10L),
+                            org.assertj.core.groups.Tuple.tuple("hung", 10L));
+        }
+    }
+
+    @Test
     void shouldEmitNonFiniteAlertThroughTheOperator() throws Exception {
         MonitorRunsFunction fn =
                 new MonitorRunsFunction(new MonitorConfig(IDLE_TEN_MINUTES, 1, true));

@@ -30,6 +30,9 @@ public record ExpectedAlerts(String kind, Set<String> alsoAllowed) {
             case LR_RESTARTED_ON_RESUME -> expect("LR_MISMATCH", "LOSS_SPIKE", "WARMUP_SPIKE");
             case STALL -> expect("STALL");
             case VANISHING_GRADIENTS -> expect("VANISHING_GRADIENTS", "STALL");
+            case RUN_SILENT, RUN_SILENT_RESUMED -> expect("RUN_SILENT");
+            case SLOWDOWN -> expect("SLOWDOWN");
+            case DATA_LOADER_STALL, SPARSE_LOGGING -> new ExpectedAlerts(null, Set.of());
         };
     }
 
