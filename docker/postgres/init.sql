@@ -19,7 +19,8 @@ CREATE TABLE IF NOT EXISTS trainwatch_series (
 CREATE INDEX IF NOT EXISTS trainwatch_series_time ON trainwatch_series (time);
 
 -- One row per alert (alert_id = run/kind/onset step): the open, its update and its RESOLVED share the id, so the
--- row holds the alert's latest status. opened_time is kept from the first write.
+-- row holds the alert's latest status. opened_time is kept from the first write. step and onset_step are optimizer
+-- steps (0-based); display_step is step as the run's own logs number it (step + the run's step_base: HF's global_step).
 CREATE TABLE IF NOT EXISTS trainwatch_alerts (
     alert_id    text        PRIMARY KEY,
     run_id      text        NOT NULL,
@@ -28,6 +29,7 @@ CREATE TABLE IF NOT EXISTS trainwatch_alerts (
     status      text        NOT NULL,
     onset_step  bigint      NOT NULL,
     step        bigint      NOT NULL,
+    display_step bigint     NOT NULL,
     opened_time timestamptz NOT NULL,
     time        timestamptz NOT NULL,
     message     text        NOT NULL,
@@ -36,6 +38,18 @@ CREATE TABLE IF NOT EXISTS trainwatch_alerts (
     suggestion  jsonb
 );
 CREATE INDEX IF NOT EXISTS trainwatch_alerts_run ON trainwatch_alerts (run_id, onset_step);
+-- A table made before display_step existed gets it: its alerts came from runs numbered from 0, so it is their step.
+-- Checked first, so that a table that has it is not altered (ALTER TABLE needs the table's owner, the writer may not be).
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_attribute WHERE attrelid = 'trainwatch_alerts'::regclass
+                   AND attname = 'display_step' AND NOT attisdropped) THEN
+        ALTER TABLE trainwatch_alerts ADD COLUMN IF NOT EXISTS display_step bigint;
+        UPDATE trainwatch_alerts SET display_step = step;
+        ALTER TABLE trainwatch_alerts ALTER COLUMN display_step SET NOT NULL;
+    END IF;
+END
+$$;
 
 -- Records the job could not accept, keyed by where they came from (topic-partition@offset or file:line).
 CREATE TABLE IF NOT EXISTS trainwatch_dead_letters (

@@ -149,6 +149,31 @@ class HuggingFaceCallbackTest(unittest.TestCase):
         self.assertEqual(sink.events[0]["schedule"], {"scheduler": "cosine", "params": {"num_warmup_steps": 7, "num_training_steps": 300,
                                                                                          "base_lrs": [5e-5]}})
 
+    def test_run_start_says_hf_counts_steps_from_one_while_steps_stay_optimizer_steps(self):
+        sink = Captured()
+        model, opt, sched = hf_optimizer_and_scheduler()
+        cb = tw_hf.TrainwatchCallback(reporter=Reporter(run_id="hf-base", sink=sink))
+        args, state = FakeTrainingArguments(), FakeTrainerState()
+        cb.on_train_begin(args, state, None, model=model, optimizer=opt, lr_scheduler=sched, train_dataloader=list(range(40)))
+        logged = []  # the global_step HF logs each loss at (trainer_state.json's "step")
+        control = object()
+        for i in range(3):
+            cb.on_step_begin(args, state, control, optimizer=opt, lr_scheduler=sched)
+            opt.step()
+            sched.step()
+            state.global_step += 1
+            cb.on_step_end(args, state, control, optimizer=opt)
+            logged.append(state.global_step)
+            cb.on_log(args, state, control, logs={"loss": 1.0, "learning_rate": sched.get_last_lr()[0]}, optimizer=opt)
+        cb.on_train_end(args, state, control, optimizer=opt)
+        cb.reporter.close()
+        ev = sink.events
+        self.assertEqual(ev[0]["type"], "run_start")
+        self.assertEqual(ev[0]["step_base"], 1)
+        steps = [e["step"] for e in ev if e["type"] == "step"]
+        self.assertEqual(steps, [0, 1, 2])
+        self.assertEqual([s + ev[0]["step_base"] for s in steps], logged)  # what alerts name: HF's global_step
+
     def test_resumed_trainer_is_declared_at_its_global_step(self):
         sink = Captured()
         model, opt, sched = hf_optimizer_and_scheduler(stepped=40)
@@ -256,6 +281,7 @@ class LightningCallbackTest(unittest.TestCase):
         self.assertEqual(start["schedule"]["scheduler"], "StepLR")
         self.assertNotIn("interval", start["schedule"])
         self.assertEqual([e["step"] for e in steps], [0, 1, 2, 3, 4])
+        self.assertNotIn("step_base", start)  # Lightning's loggers number steps from 0, as reported
         for i, e in enumerate(steps):
             self.assertAlmostEqual(e["loss"], (micro[2 * i] + micro[2 * i + 1]) / 2, places=5)
             self.assertGreater(e["grad_norm"], 0)

@@ -129,6 +129,22 @@ class ReporterTest(unittest.TestCase):
         r.close()
         self.assertEqual(sink.events[0]["schedule"]["params"]["last_epoch"], -1)
 
+    def test_step_base_is_sent_only_when_given_and_only_0_or_1(self):
+        sink = Captured()
+        _, opt = model_and_optimizer()
+        r = Reporter(run_id="b", sink=sink)
+        for bad in (2, -1, True, "1"):
+            with self.assertRaisesRegex(ValueError, "step_base must be 0 or 1"):
+                r.run_start(opt, step_base=bad)
+        r.run_start(opt, step_base=1, start_step=0)
+        r.close()
+        self.assertEqual(sink.events[0]["step_base"], 1)
+        sink = Captured()
+        r = Reporter(run_id="z", sink=sink)
+        r.run_start(opt, start_step=0)
+        r.close()
+        self.assertNotIn("step_base", sink.events[0])
+
     def test_per_epoch_interval_is_declared_with_its_epoch_length(self):
         sink = Captured()
         _, opt = model_and_optimizer()

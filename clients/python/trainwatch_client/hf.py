@@ -21,7 +21,8 @@ declared as TrainingArguments describe it (``lr_scheduler_type``, ``lr_scheduler
 ``state.max_steps``), any other scheduler trainwatch cannot reproduce (one the user passed in ``optimizers=``,
 transformers 5's GreedyLR) leaves the run without schedule checks, with one warning: the Trainer steps that
 scheduler, so TrainingArguments' schedule would be wrong. Also ``gradient_accumulation_steps``, ``max_grad_norm``
-and the steps per epoch. At ``on_step_begin`` the LR of every param group for the optimizer step about to run, the
+and the steps per epoch. The run_start says ``step_base`` 1: the callback reports 0-based optimizer steps (HF's
+``global_step - 1``), and alert messages name them as HF logs them (``global_step``). At ``on_step_begin`` the LR of every param group for the optimizer step about to run, the
 GradScaler's scale its backward uses and the scheduler lag so far; at ``on_step_end`` whether accelerate skipped the
 step (``optimizer.step_was_skipped``: the Trainer then skips ``lr_scheduler.step()`` too); at ``on_log`` the loss
 and grad norm HF logs. So trainwatch sees one point every ``logging_steps`` (set it to 1 to check every step) and
@@ -51,6 +52,10 @@ except ImportError:  # pragma: no cover - depends on the environment
     _Base = object
 
 __all__ = ["TrainwatchCallback", "spec_from_training_args"]
+
+# HF's global_step (trainer_state.json's "step", the logs, checkpoint-N) counts the optimizer steps done: the step this
+# callback reports as optimizer step s is logged by HF as s + 1, so alerts name it so
+HF_STEP_BASE = 1
 
 
 def spec_from_training_args(args, state, optimizer):
@@ -162,7 +167,7 @@ class TrainwatchCallback(_ReportingCallback, _Base):
         _OPEN.add(self)
         self.reporter.run_start(optimizer, None, grad_accum_steps=accum, steps_per_epoch=steps_per_epoch,
                                 grad_clip=clip if clip and clip > 0 else None, schedule=spec, thresholds=self._thresholds,
-                                start_step=int(state.global_step))
+                                start_step=int(state.global_step), step_base=HF_STEP_BASE)
 
     def _declared_spec(self, args, state, optimizer, scheduler):
         if self._schedule is not None:

@@ -35,6 +35,10 @@ The rules:
   ``self.log(..., sync_dist=True)`` logs it; only the global rank 0 (``trainer.is_global_zero``) sends: one stream per
   run. ``ranks="all"`` (a Reporter keyword) makes every rank send its own loss as ``<run_id>/rank-<k>``.
 - an exception out of training sends run_end "failed" (``on_exception``; "killed" for KeyboardInterrupt).
+- no ``step_base`` (0): Lightning's loggers write the step of a training batch's metrics as the 0-based count of the
+  optimizer steps before it (``_batches_that_stepped``, read before it is incremented: the first optimizer step is
+  logged as step 0 in metrics.csv and TensorBoard, measured with Lightning 2.6), which is the step this callback
+  reports, so alerts name steps as those logs do. (Checkpoint names, ``step=N``, count the steps done, N = step + 1.)
 """
 
 import math

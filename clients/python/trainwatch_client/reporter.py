@@ -168,7 +168,7 @@ class Reporter:
     # ---------------------------------------------------------------------------------------------------------------
 
     def run_start(self, optimizer, scheduler=None, grad_accum_steps=1, steps_per_epoch=None, grad_clip=None, interval="step", *,
-                  frequency=1, schedule=None, start_step=None, thresholds=None):
+                  frequency=1, schedule=None, start_step=None, thresholds=None, step_base=None):
         """Declares the run: the schedule spec of ``scheduler`` (or ``schedule``, a spec you write yourself, which wins),
         how it is stepped and the run's shape.
 
@@ -181,6 +181,10 @@ class Reporter:
         a scheduler restored from a checkpoint says where it is (``last_epoch``), and the run_start is sent with the
         first step so that spec step ``start_step`` is the scheduler's current index. A scheduler behind the steps (built
         anew on resume instead of restored) is declared as the uninterrupted schedule, so that trainwatch flags it.
+
+        ``step_base``: what your own logs add to the optimizer step you report (0 or 1), so that alert messages name
+        steps as your logs do: 1 when they count the steps done, as HF's ``global_step`` does (the Hugging Face
+        callback sends 1). The steps you report stay 0-based optimizer steps either way.
         """
         if self._started or self._pending_start is not None:
             raise RuntimeError("run_start was already called for run %s" % self.run_id)
@@ -195,6 +199,9 @@ class Reporter:
             raise ValueError('interval "epoch" needs steps_per_epoch (optimizer steps per epoch)')
         if int(frequency) < 1:
             raise ValueError("frequency must be >= 1")
+        if step_base is not None and (isinstance(step_base, bool) or step_base not in (0, 1)):
+            raise ValueError("step_base must be 0 or 1 (your logs count steps from 0, or count the steps done as HF's "
+                             "global_step does), got %r" % (step_base,))
         event = {"type": "run_start", "run_id": self.run_id, "time": _now_ms(), "grad_accum_steps": grad_accum_steps,
                  "optimizer": _optimizer_name(optimizer), "client": CLIENT}
         if steps_per_epoch is not None:
@@ -203,6 +210,8 @@ class Reporter:
             event["grad_clip"] = float(grad_clip)
         if thresholds:
             event["thresholds"] = dict(thresholds)
+        if step_base is not None:
+            event["step_base"] = int(step_base)
         relative = None
         every = 1
         if schedule is not None:

@@ -172,6 +172,7 @@ def run(name, run_id, servers, topic, build, expect, resume_parts=1):
     caught = []
     raised = None
     callbacks = []
+    logged = []  # (step, loss) of each training-loss record of HF's log_history: trainer_state.json as HF writes it
     for part in range(resume_parts):
         tw = callback(servers, topic)
         callbacks.append(tw)
@@ -183,10 +184,11 @@ def run(name, run_id, servers, topic, build, expect, resume_parts=1):
                 trainer.train(**train_kwargs)
             except Exception as e:  # noqa: BLE001 - the crash scenario
                 raised = e
+        logged += [[h["step"], h["loss"]] for h in trainer.state.log_history if "loss" in h and "step" in h]
         caught += [str(x.message) for x in w if str(x.message).startswith("trainwatch:")]
     summary = {"scenario": name, "run_id": run_id, "transformers": transformers.__version__, "torch": torch.__version__,
                "lr": {str(k): v for k, v in sorted(truth.lr.items())}, "loss": {str(k): v for k, v in sorted(truth.loss.items())},
-               "skipped": truth.skipped, "scale": {str(k): v for k, v in sorted(truth.scale.items())},
+               "skipped": truth.skipped, "hf_log_history": logged, "scale": {str(k): v for k, v in sorted(truth.scale.items())},
                "warnings": caught, "client_errors": sum(getattr(c, "client_errors", 0) for c in callbacks),
                "declared_from": [c.declared_from for c in callbacks], "raised": None if raised is None else repr(raised),
                "expect": expect, "seconds": round(time.time() - started, 2)}

@@ -262,7 +262,11 @@ public final class LiveDemo {
                 a.path("kind").asText(),
                 a.path("severity").asText(),
                 a.path("run_id").asText(),
-                a.path("onset_step").asLong(),
+                // the onset as the run's logs number it (display_step is step + the run's
+                // step_base)
+                a.path("onset_step").asLong()
+                        + a.path("display_step").asLong(a.path("step").asLong())
+                        - a.path("step").asLong(),
                 a.path("message").asText());
         if (!"resolved".equals(a.path("status").asText())) {
             console.printf("            why: %s%n", a.path("diagnosis").asText());

@@ -88,6 +88,7 @@ public class AlertTrack {
         a.severity = severity;
         a.status = status;
         a.step = c.step;
+        a.displayStep = c.display(c.step);
         a.onsetStep = onsetStep;
         a.timeMillis = c.timeMillis;
         a.message = message;

@@ -101,13 +101,13 @@ public class DivergenceDetector {
                             AlertKind.DIVERGENCE,
                             Severity.CRITICAL,
                             "Step "
-                                    + c.step
+                                    + c.displayStep()
                                     + ": loss level "
                                     + Numbers.fmt(level)
                                     + " has climbed from its best "
                                     + Numbers.fmt(best)
                                     + " (step "
-                                    + bestStep
+                                    + c.display(bestStep)
                                     + ") past "
                                     + Numbers.fmt(threshold)
                                     + " and keeps rising.",
@@ -124,7 +124,9 @@ public class DivergenceDetector {
                                     .build(),
                             Suggestions.halveLr(c.currentLr())
                                     .put("rewind_to_step", rewind)
-                                    .put("change", TrainingFixes.resumeWithHalvedLr(rewind))
+                                    .put(
+                                            "change",
+                                            TrainingFixes.resumeWithHalvedLr(c.display(rewind)))
                                     .build()));
         } else if (track.isOpen() && calm >= CALM_POINTS_TO_RESOLVE) {
             out.add(

@@ -146,7 +146,7 @@ public class GradExplosionDetector {
                             c,
                             AlertKind.GRAD_EXPLOSION,
                             sustained ? Severity.CRITICAL : Severity.WARNING,
-                            "Step " + c.step + ": " + what + ".",
+                            "Step " + c.displayStep() + ": " + what + ".",
                             sustained
                                     ? "gradient explosion: the grad norm stays far above its history"
                                     : "gradient spike: one step's grad norm far above the run's history",
@@ -159,7 +159,7 @@ public class GradExplosionDetector {
                             AlertKind.GRAD_EXPLOSION,
                             Severity.CRITICAL,
                             "Step "
-                                    + c.step
+                                    + c.displayStep()
                                     + ": "
                                     + what
                                     + ", for "

@@ -175,7 +175,7 @@ public class LrMismatchDetector {
                                 AlertKind.LR_MISMATCH,
                                 Severity.WARNING,
                                 "Step "
-                                        + c.step
+                                        + c.displayStep()
                                         + ": the LR "
                                         + Numbers.fmt(c.lr[badGroup])
                                         + " is outside what "
@@ -346,13 +346,14 @@ public class LrMismatchDetector {
                         r.peakLr,
                         r.warmupEndStep,
                         RelativeMatch.matches(segActualMin, segActualMax, tol),
-                        !RelativeMatch.matches(segDeclaredMin, segDeclaredMax, tol / 2)));
+                        !RelativeMatch.matches(segDeclaredMin, segDeclaredMax, tol / 2),
+                        r.stepBase));
     }
 
     private String message(StepContext c, Reading d) {
         int g = Math.min(traceGroup, c.lr.length - 1);
         return "Step "
-                + c.step
+                + c.displayStep()
                 + ": LR of group "
                 + g
                 + " is "

@@ -124,7 +124,7 @@ public class NonFiniteDetector {
                             AlertKind.NON_FINITE,
                             Severity.CRITICAL,
                             "Step "
-                                    + c.step
+                                    + c.displayStep()
                                     + ": "
                                     + what
                                     + " after the fp16 loss scale collapsed to "
@@ -140,7 +140,9 @@ public class NonFiniteDetector {
                                     .build(),
                             Suggestions.halveLr(c.currentLr())
                                     .put("rewind_to_step", rewindTo)
-                                    .put("change", TrainingFixes.trainInBf16OrHalveLr(rewindTo))
+                                    .put(
+                                            "change",
+                                            TrainingFixes.trainInBf16OrHalveLr(c.display(rewindTo)))
                                     .build()));
             return;
         }
@@ -173,7 +175,7 @@ public class NonFiniteDetector {
                                 AlertKind.NON_FINITE,
                                 Severity.CRITICAL,
                                 "Step "
-                                        + c.step
+                                        + c.displayStep()
                                         + ": "
                                         + what
                                         + " after the grad norm "
@@ -200,7 +202,7 @@ public class NonFiniteDetector {
                                         .put(
                                                 "change",
                                                 TrainingFixes.clipGradNormHalveLrAndResume(
-                                                        clip, rewindTo))
+                                                        clip, c.display(rewindTo)))
                                         .build()));
                 return;
             }
@@ -211,7 +213,7 @@ public class NonFiniteDetector {
                             + Numbers.fmt(PRECURSOR_Z)
                             + " of the run's history)"
                             + (batches != null
-                                    ? "; the batch of step " + c.step + " is " + batches
+                                    ? "; the batch of step " + c.displayStep() + " is " + batches
                                     : "; the event carries no batch ids")
                             + (!lossBad
                                     ? "; only the gradient is non-finite while the loss is finite: under fp16/AMP this is a GradScaler overflow"
@@ -224,7 +226,7 @@ public class NonFiniteDetector {
                             AlertKind.NON_FINITE,
                             Severity.CRITICAL,
                             "Step "
-                                    + c.step
+                                    + c.displayStep()
                                     + ": "
                                     + what
                                     + " with healthy gradients just before: suspect this step's batch"
@@ -239,7 +241,7 @@ public class NonFiniteDetector {
                                     .put(
                                             "change",
                                             TrainingFixes.inspectSuspectBatch(
-                                                    c.step, batches, rewindTo))
+                                                    c.displayStep(), batches, c.display(rewindTo)))
                                     .build()));
             return;
         }
@@ -248,11 +250,13 @@ public class NonFiniteDetector {
                         c,
                         AlertKind.NON_FINITE,
                         Severity.CRITICAL,
-                        "Step " + c.step + ": " + what + ".",
+                        "Step " + c.displayStep() + ": " + what + ".",
                         "cause undetermined: no grad norm was reported before this step, so a gradient explosion cannot be told from bad data",
                         lossAndGradNorm(c).put("last_finite_step", lastFiniteStep).build(),
                         Suggestions.skipBatches("rewind_and_skip", rewindTo, thisStep(c))
-                                .put("change", TrainingFixes.resumeSkippingThisBatch(rewindTo))
+                                .put(
+                                        "change",
+                                        TrainingFixes.resumeSkippingThisBatch(c.display(rewindTo)))
                                 .build()));
     }
 

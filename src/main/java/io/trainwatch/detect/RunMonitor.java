@@ -185,7 +185,9 @@ public final class RunMonitor {
             state.runId = e.runId;
         }
         String error = errorText(ex);
-        String event = e.type.wireName() + (e.step >= 0 ? " event of step " + e.step : " event");
+        String event =
+                e.type.wireName()
+                        + (e.step >= 0 ? " event of step " + (e.step + state.stepBase) : " event");
         long step = e.step >= 0 ? e.step : Math.max(state.lastStep, 0);
         Alert a = new Alert();
         a.runId = e.runId;
@@ -194,6 +196,7 @@ public final class RunMonitor {
         a.severity = Severity.WARNING.wire();
         a.status = Alert.OPEN;
         a.step = step;
+        a.displayStep = step + state.stepBase;
         a.onsetStep = step;
         a.timeMillis = e.timeMillis;
         a.message =
@@ -290,6 +293,8 @@ public final class RunMonitor {
         state.gradClip = e.gradClip;
         state.gradAccumSteps = e.gradAccumSteps;
         state.stepsPerEpoch = e.stepsPerEpoch;
+        // like the rest of the declaration, each run_start says it anew (absent: 0)
+        state.stepBase = e.stepBase == null ? 0 : e.stepBase;
         state.ended = false;
         DeclaredSchedule s = state.schedule;
         if (s == null) {

@@ -28,6 +28,12 @@ public class RunState {
     public Integer gradAccumSteps;
     public Long stepsPerEpoch;
 
+    /**
+     * The run's {@code step_base}: what its own logs add to the optimizer step (1 for HF), so that
+     * alert messages name the step the user sees. 0 until a run_start says otherwise.
+     */
+    public int stepBase;
+
     /** First step after the declared warmup (0 = no warmup), -1 without a schedule. */
     public long warmupEndStep = -1;
 
@@ -142,6 +148,7 @@ public class RunState {
         gradClip = other.gradClip;
         gradAccumSteps = other.gradAccumSteps;
         stepsPerEpoch = other.stepsPerEpoch;
+        stepBase = other.stepBase;
         warmupEndStep = other.warmupEndStep;
         peakLr = other.peakLr;
         stepsSeen = other.stepsSeen;

@@ -290,7 +290,7 @@ public class SpikeDetector {
                                 AlertKind.LOSS_SPIKE,
                                 Severity.WARNING,
                                 "Step "
-                                        + pendingStep
+                                        + c.display(pendingStep)
                                         + ": isolated loss spike to "
                                         + Numbers.fmt(pendingLoss)
                                         + " ("
@@ -312,7 +312,8 @@ public class SpikeDetector {
                                                                 : "step " + pendingStep))
                                         .put(
                                                 "change",
-                                                TrainingFixes.watchIsolatedSpike(pendingStep))
+                                                TrainingFixes.watchIsolatedSpike(
+                                                        c.display(pendingStep)))
                                         .build()));
             } else {
                 out.add(
@@ -321,7 +322,7 @@ public class SpikeDetector {
                                 AlertKind.LOSS_SPIKE,
                                 Severity.CRITICAL,
                                 "Step "
-                                        + pendingStep
+                                        + c.display(pendingStep)
                                         + ": loss spiked to "
                                         + Numbers.fmt(pendingLoss)
                                         + " ("
@@ -335,7 +336,10 @@ public class SpikeDetector {
                                 evidence,
                                 Suggestions.skipBatches("rewind_and_skip", rewindTo, skip)
                                         .put("lr_factor", 0.5)
-                                        .put("change", TrainingFixes.rewindPastTheSpike(rewindTo))
+                                        .put(
+                                                "change",
+                                                TrainingFixes.rewindPastTheSpike(
+                                                        c.display(rewindTo)))
                                         .build()));
             }
             return;
@@ -347,7 +351,7 @@ public class SpikeDetector {
                             AlertKind.LOSS_SPIKE,
                             Severity.CRITICAL,
                             "Step "
-                                    + pendingStep
+                                    + c.display(pendingStep)
                                     + ": "
                                     + recent
                                     + " loss spikes within "
@@ -360,7 +364,7 @@ public class SpikeDetector {
                                     .put(
                                             "change",
                                             TrainingFixes.rewindPastRepeatedSpikes(
-                                                    rewindTo, REWIND_BEFORE_STEPS))
+                                                    c.display(rewindTo), REWIND_BEFORE_STEPS))
                                     .build());
             if (a != null) {
                 out.add(a);
@@ -388,7 +392,7 @@ public class SpikeDetector {
                         at,
                         AlertKind.WARMUP_SPIKE,
                         Severity.WARNING,
-                        "Step " + onset + " (warmup): loss " + what + ".",
+                        "Step " + c.display(onset) + " (warmup): loss " + what + ".",
                         "loss instability during warmup: the warmup is too short or the peak LR too high for this model at this point ("
                                 + "LR "
                                 + Numbers.fmt(lrAtOnset)
@@ -412,7 +416,10 @@ public class SpikeDetector {
                                 .put("warmup_steps", longer)
                                 .put("lr_factor", 0.5)
                                 .put("new_lr", newPeak)
-                                .put("change", TrainingFixes.extendWarmup(longer, newPeak, onset))
+                                .put(
+                                        "change",
+                                        TrainingFixes.extendWarmup(
+                                                longer, newPeak, c.display(onset)))
                                 .build()));
     }
 

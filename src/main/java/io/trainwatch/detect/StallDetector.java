@@ -127,7 +127,7 @@ public class StallDetector {
                             AlertKind.STALL,
                             Severity.INFO,
                             "Step "
-                                    + c.step
+                                    + c.displayStep()
                                     + ": no progress for "
                                     + (c.step - since)
                                     + " steps (loss level "
@@ -135,7 +135,7 @@ public class StallDetector {
                                     + ", was "
                                     + Numbers.fmt(before)
                                     + " at step "
-                                    + since
+                                    + c.display(since)
                                     + ").",
                             "the loss has plateaued: the LR may be too high to descend further or too low to escape, or the model has reached its capacity on this data",
                             NamedValues.builder()

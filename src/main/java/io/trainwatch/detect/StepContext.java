@@ -175,6 +175,20 @@ public final class StepContext {
         return Math.max(floor, gradLogSigma);
     }
 
+    /**
+     * {@code optimizerStep} as the run's own logs number it (plus the run's {@code step_base}): the
+     * number every alert message, diagnosis and suggested change names. Evidence and suggestion
+     * values stay optimizer steps.
+     */
+    public long display(long optimizerStep) {
+        return optimizerStep + run.stepBase;
+    }
+
+    /** This step as the run's own logs number it (see {@link #display}). */
+    public long displayStep() {
+        return display(step);
+    }
+
     public boolean lossFinite() {
         return Double.isFinite(loss);
     }

@@ -6,7 +6,8 @@ import io.trainwatch.event.Numbers;
  * What to change in the training run (the {@code change} of a suggestion), grouped by the
  * suggestion's {@code action}, in PyTorch, HF Trainer and Lightning terms: one place to keep the
  * wording consistent across detectors. The LR wiring fixes ({@code fix_scheduler}) are in {@link
- * io.trainwatch.detect.lr.SchedulerFixes}.
+ * io.trainwatch.detect.lr.SchedulerFixes}. Steps are passed as the run's logs number them ({@link
+ * StepContext#display}): the change is read by a person.
  */
 final class TrainingFixes {
     private TrainingFixes() {}

@@ -102,7 +102,7 @@ public class VanishingGradientDetector {
                             AlertKind.VANISHING_GRADIENTS,
                             Severity.WARNING,
                             "Step "
-                                    + c.step
+                                    + c.displayStep()
                                     + ": grad norm "
                                     + Numbers.fmt(c.gradNorm)
                                     + " is "
@@ -122,7 +122,10 @@ public class VanishingGradientDetector {
                                     .build(),
                             NamedValues.builder()
                                     .put("action", "stop")
-                                    .put("change", TrainingFixes.inspectVanishingGradients(onset))
+                                    .put(
+                                            "change",
+                                            TrainingFixes.inspectVanishingGradients(
+                                                    c.display(onset)))
                                     .build()));
         }
     }

@@ -21,7 +21,15 @@ public class Alert {
     /** open, update or resolved. */
     public String status;
 
+    /** The optimizer step (0-based) this alert was raised at. */
     public long step;
+
+    /**
+     * {@link #step} as the run's own logs number it (step + the run's {@code step_base}): the step
+     * the message names.
+     */
+    public long displayStep;
+
     public long onsetStep;
     public Long timeMillis;
     public String message;
@@ -41,6 +49,7 @@ public class Alert {
             return false;
         }
         return step == a.step
+                && displayStep == a.displayStep
                 && onsetStep == a.onsetStep
                 && Objects.equals(alertId, a.alertId)
                 && Objects.equals(runId, a.runId)

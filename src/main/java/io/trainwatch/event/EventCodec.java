@@ -343,7 +343,33 @@ public final class EventCodec {
             }
             e.optimizer = opt.textValue();
         }
+        e.stepBase = stepBase(root.get("step_base"));
         e.thresholds = thresholds(root.get("thresholds"));
+    }
+
+    /**
+     * How the run's own logs number its steps: 0 (as reported) or 1 (HF's global_step, a count of
+     * the steps done). Only those two: every log format trainwatch knows counts one way or the
+     * other, and a larger offset would more likely be a resume's start step sent in the wrong
+     * field.
+     */
+    private static Integer stepBase(JsonNode v) throws InvalidEventException {
+        if (v == null || v.isNull()) {
+            return null;
+        }
+        String allowed =
+                "must be 0 (the run's logs number steps as the events do) or 1 (they count steps"
+                        + " done, as HF's global_step = step + 1)";
+        long base;
+        try {
+            base = integer("step_base", v);
+        } catch (InvalidEventException notInteger) {
+            throw new InvalidEventException("step_base", allowed + ", got " + kind(v));
+        }
+        if (base != 0 && base != 1) {
+            throw new InvalidEventException("step_base", allowed + ", got " + base);
+        }
+        return (int) base;
     }
 
     /**

@@ -49,6 +49,7 @@ public final class JsonWriter {
         o.put("severity", a.severity);
         o.put("status", a.status);
         o.put("step", a.step);
+        o.put("display_step", a.displayStep);
         o.put("onset_step", a.onsetStep);
         o.set("time", isoTime(a.timeMillis));
         o.put("message", a.message);
@@ -109,6 +110,7 @@ public final class JsonWriter {
         putIfSet(o, "grad_accum_steps", e.gradAccumSteps);
         putIfSet(o, "steps_per_epoch", e.stepsPerEpoch);
         putIfSet(o, "optimizer", e.optimizer);
+        putIfSet(o, "step_base", e.stepBase);
         putIfSet(o, "thresholds", e.thresholds == null ? null : e.thresholds.asMap());
         putIfSet(o, "status", e.status);
         return write(o);

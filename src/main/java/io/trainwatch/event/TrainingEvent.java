@@ -64,6 +64,12 @@ public class TrainingEvent {
     public Long stepsPerEpoch;
     public String optimizer;
 
+    /**
+     * What the run's own logs add to the optimizer step to number it (0 or 1; HF's {@code
+     * global_step} is step + 1): alerts name step + step_base to a person. Null = not given (0).
+     */
+    public Integer stepBase;
+
     /** Per-run threshold overrides, each already checked against its range. */
     public ThresholdOverrides thresholds;
 
@@ -113,6 +119,7 @@ public class TrainingEvent {
                 && Objects.equals(gradAccumSteps, e.gradAccumSteps)
                 && Objects.equals(stepsPerEpoch, e.stepsPerEpoch)
                 && Objects.equals(optimizer, e.optimizer)
+                && Objects.equals(stepBase, e.stepBase)
                 && Objects.equals(thresholds, e.thresholds)
                 && Objects.equals(status, e.status);
     }

@@ -15,6 +15,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
 import java.util.regex.Matcher;
@@ -26,7 +27,7 @@ import java.util.regex.Pattern;
  * <ul>
  *   <li>hf-trainer-state: {@code log_history} records with a {@code loss} (eval and summary records
  *       are skipped); HF step N (N optimizer steps done) becomes optimizer step N-1, whose LR it
- *       logs.
+ *       logs; the run_start says {@code step_base} 1, so alerts name HF's step N again.
  *   <li>detectron2-metrics: JSON lines with {@code total_loss} (eval lines skipped); iteration =
  *       step. An iteration going back to (or before) the first iteration of the current launch
  *       starts a new launch from scratch, emitted as its own run ({@code <run>-launchK}, the last
@@ -37,7 +38,8 @@ import java.util.regex.Pattern;
  *       per epoch are read back from the warmup ramp when not given; the schedule comes from
  *       hyp.yaml/opt.yaml with the warmup as declared (warmup_epochs), so a longer actual warmup
  *       shows.
- *   <li>modded-nanogpt-log: {@code step:N/T train_loss:X} lines; step N-1.
+ *   <li>modded-nanogpt-log: {@code step:N/T train_loss:X} lines; step N-1, {@code step_base} 1 (the
+ *       log counts the steps done, as HF does).
  * </ul>
  *
  * Reading accepts Python's bare NaN/Infinity.
@@ -48,6 +50,12 @@ public final class LogImporter {
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
     private static final Pattern NANOGPT_STEP =
             Pattern.compile("^step:(\\d+)/(\\d+) train_loss:(\\S+)");
+
+    /**
+     * HF's global_step and modded-nanogpt's step:N count the optimizer steps done: step N of the
+     * log is optimizer step N-1 (the importer's step), and alerts should say N.
+     */
+    private static final int COUNTS_STEPS_DONE = 1;
 
     private LogImporter() {}
 
@@ -83,7 +91,7 @@ public final class LogImporter {
         }
         List<String> events = new ArrayList<>();
         List<String> notes = new ArrayList<>();
-        events.add(runStart(runId, schedule, null));
+        events.add(runStart(runId, schedule, null, COUNTS_STEPS_DONE));
         long skipped = 0;
         for (JsonNode rec : history) {
             if (!rec.has("loss") || !rec.has("step")) {
@@ -367,7 +375,7 @@ public final class LogImporter {
             throws IOException {
         List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
         List<String> events = new ArrayList<>();
-        events.add(runStart(runId, schedule, null));
+        events.add(runStart(runId, schedule, null, COUNTS_STEPS_DONE));
         long skipped = 0;
         for (String line : lines) {
             Matcher m = NANOGPT_STEP.matcher(line);
@@ -405,7 +413,15 @@ public final class LogImporter {
     }
 
     private static String runStart(String runId, String schedule, Long stepsPerEpoch) {
-        return JsonWriter.object(
+        return runStart(runId, schedule, stepsPerEpoch, null);
+    }
+
+    /** {@code stepBase}: null for a log that numbers steps from 0, as the events do. */
+    private static String runStart(
+            String runId, String schedule, Long stepsPerEpoch, Integer stepBase) {
+        List<Object> fields = new ArrayList<>();
+        Collections.addAll(
+                fields,
                 "type",
                 "run_start",
                 "run_id",
@@ -414,6 +430,10 @@ public final class LogImporter {
                 schedule == null ? null : JsonReader.parse(schedule),
                 "steps_per_epoch",
                 stepsPerEpoch);
+        if (stepBase != null) {
+            Collections.addAll(fields, "step_base", stepBase);
+        }
+        return JsonWriter.object(fields.toArray());
     }
 
     private static Double num(JsonNode n) {

@@ -90,10 +90,11 @@ public record PostgresSinks(
                     + " grad_norm = EXCLUDED.grad_norm, suggested_clip = EXCLUDED.suggested_clip";
     static final String ALERT_UPSERT =
             "INSERT INTO trainwatch_alerts"
-                    + " (alert_id, run_id, kind, severity, status, onset_step, step, opened_time, time, message, diagnosis, evidence, suggestion)"
-                    + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, CAST(? AS jsonb), CAST(? AS jsonb))"
+                    + " (alert_id, run_id, kind, severity, status, onset_step, step, display_step, opened_time, time, message, diagnosis, evidence, suggestion)"
+                    + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, CAST(? AS jsonb), CAST(? AS jsonb))"
                     + " ON CONFLICT (alert_id) DO UPDATE SET run_id = EXCLUDED.run_id, kind = EXCLUDED.kind, severity = EXCLUDED.severity,"
-                    + " status = EXCLUDED.status, onset_step = EXCLUDED.onset_step, step = EXCLUDED.step, time = EXCLUDED.time,"
+                    + " status = EXCLUDED.status, onset_step = EXCLUDED.onset_step, step = EXCLUDED.step, display_step = EXCLUDED.display_step,"
+                    + " time = EXCLUDED.time,"
                     + " message = EXCLUDED.message, diagnosis = EXCLUDED.diagnosis, evidence = EXCLUDED.evidence, suggestion = EXCLUDED.suggestion";
 
     /** A record rejected again (a replay, a restart) keeps the time it was first rejected. */
@@ -226,12 +227,13 @@ public record PostgresSinks(
         ps.setString(5, text(a.status));
         ps.setLong(6, a.onsetStep);
         ps.setLong(7, a.step);
-        ps.setObject(8, time); // kept on conflict: the time of the first write
-        ps.setObject(9, time);
-        ps.setString(10, text(a.message == null ? "" : a.message));
-        ps.setString(11, text(a.diagnosis));
-        ps.setString(12, json(JsonWriter.namedValues(a.evidence)));
-        ps.setString(13, json(JsonWriter.namedValues(a.suggestion)));
+        ps.setLong(8, a.displayStep);
+        ps.setObject(9, time); // kept on conflict: the time of the first write
+        ps.setObject(10, time);
+        ps.setString(11, text(a.message == null ? "" : a.message));
+        ps.setString(12, text(a.diagnosis));
+        ps.setString(13, json(JsonWriter.namedValues(a.evidence)));
+        ps.setString(14, json(JsonWriter.namedValues(a.suggestion)));
     }
 
     static void bindDeadLetter(PreparedStatement ps, DeadLetter d) throws SQLException {

@@ -332,9 +332,9 @@ public final class HtmlReport {
                 .append(" · ")
                 .append(a.status())
                 .append(" · step ")
-                .append(a.step());
+                .append(a.displayStep());
         if (a.onsetStep() != a.step()) {
-            t.append(" (onset ").append(a.onsetStep()).append(')');
+            t.append(" (onset ").append(a.displayOnsetStep()).append(')');
         }
         if (!a.message().isEmpty()) {
             t.append('\n').append(a.message());
@@ -365,10 +365,16 @@ public final class HtmlReport {
                                     + "<td><div class=\"msg\">%s</div><div class=\"diag\">%s</div></td><td><div class=\"action\">%s</div><div class=\"change\">%s</div></td></tr>%n",
                             a.step(),
                             i,
-                            a.step(),
-                            a.onsetStep() == a.step()
-                                    ? ""
-                                    : "<br><small>onset " + a.onsetStep() + "</small>",
+                            a.displayStep(),
+                            (a.onsetStep() == a.step()
+                                            ? ""
+                                            : "<br><small>onset "
+                                                    + a.displayOnsetStep()
+                                                    + "</small>")
+                                    // the charts' x axis counts optimizer steps
+                                    + (a.displayStep() == a.step()
+                                            ? ""
+                                            : "<br><small>optimizer step " + a.step() + "</small>"),
                             esc(a.kind()),
                             esc(a.severity()),
                             esc(a.severity()),

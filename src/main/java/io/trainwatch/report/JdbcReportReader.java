@@ -46,8 +46,11 @@ public final class JdbcReportReader {
             }
             try (ResultSet rs =
                     st.executeQuery(
-                            "SELECT alert_id, run_id, kind, severity, status, step, onset_step, message, diagnosis, suggestion::text"
-                                    + " FROM trainwatch_alerts ORDER BY run_id, onset_step, alert_id")) {
+                            "SELECT alert_id, run_id, kind, severity, status, step, onset_step, message, diagnosis, suggestion::text,"
+                                    // read through to_jsonb: a table the job has not migrated
+                                    // yet has no display_step (its alerts named optimizer steps)
+                                    + " COALESCE((to_jsonb(a) ->> 'display_step')::bigint, step)"
+                                    + " FROM trainwatch_alerts a ORDER BY run_id, onset_step, alert_id")) {
                 while (rs.next()) {
                     data.addAlert(
                             new ReportAlert(
@@ -57,6 +60,7 @@ public final class JdbcReportReader {
                                     rs.getString(4),
                                     rs.getString(5),
                                     rs.getLong(6),
+                                    rs.getLong(11),
                                     rs.getLong(7),
                                     nonNull(rs.getString(8)),
                                     nonNull(rs.getString(9)),

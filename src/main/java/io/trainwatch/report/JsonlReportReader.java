@@ -115,6 +115,7 @@ public final class JsonlReportReader {
     public static ReportAlert alert(JsonNode n) {
         long step = integer(n, "step");
         JsonNode onset = n.get("onset_step");
+        JsonNode display = n.get("display_step");
         return new ReportAlert(
                 text(n, "alert_id", false),
                 text(n, "run_id", true),
@@ -122,6 +123,8 @@ public final class JsonlReportReader {
                 nonNull(text(n, "severity", false)),
                 nonNull(text(n, "status", false)),
                 step,
+                // alerts written before display_step named optimizer steps
+                display == null || display.isNull() ? step : integer(n, "display_step"),
                 onset == null || onset.isNull() ? step : integer(n, "onset_step"),
                 nonNull(text(n, "message", false)),
                 nonNull(text(n, "diagnosis", false)),

@@ -4,7 +4,8 @@ import java.util.Map;
 
 /**
  * An alert as the report shows it (alert format v1, minus the evidence): where it is drawn ({@code
- * step}), what it says and the suggested fix.
+ * step}, an optimizer step like the series' x axis), the step a person is told ({@code
+ * displayStep}, as the run's own logs number it), what it says and the suggested fix.
  */
 public record ReportAlert(
         String alertId,
@@ -13,10 +14,16 @@ public record ReportAlert(
         String severity,
         String status,
         long step,
+        long displayStep,
         long onsetStep,
         String message,
         String diagnosis,
         Suggestion suggestion) {
+
+    /** The onset as the run's own logs number it: the alert's step base added to onsetStep. */
+    public long displayOnsetStep() {
+        return onsetStep + (displayStep - step);
+    }
 
     /**
      * {@code suggestion.action}, its numbers as display text in their order (nulls left out; lists

@@ -40,6 +40,8 @@ class ImportReplayCommandTest {
         assertThat(imported.exitCode()).as(imported.err()).isZero();
         assertThat(imported.out()).contains("60 records read, 61 events written");
         List<String> lines = new java.util.ArrayList<>(Files.readAllLines(events));
+        // HF's global_step counts the steps done: the run_start says so
+        assertThat(JsonReader.parse(lines.get(0)).path("step_base").asInt()).isEqualTo(1);
         lines.add("{\"type\":\"step\",\"run_id\":\"unsloth-b\",\"step\":-3,\"loss\":1}");
         lines.add("{broken");
         Files.write(events, lines);
@@ -76,6 +78,10 @@ class ImportReplayCommandTest {
                             var n = JsonReader.parse(a);
                             assertThat(n.path("kind").asText()).isEqualTo("NON_FINITE");
                             assertThat(n.path("onset_step").asLong()).isEqualTo(17);
+                            // trainer_state.json logs the NaN batch at "step": 18 (grad_norm inf)
+                            assertThat(n.path("step").asLong()).isEqualTo(17);
+                            assertThat(n.path("display_step").asLong()).isEqualTo(18);
+                            assertThat(n.path("message").asText()).startsWith("Step 18: ");
                         });
         assertThat(Files.readAllLines(tmp.resolve("series.jsonl"))).hasSize(60);
     }

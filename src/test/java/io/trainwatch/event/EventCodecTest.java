@@ -337,6 +337,48 @@ class EventCodecTest {
     }
 
     @Test
+    void shouldReadTheStepBaseOfARunStartAndWriteItBack() throws Exception {
+        TrainingEvent hf = codec.parse("{\"type\":\"run_start\",\"run_id\":\"r\",\"step_base\":1}");
+        assertThat(hf.stepBase).isEqualTo(1);
+        assertThat(JsonWriter.event(hf)).contains("\"step_base\":1");
+        assertThat(codec.parse(JsonWriter.event(hf))).isEqualTo(hf);
+        assertThat(
+                        codec.parse("{\"type\":\"run_start\",\"run_id\":\"r\",\"step_base\":0.0}")
+                                .stepBase)
+                .isZero();
+        TrainingEvent unsaid = codec.parse("{\"type\":\"run_start\",\"run_id\":\"r\"}");
+        assertThat(unsaid.stepBase).isNull();
+        assertThat(JsonWriter.event(unsaid)).doesNotContain("step_base");
+    }
+
+    @Test
+    void shouldNameTheStepBaseItsValueAndWhatIsAllowed() {
+        for (String[] bad :
+                new String[][] {
+                    {"2", "got 2"},
+                    {"-1", "got -1"},
+                    {"0.5", "got number 0.5"},
+                    {"\"1\"", "got string \"1\""}
+                }) {
+            InvalidEventException e =
+                    catchThrowableOfType(
+                            InvalidEventException.class,
+                            () ->
+                                    codec.parse(
+                                            "{\"type\":\"run_start\",\"run_id\":\"r\",\"step_base\":"
+                                                    + bad[0]
+                                                    + "}"));
+            assertThat(e).as(bad[0]).isNotNull();
+            assertThat(e.field()).isEqualTo("step_base");
+            assertThat(e.getMessage())
+                    .isEqualTo(
+                            "step_base: must be 0 (the run's logs number steps as the events do) or 1 (they count"
+                                    + " steps done, as HF's global_step = step + 1), "
+                                    + bad[1]);
+        }
+    }
+
+    @Test
     void shouldNameTheThresholdItsValueAndItsRange() {
         InvalidEventException e =
                 catchThrowableOfType(

@@ -185,6 +185,14 @@ class HuggingFaceTrainerITCase {
                         assertThat(open).as(runId).hasSize(1);
                         assertThat(open.get(0).get("severity").asText()).isEqualTo("critical");
                         assertThat(open.get(0).get("step").asLong()).isEqualTo(nanStep);
+                        // the alert names the step as trainer_state.json logs it: global_step,
+                        // one more than the 0-based optimizer step (step_base 1)
+                        long hfStep = firstNaNLogged(truth.get("hf_log_history"));
+                        assertThat(hfStep).as("HF logs global_step").isEqualTo(nanStep + 1);
+                        assertThat(starts.get(0).get("step_base").asInt()).isEqualTo(1);
+                        assertThat(open.get(0).get("display_step").asLong()).isEqualTo(hfStep);
+                        assertThat(open.get(0).get("message").asText())
+                                .startsWith("Step " + hfStep + ": ");
                         assertThat(lrMismatch).as(runId).isEmpty();
                     }
                     case "per_epoch" -> {
@@ -277,6 +285,18 @@ class HuggingFaceTrainerITCase {
             Map.Entry<String, JsonNode> e = it.next();
             if (Double.isNaN(e.getValue().asDouble())) {
                 return Long.parseLong(e.getKey());
+            }
+        }
+        return -1;
+    }
+
+    /**
+     * The step of HF's first logged NaN loss, from log_history's [step, loss] pairs; -1 if none.
+     */
+    static long firstNaNLogged(JsonNode history) {
+        for (JsonNode h : history) {
+            if (Double.isNaN(h.get(1).asDouble())) {
+                return h.get(0).asLong();
             }
         }
         return -1;

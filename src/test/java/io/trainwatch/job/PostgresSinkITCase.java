@@ -413,7 +413,10 @@ class PostgresSinkITCase {
                 .contains(
                         String.format(
                                 "report: %d runs, %d logged steps, %d alerts", runs, n[0], n[1]));
-        assertThat(Files.readString(tmp.resolve("report.html"))).contains(FIXTURE_RUN, "<svg");
+        assertThat(Files.readString(tmp.resolve("report.html")))
+                .contains(FIXTURE_RUN, "<svg")
+                // unsloth's NaN step as trainer_state.json numbers it, read from display_step
+                .contains("<td>18<br><small>optimizer step 17</small></td>");
     }
 
     @Test
@@ -459,6 +462,39 @@ class PostgresSinkITCase {
                                 + "TRAINWATCH_JDBC_USER / TRAINWATCH_JDBC_PASSWORD")
                 .message()
                 .doesNotContain("hunter2");
+    }
+
+    @Test
+    void shouldGiveAnAlertsTableFromBeforeDisplayStepTheColumnFilledWithItsSteps()
+            throws Exception {
+        String url = pg.createDatabase("before_display_step");
+        try (Connection c = superuser(url);
+                Statement st = c.createStatement()) {
+            // the alerts table as init.sql created it before display_step
+            st.execute(
+                    "CREATE TABLE trainwatch_alerts (alert_id text PRIMARY KEY, run_id text NOT NULL,"
+                            + " kind text NOT NULL, severity text NOT NULL, status text NOT NULL,"
+                            + " onset_step bigint NOT NULL, step bigint NOT NULL,"
+                            + " opened_time timestamptz NOT NULL, time timestamptz NOT NULL,"
+                            + " message text NOT NULL, diagnosis text, evidence jsonb, suggestion jsonb)");
+            st.execute(
+                    "INSERT INTO trainwatch_alerts VALUES ('r/NON_FINITE/17', 'r', 'NON_FINITE',"
+                            + " 'critical', 'open', 17, 17, now(), now(), 'Step 17: loss is NaN.',"
+                            + " null, null, null)");
+        }
+        PostgresSchema.prepare(new PostgresConfig(url, EmbeddedPostgres.USER, null));
+        PostgresSchema.prepare(new PostgresConfig(url, EmbeddedPostgres.USER, null)); // again
+        try (Connection c = superuser(url);
+                Statement st = c.createStatement();
+                ResultSet rs =
+                        st.executeQuery(
+                                "SELECT display_step, (SELECT is_nullable FROM information_schema.columns"
+                                        + " WHERE table_name = 'trainwatch_alerts' AND column_name = 'display_step')"
+                                        + " FROM trainwatch_alerts")) {
+            assertThat(rs.next()).isTrue();
+            assertThat(rs.getLong(1)).isEqualTo(17);
+            assertThat(rs.getString(2)).isEqualTo("NO");
+        }
     }
 
     @Test
@@ -539,8 +575,8 @@ class PostgresSinkITCase {
                 Statement st = c.createStatement();
                 ResultSet rs =
                         st.executeQuery(
-                                "SELECT alert_id, run_id, kind, severity, status, onset_step, step, opened_time, time, message, diagnosis, evidence::text, suggestion::text"
-                                        + " FROM trainwatch_alerts ORDER BY alert_id")) {
+                                "SELECT alert_id, run_id, kind, severity, status, onset_step, step, opened_time, time, message, diagnosis, evidence::text, suggestion::text,"
+                                        + " display_step FROM trainwatch_alerts ORDER BY alert_id")) {
             while (rs.next()) {
                 String id = rs.getString(1);
                 Alert a = expected.latestAlert().get(id);
@@ -553,9 +589,9 @@ class PostgresSinkITCase {
                                         rs.getString(5)))
                         .as(id)
                         .containsExactly(a.runId, a.kind, a.severity, a.status);
-                assertThat(List.of(rs.getLong(6), rs.getLong(7)))
+                assertThat(List.of(rs.getLong(6), rs.getLong(7), rs.getLong(14)))
                         .as(id)
-                        .containsExactly(a.onsetStep, a.step);
+                        .containsExactly(a.onsetStep, a.step, a.displayStep);
                 assertThat(rs.getString(10)).as(id).isEqualTo(PostgresSinks.text(a.message));
                 assertThat(rs.getString(11)).as(id).isEqualTo(PostgresSinks.text(a.diagnosis));
                 assertThat(JsonReader.parse(rs.getString(12)))

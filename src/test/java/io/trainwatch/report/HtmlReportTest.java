@@ -57,13 +57,24 @@ class HtmlReportTest {
         String html = render(data());
         assertThat(html)
                 .contains(
-                        "<title>#1 NON_FINITE · critical · open · step 7000\n"
-                                + "Step 7000: loss is NaN &lt;script&gt;alert(1)&lt;/script&gt;\n"
+                        "<title>#1 NON_FINITE · critical · open · step 7001\n"
+                                + "Step 7001: loss is NaN &lt;script&gt;alert(1)&lt;/script&gt;\n"
                                 + "fix: clip_grad_norm (max_norm 1.2, rewind_to_step 6999)\n"
                                 + "change: torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm=1.2)</title>");
         assertThat(html)
                 .contains("<title>#2 LOSS_SPIKE · warning · resolved · step 15000 (onset 14990)");
         assertThat(html).doesNotContain("<script>alert(1)");
+    }
+
+    @Test
+    void shouldNameTheDisplayStepInTheAlertTableAndTheOptimizerStepWhereTheyDiffer()
+            throws Exception {
+        String html = render(data());
+        // drawn at the optimizer step (the x axis), named as the run's logs number it
+        assertThat(html)
+                .contains(
+                        "<tr class=\"alert\" data-step=\"7000\"><td>1</td><td>7001<br><small>optimizer step 7000</small></td>",
+                        "<tr class=\"alert\" data-step=\"15000\"><td>2</td><td>15000<br><small>onset 14990</small></td>");
     }
 
     @Test
@@ -160,8 +171,9 @@ class HtmlReportTest {
                         "critical",
                         "open",
                         7000,
+                        7001, // a run whose logs count from 1 (HF)
                         7000,
-                        "Step 7000: loss is NaN <script>alert(1)</script>",
+                        "Step 7001: loss is NaN <script>alert(1)</script>",
                         "suspect data",
                         new ReportAlert.Suggestion(
                                 "clip_grad_norm",
@@ -174,6 +186,7 @@ class HtmlReportTest {
                         "LOSS_SPIKE",
                         "warning",
                         "resolved",
+                        15000,
                         15000,
                         14990,
                         "no loss spike for 10 steps",

@@ -27,7 +27,7 @@ final class DecayNeverHappens implements Hypothesis {
                                 + " while the declared schedule decays (to "
                                 + Numbers.fmt(declaredNow)
                                 + " by step "
-                                + lastStep
+                                + t.display(lastStep)
                                 + ")",
                         "the declared decay never happens: another scheduler overrides the declared one (e.g. a \"scheduler\" block in the DeepSpeed config wins over HF lr_scheduler_type; or a constant-LR scheduler)",
                         SchedulerFixes.REMOVE_OVERRIDING_SCHEDULER,

@@ -47,9 +47,9 @@ final class RestartedOnResume implements Hypothesis {
                 out.add(
                         new Reading(
                                 HypothesisKind.RESTARTED_ON_RESUME,
-                                "the schedule restarted from its beginning at step " + r,
-                                "the scheduler started again at step 0 when the run resumed at step "
-                                        + r
+                                "the schedule restarted from its beginning at step " + t.display(r),
+                                "the scheduler started over from its first step when the run resumed at step "
+                                        + t.display(r)
                                         + " (its state, last_epoch, was not restored)",
                                 SchedulerFixes.restoreSchedulerState(r),
                                 (double) hits / considered,

@@ -18,6 +18,7 @@ import io.trainwatch.schedule.DeclaredSchedule;
  * @param segmentFlat the actual LR stayed flat over the whole mismatch so far (not only the points
  *     here)
  * @param segmentDeclaredMoved the declared LR moved over the whole mismatch so far
+ * @param stepBase the run's {@code step_base}: texts name a step as {@link #display} of it
  */
 public record Trace(
         DeclaredSchedule schedule,
@@ -31,7 +32,13 @@ public record Trace(
         double peakLr,
         long warmupEndStep,
         boolean segmentFlat,
-        boolean segmentDeclaredMoved) {
+        boolean segmentDeclaredMoved,
+        int stepBase) {
+
+    /** {@code step} as the run's own logs number it, for the texts a person reads. */
+    long display(long step) {
+        return step + stepBase;
+    }
 
     /** Number of points. */
     int size() {

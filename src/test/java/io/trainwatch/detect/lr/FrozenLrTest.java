@@ -75,7 +75,8 @@ class FrozenLrTest {
                         t.peakLr(),
                         t.warmupEndStep(),
                         false,
-                        t.segmentDeclaredMoved());
+                        t.segmentDeclaredMoved(),
+                        t.stepBase());
         assertThat(hypothesis.readings(movedBefore).get(0).fit()).isZero();
     }
 }

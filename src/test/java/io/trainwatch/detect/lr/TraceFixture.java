@@ -89,7 +89,8 @@ final class TraceFixture {
                 w.peakLr(),
                 w.endStep(),
                 RelativeMatch.matches(min, max, TOLERANCE),
-                !RelativeMatch.matches(dMin, dMax, TOLERANCE / 2));
+                !RelativeMatch.matches(dMin, dMax, TOLERANCE / 2),
+                0);
     }
 
     /** The one reading {@code h} gives, or null if it cannot apply. */
