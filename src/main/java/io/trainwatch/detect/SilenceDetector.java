@@ -104,7 +104,7 @@ public class SilenceDetector {
                             c,
                             AlertKind.RUN_SILENT,
                             "Step "
-                                    + c.step
+                                    + c.displayStep()
                                     + ": steps are back"
                                     + (silent == NONE
                                             ? ""
@@ -119,7 +119,7 @@ public class SilenceDetector {
                             c,
                             AlertKind.RUN_SILENT,
                             "Step "
-                                    + c.step
+                                    + c.displayStep()
                                     + ": the run resumed after "
                                     + minutes(gap)
                                     + " without a step.",
@@ -174,7 +174,7 @@ public class SilenceDetector {
                         "The run ended"
                                 + (status == null ? "" : " (" + status + ")")
                                 + " after step "
-                                + lastStep
+                                + at.displayStep()
                                 + ": the silence was not a hang.",
                         NamedValues.builder().put("run_end_status", status).build()));
     }
@@ -188,7 +188,7 @@ public class SilenceDetector {
                 (live ? "No step for " : "No step was logged for ")
                         + minutes(silent)
                         + " after step "
-                        + at.step
+                        + at.displayStep()
                         + when
                         + ", and no run_end"
                         + (live ? "" : " (a past gap in the log)")

@@ -95,7 +95,7 @@ public class SlowdownDetector {
                                     c,
                                     AlertKind.SLOWDOWN,
                                     "Step "
-                                            + c.step
+                                            + c.displayStep()
                                             + ": back to "
                                             + Numbers.fmt(1 / t)
                                             + " steps/s ("
@@ -135,7 +135,7 @@ public class SlowdownDetector {
                         AlertKind.SLOWDOWN,
                         Severity.WARNING,
                         "Step "
-                                + slowOnsetStep
+                                + at.displayStep()
                                 + ": the run slowed from "
                                 + Numbers.fmt(1 / beforeSeconds)
                                 + " to "
@@ -145,7 +145,7 @@ public class SlowdownDetector {
                                 + "x the time per step) for "
                                 + slowRun
                                 + " logged steps, through step "
-                                + c.step
+                                + c.displayStep()
                                 + throughput()
                                 + ".",
                         "each optimizer step takes longer than it did: throttled or degraded hardware, a straggler rank, a starved data loader, or longer inputs",
@@ -162,6 +162,7 @@ public class SlowdownDetector {
                                 .put("change", TrainingFixes.CHECK_THROUGHPUT)
                                 .build());
         a.step = c.step;
+        a.displayStep = c.displayStep();
         out.add(a);
     }
 
