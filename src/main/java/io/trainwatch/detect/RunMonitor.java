@@ -50,8 +50,34 @@ public final class RunMonitor {
      * thinned out by --series-every; {@code rejection} is non-null when the event was not judged
      * (the caller dead-letters it).
      */
-    public record Output(List<Alert> alerts, SeriesPoint series, Rejection rejection) {
+    public record Output(
+            List<Alert> alerts,
+            SeriesPoint series,
+            Rejection rejection,
+            IncidentBook.Withheld withheld) {
         static final Output NOTHING = new Output(List.of(), null, null);
+
+        public Output(List<Alert> alerts, SeriesPoint series, Rejection rejection) {
+            this(alerts, series, rejection, null);
+        }
+
+        /**
+         * Alerts not sent: occurrences folded into an open incident and capped incidents (see
+         * {@link IncidentBook}); counted by the job, read by tests.
+         */
+        public List<Alert> withheldAlerts() {
+            return withheld == null ? List.of() : withheld.alerts;
+        }
+
+        /** Alerts folded into an open incident by this event. */
+        public int folded() {
+            return withheld == null ? 0 : withheld.folded;
+        }
+
+        /** New incidents over the run's cap by this event. */
+        public int capped() {
+            return withheld == null ? 0 : withheld.capped;
+        }
     }
 
     /**
@@ -145,6 +171,8 @@ public final class RunMonitor {
         a.alertId = Alert.idFor(e.runId, a.kind, step);
         a.severity = Severity.WARNING.wire();
         a.status = Alert.OPEN;
+        a.incidentId = a.alertId; // its own incident: not subject to folding or the cap
+        a.occurrences = 1;
         a.step = step;
         a.onsetStep = step;
         a.timeMillis = e.timeMillis;
@@ -304,12 +332,24 @@ public final class RunMonitor {
         state.stall.check(c, alerts);
         state.vanishing.check(c, alerts);
         updateStatistics(state, e, th);
+        IncidentBook.Withheld withheld = null;
+        if (!alerts.isEmpty() || state.incidents.isOpen()) {
+            // the common step raises nothing and has no incident to fall quiet: skipped
+            withheld = new IncidentBook.Withheld();
+            alerts = state.incidents.apply(c, alerts, withheld);
+        }
         if (!series) {
-            return new Output(alerts, null, null);
+            return new Output(alerts, null, null, withheld);
         }
         boolean keep =
-                seriesSampler.keep(state, step, resumed, !alerts.isEmpty() || c.isPossibleOnset());
-        return new Output(alerts, keep ? series(state, e, scheduled) : null, null);
+                seriesSampler.keep(
+                        state,
+                        step,
+                        resumed,
+                        !alerts.isEmpty()
+                                || (withheld != null && !withheld.alerts.isEmpty())
+                                || c.isPossibleOnset());
+        return new Output(alerts, keep ? series(state, e, scheduled) : null, null, withheld);
     }
 
     /** Without a declared schedule, warmup lasts while the reported LR keeps rising. */
