@@ -37,6 +37,13 @@ CREATE TABLE IF NOT EXISTS trainwatch_alerts (
 );
 CREATE INDEX IF NOT EXISTS trainwatch_alerts_run ON trainwatch_alerts (run_id, onset_step);
 
+-- Incidents (alert format v1 incident_id, occurrences): an incident's row is its opening alert's (alert_id =
+-- incident_id), its updates and RESOLVED land there; an escalation has a row of its own with the incident's id.
+-- Added by ALTER so a table from before incidents gains them.
+ALTER TABLE trainwatch_alerts ADD COLUMN IF NOT EXISTS incident_id text;
+ALTER TABLE trainwatch_alerts ADD COLUMN IF NOT EXISTS occurrences integer;
+CREATE INDEX IF NOT EXISTS trainwatch_alerts_incident ON trainwatch_alerts (incident_id);
+
 -- Records the job could not accept, keyed by where they came from (topic-partition@offset or file:line).
 CREATE TABLE IF NOT EXISTS trainwatch_dead_letters (
     source      text        PRIMARY KEY,

@@ -46,7 +46,8 @@ public final class JdbcReportReader {
             }
             try (ResultSet rs =
                     st.executeQuery(
-                            "SELECT alert_id, run_id, kind, severity, status, step, onset_step, message, diagnosis, suggestion::text"
+                            "SELECT alert_id, run_id, kind, severity, status, step, onset_step, message, diagnosis, suggestion::text,"
+                                    + " incident_id, occurrences"
                                     + " FROM trainwatch_alerts ORDER BY run_id, onset_step, alert_id")) {
                 while (rs.next()) {
                     data.addAlert(
@@ -60,7 +61,9 @@ public final class JdbcReportReader {
                                     rs.getLong(7),
                                     nonNull(rs.getString(8)),
                                     nonNull(rs.getString(9)),
-                                    suggestion(rs.getString(1), rs.getString(10))));
+                                    suggestion(rs.getString(1), rs.getString(10)),
+                                    rs.getString(11),
+                                    rs.getInt(12)));
                 }
             }
         }

@@ -4,7 +4,8 @@ import java.util.Map;
 
 /**
  * An alert as the report shows it (alert format v1, minus the evidence): where it is drawn ({@code
- * step}), what it says and the suggested fix.
+ * step}), what it says and the suggested fix; {@code incidentId} (null from producers before
+ * incidents) and {@code occurrences} group it into its incident.
  */
 public record ReportAlert(
         String alertId,
@@ -16,7 +17,41 @@ public record ReportAlert(
         long onsetStep,
         String message,
         String diagnosis,
-        Suggestion suggestion) {
+        Suggestion suggestion,
+        String incidentId,
+        int occurrences) {
+
+    /** An alert from before incidents: its own incident. */
+    public ReportAlert(
+            String alertId,
+            String runId,
+            String kind,
+            String severity,
+            String status,
+            long step,
+            long onsetStep,
+            String message,
+            String diagnosis,
+            Suggestion suggestion) {
+        this(
+                alertId,
+                runId,
+                kind,
+                severity,
+                status,
+                step,
+                onsetStep,
+                message,
+                diagnosis,
+                suggestion,
+                null,
+                0);
+    }
+
+    /** The incident it belongs to: its incident_id, else (older alerts) its own alert_id. */
+    public String incident() {
+        return incidentId != null ? incidentId : alertId;
+    }
 
     /**
      * {@code suggestion.action}, its numbers as display text in their order (nulls left out; lists
