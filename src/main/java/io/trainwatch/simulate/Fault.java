@@ -17,5 +17,9 @@ public enum Fault {
     LR_BASE_SCALED,
     LR_DECAY_OVERRIDDEN,
     STALL,
-    VANISHING_GRADIENTS
+    VANISHING_GRADIENTS,
+    /** Grad-norm spikes every few dozen logged steps for a while: one instability incident. */
+    REPEATED_SPIKES,
+    /** Two lone non-finite grad norms with a finite loss, no loss_scale: GradScaler overflows. */
+    FP16_OVERFLOW
 }

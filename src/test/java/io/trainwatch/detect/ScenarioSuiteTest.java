@@ -50,10 +50,19 @@ class ScenarioSuiteTest {
                     Fault.LR_OFFSET, "offset_",
                     Fault.LR_RESTARTED_ON_RESUME, "restarted_on_resume",
                     Fault.LR_BASE_SCALED, "base_lr_scaled",
-                    Fault.LR_DECAY_OVERRIDDEN, "decay_never_happens");
+                    Fault.LR_DECAY_OVERRIDDEN, "decay_never_happens",
+                    Fault.FP16_OVERFLOW, "GradScaler overflow");
 
     static final Map<Fault, int[]> DIAGNOSED = new java.util.EnumMap<>(Fault.class);
     static final Map<Fault, List<String>> MISDIAGNOSED = new java.util.EnumMap<>(Fault.class);
+
+    /**
+     * Per fault: runs, alerts the detectors opened (occurrences), incidents opened, the most
+     * incidents in one run, critical alerts sent.
+     */
+    static final Map<Fault, long[]> INCIDENTS = new java.util.EnumMap<>(Fault.class);
+
+    static final List<String> INCIDENT_FAILURES = new ArrayList<>();
 
     static final class Score {
         int runs;
@@ -129,6 +138,17 @@ class ScenarioSuiteTest {
                 failures.add(e.getKey() + " diagnosis accuracy " + share);
             }
         }
+        System.out.println(
+                "| fault | runs | alerts opened per run (occurrences) | incidents opened per run | most incidents in a run | critical messages sent |");
+        System.out.println("|---|---:|---:|---:|---:|---:|");
+        for (Map.Entry<Fault, long[]> e : INCIDENTS.entrySet()) {
+            long[] v = e.getValue();
+            System.out.printf(
+                    "| %s | %d | %.2f | %.2f | %d | %d |%n",
+                    e.getKey(), v[0], (double) v[1] / v[0], (double) v[2] / v[0], v[3], v[4]);
+        }
+        INCIDENT_FAILURES.stream().limit(5).forEach(m -> System.out.println("    " + m));
+        failures.addAll(INCIDENT_FAILURES);
         assertThat(failures).isEmpty();
     }
 
@@ -140,6 +160,7 @@ class ScenarioSuiteTest {
         int onsetIndex = -1;
         Alert caught = null;
         List<Alert> all = new ArrayList<>();
+        List<Alert> sent = new ArrayList<>();
         boolean started = false;
         boolean detected = false;
         ExpectedAlerts expectedAlerts = ExpectedAlerts.of(run.fault());
@@ -153,7 +174,13 @@ class ScenarioSuiteTest {
                 }
                 started |= run.faultStartEventIndex() >= 0 && logged >= run.faultStartEventIndex();
             }
-            for (Alert a : monitor.onEvent(state, e).alerts()) {
+            RunMonitor.Output out = monitor.onEvent(state, e);
+            sent.addAll(out.alerts());
+            // every alert a detector opened is an occurrence, sent or folded into an incident:
+            // caught and false alarms count occurrences by kind, as before incidents
+            List<Alert> occurrences = new ArrayList<>(out.alerts());
+            occurrences.addAll(out.withheldAlerts());
+            for (Alert a : occurrences) {
                 all.add(a);
                 if (!Alert.OPEN.equals(a.status)) {
                     continue;
@@ -176,6 +203,33 @@ class ScenarioSuiteTest {
                     s.falseAlarms.add(run.runId() + " (" + run.description() + "): " + a.message);
                 }
             }
+        }
+        long opened = all.stream().filter(a -> Alert.OPEN.equals(a.status)).count();
+        List<Alert> incidents =
+                sent.stream()
+                        .filter(a -> Alert.OPEN.equals(a.status) && a.alertId.equals(a.incidentId))
+                        .toList();
+        long critical = sent.stream().filter(a -> "critical".equals(a.severity)).count();
+        long[] inc = INCIDENTS.computeIfAbsent(run.fault(), k -> new long[5]);
+        inc[0]++;
+        inc[1] += opened;
+        inc[2] += incidents.size();
+        inc[3] = Math.max(inc[3], incidents.size());
+        inc[4] += critical;
+        long instability =
+                incidents.stream().filter(a -> AlertKind.valueOf(a.kind).episodic()).count();
+        if (run.fault() == Fault.REPEATED_SPIKES && instability != 1) {
+            INCIDENT_FAILURES.add(
+                    run.runId()
+                            + " ("
+                            + run.description()
+                            + "): "
+                            + instability
+                            + " instability incidents, not 1");
+        }
+        if (run.fault() == Fault.FP16_OVERFLOW && critical > 0) {
+            INCIDENT_FAILURES.add(
+                    run.runId() + " (" + run.description() + "): critical on fp16 overflows");
         }
         String want = EXPECTED_DIAGNOSIS.get(run.fault());
         if (want != null && caught != null) {

@@ -53,6 +53,47 @@ class HtmlReportTest {
     }
 
     @Test
+    void shouldShowOneRowPerIncidentWithItsCountWorstSeverityAndAlerts() throws Exception {
+        ReportData.Builder b = new ReportData.Builder();
+        b.addPoint("spiky", new StepPoint(0, null, new double[] {0.1}, null, 1.0, 1.0, 1.0, null));
+        String id = "spiky/GRAD_EXPLOSION/100";
+        b.addAlert(alert(id, id, "GRAD_EXPLOSION", "warning", "open", 100, 1));
+        b.addAlert(alert(id, id, "GRAD_EXPLOSION", "warning", "update", 180, 2));
+        b.addAlert(alert("spiky/NON_FINITE/300", id, "NON_FINITE", "critical", "open", 300, 3));
+        b.addAlert(alert(id, id, "GRAD_EXPLOSION", "critical", "update", 400, 16));
+        b.addAlert(alert("spiky/LR_MISMATCH/50", null, "LR_MISMATCH", "warning", "open", 50, 0));
+        String html = render(b.build());
+        assertThat(count(html, "<tr class=\"incident\"")).isEqualTo(2);
+        assertThat(html)
+                .contains(
+                        "<tr class=\"incident\"><td>100</td><td>GRAD_EXPLOSION</td><td><span class=\"sev critical\">critical</span></td><td>16</td><td>update</td>");
+        assertThat(count(html, "<tr class=\"alert\"")).isEqualTo(5);
+    }
+
+    private static ReportAlert alert(
+            String alertId,
+            String incidentId,
+            String kind,
+            String severity,
+            String status,
+            long step,
+            int occurrences) {
+        return new ReportAlert(
+                alertId,
+                "spiky",
+                kind,
+                severity,
+                status,
+                step,
+                step,
+                kind + " at " + step,
+                "",
+                ReportAlert.Suggestion.NONE,
+                incidentId,
+                occurrences);
+    }
+
+    @Test
     void shouldGiveEachMarkerATooltipWithKindSeverityStatusMessageAndFix() throws Exception {
         String html = render(data());
         assertThat(html)

@@ -30,6 +30,8 @@ public record ExpectedAlerts(String kind, Set<String> alsoAllowed) {
             case LR_RESTARTED_ON_RESUME -> expect("LR_MISMATCH", "LOSS_SPIKE", "WARMUP_SPIKE");
             case STALL -> expect("STALL");
             case VANISHING_GRADIENTS -> expect("VANISHING_GRADIENTS", "STALL");
+            case REPEATED_SPIKES -> expect("GRAD_EXPLOSION");
+            case FP16_OVERFLOW -> expect("NON_FINITE", "LOSS_SPIKE");
         };
     }
 
