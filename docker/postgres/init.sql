@@ -35,7 +35,9 @@ CREATE TABLE IF NOT EXISTS trainwatch_alerts (
     message     text        NOT NULL,
     diagnosis   text,
     evidence    jsonb,
-    suggestion  jsonb
+    suggestion  jsonb,
+    incident_id text,
+    occurrences integer
 );
 CREATE INDEX IF NOT EXISTS trainwatch_alerts_run ON trainwatch_alerts (run_id, onset_step);
 -- A table made before display_step existed gets it: its alerts came from runs numbered from 0, so it is their step.
@@ -48,8 +50,17 @@ BEGIN
         UPDATE trainwatch_alerts SET display_step = step;
         ALTER TABLE trainwatch_alerts ALTER COLUMN display_step SET NOT NULL;
     END IF;
+    -- Incidents (alert format v1 incident_id, occurrences): an incident's row is its opening alert's (alert_id =
+    -- incident_id), its updates and RESOLVED land there; an escalation has a row of its own with the incident's id.
+    -- A table from before incidents gains them (null: each of its alerts was its own incident).
+    IF NOT EXISTS (SELECT FROM pg_attribute WHERE attrelid = 'trainwatch_alerts'::regclass
+                   AND attname = 'incident_id' AND NOT attisdropped) THEN
+        ALTER TABLE trainwatch_alerts ADD COLUMN IF NOT EXISTS incident_id text;
+        ALTER TABLE trainwatch_alerts ADD COLUMN IF NOT EXISTS occurrences integer;
+    END IF;
 END
 $$;
+CREATE INDEX IF NOT EXISTS trainwatch_alerts_incident ON trainwatch_alerts (incident_id);
 
 -- Records the job could not accept, keyed by where they came from (topic-partition@offset or file:line).
 CREATE TABLE IF NOT EXISTS trainwatch_dead_letters (

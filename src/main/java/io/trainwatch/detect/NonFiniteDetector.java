@@ -9,9 +9,16 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * NON_FINITE (critical): NaN or infinite loss or grad norm. Says why, from what came just before:
+ * NON_FINITE: NaN or infinite loss or grad norm. Critical (the run is losing work now), except a
+ * GradScaler overflow. Says why, from what came just before:
  *
  * <ul>
+ *   <li>GradScaler overflow (warning): no loss_scale reported, the loss finite, only the grad norm
+ *       non-finite, with healthy gradients before. Under fp16/AMP the scaler skipped that optimizer
+ *       step on purpose and lowered its scale: harmless if rare. Critical when it is not finite
+ *       again at the next logged step, when the loss goes non-finite, or on the {@code
+ *       fp16_overflow_escalate_count}-th overflow each within {@code incident_window_steps} of the
+ *       last (the run keeps skipping steps);
  *   <li>fp16 loss-scale collapse: loss_scale reported and falling (the GradScaler keeps halving it
  *       after it had settled, or it is below 1);
  *   <li>not alerted: a GradScaler skip — loss_scale reported, the loss finite, only the gradients
@@ -39,6 +46,12 @@ public class NonFiniteDetector {
     public int finiteStreak;
     public long lastFiniteStep = -1;
 
+    /** Step of the last GradScaler overflow without loss_scale (-1: none). */
+    public long lastOverflowStep = -1;
+
+    /** GradScaler overflows in a row, each within incident_window_steps of the one before. */
+    public int recentOverflows;
+
     public NonFiniteDetector() {}
 
     /** Makes this a copy of {@code other} (see {@link RunState#copyFrom}). */
@@ -46,6 +59,8 @@ public class NonFiniteDetector {
         track.copyFrom(other.track);
         finiteStreak = other.finiteStreak;
         lastFiniteStep = other.lastFiniteStep;
+        lastOverflowStep = other.lastOverflowStep;
+        recentOverflows = other.recentOverflows;
     }
 
     /**
@@ -91,6 +106,13 @@ public class NonFiniteDetector {
         }
         finiteStreak = 0;
         if (track.isOpen()) {
+            if (Severity.WARNING.wire().equals(track.severity)) {
+                // an overflow warning, and again a non-finite step: not a lone skip
+                Alert u = escalateOverflow(c, lossBad);
+                if (u != null) {
+                    out.add(u);
+                }
+            }
             return; // one alert per condition
         }
         String what =
@@ -146,19 +168,27 @@ public class NonFiniteDetector {
                                     .build()));
             return;
         }
-        // 2. gradient explosion vs 3. suspect data, judged from the grad norms just before
-        if (before.length > 0 && r.gradStats.count >= 3) {
-            double maxZ = Double.NEGATIVE_INFINITY;
-            for (double g : before) {
-                maxZ = Math.max(maxZ, r.gradStats.z(g));
-            }
-            double last = before[before.length - 1];
-            boolean climbing =
-                    before.length >= 3
-                            && isIncreasing(before)
-                            && last >= CLIMB_RATIO * r.gradStats.geometricMean();
+        boolean judged = before.length > 0 && r.gradStats.count >= 3;
+        double maxZ = Double.NEGATIVE_INFINITY;
+        for (double g : judged ? before : new double[0]) {
+            maxZ = Math.max(maxZ, r.gradStats.z(g));
+        }
+        double last = before.length == 0 ? Double.NaN : before[before.length - 1];
+        boolean climbing =
+                judged
+                        && before.length >= 3
+                        && isIncreasing(before)
+                        && last >= CLIMB_RATIO * r.gradStats.geometricMean();
+        boolean explosion = judged && (maxZ > PRECURSOR_Z || climbing);
+        // 2. a GradScaler overflow: only the gradient overflows, nothing led up to it
+        if (gradBad && !lossBad && !explosion) {
+            out.add(overflow(c, what, before, batchIds));
+            return;
+        }
+        // 3. gradient explosion vs 4. suspect data, judged from the grad norms just before
+        if (judged) {
             double clip = Numbers.round3(r.gradStats.upperQuantile(2));
-            if (maxZ > PRECURSOR_Z || climbing) {
+            if (explosion) {
                 String diag =
                         "gradient explosion: the grad norm was "
                                 + (climbing ? "climbing" : "outlying")
@@ -214,12 +244,7 @@ public class NonFiniteDetector {
                             + " of the run's history)"
                             + (batches != null
                                     ? "; the batch of step " + c.displayStep() + " is " + batches
-                                    : "; the event carries no batch ids")
-                            + (!lossBad
-                                    ? "; only the gradient is non-finite while the loss is finite: under fp16/AMP this is a GradScaler overflow"
-                                            + " (the optimizer step is skipped and the loss scale halved), harmless if rare; report loss_scale with each step and"
-                                            + " trainwatch tells the two apart"
-                                    : "");
+                                    : "; the event carries no batch ids");
             out.add(
                     track.open(
                             c,
@@ -259,6 +284,108 @@ public class NonFiniteDetector {
                                         TrainingFixes.resumeSkippingThisBatch(c.display(rewindTo)))
                                 .build()));
     }
+
+    /**
+     * A GradScaler overflow without loss_scale: a warning, critical on the {@code
+     * fp16_overflow_escalate_count}-th in a row each within {@code incident_window_steps} of the
+     * last.
+     */
+    private Alert overflow(StepContext c, String what, double[] before, List<String> batchIds) {
+        long window = c.thInt(Threshold.INCIDENT_WINDOW_STEPS);
+        recentOverflows =
+                lastOverflowStep >= 0 && c.step - lastOverflowStep <= window
+                        ? recentOverflows + 1
+                        : 1;
+        lastOverflowStep = c.step;
+        int escalateAt = c.thInt(Threshold.FP16_OVERFLOW_ESCALATE_COUNT);
+        NamedValues evidence =
+                lossAndGradNorm(c)
+                        .put("recent_grad_norms", before)
+                        .put("overflows_in_a_row", recentOverflows)
+                        .put("window_steps", window)
+                        .put("batch", batchIds)
+                        .put("hint", FP16_HINT)
+                        .build();
+        if (recentOverflows >= escalateAt) {
+            return track.open(
+                    c,
+                    AlertKind.NON_FINITE,
+                    Severity.CRITICAL,
+                    "Step "
+                            + c.displayStep()
+                            + ": "
+                            + what
+                            + " with a finite loss: GradScaler overflow number "
+                            + recentOverflows
+                            + ", each within "
+                            + window
+                            + " steps of the last: the run keeps skipping optimizer steps.",
+                    "repeated GradScaler overflows: "
+                            + recentOverflows
+                            + " optimizer steps skipped, each within "
+                            + window
+                            + " steps of the one before; the gradients overflow fp16 too often for the loss scale to settle",
+                    evidence,
+                    Suggestions.halveLr(c.currentLr())
+                            .put("change", TrainingFixes.trainInBf16OrHalveLrNoRewind())
+                            .build());
+        }
+        return track.open(
+                c,
+                AlertKind.NON_FINITE,
+                Severity.WARNING,
+                "Step "
+                        + c.displayStep()
+                        + ": "
+                        + what
+                        + " with a finite loss ("
+                        + Numbers.fmt(c.loss)
+                        + "): GradScaler overflow: the step was skipped; harmless if rare.",
+                GRAD_SCALER_OVERFLOW
+                        + ": only the gradient is non-finite, the loss is finite and the gradients were healthy just before;"
+                        + " under fp16/AMP the GradScaler skips such an optimizer step on purpose and lowers its loss scale",
+                evidence,
+                Suggestions.none()
+                        .put("change", TrainingFixes.reportLossScaleIfOverflowsRepeat())
+                        .build());
+    }
+
+    /** An overflow warning followed by another non-finite step: critical now. */
+    private Alert escalateOverflow(StepContext c, boolean lossBad) {
+        long rewindTo = Math.max(0, lastFiniteStep >= 0 ? lastFiniteStep : c.step - 1);
+        String what = lossBad ? "loss is " + Numbers.fmt(c.loss) : "grad norm is still non-finite";
+        return track.update(
+                c,
+                AlertKind.NON_FINITE,
+                Severity.CRITICAL,
+                "Step "
+                        + c.displayStep()
+                        + ": "
+                        + what
+                        + (lossBad
+                                ? " after a GradScaler overflow: the model itself is non-finite now."
+                                : " at the next logged step: not a lone GradScaler skip, the run keeps losing steps."),
+                lossBad
+                        ? "non-finite loss: the weights or activations overflowed after the gradients did"
+                        : "gradients overflow step after step: the GradScaler cannot find a scale that fits",
+                lossAndGradNorm(c).put("last_finite_step", lastFiniteStep).build(),
+                lossBad
+                        ? Suggestions.halveLr(c.currentLr())
+                                .put("rewind_to_step", rewindTo)
+                                .put("change", TrainingFixes.trainInBf16OrHalveLr(rewindTo))
+                                .build()
+                        : Suggestions.halveLr(c.currentLr())
+                                .put("change", TrainingFixes.trainInBf16OrHalveLrNoRewind())
+                                .build());
+    }
+
+    /** How the diagnosis of a GradScaler overflow starts (tests and the README quote it). */
+    public static final String GRAD_SCALER_OVERFLOW =
+            "GradScaler overflow: the step was skipped; harmless if rare";
+
+    static final String FP16_HINT =
+            "a non-finite grad norm with a finite loss is how fp16/AMP reports an overflow the GradScaler caught;"
+                    + " report loss_scale with each step and trainwatch counts these skips instead of alerting";
 
     /** Evidence of every cause starts with the two numbers looked at. */
     private static NamedValues.Builder lossAndGradNorm(StepContext c) {

@@ -50,8 +50,34 @@ public final class RunMonitor {
      * thinned out by --series-every; {@code rejection} is non-null when the event was not judged
      * (the caller dead-letters it).
      */
-    public record Output(List<Alert> alerts, SeriesPoint series, Rejection rejection) {
+    public record Output(
+            List<Alert> alerts,
+            SeriesPoint series,
+            Rejection rejection,
+            IncidentBook.Withheld withheld) {
         static final Output NOTHING = new Output(List.of(), null, null);
+
+        public Output(List<Alert> alerts, SeriesPoint series, Rejection rejection) {
+            this(alerts, series, rejection, null);
+        }
+
+        /**
+         * Alerts not sent: occurrences folded into an open incident and capped incidents (see
+         * {@link IncidentBook}); counted by the job, read by tests.
+         */
+        public List<Alert> withheldAlerts() {
+            return withheld == null ? List.of() : withheld.alerts;
+        }
+
+        /** Alerts folded into an open incident by this event. */
+        public int folded() {
+            return withheld == null ? 0 : withheld.folded;
+        }
+
+        /** New incidents over the run's cap by this event. */
+        public int capped() {
+            return withheld == null ? 0 : withheld.capped;
+        }
     }
 
     /**
@@ -163,6 +189,7 @@ public final class RunMonitor {
             if (a == null) {
                 return Output.NOTHING;
             }
+            IncidentBook.ownIncident(a);
             JsonWriter.alert(a);
             return new Output(List.of(a), null, null);
         } catch (RuntimeException | StackOverflowError ex) {
@@ -193,8 +220,11 @@ public final class RunMonitor {
         a.runId = e.runId;
         a.kind = AlertKind.MONITOR_ERROR.name();
         a.alertId = Alert.idFor(e.runId, a.kind, step);
+        IncidentBook.ownIncident(a);
         a.severity = Severity.WARNING.wire();
         a.status = Alert.OPEN;
+        a.incidentId = a.alertId; // its own incident: not subject to folding or the cap
+        a.occurrences = 1;
         a.step = step;
         a.displayStep = step + state.stepBase;
         a.onsetStep = step;
@@ -279,6 +309,7 @@ public final class RunMonitor {
             state.endStatus = e.status;
             List<Alert> alerts = new ArrayList<>(1);
             state.silence.onRunEnd(state, e.status, thresholds(state), alerts);
+            alerts.forEach(IncidentBook::ownIncident);
             return alerts.isEmpty() ? Output.NOTHING : new Output(alerts, null, null);
         }
         return onStep(state, e, receivedMillis);
@@ -361,12 +392,24 @@ public final class RunMonitor {
         state.silence.check(c, receivedMillis, alerts);
         state.slowdown.check(c, alerts);
         updateStatistics(state, e, th);
+        IncidentBook.Withheld withheld = null;
+        if (!alerts.isEmpty() || state.incidents.isOpen()) {
+            // the common step raises nothing and has no incident to fall quiet: skipped
+            withheld = new IncidentBook.Withheld();
+            alerts = state.incidents.apply(c, alerts, withheld);
+        }
         if (!series) {
-            return new Output(alerts, null, null);
+            return new Output(alerts, null, null, withheld);
         }
         boolean keep =
-                seriesSampler.keep(state, step, resumed, !alerts.isEmpty() || c.isPossibleOnset());
-        return new Output(alerts, keep ? series(state, e, scheduled) : null, null);
+                seriesSampler.keep(
+                        state,
+                        step,
+                        resumed,
+                        !alerts.isEmpty()
+                                || (withheld != null && !withheld.alerts.isEmpty())
+                                || c.isPossibleOnset());
+        return new Output(alerts, keep ? series(state, e, scheduled) : null, null, withheld);
     }
 
     /** Without a declared schedule, warmup lasts while the reported LR keeps rising. */

@@ -98,6 +98,9 @@ public class RunState {
     /** Steps the GradScaler skipped (finite loss, overflowing gradients) without an alert. */
     public long gradScalerSkips;
 
+    /** The run's alerts folded into incidents, and the cap on new ones (see IncidentBook). */
+    public IncidentBook incidents = new IncidentBook();
+
     // detectors
     public NonFiniteDetector nonFinite = new NonFiniteDetector();
     public LrMismatchDetector lrMismatch = new LrMismatchDetector();
@@ -174,6 +177,7 @@ public class RunState {
         lossScaleSteadySteps = other.lossScaleSteadySteps;
         lossScaleSettled = other.lossScaleSettled;
         gradScalerSkips = other.gradScalerSkips;
+        incidents.copyFrom(other.incidents);
         nonFinite.copyFrom(other.nonFinite);
         lrMismatch.copyFrom(other.lrMismatch);
         spikes.copyFrom(other.spikes);

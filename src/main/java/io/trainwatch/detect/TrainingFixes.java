@@ -56,6 +56,18 @@ final class TrainingFixes {
                 + rewindTo;
     }
 
+    /** NON_FINITE, repeated GradScaler overflows: the skipped steps did not touch the weights. */
+    static String trainInBf16OrHalveLrNoRewind() {
+        return "train in bf16 (torch.autocast(dtype=torch.bfloat16); HF: bf16=True, fp16=False) or halve the LR;"
+                + " no rewind needed: the GradScaler skipped the overflowing steps, the weights are intact";
+    }
+
+    /** NON_FINITE, a lone GradScaler overflow. */
+    static String reportLossScaleIfOverflowsRepeat() {
+        return "nothing to change if this stays rare; log loss_scale (scaler.get_scale()) with each step so trainwatch"
+                + " counts the skips, and if they repeat train in bf16 or lower the LR";
+    }
+
     /** DIVERGENCE. */
     static String resumeWithHalvedLr(long rewindTo) {
         return "resume from the checkpoint at or before step "

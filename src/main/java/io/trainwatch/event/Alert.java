@@ -7,6 +7,10 @@ import java.util.Objects;
  * one update and its RESOLVED share it. {@code evidence} and {@code suggestion} are {@link
  * NamedValues}, written as JSON objects by {@link JsonWriter#alert}; the Flink job registers a
  * serializer for that type, so Alert stays a Kryo-free Flink POJO.
+ *
+ * <p>{@code incidentId} and {@code occurrences} (added to v1, see detect.IncidentBook): the
+ * incident the alert belongs to (the alert_id of the alert that opened it) and how many alerts it
+ * has counted so far. An incident's updates carry the opening alert's {@code alertId}.
  */
 public class Alert {
     public static final String OPEN = "open";
@@ -14,12 +18,19 @@ public class Alert {
     public static final String RESOLVED = "resolved";
 
     public String alertId;
+
+    /** The alert_id of the alert that opened this alert's incident; null from older producers. */
+    public String incidentId;
+
     public String runId;
     public String kind;
     public String severity;
 
     /** open, update or resolved. */
     public String status;
+
+    /** Alerts the incident counted so far (1 for its opening alert); 0 from older producers. */
+    public int occurrences;
 
     /** The optimizer step (0-based) this alert was raised at. */
     public long step;
@@ -52,6 +63,8 @@ public class Alert {
                 && displayStep == a.displayStep
                 && onsetStep == a.onsetStep
                 && Objects.equals(alertId, a.alertId)
+                && Objects.equals(incidentId, a.incidentId)
+                && occurrences == a.occurrences
                 && Objects.equals(runId, a.runId)
                 && Objects.equals(kind, a.kind)
                 && Objects.equals(severity, a.severity)

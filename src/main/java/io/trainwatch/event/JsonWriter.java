@@ -44,10 +44,12 @@ public final class JsonWriter {
     public static String alert(Alert a) {
         ObjectNode o = NODES.objectNode();
         o.put("alert_id", a.alertId);
+        o.put("incident_id", a.incidentId);
         o.put("run_id", a.runId);
         o.put("kind", a.kind);
         o.put("severity", a.severity);
         o.put("status", a.status);
+        o.put("occurrences", a.occurrences);
         o.put("step", a.step);
         o.put("display_step", a.displayStep);
         o.put("onset_step", a.onsetStep);

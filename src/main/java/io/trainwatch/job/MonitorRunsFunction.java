@@ -39,6 +39,12 @@ public class MonitorRunsFunction extends KeyedProcessFunction<String, TrainingEv
     /** Events of quarantined runs, dead-lettered unjudged. */
     public static final String QUARANTINED = "events-quarantined";
 
+    /** Alerts folded into an open incident instead of being sent (see detect.IncidentBook). */
+    public static final String ALERTS_FOLDED = "alerts-folded";
+
+    /** New incidents over a run's max_incidents_per_hour: counted, not sent. */
+    public static final String INCIDENTS_CAPPED = "incidents-capped";
+
     /**
      * Wall-clock time of the last event judged (the latest over subtasks): where processing ended.
      */
@@ -54,6 +60,8 @@ public class MonitorRunsFunction extends KeyedProcessFunction<String, TrainingEv
     private transient Count deadLettered;
     private transient Count monitorErrors;
     private transient Count quarantined;
+    private transient Count alertsFolded;
+    private transient Count incidentsCapped;
     private transient LongCounter runs;
     private transient LongMaximum lastEvent;
 
@@ -73,6 +81,8 @@ public class MonitorRunsFunction extends KeyedProcessFunction<String, TrainingEv
         deadLettered = new Count(ParseEventsFunction.DEAD_LETTERED);
         monitorErrors = new Count(MONITOR_ERRORS);
         quarantined = new Count(QUARANTINED);
+        alertsFolded = new Count(ALERTS_FOLDED);
+        incidentsCapped = new Count(INCIDENTS_CAPPED);
         runs = getRuntimeContext().getLongCounter(RUNS);
         lastEvent = new LongMaximum();
         getRuntimeContext().addAccumulator(LAST_EVENT_MILLIS, lastEvent);
@@ -116,6 +126,8 @@ public class MonitorRunsFunction extends KeyedProcessFunction<String, TrainingEv
             out.collect(a);
             alerts.add();
         }
+        alertsFolded.add(result.folded());
+        incidentsCapped.add(result.capped());
         if (result.series() != null) {
             ctx.output(OutputTags.SERIES, result.series());
         }
@@ -175,6 +187,13 @@ public class MonitorRunsFunction extends KeyedProcessFunction<String, TrainingEv
         void add() {
             metric.inc();
             accumulator.add(1);
+        }
+
+        void add(int n) {
+            if (n > 0) {
+                metric.inc(n);
+                accumulator.add(n);
+            }
         }
     }
 }

@@ -90,12 +90,14 @@ public record PostgresSinks(
                     + " grad_norm = EXCLUDED.grad_norm, suggested_clip = EXCLUDED.suggested_clip";
     static final String ALERT_UPSERT =
             "INSERT INTO trainwatch_alerts"
-                    + " (alert_id, run_id, kind, severity, status, onset_step, step, display_step, opened_time, time, message, diagnosis, evidence, suggestion)"
-                    + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, CAST(? AS jsonb), CAST(? AS jsonb))"
+                    + " (alert_id, run_id, kind, severity, status, onset_step, step, display_step, opened_time, time, message, diagnosis, evidence, suggestion,"
+                    + " incident_id, occurrences)"
+                    + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, CAST(? AS jsonb), CAST(? AS jsonb), ?, ?)"
                     + " ON CONFLICT (alert_id) DO UPDATE SET run_id = EXCLUDED.run_id, kind = EXCLUDED.kind, severity = EXCLUDED.severity,"
                     + " status = EXCLUDED.status, onset_step = EXCLUDED.onset_step, step = EXCLUDED.step, display_step = EXCLUDED.display_step,"
                     + " time = EXCLUDED.time,"
-                    + " message = EXCLUDED.message, diagnosis = EXCLUDED.diagnosis, evidence = EXCLUDED.evidence, suggestion = EXCLUDED.suggestion";
+                    + " message = EXCLUDED.message, diagnosis = EXCLUDED.diagnosis, evidence = EXCLUDED.evidence, suggestion = EXCLUDED.suggestion,"
+                    + " incident_id = EXCLUDED.incident_id, occurrences = EXCLUDED.occurrences";
 
     /** A record rejected again (a replay, a restart) keeps the time it was first rejected. */
     static final String DEAD_LETTER_UPSERT =
@@ -234,6 +236,8 @@ public record PostgresSinks(
         ps.setString(12, text(a.diagnosis));
         ps.setString(13, json(JsonWriter.namedValues(a.evidence)));
         ps.setString(14, json(JsonWriter.namedValues(a.suggestion)));
+        ps.setString(15, text(a.incidentId));
+        ps.setObject(16, a.incidentId == null ? null : a.occurrences, Types.INTEGER);
     }
 
     static void bindDeadLetter(PreparedStatement ps, DeadLetter d) throws SQLException {

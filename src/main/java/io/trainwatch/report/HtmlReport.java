@@ -348,11 +348,67 @@ public final class HtmlReport {
         return t.toString();
     }
 
+    /**
+     * One row per incident: the kind that opened it, its worst severity, where it opened, how many
+     * alerts it counted, its latest status and message, and its alerts' numbers in the alert table.
+     */
+    static void incidentTable(ReportData.Run run, Writer out) throws IOException {
+        java.util.Map<String, List<Integer>> members = new java.util.LinkedHashMap<>();
+        List<ReportAlert> alerts = run.alerts();
+        for (int i = 0; i < alerts.size(); i++) {
+            members.computeIfAbsent(alerts.get(i).incident(), k -> new ArrayList<>()).add(i + 1);
+        }
+        out.write(
+                "<table class=\"incidents\">\n<caption>Incidents (related alerts of one episode)</caption>\n"
+                        + "<tr><th>opened at step</th><th>kind</th><th>severity</th><th>occurrences</th><th>status</th><th>latest</th><th>alerts #</th></tr>\n");
+        for (var e : members.entrySet()) {
+            ReportAlert first = alerts.get(e.getValue().get(0) - 1);
+            ReportAlert latest = first;
+            String severity = "info";
+            int occurrences = 1;
+            for (int n : e.getValue()) {
+                ReportAlert a = alerts.get(n - 1);
+                if (rank(a.severity()) > rank(severity)) {
+                    severity = a.severity();
+                }
+                occurrences = Math.max(occurrences, a.occurrences());
+                if (a.alertId() != null && a.alertId().equals(e.getKey())) {
+                    latest = a;
+                }
+            }
+            StringBuilder numbers = new StringBuilder();
+            for (int n : e.getValue()) {
+                numbers.append(numbers.length() == 0 ? "" : ", ").append(n);
+            }
+            out.write(
+                    fmt(
+                            "<tr class=\"incident\"><td>%d</td><td>%s</td><td><span class=\"sev %s\">%s</span></td><td>%d</td><td>%s</td><td>%s</td><td>%s</td></tr>%n",
+                            first.onsetStep(),
+                            esc(first.kind()),
+                            esc(severity),
+                            esc(severity),
+                            occurrences,
+                            esc(latest.status()),
+                            esc(latest.message()),
+                            numbers));
+        }
+        out.write("</table>\n");
+    }
+
+    private static int rank(String severity) {
+        return switch (severity) {
+            case "critical" -> 2;
+            case "warning" -> 1;
+            default -> 0;
+        };
+    }
+
     private static void alertTable(ReportData.Run run, Writer out) throws IOException {
         if (run.alerts().isEmpty()) {
             out.write("<p class=\"no-alerts\">No alerts.</p>\n");
             return;
         }
+        incidentTable(run, out);
         out.write(
                 "<table class=\"alerts\">\n<caption>Alerts (numbers as on the charts)</caption>\n"
                         + "<tr><th>#</th><th>step</th><th>kind</th><th>severity</th><th>status</th><th>what happened</th><th>suggested fix</th></tr>\n");

@@ -49,7 +49,10 @@ public final class JdbcReportReader {
                             "SELECT alert_id, run_id, kind, severity, status, step, onset_step, message, diagnosis, suggestion::text,"
                                     // read through to_jsonb: a table the job has not migrated
                                     // yet has no display_step (its alerts named optimizer steps)
-                                    + " COALESCE((to_jsonb(a) ->> 'display_step')::bigint, step)"
+                                    // and no incident columns (each alert its own incident)
+                                    + " COALESCE((to_jsonb(a) ->> 'display_step')::bigint, step),"
+                                    + " to_jsonb(a) ->> 'incident_id',"
+                                    + " COALESCE((to_jsonb(a) ->> 'occurrences')::int, 0)"
                                     + " FROM trainwatch_alerts a ORDER BY run_id, onset_step, alert_id")) {
                 while (rs.next()) {
                     data.addAlert(
@@ -64,7 +67,9 @@ public final class JdbcReportReader {
                                     rs.getLong(7),
                                     nonNull(rs.getString(8)),
                                     nonNull(rs.getString(9)),
-                                    suggestion(rs.getString(1), rs.getString(10))));
+                                    suggestion(rs.getString(1), rs.getString(10)),
+                                    rs.getString(12),
+                                    rs.getInt(13)));
                 }
             }
         }

@@ -128,7 +128,9 @@ public final class JsonlReportReader {
                 onset == null || onset.isNull() ? step : integer(n, "onset_step"),
                 nonNull(text(n, "message", false)),
                 nonNull(text(n, "diagnosis", false)),
-                suggestion(n.get("suggestion")));
+                suggestion(n.get("suggestion")),
+                text(n, "incident_id", false),
+                n.path("occurrences").asInt(0));
     }
 
     /** {@code suggestion}: its action, its numbers as display text, its change. */

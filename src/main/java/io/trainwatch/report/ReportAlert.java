@@ -5,7 +5,9 @@ import java.util.Map;
 /**
  * An alert as the report shows it (alert format v1, minus the evidence): where it is drawn ({@code
  * step}, an optimizer step like the series' x axis), the step a person is told ({@code
- * displayStep}, as the run's own logs number it), what it says and the suggested fix.
+ * displayStep}, as the run's own logs number it), what it says and the suggested fix; {@code
+ * incidentId} (null from producers before incidents) and {@code occurrences} group it into its
+ * incident.
  */
 public record ReportAlert(
         String alertId,
@@ -18,7 +20,14 @@ public record ReportAlert(
         long onsetStep,
         String message,
         String diagnosis,
-        Suggestion suggestion) {
+        Suggestion suggestion,
+        String incidentId,
+        int occurrences) {
+
+    /** The incident it belongs to: its incident_id, else (older alerts) its own alert_id. */
+    public String incident() {
+        return incidentId != null ? incidentId : alertId;
+    }
 
     /** The onset as the run's own logs number it: the alert's step base added to onsetStep. */
     public long displayOnsetStep() {

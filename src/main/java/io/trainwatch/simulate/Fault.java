@@ -30,5 +30,9 @@ public enum Fault {
     /** Control: one step waits 30 s to 5 min for its batch. */
     DATA_LOADER_STALL,
     /** Control: one logged step every 20 to 60 minutes, steadily. */
-    SPARSE_LOGGING
+    SPARSE_LOGGING,
+    /** Grad-norm spikes every few dozen logged steps for a while: one instability incident. */
+    REPEATED_SPIKES,
+    /** Two lone non-finite grad norms with a finite loss, no loss_scale: GradScaler overflows. */
+    FP16_OVERFLOW
 }

@@ -350,6 +350,20 @@ public final class RunSimulator {
                             g = grad * factor;
                         }
                     }
+                    case REPEATED_SPIKES -> {
+                        for (long sp : spikeSteps) {
+                            if (s == sp) {
+                                g = grad * factor;
+                            }
+                        }
+                    }
+                    case FP16_OVERFLOW -> {
+                        for (long sp : spikeSteps) {
+                            if (s == sp) {
+                                g = Double.POSITIVE_INFINITY; // the loss stays finite
+                            }
+                        }
+                    }
                     case GRAD_GROWTH -> {
                         if (s >= start) {
                             // grows for GROWTH_POINTS logged steps, then stays there (no overflow
@@ -519,6 +533,35 @@ public final class RunSimulator {
                                     "3 sustained loss spikes x%.2f from step %d",
                                     p.factor,
                                     aligned);
+                }
+                case REPEATED_SPIKES -> {
+                    // every 25-50 logged steps (at most 500 optimizer steps apart), 10-30 times
+                    int n = 10 + rnd.nextInt(21);
+                    long gap = (25 + rnd.nextInt(26)) * (long) logEvery;
+                    p.spikeSteps = new long[n];
+                    for (int i = 0; i < n; i++) {
+                        p.spikeSteps[i] = aligned + i * gap;
+                    }
+                    p.start = aligned;
+                    p.factor = 20 + 80 * rnd.nextDouble();
+                    description =
+                            String.format(
+                                    Locale.ROOT,
+                                    "%d grad-norm spikes x%.1f every %d steps from %d",
+                                    n,
+                                    p.factor,
+                                    gap,
+                                    aligned);
+                }
+                case FP16_OVERFLOW -> {
+                    long gap = (20 + rnd.nextInt(20)) * (long) logEvery;
+                    p.spikeSteps = new long[] {aligned, aligned + gap};
+                    p.start = aligned;
+                    description =
+                            "GradScaler overflows (grad norm Infinity, loss finite) at "
+                                    + aligned
+                                    + " and "
+                                    + (aligned + gap);
                 }
                 case GRAD_SPIKE -> {
                     p.start = aligned;

@@ -13,6 +13,22 @@ public enum Threshold {
             3,
             Range.STEPS,
             "finite logged steps in a row that close a NON_FINITE alert"),
+    // incidents (all kinds, see detect.IncidentBook)
+    INCIDENT_WINDOW_STEPS(
+            "incident_window_steps",
+            600,
+            Range.STEPS,
+            "an instability alert within this many steps of the open incident's last occurrence folds into it; the incident resolves after this many quiet steps"),
+    MAX_INCIDENTS_PER_HOUR(
+            "max_incidents_per_hour",
+            10,
+            Range.integers(1, Range.MAX_COUNT),
+            "new non-critical incidents per run per hour of event time (per 10,000 steps without time) beyond which they are counted, not sent"),
+    FP16_OVERFLOW_ESCALATE_COUNT(
+            "fp16_overflow_escalate_count",
+            3,
+            Range.integers(2, Range.MAX_COUNT),
+            "GradScaler overflows (non-finite grad norm, finite loss), each within incident_window_steps of the last, that make NON_FINITE critical"),
     // LR_MISMATCH
     LR_RELATIVE_TOLERANCE(
             "lr_relative_tolerance",

@@ -155,7 +155,7 @@ class DashboardQueriesTest {
         // panels nested in a collapsed row are found too
         assertThat(all)
                 .extracting(Query::title)
-                .contains("Loss by step", "Runs", "Latest dead letters");
+                .contains("Loss by step", "Runs", "Latest dead letters", "Incidents");
         assertThat(all).allSatisfy(q -> assertThat(q.sql()).as(q.title()).isNotBlank());
         assertThat(all)
                 .extracting(q -> q.dashboard() + "/" + q.title() + "/" + q.refId())

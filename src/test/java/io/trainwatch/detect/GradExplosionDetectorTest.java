@@ -39,4 +39,23 @@ class GradExplosionDetectorTest {
         assertThat(sug.path("max_norm").asDouble()).isLessThanOrEqualTo(1.0);
         assertThat(sug.path("statistic").asText()).contains("clipping at 1 is on");
     }
+
+    @Test
+    void shouldOpenOneIncidentForThirtyGradSpikesOfOneEpisodeWithAFewUpdates() {
+        RunFixture r = new RunFixture("thirty-spikes").start(RunFixture.COSINE);
+        r.steps(
+                0,
+                1700,
+                1,
+                r::healthyLoss,
+                s -> s >= 300 && s < 1500 && s % 40 == 0 ? 30 * r.healthyGrad(s) : r.healthyGrad(s),
+                r::declared);
+        assertThat(r.opened("GRAD_EXPLOSION")).hasSize(1);
+        long updates = r.alerts.stream().filter(a -> a.status.equals("update")).count();
+        assertThat(updates).isBetween(3L, 5L);
+        assertThat(r.withheld)
+                .filteredOn(a -> a.kind.equals("GRAD_EXPLOSION") && a.status.equals("open"))
+                .hasSize(29);
+        assertThat(r.alerts).noneMatch(a -> a.severity.equals("critical"));
+    }
 }

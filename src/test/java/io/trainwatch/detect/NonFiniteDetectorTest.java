@@ -4,6 +4,8 @@ import io.trainwatch.event.Alert;
 
 import org.junit.jupiter.api.Test;
 
+import java.util.List;
+
 import static io.trainwatch.detect.RunFixture.COSINE;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -82,8 +84,7 @@ class NonFiniteDetectorTest {
         }
         assertThat(r.alerts).filteredOn(a -> a.kind.equals("NON_FINITE")).isEmpty();
         assertThat(r.state.gradScalerSkips).isEqualTo(7);
-        // the same lone overflow without loss_scale cannot be told from a NaN in the model:
-        // critical, naming the GradScaler
+        // the same lone overflow without loss_scale: a warning naming the GradScaler, no rewind
         RunFixture bare = new RunFixture("fp16-no-scale").start(COSINE);
         bare.steps(0, 199, 1, bare::healthyLoss, bare::healthyGrad, bare::declared);
         bare.step(
@@ -93,9 +94,83 @@ class NonFiniteDetectorTest {
                 bare.declared(200),
                 null,
                 null);
-        assertThat(bare.only("NON_FINITE").diagnosis)
-                .contains("GradScaler overflow")
-                .contains("report loss_scale");
+        Alert a = bare.only("NON_FINITE");
+        assertThat(a.severity).isEqualTo("warning");
+        assertThat(a.diagnosis).startsWith(NonFiniteDetector.GRAD_SCALER_OVERFLOW);
+        assertThat(a.message)
+                .contains("GradScaler overflow: the step was skipped; harmless if rare");
+        assertThat(RunFixture.json(a.evidence).path("hint").asText()).contains("report loss_scale");
+        assertThat(RunFixture.json(a.suggestion).path("action").asText()).isEqualTo("none");
+        assertThat(RunFixture.json(a.suggestion).has("rewind_to_step")).isFalse();
+    }
+
+    @Test
+    void shouldEscalateAGradScalerOverflowThatIsNotFiniteAgainAtTheNextStep() {
+        RunFixture r = new RunFixture("fp16-twice").start(COSINE);
+        r.steps(0, 199, 1, r::healthyLoss, r::healthyGrad, r::declared);
+        r.step(200, r.healthyLoss(200), Double.NaN, r.declared(200), null, null);
+        r.step(201, r.healthyLoss(201), Double.NaN, r.declared(201), null, null);
+        Alert open = r.only("NON_FINITE");
+        assertThat(open.severity).isEqualTo("warning");
+        Alert update = RunFixture.sameAlertWithStatus(r.alerts, open, Alert.UPDATE).orElseThrow();
+        assertThat(update.severity).isEqualTo("critical");
+        assertThat(update.message).contains("not a lone GradScaler skip");
+    }
+
+    @Test
+    void shouldEscalateWhenTheLossGoesNaNAfterAGradScalerOverflow() {
+        RunFixture r = new RunFixture("fp16-then-nan").start(COSINE);
+        r.steps(0, 199, 1, r::healthyLoss, r::healthyGrad, r::declared);
+        r.step(200, r.healthyLoss(200), Double.NaN, r.declared(200), null, null);
+        r.step(201, Double.NaN, Double.NaN, r.declared(201), null, null);
+        Alert update =
+                RunFixture.sameAlertWithStatus(r.alerts, r.only("NON_FINITE"), Alert.UPDATE)
+                        .orElseThrow();
+        assertThat(update.severity).isEqualTo("critical");
+        assertThat(update.diagnosis).startsWith("non-finite loss");
+    }
+
+    @Test
+    void shouldEscalateRepeatedGradScalerOverflowsWithinTheWindow() {
+        RunFixture r = new RunFixture("fp16-repeated").start(COSINE);
+        r.steps(0, 199, 1, r::healthyLoss, r::healthyGrad, r::declared);
+        List<Alert> all = new java.util.ArrayList<>();
+        for (long s = 200; s < 700; s++) {
+            boolean overflow = s == 200 || s == 350 || s == 500;
+            r.step(
+                    s,
+                    r.healthyLoss(s),
+                    overflow ? Double.POSITIVE_INFINITY : r.healthyGrad(s),
+                    r.declared(s),
+                    null,
+                    null);
+        }
+        all.addAll(r.alerts);
+        all.addAll(r.withheld);
+        // two overflows: warnings, folded into one incident; the third within the window: critical
+        assertThat(all)
+                .filteredOn(a -> a.kind.equals("NON_FINITE") && a.status.equals(Alert.OPEN))
+                .extracting(a -> a.onsetStep + " " + a.severity)
+                .containsExactlyInAnyOrder("200 warning", "350 warning", "500 critical");
+        assertThat(r.opened("NON_FINITE"))
+                .extracting(a -> a.severity)
+                .containsExactly("warning", "critical");
+        assertThat(r.opened("NON_FINITE").get(1).diagnosis).startsWith("repeated GradScaler");
+        // two far apart stay warnings
+        RunFixture far = new RunFixture("fp16-far").start(COSINE);
+        far.steps(0, 199, 1, far::healthyLoss, far::healthyGrad, far::declared);
+        for (long s = 200; s < 2200; s++) {
+            boolean overflow = s == 200 || s == 1000 || s == 1800;
+            far.step(
+                    s,
+                    far.healthyLoss(s),
+                    overflow ? Double.POSITIVE_INFINITY : far.healthyGrad(s),
+                    far.declared(s),
+                    null,
+                    null);
+        }
+        assertThat(far.alerts).noneMatch(a -> a.severity.equals("critical"));
+        assertThat(far.opened("NON_FINITE")).hasSize(3); // three incidents, quiet in between
     }
 
     @Test
@@ -129,9 +204,16 @@ class NonFiniteDetectorTest {
         r.steps(200, 260, 1, s -> Double.NaN, s -> Double.NaN, r::declared);
         assertThat(r.opened("NON_FINITE")).hasSize(1);
         r.steps(261, 270, 1, r::healthyLoss, r::healthyGrad, r::declared);
-        assertThat(r.alerts)
+        // the condition resolved (its RESOLVED folded into the incident) ...
+        assertThat(r.withheld)
                 .filteredOn(a -> a.kind.equals("NON_FINITE"))
                 .extracting(a -> a.status)
-                .containsExactly("open", "resolved");
+                .containsExactly("resolved");
+        // ... and the incident it opened resolves once quiet for incident_window_steps
+        r.steps(271, 900, 1, r::healthyLoss, r::healthyGrad, r::declared);
+        assertThat(r.alerts)
+                .filteredOn(a -> a.kind.equals("NON_FINITE"))
+                .extracting(a -> a.status + " " + (a.status.equals("resolved") ? a.step : ""))
+                .containsExactly("open ", "resolved 863");
     }
 }

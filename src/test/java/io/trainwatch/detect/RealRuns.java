@@ -28,8 +28,33 @@ import java.util.Map;
 public final class RealRuns {
     private static final ObjectMapper JSON = new ObjectMapper();
 
+    /**
+     * {@code alerts}: what the monitor sent; {@code withheld}: the detectors' alerts it folded into
+     * an open incident (or capped) instead.
+     */
     record Replayed(
-            String name, boolean healthy, List<String> events, List<Alert> alerts, long steps) {}
+            String name,
+            boolean healthy,
+            List<String> events,
+            List<Alert> alerts,
+            List<Alert> withheld,
+            long steps) {
+        /** Alerts the detectors opened: what was sent before incidents folded them. */
+        long detectorOpens() {
+            return java.util.stream.Stream.concat(alerts.stream(), withheld.stream())
+                    .filter(a -> Alert.OPEN.equals(a.status))
+                    .map(a -> a.alertId)
+                    .distinct()
+                    .count();
+        }
+
+        /** Incidents opened: alerts sent that opened their incident. */
+        long incidentsOpened() {
+            return alerts.stream()
+                    .filter(a -> Alert.OPEN.equals(a.status) && a.alertId.equals(a.incidentId))
+                    .count();
+        }
+    }
 
     private RealRuns() {}
 
@@ -99,14 +124,22 @@ public final class RealRuns {
         RunMonitor monitor = new RunMonitor(Thresholds.DEFAULTS, 1, true);
         Map<String, RunState> states = new HashMap<>();
         List<Alert> alerts = new ArrayList<>();
+        List<Alert> withheld = new ArrayList<>();
         long steps = 0;
         for (String line : events) {
             TrainingEvent e = codec.parse(line);
             RunState s = states.computeIfAbsent(e.runId, k -> new RunState());
-            alerts.addAll(monitor.onEvent(s, e).alerts());
+            RunMonitor.Output out = monitor.onEvent(s, e);
+            alerts.addAll(out.alerts());
+            withheld.addAll(out.withheldAlerts());
             steps += e.type == EventType.STEP ? 1 : 0;
         }
         return new Replayed(
-                run.get("name").asText(), run.get("healthy").asBoolean(), events, alerts, steps);
+                run.get("name").asText(),
+                run.get("healthy").asBoolean(),
+                events,
+                alerts,
+                withheld,
+                steps);
     }
 }

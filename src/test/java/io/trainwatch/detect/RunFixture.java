@@ -29,6 +29,10 @@ final class RunFixture {
     final RunMonitor monitor;
     final RunState state = new RunState();
     final List<Alert> alerts = new ArrayList<>();
+
+    /** Alerts the monitor did not send: folded into an open incident, or capped. */
+    final List<Alert> withheld = new ArrayList<>();
+
     final Random noise = new Random(42);
     final String runId;
     DeclaredSchedule schedule;
@@ -114,7 +118,9 @@ final class RunFixture {
     }
 
     private RunFixture feed(TrainingEvent e) {
-        alerts.addAll(monitor.onEvent(state, e).alerts());
+        RunMonitor.Output out = monitor.onEvent(state, e);
+        alerts.addAll(out.alerts());
+        withheld.addAll(out.withheldAlerts());
         return this;
     }
 

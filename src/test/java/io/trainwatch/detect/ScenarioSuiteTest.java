@@ -53,16 +53,22 @@ class ScenarioSuiteTest {
                     Fault.LR_OFFSET, "offset_",
                     Fault.LR_RESTARTED_ON_RESUME, "restarted_on_resume",
                     Fault.LR_BASE_SCALED, "base_lr_scaled",
-                    Fault.LR_DECAY_OVERRIDDEN, "decay_never_happens");
-
-    /** Alerts opened (any kind) and runs, per injected fault. */
-    static final Map<Fault, int[]> OPENED = new java.util.EnumMap<>(Fault.class);
+                    Fault.LR_DECAY_OVERRIDDEN, "decay_never_happens",
+                    Fault.FP16_OVERFLOW, "GradScaler overflow");
 
     /** RUN_SILENT: how long after the last step it came, as a multiple of the run's threshold. */
     static final List<Double> SILENCE_DELAYS = new ArrayList<>();
 
     static final Map<Fault, int[]> DIAGNOSED = new java.util.EnumMap<>(Fault.class);
     static final Map<Fault, List<String>> MISDIAGNOSED = new java.util.EnumMap<>(Fault.class);
+
+    /**
+     * Per fault: runs, alerts the detectors opened (occurrences), incidents opened, the most
+     * incidents in one run, critical alerts sent.
+     */
+    static final Map<Fault, long[]> INCIDENTS = new java.util.EnumMap<>(Fault.class);
+
+    static final List<String> INCIDENT_FAILURES = new ArrayList<>();
 
     static final class Score {
         int runs;
@@ -138,13 +144,17 @@ class ScenarioSuiteTest {
                 failures.add(e.getKey() + " diagnosis accuracy " + share);
             }
         }
-        System.out.println("| injected fault | runs | alerts opened | per run |");
-        System.out.println("|---|---:|---:|---:|");
-        for (Map.Entry<Fault, int[]> e : OPENED.entrySet()) {
-            int[] o = e.getValue();
+        System.out.println(
+                "| fault | runs | alerts opened per run (occurrences) | incidents opened per run | most incidents in a run | critical messages sent |");
+        System.out.println("|---|---:|---:|---:|---:|---:|");
+        for (Map.Entry<Fault, long[]> e : INCIDENTS.entrySet()) {
+            long[] v = e.getValue();
             System.out.printf(
-                    "| %s | %d | %d | %.2f |%n", e.getKey(), o[0], o[1], (double) o[1] / o[0]);
+                    "| %s | %d | %.2f | %.2f | %d | %d |%n",
+                    e.getKey(), v[0], (double) v[1] / v[0], (double) v[2] / v[0], v[3], v[4]);
         }
+        INCIDENT_FAILURES.stream().limit(5).forEach(m -> System.out.println("    " + m));
+        failures.addAll(INCIDENT_FAILURES);
         double[] ratios =
                 SILENCE_DELAYS.stream().mapToDouble(Double::doubleValue).sorted().toArray();
         System.out.printf(
@@ -164,6 +174,7 @@ class ScenarioSuiteTest {
         int onsetIndex = -1;
         Alert caught = null;
         List<Alert> all = new ArrayList<>();
+        List<Alert> sent = new ArrayList<>();
         boolean started = false;
         boolean detected = false;
         ExpectedAlerts expectedAlerts = ExpectedAlerts.of(run.fault());
@@ -171,8 +182,6 @@ class ScenarioSuiteTest {
         // the live job, with events received as they happen: a processing-time timer per
         // granularity slot after the run's silence deadline (as MonitorRunsFunction registers it)
         List<Alert> fromTimers = new ArrayList<>();
-        int[] opened = OPENED.computeIfAbsent(run.fault(), k -> new int[2]);
-        opened[0]++;
         List<TrainingEvent> events = new ArrayList<>();
         for (String line : run.events()) {
             events.add(codec.parse(line));
@@ -180,7 +189,9 @@ class ScenarioSuiteTest {
         for (int i = 0; i < events.size(); i++) {
             TrainingEvent e = events.get(i);
             long now = e.timeMillis == null ? RunSimulator.START_MILLIS : e.timeMillis;
-            List<Alert> produced = new ArrayList<>(monitor.onEvent(state, e, now).alerts());
+            RunMonitor.Output out = monitor.onEvent(state, e, now);
+            List<Alert> produced = new ArrayList<>(out.alerts());
+            List<Alert> withheld = new ArrayList<>(out.withheldAlerts());
             long deadline = monitor.silenceDeadlineMillis(state);
             long timer =
                     deadline == RunMonitor.NO_DEADLINE
@@ -189,10 +200,12 @@ class ScenarioSuiteTest {
             // the clock runs on to the next event (for ever after the last)
             long next = i + 1 < events.size() ? events.get(i + 1).timeMillis : Long.MAX_VALUE;
             if (timer != RunMonitor.NO_DEADLINE && timer <= next) {
-                for (Alert a : monitor.onSilenceCheck(state, timer).alerts()) {
+                RunMonitor.Output checked = monitor.onSilenceCheck(state, timer);
+                for (Alert a : checked.alerts()) {
                     produced.add(a);
                     fromTimers.add(a);
                 }
+                withheld.addAll(checked.withheldAlerts());
             }
             if (e.type == EventType.STEP) {
                 logged++;
@@ -201,12 +214,16 @@ class ScenarioSuiteTest {
                 }
                 started |= run.faultStartEventIndex() >= 0 && logged >= run.faultStartEventIndex();
             }
-            for (Alert a : produced) {
+            sent.addAll(produced);
+            // every alert a detector opened is an occurrence, sent or folded into an incident:
+            // caught and false alarms count occurrences by kind, as before incidents
+            List<Alert> occurrences = new ArrayList<>(produced);
+            occurrences.addAll(withheld);
+            for (Alert a : occurrences) {
                 all.add(a);
                 if (!Alert.OPEN.equals(a.status)) {
                     continue;
                 }
-                opened[1]++;
                 if (a.kind.equals("RUN_SILENT") && fromTimers.contains(a)) {
                     var ev = RunFixture.json(a.evidence);
                     SILENCE_DELAYS.add(
@@ -231,6 +248,33 @@ class ScenarioSuiteTest {
                     s.falseAlarms.add(run.runId() + " (" + run.description() + "): " + a.message);
                 }
             }
+        }
+        long opened = all.stream().filter(a -> Alert.OPEN.equals(a.status)).count();
+        List<Alert> incidents =
+                sent.stream()
+                        .filter(a -> Alert.OPEN.equals(a.status) && a.alertId.equals(a.incidentId))
+                        .toList();
+        long critical = sent.stream().filter(a -> "critical".equals(a.severity)).count();
+        long[] inc = INCIDENTS.computeIfAbsent(run.fault(), k -> new long[5]);
+        inc[0]++;
+        inc[1] += opened;
+        inc[2] += incidents.size();
+        inc[3] = Math.max(inc[3], incidents.size());
+        inc[4] += critical;
+        long instability =
+                incidents.stream().filter(a -> AlertKind.valueOf(a.kind).episodic()).count();
+        if (run.fault() == Fault.REPEATED_SPIKES && instability != 1) {
+            INCIDENT_FAILURES.add(
+                    run.runId()
+                            + " ("
+                            + run.description()
+                            + "): "
+                            + instability
+                            + " instability incidents, not 1");
+        }
+        if (run.fault() == Fault.FP16_OVERFLOW && critical > 0) {
+            INCIDENT_FAILURES.add(
+                    run.runId() + " (" + run.description() + "): critical on fp16 overflows");
         }
         String want = EXPECTED_DIAGNOSIS.get(run.fault());
         if (want != null && caught != null) {

@@ -122,11 +122,13 @@ class StateCopyTest {
                                     ? rnd.nextDouble()
                                     : c == long.class
                                             ? (Object) (long) rnd.nextInt(1000)
-                                            : c == boolean.class
-                                                    ? (Object) rnd.nextBoolean()
-                                                    : c == String.class
-                                                            ? "b" + rnd.nextInt()
-                                                            : null);
+                                            : c == int.class
+                                                    ? (Object) rnd.nextInt(1000)
+                                                    : c == boolean.class
+                                                            ? (Object) rnd.nextBoolean()
+                                                            : c == String.class
+                                                                    ? "b" + rnd.nextInt()
+                                                                    : null);
                 }
                 f.set(o, a);
             } else if (current != null

@@ -657,7 +657,8 @@ class PostgresSinkITCase {
                 assertThat(rs.getString(3)).as(evidence).isEqualTo("shard-7");
                 assertThat(rs.getString(4)).isNotBlank();
             }
-            // over the real runs' rows: the resolved ones, found by their suggestion
+            // over the real runs' rows: the resolved ones carry the suggestion "none" (a lone
+            // GradScaler overflow's open alert does too: nothing to change)
             long resolved =
                     expected.latestAlert().values().stream()
                             .filter(a -> Alert.RESOLVED.equals(a.status))
@@ -665,8 +666,8 @@ class PostgresSinkITCase {
             try (Statement st = c.createStatement();
                     ResultSet rs =
                             st.executeQuery(
-                                    "SELECT count(*) FROM trainwatch_alerts"
-                                            + " WHERE suggestion->>'action' = 'none' AND evidence IS NOT NULL")) {
+                                    "SELECT count(*) FROM trainwatch_alerts WHERE status = 'resolved'"
+                                            + " AND suggestion->>'action' = 'none' AND evidence IS NOT NULL")) {
                 rs.next();
                 assertThat(rs.getLong(1)).isEqualTo(resolved).isPositive();
             }

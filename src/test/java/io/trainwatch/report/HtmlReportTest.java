@@ -53,6 +53,48 @@ class HtmlReportTest {
     }
 
     @Test
+    void shouldShowOneRowPerIncidentWithItsCountWorstSeverityAndAlerts() throws Exception {
+        ReportData.Builder b = new ReportData.Builder();
+        b.addPoint("spiky", new StepPoint(0, null, new double[] {0.1}, null, 1.0, 1.0, 1.0, null));
+        String id = "spiky/GRAD_EXPLOSION/100";
+        b.addAlert(alert(id, id, "GRAD_EXPLOSION", "warning", "open", 100, 1));
+        b.addAlert(alert(id, id, "GRAD_EXPLOSION", "warning", "update", 180, 2));
+        b.addAlert(alert("spiky/NON_FINITE/300", id, "NON_FINITE", "critical", "open", 300, 3));
+        b.addAlert(alert(id, id, "GRAD_EXPLOSION", "critical", "update", 400, 16));
+        b.addAlert(alert("spiky/LR_MISMATCH/50", null, "LR_MISMATCH", "warning", "open", 50, 0));
+        String html = render(b.build());
+        assertThat(count(html, "<tr class=\"incident\"")).isEqualTo(2);
+        assertThat(html)
+                .contains(
+                        "<tr class=\"incident\"><td>100</td><td>GRAD_EXPLOSION</td><td><span class=\"sev critical\">critical</span></td><td>16</td><td>update</td>");
+        assertThat(count(html, "<tr class=\"alert\"")).isEqualTo(5);
+    }
+
+    private static ReportAlert alert(
+            String alertId,
+            String incidentId,
+            String kind,
+            String severity,
+            String status,
+            long step,
+            int occurrences) {
+        return new ReportAlert(
+                alertId,
+                "spiky",
+                kind,
+                severity,
+                status,
+                step,
+                step,
+                step,
+                kind + " at " + step,
+                "",
+                ReportAlert.Suggestion.NONE,
+                incidentId,
+                occurrences);
+    }
+
+    @Test
     void shouldGiveEachMarkerATooltipWithKindSeverityStatusMessageAndFix() throws Exception {
         String html = render(data());
         assertThat(html)
@@ -178,7 +220,9 @@ class HtmlReportTest {
                         new ReportAlert.Suggestion(
                                 "clip_grad_norm",
                                 nums,
-                                "torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm=1.2)")));
+                                "torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm=1.2)"),
+                        null,
+                        0));
         b.addAlert(
                 new ReportAlert(
                         "long-run/LOSS_SPIKE/14990",
@@ -191,7 +235,9 @@ class HtmlReportTest {
                         14990,
                         "no loss spike for 10 steps",
                         "condition cleared",
-                        ReportAlert.Suggestion.NONE));
+                        ReportAlert.Suggestion.NONE,
+                        null,
+                        0));
         return b.build();
     }
 

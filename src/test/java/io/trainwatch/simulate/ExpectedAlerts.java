@@ -33,6 +33,8 @@ public record ExpectedAlerts(String kind, Set<String> alsoAllowed) {
             case RUN_SILENT, RUN_SILENT_RESUMED -> expect("RUN_SILENT");
             case SLOWDOWN -> expect("SLOWDOWN");
             case DATA_LOADER_STALL, SPARSE_LOGGING -> new ExpectedAlerts(null, Set.of());
+            case REPEATED_SPIKES -> expect("GRAD_EXPLOSION");
+            case FP16_OVERFLOW -> expect("NON_FINITE", "LOSS_SPIKE");
         };
     }
 
