@@ -33,11 +33,17 @@ final class BenchEvents {
                 System.currentTimeMillis());
     }
 
+    /**
+     * A run's start. Its incidents close one step after they fall quiet: every timed NaN is to
+     * raise an alert of its own (the latency measured is the alert path's), not fold into the
+     * incident of the run's previous NaN a few hundred steps before.
+     */
     static String start(int r) {
         return String.format(
                 Locale.ROOT,
                 "{\"type\":\"run_start\",\"run_id\":\"run-%05d\",\"schedule\":{\"scheduler\":\"cosine\",\"params\":"
-                        + "{\"num_warmup_steps\":100,\"num_training_steps\":1000100,\"base_lrs\":[0.001]}}}",
+                        + "{\"num_warmup_steps\":100,\"num_training_steps\":1000100,\"base_lrs\":[0.001]}},"
+                        + "\"thresholds\":{\"incident_window_steps\":1}}",
                 r);
     }
 

@@ -269,7 +269,7 @@ public class IncidentBook {
             occur(c, a, kind);
             a.incidentId = incidentId;
             a.occurrences = occurrences;
-            if (escalates(a, kind)) {
+            if (escalates(a, kind) || (!capped && firstOfItsKind(kind))) {
                 escalate(a, kind, out);
             } else if (!capped && Integer.bitCount(occurrences) == 1) {
                 w.alerts.add(a);
@@ -327,7 +327,16 @@ public class IncidentBook {
                 || (isCritical(a.severity) && (criticalKinds & bit(kind)) == 0);
     }
 
-    /** An escalating occurrence: sent as its own alert. */
+    /**
+     * The first occurrence of a kind other than the opening one (a warmup spike in a grad-explosion
+     * incident): it brings its own diagnosis and fix, so it is sent once, as its own alert with the
+     * incident's id; its repeats fold.
+     */
+    private boolean firstOfItsKind(AlertKind kind) {
+        return !kind.name().equals(openingKind) && kindCounts[kind.ordinal()] == 1;
+    }
+
+    /** An escalating occurrence, or a kind's first: sent as its own alert. */
     private void escalate(Alert a, AlertKind kind, List<Alert> out) {
         severity = rank(a.severity) > rank(severity) ? a.severity : severity;
         sentKinds |= bit(kind);

@@ -113,7 +113,12 @@ public class SilenceDetector {
                             evidence(silent, threshold).build()));
         } else if (gap != NONE && gap > threshold && lastStep >= 0) {
             StepContext at = StepContext.at(c.runId, lastStep, lastTimeMillis, c.thresholds, c.run);
-            out.add(openAlert(at, gap, threshold, false));
+            Alert past = openAlert(at, gap, threshold, false);
+            // its onset is the last step before the gap; it is raised now, at this step
+            past.step = c.step;
+            past.displayStep = c.displayStep();
+            past.timeMillis = c.timeMillis;
+            out.add(past);
             out.add(
                     track.resolve(
                             c,

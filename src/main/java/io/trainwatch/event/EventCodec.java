@@ -392,7 +392,7 @@ public final class EventCodec {
             String field = "thresholds." + f.getKey();
             if (t == null) {
                 throw new InvalidEventException(
-                        field, "unknown threshold; known: " + String.join(", ", Thresholds.NAMES));
+                        field, "unknown threshold; " + Thresholds.known(f.getKey()));
             }
             JsonNode v = f.getValue();
             if (!v.isNumber()) {

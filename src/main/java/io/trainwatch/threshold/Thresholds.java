@@ -5,6 +5,7 @@ import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
@@ -80,7 +81,30 @@ public final class Thresholds implements Serializable {
 
     /** The message for a name that is no threshold. */
     public static String unknown(String name) {
-        return "unknown threshold \"" + name + "\"; known: " + String.join(", ", NAMES);
+        return "unknown threshold \"" + name + "\"; " + known(name);
+    }
+
+    /**
+     * The thresholds to name beside an unknown {@code name}: those of its family (the same first
+     * word, e.g. every {@code spike_*}) when it has one, else all of them. A short list reads
+     * better in a dead letter than every threshold there is.
+     */
+    public static String known(String name) {
+        int cut = name.indexOf('_');
+        String family = cut > 0 ? name.substring(0, cut + 1) : null;
+        List<String> same =
+                family == null
+                        ? List.of()
+                        : NAMES.stream().filter(n -> n.startsWith(family)).toList();
+        return same.isEmpty()
+                ? "known: " + String.join(", ", NAMES)
+                : "known "
+                        + family
+                        + "* thresholds: "
+                        + String.join(", ", same)
+                        + " (all "
+                        + NAMES.size()
+                        + " are in the README's threshold table)";
     }
 
     private static double[] defaults() {

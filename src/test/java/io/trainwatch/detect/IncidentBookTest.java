@@ -109,14 +109,27 @@ class IncidentBookTest {
     }
 
     @Test
-    void shouldFoldLossSpikesOfTheSameEpisodeAndNameBothInTheUpdate() {
+    void shouldSendAKindsFirstOccurrenceOnceAndFoldItsRepeatsIntoTheUpdates() {
         spike(100, 6);
         step(130, null, alert(AlertKind.LOSS_SPIKE, Severity.WARNING, Alert.OPEN, 130, 2));
+        // a loss spike brings its own diagnosis and fix: sent once, as part of the incident
+        assertThat(sent(Alert.OPEN))
+                .extracting(a -> a.kind)
+                .containsExactly("GRAD_EXPLOSION", "LOSS_SPIKE");
+        assertThat(sent(Alert.OPEN).get(1).incidentId).isEqualTo("r/GRAD_EXPLOSION/100");
+        assertThat(sent(Alert.OPEN).get(1).occurrences).isEqualTo(2);
+        step(160, null, alert(AlertKind.LOSS_SPIKE, Severity.WARNING, Alert.OPEN, 160, 2));
+        step(190, null, alert(AlertKind.LOSS_SPIKE, Severity.WARNING, Alert.OPEN, 190, 2));
+        // its repeats fold; the 4th occurrence is an update naming both kinds
+        assertThat(sent(Alert.OPEN)).hasSize(2);
         assertThat(sent(Alert.UPDATE))
                 .singleElement()
                 .satisfies(
-                        u -> assertThat(u.message).contains("1 loss spike and 1 grad-norm spike"));
-        assertThat(sent(Alert.UPDATE).get(0).kind).isEqualTo("GRAD_EXPLOSION");
+                        u -> {
+                            assertThat(u.kind).isEqualTo("GRAD_EXPLOSION");
+                            assertThat(u.occurrences).isEqualTo(4);
+                            assertThat(u.message).contains("3 loss spikes and 1 grad-norm spike");
+                        });
     }
 
     @Test

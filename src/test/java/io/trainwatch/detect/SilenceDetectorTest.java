@@ -59,8 +59,10 @@ class SilenceDetectorTest {
         Alert open = withStatus(Alert.OPEN).get(0);
         assertThat(withStatus(Alert.OPEN)).hasSize(1);
         assertThat(open.severity).isEqualTo("critical");
-        assertThat(open.step).isEqualTo(99);
-        assertThat(open.timeMillis).isEqualTo(T0 + 99 * 1000);
+        // raised at the step after the gap, its onset the last step before it
+        assertThat(open.step).isEqualTo(100);
+        assertThat(open.onsetStep).isEqualTo(99);
+        assertThat(open.timeMillis).isEqualTo(T0 + 99 * 1000 + 40 * MINUTE);
         assertThat(open.message)
                 .contains("after step 99")
                 .contains("40 min")
@@ -150,6 +152,7 @@ class SilenceDetectorTest {
             out.addAll(strict.onEvent(run, e).alerts());
         }
         assertThat(out).extracting(a -> a.status).containsExactly(Alert.OPEN, Alert.RESOLVED);
-        assertThat(out.get(0).step).isEqualTo(9);
+        assertThat(out.get(0).onsetStep).isEqualTo(9);
+        assertThat(out.get(0).step).isEqualTo(10);
     }
 }

@@ -97,28 +97,30 @@ class PostgresConfigTest {
     @Test
     void shouldSplitInitSqlIntoItsStatementsWithTheRolePartLast() {
         List<String> s = PostgresSchema.statements(PostgresSchema.schemaSql());
-        assertThat(s).hasSize(8);
-        assertThat(s.subList(0, 6))
+        assertThat(s).hasSize(9);
+        assertThat(s.subList(0, 7))
                 .noneMatch(PostgresSchema::isRolePart)
                 .filteredOn(x -> !x.startsWith("DO $$"))
-                .hasSize(5)
+                .hasSize(6)
                 .allMatch(
                         x ->
                                 x.startsWith("CREATE TABLE IF NOT EXISTS")
                                         || x.startsWith("CREATE INDEX IF NOT EXISTS"));
-        // a table from before display_step gets the column
+        // a table from before display_step and incidents gets the columns
         assertThat(s.get(4))
                 .startsWith("DO $$")
                 .contains(
-                        "ALTER TABLE trainwatch_alerts ADD COLUMN IF NOT EXISTS display_step bigint;");
-        assertThat(s.get(6))
+                        "ALTER TABLE trainwatch_alerts ADD COLUMN IF NOT EXISTS display_step bigint;")
+                .contains(
+                        "ALTER TABLE trainwatch_alerts ADD COLUMN IF NOT EXISTS incident_id text;");
+        assertThat(s.get(7))
                 .startsWith("DO $$")
                 .contains("CREATE ROLE trainwatch_grafana LOGIN;")
                 .endsWith("$$");
-        assertThat(s.get(7))
+        assertThat(s.get(8))
                 .startsWith(
                         "GRANT SELECT ON trainwatch_series, trainwatch_alerts, trainwatch_dead_letters TO trainwatch_grafana");
-        assertThat(s.subList(6, 8)).allMatch(PostgresSchema::isRolePart);
+        assertThat(s.subList(7, 9)).allMatch(PostgresSchema::isRolePart);
         // semicolons in quotes, quoted names, dollar-quoted bodies and comments do not split
         assertThat(
                         PostgresSchema.statements(

@@ -79,7 +79,10 @@ class ThresholdTest {
         assertThatThrownBy(() -> Thresholds.DEFAULTS.with(Map.of("spike_k", 3.0)))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageStartingWith(
-                        "unknown threshold \"spike_k\"; known: non_finite_resolve_steps, ");
+                        "unknown threshold \"spike_k\"; known spike_* thresholds: spike_mad_k, ");
+        assertThatThrownBy(() -> Thresholds.DEFAULTS.with(Map.of("k", 3.0)))
+                .hasMessageStartingWith(
+                        "unknown threshold \"k\"; known: non_finite_resolve_steps, ");
     }
 
     @Test
