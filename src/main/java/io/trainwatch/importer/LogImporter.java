@@ -51,6 +51,9 @@ public final class LogImporter {
     private static final Pattern NANOGPT_STEP =
             Pattern.compile("^step:(\\d+)/(\\d+) train_loss:(\\S+)");
 
+    /** modded-nanogpt's training time so far (validation excluded), in ms. */
+    private static final Pattern NANOGPT_TRAIN_TIME = Pattern.compile(" train_time:(\\d+)ms");
+
     /**
      * HF's global_step and modded-nanogpt's step:N count the optimizer steps done: step N of the
      * log is optimizer step N-1 (the importer's step), and alerts should say N.
@@ -167,7 +170,10 @@ public final class LogImporter {
                                 "loss",
                                 num(rec.get("total_loss")),
                                 "lr",
-                                rec.has("lr") ? num(rec.get("lr")) : null));
+                                rec.has("lr") ? num(rec.get("lr")) : null,
+                                // seconds per iteration over the logging window: the run's speed
+                                "step_time_s",
+                                positive(rec.get("time"))));
             }
         }
         if (launches.size() > 1) {
@@ -377,6 +383,8 @@ public final class LogImporter {
         List<String> events = new ArrayList<>();
         events.add(runStart(runId, schedule, null, COUNTS_STEPS_DONE));
         long skipped = 0;
+        long lastStep = -1;
+        long lastTrainMillis = -1;
         for (String line : lines) {
             Matcher m = NANOGPT_STEP.matcher(line);
             if (!m.find()) {
@@ -384,12 +392,24 @@ public final class LogImporter {
                 continue;
             }
             String loss = m.group(3);
+            long step = Long.parseLong(m.group(1)) - 1;
+            Matcher t = NANOGPT_TRAIN_TIME.matcher(line);
+            long trainMillis = t.find() ? Long.parseLong(t.group(1)) : -1;
+            // time per optimizer step since the previous logged step: the run's speed
+            Double stepTime =
+                    trainMillis > lastTrainMillis && lastTrainMillis >= 0 && step > lastStep
+                            ? (trainMillis - lastTrainMillis) / 1000.0 / (step - lastStep)
+                            : null;
             events.add(
                     stepEvent(
                             runId,
-                            Long.parseLong(m.group(1)) - 1,
+                            step,
                             "loss",
-                            loss.equalsIgnoreCase("nan") ? Double.NaN : Double.parseDouble(loss)));
+                            loss.equalsIgnoreCase("nan") ? Double.NaN : Double.parseDouble(loss),
+                            "step_time_s",
+                            stepTime));
+            lastStep = step;
+            lastTrainMillis = trainMillis;
         }
         return new ImportedRun(
                 events,
@@ -438,5 +458,11 @@ public final class LogImporter {
 
     private static Double num(JsonNode n) {
         return n == null || n.isNull() ? null : n.asDouble();
+    }
+
+    /** A positive finite number, else null (a missing or broken timing is no timing). */
+    private static Double positive(JsonNode n) {
+        Double v = num(n);
+        return v != null && v > 0 && Double.isFinite(v) ? v : null;
     }
 }
