@@ -48,61 +48,15 @@ public final class DeclaredScheduleType {
         }
     }
 
-    /** The type information of a declared schedule: an atomic value, never a key. */
-    public static final class Info extends TypeInformation<DeclaredSchedule> {
-        @Override
-        public boolean isBasicType() {
-            return false;
-        }
-
-        @Override
-        public boolean isTupleType() {
-            return false;
-        }
-
-        @Override
-        public int getArity() {
-            return 1;
-        }
-
-        @Override
-        public int getTotalFields() {
-            return 1;
-        }
-
-        @Override
-        public Class<DeclaredSchedule> getTypeClass() {
-            return DeclaredSchedule.class;
-        }
-
-        @Override
-        public boolean isKeyType() {
-            return false;
+    /** The type information of a declared schedule. */
+    public static final class Info extends OpaqueValueTypeInfo<DeclaredSchedule> {
+        public Info() {
+            super(DeclaredSchedule.class);
         }
 
         @Override
         public TypeSerializer<DeclaredSchedule> createSerializer(SerializerConfig config) {
             return new Serializer();
-        }
-
-        @Override
-        public String toString() {
-            return "DeclaredSchedule(spec text)";
-        }
-
-        @Override
-        public boolean equals(Object o) {
-            return o instanceof Info;
-        }
-
-        @Override
-        public int hashCode() {
-            return Info.class.hashCode();
-        }
-
-        @Override
-        public boolean canEqual(Object o) {
-            return o instanceof Info;
         }
     }
 

@@ -50,61 +50,15 @@ public final class NamedValuesType {
         }
     }
 
-    /** The type information of named values: an atomic value, never a key. */
-    public static final class Info extends TypeInformation<NamedValues> {
-        @Override
-        public boolean isBasicType() {
-            return false;
-        }
-
-        @Override
-        public boolean isTupleType() {
-            return false;
-        }
-
-        @Override
-        public int getArity() {
-            return 1;
-        }
-
-        @Override
-        public int getTotalFields() {
-            return 1;
-        }
-
-        @Override
-        public Class<NamedValues> getTypeClass() {
-            return NamedValues.class;
-        }
-
-        @Override
-        public boolean isKeyType() {
-            return false;
+    /** The type information of named values. */
+    public static final class Info extends OpaqueValueTypeInfo<NamedValues> {
+        public Info() {
+            super(NamedValues.class);
         }
 
         @Override
         public TypeSerializer<NamedValues> createSerializer(SerializerConfig config) {
             return Serializer.INSTANCE;
-        }
-
-        @Override
-        public String toString() {
-            return "NamedValues";
-        }
-
-        @Override
-        public boolean equals(Object o) {
-            return o instanceof Info;
-        }
-
-        @Override
-        public int hashCode() {
-            return Info.class.hashCode();
-        }
-
-        @Override
-        public boolean canEqual(Object o) {
-            return o instanceof Info;
         }
     }
 
