@@ -17,8 +17,8 @@ import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.sli
 class PackageRulesTest {
 
     /**
-     * The schedule math, events, detection, thresholds, importers, simulator and report are
-     * unit-tested with new.
+     * The schedule math, events, detection, thresholds, importers, simulator, report and
+     * notifications are unit-tested with new.
      */
     @ArchTest
     static final ArchRule shouldKeepFlinkOutOfThePureCore =
@@ -31,7 +31,8 @@ class PackageRulesTest {
                             "io.trainwatch.threshold..",
                             "io.trainwatch.report..",
                             "io.trainwatch.importer..",
-                            "io.trainwatch.simulate..")
+                            "io.trainwatch.simulate..",
+                            "io.trainwatch.notify..")
                     .should()
                     .dependOnClassesThat()
                     .resideInAPackage("org.apache.flink..")
