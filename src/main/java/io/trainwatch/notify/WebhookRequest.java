@@ -39,12 +39,15 @@ public final class WebhookRequest {
      * characters a header cannot carry.
      */
     public static String idempotencyKey(Alert alert) {
-        String identity =
-                alert.alertId + "\n" + alert.status + "\n" + alert.occurrences + "\n" + alert.step;
+        return sha256Hex(
+                alert.alertId + "\n" + alert.status + "\n" + alert.occurrences + "\n" + alert.step);
+    }
+
+    static String sha256Hex(String text) {
         try {
             byte[] digest =
                     MessageDigest.getInstance("SHA-256")
-                            .digest(identity.getBytes(StandardCharsets.UTF_8));
+                            .digest(text.getBytes(StandardCharsets.UTF_8));
             return HexFormat.of().formatHex(digest);
         } catch (NoSuchAlgorithmException e) {
             // every Java platform must provide SHA-256
