@@ -35,7 +35,9 @@ class DockerComposeTest {
                                 "GRAFANA_ADMIN_PASSWORD",
                                 "test",
                                 "GRAFANA_DB_PASSWORD",
-                                "test"));
+                                "test",
+                                "GRAFANA_ALERT_WEBHOOK_URL",
+                                "http://receiver.invalid/hook"));
         Process p;
         try {
             p = pb.start();
