@@ -71,6 +71,26 @@ CREATE TABLE IF NOT EXISTS trainwatch_dead_letters (
     payload     text        NOT NULL
 );
 
+-- Notifications given up (refused by the receiver, or still failing past the retry horizon): the
+-- notification output's dead letters. One row per target and notification (Idempotency-Key); the
+-- alert as it would have been sent, so that it can be sent again by hand.
+CREATE TABLE IF NOT EXISTS trainwatch_notifications_failed (
+    target          text        NOT NULL,
+    idempotency_key text        NOT NULL,
+    alert_id        text        NOT NULL,
+    run_id          text        NOT NULL,
+    kind            text        NOT NULL,
+    severity        text        NOT NULL,
+    status          text        NOT NULL,
+    attempts        integer     NOT NULL,
+    last_status     integer     NOT NULL,
+    reason          text        NOT NULL,
+    time            timestamptz NOT NULL,
+    alert           jsonb       NOT NULL,
+    PRIMARY KEY (target, idempotency_key)
+);
+CREATE INDEX IF NOT EXISTS trainwatch_notifications_failed_run ON trainwatch_notifications_failed (run_id, time);
+
 -- Grafana reads with its own role, which can only SELECT.
 DO $$
 BEGIN
@@ -79,4 +99,5 @@ BEGIN
     END IF;
 END
 $$;
-GRANT SELECT ON trainwatch_series, trainwatch_alerts, trainwatch_dead_letters TO trainwatch_grafana;
+GRANT SELECT ON trainwatch_series, trainwatch_alerts, trainwatch_dead_letters, trainwatch_notifications_failed
+    TO trainwatch_grafana;

@@ -7,6 +7,7 @@ import io.trainwatch.job.JobConfig;
 import io.trainwatch.job.PostgresConfig;
 
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.io.PrintStream;
@@ -94,6 +95,8 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--no-postgres", description = "Do not write to PostgreSQL (Kafka only).")
     boolean noPostgres;
 
+    @Mixin NotifyOptions notifyOptions = new NotifyOptions();
+
     /** Where the credentials for --jdbc-url come from. */
     Map<String, String> environment = System.getenv();
 
@@ -118,6 +121,7 @@ final class DemoCommand implements Callable<Integer> {
                         follow,
                         !noPostgres,
                         PostgresTarget.config(jdbcUrl, environment),
+                        notifyOptions.config(environment::get),
                         console)
                 .run();
         SchedulePreview.write(out, steps, console);

@@ -1,10 +1,14 @@
 package io.trainwatch.cli;
 
+import io.trainwatch.event.FailedNotification;
 import io.trainwatch.event.JsonReader;
+import io.trainwatch.job.DeliverNotificationsOperator;
 import io.trainwatch.job.FileOutputs;
 import io.trainwatch.job.JobConfig;
 import io.trainwatch.job.MonitorConfig;
 import io.trainwatch.job.MonitorRunsFunction;
+import io.trainwatch.job.NotificationOutputs;
+import io.trainwatch.job.NotifyConfig;
 import io.trainwatch.job.ParseEventsFunction;
 import io.trainwatch.job.PostgresConfig;
 import io.trainwatch.job.PostgresOutputs;
@@ -14,6 +18,7 @@ import io.trainwatch.report.AlertTally;
 import io.trainwatch.threshold.Thresholds;
 
 import org.apache.flink.api.common.JobExecutionResult;
+import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
 import picocli.CommandLine.Command;
@@ -30,6 +35,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
+import java.util.function.Function;
 import java.util.stream.Stream;
 
 /**
@@ -88,6 +94,18 @@ final class ReplayCommand implements Callable<Integer> {
 
     @Mixin PostgresOptions postgresOptions = new PostgresOptions();
 
+    @Mixin NotifyOptions notifyOptions = new NotifyOptions();
+
+    @Option(
+            names = "--notify-failed",
+            paramLabel = "FILE",
+            description =
+                    "With --notify: notifications given up, with the reason and the alert. Default: <output>.notify-failed.jsonl")
+    Path notifyFailed;
+
+    /** Where --notify's env:VAR references are read. */
+    Function<String, String> environment = System::getenv;
+
     public Integer call() throws Exception {
         if (parallelism < 1) {
             throw new UserInputException("--parallelism must be >= 1, got " + parallelism);
@@ -105,6 +123,7 @@ final class ReplayCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new UserInputException("--threshold: " + e.getMessage());
         }
+        NotifyConfig notify = notifyOptions.config(environment);
         List<Path> files = inputFiles(input);
         List<RawRecord> records = new ArrayList<>();
         long blank = 0;
@@ -136,8 +155,34 @@ final class ReplayCommand implements Callable<Integer> {
         if (postgres != null) {
             PostgresOutputs.attach(outputs, postgres);
         }
+        Path failedNotifications = null;
+        if (notify != null) {
+            failedNotifications =
+                    notifyFailed != null
+                            ? notifyFailed
+                            : output.resolveSibling(output.getFileName() + ".notify-failed.jsonl");
+            System.err.printf(
+                    "notify: %s%s%n",
+                    notify.targets(),
+                    notify.settings().dryRun() ? " (dry run: printed, not sent)" : "");
+            // no checkpoints here: alerts are sent as they are raised
+            DataStream<FailedNotification> failed =
+                    NotificationOutputs.attach(outputs.alerts(), notify, null, false);
+            FileOutputs.attachFailedNotifications(failed, failedNotifications);
+            if (postgres != null) {
+                PostgresOutputs.attachFailedNotifications(failed, postgres);
+            }
+        }
         JobExecutionResult result = env.execute("trainwatch-replay");
         summarize(result, dlq, postgres);
+        if (notify != null) {
+            System.out.printf(
+                    "notifications    %d delivered (%d folded into summaries), %d failed -> %s%n",
+                    counter(result, DeliverNotificationsOperator.DELIVERED),
+                    counter(result, DeliverNotificationsOperator.FOLDED),
+                    counter(result, DeliverNotificationsOperator.FAILED),
+                    failedNotifications);
+        }
         return 0;
     }
 

@@ -2,6 +2,7 @@ package io.trainwatch.cli;
 
 import io.trainwatch.job.JobConfig;
 import io.trainwatch.job.KafkaPipeline;
+import io.trainwatch.job.NotifyConfig;
 import io.trainwatch.job.PostgresConfig;
 import io.trainwatch.kafka.TopicAdmin;
 import io.trainwatch.threshold.Threshold;
@@ -18,6 +19,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
+import java.util.function.Function;
 
 /**
  * {@code run}: the live job on Kafka. Also what {@code flink run target/trainwatch.jar run ...}
@@ -160,6 +162,28 @@ final class RunCommand implements Callable<Integer> {
 
     @Mixin PostgresOptions postgresOptions = new PostgresOptions();
 
+    @Mixin NotifyOptions notifyOptions = new NotifyOptions();
+
+    @Option(
+            names = NotifyConfig.FAILED_TOPIC,
+            defaultValue = NotifyConfig.FAILED_TOPIC_DEFAULT,
+            paramLabel = "TOPIC",
+            description =
+                    "With --notify: notifications given up, with the reason and the alert. Default: ${DEFAULT-VALUE}.")
+    String notifyFailedTopic;
+
+    @Option(
+            names = NotifyConfig.SENT_LOG_TOPIC,
+            defaultValue = NotifyConfig.SENT_LOG_TOPIC_DEFAULT,
+            paramLabel = "TOPIC",
+            description =
+                    "With --notify: a record of each notification delivered, read on restore so that none is sent twice."
+                            + " Default: ${DEFAULT-VALUE}.")
+    String notifySentLogTopic;
+
+    /** Where --notify's env:VAR references are read. */
+    Function<String, String> environment = System::getenv;
+
     @Option(
             names = "--dry-run",
             description =
@@ -187,6 +211,8 @@ final class RunCommand implements Callable<Integer> {
                     .stateChangelog(stateChangelog)
                     .postgres(postgresOptions.config())
                     .seriesEvery(postgresOptions.seriesEvery)
+                    .notifications(notifyOptions.config(environment))
+                    .notifyTopics(notifyFailedTopic, notifySentLogTopic)
                     .build();
         } catch (IllegalArgumentException e) {
             throw new UserInputException(e.getMessage());
@@ -221,6 +247,13 @@ final class RunCommand implements Callable<Integer> {
         var created = TopicAdmin.prepareTopics(cfg);
         if (!created.isEmpty()) {
             System.err.println("created topics: " + String.join(", ", created));
+        }
+        if (cfg.notifications() != null) {
+            System.err.printf(
+                    "notify: %s; given up after %s -> %s%n",
+                    cfg.notifications().targets(),
+                    cfg.notifications().settings().horizon(),
+                    cfg.notifyFailedTopic());
         }
         PostgresTarget.prepare(cfg.postgres(), System.err);
         StreamExecutionEnvironment env = KafkaPipeline.environment(cfg);
@@ -303,6 +336,20 @@ final class RunCommand implements Callable<Integer> {
                                         ? "none"
                                         : "set (" + PostgresConfig.PASSWORD_ENV + ", not shown)"));
         line(b, "series every", cfg.seriesEvery() + " step(s)");
+        NotifyConfig notify = cfg.notifications();
+        if (notify == null) {
+            line(b, "notify", "off");
+        } else {
+            notify.targets().forEach(t -> line(b, "notify", t.toString()));
+            line(b, "grafana url", notify.grafanaUrl() == null ? "none" : notify.grafanaUrl());
+            line(b, "notify retry horizon", notify.settings().horizon().toString());
+            line(
+                    b,
+                    "notify dry run",
+                    notify.settings().dryRun() ? "yes (printed, not sent)" : "no");
+            line(b, "notify failed topic", cfg.notifyFailedTopic());
+            line(b, "notify sent log topic", cfg.notifySentLogTopic());
+        }
         if (cfg.kafkaProperties().isEmpty()) {
             line(b, "kafka properties", "none");
         }

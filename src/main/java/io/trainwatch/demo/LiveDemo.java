@@ -5,10 +5,13 @@ import io.trainwatch.event.JsonReader;
 import io.trainwatch.job.JobConfig;
 import io.trainwatch.job.KafkaPipeline;
 import io.trainwatch.job.KafkaSerde;
+import io.trainwatch.job.NotifyConfig;
 import io.trainwatch.job.PostgresConfig;
 import io.trainwatch.kafka.KafkaClients;
 import io.trainwatch.kafka.RateLimitedProducer;
 import io.trainwatch.kafka.TopicAdmin;
+import io.trainwatch.notify.DispatchSettings;
+import io.trainwatch.notify.NotifyTarget;
 import io.trainwatch.report.AlertTally;
 import io.trainwatch.report.HtmlReport;
 import io.trainwatch.report.JsonlReportReader;
@@ -29,6 +32,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -51,6 +55,7 @@ public final class LiveDemo {
     private final boolean postgres;
     private final PostgresConfig externalPostgres;
     private final PrintStream console;
+    private final NotifyConfig userNotify;
 
     /**
      * @param out where report.html goes
@@ -58,6 +63,8 @@ public final class LiveDemo {
      * @param follow keep reading alerts after the runs are done
      * @param postgres write to PostgreSQL as well
      * @param externalPostgres the PostgreSQL to write to; null: one started in-process
+     * @param userNotify notification targets given with --notify, besides the demo's own webhook
+     *     receiver; may be null
      */
     public LiveDemo(
             Path out,
@@ -65,6 +72,7 @@ public final class LiveDemo {
             boolean follow,
             boolean postgres,
             PostgresConfig externalPostgres,
+            NotifyConfig userNotify,
             PrintStream console) {
         this.out = out;
         this.rate = rate;
@@ -72,6 +80,7 @@ public final class LiveDemo {
         this.postgres = postgres;
         this.externalPostgres = externalPostgres;
         this.console = console;
+        this.userNotify = userNotify;
     }
 
     public void run() throws Exception {
@@ -91,7 +100,8 @@ public final class LiveDemo {
     private void run(long t0, DemoPostgres.Handle pgHandle) throws Exception {
         console.printf("[1/2] starting a Kafka broker in-process (KRaft)... ");
         console.flush();
-        try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
+        try (EmbeddedKafka kafka = EmbeddedKafka.start();
+                DemoWebhookReceiver receiver = DemoWebhookReceiver.start(console, t0)) {
             console.printf("ready at %s (%.1f s)%n", kafka.bootstrapServers(), seconds(t0));
             DemoPostgres pg = pgHandle.await();
             if (pg != null) {
@@ -119,6 +129,7 @@ public final class LiveDemo {
                             .checkpointInterval(Duration.ofSeconds(1))
                             .transactionalIdPrefix("trainwatch-demo")
                             .postgres(pg == null ? null : pg.cfg())
+                            .notifications(notifyConfig(receiver))
                             .build();
             TopicAdmin.prepareTopics(cfg);
             StreamExecutionEnvironment env = KafkaPipeline.environment(cfg);
@@ -130,6 +141,9 @@ public final class LiveDemo {
                     cfg.alertsTopic(),
                     cfg.deadLetterTopic(),
                     pg == null ? "" : ", PostgreSQL");
+            console.printf(
+                    "      notifications: %s%n",
+                    cfg.notifications().targets().stream().map(Object::toString).toList());
 
             List<String[]> records = DemoRuns.records();
             RateLimitedProducer producer =
@@ -210,6 +224,9 @@ public final class LiveDemo {
                     "%n  summary: %d events streamed, %d alerts, %d dead letters, first alert %.1f s after start, all in %.1f s%n",
                     records.size(), alerts, dead, firstAlert, seconds(t0));
             tally.print(console, "    ");
+            console.printf(
+                    "  notifications: %d received by the webhook receiver (each Idempotency-Key once; %d repeat(s))%n",
+                    receiver.received(), receiver.repeated());
             if (pg != null) {
                 // every row is in: the job's offsets reached the end at a checkpoint, and the sinks
                 // flush at each checkpoint
@@ -276,6 +293,22 @@ public final class LiveDemo {
                     s.path("action").asText(),
                     s.has("change") ? " - " + s.path("change").asText() : "");
         }
+    }
+
+    /**
+     * The demo's own webhook receiver (warnings and criticals, as a team channel would take them),
+     * then the targets given with --notify.
+     */
+    private NotifyConfig notifyConfig(DemoWebhookReceiver receiver) {
+        List<NotifyTarget> targets = new ArrayList<>();
+        targets.add(
+                NotifyTarget.parse(
+                        "webhook=" + receiver.url() + ";min_severity=warning", System::getenv));
+        if (userNotify == null) {
+            return new NotifyConfig(targets, null, DispatchSettings.defaults());
+        }
+        targets.addAll(userNotify.targets());
+        return new NotifyConfig(targets, userNotify.grafanaUrl(), userNotify.settings());
     }
 
     static double seconds(long t0) {

@@ -142,6 +142,27 @@ public final class JsonWriter {
         return write(o);
     }
 
+    public static String failedNotification(FailedNotification f) {
+        ObjectNode o = NODES.objectNode();
+        o.put("target", f.target);
+        o.put("alert_id", f.alertId);
+        o.put("run_id", f.runId);
+        o.put("kind", f.kind);
+        o.put("severity", f.severity);
+        o.put("status", f.status);
+        o.put("idempotency_key", f.idempotencyKey);
+        o.put("attempts", f.attempts);
+        o.put("last_status", f.lastStatus);
+        o.put("reason", f.reason);
+        o.set("failed_at", isoTime(f.failedAtMillis));
+        try {
+            o.set("alert", JSON.readTree(f.alert));
+        } catch (JsonProcessingException | RuntimeException unreadable) {
+            o.put("alert", f.alert);
+        }
+        return write(o);
+    }
+
     private static JsonNode node(NamedValues v) {
         if (v == null) {
             return NODES.nullNode();

@@ -2,8 +2,11 @@ package io.trainwatch.job;
 
 import io.trainwatch.event.Alert;
 import io.trainwatch.event.DeadLetter;
+import io.trainwatch.event.FailedNotification;
 import io.trainwatch.event.JsonWriter;
 import io.trainwatch.event.SeriesPoint;
+
+import org.apache.flink.streaming.api.datastream.DataStream;
 
 import java.nio.file.Path;
 
@@ -33,5 +36,15 @@ public final class FileOutputs {
                     .name("series-sink")
                     .setParallelism(1);
         }
+    }
+
+    /** Notifications given up, one JSON per line ({@link JsonWriter#failedNotification}). */
+    public static void attachFailedNotifications(DataStream<FailedNotification> failed, Path file) {
+        failed.sinkTo(
+                        new JsonLinesFileSink<FailedNotification>(
+                                file, JsonWriter::failedNotification))
+                .uid("notify-failed-sink")
+                .name("notify-failed-sink")
+                .setParallelism(1);
     }
 }

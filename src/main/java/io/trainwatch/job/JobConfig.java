@@ -8,6 +8,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 /**
  * Everything the live job needs, built once from the command line and validated here. Flag names
@@ -34,7 +35,10 @@ public record JobConfig(
         Thresholds thresholds,
         boolean stateChangelog,
         PostgresConfig postgres,
-        int seriesEvery) {
+        int seriesEvery,
+        NotifyConfig notifications,
+        String notifyFailedTopic,
+        String notifySentLogTopic) {
 
     public static final String BOOTSTRAP_SERVERS = "--bootstrap-servers";
     public static final String EVENTS_TOPIC = "--events-topic";
@@ -114,6 +118,21 @@ public record JobConfig(
         require(startingOffsets != null, STARTING_OFFSETS + " must be given");
         require(thresholds != null, "thresholds must be given");
         require(nonBlank(transactionalIdPrefix), TRANSACTIONAL_ID_PREFIX + " must not be empty");
+        require(
+                nonBlank(notifyFailedTopic) && nonBlank(notifySentLogTopic),
+                NotifyConfig.FAILED_TOPIC
+                        + " and "
+                        + NotifyConfig.SENT_LOG_TOPIC
+                        + " must not be empty");
+        require(
+                notifications == null
+                        || Stream.of(eventsTopic, alertsTopic, deadLetterTopic, seriesTopic)
+                                        .noneMatch(
+                                                t ->
+                                                        notifyFailedTopic.equals(t)
+                                                                || notifySentLogTopic.equals(t))
+                                && !notifyFailedTopic.equals(notifySentLogTopic),
+                "the notification topics must differ from each other and from the job's other topics");
         require(
                 seriesEvery >= 1,
                 SERIES_EVERY + " must be >= 1 (1 keeps every step), got " + seriesEvery);
@@ -201,6 +220,8 @@ public record JobConfig(
                 + postgres
                 + ", seriesEvery="
                 + seriesEvery
+                + ", notify="
+                + notifications
                 + "]";
     }
 
@@ -244,6 +265,9 @@ public record JobConfig(
         private boolean stateChangelog;
         private PostgresConfig postgres;
         private int seriesEvery = Integer.parseInt(SERIES_EVERY_DEFAULT);
+        private NotifyConfig notify;
+        private String notifyFailedTopic = NotifyConfig.FAILED_TOPIC_DEFAULT;
+        private String notifySentLogTopic = NotifyConfig.SENT_LOG_TOPIC_DEFAULT;
 
         private Builder(String bootstrapServers) {
             this.bootstrapServers = bootstrapServers;
@@ -341,6 +365,19 @@ public record JobConfig(
             return this;
         }
 
+        /** Null: no notifications. */
+        public Builder notifications(NotifyConfig notify) {
+            this.notify = notify;
+            return this;
+        }
+
+        /** Notifications given up, and the log of those delivered. */
+        public Builder notifyTopics(String failed, String sentLog) {
+            this.notifyFailedTopic = failed;
+            this.notifySentLogTopic = sentLog;
+            return this;
+        }
+
         /**
          * @throws IllegalArgumentException with one sentence naming the flag, when a setting is
          *     invalid
@@ -366,7 +403,10 @@ public record JobConfig(
                     thresholds,
                     stateChangelog,
                     postgres,
-                    seriesEvery);
+                    seriesEvery,
+                    notify,
+                    notifyFailedTopic,
+                    notifySentLogTopic);
         }
     }
 
@@ -383,14 +423,16 @@ public record JobConfig(
      * A checkpoint interval as given on the command line: ISO-8601 ({@code PT10S}) or milliseconds.
      */
     public static Duration parseCheckpointInterval(String s) {
+        return parseDuration(CHECKPOINT_INTERVAL, s);
+    }
+
+    /** A duration flag's value: ISO-8601 (PT10S) or milliseconds; the error names the flag. */
+    public static Duration parseDuration(String flag, String s) {
         try {
             return s.matches("\\d+") ? Duration.ofMillis(Long.parseLong(s)) : Duration.parse(s);
-        } catch (DateTimeParseException e) {
+        } catch (DateTimeParseException | ArithmeticException e) {
             throw new IllegalArgumentException(
-                    CHECKPOINT_INTERVAL
-                            + " must be ISO-8601 (PT10S) or milliseconds, got \""
-                            + s
-                            + "\"");
+                    flag + " must be ISO-8601 (PT10S) or milliseconds, got \"" + s + "\"");
         }
     }
 

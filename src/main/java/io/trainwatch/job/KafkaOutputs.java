@@ -1,8 +1,11 @@
 package io.trainwatch.job;
 
+import io.trainwatch.event.FailedNotification;
+
 import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
 import org.apache.flink.connector.kafka.sink.KafkaSink;
+import org.apache.flink.streaming.api.datastream.DataStream;
 
 import java.util.Properties;
 
@@ -57,6 +60,20 @@ public final class KafkaOutputs {
                     .uid("series-sink")
                     .name("series-sink");
         }
+    }
+
+    /** Notifications given up, to {@link JobConfig#notifyFailedTopic()}, exactly once. */
+    public static void attachFailedNotifications(
+            DataStream<FailedNotification> failed, JobConfig cfg) {
+        failed.sinkTo(
+                        sink(
+                                cfg,
+                                new KafkaSerde.FailedNotificationSerializationSchema(
+                                        cfg.notifyFailedTopic()),
+                                "notify-failed"))
+                .uid("notify-failed-sink")
+                .name("notify-failed-sink")
+                .setParallelism(1);
     }
 
     private static <T> KafkaSink<T> sink(

@@ -1,5 +1,7 @@
 package io.trainwatch.job;
 
+import io.trainwatch.event.FailedNotification;
+
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
@@ -83,6 +85,21 @@ public final class KafkaPipeline {
         KafkaOutputs.attach(outputs, cfg);
         if (cfg.postgres() != null) {
             PostgresOutputs.attach(outputs, cfg.postgres());
+        }
+        if (cfg.notifications() != null) {
+            DataStream<FailedNotification> failed =
+                    NotificationOutputs.attach(
+                            outputs.alerts(),
+                            cfg.notifications(),
+                            new SentNotificationLog.Location(
+                                    cfg.bootstrapServers(),
+                                    cfg.kafkaProperties(),
+                                    cfg.notifySentLogTopic()),
+                            true);
+            KafkaOutputs.attachFailedNotifications(failed, cfg);
+            if (cfg.postgres() != null) {
+                PostgresOutputs.attachFailedNotifications(failed, cfg.postgres());
+            }
         }
     }
 

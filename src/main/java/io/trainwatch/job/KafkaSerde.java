@@ -2,6 +2,7 @@ package io.trainwatch.job;
 
 import io.trainwatch.event.Alert;
 import io.trainwatch.event.DeadLetter;
+import io.trainwatch.event.FailedNotification;
 import io.trainwatch.event.JsonWriter;
 import io.trainwatch.event.SeriesPoint;
 
@@ -124,6 +125,27 @@ public final class KafkaSerde {
 
         private static byte[] bytes(String s) {
             return (s == null ? "" : s).getBytes(StandardCharsets.UTF_8);
+        }
+    }
+
+    /** Notifications given up, keyed by run_id, value = {@link JsonWriter#failedNotification}. */
+    public static class FailedNotificationSerializationSchema
+            implements KafkaRecordSerializationSchema<FailedNotification> {
+        private final String topic;
+
+        public FailedNotificationSerializationSchema(String topic) {
+            this.topic = topic;
+        }
+
+        @Override
+        public ProducerRecord<byte[], byte[]> serialize(
+                FailedNotification f, KafkaSinkContext context, Long timestamp) {
+            return new ProducerRecord<>(
+                    topic,
+                    null,
+                    timestamp,
+                    f.runId == null ? null : f.runId.getBytes(StandardCharsets.UTF_8),
+                    JsonWriter.failedNotification(f).getBytes(StandardCharsets.UTF_8));
         }
     }
 }

@@ -2,6 +2,7 @@ package io.trainwatch.job;
 
 import io.trainwatch.event.Alert;
 import io.trainwatch.event.DeadLetter;
+import io.trainwatch.event.FailedNotification;
 import io.trainwatch.event.JsonWriter;
 import io.trainwatch.event.SeriesPoint;
 
@@ -49,7 +50,10 @@ import java.util.regex.Pattern;
  * when the trainer sent none (the column is NOT NULL).
  */
 public record PostgresSinks(
-        Sink<Alert> alerts, Sink<SeriesPoint> series, Sink<DeadLetter> deadLetters) {
+        Sink<Alert> alerts,
+        Sink<SeriesPoint> series,
+        Sink<DeadLetter> deadLetters,
+        Sink<FailedNotification> failedNotifications) {
     static final int BATCH_ROWS = 500;
     static final long BATCH_INTERVAL_MILLIS = 200;
     static final int MAX_RETRIES = 3;
@@ -106,6 +110,16 @@ public record PostgresSinks(
                     + " ON CONFLICT (source) DO UPDATE SET field = EXCLUDED.field, reason = EXCLUDED.reason, payload = EXCLUDED.payload";
 
     /**
+     * A notification given up again (a restore retried it) keeps one row with its latest reason.
+     */
+    static final String FAILED_NOTIFICATION_UPSERT =
+            "INSERT INTO trainwatch_notifications_failed"
+                    + " (target, idempotency_key, alert_id, run_id, kind, severity, status, attempts, last_status, reason, time, alert)"
+                    + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, CAST(? AS jsonb))"
+                    + " ON CONFLICT (target, idempotency_key) DO UPDATE SET attempts = EXCLUDED.attempts,"
+                    + " last_status = EXCLUDED.last_status, reason = EXCLUDED.reason, time = EXCLUDED.time";
+
+    /**
      * The JSON escape for NUL (backslash, u0000), unless its backslash is itself escaped: jsonb
      * refuses it.
      */
@@ -129,6 +143,11 @@ public record PostgresSinks(
                 sink(
                         DEAD_LETTER_UPSERT,
                         PostgresSinks::bindDeadLetter,
+                        options,
+                        cfg.printableUrl()),
+                sink(
+                        FAILED_NOTIFICATION_UPSERT,
+                        PostgresSinks::bindFailedNotification,
                         options,
                         cfg.printableUrl()));
     }
@@ -255,6 +274,22 @@ public record PostgresSinks(
         ps.setString(3, text(d.field == null ? "" : d.field));
         ps.setString(4, text(reason));
         ps.setString(5, text(d.payload == null ? "" : d.payload));
+    }
+
+    static void bindFailedNotification(PreparedStatement ps, FailedNotification f)
+            throws SQLException {
+        ps.setString(1, text(f.target));
+        ps.setString(2, text(f.idempotencyKey));
+        ps.setString(3, text(f.alertId));
+        ps.setString(4, text(f.runId));
+        ps.setString(5, text(f.kind));
+        ps.setString(6, text(f.severity));
+        ps.setString(7, text(f.status));
+        ps.setInt(8, f.attempts);
+        ps.setInt(9, f.lastStatus);
+        ps.setString(10, text(f.reason));
+        ps.setObject(11, timestamp(f.failedAtMillis));
+        ps.setString(12, json(f.alert));
     }
 
     /** The trainer's time, or now when it sent none. */

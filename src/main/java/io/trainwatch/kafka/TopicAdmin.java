@@ -66,6 +66,10 @@ public final class TopicAdmin {
             if (cfg.seriesTopic() != null) {
                 wanted.add(cfg.seriesTopic());
             }
+            if (cfg.notifications() != null) {
+                wanted.add(cfg.notifyFailedTopic());
+                wanted.add(cfg.notifySentLogTopic());
+            }
             List<NewTopic> missing = new ArrayList<>();
             for (String t : wanted) {
                 if (!existing.contains(t)) {

@@ -4,6 +4,7 @@ import io.trainwatch.detect.AlertKind;
 import io.trainwatch.detect.Severity;
 import io.trainwatch.event.Alert;
 
+import java.io.Serializable;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.util.Arrays;
@@ -37,7 +38,9 @@ import java.util.stream.Collectors;
  * appear in {@link #toString()} nor in an error message; errors are {@link
  * IllegalArgumentException}s naming the part, the value when it is not secret, and what is allowed.
  */
-public final class NotifyTarget {
+public final class NotifyTarget implements Serializable {
+    private static final long serialVersionUID = 1L;
+
     public static final String PAGERDUTY_EVENTS_URL = "https://events.pagerduty.com/v2/enqueue";
 
     private static final String ENV_PREFIX = "env:";
@@ -192,6 +195,17 @@ public final class NotifyTarget {
 
     public Severity minSeverity() {
         return minSeverity;
+    }
+
+    /**
+     * Names this target without showing it: SHA-256 (hex, 16 characters) of its type, URL, routing
+     * key and Authorization value. The same target gives the same fingerprint in every run of the
+     * job, so what a checkpoint owes a target is found again after a restart.
+     */
+    public String fingerprint() {
+        return WebhookRequest.sha256Hex(
+                        type.wire() + "\n" + url + "\n" + routingKey + "\n" + authorization)
+                .substring(0, 16);
     }
 
     @Override
