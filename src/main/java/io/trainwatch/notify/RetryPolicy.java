@@ -57,11 +57,7 @@ public final class RetryPolicy {
      */
     public Optional<Duration> nextDelay(
             int attempt, int status, String retryAfter, Duration elapsed) {
-        boolean retryable =
-                status == TIMED_OUT
-                        || status == TOO_MANY_REQUESTS
-                        || (status >= 500 && status <= 599);
-        if (!retryable) {
+        if (!retryable(status)) {
             return Optional.empty();
         }
         Duration delay = retryAfter(retryAfter).orElseGet(() -> jitteredBackoff(attempt));
@@ -69,6 +65,13 @@ public final class RetryPolicy {
             return Optional.empty();
         }
         return Optional.of(delay);
+    }
+
+    /** Whether an attempt that ended so may succeed later: timeouts, 5xx and 429. */
+    public static boolean retryable(int status) {
+        return status == TIMED_OUT
+                || status == TOO_MANY_REQUESTS
+                || (status >= 500 && status <= 599);
     }
 
     private Duration jitteredBackoff(int attempt) {

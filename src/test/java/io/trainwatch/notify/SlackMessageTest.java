@@ -7,6 +7,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.Test;
 
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 class SlackMessageTest {
@@ -112,5 +116,66 @@ class SlackMessageTest {
         assertThat(header).hasSize(SlackMessage.HEADER_MAX_CHARS).endsWith("…");
         String section = blocks.get(2).get("text").get("text").asText();
         assertThat(section).hasSize(SlackMessage.SECTION_MAX_CHARS).endsWith("…");
+    }
+
+    static Alert other(String runId, String kind) {
+        Alert a = NotifyTargetTest.alert(runId, kind, "warning");
+        a.message = kind + " in " + runId;
+        return a;
+    }
+
+    @Test
+    void shouldFoldABurstIntoTheMostSevereMessagePlusASummary() throws Exception {
+        NotifyTarget target = NotifyTarget.parse("slack=env:SLACK_URL", NotifyTargetTest.ENV);
+        List<Alert> others =
+                List.of(
+                        other("run-b", "STALL"),
+                        other("run-a", "LOSS_SPIKE"),
+                        other("run-a", "GRAD_EXPLOSION"),
+                        other("run-a", "LOSS_SPIKE"));
+
+        Notification n =
+                SlackMessage.folded(target, divergence(), others, Duration.ofMillis(1500), null);
+        JsonNode body = parse(n);
+
+        assertThat(n.url()).isEqualTo(NotifyTargetTest.SLACK_URL);
+        assertThat(body.get("text").asText())
+                .isEqualTo(
+                        "[CRITICAL] run gpt2 <small> step 1201: loss diverged: 7.9 > 3 × best 2.4"
+                                + " (+4 more alerts)");
+        JsonNode blocks = body.get("blocks");
+        // the usual four blocks of the opening message, then the summary
+        assertThat(blocks).hasSize(5);
+        assertThat(blocks.get(0).get("text").get("text").asText())
+                .isEqualTo("CRITICAL DIVERGENCE in run gpt2 <small>");
+        assertThat(blocks.get(4).get("type").asText()).isEqualTo("section");
+        assertThat(blocks.get(4).get("text").get("text").asText())
+                .isEqualTo(
+                        "*+4 more alerts in the last 2 s:* run-a 3 (LOSS_SPIKE 2, GRAD_EXPLOSION 1),"
+                                + " run-b 1 (STALL 1)");
+    }
+
+    @Test
+    void shouldKeepAFoldedMessageWithinSlackLimitsAndItsCountVisible() throws Exception {
+        Alert verbose = divergence();
+        verbose.message = "m".repeat(5000);
+        List<Alert> others = new ArrayList<>();
+        for (int i = 0; i < 500; i++) {
+            others.add(other("run-<" + i + ">-" + "x".repeat(20), "STALL"));
+        }
+
+        JsonNode body =
+                JSON.readTree(
+                        SlackMessage.foldedBody(verbose, others, Duration.ofSeconds(61), null));
+
+        assertThat(body.get("text").asText())
+                .hasSize(SlackMessage.TEXT_MAX_CHARS)
+                .endsWith("… (+500 more alerts)");
+        JsonNode blocks = body.get("blocks");
+        String summary = blocks.get(blocks.size() - 1).get("text").get("text").asText();
+        assertThat(summary)
+                .hasSize(SlackMessage.SECTION_MAX_CHARS)
+                .startsWith("*+500 more alerts in the last 61 s:* run-&lt;0&gt;-")
+                .endsWith("…");
     }
 }
