@@ -63,6 +63,9 @@ public final class DeliverNotificationsOperator extends AbstractStreamOperator<F
 
     static final Duration SENT_LOG_READ_TIMEOUT = Duration.ofSeconds(30);
 
+    /** How long a closing operator waits for answers to the requests in flight. */
+    static final Duration CLOSE_GRACE = Duration.ofSeconds(2);
+
     private final NotifyConfig config;
     private final SentNotificationLog.Location sentLogLocation;
     private final boolean afterCommit;
@@ -192,10 +195,16 @@ public final class DeliverNotificationsOperator extends AbstractStreamOperator<F
 
     @Override
     public void finish() throws Exception {
-        if (!afterCommit) {
-            // a bounded replay: what was queued is sent (or given up) before the job ends
-            awaitDeliveries();
-        }
+        // the input ended (a replay, or a live run with --stop-at-end): the alerts still waiting
+        // for a commit are sent now, ahead of the final checkpoint, so that what fails can still
+        // come out as a record in that checkpoint's transaction. Should the final checkpoint
+        // fail, the restarted job raises those alerts again and they go out a second time, with
+        // the same idempotency keys.
+        awaitingCommit.values().forEach(list -> list.forEach(dispatcher::submit));
+        awaitingCommit.clear();
+        sinceLastSnapshot.forEach(dispatcher::submit);
+        sinceLastSnapshot.clear();
+        awaitDeliveries();
         collectOutcomes();
         super.finish();
     }
@@ -204,10 +213,21 @@ public final class DeliverNotificationsOperator extends AbstractStreamOperator<F
     public void close() throws Exception {
         try {
             if (dispatcher != null) {
+                // a cancel or a failure: requests already on the wire get a moment to be answered
+                // and recorded in the sent log, so that the restored job does not send them again
+                boolean interrupted = Thread.interrupted();
+                try {
+                    dispatcher.awaitIdle(CLOSE_GRACE);
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
                 dispatcher.close();
-            }
-            if (sentLog != null) {
-                sentLog.close();
+                if (sentLog != null) {
+                    sentLog.close();
+                }
+                if (interrupted) {
+                    Thread.currentThread().interrupt();
+                }
             }
         } finally {
             super.close();

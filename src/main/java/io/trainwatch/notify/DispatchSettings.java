@@ -1,5 +1,6 @@
 package io.trainwatch.notify;
 
+import java.io.Serializable;
 import java.time.Duration;
 
 /**
@@ -15,7 +16,8 @@ public record DispatchSettings(
         Duration horizon,
         Duration slackInterval,
         int maxQueuedPerTarget,
-        boolean dryRun) {
+        boolean dryRun)
+        implements Serializable {
 
     public static final int DEFAULT_MAX_IN_FLIGHT_PER_TARGET = 4;
     public static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(10);

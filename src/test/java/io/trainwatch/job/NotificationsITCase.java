@@ -199,7 +199,8 @@ class NotificationsITCase {
                             "http://grafana.example:3000",
                             DispatchSettings.defaults());
             JobConfig cfg = config("notify-shape", notify, null, null);
-            List<SimulatedRun> runs = runs(71_000);
+            // every fault kind: enough alerts for a latency percentile
+            List<SimulatedRun> runs = KafkaITCase.runs(71_000);
             TopicAdmin.prepareTopics(cfg);
             Thread watcher = watchCommits(cfg, committedAt, watching);
             JobClient job = start(cfg);
@@ -350,6 +351,70 @@ class NotificationsITCase {
                 assertThat(BROKER.topics().values(cfg.notifyFailedTopic())).isEmpty();
             } finally {
                 job.cancel().get(60, TimeUnit.SECONDS);
+            }
+        }
+    }
+
+    @Test
+    void shouldDeadLetterWhatAReceiverRefusesAndSendTheLastAlertsOfABoundedRun() throws Exception {
+        try (HttpReceiver refusing = HttpReceiver.answering(sinceFirst -> 404);
+                HttpReceiver healthy = HttpReceiver.healthy()) {
+            NotifyConfig notify =
+                    new NotifyConfig(
+                            List.of(
+                                    NotifyTarget.parse(
+                                            "webhook="
+                                                    + healthy.url("/hook")
+                                                    + ";min_severity=info",
+                                            Map.<String, String>of()::get),
+                                    NotifyTarget.parse(
+                                            "webhook="
+                                                    + refusing.url("/gone")
+                                                    + ";min_severity=critical",
+                                            Map.<String, String>of()::get)),
+                            null,
+                            DispatchSettings.defaults());
+            JobConfig cfg =
+                    JobConfig.builder(BROKER.bootstrapServers())
+                            .topics(
+                                    "notify-bounded.events",
+                                    "notify-bounded.alerts",
+                                    "notify-bounded.dead-letter")
+                            .groupId("notify-bounded")
+                            .startingOffsets(JobConfig.StartingOffsets.EARLIEST)
+                            .checkpointInterval(Duration.ofMillis(300))
+                            .stopAtEnd(true)
+                            .transactionalIdPrefix("notify-bounded")
+                            .notifications(notify)
+                            .notifyTopics(
+                                    "notify-bounded.notify-failed", "notify-bounded.notify-sent")
+                            .build();
+            TopicAdmin.prepareTopics(cfg);
+            BROKER.topics().produce(cfg.eventsTopic(), KafkaITCase.keyed(runs(75_000), 0, 1));
+            StreamExecutionEnvironment env = KafkaPipeline.environment(cfg);
+            KafkaPipeline.define(env, cfg);
+            // --stop-at-end: the job ends by itself, its last alerts committed by its final
+            // checkpoint; by then they are sent
+            env.execute("notify-bounded-itcase");
+
+            List<JsonNode> alerts = committedAlerts(cfg);
+            assertThat(healthy.acceptedBy(r -> r.header("Idempotency-Key")).keySet())
+                    .isEqualTo(keysOf(alerts, Set.of("info", "warning", "critical")));
+            Set<String> critical = keysOf(alerts, Set.of("critical"));
+            assertThat(refusing.requests()).hasSize(critical.size());
+            List<JsonNode> failed =
+                    BROKER.topics().values(cfg.notifyFailedTopic()).stream()
+                            .map(JsonReader::parse)
+                            .toList();
+            assertThat(failed).hasSize(critical.size());
+            for (JsonNode f : failed) {
+                assertThat(f.path("reason").asText()).contains("404").contains("not retried");
+                assertThat(f.path("target").asText()).startsWith("webhook=http://127.0.0.1:");
+                assertThat(f.path("attempts").asInt()).isEqualTo(1);
+                assertThat(f.path("last_status").asInt()).isEqualTo(404);
+                assertThat(critical).contains(f.path("idempotency_key").asText());
+                assertThat(f.path("alert").path("alert_id").asText())
+                        .isEqualTo(f.path("alert_id").asText());
             }
         }
     }
