@@ -97,11 +97,11 @@ class PostgresConfigTest {
     @Test
     void shouldSplitInitSqlIntoItsStatementsWithTheRolePartLast() {
         List<String> s = PostgresSchema.statements(PostgresSchema.schemaSql());
-        assertThat(s).hasSize(9);
-        assertThat(s.subList(0, 7))
+        assertThat(s).hasSize(11);
+        assertThat(s.subList(0, 9))
                 .noneMatch(PostgresSchema::isRolePart)
                 .filteredOn(x -> !x.startsWith("DO $$"))
-                .hasSize(6)
+                .hasSize(8)
                 .allMatch(
                         x ->
                                 x.startsWith("CREATE TABLE IF NOT EXISTS")
@@ -114,13 +114,16 @@ class PostgresConfigTest {
                 .contains(
                         "ALTER TABLE trainwatch_alerts ADD COLUMN IF NOT EXISTS incident_id text;");
         assertThat(s.get(7))
+                .startsWith("CREATE TABLE IF NOT EXISTS trainwatch_notifications_failed");
+        assertThat(s.get(9))
                 .startsWith("DO $$")
                 .contains("CREATE ROLE trainwatch_grafana LOGIN;")
                 .endsWith("$$");
-        assertThat(s.get(8))
+        assertThat(s.get(10))
                 .startsWith(
-                        "GRANT SELECT ON trainwatch_series, trainwatch_alerts, trainwatch_dead_letters TO trainwatch_grafana");
-        assertThat(s.subList(7, 9)).allMatch(PostgresSchema::isRolePart);
+                        "GRANT SELECT ON trainwatch_series, trainwatch_alerts, trainwatch_dead_letters,"
+                                + " trainwatch_notifications_failed\n    TO trainwatch_grafana");
+        assertThat(s.subList(9, 11)).allMatch(PostgresSchema::isRolePart);
         // semicolons in quotes, quoted names, dollar-quoted bodies and comments do not split
         assertThat(
                         PostgresSchema.statements(

@@ -18,12 +18,15 @@ import io.trainwatch.threshold.Thresholds;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.sun.net.httpserver.HttpServer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -448,6 +451,56 @@ class PostgresSinkITCase {
         // resume, whose row
         // keeps the first pass's values when thinning dropped it the second time)
         assertSeriesRowsMatch(url, 0, Long.MAX_VALUE, expected.repeatedKeys());
+    }
+
+    @Test
+    void shouldWriteEveryNotificationGivenUpWithItsReasonAndAlert(@TempDir Path tmp)
+            throws Exception {
+        String url = pg.createDatabase("notifications_failed");
+        HttpServer gone =
+                HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        gone.createContext(
+                "/",
+                exchange -> {
+                    exchange.getRequestBody().readAllBytes();
+                    exchange.sendResponseHeaders(410, -1);
+                    exchange.close();
+                });
+        gone.start();
+        try {
+            CliRunner.Result r =
+                    replay(
+                            tmp,
+                            url,
+                            "--notify",
+                            "webhook=http://127.0.0.1:"
+                                    + gone.getAddress().getPort()
+                                    + "/hook;min_severity=critical");
+            long critical =
+                    expected.alerts().stream().filter(a -> "critical".equals(a.severity)).count();
+            assertThat(critical).isPositive();
+            assertThat(r.out()).contains("0 delivered", critical + " failed");
+            try (Connection c = superuser(url);
+                    Statement st = c.createStatement();
+                    ResultSet rs =
+                            st.executeQuery(
+                                    "SELECT alert_id, severity, attempts, last_status, reason, alert->>'alert_id', target"
+                                            + " FROM trainwatch_notifications_failed")) {
+                int rows = 0;
+                while (rs.next()) {
+                    rows++;
+                    assertThat(rs.getString(2)).isEqualTo("critical");
+                    assertThat(rs.getInt(3)).isEqualTo(1);
+                    assertThat(rs.getInt(4)).isEqualTo(410);
+                    assertThat(rs.getString(5)).contains("410");
+                    assertThat(rs.getString(6)).isEqualTo(rs.getString(1));
+                    assertThat(rs.getString(7)).startsWith("webhook=http://127.0.0.1:");
+                }
+                assertThat((long) rows).isEqualTo(critical);
+            }
+        } finally {
+            gone.stop(0);
+        }
     }
 
     @Test
