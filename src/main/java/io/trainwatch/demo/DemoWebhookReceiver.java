@@ -90,9 +90,8 @@ final class DemoWebhookReceiver implements AutoCloseable {
             JsonNode a = JsonReader.parse(body);
             console.printf(
                     Locale.ROOT,
-                    "  %6.1fs NOTIFIED webhook %s: %s %s %s run %s step %d%n",
+                    "  %6.1fs NOTIFIED webhook: %s %s %s run %s step %d%n",
                     LiveDemo.seconds(t0),
-                    url(),
                     a.path("status").asText().toUpperCase(Locale.ROOT),
                     a.path("severity").asText(),
                     a.path("kind").asText(),
