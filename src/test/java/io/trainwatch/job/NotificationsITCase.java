@@ -49,7 +49,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Collectors;
-import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -123,12 +122,15 @@ class NotificationsITCase {
         return env.executeAsync(cfg.groupId() + "-itcase");
     }
 
-    static NotifyConfig notify(DispatchSettings settings, String... targets) {
-        Map<String, String> env =
-                Map.of(AUTH_ENV, AUTH, PAGERDUTY_ENV, ROUTING_KEY, SLACK_ENV, "unset");
+    /** One webhook target taking every alert (info and above), no secrets. */
+    static NotifyConfig everyAlertTo(
+            HttpReceiver receiver, String path, DispatchSettings settings) {
         return new NotifyConfig(
-                Stream.of(targets).map(t -> NotifyTarget.parse(t, env::get)).toList(),
-                "http://grafana.example:3000",
+                List.of(
+                        NotifyTarget.parse(
+                                "webhook=" + receiver.url(path) + ";min_severity=info",
+                                Map.<String, String>of()::get)),
+                null,
                 settings);
     }
 
@@ -314,19 +316,7 @@ class NotificationsITCase {
                             10_000,
                             false);
             JobConfig cfg =
-                    config(
-                            "notify-outage",
-                            new NotifyConfig(
-                                    List.of(
-                                            NotifyTarget.parse(
-                                                    "webhook="
-                                                            + flaky.url("/hook")
-                                                            + ";min_severity=info",
-                                                    Map.<String, String>of()::get)),
-                                    null,
-                                    settings),
-                            null,
-                            null);
+                    config("notify-outage", everyAlertTo(flaky, "/hook", settings), null, null);
             JobClient job = start(cfg);
             try {
                 BROKER.topics().produce(cfg.eventsTopic(), KafkaITCase.keyed(runs(72_000), 0, 1));
@@ -445,20 +435,7 @@ class NotificationsITCase {
             throws Exception {
         DispatchSettings settings =
                 DispatchSettings.defaults().withRequestTimeout(Duration.ofMinutes(5));
-        JobConfig cfg =
-                config(
-                        name,
-                        new NotifyConfig(
-                                List.of(
-                                        NotifyTarget.parse(
-                                                "webhook="
-                                                        + receiver.url("/hook")
-                                                        + ";min_severity=info",
-                                                Map.<String, String>of()::get)),
-                                null,
-                                settings),
-                        null,
-                        null);
+        JobConfig cfg = config(name, everyAlertTo(receiver, "/hook", settings), null, null);
         Map<String, Long> committedAt = new ConcurrentHashMap<>();
         AtomicBoolean watching = new AtomicBoolean(true);
         TopicAdmin.prepareTopics(cfg);
@@ -492,16 +469,7 @@ class NotificationsITCase {
     @Test
     void shouldSendNothingTwiceAcrossAKillAndRestore(@TempDir Path checkpoints) throws Exception {
         try (HttpReceiver receiver = HttpReceiver.healthy()) {
-            NotifyConfig notify =
-                    new NotifyConfig(
-                            List.of(
-                                    NotifyTarget.parse(
-                                            "webhook="
-                                                    + receiver.url("/hook")
-                                                    + ";min_severity=info",
-                                            Map.<String, String>of()::get)),
-                            null,
-                            DispatchSettings.defaults());
+            NotifyConfig notify = everyAlertTo(receiver, "/hook", DispatchSettings.defaults());
             List<String[]> records = KafkaITCase.keyed(runs(74_000), 0, 1);
             JobConfig first = config("notify-restore", notify, checkpoints.toString(), null);
             JobClient job = start(first);
@@ -556,16 +524,7 @@ class NotificationsITCase {
                                     new NewTopic("notify-window.empty", 1, (short) 1)))
                     .all()
                     .get(30, TimeUnit.SECONDS);
-            NotifyConfig notify =
-                    new NotifyConfig(
-                            List.of(
-                                    NotifyTarget.parse(
-                                            "webhook="
-                                                    + receiver.url("/hook")
-                                                    + ";min_severity=info",
-                                            Map.<String, String>of()::get)),
-                            null,
-                            DispatchSettings.defaults());
+            NotifyConfig notify = everyAlertTo(receiver, "/hook", DispatchSettings.defaults());
             SentNotificationLog.Location log =
                     new SentNotificationLog.Location(
                             BROKER.bootstrapServers(), Map.of(), "notify-window.sent");
