@@ -110,6 +110,25 @@ class DockerComposeTest {
     }
 
     @Test
+    void shouldRunTheJobJarOnFlinkAndTheCliJarForTheDemo() throws Exception {
+        JsonNode services =
+                new ObjectMapper(new YAMLFactory()).readTree(COMPOSE.toFile()).path("services");
+        // Flink's own jars are in the image: the JobManager and TaskManager get the job jar only
+        for (String s : new String[] {"jobmanager", "taskmanager"}) {
+            assertThat(services.path(s).path("volumes").toString())
+                    .as(s)
+                    .contains(
+                            "../target/trainwatch-job.jar:/opt/flink/usrlib/trainwatch-job.jar:ro")
+                    .doesNotContain("target/trainwatch.jar");
+        }
+        // demo starts in-process servers the job jar leaves out
+        assertThat(services.path("demo-producer").path("volumes").toString())
+                .contains("../target/trainwatch.jar:/trainwatch.jar:ro");
+        assertThat(services.path("demo-producer").path("command").asText())
+                .contains("java -jar /trainwatch.jar demo");
+    }
+
+    @Test
     void shouldGiveTrainwatchOnlyFlagsItKnows() throws Exception {
         JsonNode services =
                 new ObjectMapper(new YAMLFactory()).readTree(COMPOSE.toFile()).path("services");
