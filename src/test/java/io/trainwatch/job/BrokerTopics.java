@@ -21,10 +21,10 @@ import java.util.Map;
  * read what a read_committed consumer sees, and wait for the job's consumer group to reach the end
  * of its input.
  */
-record BrokerTopics(String bootstrapServers) {
+public record BrokerTopics(String bootstrapServers) {
 
     /** Sends the (key, value) records in order and waits until the broker has them all. */
-    void produce(String topic, List<String[]> keyedRecords) {
+    public void produce(String topic, List<String[]> keyedRecords) {
         try (KafkaProducer<String, String> p =
                 new KafkaProducer<>(
                         Map.of(
@@ -47,7 +47,7 @@ record BrokerTopics(String bootstrapServers) {
      * All committed records of a topic, read with isolation.level=read_committed up to its current
      * end.
      */
-    List<ConsumerRecord<String, String>> readCommitted(String topic) {
+    public List<ConsumerRecord<String, String>> readCommitted(String topic) {
         try (KafkaConsumer<String, String> c =
                 new KafkaConsumer<>(
                         Map.of(
@@ -80,7 +80,7 @@ record BrokerTopics(String bootstrapServers) {
     }
 
     /** The values of {@link #readCommitted}, in partition order. */
-    List<String> values(String topic) {
+    public List<String> values(String topic) {
         return readCommitted(topic).stream().map(ConsumerRecord::value).toList();
     }
 
@@ -88,7 +88,7 @@ record BrokerTopics(String bootstrapServers) {
      * Waits until the consumer group's committed offsets reach the topic's end offsets; returns the
      * records in it.
      */
-    long awaitCommittedAtEnd(String group, String topic, Duration timeout) throws Exception {
+    public long awaitCommittedAtEnd(String group, String topic, Duration timeout) throws Exception {
         try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrapServers));
                 KafkaConsumer<String, String> c =
                         new KafkaConsumer<>(

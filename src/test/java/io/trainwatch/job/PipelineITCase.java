@@ -35,7 +35,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * records go in; the alerts equal a plain per-run replay through RunMonitor, every malformed record
  * is dead-lettered with its field and reason, and read = accepted + dead-lettered.
  */
-class PipelineITCase {
+public class PipelineITCase {
     @RegisterExtension static final MiniClusterExtension FLINK = MiniClusters.parallelismTwo();
 
     @Test
@@ -128,7 +128,11 @@ class PipelineITCase {
         return out;
     }
 
-    static List<String> plainReplay(List<SimulatedRun> runs) throws Exception {
+    /**
+     * The alerts of the runs judged one event at a time by {@link RunMonitor}, without Flink: what
+     * every pipeline test expects the job to write (in any order).
+     */
+    public static List<String> plainReplay(List<SimulatedRun> runs) throws Exception {
         EventCodec codec = new EventCodec();
         RunMonitor monitor = new RunMonitor(Thresholds.DEFAULTS, 1, true);
         List<String> out = new ArrayList<>();
