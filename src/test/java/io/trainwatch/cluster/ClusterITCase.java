@@ -51,8 +51,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class ClusterITCase {
     /**
-     * The jar submitted to the cluster. The CLI jar is a Flink job too (FlinkEntryPoint), but
-     * bundles Flink itself and the demo's servers; the slim job jar replaces it here.
+     * The jar submitted to the cluster: the slim job jar, as users submit it (Flink's own modules
+     * come from the cluster's lib).
      */
     static final Path JOB_JAR = Path.of("target/trainwatch-job.jar");
 
