@@ -31,6 +31,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
 import java.util.function.Function;
 import java.util.regex.Matcher;
@@ -213,7 +214,8 @@ class NotificationDispatcherTest {
             if (System.nanoTime() - deadline > 0) {
                 fail("not within " + max + ": " + what);
             }
-            Thread.sleep(5);
+            // the poll interval of a wait on a condition with a deadline, not a wait itself
+            LockSupport.parkNanos(5_000_000);
         }
     }
 
