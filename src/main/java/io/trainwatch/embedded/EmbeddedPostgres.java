@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.Comparator;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -23,6 +24,7 @@ import java.util.stream.Stream;
 public final class EmbeddedPostgres implements AutoCloseable {
     public static final String USER = "postgres";
     public static final String DATABASE = "postgres";
+    private static final Duration STARTUP_WAIT = Duration.ofSeconds(60);
     private static final Pattern DATABASE_NAME = Pattern.compile("[a-z_][a-z0-9_]{0,62}");
 
     private final Path dataDirectory;
@@ -73,6 +75,9 @@ public final class EmbeddedPostgres implements AutoCloseable {
                 .setCleanDataDirectory(false)
                 .setRegisterShutdownHook(false)
                 .setPort(port)
+                // zonky gives up after 10 s by default; a loaded 2-core CI machine took longer
+                // (FaultInjectionITCase's restart, measured)
+                .setPGStartupWait(STARTUP_WAIT)
                 .start();
     }
 
