@@ -148,6 +148,16 @@ final class RunCommand implements Callable<Integer> {
     String transactionalIdPrefix;
 
     @Option(
+            names = JobConfig.STATE_BACKEND,
+            defaultValue = JobConfig.STATE_BACKEND_DEFAULT,
+            paramLabel = "hashmap|rocksdb",
+            description =
+                    "Where the runs' state lives: hashmap (on the heap, fastest) or rocksdb (on local"
+                            + " disk, incremental checkpoints; needs --checkpoint-dir), for fleets"
+                            + " whose state outgrows the heap. Default: ${DEFAULT-VALUE}.")
+    String stateBackend;
+
+    @Option(
             names = JobConfig.STATE_CHANGELOG,
             description =
                     "Changelog state backend: each checkpoint writes only the runs' state that changed"
@@ -209,6 +219,7 @@ final class RunCommand implements Callable<Integer> {
                     .transactionalIdPrefix(transactionalIdPrefix)
                     .thresholds(Thresholds.DEFAULTS.withText(thresholds))
                     .stateChangelog(stateChangelog)
+                    .stateBackend(JobConfig.parseStateBackend(stateBackend))
                     .postgres(postgresOptions.config())
                     .seriesEvery(postgresOptions.seriesEvery)
                     .notifications(notifyOptions.config(environment))
@@ -303,9 +314,13 @@ final class RunCommand implements Callable<Integer> {
         line(
                 b,
                 "state backend",
-                cfg.stateChangelog()
-                        ? "hashmap, with changelog at " + cfg.changelogStorage()
-                        : "hashmap");
+                cfg.stateBackend().flinkName()
+                        + (cfg.stateBackend() == JobConfig.StateBackend.ROCKSDB
+                                ? " (incremental checkpoints)"
+                                : "")
+                        + (cfg.stateChangelog()
+                                ? ", with changelog at " + cfg.changelogStorage()
+                                : ""));
         line(
                 b,
                 "restore from",

@@ -18,6 +18,7 @@ import picocli.CommandLine.Command;
             ScheduleCommand.class,
             ReportCommand.class,
             BenchCommand.class,
+            BenchStateCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class TrainwatchCli implements Runnable {

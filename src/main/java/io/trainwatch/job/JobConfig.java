@@ -34,6 +34,7 @@ public record JobConfig(
         String transactionalIdPrefix,
         Thresholds thresholds,
         boolean stateChangelog,
+        StateBackend stateBackend,
         PostgresConfig postgres,
         int seriesEvery,
         NotifyConfig notifications,
@@ -67,6 +68,8 @@ public record JobConfig(
     public static final String TRANSACTIONAL_ID_PREFIX_DEFAULT = "trainwatch";
     public static final String THRESHOLD = "--threshold";
     public static final String STATE_CHANGELOG = "--state-changelog";
+    public static final String STATE_BACKEND = "--state-backend";
+    public static final String STATE_BACKEND_DEFAULT = "hashmap";
 
     /**
      * PostgreSQL sink (off unless given); user and password come from the environment, see {@link
@@ -82,6 +85,21 @@ public record JobConfig(
         EARLIEST,
         LATEST,
         COMMITTED
+    }
+
+    /**
+     * Where the runs' keyed state lives. HASHMAP: objects on the TaskManager's heap, fastest per
+     * event, every checkpoint a full copy. ROCKSDB: serialized on local disk (memory off the heap,
+     * bounded), checkpoints incremental: for fleets whose state outgrows the heap.
+     */
+    public enum StateBackend {
+        HASHMAP,
+        ROCKSDB;
+
+        /** The value of Flink's {@code state.backend.type}. */
+        public String flinkName() {
+            return name().toLowerCase(Locale.ROOT);
+        }
     }
 
     /** Values of these Kafka properties never appear in logs or messages. */
@@ -143,6 +161,13 @@ public record JobConfig(
         require(
                 fromCheckpoint == null || !fromCheckpoint.isBlank(),
                 FROM_CHECKPOINT + " must not be empty (a retained chk-N folder)");
+        require(stateBackend != null, STATE_BACKEND + " must be given");
+        require(
+                stateBackend != StateBackend.ROCKSDB || checkpointDir != null,
+                STATE_BACKEND
+                        + " rocksdb needs "
+                        + CHECKPOINT_DIR
+                        + " (its incremental checkpoints are files shared between checkpoints)");
         require(
                 !stateChangelog || checkpointDir != null,
                 STATE_CHANGELOG
@@ -216,6 +241,8 @@ public record JobConfig(
                 + transactionalIdPrefix
                 + ", stateChangelog="
                 + stateChangelog
+                + ", stateBackend="
+                + stateBackend.flinkName()
                 + ", postgres="
                 + postgres
                 + ", seriesEvery="
@@ -263,6 +290,7 @@ public record JobConfig(
         private String transactionalIdPrefix = TRANSACTIONAL_ID_PREFIX_DEFAULT;
         private Thresholds thresholds = Thresholds.DEFAULTS;
         private boolean stateChangelog;
+        private StateBackend stateBackend = parseStateBackend(STATE_BACKEND_DEFAULT);
         private PostgresConfig postgres;
         private int seriesEvery = Integer.parseInt(SERIES_EVERY_DEFAULT);
         private NotifyConfig notify;
@@ -354,6 +382,11 @@ public record JobConfig(
             return this;
         }
 
+        public Builder stateBackend(StateBackend stateBackend) {
+            this.stateBackend = stateBackend;
+            return this;
+        }
+
         /** Null: no PostgreSQL output. */
         public Builder postgres(PostgresConfig postgres) {
             this.postgres = postgres;
@@ -402,6 +435,7 @@ public record JobConfig(
                     transactionalIdPrefix,
                     thresholds,
                     stateChangelog,
+                    stateBackend,
                     postgres,
                     seriesEvery,
                     notify,
@@ -416,6 +450,15 @@ public record JobConfig(
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(
                     STARTING_OFFSETS + " must be earliest, latest or committed, got \"" + s + "\"");
+        }
+    }
+
+    public static StateBackend parseStateBackend(String s) {
+        try {
+            return StateBackend.valueOf(s.toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(
+                    STATE_BACKEND + " must be hashmap or rocksdb, got \"" + s + "\"");
         }
     }
 

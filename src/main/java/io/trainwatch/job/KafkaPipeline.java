@@ -7,6 +7,7 @@ import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.ExternalizedCheckpointRetention;
 import org.apache.flink.configuration.RestartStrategyOptions;
+import org.apache.flink.configuration.StateBackendOptions;
 import org.apache.flink.configuration.StateRecoveryOptions;
 import org.apache.flink.connector.kafka.source.KafkaSource;
 import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
@@ -33,6 +34,17 @@ public final class KafkaPipeline {
      * restore.
      */
     public static StreamExecutionEnvironment environment(JobConfig cfg) {
+        StreamExecutionEnvironment env =
+                StreamExecutionEnvironment.getExecutionEnvironment(configuration(cfg));
+        env.setParallelism(cfg.parallelism());
+        return env;
+    }
+
+    /**
+     * The job's Flink configuration: checkpointing, state backend, restore, restarts. {@code
+     * bench-state} runs its own cluster on it.
+     */
+    public static Configuration configuration(JobConfig cfg) {
         Configuration c = new Configuration();
         c.set(CheckpointingOptions.CHECKPOINTING_INTERVAL, cfg.checkpointInterval());
         c.set(CheckpointingOptions.CHECKPOINTING_CONSISTENCY_MODE, CheckpointingMode.EXACTLY_ONCE);
@@ -42,6 +54,12 @@ public final class KafkaPipeline {
         if (cfg.checkpointDir() != null) {
             c.set(CheckpointingOptions.CHECKPOINT_STORAGE, "filesystem");
             c.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, cfg.checkpointStorage());
+        }
+        c.set(StateBackendOptions.STATE_BACKEND, cfg.stateBackend().flinkName());
+        if (cfg.stateBackend() == JobConfig.StateBackend.ROCKSDB) {
+            // a checkpoint uploads only the files RocksDB wrote since the last one; the rest is
+            // shared with earlier checkpoints
+            c.set(CheckpointingOptions.INCREMENTAL_CHECKPOINTS, true);
         }
         if (cfg.fromCheckpoint() != null) {
             c.set(StateRecoveryOptions.SAVEPOINT_PATH, cfg.fromCheckpoint());
@@ -64,9 +82,7 @@ public final class KafkaPipeline {
             }
         }
         restartStrategy(c);
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(c);
-        env.setParallelism(cfg.parallelism());
-        return env;
+        return c;
     }
 
     /**

@@ -125,4 +125,18 @@ class BenchCommandTest {
         assertThat(r.err().trim())
                 .isEqualTo("error: --latency-seconds must be >= 0 and --latency-rate >= 1");
     }
+
+    @Test
+    void shouldRefuseBadStateBenchFlagsNamingTheFlagAndTheValue() {
+        CliRunner.Result backend = CliRunner.run("bench-state", "--backends", "hashmap,forst");
+        assertThat(backend.exitCode()).isEqualTo(2);
+        assertThat(backend.err().trim())
+                .isEqualTo("error: --backends must each be hashmap or rocksdb, got \"forst\"");
+        CliRunner.Result runs = CliRunner.run("bench-state", "--runs", "10,0");
+        assertThat(runs.exitCode()).isEqualTo(2);
+        assertThat(runs.err().trim()).isEqualTo("error: --runs must all be >= 1, got [10, 0]");
+        CliRunner.Result steps = CliRunner.run("bench-state", "--steps", "0");
+        assertThat(steps.exitCode()).isEqualTo(2);
+        assertThat(steps.err().trim()).isEqualTo("error: --steps must be >= 1, got 0");
+    }
 }

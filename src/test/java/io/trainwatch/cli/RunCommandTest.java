@@ -254,6 +254,22 @@ class RunCommandTest {
                                 + cwd
                                 + "/chk-relative/changelog\n");
 
+        CliRunner.Result rocksdb =
+                CliRunner.run(
+                        "run",
+                        "--dry-run",
+                        "--bootstrap-servers",
+                        "localhost:1",
+                        "--checkpoint-dir",
+                        "s3://bucket/chk",
+                        "--state-backend",
+                        "RocksDB",
+                        "--state-changelog");
+        assertThat(rocksdb.exitCode()).as(rocksdb.err()).isZero();
+        assertThat(rocksdb.out())
+                .contains(
+                        "\nstate backend            rocksdb (incremental checkpoints), with changelog at s3://bucket/chk/changelog\n");
+
         CliRunner.Result none =
                 CliRunner.run("run", "--dry-run", "--bootstrap-servers", "localhost:1");
         assertThat(none.exitCode()).as(none.err()).isZero();
@@ -317,6 +333,14 @@ class RunCommandTest {
         assertRefusedOnADryRun(
                 "error: --state-changelog needs --checkpoint-dir (the changelog is written beside the checkpoints)",
                 "--state-changelog");
+        assertRefusedOnADryRun(
+                "error: --state-backend must be hashmap or rocksdb, got \"forst\"",
+                "--state-backend",
+                "forst");
+        assertRefusedOnADryRun(
+                "error: --state-backend rocksdb needs --checkpoint-dir (its incremental checkpoints are files shared between checkpoints)",
+                "--state-backend",
+                "rocksdb");
         assertRefusedOnADryRun(
                 "error: --checkpoint-dir must not be empty (a folder, or a URI such as s3://bucket/checkpoints)",
                 "--checkpoint-dir",

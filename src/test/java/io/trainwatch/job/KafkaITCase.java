@@ -20,6 +20,8 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -88,8 +90,30 @@ class KafkaITCase {
             String checkpointDir,
             String fromCheckpoint,
             PostgresConfig pg) {
-        // with a checkpoint folder, the changelog state backend (the riskier restore path);
-        // without, the heap backend
+        return config(
+                bootstrapServers,
+                name,
+                seriesTopic,
+                stopAtEnd,
+                checkpointDir,
+                fromCheckpoint,
+                pg,
+                JobConfig.StateBackend.HASHMAP);
+    }
+
+    /**
+     * As above, on {@code backend}; the heap backend with a checkpoint folder takes the changelog
+     * (the riskier restore path), RocksDB its incremental checkpoints.
+     */
+    static JobConfig config(
+            String bootstrapServers,
+            String name,
+            String seriesTopic,
+            boolean stopAtEnd,
+            String checkpointDir,
+            String fromCheckpoint,
+            PostgresConfig pg,
+            JobConfig.StateBackend backend) {
         return JobConfig.builder(bootstrapServers)
                 .topics(name + ".events", name + ".alerts", name + ".dead-letter")
                 .seriesTopic(seriesTopic)
@@ -100,7 +124,8 @@ class KafkaITCase {
                 .fromCheckpoint(fromCheckpoint)
                 .stopAtEnd(stopAtEnd)
                 .transactionalIdPrefix(name)
-                .stateChangelog(checkpointDir != null)
+                .stateBackend(backend)
+                .stateChangelog(checkpointDir != null && backend == JobConfig.StateBackend.HASHMAP)
                 .postgres(pg)
                 .build();
     }
@@ -266,14 +291,18 @@ class KafkaITCase {
         }
     }
 
-    @Test
-    void shouldLeaveExactlyTheUninterruptedAlertsAfterAKillAndRestore(@TempDir Path checkpoints)
-            throws Exception {
+    @ParameterizedTest
+    @EnumSource(JobConfig.StateBackend.class)
+    void shouldLeaveExactlyTheUninterruptedAlertsAfterAKillAndRestore(
+            JobConfig.StateBackend backend, @TempDir Path checkpoints) throws Exception {
+        String name = "restore-" + backend.flinkName();
         PostgresConfig pg =
                 new PostgresConfig(
-                        postgres.createDatabase("kafka_restore"), EmbeddedPostgres.USER, null);
+                        postgres.createDatabase("kafka_" + name.replace('-', '_')),
+                        EmbeddedPostgres.USER,
+                        null);
         PostgresSchema.prepare(pg);
-        JobConfig first = config("restore", false, checkpoints.toString(), null, pg);
+        JobConfig first = restoreConfig(name, checkpoints, null, pg, backend);
         TopicAdmin.prepareTopics(first);
         List<SimulatedRun> runs = runs(47_000);
         produce(first.eventsTopic(), keyed(runs, 0, 0.5));
@@ -290,8 +319,7 @@ class KafkaITCase {
         // runs until its
         // committed offsets reach the end of the topic: everything read is then checkpointed and
         // its alerts committed
-        JobConfig second =
-                config("restore", false, checkpoints.toString(), checkpoint.toString(), pg);
+        JobConfig second = restoreConfig(name, checkpoints, checkpoint.toString(), pg, backend);
         StreamExecutionEnvironment env2 = KafkaPipeline.environment(second);
         KafkaPipeline.define(env2, second);
         JobClient restored = env2.executeAsync("kafka-itcase-after-restore");
@@ -301,8 +329,11 @@ class KafkaITCase {
         List<String> alerts = values(readCommitted(first.alertsTopic()));
         List<String> expected = expectedAlerts(runs);
         System.out.printf(
-                "kill and restore: %d alerts after restore, %d expected, %d distinct%n",
-                alerts.size(), expected.size(), alerts.stream().distinct().count());
+                "kill and restore (%s): %d alerts after restore, %d expected, %d distinct%n",
+                backend.flinkName(),
+                alerts.size(),
+                expected.size(),
+                alerts.stream().distinct().count());
         assertThat(alerts).hasSameSizeAs(alerts.stream().distinct().toList()); // no duplicates
         assertThat(alerts).isEqualTo(expected); // none missing, none extra
         // PostgreSQL is written at least once: what the killed job wrote after its last checkpoint
@@ -312,6 +343,23 @@ class KafkaITCase {
         System.out.printf(
                 "kill and restore to postgres: %d series rows, %d alert rows%n", rows[0], rows[1]);
         assertThat(rows).containsExactly(distinctSteps(runs), distinctAlertIds(expected), 0);
+    }
+
+    private static JobConfig restoreConfig(
+            String name,
+            Path checkpoints,
+            String fromCheckpoint,
+            PostgresConfig pg,
+            JobConfig.StateBackend backend) {
+        return config(
+                kafka.bootstrapServers(),
+                name,
+                null,
+                false,
+                checkpoints.toString(),
+                fromCheckpoint,
+                pg,
+                backend);
     }
 
     /** Waits until the consumer group's committed offsets reach the topic's end offsets. */

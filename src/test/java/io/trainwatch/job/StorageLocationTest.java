@@ -4,6 +4,7 @@ import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.ConfigOptions;
 import org.apache.flink.configuration.ReadableConfig;
+import org.apache.flink.configuration.StateBackendOptions;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -93,6 +94,25 @@ class StorageLocationTest {
                                 .getConfiguration()
                                 .get(CheckpointingOptions.CHECKPOINTS_DIRECTORY))
                 .isNull();
+    }
+
+    @Test
+    void shouldGiveFlinkTheChosenStateBackendWithIncrementalCheckpointsForRocksDb() {
+        ReadableConfig heap =
+                KafkaPipeline.environment(config("s3://bucket/chk", false)).getConfiguration();
+        assertThat(heap.get(StateBackendOptions.STATE_BACKEND)).isEqualTo("hashmap");
+        assertThat(heap.get(CheckpointingOptions.INCREMENTAL_CHECKPOINTS)).isFalse();
+        JobConfig rocks =
+                JobConfig.builder("localhost:9092")
+                        .topics("e", "a", "d")
+                        .checkpointDir("s3://bucket/chk")
+                        .stateBackend(JobConfig.parseStateBackend("rocksdb"))
+                        .build();
+        ReadableConfig onDisk = KafkaPipeline.environment(rocks).getConfiguration();
+        assertThat(onDisk.get(StateBackendOptions.STATE_BACKEND)).isEqualTo("rocksdb");
+        assertThat(onDisk.get(CheckpointingOptions.INCREMENTAL_CHECKPOINTS)).isTrue();
+        assertThat(onDisk.get(CheckpointingOptions.CHECKPOINTS_DIRECTORY))
+                .isEqualTo("s3://bucket/chk");
     }
 
     @Test
