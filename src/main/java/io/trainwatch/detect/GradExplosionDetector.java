@@ -14,8 +14,9 @@ import java.util.List;
  * times their median — or sustained growth of the ZClip-style EMA of log grad norm ({@code
  * grad_growth_ratio} times its low). One outlier is a warning; outliers on 3 logged steps in a row,
  * or sustained growth, make it critical. The suggested max_norm is exp(mean + 2 std) of the log
- * grad norm (a 97.7% quantile of the healthy history); with clipping already on and the norm
- * staying far above it, a tighter one.
+ * grad norm of the run's healthy steps ({@link HealthyGradLevel}, a 97.7% quantile), chosen once at
+ * the incident's onset; with clipping already on and the norm staying far above it, a tighter one;
+ * none while the healthy history is too short.
  */
 public class GradExplosionDetector {
     static final int SUSTAINED_POINTS = 3;
@@ -33,6 +34,11 @@ public class GradExplosionDetector {
     public int calmStreak;
     public double worstNorm;
 
+    /** The open incident's suggested max_norm (NaN: the evidence gave none), and its source. */
+    public double incidentMaxNorm = Double.NaN;
+
+    public String incidentStatistic;
+
     public GradExplosionDetector() {}
 
     /** Makes this a copy of {@code other} (see {@link RunState#copyFrom}). */
@@ -41,6 +47,38 @@ public class GradExplosionDetector {
         outlierStreak = other.outlierStreak;
         calmStreak = other.calmStreak;
         worstNorm = other.worstNorm;
+        incidentMaxNorm = other.incidentMaxNorm;
+        incidentStatistic = other.incidentStatistic;
+    }
+
+    /**
+     * The incident's max_norm from the run's healthy grad-norm level: exp(mean + 2 std) of its log;
+     * with clipping already on and the norm far above it, the tighter of the current threshold and
+     * exp(mean + 1 std). None while the healthy history is too short to tell.
+     */
+    private void chooseMaxNorm(StepContext c, double g, int minPoints) {
+        HealthyGradLevel healthy = c.run.healthyGrad;
+        Double clip = c.run.gradClip;
+        if (!healthy.trusted(minPoints)) {
+            incidentMaxNorm = Double.NaN;
+            incidentStatistic = healthy.whyNoNumber(minPoints);
+        } else if (clip != null && g > 10 * clip) {
+            incidentMaxNorm = Numbers.round3(Math.min(clip, healthy.upperQuantile(1)));
+            incidentStatistic =
+                    "min(current max_norm, exp(mean + 1 std) of the healthy log grad norm): clipping at "
+                            + Numbers.fmt(clip)
+                            + " is on but the norm is "
+                            + Numbers.fmt(g / clip)
+                            + "x above it; "
+                            + healthy.describe();
+        } else {
+            incidentMaxNorm = healthy.maxNorm(minPoints);
+            incidentStatistic = healthy.describe();
+        }
+    }
+
+    private static Double healthyLevel(StepContext c, int minPoints) {
+        return c.run.healthyGrad.trusted(minPoints) ? c.run.healthyGrad.geometricMean() : null;
     }
 
     public void check(StepContext c, List<Alert> out) {
@@ -82,6 +120,8 @@ public class GradExplosionDetector {
                                         .build()));
                 calmStreak = 0;
                 worstNorm = 0;
+                incidentMaxNorm = Double.NaN;
+                incidentStatistic = null;
             }
             return;
         }
@@ -89,21 +129,14 @@ public class GradExplosionDetector {
         outlierStreak = outlier ? outlierStreak + 1 : outlierStreak;
         worstNorm = Math.max(worstNorm, g);
         boolean sustained = grown || outlierStreak >= SUSTAINED_POINTS;
-        Double clip = c.run.gradClip;
-        double healthyQuantile = st.upperQuantile(2);
-        double maxNorm =
-                Numbers.round3(
-                        clip != null && g > 10 * clip
-                                ? Math.min(clip, st.upperQuantile(1))
-                                : healthyQuantile);
-        String statistic =
-                clip != null && g > 10 * clip
-                        ? "min(current max_norm, exp(EMA mean + 1 EMA std) of log grad norm): clipping at "
-                                + Numbers.fmt(clip)
-                                + " is on but the norm is "
-                                + Numbers.fmt(g / clip)
-                                + "x above it"
-                        : "exp(EMA mean + 2 EMA std) of log grad norm over " + st.count + " steps";
+        int minPoints = c.thInt(Threshold.GRAD_MIN_POINTS);
+        if (!track.isOpen()) {
+            // one threshold per incident, set at its onset from the healthy level (which the
+            // incident's own steps do not feed)
+            chooseMaxNorm(c, g, minPoints);
+        }
+        double maxNorm = incidentMaxNorm;
+        boolean hasNumber = !Double.isNaN(maxNorm);
         NamedValues evidence =
                 NamedValues.builder()
                         .put("grad_norm", g)
@@ -114,17 +147,22 @@ public class GradExplosionDetector {
                         .put("ema_geometric_mean", st.geometricMean())
                         .put("outlier_steps_in_a_row", outlierStreak)
                         .put("sustained_growth", grown)
-                        .put("grad_clip", clip)
+                        .put("grad_clip", c.run.gradClip)
+                        .put("healthy_geometric_mean", healthyLevel(c, minPoints))
                         .put("loss", c.loss)
                         .build();
         NamedValues suggestion =
                 NamedValues.builder()
                         .put("action", "clip_grad_norm")
-                        .put("max_norm", maxNorm)
-                        .put("statistic", statistic)
+                        .put("max_norm", hasNumber ? maxNorm : null)
+                        .put("statistic", incidentStatistic)
                         .put("lr_factor", sustained ? 0.5 : null)
                         .put("new_lr", sustained ? Numbers.round3(c.currentLr() * 0.5) : null)
-                        .put("change", TrainingFixes.clipGradNorm(maxNorm, sustained))
+                        .put(
+                                "change",
+                                hasNumber
+                                        ? TrainingFixes.clipGradNorm(maxNorm, sustained)
+                                        : TrainingFixes.clipGradNormAtAHealthyLevel(sustained))
                         .build();
         String what =
                 grown

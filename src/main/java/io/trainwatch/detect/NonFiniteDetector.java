@@ -187,8 +187,16 @@ public class NonFiniteDetector {
         }
         // 3. gradient explosion vs 4. suspect data, judged from the grad norms just before
         if (judged) {
-            double clip = Numbers.round3(r.gradStats.upperQuantile(2));
             if (explosion) {
+                // the threshold and the rewind point from before the instability: the healthy
+                // level, and its last step
+                int minPoints = c.thInt(Threshold.GRAD_MIN_POINTS);
+                double clip = r.healthyGrad.maxNorm(minPoints);
+                boolean hasNumber = !Double.isNaN(clip);
+                long rewindBeforeClimb =
+                        r.healthyGrad.lastHealthyStep >= 0
+                                ? Math.min(rewindTo, r.healthyGrad.lastHealthyStep)
+                                : rewindTo;
                 String diag =
                         "gradient explosion: the grad norm was "
                                 + (climbing ? "climbing" : "outlying")
@@ -220,19 +228,27 @@ public class NonFiniteDetector {
                                         .build(),
                                 NamedValues.builder()
                                         .put("action", "clip_grad_norm")
-                                        .put("max_norm", clip)
+                                        .put("max_norm", hasNumber ? clip : null)
                                         .put(
                                                 "statistic",
-                                                "exp(EMA mean + 2 EMA std) of log grad norm over "
-                                                        + r.gradStats.count
-                                                        + " steps")
+                                                hasNumber
+                                                        ? r.healthyGrad.describe()
+                                                        : r.healthyGrad.whyNoNumber(minPoints))
                                         .put("lr_factor", 0.5)
                                         .put("new_lr", Numbers.round3(c.currentLr() * 0.5))
-                                        .put("rewind_to_step", rewindTo)
+                                        .put("rewind_to_step", rewindBeforeClimb)
                                         .put(
                                                 "change",
-                                                TrainingFixes.clipGradNormHalveLrAndResume(
-                                                        clip, c.display(rewindTo)))
+                                                hasNumber
+                                                        ? TrainingFixes
+                                                                .clipGradNormHalveLrAndResume(
+                                                                        clip,
+                                                                        c.display(
+                                                                                rewindBeforeClimb))
+                                                        : TrainingFixes.clipGradNormAtAHealthyLevel(
+                                                                        true)
+                                                                + ", resume from step "
+                                                                + c.display(rewindBeforeClimb))
                                         .build()));
                 return;
             }

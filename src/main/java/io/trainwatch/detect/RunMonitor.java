@@ -4,7 +4,6 @@ import io.trainwatch.event.Alert;
 import io.trainwatch.event.EventType;
 import io.trainwatch.event.JsonWriter;
 import io.trainwatch.event.NamedValues;
-import io.trainwatch.event.Numbers;
 import io.trainwatch.event.SeriesPoint;
 import io.trainwatch.event.TrainingEvent;
 import io.trainwatch.schedule.DeclaredSchedule;
@@ -409,7 +408,11 @@ public final class RunMonitor {
                         !alerts.isEmpty()
                                 || (withheld != null && !withheld.alerts.isEmpty())
                                 || c.isPossibleOnset());
-        return new Output(alerts, keep ? series(state, e, scheduled) : null, null, withheld);
+        return new Output(
+                alerts,
+                keep ? series(state, e, scheduled, th.getInt(Threshold.GRAD_MIN_POINTS)) : null,
+                null,
+                withheld);
     }
 
     /** Without a declared schedule, warmup lasts while the reported LR keeps rising. */
@@ -448,6 +451,12 @@ public final class RunMonitor {
                     minPoints,
                     th.get(Threshold.GRAD_Z_THRESHOLD));
             state.gradLogs.add(Math.log(Math.max(g, 1e-30)));
+            state.healthyGrad.offer(
+                    e.step,
+                    g,
+                    state.instabilityOpen(),
+                    minPoints,
+                    th.get(Threshold.GRAD_GROWTH_RATIO));
         }
         if (e.lossScale != null && Double.isFinite(e.lossScale)) {
             trackLossScale(state, e.lossScale);
@@ -483,7 +492,8 @@ public final class RunMonitor {
         state.lastLossScale = scale;
     }
 
-    private static SeriesPoint series(RunState state, TrainingEvent e, double[] scheduled) {
+    private static SeriesPoint series(
+            RunState state, TrainingEvent e, double[] scheduled, int minGradPoints) {
         SeriesPoint p = new SeriesPoint();
         p.runId = e.runId;
         p.step = e.step;
@@ -493,10 +503,9 @@ public final class RunMonitor {
         p.loss = e.loss;
         p.lossMean = Double.isNaN(state.lossMean) ? null : state.lossMean;
         p.gradNorm = e.gradNorm;
-        p.suggestedClip =
-                state.gradStats.count >= 12
-                        ? Numbers.round3(state.gradStats.upperQuantile(2))
-                        : null;
+        // the healthy level's threshold: it holds through an explosion instead of climbing with it
+        double clip = state.healthyGrad.maxNorm(minGradPoints);
+        p.suggestedClip = Double.isNaN(clip) ? null : clip;
         return p;
     }
 

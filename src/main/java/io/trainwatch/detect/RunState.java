@@ -81,6 +81,10 @@ public class RunState {
     public RobustWindow gradLogs = new RobustWindow();
 
     public LogEwma gradStats = new LogEwma();
+
+    /** The grad-norm level of the run's healthy steps, behind every suggested clip threshold. */
+    public HealthyGradLevel healthyGrad = new HealthyGradLevel();
+
     public Double lastLossScale;
     public double maxLossScale;
 
@@ -171,6 +175,7 @@ public class RunState {
         lossMean = other.lossMean;
         gradLogs.copyFrom(other.gradLogs);
         gradStats.copyFrom(other.gradStats);
+        healthyGrad.copyFrom(other.healthyGrad);
         lastLossScale = other.lastLossScale;
         maxLossScale = other.maxLossScale;
         lossScaleDrops = other.lossScaleDrops;
@@ -193,6 +198,18 @@ public class RunState {
         quarantined = other.quarantined;
         runThresholds = other.runThresholds;
         runThresholdsOf = other.runThresholdsOf;
+    }
+
+    /**
+     * An incident that makes this step unhealthy is open: a grad explosion, a non-finite step, a
+     * loss or warmup spike, divergence. Its steps do not feed {@link #healthyGrad}.
+     */
+    boolean instabilityOpen() {
+        return gradExplosion.track.isOpen()
+                || nonFinite.track.isOpen()
+                || spikes.lossTrack.isOpen()
+                || spikes.warmupTrack.isOpen()
+                || divergence.track.isOpen();
     }
 
     /** Records a resume (the step went backwards); the last few are kept for the LR diagnosis. */

@@ -26,6 +26,14 @@ final class TrainingFixes {
                 + (alsoHalveLr ? ", and halve the LR" : "");
     }
 
+    /** GRAD_EXPLOSION without a number: the run's healthy history is too short to give one. */
+    static String clipGradNormAtAHealthyLevel(boolean alsoHalveLr) {
+        return "clip the gradient norm before optimizer.step() at about twice its level in a healthy"
+                + " stretch of this run (torch.nn.utils.clip_grad_norm_; HF: max_grad_norm; Lightning:"
+                + " gradient_clip_val): too few healthy steps were reported to suggest a number"
+                + (alsoHalveLr ? ", and halve the LR" : "");
+    }
+
     /** NON_FINITE after a gradient explosion: clip, halve the LR and resume. */
     static String clipGradNormHalveLrAndResume(double maxNorm, long rewindTo) {
         return "torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm="

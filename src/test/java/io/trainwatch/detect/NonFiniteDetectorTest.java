@@ -40,7 +40,12 @@ class NonFiniteDetectorTest {
         assertThat(sug.path("action").asText()).isEqualTo("clip_grad_norm");
         assertThat(sug.path("max_norm").asDouble())
                 .isBetween(0.8, 2.5); // from the healthy ~0.8 norms, not the explosion
-        assertThat(sug.path("statistic").asText()).contains("EMA");
+        assertThat(sug.path("statistic").asText())
+                .startsWith("exp(mean + 2 std) of log grad norm over ")
+                .contains(" healthy steps");
+        // PaLM-style: back to the last healthy step, before the climb (500..503), not the last
+        // finite one
+        assertThat(sug.path("rewind_to_step").asLong()).isEqualTo(499);
     }
 
     @Test

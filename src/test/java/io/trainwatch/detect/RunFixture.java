@@ -5,6 +5,7 @@ import io.trainwatch.event.EventType;
 import io.trainwatch.event.JsonReader;
 import io.trainwatch.event.JsonWriter;
 import io.trainwatch.event.NamedValues;
+import io.trainwatch.event.SeriesPoint;
 import io.trainwatch.event.TrainingEvent;
 import io.trainwatch.schedule.DeclaredSchedule;
 import io.trainwatch.schedule.ScheduleSpec;
@@ -29,6 +30,9 @@ final class RunFixture {
     final RunMonitor monitor;
     final RunState state = new RunState();
     final List<Alert> alerts = new ArrayList<>();
+
+    /** The series points of the run, one per step (series every step). */
+    final List<SeriesPoint> series = new ArrayList<>();
 
     /** Alerts the monitor did not send: folded into an open incident, or capped. */
     final List<Alert> withheld = new ArrayList<>();
@@ -121,6 +125,9 @@ final class RunFixture {
         RunMonitor.Output out = monitor.onEvent(state, e);
         alerts.addAll(out.alerts());
         withheld.addAll(out.withheldAlerts());
+        if (out.series() != null) {
+            series.add(out.series());
+        }
         return this;
     }
 
