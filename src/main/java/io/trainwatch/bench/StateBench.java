@@ -12,6 +12,7 @@ import org.apache.flink.api.common.JobStatus;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.MemorySize;
 import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.configuration.TaskManagerOptions;
 import org.apache.flink.connector.datagen.source.DataGeneratorSource;
@@ -51,6 +52,14 @@ import java.util.stream.Stream;
  */
 public final class StateBench {
     private static final Duration PHASE_TIMEOUT_MIN = Duration.ofMinutes(2);
+    private static final Duration PROGRESS_EVERY = Duration.ofSeconds(10);
+
+    /**
+     * Managed memory of the bench's TaskManager, what one of Flink's default size (1728m process)
+     * gets: RocksDB's block cache and write buffers live in it. An in-process cluster's default,
+     * 128m, starves RocksDB at 100,000 runs.
+     */
+    static final String MANAGED_MEMORY = "512m";
 
     private final Settings settings;
 
@@ -109,7 +118,7 @@ public final class StateBench {
     /** Measures every backend at every size, printing as it goes, then the per-run summary. */
     public List<Result> run() throws Exception {
         System.out.printf(
-                "trainwatch bench-state: %s state at %s concurrent runs, %d steps each, parallelism %d, %d cores, max heap %s%n",
+                "trainwatch bench-state: %s state at %s concurrent runs, %d steps each, parallelism %d, %d cores, max heap %s, managed memory %s%n",
                 String.join(" and ", settings.backends().stream().map(b -> b.flinkName()).toList()),
                 String.join(
                         ", ",
@@ -119,7 +128,8 @@ public final class StateBench {
                 settings.steps(),
                 settings.parallelism(),
                 Runtime.getRuntime().availableProcessors(),
-                mb(Runtime.getRuntime().maxMemory()));
+                mb(Runtime.getRuntime().maxMemory()),
+                MANAGED_MEMORY);
         List<Result> results = new ArrayList<>();
         for (JobConfig.StateBackend backend : settings.backends()) {
             for (int runs : settings.runs()) {
@@ -145,10 +155,7 @@ public final class StateBench {
             long t = System.nanoTime();
             gate.allow(events);
             long judged = (long) runs * settings.steps();
-            await(
-                    () -> gate.seriesPoints() >= judged,
-                    phaseTimeout(events),
-                    () -> "the load phase: " + gate.describe(judged));
+            awaitShowingProgress(gate, judged, phaseTimeout(events));
             double loadSeconds = (System.nanoTime() - t) / 1e9;
             System.out.printf(
                     Locale.ROOT,
@@ -207,6 +214,7 @@ public final class StateBench {
         c.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
         c.set(RocksDBOptions.LOCAL_DIRECTORIES, dir.resolve("rocksdb").toString());
         c.set(TaskManagerOptions.NUM_TASK_SLOTS, settings.parallelism());
+        c.set(TaskManagerOptions.MANAGED_MEMORY_SIZE, MemorySize.parse(MANAGED_MEMORY));
         return c;
     }
 
@@ -290,6 +298,29 @@ public final class StateBench {
                 stats[0].getStateSize(),
                 stats[0].getCheckpointedSize(),
                 stats[0].getEndToEndDuration());
+    }
+
+    /** Waits for the load phase, printing how far it got every 10 s (it takes minutes). */
+    private static void awaitShowingProgress(BenchGate gate, long judged, Duration timeout)
+            throws InterruptedException {
+        long start = System.nanoTime();
+        long[] nextReport = {start + PROGRESS_EVERY.toNanos()};
+        await(
+                () -> {
+                    long now = System.nanoTime();
+                    if (now >= nextReport[0]) {
+                        nextReport[0] = now + PROGRESS_EVERY.toNanos();
+                        System.out.printf(
+                                Locale.ROOT,
+                                "         ... %,d of %,d steps judged after %.0f s%n",
+                                gate.seriesPoints(),
+                                judged,
+                                (now - start) / 1e9);
+                    }
+                    return gate.seriesPoints() >= judged;
+                },
+                timeout,
+                () -> "the load phase: " + gate.describe(judged));
     }
 
     /** Long enough for a slow machine to judge {@code events}: 2 min, or 1,000 events/s. */
