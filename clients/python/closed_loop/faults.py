@@ -41,6 +41,7 @@ def base_config(seed):
         "stepping": "step",  # "epoch": scheduler.step() once per epoch (the bug)
         "accum": 1,  # micro-batches per optimizer step
         "size_on_micro": False,  # the bug: schedule sized from len(loader) * epochs with accumulation on
+        "model": "mlp",  # or "linear": one nn.Linear, whose curvature is fixed by the data
         "feature_scale": 1.0,  # scale of input feature 0 (a stiff direction for SGD)
         "clip": None,  # clip_grad_norm_ max_norm
         "bad_batches": {},  # batch id -> "inf" (one corrupted input) or "labels" (labels x LABEL_SCALE)
@@ -60,6 +61,9 @@ def data(seed, feature_scale):
     g = torch.Generator().manual_seed(seed)
     w0 = torch.randn(FEATURES, 1, generator=g) / 4
     w1 = torch.randn(FEATURES, 32, generator=g) / 4
+    if feature_scale != 1.0:
+        w0[0] = 0.0  # a stiff feature that carries no signal
+        w1[0] = 0.0
     w2 = torch.randn(32, 1, generator=g) / 4
     scale = torch.ones(FEATURES)
     scale[0] = feature_scale
@@ -78,7 +82,14 @@ def data(seed, feature_scale):
 def build(cfg):
     """Model, optimizer and scheduler as the run's script builds them (seeded)."""
     torch.manual_seed(cfg["seed"])
-    model = nn.Sequential(nn.Linear(FEATURES, 64), nn.ReLU(), nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 1))
+    if cfg["model"] == "linear":
+        # the stiff feature 0 carries no signal (see data) and starts at its optimum, 0: SGD with an LR past
+        # 2 / curvature amplifies only the noise the batches put into it, so the loss first falls, then climbs
+        model = nn.Linear(FEATURES, 1)
+        with torch.no_grad():
+            model.weight[0, 0] = 0.0
+    else:
+        model = nn.Sequential(nn.Linear(FEATURES, 64), nn.ReLU(), nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 1))
     if cfg["optimizer"] == "sgd":
         opt = torch.optim.SGD(model.parameters(), lr=cfg["lr"], momentum=cfg["momentum"])
     else:
@@ -213,7 +224,7 @@ class Run:
                     xb = xb.clone()
                     xb[3, 5] = float("inf")
                 elif bad == "labels":
-                    yb = yb * LABEL_SCALE
+                    yb = yb * cfg.get("label_scale", LABEL_SCALE)
                 losses = []
                 for m in range(accum):
                     loss = loss_fn(model(xb[m * micro:(m + 1) * micro]), yb[m * micro:(m + 1) * micro])

@@ -18,13 +18,15 @@ def explosion(seed):
 
 def warmup(seed):
     healthy = dict(_sgd(seed), lr=0.06, warmup=100)
-    return healthy, dict(healthy, warmup=10)
+    return healthy, dict(healthy, warmup=30)
 
 
 def divergence(seed):
-    # MultiStepLR meant to divide the LR by 10 at step 150; gamma=10 multiplies it instead
-    healthy = dict(F.base_config(seed), decay="multistep", milestones=[150], gamma=0.1)
-    return healthy, dict(healthy, gamma=10.0)
+    # plain SGD on a linear model whose stiff feature (x8) has curvature 128: stable below an LR of 2 / 128 = 0.0156;
+    # after a 50-step warmup the faulty run sits just past it, and the loss, having fallen, climbs again
+    healthy = dict(F.base_config(seed), optimizer="sgd", model="linear", feature_scale=8.0, warmup=50,
+                   decay="constant", lr=0.008)
+    return healthy, dict(healthy, lr=0.016)
 
 
 def spikes(seed):

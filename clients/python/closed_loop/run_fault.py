@@ -11,7 +11,7 @@
 Prints one JSON line per run (role, run_id, final_loss, steps, the alerts it got) and a last line with the verdict:
 fixed when the fixed run raised no alert of the fault's kinds and its final loss is within the margin of the healthy
 run's (MARGIN x healthy). Every wait is on a condition with a deadline: the job's consumer group reaching the end of
-the events topic, then the run's alerts until none has come for a second.
+the events topic, then the read_committed reader passing the alerts topic's high watermark of that moment.
 
     clients/python/.venvs/torch2-tf5/bin/python clients/python/closed_loop/run_fault.py --kind nan_batch --seed 1 \\
         --bootstrap-servers localhost:9092 --events-topic trainwatch.events --alerts-topic trainwatch.alerts \\
@@ -32,12 +32,14 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import faults as F  # noqa: E402
 from kinds import KINDS, WIRING_FIXES  # noqa: E402
 from trainwatch_client import Reporter, Suggestions  # noqa: E402
+from trainwatch_client._kafka import CommittedReader  # noqa: E402
 
 # the fixed run's final held-out loss may be at most this multiple of the healthy run's: seeds of the healthy recipe
 # alone differ by up to ~1.1x between a run and its rerun with a few batches skipped or the LR changed mid-way; the
 # faults cost 1.3x (a schedule left high) to 20x (a dead network) or NaN
 MARGIN = 1.25
-ALERTS_QUIET_S = 1.0
+# further fix rounds when the fault returns after the first
+MAX_ROUNDS = 3
 
 
 class Job:
@@ -71,24 +73,56 @@ class Job:
             consumer.close()
             admin.close()
 
-    def alerts(self, run_id, suggestions=None):
-        """The run's alerts, read committed, once the job has judged every event sent so far."""
+    def suggestions(self, run_id):
+        """trainwatch_client.Suggestions for the run, over a reader that also tells how far it has read."""
+        reader = PositionedReader(self.args.bootstrap_servers, self.args.alerts_topic)
+        s = Suggestions(self.args.bootstrap_servers, run_id, self.args.alerts_topic, reader=reader)
+        s.positioned = reader
+        return s
+
+    def alerts(self, suggestions):
+        """Every alert of the run, once the job has judged every event sent so far: its consumer group at the end of
+        the events topic (so the alerts of those events are written, in transactions that may still be open), then
+        the read_committed reader past the alerts topic's high watermark of that moment (so those transactions are
+        committed and read) and every record it read handed to Suggestions."""
+        from kafka import KafkaConsumer, TopicPartition
         self.await_judged(120)
-        own = suggestions is None
-        s = suggestions or Suggestions(self.args.bootstrap_servers, run_id, self.args.alerts_topic, backend="kafka-python")
+        consumer = KafkaConsumer(bootstrap_servers=self.args.bootstrap_servers)
         try:
-            out = []
-            while True:
-                got = list(s.iter(timeout=ALERTS_QUIET_S))
-                if not got:
-                    return out
-                out.extend(got)
+            topic = self.args.alerts_topic
+            high = consumer.end_offsets([TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic)])
         finally:
-            if own:
-                s.close()
+            consumer.close()
+        deadline = time.monotonic() + 120
+        while not suggestions.positioned.handed_over(high):
+            if time.monotonic() > deadline:
+                raise TimeoutError("the alerts topic was not read to its high watermark %s within 120 s" % high)
+            time.sleep(0.05)  # poll interval of the condition
+        return suggestions.poll()
+
+
+class PositionedReader(CommittedReader):
+    """The client's read_committed reader (kafka-python), remembering up to where the records it returned reach: when
+    Suggestions calls poll() again, it has queued every alert of the previous call."""
+
+    def __init__(self, bootstrap_servers, topic):
+        super().__init__(bootstrap_servers, topic, True, "kafka-python")
+        self._returned = {}
+        self._handed = {}
+
+    def poll(self, timeout):
+        self._handed = self._returned
+        out = super().poll(timeout)
+        self._returned = {tp: self._c.position(tp) for tp in self._c.assignment()}
+        return out
+
+    def handed_over(self, offsets):
+        handed = self._handed
+        return all(handed.get(tp, -1) >= end for tp, end in offsets.items())
 
 
 def train(job, cfg, run_id, **kw):
+    kw.setdefault("declare", declare_for(cfg))
     run = F.Run(cfg, ckpt_dir=tempfile.mkdtemp(prefix="closed-loop-"))
     reporters = []
 
@@ -103,6 +137,7 @@ def train(job, cfg, run_id, **kw):
     run.seconds = time.monotonic() - started
     run.final = final
     run.delivered = all(r.failed == 0 and r.dropped == 0 for r in reporters)
+    run.cfg = cfg
     return run
 
 
@@ -116,12 +151,12 @@ def pick(alerts, kinds, actions):
     return chosen
 
 
-def fixed_run(job, faulty_cfg, faulty, alert, suggestions, run_id):
+def fixed_run(job, cfg_in, checkpoints, accum, alert, suggestions, run_id):
     """Applies the alert's suggestion the way a user would and trains again. Returns (run, what was applied) or
     (None, why it could not be applied)."""
     s = alert["suggestion"]
     action = s["action"]
-    cfg = dict(faulty_cfg)
+    cfg = dict(cfg_in)
     applied = {"action": action}
     start = None
     lr_alert = None
@@ -140,18 +175,19 @@ def fixed_run(job, faulty_cfg, faulty, alert, suggestions, run_id):
         cfg["warmup"] = int(s["warmup_steps"])
         applied["warmup_steps"] = cfg["warmup"]
     elif action in ("rewind_and_skip", "inspect_batch"):
-        cfg["skip_batches"] = list(s.get("skip_batches") or [])
-        applied["skip_batches"] = cfg["skip_batches"]
-        if not cfg["skip_batches"] and s.get("rewind_to_step") is None:
+        named = list(s.get("skip_batches") or [])
+        cfg["skip_batches"] = cfg["skip_batches"] + [b for b in named if b not in cfg["skip_batches"]]
+        applied["skip_batches"] = named
+        if not named and s.get("rewind_to_step") is None:
             return None, "%s names neither batches nor a step to rewind to" % action
     elif action == "fix_scheduler":
         hypothesis = (alert.get("evidence") or {}).get("hypothesis")
         fix = WIRING_FIXES.get(hypothesis)
         if fix is None:
             return None, "fix_scheduler for hypothesis %r: no correction of this run's wiring matches it" % hypothesis
-        if hypothesis == "stretched" and (alert.get("evidence") or {}).get("stretch_factor") != faulty_cfg["accum"]:
+        if hypothesis == "stretched" and (alert.get("evidence") or {}).get("stretch_factor") != accum:
             return None, "stretched by %s, not by this run's gradient accumulation (%d)" % (
-                alert["evidence"].get("stretch_factor"), faulty_cfg["accum"])
+                alert["evidence"].get("stretch_factor"), accum)
         cfg.update(fix)
         applied["hypothesis"] = hypothesis
         applied["wiring"] = fix
@@ -159,20 +195,17 @@ def fixed_run(job, faulty_cfg, faulty, alert, suggestions, run_id):
         return None, "action %s carries no fix for this fault" % action
     if s.get("rewind_to_step") is not None:
         step = int(s["rewind_to_step"])
-        if step not in faulty.checkpoints:
+        if step not in checkpoints:
             return None, "no checkpoint at rewind_to_step %d" % step
-        start = faulty.checkpoints[step]
+        start = checkpoints[step]
         applied["rewind_to_step"] = step
-    if cfg.get("crash_after") is not None and cfg.get("restore_scheduler") is False and action != "fix_scheduler":
-        pass  # the resume bug stays: only its own fix removes it
-
     def before_start(opt, sched):
         if lr_alert is not None:
             before = opt.param_groups[0]["lr"]
             suggestions.apply(lr_alert, opt, sched)
             applied["lr"] = [before, opt.param_groups[0]["lr"]]
 
-    return train(job, cfg, run_id, start=start, before_start=before_start, declare=declare_for(cfg)), applied
+    return train(job, cfg, run_id, start=start, before_start=before_start), applied
 
 
 class _NoOptimizer:
@@ -223,35 +256,55 @@ def main(argv=None):
     job = Job(args)
 
     healthy = train(job, healthy_cfg, run_id_of("healthy"))
-    h = summary("healthy", healthy, job.alerts(run_id_of("healthy")))
-
     faulty = train(job, faulty_cfg, run_id_of("faulty"))
-    with Suggestions(args.bootstrap_servers, run_id_of("faulty"), args.alerts_topic, backend="kafka-python") as sugg:
-        faulty_alerts = job.alerts(run_id_of("faulty"), sugg)
-        alert = pick(faulty_alerts, kinds, actions)
-        f = summary("faulty", faulty, faulty_alerts, acted_on=alert)
-        verdict = {"role": "verdict", "kind": args.kind, "seed": args.seed, "margin": MARGIN,
-                   "healthy_final": h["final_loss"], "faulty_final": f["final_loss"], "fixed": False}
-        if alert is None:
-            verdict["reason"] = "no %s alert with a %s suggestion (got %s)" % (
-                "/".join(kinds), "/".join(actions),
-                sorted({"%s:%s" % (a["kind"], (a.get("suggestion") or {}).get("action")) for a in faulty_alerts}) or "none")
-        else:
-            fixed, applied = fixed_run(job, faulty_cfg, faulty, alert, sugg, run_id_of("fixed"))
-            verdict["applied"] = applied
-            if fixed is None:
-                verdict["reason"] = "could not apply: " + applied
+    with job.suggestions(run_id_of("healthy")) as s:
+        h = summary("healthy", healthy, job.alerts(s))
+    verdict = {"role": "verdict", "kind": args.kind, "seed": args.seed, "margin": MARGIN, "healthy_final": h["final_loss"],
+               "fixed": False, "rounds": [], "fixed_in_round": None}
+    # round 1 is the fix the issue asks about; when the fault returns, its new alert is applied on top (as a user
+    # would, and as rewind-and-skip is done on large runs), up to MAX_ROUNDS
+    cfg, run, role, checkpoints = faulty_cfg, faulty, "faulty", dict(faulty.checkpoints)
+    for rnd in range(MAX_ROUNDS + 1):
+        with job.suggestions(run_id_of(role)) as sugg:
+            alerts = job.alerts(sugg)
+            if rnd == 0:
+                alert = pick(alerts, kinds, actions)
+                verdict["faulty_final"] = summary(role, run, alerts, acted_on=alert)["final_loss"]
             else:
-                fixed_alerts = job.alerts(run_id_of("fixed"))
-                x = summary("fixed", fixed, fixed_alerts)
-                recurred = sorted({a["kind"] for a in fixed_alerts if a["kind"] in recur and a.get("status") != "resolved"})
+                x = summary(role, run, alerts)
+                recurred = sorted({a["kind"] for a in alerts if a["kind"] in recur and a.get("status") != "resolved"})
                 within = x["finite"] and h["finite"] and x["final_loss"] <= MARGIN * h["final_loss"]
-                verdict.update(fixed_final=x["final_loss"], recurred=recurred, within_margin=within,
-                               fixed=not recurred and within)
+                this = verdict["rounds"][-1]
+                this.update(final=x["final_loss"], recurred=recurred, within_margin=within, fixed=not recurred and within)
                 if recurred:
-                    verdict["reason"] = "the fixed run raised %s again" % ", ".join(recurred)
+                    this["reason"] = "the fixed run raised %s again" % ", ".join(recurred)
                 elif not within:
-                    verdict["reason"] = "fixed final loss %s > %.2f x healthy %s" % (x["final_loss"], MARGIN, h["final_loss"])
+                    this["reason"] = "final loss %s > %.2f x healthy %s" % (x["final_loss"], MARGIN, h["final_loss"])
+                if this["fixed"]:
+                    verdict["fixed_in_round"] = rnd
+                    break
+                alert = pick(alerts, kinds, actions)
+            if rnd == MAX_ROUNDS:
+                break
+            if alert is None:
+                verdict["rounds"].append({"round": rnd + 1, "fixed": False, "reason": "no %s alert with a %s suggestion (got %s)" % (
+                    "/".join(kinds), "/".join(actions),
+                    sorted({"%s:%s" % (a["kind"], (a.get("suggestion") or {}).get("action")) for a in alerts}) or "none")})
+                break
+            role = "fixed" if rnd == 0 else "fixed%d" % (rnd + 1)
+            fixed, applied = fixed_run(job, cfg, checkpoints, faulty_cfg["accum"], alert, sugg, run_id_of(role))
+            verdict["rounds"].append({"round": rnd + 1, "acted_on": "%s %s at step %s" % (
+                alert["kind"], alert["status"], alert["step"]), "applied": applied})
+            if fixed is None:
+                verdict["rounds"][-1].update(fixed=False, reason="could not apply: " + applied)
+                break
+            cfg, run = fixed.cfg, fixed
+            checkpoints.update(fixed.checkpoints)
+    first = verdict["rounds"][0] if verdict["rounds"] else {}
+    verdict.update(fixed=bool(first.get("fixed")), applied=first.get("applied"), recurred=first.get("recurred", []),
+                   reason=first.get("reason"))
+    if "final" in first:
+        verdict["fixed_final"] = first["final"]
     print(json.dumps(verdict), flush=True)
     return 0
 
