@@ -58,6 +58,12 @@ class ClosedLoopITCase {
 
     static final Duration PROCESS_TIMEOUT = Duration.ofMinutes(4);
 
+    /**
+     * Share of all cases that must end fixed (within the script's fix rounds): a kind may fail and
+     * stay in the table with its reason, but the loop as a whole must work.
+     */
+    static final double MIN_SHARE_FIXED = 0.75;
+
     record Case(String kind, int seed) {}
 
     @Test
@@ -201,6 +207,11 @@ class ClosedLoopITCase {
                     (k, n) -> n.forEach(s -> System.out.println("  not fixed, " + k + " " + s)));
             assertThat(perKind.keySet()).containsExactlyElementsOf(kinds);
             assertThat(notBroken).as("faults that did not break their run").isEmpty();
+            // a kind may fail (its row says why); most cases failing means the loop itself broke
+            int fixedWithinRounds = perKind.values().stream().mapToInt(r -> r[2]).sum();
+            assertThat(fixedWithinRounds)
+                    .as("cases fixed within the rounds, of " + cases.size())
+                    .isGreaterThanOrEqualTo((int) Math.ceil(MIN_SHARE_FIXED * cases.size()));
         } finally {
             job.close();
         }
