@@ -11,7 +11,6 @@ Batches are named ``e<epoch>/b<index>``; a bad batch is bad data, so it is bad w
 """
 
 import copy
-import math
 import os
 
 import torch
@@ -105,13 +104,7 @@ def scheduler(cfg, opt):
     k = cfg["accum"] if cfg["size_on_micro"] else 1
     total = TOTAL_STEPS * k
     warmup = cfg["warmup"] * k
-    if cfg["decay"] == "cyclic":
-        # triangular, one cycle over the run: up for half of it, down for the other half
-        return L.CyclicLR(opt, base_lr=cfg["lr"] * 0.05, max_lr=cfg["lr"], step_size_up=total // 2,
-                          cycle_momentum=cfg["momentum"] > 0)
-    if cfg["decay"] == "multistep":
-        decay = L.MultiStepLR(opt, milestones=[m * k for m in cfg["milestones"]], gamma=cfg["gamma"])
-    elif cfg["decay"] == "constant":
+    if cfg["decay"] == "constant":
         decay = L.ConstantLR(opt, factor=1.0, total_iters=0)
     else:
         decay = L.CosineAnnealingLR(opt, T_max=total - warmup, eta_min=cfg["lr"] * 0.01)
@@ -277,6 +270,3 @@ class Run:
         self._declare(self.reporter, opt, sched, None)
         return model, opt, sched, state["epoch"], state["index"], last + 1
 
-
-def finite(v):
-    return v is not None and math.isfinite(v)

@@ -12,12 +12,12 @@ def _sgd(seed):
 
 
 def explosion(seed):
-    healthy = dict(_sgd(seed), lr=0.02)
+    healthy = dict(_sgd(seed), lr=0.01)
     return healthy, dict(healthy, lr=0.05)
 
 
 def warmup(seed):
-    healthy = dict(_sgd(seed), lr=0.06, warmup=100)
+    healthy = dict(_sgd(seed), lr=0.06, warmup=150)
     return healthy, dict(healthy, warmup=30)
 
 
