@@ -58,9 +58,11 @@ def restarted(seed):
 
 
 # name -> (recipes, the alert kinds a user acts on for this fault, the suggestion actions that carry its fix,
-#          the alert kinds whose return in the fixed run means the fault recurred)
+#          the alert kinds whose return in the fixed run means the fault recurred; KIND:critical counts only
+#          critical alerts of that kind: a run that clips still reports pre-clip norms, and an isolated one above
+#          the clip (a warning) was bounded by it, while an explosion that keeps coming back is critical)
 KINDS = {
-    "grad_explosion": (explosion, ["GRAD_EXPLOSION"], ["clip_grad_norm"], ["GRAD_EXPLOSION", "NON_FINITE"]),
+    "grad_explosion": (explosion, ["GRAD_EXPLOSION"], ["clip_grad_norm"], ["GRAD_EXPLOSION:critical", "NON_FINITE"]),
     "warmup_blowup": (warmup, ["WARMUP_SPIKE"], ["extend_warmup"], ["WARMUP_SPIKE", "NON_FINITE"]),
     "divergence": (divergence, ["DIVERGENCE"], ["lower_lr"], ["DIVERGENCE", "NON_FINITE"]),
     "repeated_spikes": (spikes, ["LOSS_SPIKE"], ["rewind_and_skip", "inspect_batch"], ["LOSS_SPIKE", "NON_FINITE"]),
@@ -76,3 +78,14 @@ WIRING_FIXES = {
     "stretched": {"size_on_micro": False},
     "restarted_on_resume": {"restore_scheduler": True},
 }
+
+
+def recurs(alert, recur):
+    """True when ``alert`` (not a resolution) is one of ``recur``: KIND, or KIND:SEVERITY."""
+    if alert.get("status") == "resolved":
+        return False
+    for r in recur:
+        kind, _, severity = r.partition(":")
+        if alert.get("kind") == kind and (not severity or alert.get("severity") == severity):
+            return True
+    return False

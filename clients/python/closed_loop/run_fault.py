@@ -31,7 +31,7 @@ import warnings
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import faults as F  # noqa: E402
-from kinds import KINDS, WIRING_FIXES  # noqa: E402
+from kinds import KINDS, WIRING_FIXES, recurs  # noqa: E402
 from trainwatch_client import Reporter, Suggestions  # noqa: E402
 from trainwatch_client._kafka import CommittedReader  # noqa: E402
 
@@ -273,7 +273,7 @@ def main(argv=None):
                 verdict["faulty_final"] = summary(role, run, alerts, acted_on=alert)["final_loss"]
             else:
                 x = summary(role, run, alerts)
-                recurred = sorted({a["kind"] for a in alerts if a["kind"] in recur and a.get("status") != "resolved"})
+                recurred = sorted({a["kind"] for a in alerts if recurs(a, recur)})
                 within = x["finite"] and h["finite"] and x["final_loss"] <= MARGIN * h["final_loss"]
                 this = verdict["rounds"][-1]
                 this.update(final=x["final_loss"], recurred=recurred, within_margin=within, fixed=not recurred and within)
