@@ -173,7 +173,9 @@ def fixed_run(job, cfg_in, checkpoints, accum, alert, suggestions, run_id):
     elif action == "extend_warmup":
         if s.get("warmup_steps") is None:
             return None, "extend_warmup without warmup_steps"
-        cfg["warmup"] = int(s["warmup_steps"])
+        # as a user would: the suggested warmup, but never past half the run (the decay after it needs steps;
+        # a second round's suggestion, 4x an already longer warmup, can exceed the whole run)
+        cfg["warmup"] = min(int(s["warmup_steps"]), F.TOTAL_STEPS // 2)
         applied["warmup_steps"] = cfg["warmup"]
     elif action in ("rewind_and_skip", "inspect_batch"):
         named = list(s.get("skip_batches") or [])
