@@ -73,6 +73,48 @@ public record BrokerTopics(String bootstrapServers) {
         }
     }
 
+    /**
+     * Every committed record value of a topic written so far, open transactions included once they
+     * commit: read with read_committed until the position passes the high watermark taken first (a
+     * read_committed consumer's own end offsets stop at the first open transaction, so {@link
+     * #readCommitted} may stop before records a checkpoint is about to commit).
+     */
+    public List<String> valuesPastHighWatermark(String topic, Duration timeout) {
+        Map<TopicPartition, Long> high;
+        try (KafkaConsumer<String, String> uncommitted = consumer(Map.of())) {
+            high = uncommitted.endOffsets(partitions(uncommitted, topic));
+        }
+        try (KafkaConsumer<String, String> c =
+                consumer(Map.of(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"))) {
+            c.assign(high.keySet());
+            c.seekToBeginning(high.keySet());
+            List<String> out = new ArrayList<>();
+            long deadline = System.nanoTime() + timeout.toNanos();
+            while (high.entrySet().stream().anyMatch(e -> c.position(e.getKey()) < e.getValue())) {
+                if (System.nanoTime() > deadline) {
+                    throw new AssertionError(
+                            topic + " not read past its high watermark " + high + " in " + timeout);
+                }
+                c.poll(Duration.ofMillis(200)).forEach(r -> out.add(r.value()));
+            }
+            return out;
+        }
+    }
+
+    private KafkaConsumer<String, String> consumer(Map<String, Object> extra) {
+        Map<String, Object> config =
+                new java.util.HashMap<>(
+                        Map.of(
+                                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                                bootstrapServers,
+                                ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG,
+                                StringDeserializer.class,
+                                ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG,
+                                StringDeserializer.class));
+        config.putAll(extra);
+        return new KafkaConsumer<>(config);
+    }
+
     private static List<TopicPartition> partitions(KafkaConsumer<?, ?> c, String topic) {
         return c.partitionsFor(topic).stream()
                 .map(p -> new TopicPartition(topic, p.partition()))

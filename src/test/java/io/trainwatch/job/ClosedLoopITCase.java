@@ -112,8 +112,8 @@ class ClosedLoopITCase {
             job.awaitEventsRead(Duration.ofSeconds(120));
             List<JsonNode> alerts = new ArrayList<>();
             for (String v :
-                    CommittedRecords.values(
-                            cfg.bootstrapServers(), cfg.alertsTopic(), Duration.ofSeconds(120))) {
+                    job.topics.valuesPastHighWatermark(
+                            cfg.alertsTopic(), Duration.ofSeconds(120))) {
                 alerts.add(JSON.readTree(v));
             }
             assertThat(job.topics.values(cfg.deadLetterTopic()))
