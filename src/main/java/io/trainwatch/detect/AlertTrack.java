@@ -5,7 +5,9 @@ import io.trainwatch.event.NamedValues;
 
 /**
  * The lifecycle of one persistent condition: one alert when it opens (its id fixed by run, kind and
- * onset step), at most one update, and one RESOLVED — never one alert per step. A Flink POJO.
+ * onset step), at most one update that changes its numbers, and one RESOLVED — never one alert per
+ * step. A detector may {@link #refine} the updated alert with new evidence of the same kind (one
+ * more batch to skip), bounding how often itself. A Flink POJO.
  */
 public class AlertTrack {
     /** Onset step of the open condition, or -1 when none is open. */
@@ -55,6 +57,24 @@ public class AlertTrack {
         }
         updated = true;
         this.severity = severity.wire();
+        return build(c, kind, Alert.UPDATE, message, diagnosis, evidence, suggestion);
+    }
+
+    /**
+     * A further update of an alert already updated, at its severity: the caller's suggestion keeps
+     * the update's numbers and only adds what was learnt since (a newly named batch). Null if the
+     * alert is not open or has had no update yet.
+     */
+    public Alert refine(
+            StepContext c,
+            AlertKind kind,
+            String message,
+            String diagnosis,
+            NamedValues evidence,
+            NamedValues suggestion) {
+        if (!isOpen() || !updated) {
+            return null;
+        }
         return build(c, kind, Alert.UPDATE, message, diagnosis, evidence, suggestion);
     }
 

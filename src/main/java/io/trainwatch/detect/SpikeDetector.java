@@ -18,6 +18,12 @@ import java.util.List;
  * a loss rising well above its recent low while the LR ramps, is the warmup signature: warmup too
  * short or peak LR too high. After warmup, repeated spikes with at least one sustained call for
  * rewinding ~100 steps before the first and skipping the offending batches.
+ *
+ * <p>A batch is named for skipping only when its loss jumped from the step before it (the same
+ * spike test against the previous loss instead of the median): a loss that crossed the spike line
+ * while climbing step by step after an earlier spike is the damaged model, not its batch. Once the
+ * incident's rewind is suggested, each newly named batch refines it (same rewind step and LR
+ * factor, one more batch), as long as every spike of the incident is still remembered.
  */
 public class SpikeDetector {
     static final int MAX_REMEMBERED_SPIKES = 8;
@@ -49,6 +55,9 @@ public class SpikeDetector {
     public int pendingSeen;
     public boolean pendingRecovered;
 
+    /** The pending spike's loss jumped from the previous step's: its batch is to blame. */
+    public boolean pendingJump;
+
     /**
      * Level a sustained spike must come back under before a new spike can start (NaN: none
      * ongoing).
@@ -59,6 +68,14 @@ public class SpikeDetector {
     public long[] spikeSteps = new long[MAX_REMEMBERED_SPIKES];
     public boolean[] spikeSustained = new boolean[MAX_REMEMBERED_SPIKES];
     public String[] spikeBatches = new String[MAX_REMEMBERED_SPIKES];
+    public boolean[] spikeJumped = new boolean[MAX_REMEMBERED_SPIKES];
+
+    /** The open incident's rewind step once suggested (kept on refinement), -1 before. */
+    public long incidentRewindTo = -1;
+
+    /** Batches the open incident's last skip suggestion named. */
+    public int namedBatches;
+
     public int spikeNext;
     public long spikesTotal;
     public long lastSpikeStep = -1;
@@ -81,11 +98,15 @@ public class SpikeDetector {
         pendingBatch = other.pendingBatch;
         pendingSeen = other.pendingSeen;
         pendingRecovered = other.pendingRecovered;
+        pendingJump = other.pendingJump;
         episodeBaseline = other.episodeBaseline;
         episodeRecoverLevel = other.episodeRecoverLevel;
         spikeSteps = ArrayCopy.into(other.spikeSteps, spikeSteps);
         spikeSustained = ArrayCopy.into(other.spikeSustained, spikeSustained);
         spikeBatches = ArrayCopy.into(other.spikeBatches, spikeBatches);
+        spikeJumped = ArrayCopy.into(other.spikeJumped, spikeJumped);
+        incidentRewindTo = other.incidentRewindTo;
+        namedBatches = other.namedBatches;
         spikeNext = other.spikeNext;
         spikesTotal = other.spikesTotal;
         lastSpikeStep = other.lastSpikeStep;
@@ -159,6 +180,14 @@ public class SpikeDetector {
                     c.event != null && c.event.batch != null
                             ? String.join(",", c.event.batch)
                             : null;
+            double prev = w.last();
+            pendingJump =
+                    !Double.isFinite(prev)
+                            || (l > prev + c.th(Threshold.SPIKE_MAD_K) * sigma
+                                    && l
+                                            > prev
+                                                    + c.th(Threshold.SPIKE_MIN_RISE_RELATIVE)
+                                                            * Math.abs(prev));
         }
         // gradual blow-up while the LR ramps: no single outlier, but the loss climbs well above its
         // recent low
@@ -189,6 +218,8 @@ public class SpikeDetector {
                 && !spike
                 && pendingStep < 0
                 && c.step - lastSpikeStep > c.th(Threshold.SPIKE_REPEAT_WINDOW_STEPS)) {
+            incidentRewindTo = -1;
+            namedBatches = 0;
             out.add(
                     lossTrack.resolve(
                             c,
@@ -254,6 +285,7 @@ public class SpikeDetector {
         spikeSteps[slot] = pendingStep;
         spikeSustained[slot] = !recovered;
         spikeBatches[slot] = pendingBatch;
+        spikeJumped[slot] = pendingJump;
         spikeNext++;
         spikesTotal++;
         lastSpikeStep = pendingStep;
@@ -267,10 +299,15 @@ public class SpikeDetector {
                 recent++;
                 anySustained |= spikeSustained[i];
                 firstRecent = Math.min(firstRecent, spikeSteps[i]);
-                skip.add(spikeBatches[i] != null ? spikeBatches[i] : "step " + spikeSteps[i]);
+                if (spikeJumped[i]) {
+                    skip.add(spikeBatches[i] != null ? spikeBatches[i] : "step " + spikeSteps[i]);
+                }
             }
         }
-        long rewindTo = Math.max(0, firstRecent - REWIND_BEFORE_STEPS);
+        long rewindTo =
+                incidentRewindTo >= 0
+                        ? incidentRewindTo
+                        : Math.max(0, firstRecent - REWIND_BEFORE_STEPS);
         NamedValues evidence =
                 NamedValues.builder()
                         .put("loss", pendingLoss)
@@ -316,6 +353,8 @@ public class SpikeDetector {
                                                         c.display(pendingStep)))
                                         .build()));
             } else {
+                incidentRewindTo = rewindTo;
+                namedBatches = skip.size();
                 out.add(
                         lossTrack.open(
                                 at(c),
@@ -344,7 +383,36 @@ public class SpikeDetector {
             }
             return;
         }
+        if (lossTrack.updated) {
+            // every spike of the incident still remembered: the list is whole
+            if (skip.size() > namedBatches && spikeNext <= MAX_REMEMBERED_SPIKES) {
+                namedBatches = skip.size();
+                out.add(
+                        lossTrack.refine(
+                                at(c),
+                                AlertKind.LOSS_SPIKE,
+                                "Step "
+                                        + c.display(pendingStep)
+                                        + ": another loss spike on a batch of its own ("
+                                        + skip.get(skip.size() - 1)
+                                        + "), "
+                                        + skip.size()
+                                        + " batches to skip now.",
+                                "repeated post-warmup loss spikes, each on a batch of its own: skip every one of them after the rewind",
+                                evidence,
+                                Suggestions.skipBatches("rewind_and_skip", rewindTo, skip)
+                                        .put("lr_factor", 0.7)
+                                        .put(
+                                                "change",
+                                                TrainingFixes.rewindPastRepeatedSpikes(
+                                                        c.display(rewindTo), REWIND_BEFORE_STEPS))
+                                        .build()));
+            }
+            return;
+        }
         if (recent >= c.thInt(Threshold.SPIKE_REPEAT_COUNT) && anySustained) {
+            incidentRewindTo = rewindTo;
+            namedBatches = skip.size();
             Alert a =
                     lossTrack.update(
                             at(c),

@@ -144,7 +144,9 @@ class GradExplosionDetectorTest {
                 r::healthyGrad,
                 r::declared);
         HealthyGradLevel level = r.state.healthyGrad;
-        level.stats.count = 3; // as if only 3 healthy norms had been seen
+        // as if only 3 healthy norms had been seen (held back, too few to start the level from)
+        level.stats.count = 0;
+        level.firstCount = 3;
         r.step(201, r.healthyLoss(201), 400.0, r.declared(201), null, null);
         Alert a = r.opened("GRAD_EXPLOSION").get(0);
         var sug = RunFixture.json(a.suggestion);

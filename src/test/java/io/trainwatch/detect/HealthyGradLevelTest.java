@@ -29,6 +29,26 @@ class HealthyGradLevelTest {
         assertThat(level.excluded).isLessThan(10);
     }
 
+    /**
+     * An LR too high from the start: the norms climb 4x-20x before the level can judge them (as in
+     * the closed loop's faulty SGD runs). The level starts from the calm first norms only.
+     */
+    @Test
+    void shouldStartFromTheCalmFirstNormsWhenTheRunClimbsBeforeItCanJudge() {
+        double[] first = {2.17, 1.09, 2.3, 2.57, 2.53, 2.47, 2.07, 8.52, 15.5, 29.4, 39.3, 4.23};
+        HealthyGradLevel level = new HealthyGradLevel();
+        for (int s = 0; s < first.length; s++) {
+            level.offer(s, first[s], false, MIN_POINTS, GROWTH_RATIO);
+        }
+        assertThat(level.trusted(MIN_POINTS)).isTrue();
+        // the calm norms are 1-4: a threshold within 3x of them, not 40 (exp(mean + 2 std) of all)
+        assertThat(level.maxNorm(MIN_POINTS)).isBetween(2.5, 8.0);
+        assertThat(level.excluded).isEqualTo(4);
+        // the rewind point is the last calm step, not one of the climb
+        assertThat(level.lastHealthyStep).isEqualTo(11);
+        assertThat(level.firstLogs).isNull();
+    }
+
     @Test
     void shouldStayFrozenWhileAnIncidentIsOpenAndLeaveOutliers() {
         HealthyGradLevel level = new HealthyGradLevel();
