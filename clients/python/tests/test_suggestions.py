@@ -52,6 +52,18 @@ class SuggestionsTest(unittest.TestCase):
         self.assertEqual(s.received, 3)
         self.assertTrue(reader.closed)
 
+    def test_keeps_every_update_of_an_alert_and_drops_only_a_rewritten_one(self):
+        # an incident's updates and a refined suggestion share alert_id and status; they differ in step or occurrences
+        first = json.loads(alert("a", "LOSS_SPIKE", status="update", step=205, skip_batches=["e8/b3", "e10/b5"])[1])
+        refined = dict(first, step=247, suggestion={"skip_batches": ["e8/b3", "e10/b5", "e12/b7"]})
+        folded = dict(first, occurrences=4)
+        records = [(b"a", json.dumps(r).encode()) for r in (first, refined, refined, folded)]
+        s = Suggestions(None, "a", reader=FakeReader(records))
+        got = list(s.iter(timeout=1.0))
+        s.close()
+        self.assertEqual([(a["step"], a.get("occurrences")) for a in got], [(205, None), (247, None), (205, 4)])
+        self.assertEqual(got[1]["suggestion"]["skip_batches"], ["e8/b3", "e10/b5", "e12/b7"])
+
     def test_poll_never_waits(self):
         s = Suggestions(None, "a", reader=FakeReader([]))
         self.assertEqual(s.poll(), [])

@@ -13,7 +13,8 @@ _STOP = object()
 
 class Suggestions:
     """Alerts of run ``run_id`` from ``topic``, read with read_committed semantics (the job writes them in Kafka
-    transactions), each alert once. A background thread reads; the training loop never waits:
+    transactions), each record once (an incident's updates and a refined suggestion are records of their own).
+    A background thread reads; the training loop never waits:
 
         suggestions = Suggestions("broker:9092", run_id)
         ...
@@ -50,8 +51,9 @@ class Suggestions:
                     alert = parse_json_object(value)  # None for transaction markers (kafka-python 2.0 yields them)
                     if alert is None or alert.get("run_id") != self.run_id:
                         continue
-                    # one alert_id has at most one open, one update and one resolved: a repeat is a rewritten aborted transaction
-                    seen = (alert.get("alert_id"), alert.get("status"))
+                    # an alert_id has one open, one resolved, and updates that differ in occurrences or step (an
+                    # incident's count, a refined suggestion): the same four again is a rewritten aborted transaction
+                    seen = (alert.get("alert_id"), alert.get("status"), alert.get("occurrences"), alert.get("step"))
                     if seen in self._seen:
                         continue
                     self._seen.add(seen)
@@ -114,7 +116,7 @@ class Suggestions:
             return None
         s = alert.get("suggestion") or {}
         action = s.get("action")
-        key = (alert.get("alert_id"), alert.get("status"), action)
+        key = (alert.get("alert_id"), alert.get("status"), alert.get("occurrences"), alert.get("step"), action)
         if key in self._applied:
             return None
         if action == "clip_grad_norm" and s.get("max_norm") is not None:
