@@ -27,10 +27,12 @@ import java.util.Map;
 /**
  * On an in-process broker, in one go: (1) the raw rate of a plain KafkaConsumer draining N events
  * of R concurrent runs, (2) the job processing the same events end to end (bounded, exactly once),
- * and (3) event→alert latency at a fixed offered rate for a latency profile (short checkpoint
- * interval) and a throughput profile ({@link LatencyProfile}). Alerts become visible at checkpoints
- * (exactly-once), so latency includes them. Prints each figure to standard output as it is
- * measured.
+ * the {@link FlinkFloor} (the job's source, keyBy, keyed state and a discarding sink, no trainwatch
+ * work) and the {@link EngineFreeCeiling} (the job's codec and monitor on one thread, no Flink)
+ * over the same events, and (3) event→alert latency at a fixed offered rate for a latency profile
+ * (short checkpoint interval) and a throughput profile ({@link LatencyProfile}). Alerts become
+ * visible at checkpoints (exactly-once), so latency includes them. Prints each figure to standard
+ * output as it is measured.
  */
 public final class Bench {
     private final BenchSettings settings;
@@ -64,26 +66,43 @@ public final class Bench {
                 // a streaming job runs for days: measure both sides JIT-compiled, not their first
                 // seconds
                 t = System.nanoTime();
+                JobConfig cfg = throughputConfig(kafka, topic, "bench-warmup");
                 drain(kafka, topic);
-                runJob(kafka, topic, "bench-warmup");
+                runJob(cfg);
+                FlinkFloor.run(cfg);
+                EngineFreeCeiling.drain(
+                        kafka.bootstrapServers(), topic, KafkaPipeline.monitorConfig(cfg));
                 System.out.printf(
-                        "warm-up       one raw drain and one job pass in %.1f s (not measured)%n",
+                        "warm-up       one raw drain, job pass, floor pass and ceiling drain in %.1f s (not measured)%n",
                         secs(t));
             }
-            // raw drain and job pass alternate, so both see the machine in the same state; the
-            // median ratio is the figure
+            // raw drain, job, floor and ceiling alternate, so all see the machine in the same
+            // state; the median ratio is the figure
             int repeat = settings.repeat();
             double[][] ratios = new double[repeat][];
+            int alertsDiffer = 0;
             for (int i = 0; i < repeat; i++) {
                 if (repeat > 1) {
                     System.out.printf("pass %d of %d%n", i + 1, repeat);
                 }
-                ratios[i] = measureOnce(kafka, topic, produced);
+                Pass pass = measureOnce(kafka, topic, produced);
+                ratios[i] = pass.ratios();
+                if (!pass.alertsAgree()) {
+                    alertsDiffer++;
+                }
             }
             if (repeat > 1) {
                 System.out.printf(
                         "median of %d  ratio job/raw %.2f end to end, %.2f processing (vs the raw drain), %.2f first record to last on both sides%n",
                         repeat, median(ratios, 0), median(ratios, 1), median(ratios, 2));
+                System.out.printf(
+                        "median of %d  ratio job/floor %.2f, job/ceiling %.2f, job/raw %.2f (processing rates, first record to last)%n",
+                        repeat, median(ratios, 3), median(ratios, 4), median(ratios, 2));
+            }
+            if (alertsDiffer > 0) {
+                System.out.printf(
+                        "NOTE          the job and the ceiling counted different alerts in %d of %d passes (see the alerts lines)%n",
+                        alertsDiffer, repeat);
             }
 
             if (settings.latencySeconds() > 0) {
@@ -118,11 +137,17 @@ public final class Bench {
     }
 
     /**
-     * One raw drain, then one job pass; prints both and returns the three ratios (end to end,
-     * processing, first to last).
+     * One pass's ratios (job/raw end to end, job processing vs the raw drain, job/raw first record
+     * to last, job/floor and job/ceiling processing rates), and whether the job and the ceiling
+     * counted the same alerts.
      */
-    private double[] measureOnce(EmbeddedKafka kafka, String topic, long produced)
-            throws Exception {
+    private record Pass(double[] ratios, boolean alertsAgree) {}
+
+    /**
+     * One raw drain, one job pass, one floor pass and one ceiling drain; prints each, the alerts of
+     * the job and the ceiling, and the ratios.
+     */
+    private Pass measureOnce(EmbeddedKafka kafka, String topic, long produced) throws Exception {
         Drain drained = drain(kafka, topic);
         double raw = drained.records() / drained.seconds();
         double rawSteady = drained.records() / drained.steadySeconds();
@@ -130,8 +155,10 @@ public final class Bench {
                 "raw consume   %,d events in %.2f s: %,.0f events/s (plain KafkaConsumer, one thread; %,.0f events/s from its first record to its last)%n",
                 drained.records(), drained.seconds(), raw, rawSteady);
 
+        // the job, the floor and the ceiling: the same configuration
+        JobConfig cfg = throughputConfig(kafka, topic, "bench");
         long t = System.nanoTime();
-        JobExecutionResult result = runJob(kafka, topic, "bench");
+        JobExecutionResult result = runJob(cfg);
         double whole = secs(t);
         double job = produced / whole;
         System.out.printf(
@@ -146,14 +173,54 @@ public final class Bench {
         System.out.printf(
                 "job processing %,d events in %.2f s: %,.0f events/s (first record read to last event judged)%n",
                 produced, processing, steady);
+        long jobAlerts = result.getAccumulatorResult(MonitorRunsFunction.ALERTS);
+
+        FlinkFloor.Result floor = FlinkFloor.run(cfg);
+        System.out.printf(
+                "floor end to end %,d events in %.2f s: %,.0f events/s (Flink floor: the job's source, keyBy run, a count per run in keyed state, discarding sink; job start and stop included)%n",
+                floor.counted(), floor.seconds(), floor.rate());
+        System.out.printf(
+                "floor processing %,d events of %,d runs in %.2f s: %,.0f events/s (first record read to last record counted)%n",
+                floor.counted(), floor.runs(), floor.processingSeconds(), floor.processingRate());
+
+        EngineFreeCeiling.Result ceiling =
+                EngineFreeCeiling.drain(
+                        kafka.bootstrapServers(), topic, KafkaPipeline.monitorConfig(cfg));
+        System.out.printf(
+                "ceiling       %,d events in %.2f s: %,.0f events/s (engine-free: one thread, plain KafkaConsumer, event codec, run monitors in a HashMap; %,.0f events/s from its first record to its last); %,d judged, %,d rejected, %,d runs, %,d alerts%n",
+                ceiling.records(),
+                ceiling.seconds(),
+                ceiling.rate(),
+                ceiling.steadyRate(),
+                ceiling.judged(),
+                ceiling.rejected(),
+                ceiling.runs(),
+                ceiling.alerts());
+        boolean alertsAgree = jobAlerts == ceiling.alerts();
+        System.out.printf(
+                "alerts        job %,d, ceiling %,d: %s%n",
+                jobAlerts,
+                ceiling.alerts(),
+                alertsAgree
+                        ? "the same"
+                        : "THEY DIFFER (both judge the same events with the same monitor: worth a look; the bench goes on)");
+
         // like for like: both with their start-up, both from first record to last; and the job's
-        // processing rate
-        // against the raw drain with the consumer's start-up
-        double[] ratios = {job / raw, steady / raw, steady / rawSteady};
+        // processing rate against the raw drain with the consumer's start-up
+        double[] ratios = {
+            job / raw,
+            steady / raw,
+            steady / rawSteady,
+            steady / floor.processingRate(),
+            steady / ceiling.steadyRate()
+        };
         System.out.printf(
                 "ratio job/raw  %.2f end to end, %.2f processing (vs the raw drain), %.2f first record to last on both sides%n",
                 ratios[0], ratios[1], ratios[2]);
-        return ratios;
+        System.out.printf(
+                "ratio job/floor %.2f, job/ceiling %.2f, job/raw %.2f (processing rates, first record to last)%n",
+                ratios[3], ratios[4], ratios[2]);
+        return new Pass(ratios, alertsAgree);
     }
 
     private static double median(double[][] rows, int column) {
@@ -162,16 +229,19 @@ public final class Bench {
     }
 
     /**
-     * The job, bounded, over the whole events topic, with the throughput profile's checkpoint
-     * interval.
+     * The job, the floor and the ceiling over the whole events topic: bounded, with the throughput
+     * profile's checkpoint interval.
      */
-    private JobExecutionResult runJob(EmbeddedKafka kafka, String topic, String name)
-            throws Exception {
-        JobConfig cfg = config(kafka, topic, name, settings.throughputCheckpoint(), true, false);
+    private JobConfig throughputConfig(EmbeddedKafka kafka, String topic, String name)
+            throws IOException {
+        return config(kafka, topic, name, settings.throughputCheckpoint(), true, false);
+    }
+
+    private static JobExecutionResult runJob(JobConfig cfg) throws Exception {
         TopicAdmin.prepareTopics(cfg);
         StreamExecutionEnvironment env = KafkaPipeline.environment(cfg);
         KafkaPipeline.define(env, cfg);
-        return env.execute("trainwatch-" + name);
+        return env.execute("trainwatch-" + cfg.groupId());
     }
 
     private JobConfig config(

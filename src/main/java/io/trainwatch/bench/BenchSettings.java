@@ -2,12 +2,12 @@ package io.trainwatch.bench;
 
 /**
  * What a bench measures: {@code events} of {@code runs} concurrent runs on a topic of {@code
- * partitions}, the job at {@code parallelism}; {@code repeat} alternating raw drains and job passes
- * (after one unmeasured of each with {@code warmup}); then, unless {@code latencySeconds} is 0,
- * event→alert latency at {@code latencyRate} events/s for a latency profile ({@code
- * latencyCheckpoint}, with the changelog state backend if {@code latencyChangelog}) and a
- * throughput profile ({@code throughputCheckpoint}). Checkpoint intervals as given on the command
- * line.
+ * partitions}, the job at {@code parallelism}; {@code repeat} passes of a raw drain, a job pass, a
+ * Flink floor pass and an engine-free ceiling drain in turn (after one unmeasured of each with
+ * {@code warmup}); then, unless {@code latencySeconds} is 0, event→alert latency at {@code
+ * latencyRate} events/s for a latency profile ({@code latencyCheckpoint}, with the changelog state
+ * backend if {@code latencyChangelog}) and a throughput profile ({@code throughputCheckpoint}).
+ * Checkpoint intervals as given on the command line.
  */
 public record BenchSettings(
         long events,

@@ -13,8 +13,13 @@ import java.util.concurrent.Callable;
         name = "bench",
         mixinStandardHelpOptions = true,
         description = {
-            "Measures on this machine: raw Kafka consume rate vs the job's end-to-end rate for N events of R",
-            "concurrent runs, and p50/p99 event->alert latency at a fixed offered rate (latency and throughput profiles)."
+            "Measures on this machine, for N events of R concurrent runs on one topic:",
+            "the raw Kafka consume rate; the job's rate (end to end and processing); the",
+            "Flink floor's (the job's source -> keyBy run -> keyed counter -> discarding",
+            "sink, no JSON parsed); the engine-free ceiling's (one thread: KafkaConsumer",
+            "-> event codec -> run monitors, no Flink); the ratios job/raw, job/floor and",
+            "job/ceiling. Then p50/p99 event->alert latency at a fixed offered rate",
+            "(latency and throughput profiles)."
         })
 final class BenchCommand implements Callable<Integer> {
     @Option(
@@ -80,7 +85,7 @@ final class BenchCommand implements Callable<Integer> {
             names = "--no-warmup",
             negatable = true,
             description =
-                    "Drain the topic and run the job once, unmeasured, before measuring both. Default: ${DEFAULT-VALUE}.")
+                    "Drain the topic, run the job and the floor and drain the ceiling once, unmeasured, before measuring them. Default: ${DEFAULT-VALUE}.")
     // picocli: a negatable option that is true by default is declared by its --no- name with the
     // field set to true
     // (with defaultValue = "true" instead, --no-warmup left it true)
@@ -91,7 +96,7 @@ final class BenchCommand implements Callable<Integer> {
             defaultValue = "1",
             paramLabel = "K",
             description =
-                    "Raw drain and job pass measured K times, alternating, with the median ratios. Default: ${DEFAULT-VALUE}.")
+                    "Raw drain, job pass, floor pass and ceiling drain measured K times, in turn, with the median ratios. Default: ${DEFAULT-VALUE}.")
     int repeat;
 
     @Option(

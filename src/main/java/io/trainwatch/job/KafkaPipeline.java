@@ -91,13 +91,7 @@ public final class KafkaPipeline {
      */
     public static void define(StreamExecutionEnvironment env, JobConfig cfg) {
         TrainwatchJob.Outputs outputs =
-                TrainwatchJob.defineWorkflow(
-                        env,
-                        source(env, cfg),
-                        new MonitorConfig(
-                                cfg.thresholds(),
-                                cfg.seriesEvery(),
-                                cfg.seriesTopic() != null || cfg.postgres() != null));
+                TrainwatchJob.defineWorkflow(env, source(env, cfg), monitorConfig(cfg));
         KafkaOutputs.attach(outputs, cfg);
         if (cfg.postgres() != null) {
             PostgresOutputs.attach(outputs, cfg.postgres());
@@ -120,10 +114,21 @@ public final class KafkaPipeline {
     }
 
     /**
-     * Events from the events topic (key = run_id), bounded at the end offsets present at start with
-     * {@value JobConfig#STOP_AT_END}.
+     * How the live job's monitor judges runs: the job's thresholds, and series points built only
+     * when an output takes them. {@code bench}'s engine-free ceiling judges with the same.
      */
-    static DataStream<RawRecord> source(StreamExecutionEnvironment env, JobConfig cfg) {
+    public static MonitorConfig monitorConfig(JobConfig cfg) {
+        return new MonitorConfig(
+                cfg.thresholds(),
+                cfg.seriesEvery(),
+                cfg.seriesTopic() != null || cfg.postgres() != null);
+    }
+
+    /**
+     * Events from the events topic (key = run_id), bounded at the end offsets present at start with
+     * {@value JobConfig#STOP_AT_END}. {@code bench}'s Flink floor reads through it too.
+     */
+    public static DataStream<RawRecord> source(StreamExecutionEnvironment env, JobConfig cfg) {
         var builder =
                 KafkaSource.<RawRecord>builder()
                         .setBootstrapServers(cfg.bootstrapServers())

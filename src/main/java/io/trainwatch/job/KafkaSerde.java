@@ -28,7 +28,7 @@ public final class KafkaSerde {
 
     /**
      * Event records as they came, with their position, so bad ones can be dead-lettered as they
-     * came.
+     * came, and their key (not decoded).
      */
     public static class RawRecordDeserializationSchema
             implements KafkaRecordDeserializationSchema<RawRecord> {
@@ -36,7 +36,11 @@ public final class KafkaSerde {
         public void deserialize(ConsumerRecord<byte[], byte[]> record, Collector<RawRecord> out) {
             out.collect(
                     RawRecord.ofKafka(
-                            record.value(), record.topic(), record.partition(), record.offset()));
+                            record.key(),
+                            record.value(),
+                            record.topic(),
+                            record.partition(),
+                            record.offset()));
         }
 
         @Override

@@ -25,6 +25,14 @@ public class RawRecord {
     /** Kafka offset or line number; -1 when the origin alone says where. */
     public long position = -1;
 
+    /**
+     * The Kafka record's key as it came (the run_id, by the event format's convention); null for a
+     * line of a file or a record without a key. The job keys by the parsed event's run_id and does
+     * not read it: kept as bytes, so it costs the job nothing. {@code bench}'s Flink floor keys by
+     * it without parsing the payload.
+     */
+    public byte[] key;
+
     public RawRecord() {}
 
     public RawRecord(String payload, String origin) {
@@ -42,6 +50,14 @@ public class RawRecord {
     public static RawRecord ofKafka(byte[] utf8, String topic, int partition, long offset) {
         RawRecord r = new RawRecord(null, topic, partition, offset);
         r.utf8 = utf8 == null ? new byte[0] : utf8;
+        return r;
+    }
+
+    /** A Kafka record's value and its key (may be null). */
+    public static RawRecord ofKafka(
+            byte[] key, byte[] utf8, String topic, int partition, long offset) {
+        RawRecord r = ofKafka(utf8, topic, partition, offset);
+        r.key = key;
         return r;
     }
 

@@ -14,7 +14,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class BenchCommandTest {
     @Test
-    void shouldPrintRawAndJobRatesAndBothLatencyProfiles() {
+    void shouldPrintRawJobFloorAndCeilingRatesAndBothLatencyProfiles() {
         CliRunner.Result r =
                 CliRunner.run(
                         "bench",
@@ -34,7 +34,7 @@ class BenchCommandTest {
                         "job end to end 20,000 events");
         assertThat(r.out())
                 .containsPattern(
-                        "warm-up       one raw drain and one job pass in \\d+\\.\\d s \\(not measured\\)");
+                        "warm-up       one raw drain, job pass, floor pass and ceiling drain in \\d+\\.\\d s \\(not measured\\)");
         assertThat(r.out())
                 .containsPattern(
                         "raw consume   20,000 events in \\d+\\.\\d+ s: [\\d,]+ events/s \\(plain KafkaConsumer, one thread; [\\d,]+ events/s from its first record to its last\\)");
@@ -53,6 +53,7 @@ class BenchCommandTest {
                 .isLessThanOrEqualTo(Double.parseDouble(ratio.group(2)));
         assertThat(r.out())
                 .containsPattern("job processing 20,000 events in \\d+\\.\\d+ s: [\\d,]+ events/s");
+        assertComparators(r.out(), 20_000, 100);
         // both profiles time real NaN alerts read back with read_committed: every timed NaN's
         // alert, at least 20,
         // after a warm-up that ended when the job kept up, however slow the machine (the waits are
@@ -102,6 +103,30 @@ class BenchCommandTest {
                                 .results()
                                 .count())
                 .isEqualTo(3);
+        // the floor and the ceiling in every pass, over every event
+        for (String line :
+                new String[] {
+                    "floor end to end 5,000 events",
+                    "floor processing 5,000 events of 50 runs",
+                    "ceiling       5,000 events",
+                    "alerts        job ",
+                    "ratio job/floor "
+                }) {
+            assertThat(
+                            Pattern.compile("(?m)^" + Pattern.quote(line))
+                                    .matcher(r.out())
+                                    .results()
+                                    .count())
+                    .as(line)
+                    .isEqualTo(3);
+        }
+        Matcher comparators =
+                Pattern.compile(
+                                "median of 3  ratio job/floor (\\d+\\.\\d+), job/ceiling (\\d+\\.\\d+), job/raw (\\d+\\.\\d+) \\(processing rates, first record to last\\)")
+                        .matcher(r.out());
+        assertThat(comparators.find()).as(r.out()).isTrue();
+        assertThat(Double.parseDouble(comparators.group(1))).isPositive();
+        assertThat(Double.parseDouble(comparators.group(2))).isPositive();
         Matcher median =
                 Pattern.compile(
                                 "median of 3  ratio job/raw (\\d+\\.\\d+) end to end, (\\d+\\.\\d+) processing")
@@ -116,6 +141,70 @@ class BenchCommandTest {
                                 .matcher(r.out())
                                 .find())
                 .isTrue();
+    }
+
+    /**
+     * The Flink floor and the engine-free ceiling print their rates (positive), and each read every
+     * event the bench produced: the floor counted them by run, the ceiling judged them; the job's
+     * alerts and the ceiling's are printed side by side.
+     */
+    private static void assertComparators(String out, long events, int runs) {
+        Matcher floorWhole =
+                Pattern.compile(
+                                "floor end to end ([\\d,]+) events in (\\d+\\.\\d+) s: ([\\d,]+) events/s \\(Flink floor")
+                        .matcher(out);
+        assertThat(floorWhole.find()).as(out).isTrue();
+        assertThat(count(floorWhole.group(1))).isEqualTo(events);
+        assertThat(count(floorWhole.group(3))).isPositive();
+        Matcher floor =
+                Pattern.compile(
+                                "floor processing ([\\d,]+) events of ([\\d,]+) runs in (\\d+\\.\\d+) s: ([\\d,]+) events/s \\(first record read to last record counted\\)")
+                        .matcher(out);
+        assertThat(floor.find()).as(out).isTrue();
+        assertThat(count(floor.group(1))).isEqualTo(events);
+        assertThat(count(floor.group(2))).isEqualTo(runs);
+        assertThat(count(floor.group(4))).isPositive();
+        Matcher ceiling =
+                Pattern.compile(
+                                "ceiling       ([\\d,]+) events in (\\d+\\.\\d+) s: ([\\d,]+) events/s \\(engine-free: .*; ([\\d,]+) events/s from its first record to its last\\);"
+                                        + " ([\\d,]+) judged, ([\\d,]+) rejected, ([\\d,]+) runs, ([\\d,]+) alerts\n")
+                        .matcher(out);
+        assertThat(ceiling.find()).as(out).isTrue();
+        assertThat(count(ceiling.group(1))).isEqualTo(events);
+        assertThat(count(ceiling.group(3))).isPositive();
+        assertThat(count(ceiling.group(4))).isPositive();
+        assertThat(count(ceiling.group(5))).isEqualTo(events);
+        assertThat(count(ceiling.group(6))).isZero();
+        assertThat(count(ceiling.group(7))).isEqualTo(runs);
+        Matcher alerts =
+                Pattern.compile("alerts        job ([\\d,]+), ceiling ([\\d,]+): (.*)\n")
+                        .matcher(out);
+        assertThat(alerts.find()).as(out).isTrue();
+        assertThat(count(alerts.group(2))).isEqualTo(count(ceiling.group(8)));
+        // a difference is reported, not failed
+        if (alerts.group(1).equals(alerts.group(2))) {
+            assertThat(alerts.group(3)).isEqualTo("the same");
+        } else {
+            assertThat(alerts.group(3)).startsWith("THEY DIFFER");
+        }
+        Matcher ratios =
+                Pattern.compile(
+                                "ratio job/floor (\\d+\\.\\d+), job/ceiling (\\d+\\.\\d+), job/raw (\\d+\\.\\d+) \\(processing rates, first record to last\\)")
+                        .matcher(out);
+        assertThat(ratios.find()).as(out).isTrue();
+        assertThat(Double.parseDouble(ratios.group(1))).isPositive();
+        assertThat(Double.parseDouble(ratios.group(2))).isPositive();
+        // job/raw is the pass's first-record-to-last ratio printed above it; on a small load the
+        // raw drain's first record to last is a poll or two, so that ratio may round to 0.00
+        assertThat(out)
+                .contains(
+                        " processing (vs the raw drain), "
+                                + ratios.group(3)
+                                + " first record to last on both sides\n");
+    }
+
+    private static long count(String digits) {
+        return Long.parseLong(digits.replace(",", ""));
     }
 
     @Test
