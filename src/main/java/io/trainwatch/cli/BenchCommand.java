@@ -13,8 +13,10 @@ import java.util.concurrent.Callable;
         name = "bench",
         mixinStandardHelpOptions = true,
         description = {
-            "Measures on this machine: raw Kafka consume rate vs the job's end-to-end rate for N events of R",
-            "concurrent runs, and p50/p99 event->alert latency at a fixed offered rate (latency and throughput profiles)."
+            "Measures on this machine: raw Kafka consume rate vs the job's end-to-end rate",
+            "for N events of R concurrent runs, and p50/p99 event->alert latency at a fixed",
+            "offered rate: exactly once with a short and a long checkpoint interval (latency",
+            "and throughput profiles), and at least once (alerts written as they are raised)."
         })
 final class BenchCommand implements Callable<Integer> {
     @Option(
@@ -49,7 +51,8 @@ final class BenchCommand implements Callable<Integer> {
             names = "--latency-rate",
             defaultValue = "5000",
             paramLabel = "EVENTS_PER_S",
-            description = "Offered rate for the latency measurement. Default: ${DEFAULT-VALUE}.")
+            description =
+                    "Offered rate for the latency measurement (every profile). Default: ${DEFAULT-VALUE}.")
     int latencyRate;
 
     @Option(
@@ -99,7 +102,7 @@ final class BenchCommand implements Callable<Integer> {
             defaultValue = "PT10S",
             paramLabel = "DURATION",
             description =
-                    "Checkpoint interval of the throughput profile. Default: ${DEFAULT-VALUE}.")
+                    "Checkpoint interval of the throughput and at-least-once profiles. Default: ${DEFAULT-VALUE}.")
     String throughputCheckpoint;
 
     public Integer call() throws Exception {
