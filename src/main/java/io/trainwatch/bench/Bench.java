@@ -29,10 +29,10 @@ import java.util.Map;
  * of R concurrent runs, (2) the job processing the same events end to end (bounded, exactly once),
  * the {@link FlinkFloor} (the job's source, keyBy, keyed state and a discarding sink, no trainwatch
  * work) and the {@link EngineFreeCeiling} (the job's codec and monitor on one thread, no Flink)
- * over the same events, and (3) event→alert latency at a fixed offered rate for a latency profile
- * (short checkpoint interval) and a throughput profile ({@link LatencyProfile}). Alerts become
- * visible at checkpoints (exactly-once), so latency includes them. Prints each figure to standard
- * output as it is measured.
+ * over the same events, and (3) event→alert latency at a fixed offered rate for each of {@link
+ * LatencyProfile#specs}: exactly once with a short and with a long checkpoint interval (alerts
+ * become visible at checkpoints, so latency includes them), and at least once (alerts written as
+ * raised). Prints each figure to standard output as it is measured.
  */
 public final class Bench {
     private final BenchSettings settings;
@@ -107,23 +107,17 @@ public final class Bench {
 
             if (settings.latencySeconds() > 0) {
                 List<String> failed = new ArrayList<>();
-                for (String[] profile :
-                        new String[][] {
-                            {"latency", settings.latencyCheckpoint()},
-                            {"throughput", settings.throughputCheckpoint()}
-                        }) {
-                    // the latency profile checkpoints often, so it writes only changed state
-                    // (changelog); the throughput profile rarely
+                for (LatencyProfile.Spec spec : LatencyProfile.specs(settings)) {
                     JobConfig cfg =
                             config(
                                     kafka,
-                                    "latency-" + profile[0] + ".events",
-                                    "latency-" + profile[0],
-                                    profile[1],
+                                    "latency-" + spec.name() + ".events",
+                                    "latency-" + spec.name(),
+                                    spec.checkpoint(),
                                     false,
-                                    profile[0].equals("latency") && settings.latencyChangelog());
-                    if (!new LatencyProfile(settings, profile[0], profile[1], cfg).measure()) {
-                        failed.add(profile[0]);
+                                    spec.changelog());
+                    if (!new LatencyProfile(settings, spec, cfg).measure()) {
+                        failed.add(spec.name());
                     }
                 }
                 if (!failed.isEmpty()) {

@@ -27,11 +27,44 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Event→alert latency of one profile: offers events at the latency rate to the running job; about
- * one event in 200 is a NaN whose NON_FINITE alert is awaited on the alerts topic (read_committed).
- * Three phases, each ended by what was seen, not by the clock: warm-up until the job keeps up, the
- * measured window, then the wait for the alert of every timed NaN.
+ * one event in 200 is a NaN whose NON_FINITE alert is awaited on the alerts topic, as a consumer of
+ * the profile's delivery reads it (read_committed for exactly once, read_uncommitted for at least
+ * once). Three phases, each ended by what was seen, not by the clock: warm-up until the job keeps
+ * up, the measured window, then the wait for the alert of every timed NaN.
  */
 public final class LatencyProfile {
+    /**
+     * One profile: its name, checkpoint interval (as on the command line), whether it uses the
+     * changelog state backend, and how its alerts are delivered.
+     */
+    public record Spec(
+            String name, String checkpoint, boolean changelog, JobConfig.AlertsDelivery delivery) {}
+
+    /**
+     * The profiles bench measures, in order, at the same offered rate: exactly once with a short
+     * checkpoint interval (latency; it checkpoints often, so it writes only changed state: the
+     * changelog) and with a long one (throughput), then at least once, where alerts do not wait for
+     * checkpoints, with the long interval.
+     */
+    public static List<Spec> specs(BenchSettings settings) {
+        return List.of(
+                new Spec(
+                        "latency",
+                        settings.latencyCheckpoint(),
+                        settings.latencyChangelog(),
+                        JobConfig.AlertsDelivery.EXACTLY_ONCE),
+                new Spec(
+                        "throughput",
+                        settings.throughputCheckpoint(),
+                        false,
+                        JobConfig.AlertsDelivery.EXACTLY_ONCE),
+                new Spec(
+                        "at-least-once",
+                        settings.throughputCheckpoint(),
+                        false,
+                        JobConfig.AlertsDelivery.AT_LEAST_ONCE));
+    }
+
     /**
      * Latencies of the first seconds (job start, JIT) are not counted: the warm-up lasts at least
      * this long.
@@ -52,11 +85,12 @@ public final class LatencyProfile {
     private final String checkpoint;
     private final JobConfig cfg;
 
-    LatencyProfile(BenchSettings settings, String profile, String checkpoint, JobConfig cfg) {
+    /** {@code cfg}: the job's configuration, with the spec's delivery. */
+    LatencyProfile(BenchSettings settings, Spec spec, JobConfig cfg) {
         this.settings = settings;
-        this.profile = profile;
-        this.checkpoint = checkpoint;
-        this.cfg = cfg;
+        this.profile = spec.name();
+        this.checkpoint = spec.checkpoint();
+        this.cfg = cfg.withAlertsDelivery(spec.delivery());
     }
 
     /**
@@ -67,16 +101,15 @@ public final class LatencyProfile {
         TopicAdmin.prepareTopics(cfg);
         StreamExecutionEnvironment env = KafkaPipeline.environment(cfg);
         KafkaPipeline.define(env, cfg);
-        // alerts are committed at checkpoints: every wait allows two checkpoint intervals beyond
-        // the fixed bound
+        // exactly once, alerts are committed at checkpoints: every wait allows two checkpoint
+        // intervals beyond the fixed bound
         long waitNanos = ALERT_WAIT.plus(cfg.checkpointInterval().multipliedBy(2)).toNanos();
         JobClient job = env.executeAsync("trainwatch-latency-" + profile);
         Offered offered = new Offered();
         List<Long> latencies = new ArrayList<>();
         long start = System.nanoTime();
         long firstAlert = -1;
-        try (KafkaConsumer<String, String> alerts =
-                KafkaClients.readCommitted(cfg.bootstrapServers(), "bench-reader-" + profile)) {
+        try (KafkaConsumer<String, String> alerts = reader()) {
             alerts.subscribe(List.of(cfg.alertsTopic()));
             Thread producer = new Thread(() -> offer(offered), "bench-offer");
             producer.start();
@@ -99,14 +132,16 @@ public final class LatencyProfile {
                             continue;
                         }
                         String id = a.path("run_id").asText() + "/" + a.path("onset_step").asLong();
+                        // an alert read twice (at least once, after a restart of the job) is
+                        // in neither map the second time: counted once, at its first arrival
                         Long sent = offered.timed.remove(id);
                         if (sent != null) {
                             latencies.add(at - sent);
                         } else if ((sent = offered.warmup.remove(id)) != null) {
-                            // warm-up ends once the job has committed the alert of a NaN sent after
-                            // its first alert was read:
-                            // it is running, checkpointing and through the backlog of its start
-                            // (and 3 s have passed, for the JIT)
+                            // warm-up ends once the job has written (exactly once: committed) the
+                            // alert of a NaN sent after its first alert was read: it is running,
+                            // (checkpointing) and through the backlog of its start (and 3 s have
+                            // passed, for the JIT)
                             if (firstAlert < 0) {
                                 firstAlert = at;
                             } else if (sent > firstAlert && at - start >= WARMUP_NANOS) {
@@ -160,6 +195,27 @@ public final class LatencyProfile {
                                 missing,
                                 waitNanos / 1e9));
         return missing == 0 && l.length > 0;
+    }
+
+    /**
+     * A consumer of the alerts as one of the profile's delivery reads them: exactly once, only
+     * committed records (they appear when their checkpoint commits); at least once there is no
+     * transaction, and the records are read as soon as the brokers have them.
+     */
+    private KafkaConsumer<String, String> reader() {
+        String group = "bench-reader-" + profile;
+        if (cfg.alertsDelivery() == JobConfig.AlertsDelivery.EXACTLY_ONCE) {
+            return KafkaClients.readCommitted(cfg.bootstrapServers(), group);
+        }
+        return KafkaClients.consumer(
+                cfg.bootstrapServers(),
+                Map.of(
+                        "isolation.level",
+                        "read_uncommitted",
+                        "group.id",
+                        group,
+                        "auto.offset.reset",
+                        "earliest"));
     }
 
     /** What the offering thread and the alert reader share. */

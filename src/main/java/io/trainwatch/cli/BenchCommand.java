@@ -18,8 +18,9 @@ import java.util.concurrent.Callable;
             "Flink floor's (the job's source -> keyBy run -> keyed counter -> discarding",
             "sink, no JSON parsed); the engine-free ceiling's (one thread: KafkaConsumer",
             "-> event codec -> run monitors, no Flink); the ratios job/raw, job/floor and",
-            "job/ceiling. Then p50/p99 event->alert latency at a fixed offered rate",
-            "(latency and throughput profiles)."
+            "job/ceiling. Then p50/p99 event->alert latency at a fixed offered rate:",
+            "exactly once with a short and a long checkpoint interval (latency and",
+            "throughput profiles), and at least once (alerts written as they are raised)."
         })
 final class BenchCommand implements Callable<Integer> {
     @Option(
@@ -54,7 +55,8 @@ final class BenchCommand implements Callable<Integer> {
             names = "--latency-rate",
             defaultValue = "5000",
             paramLabel = "EVENTS_PER_S",
-            description = "Offered rate for the latency measurement. Default: ${DEFAULT-VALUE}.")
+            description =
+                    "Offered rate for the latency measurement (every profile). Default: ${DEFAULT-VALUE}.")
     int latencyRate;
 
     @Option(
@@ -104,7 +106,7 @@ final class BenchCommand implements Callable<Integer> {
             defaultValue = "PT10S",
             paramLabel = "DURATION",
             description =
-                    "Checkpoint interval of the throughput profile. Default: ${DEFAULT-VALUE}.")
+                    "Checkpoint interval of the throughput and at-least-once profiles. Default: ${DEFAULT-VALUE}.")
     String throughputCheckpoint;
 
     public Integer call() throws Exception {

@@ -29,9 +29,9 @@ import java.util.function.Function;
         name = "run",
         mixinStandardHelpOptions = true,
         description = {
-            "Runs the trainwatch job on Kafka: reads v1 events, writes alerts (exactly once: read them with",
-            "isolation.level=read_committed), per-step series and dead letters, and with --jdbc-url all three to PostgreSQL",
-            "(upserts). Runs until cancelled."
+            "Runs the trainwatch job on Kafka: reads v1 events, writes alerts (exactly once by default: read them with",
+            "isolation.level=read_committed; or at least once, see --alerts-delivery), per-step series and dead letters,",
+            "and with --jdbc-url all three to PostgreSQL (upserts). Runs until cancelled."
         })
 final class RunCommand implements Callable<Integer> {
     @Option(
@@ -148,6 +148,22 @@ final class RunCommand implements Callable<Integer> {
     String transactionalIdPrefix;
 
     @Option(
+            names = JobConfig.ALERTS_DELIVERY,
+            defaultValue = JobConfig.ALERTS_DELIVERY_DEFAULT,
+            paramLabel = "exactly-once|at-least-once",
+            description =
+                    "How alerts, dead letters, series and failed notifications reach Kafka, and when"
+                            + " notifications go out. exactly-once: in Kafka transactions committed at each"
+                            + " checkpoint (read with isolation.level=read_committed: visible then, never twice);"
+                            + " notifications sent once committed. at-least-once: no transactions; each record"
+                            + " written as it is raised and flushed at each checkpoint, notifications sent as"
+                            + " alerts are raised: nothing is lost, but after a restore what came after the"
+                            + " checkpoint is written again, so consumers de-duplicate alerts by alert_id,"
+                            + " status, occurrences and step (notifications are still not sent twice)."
+                            + " Default: ${DEFAULT-VALUE}.")
+    String alertsDelivery;
+
+    @Option(
             names = JobConfig.STATE_BACKEND,
             defaultValue = JobConfig.STATE_BACKEND_DEFAULT,
             paramLabel = "hashmap|rocksdb",
@@ -224,6 +240,7 @@ final class RunCommand implements Callable<Integer> {
                     .seriesEvery(postgresOptions.seriesEvery)
                     .notifications(notifyOptions.config(environment))
                     .notifyTopics(notifyFailedTopic, notifySentLogTopic)
+                    .alertsDelivery(JobConfig.parseAlertsDelivery(alertsDelivery))
                     .build();
         } catch (IllegalArgumentException e) {
             throw new UserInputException(e.getMessage());
@@ -237,9 +254,12 @@ final class RunCommand implements Callable<Integer> {
             return 0;
         }
         System.err.printf(
-                "trainwatch run: %s -> %s (alerts, exactly once), %s (dead letters)%s; brokers %s; parallelism %d; checkpoint every %s%n",
+                "trainwatch run: %s -> %s (alerts, %s), %s (dead letters)%s; brokers %s; parallelism %d; checkpoint every %s%n",
                 cfg.eventsTopic(),
                 cfg.alertsTopic(),
+                cfg.alertsDelivery() == JobConfig.AlertsDelivery.EXACTLY_ONCE
+                        ? "exactly once"
+                        : "at least once",
                 cfg.deadLetterTopic(),
                 cfg.seriesTopic() == null ? "" : ", " + cfg.seriesTopic() + " (series)",
                 cfg.bootstrapServers(),
@@ -336,7 +356,20 @@ final class RunCommand implements Callable<Integer> {
                 cfg.stopAtEnd()
                         ? "yes (bounded: the end offsets present at start)"
                         : "no (runs until cancelled)");
-        line(b, "transactional id prefix", cfg.transactionalIdPrefix());
+        line(
+                b,
+                "alerts delivery",
+                cfg.alertsDelivery() == JobConfig.AlertsDelivery.EXACTLY_ONCE
+                        ? "exactly-once (Kafka transactions committed at each checkpoint; read with"
+                                + " isolation.level=read_committed)"
+                        : "at-least-once (written as raised, flushed at each checkpoint; duplicates"
+                                + " after a restore)");
+        line(
+                b,
+                "transactional id prefix",
+                cfg.alertsDelivery() == JobConfig.AlertsDelivery.EXACTLY_ONCE
+                        ? cfg.transactionalIdPrefix()
+                        : cfg.transactionalIdPrefix() + " (unused: no transactions)");
         PostgresConfig pg = cfg.postgres();
         line(
                 b,

@@ -23,6 +23,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
@@ -39,8 +40,11 @@ import java.util.TreeMap;
  * and one that the restored job raises again was never sent. What is owed (waiting for its commit,
  * queued, retrying) is this operator's checkpointed state; what was delivered after the last
  * checkpoint is read back from the {@link SentNotificationLog} on restore, so a kill-and-restore
- * sends nothing twice. Without it (replay, no checkpoints) alerts are sent as they come and the
- * operator waits for the last deliveries when the input ends.
+ * sends nothing twice. Without it alerts are sent as they come: in replay (no checkpoints), where
+ * the operator waits for the last deliveries when the input ends, and in the live job with
+ * at-least-once delivery, where the alerts are on their topic as soon as they are raised. There a
+ * restored job raises again the alerts after its checkpoint; those the sent log shows delivered
+ * since that checkpoint are not sent again.
  *
  * <p>Notifications given up (refused, or still failing past the retry horizon) come out as {@link
  * FailedNotification}s: the notification output's dead letters.
@@ -71,7 +75,23 @@ public final class DeliverNotificationsOperator extends AbstractStreamOperator<F
     private final boolean afterCommit;
 
     private transient ListState<NotificationState> state;
+
+    /**
+     * Sent as they come: the wall-clock millis of the snapshot, from which a restore reads the sent
+     * log even when nothing was owed.
+     */
+    private transient ListState<Long> snapshotMillis;
+
     private transient List<NotificationState> restored;
+    private transient long restoredSnapshotMillis;
+
+    /**
+     * Sent as they come, after a restore: what the sent log shows delivered since the checkpoint,
+     * by {@link SentNotificationLog#key}. The restored job raises those alerts again; each key is
+     * dropped when its alert comes back.
+     */
+    private transient Set<String> sentBeforeRestore;
+
     private transient List<PendingNotification> sinceLastSnapshot;
     private transient TreeMap<Long, List<PendingNotification>> awaitingCommit;
     private transient NotificationDispatcher dispatcher;
@@ -105,9 +125,16 @@ public final class DeliverNotificationsOperator extends AbstractStreamOperator<F
                         .getListState(
                                 new ListStateDescriptor<>(
                                         "notifications-owed", NotificationState.class));
+        snapshotMillis =
+                context.getOperatorStateStore()
+                        .getListState(new ListStateDescriptor<>("snapshot-millis", Long.class));
         restored = new ArrayList<>();
+        restoredSnapshotMillis = Long.MAX_VALUE;
         if (context.isRestored()) {
             state.get().forEach(restored::add);
+            for (Long t : snapshotMillis.get()) {
+                restoredSnapshotMillis = Math.min(restoredSnapshotMillis, t);
+            }
         }
     }
 
@@ -121,6 +148,7 @@ public final class DeliverNotificationsOperator extends AbstractStreamOperator<F
         skippedAsSent = new Count(SKIPPED_AS_SENT);
         sinceLastSnapshot = new ArrayList<>();
         awaitingCommit = new TreeMap<>();
+        sentBeforeRestore = new HashSet<>();
         fingerprints = config.targets().stream().map(NotifyTarget::fingerprint).toList();
         sentLog = sentLogLocation == null ? null : SentNotificationLog.open(sentLogLocation);
         dispatcher =
@@ -141,6 +169,12 @@ public final class DeliverNotificationsOperator extends AbstractStreamOperator<F
         List<NotifyTarget> targets = config.targets();
         for (int i = 0; i < targets.size(); i++) {
             if (!targets.get(i).accepts(alert)) {
+                continue;
+            }
+            if (!sentBeforeRestore.isEmpty()
+                    && sentBeforeRestore.remove(
+                            SentNotificationLog.key(fingerprints.get(i), alert))) {
+                skippedAsSent.add(1); // raised again after a restore, and delivered before it
                 continue;
             }
             PendingNotification n = new PendingNotification(i, alert);
@@ -180,6 +214,9 @@ public final class DeliverNotificationsOperator extends AbstractStreamOperator<F
                             NotificationState.COMMITTED, now, fingerprints.get(n.target), n));
         }
         state.update(owed);
+        if (!afterCommit) {
+            snapshotMillis.update(List.of(now));
+        }
     }
 
     @Override
@@ -250,10 +287,12 @@ public final class DeliverNotificationsOperator extends AbstractStreamOperator<F
 
     /**
      * The restored notifications go to the dispatcher, but not those the sent log shows delivered
-     * since their checkpoint, nor those for a target no longer configured.
+     * since their checkpoint, nor those for a target no longer configured. Sent as they come, what
+     * the log shows is also kept for the alerts the restored job raises again.
      */
     private void resubmitRestored() {
-        if (restored.isEmpty()) {
+        boolean raisedAgain = !afterCommit && restoredSnapshotMillis != Long.MAX_VALUE;
+        if (restored.isEmpty() && !raisedAgain) {
             return;
         }
         Map<String, Integer> targetByFingerprint = new HashMap<>();
@@ -263,7 +302,12 @@ public final class DeliverNotificationsOperator extends AbstractStreamOperator<F
         Set<String> sent = Set.of();
         if (sentLog != null) {
             long from =
-                    restored.stream().mapToLong(s -> s.snapshotMillis).min().orElse(0)
+                    Math.min(
+                                    restoredSnapshotMillis,
+                                    restored.stream()
+                                            .mapToLong(s -> s.snapshotMillis)
+                                            .min()
+                                            .orElse(Long.MAX_VALUE))
                             - SENT_LOG_CLOCK_SKEW.toMillis();
             try {
                 sent = SentNotificationLog.keysSince(sentLogLocation, from, SENT_LOG_READ_TIMEOUT);
@@ -271,11 +315,15 @@ public final class DeliverNotificationsOperator extends AbstractStreamOperator<F
                 // better a notification twice (the receiver has its key) than none
                 LOG.warn(
                         "notifications: could not read the sent log {} ({}); the {} owed"
-                                + " notifications are sent again, with their idempotency keys",
+                                + " notifications{} are sent again, with their idempotency keys",
                         sentLogLocation.topic(),
                         e.getMessage(),
-                        restored.size());
+                        restored.size(),
+                        raisedAgain ? " and those of the alerts raised again" : "");
             }
+        }
+        if (raisedAgain) {
+            sentBeforeRestore.addAll(sent);
         }
         int gone = 0;
         for (NotificationState s : restored) {

@@ -39,7 +39,8 @@ public record JobConfig(
         int seriesEvery,
         NotifyConfig notifications,
         String notifyFailedTopic,
-        String notifySentLogTopic) {
+        String notifySentLogTopic,
+        AlertsDelivery alertsDelivery) {
 
     public static final String BOOTSTRAP_SERVERS = "--bootstrap-servers";
     public static final String EVENTS_TOPIC = "--events-topic";
@@ -79,6 +80,8 @@ public record JobConfig(
 
     public static final String SERIES_EVERY = "--series-every";
     public static final String SERIES_EVERY_DEFAULT = "1";
+    public static final String ALERTS_DELIVERY = "--alerts-delivery";
+    public static final String ALERTS_DELIVERY_DEFAULT = "exactly-once";
 
     /** Where a new consumer group starts reading. */
     public enum StartingOffsets {
@@ -99,6 +102,24 @@ public record JobConfig(
         /** The value of Flink's {@code state.backend.type}. */
         public String flinkName() {
             return name().toLowerCase(Locale.ROOT);
+        }
+    }
+
+    /**
+     * How the job's Kafka outputs (alerts, dead letters, series, notifications given up) are
+     * delivered. EXACTLY_ONCE: Kafka transactions committed at each checkpoint, so a record is
+     * visible to read_committed consumers at the next checkpoint and never twice. AT_LEAST_ONCE: no
+     * transactions; each record is sent as it is produced and the producers are flushed at each
+     * checkpoint, so nothing is lost across a failure but what was written after the restored
+     * checkpoint is written again (consumers de-duplicate).
+     */
+    public enum AlertsDelivery {
+        EXACTLY_ONCE,
+        AT_LEAST_ONCE;
+
+        /** As the flag spells it: exactly-once, at-least-once. */
+        public String flagValue() {
+            return name().toLowerCase(Locale.ROOT).replace('_', '-');
         }
     }
 
@@ -162,6 +183,7 @@ public record JobConfig(
                 fromCheckpoint == null || !fromCheckpoint.isBlank(),
                 FROM_CHECKPOINT + " must not be empty (a retained chk-N folder)");
         require(stateBackend != null, STATE_BACKEND + " must be given");
+        require(alertsDelivery != null, ALERTS_DELIVERY + " must be given");
         require(
                 stateBackend != StateBackend.ROCKSDB || checkpointDir != null,
                 STATE_BACKEND
@@ -249,7 +271,39 @@ public record JobConfig(
                 + seriesEvery
                 + ", notify="
                 + notifications
+                + ", alertsDelivery="
+                + alertsDelivery.flagValue()
                 + "]";
+    }
+
+    /** This configuration with another {@value #ALERTS_DELIVERY}. */
+    public JobConfig withAlertsDelivery(AlertsDelivery delivery) {
+        return new JobConfig(
+                bootstrapServers,
+                eventsTopic,
+                alertsTopic,
+                deadLetterTopic,
+                seriesTopic,
+                groupId,
+                startingOffsets,
+                checkpointDir,
+                checkpointInterval,
+                parallelism,
+                kafkaProperties,
+                createTopics,
+                topicPartitions,
+                fromCheckpoint,
+                stopAtEnd,
+                transactionalIdPrefix,
+                thresholds,
+                stateChangelog,
+                stateBackend,
+                postgres,
+                seriesEvery,
+                notifications,
+                notifyFailedTopic,
+                notifySentLogTopic,
+                delivery);
     }
 
     /** The Kafka properties as they may be printed: secrets replaced by ***. */
@@ -296,6 +350,7 @@ public record JobConfig(
         private NotifyConfig notify;
         private String notifyFailedTopic = NotifyConfig.FAILED_TOPIC_DEFAULT;
         private String notifySentLogTopic = NotifyConfig.SENT_LOG_TOPIC_DEFAULT;
+        private AlertsDelivery alertsDelivery = parseAlertsDelivery(ALERTS_DELIVERY_DEFAULT);
 
         private Builder(String bootstrapServers) {
             this.bootstrapServers = bootstrapServers;
@@ -411,6 +466,11 @@ public record JobConfig(
             return this;
         }
 
+        public Builder alertsDelivery(AlertsDelivery alertsDelivery) {
+            this.alertsDelivery = alertsDelivery;
+            return this;
+        }
+
         /**
          * @throws IllegalArgumentException with one sentence naming the flag, when a setting is
          *     invalid
@@ -440,7 +500,8 @@ public record JobConfig(
                     seriesEvery,
                     notify,
                     notifyFailedTopic,
-                    notifySentLogTopic);
+                    notifySentLogTopic,
+                    alertsDelivery);
         }
     }
 
@@ -460,6 +521,17 @@ public record JobConfig(
             throw new IllegalArgumentException(
                     STATE_BACKEND + " must be hashmap or rocksdb, got \"" + s + "\"");
         }
+    }
+
+    /** {@value #ALERTS_DELIVERY} as given on the command line: exactly-once or at-least-once. */
+    public static AlertsDelivery parseAlertsDelivery(String s) {
+        for (AlertsDelivery d : AlertsDelivery.values()) {
+            if (d.flagValue().equalsIgnoreCase(s.strip())) {
+                return d;
+            }
+        }
+        throw new IllegalArgumentException(
+                ALERTS_DELIVERY + " must be exactly-once or at-least-once, got \"" + s + "\"");
     }
 
     /**

@@ -17,7 +17,8 @@ public final class NotificationOutputs {
 
     /**
      * @param sentLog the sent-notification log on Kafka; null when there is none (replay)
-     * @param afterCommit the job commits alerts at checkpoints: notify once they are committed
+     * @param afterCommit the job commits alerts at checkpoints (exactly once): notify once they are
+     *     committed; false: notify as they come (replay, and the live job at least once)
      */
     public static DataStream<FailedNotification> attach(
             DataStream<Alert> alerts,

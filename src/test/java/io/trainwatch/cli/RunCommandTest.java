@@ -150,6 +150,48 @@ class RunCommandTest {
     }
 
     @Test
+    void shouldRefuseAnUnknownAlertsDeliveryNamingTheFlagTheValueAndWhatIsAllowed() {
+        CliRunner.Result r =
+                CliRunner.run(
+                        "run",
+                        "--bootstrap-servers",
+                        "localhost:1",
+                        "--alerts-delivery",
+                        "at-most-once");
+        assertThat(r.exitCode()).isEqualTo(2);
+        assertThat(r.err().trim())
+                .isEqualTo(
+                        "error: --alerts-delivery must be exactly-once or at-least-once, got \"at-most-once\"");
+    }
+
+    @Test
+    void shouldPrintTheAlertsDeliveryOnADryRun() {
+        CliRunner.Result byDefault =
+                CliRunner.run("run", "--dry-run", "--bootstrap-servers", "localhost:1");
+        assertThat(byDefault.exitCode()).as(byDefault.err()).isZero();
+        assertThat(byDefault.out())
+                .contains(
+                        "\nalerts delivery          exactly-once (Kafka transactions committed at each checkpoint;"
+                                + " read with isolation.level=read_committed)\n",
+                        "\ntransactional id prefix  trainwatch\n");
+
+        CliRunner.Result atLeastOnce =
+                CliRunner.run(
+                        "run",
+                        "--dry-run",
+                        "--bootstrap-servers",
+                        "localhost:1",
+                        "--alerts-delivery",
+                        "At-Least-Once");
+        assertThat(atLeastOnce.exitCode()).as(atLeastOnce.err()).isZero();
+        assertThat(atLeastOnce.out())
+                .contains(
+                        "\nalerts delivery          at-least-once (written as raised, flushed at each checkpoint;"
+                                + " duplicates after a restore)\n",
+                        "\ntransactional id prefix  trainwatch (unused: no transactions)\n");
+    }
+
+    @Test
     void shouldPrintTheEffectiveConfigurationWithoutContactingKafkaOrPostgres() throws Exception {
         // something listens on both ports: a connection attempt, even one that never gets an
         // answer, would be queued there
@@ -349,6 +391,10 @@ class RunCommandTest {
                 "error: --from-checkpoint must not be empty (a retained chk-N folder)",
                 "--from-checkpoint",
                 " ");
+        assertRefusedOnADryRun(
+                "error: --alerts-delivery must be exactly-once or at-least-once, got \"at_least_once\"",
+                "--alerts-delivery",
+                "at_least_once");
     }
 
     private static void assertRefusedOnADryRun(String error, String... flags) {

@@ -43,6 +43,13 @@ class JobConfigTest {
         assertThatThrownBy(() -> JobConfig.parseStartingOffsets("newest"))
                 .hasMessage(
                         "--starting-offsets must be earliest, latest or committed, got \"newest\"");
+        assertThatThrownBy(() -> JobConfig.parseAlertsDelivery("exactly_once"))
+                .hasMessage(
+                        "--alerts-delivery must be exactly-once or at-least-once, got \"exactly_once\"");
+        assertThat(JobConfig.parseAlertsDelivery("at-least-once"))
+                .isEqualTo(JobConfig.AlertsDelivery.AT_LEAST_ONCE);
+        assertThat(JobConfig.parseAlertsDelivery("Exactly-Once"))
+                .isEqualTo(JobConfig.AlertsDelivery.EXACTLY_ONCE);
     }
 
     @Test
@@ -62,6 +69,7 @@ class JobConfigTest {
         assertThat(c.thresholds()).isSameAs(Thresholds.DEFAULTS);
         assertThat(c.postgres()).isNull();
         assertThat(c.seriesEvery()).isEqualTo(1);
+        assertThat(c.alertsDelivery()).isEqualTo(JobConfig.AlertsDelivery.EXACTLY_ONCE);
         assertThatThrownBy(() -> JobConfig.builder(" ").build())
                 .hasMessageStartingWith("--bootstrap-servers is required");
     }
