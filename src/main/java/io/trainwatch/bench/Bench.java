@@ -115,7 +115,8 @@ public final class Bench {
                                     "latency-" + spec.name(),
                                     spec.checkpoint(),
                                     false,
-                                    spec.changelog());
+                                    spec.changelog(),
+                                    spec.delivery());
                     if (!new LatencyProfile(settings, spec, cfg).measure()) {
                         failed.add(spec.name());
                     }
@@ -228,7 +229,14 @@ public final class Bench {
      */
     private JobConfig throughputConfig(EmbeddedKafka kafka, String topic, String name)
             throws IOException {
-        return config(kafka, topic, name, settings.throughputCheckpoint(), true, false);
+        return config(
+                kafka,
+                topic,
+                name,
+                settings.throughputCheckpoint(),
+                true,
+                false,
+                JobConfig.AlertsDelivery.EXACTLY_ONCE);
     }
 
     private static JobExecutionResult runJob(JobConfig cfg) throws Exception {
@@ -244,7 +252,8 @@ public final class Bench {
             String name,
             String checkpoint,
             boolean stopAtEnd,
-            boolean changelog)
+            boolean changelog,
+            JobConfig.AlertsDelivery delivery)
             throws IOException {
         return JobConfig.builder(kafka.bootstrapServers())
                 .topics(eventsTopic, name + ".alerts", name + ".dead-letter")
@@ -257,6 +266,7 @@ public final class Bench {
                 .stopAtEnd(stopAtEnd)
                 .transactionalIdPrefix(name)
                 .stateChangelog(changelog)
+                .alertsDelivery(delivery)
                 .build();
     }
 

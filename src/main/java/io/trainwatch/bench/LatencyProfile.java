@@ -85,12 +85,12 @@ public final class LatencyProfile {
     private final String checkpoint;
     private final JobConfig cfg;
 
-    /** {@code cfg}: the job's configuration, with the spec's delivery. */
+    /** {@code cfg}: the job's configuration for the spec (its checkpoint interval and delivery). */
     LatencyProfile(BenchSettings settings, Spec spec, JobConfig cfg) {
         this.settings = settings;
         this.profile = spec.name();
         this.checkpoint = spec.checkpoint();
-        this.cfg = cfg.withAlertsDelivery(spec.delivery());
+        this.cfg = cfg;
     }
 
     /**

@@ -400,13 +400,7 @@ public class SpikeDetector {
                                         + " batches to skip now.",
                                 "repeated post-warmup loss spikes, each on a batch of its own: skip every one of them after the rewind",
                                 evidence,
-                                Suggestions.skipBatches("rewind_and_skip", rewindTo, skip)
-                                        .put("lr_factor", 0.7)
-                                        .put(
-                                                "change",
-                                                TrainingFixes.rewindPastRepeatedSpikes(
-                                                        c.display(rewindTo), REWIND_BEFORE_STEPS))
-                                        .build()));
+                                repeatedSpikesFix(c, rewindTo, skip)));
             }
             return;
         }
@@ -427,17 +421,25 @@ public class SpikeDetector {
                                     + " steps, not all recovering: the run is unstable.",
                             "repeated post-warmup loss spikes: the run keeps being thrown out of its basin (the pattern large-model training fixes by rewinding and skipping the batches)",
                             evidence,
-                            Suggestions.skipBatches("rewind_and_skip", rewindTo, skip)
-                                    .put("lr_factor", 0.7)
-                                    .put(
-                                            "change",
-                                            TrainingFixes.rewindPastRepeatedSpikes(
-                                                    c.display(rewindTo), REWIND_BEFORE_STEPS))
-                                    .build());
+                            repeatedSpikesFix(c, rewindTo, skip));
             if (a != null) {
                 out.add(a);
             }
         }
+    }
+
+    /**
+     * Rewind-and-skip for repeated spikes: the same rewind step and LR factor for the incident's
+     * update and its refinements, with the batches named so far.
+     */
+    private static NamedValues repeatedSpikesFix(StepContext c, long rewindTo, List<String> skip) {
+        return Suggestions.skipBatches("rewind_and_skip", rewindTo, skip)
+                .put("lr_factor", 0.7)
+                .put(
+                        "change",
+                        TrainingFixes.rewindPastRepeatedSpikes(
+                                c.display(rewindTo), REWIND_BEFORE_STEPS))
+                .build();
     }
 
     private void openWarmup(

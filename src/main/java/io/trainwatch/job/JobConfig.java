@@ -276,36 +276,6 @@ public record JobConfig(
                 + "]";
     }
 
-    /** This configuration with another {@value #ALERTS_DELIVERY}. */
-    public JobConfig withAlertsDelivery(AlertsDelivery delivery) {
-        return new JobConfig(
-                bootstrapServers,
-                eventsTopic,
-                alertsTopic,
-                deadLetterTopic,
-                seriesTopic,
-                groupId,
-                startingOffsets,
-                checkpointDir,
-                checkpointInterval,
-                parallelism,
-                kafkaProperties,
-                createTopics,
-                topicPartitions,
-                fromCheckpoint,
-                stopAtEnd,
-                transactionalIdPrefix,
-                thresholds,
-                stateChangelog,
-                stateBackend,
-                postgres,
-                seriesEvery,
-                notifications,
-                notifyFailedTopic,
-                notifySentLogTopic,
-                delivery);
-    }
-
     /** The Kafka properties as they may be printed: secrets replaced by ***. */
     public Map<String, String> printableKafkaProperties() {
         Map<String, String> out = new TreeMap<>();
