@@ -11,14 +11,11 @@ import io.trainwatch.kafka.TopicAdmin;
 import org.apache.flink.api.common.JobExecutionResult;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.TopicPartition;
 
 import java.io.IOException;
 import java.nio.file.Files;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -143,7 +140,7 @@ public final class Bench {
      * the job and the ceiling, and the ratios.
      */
     private Pass measureOnce(EmbeddedKafka kafka, String topic, long produced) throws Exception {
-        Drain drained = drain(kafka, topic);
+        TopicDrain.Timing drained = drain(kafka, topic);
         double raw = drained.records() / drained.seconds();
         double rawSteady = drained.records() / drained.steadySeconds();
         System.out.printf(
@@ -294,35 +291,8 @@ public final class Bench {
         return n;
     }
 
-    /**
-     * What a plain consumer's drain took: from creating the consumer, and from its first record, to
-     * its last.
-     */
-    private record Drain(long records, double seconds, double steadySeconds) {}
-
-    private static Drain drain(EmbeddedKafka kafka, String topic) {
-        long t0 = System.nanoTime();
-        try (KafkaConsumer<byte[], byte[]> c =
-                KafkaClients.bytesConsumer(
-                        kafka.bootstrapServers(), Map.of("max.poll.records", 5000))) {
-            List<TopicPartition> parts =
-                    c.partitionsFor(topic).stream()
-                            .map(p -> new TopicPartition(topic, p.partition()))
-                            .toList();
-            c.assign(parts);
-            c.seekToBeginning(parts);
-            Map<TopicPartition, Long> end = c.endOffsets(parts);
-            long n = 0;
-            long first = 0;
-            while (parts.stream().anyMatch(p -> c.position(p) < end.get(p))) {
-                int k = c.poll(Duration.ofMillis(100)).count();
-                if (n == 0 && k > 0) {
-                    first = System.nanoTime();
-                }
-                n += k;
-            }
-            return new Drain(n, secs(t0), secs(first));
-        }
+    private static TopicDrain.Timing drain(EmbeddedKafka kafka, String topic) {
+        return TopicDrain.drain(kafka.bootstrapServers(), topic, polled -> {});
     }
 
     static double secs(long t0) {

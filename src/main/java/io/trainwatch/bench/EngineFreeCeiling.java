@@ -6,16 +6,10 @@ import io.trainwatch.event.EventCodec;
 import io.trainwatch.event.InvalidEventException;
 import io.trainwatch.event.TrainingEvent;
 import io.trainwatch.job.MonitorConfig;
-import io.trainwatch.kafka.KafkaClients;
 
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.ConsumerRecords;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.TopicPartition;
 
-import java.time.Duration;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 
 /**
@@ -94,28 +88,16 @@ final class EngineFreeCeiling {
 
     /** Drains {@code topic} from its beginning to its end offsets, judging every record. */
     static Result drain(String bootstrapServers, String topic, MonitorConfig config) {
-        long t0 = System.nanoTime();
         EngineFreeCeiling ceiling = new EngineFreeCeiling(config);
-        try (KafkaConsumer<byte[], byte[]> c =
-                KafkaClients.bytesConsumer(bootstrapServers, Map.of("max.poll.records", 5000))) {
-            List<TopicPartition> parts =
-                    c.partitionsFor(topic).stream()
-                            .map(p -> new TopicPartition(topic, p.partition()))
-                            .toList();
-            c.assign(parts);
-            c.seekToBeginning(parts);
-            Map<TopicPartition, Long> end = c.endOffsets(parts);
-            long first = 0;
-            while (parts.stream().anyMatch(p -> c.position(p) < end.get(p))) {
-                ConsumerRecords<byte[], byte[]> polled = c.poll(Duration.ofMillis(100));
-                if (ceiling.records == 0 && !polled.isEmpty()) {
-                    first = System.nanoTime();
-                }
-                for (ConsumerRecord<byte[], byte[]> r : polled) {
-                    ceiling.accept(r.value(), System.currentTimeMillis());
-                }
-            }
-            return ceiling.result(Bench.secs(t0), Bench.secs(first));
-        }
+        TopicDrain.Timing t =
+                TopicDrain.drain(
+                        bootstrapServers,
+                        topic,
+                        polled -> {
+                            for (ConsumerRecord<byte[], byte[]> r : polled) {
+                                ceiling.accept(r.value(), System.currentTimeMillis());
+                            }
+                        });
+        return ceiling.result(t.seconds(), t.steadySeconds());
     }
 }
