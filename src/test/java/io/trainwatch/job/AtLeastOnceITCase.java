@@ -201,8 +201,8 @@ class AtLeastOnceITCase {
             try (var h = harness(notify, log)) {
                 h.open();
                 checkpoint = h.snapshot(1L, 1L);
-                h.processElement(new StreamRecord<>(alert("run-a", 10)));
-                h.processElement(new StreamRecord<>(alert("run-b", 20)));
+                h.processElement(new StreamRecord<>(TestAlerts.nonFinite("run-a", 10)));
+                h.processElement(new StreamRecord<>(TestAlerts.nonFinite("run-b", 20)));
                 // no checkpoint completes: they go out as they come
                 HttpReceiver.await(
                         "both delivered without a checkpoint",
@@ -213,9 +213,9 @@ class AtLeastOnceITCase {
             try (var h = harness(notify, log)) {
                 h.initializeState(checkpoint);
                 h.open();
-                h.processElement(new StreamRecord<>(alert("run-a", 10)));
-                h.processElement(new StreamRecord<>(alert("run-b", 20)));
-                h.processElement(new StreamRecord<>(alert("run-c", 30)));
+                h.processElement(new StreamRecord<>(TestAlerts.nonFinite("run-a", 10)));
+                h.processElement(new StreamRecord<>(TestAlerts.nonFinite("run-b", 20)));
+                h.processElement(new StreamRecord<>(TestAlerts.nonFinite("run-c", 30)));
                 HttpReceiver.await(
                         "the new alert delivered",
                         DEADLINE,
@@ -234,8 +234,8 @@ class AtLeastOnceITCase {
                                     BROKER.bootstrapServers(), Map.of(), "alo-window.empty"))) {
                 h.initializeState(checkpoint);
                 h.open();
-                h.processElement(new StreamRecord<>(alert("run-a", 10)));
-                h.processElement(new StreamRecord<>(alert("run-b", 20)));
+                h.processElement(new StreamRecord<>(TestAlerts.nonFinite("run-a", 10)));
+                h.processElement(new StreamRecord<>(TestAlerts.nonFinite("run-b", 20)));
                 HttpReceiver.await("sent again", DEADLINE, () -> receiver.requests().size() == 5);
             }
         }
@@ -251,23 +251,6 @@ class AtLeastOnceITCase {
             NotifyConfig notify, SentNotificationLog.Location log) throws Exception {
         return new OneInputStreamOperatorTestHarness<>(
                 new DeliverNotificationsOperator(notify, log, false));
-    }
-
-    private static Alert alert(String run, long step) {
-        Alert a = new Alert();
-        a.alertId = Alert.idFor(run, "NON_FINITE", step);
-        a.incidentId = a.alertId;
-        a.runId = run;
-        a.kind = "NON_FINITE";
-        a.severity = "critical";
-        a.status = Alert.OPEN;
-        a.occurrences = 1;
-        a.step = step;
-        a.displayStep = step;
-        a.onsetStep = step;
-        a.message = "loss is NaN";
-        a.diagnosis = "a bad batch";
-        return a;
     }
 
     /** The chk-N folders holding a completed checkpoint's _metadata. */

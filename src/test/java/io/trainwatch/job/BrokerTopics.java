@@ -132,15 +132,7 @@ public record BrokerTopics(String bootstrapServers) {
      */
     public long awaitCommittedAtEnd(String group, String topic, Duration timeout) throws Exception {
         try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrapServers));
-                KafkaConsumer<String, String> c =
-                        new KafkaConsumer<>(
-                                Map.of(
-                                        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
-                                        bootstrapServers,
-                                        ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG,
-                                        StringDeserializer.class,
-                                        ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG,
-                                        StringDeserializer.class))) {
+                KafkaConsumer<String, String> c = consumer(Map.of())) {
             List<TopicPartition> parts = partitions(c, topic);
             Map<TopicPartition, Long> end = c.endOffsets(parts);
             long deadline = System.currentTimeMillis() + timeout.toMillis();

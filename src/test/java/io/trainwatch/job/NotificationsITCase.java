@@ -531,8 +531,8 @@ class NotificationsITCase {
             OperatorSubtaskState checkpoint;
             try (var h = harness(notify, log)) {
                 h.open();
-                h.processElement(new StreamRecord<>(alert("run-a", 10)));
-                h.processElement(new StreamRecord<>(alert("run-b", 20)));
+                h.processElement(new StreamRecord<>(TestAlerts.nonFinite("run-a", 10)));
+                h.processElement(new StreamRecord<>(TestAlerts.nonFinite("run-b", 20)));
                 checkpoint = h.snapshot(1L, 1L);
                 HttpReceiver.await(
                         "nothing before the commit",
@@ -548,7 +548,7 @@ class NotificationsITCase {
             try (var h = harness(notify, log)) {
                 h.initializeState(checkpoint);
                 h.open();
-                h.processElement(new StreamRecord<>(alert("run-c", 30)));
+                h.processElement(new StreamRecord<>(TestAlerts.nonFinite("run-c", 30)));
                 h.snapshot(2L, 2L);
                 h.notifyOfCompletedCheckpoint(2L);
                 HttpReceiver.await(
@@ -578,23 +578,6 @@ class NotificationsITCase {
             NotifyConfig notify, SentNotificationLog.Location log) throws Exception {
         return new OneInputStreamOperatorTestHarness<>(
                 new DeliverNotificationsOperator(notify, log, true));
-    }
-
-    private static Alert alert(String run, long step) {
-        Alert a = new Alert();
-        a.alertId = Alert.idFor(run, "NON_FINITE", step);
-        a.incidentId = a.alertId;
-        a.runId = run;
-        a.kind = "NON_FINITE";
-        a.severity = "critical";
-        a.status = Alert.OPEN;
-        a.occurrences = 1;
-        a.step = step;
-        a.displayStep = step;
-        a.onsetStep = step;
-        a.message = "loss is NaN";
-        a.diagnosis = "a bad batch";
-        return a;
     }
 
     /** Waits until the job has completed {@code n} more checkpoints. */
