@@ -4,9 +4,9 @@ import java.lang.reflect.Array;
 
 /**
  * Copies a state's arrays into arrays it already has, for {@link RunState#copyFrom}: the monitor
- * saves every run's state before judging an event, so this runs once per event and must not
- * allocate. A fresh array only when the lengths differ (a state restored from an older layout) or
- * the target has none. Strings are immutable: a String[] gets the references.
+ * saves a run's resume steps before judging each event ({@link RunState#copyRunFrom}), so this must
+ * not allocate. A fresh array only when the lengths differ (a state restored from an older layout)
+ * or the target has none. Strings are immutable: a String[] gets the references.
  */
 final class ArrayCopy {
     private ArrayCopy() {}

@@ -91,8 +91,8 @@ public final class RunMonitor {
     private final boolean series;
 
     /**
-     * The state of the run being judged, as it was before the event: put back if judging fails.
-     * Reused for every event.
+     * The run being judged as it was before the event, without its statistics ({@link
+     * RunState#copyRunFrom}): put back if judging fails. Reused for every event.
      */
     private final RunState lastGood = new RunState();
 
@@ -139,11 +139,10 @@ public final class RunMonitor {
                                 payload(e),
                                 false));
             }
-            state.copyFrom(
-                    new RunState()); // a new start from a clean slate: the old state is what kept
-            // failing
+            // a new start from a clean slate: the old state is what kept failing
+            state.copyFrom(new RunState());
         }
-        lastGood.copyFrom(state);
+        lastGood.copyRunFrom(state);
         try {
             Output out = judge(state, e, receivedMillis);
             for (Alert a : out.alerts()) {
@@ -157,7 +156,7 @@ public final class RunMonitor {
             }
             return out;
         } catch (RuntimeException | StackOverflowError ex) {
-            state.copyFrom(lastGood);
+            restart(state);
             return failed(state, e, ex);
         }
     }
@@ -182,7 +181,7 @@ public final class RunMonitor {
         if (state.quarantined) {
             return Output.NOTHING;
         }
-        lastGood.copyFrom(state);
+        lastGood.copyRunFrom(state);
         try {
             Alert a = state.silence.checkLive(state, nowMillis, thresholds(state));
             if (a == null) {
@@ -192,9 +191,21 @@ public final class RunMonitor {
             JsonWriter.alert(a);
             return new Output(List.of(a), null, null);
         } catch (RuntimeException | StackOverflowError ex) {
-            state.copyFrom(lastGood); // nothing to dead-letter: the check is not an event
+            restart(state); // nothing to dead-letter: the check is not an event
             return Output.NOTHING;
         }
+    }
+
+    /**
+     * After an error while judging: the run is put back where it was before the event (what it
+     * declared, its step, its counts) and its statistics and detectors start over. Saving the whole
+     * state before every event to put it back exactly cost a fifth of the monitor's time (a run's
+     * state is ~4 KB, mostly out of cache across thousands of runs); an error is a bug, and
+     * statistics it left half-changed, or that made it fail, are better not kept.
+     */
+    private void restart(RunState state) {
+        state.copyRunFrom(lastGood);
+        state.restartStatistics();
     }
 
     /** The run's idle timeout: the job's, or the run's own {@code idle_timeout_minutes}. */
@@ -238,7 +249,7 @@ public final class RunMonitor {
                                 ? "after "
                                         + state.recentMonitorErrors
                                         + " such errors the run is quarantined: its events are dead-lettered unjudged until a new run_start."
-                                : "the run is judged on from its state before that event.");
+                                : "the run is judged on from where it was before that event, its statistics started over.");
         a.diagnosis =
                 "an error in trainwatch itself, or an input it does not handle; the training run is not at fault";
         a.evidence =

@@ -142,13 +142,25 @@ public class RunState {
 
     public RunState() {}
 
+    /** A run's statistics and detectors as a new run has them: what a restart copies. */
+    private static final RunState PRISTINE = new RunState();
+
     /**
      * Makes this state a deep copy of {@code other}, reusing this state's objects and arrays (no
-     * allocation once their sizes match): the monitor keeps the last good state of a run this way
-     * and puts it back when judging an event fails. StateCopyTest checks that every field, of every
-     * object in the state, is copied.
+     * allocation once their sizes match). StateCopyTest checks that every field, of every object in
+     * the state, is copied.
      */
     public void copyFrom(RunState other) {
+        copyRunFrom(other);
+        copyStatisticsFrom(other);
+    }
+
+    /**
+     * Copies what the run declared and where it is (the fields of this object, the resume steps),
+     * not its statistics and detectors: a few dozen fields that lie together, cheap enough to save
+     * before every event (see {@link RunMonitor#onEvent}).
+     */
+    void copyRunFrom(RunState other) {
         runId = other.runId;
         schedule = other.schedule;
         thresholds = other.thresholds;
@@ -169,19 +181,29 @@ public class RunState {
         silenceTimerMillis = other.silenceTimerMillis;
         endStatus = other.endStatus;
         seriesBlock = other.seriesBlock;
+        monitorErrors = other.monitorErrors;
+        recentMonitorErrors = other.recentMonitorErrors;
+        eventsSinceMonitorError = other.eventsSinceMonitorError;
+        quarantined = other.quarantined;
+        runThresholds = other.runThresholds;
+        runThresholdsOf = other.runThresholdsOf;
+    }
+
+    /** Copies the statistics and detectors (the bulk of the state), into this state's objects. */
+    private void copyStatisticsFrom(RunState other) {
         lastLr0 = other.lastLr0;
         reportedLrStoppedRising = other.reportedLrStoppedRising;
-        losses.copyFrom(other.losses);
         lossMean = other.lossMean;
-        gradLogs.copyFrom(other.gradLogs);
-        gradStats.copyFrom(other.gradStats);
-        healthyGrad.copyFrom(other.healthyGrad);
         lastLossScale = other.lastLossScale;
         maxLossScale = other.maxLossScale;
         lossScaleDrops = other.lossScaleDrops;
         lossScaleSteadySteps = other.lossScaleSteadySteps;
         lossScaleSettled = other.lossScaleSettled;
         gradScalerSkips = other.gradScalerSkips;
+        losses.copyFrom(other.losses);
+        gradLogs.copyFrom(other.gradLogs);
+        gradStats.copyFrom(other.gradStats);
+        healthyGrad.copyFrom(other.healthyGrad);
         incidents.copyFrom(other.incidents);
         nonFinite.copyFrom(other.nonFinite);
         lrMismatch.copyFrom(other.lrMismatch);
@@ -192,12 +214,15 @@ public class RunState {
         vanishing.copyFrom(other.vanishing);
         silence.copyFrom(other.silence);
         slowdown.copyFrom(other.slowdown);
-        monitorErrors = other.monitorErrors;
-        recentMonitorErrors = other.recentMonitorErrors;
-        eventsSinceMonitorError = other.eventsSinceMonitorError;
-        quarantined = other.quarantined;
-        runThresholds = other.runThresholds;
-        runThresholdsOf = other.runThresholdsOf;
+    }
+
+    /**
+     * Starts the statistics and detectors over, as a new run has them, keeping what the run
+     * declared and where it is: what follows an error of the monitor (the statistics it was
+     * building may be half-changed, or be what made it fail).
+     */
+    void restartStatistics() {
+        copyStatisticsFrom(PRISTINE);
     }
 
     /**

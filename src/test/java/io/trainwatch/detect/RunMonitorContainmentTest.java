@@ -21,10 +21,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * Nothing one run does can fail the monitor: an error while judging an event is one MONITOR_ERROR
- * alert and one rejected event, the run goes on from its state before that event, repeated errors
- * quarantine it, and no other run notices. Faults are injected by a detector that throws on chosen
- * steps, placed in the run's state: the detectors before it have already changed their state for
- * the event when it throws.
+ * alert and one rejected event, the run goes on from where it was before that event with its
+ * statistics started over, repeated errors quarantine it, and no other run notices. Faults are
+ * injected by a detector that throws on chosen steps, placed in the run's state: the detectors
+ * before it have already changed their state for the event when it throws.
  */
 class RunMonitorContainmentTest {
     static final String SPEC =
@@ -65,23 +65,44 @@ class RunMonitorContainmentTest {
                 .toList();
     }
 
+    /** Each alert as kind@step, severity and suggested action (not its statistics). */
+    static List<String> verdicts(List<RunMonitor.Output> outputs) {
+        return outputs.stream()
+                .flatMap(o -> o.alerts().stream())
+                .filter(a -> !a.kind.equals("MONITOR_ERROR"))
+                .map(
+                        a ->
+                                a.kind
+                                        + "@"
+                                        + a.step
+                                        + " "
+                                        + a.severity
+                                        + " "
+                                        + RunFixture.json(a.suggestion).path("action").asText())
+                .toList();
+    }
+
     @Test
-    void shouldRejectTheFailingEventAndJudgeOnFromTheStateBeforeIt() {
-        // step 302 fails after the NaN at 300: NON_FINITE counts finite steps towards its
-        // resolution before the stall
-        // detector throws, so a state not put back would resolve it one step early
+    void shouldRejectTheFailingEventAndJudgeOnWithItsStatisticsStartedOver() {
+        // step 150 fails after the detectors before the stall detector took it in: the run goes on
+        // from step 149's position with fresh statistics, and still catches the NaN at 300 as a
+        // run without step 150 does
         RunMonitor monitor = new RunMonitor(Thresholds.DEFAULTS, 1, true);
         RunState faulty = new RunState();
-        faulty.stall = new FailingStall(s -> s == 302);
+        faulty.stall = new FailingStall(s -> s == 150);
         List<RunMonitor.Output> withFault = run(monitor, faulty, "r", s -> false);
         List<RunMonitor.Output> withoutStep =
                 run(
                         new RunMonitor(Thresholds.DEFAULTS, 1, true),
                         new RunState(),
                         "r",
-                        s -> s == 302);
+                        s -> s == 150);
 
-        assertThat(alerts(withFault)).isNotEmpty().isEqualTo(alerts(withoutStep));
+        // the same alerts, with the same suggestions; their statistics (the grad norms' mean)
+        // differ in the last digits
+        assertThat(verdicts(withFault))
+                .contains("NON_FINITE@300 critical rewind_and_skip")
+                .isEqualTo(verdicts(withoutStep));
         List<RunMonitor.Output> rejected =
                 withFault.stream().filter(o -> o.rejection() != null).toList();
         assertThat(rejected).hasSize(1);
@@ -89,19 +110,41 @@ class RunMonitorContainmentTest {
         assertThat(r.field()).isEqualTo(RunMonitor.MONITOR_FIELD);
         assertThat(r.monitorError()).isTrue();
         assertThat(r.reason())
-                .contains("IllegalStateException: injected at step 302")
+                .contains("IllegalStateException: injected at step 150")
                 .doesNotContain("quarantined");
-        assertThat(JsonReader.parse(r.payload()).path("step").asLong()).isEqualTo(302);
+        assertThat(JsonReader.parse(r.payload()).path("step").asLong()).isEqualTo(150);
         Alert error = rejected.get(0).alerts().get(0);
         assertThat(error.kind).isEqualTo("MONITOR_ERROR");
         assertThat(error.severity).isEqualTo("warning");
-        assertThat(error.step).isEqualTo(302);
+        assertThat(error.step).isEqualTo(150);
         assertThat(error.message)
-                .contains("step 302", "IllegalStateException", "judged on from its state before");
+                .contains(
+                        "step 150",
+                        "IllegalStateException",
+                        "judged on from where it was before that event, its statistics started over");
         assertThat(RunFixture.json(error.evidence).path("at").asText()).contains("FailingStall");
         assertThat(faulty.monitorErrors).isEqualTo(1);
         assertThat(faulty.quarantined).isFalse();
         assertThat(faulty.stepsSeen).isEqualTo(599);
+        assertThat(faulty.lastStep).isEqualTo(599);
+    }
+
+    @Test
+    void shouldPutTheRunBackWhereItWasAndStartItsStatisticsOver() {
+        RunMonitor monitor = new RunMonitor(Thresholds.DEFAULTS, 1, true);
+        RunState state = new RunState();
+        state.stall = new FailingStall(s -> s == 150);
+        run(monitor, state, "r", s -> s > 150);
+        // the losses window took step 150 in before the failure: started over, it holds none
+        assertThat(state.losses.size()).isZero();
+        assertThat(state.stepsSeen).isEqualTo(150);
+        assertThat(state.lastStep).isEqualTo(149);
+        assertThat(state.schedule).isNotNull();
+        assertThat(state.stall).isInstanceOf(FailingStall.class);
+
+        monitor.onEvent(state, RunFixture.stepEvent("r", 151, 1.2, 0.8, 0.001));
+        assertThat(state.losses.size()).isEqualTo(1);
+        assertThat(state.stepsSeen).isEqualTo(151);
     }
 
     @Test

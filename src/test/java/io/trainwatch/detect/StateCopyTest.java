@@ -18,9 +18,10 @@ import java.util.Random;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * {@link RunState#copyFrom} is what puts a run back as it was when judging an event fails: it must
- * copy every field of every object in the state (a field added later and forgotten there fails this
- * test), share nothing mutable with its source, and reuse the target's arrays.
+ * {@link RunState#copyFrom} and its two halves (what the monitor saves before each event and puts
+ * back when judging it fails; the statistics a restart copies from a new state): it must copy every
+ * field of every object in the state (a field added later and forgotten there fails this test),
+ * share nothing mutable with its source, and reuse the target's arrays.
  */
 class StateCopyTest {
     @Test
