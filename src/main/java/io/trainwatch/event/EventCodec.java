@@ -76,7 +76,7 @@ public final class EventCodec {
                                 .build());
     }
 
-    static final StepFastPath FAST_PATH = new StepFastPath(JSON.getFactory());
+    static final StepFastPath FAST_PATH = new StepFastPath();
 
     public EventCodec() {}
 

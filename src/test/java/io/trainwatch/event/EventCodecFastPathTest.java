@@ -145,6 +145,43 @@ class EventCodecFastPathTest {
         assertThat(checked).isEqualTo(24_000);
     }
 
+    @Test
+    void shouldAgreeWithTheTreeOnEveryOddSpellingOfAPlainStep() {
+        String head = "{\"type\":\"step\",\"run_id\":\"r\",\"step\":7,";
+        // taken by the scanner: plain JSON, whatever its spacing and unknown fields
+        for (String plain :
+                new String[] {
+                    head + "\"loss\":1.5}",
+                    "{ \"type\" : \"step\" ,\n\t\"run_id\":\"r\",\r\n\"step\":7, \"loss\" : 1.5 } ",
+                    head + "\"loss\":1.5,\"extra\":{\"a\":[1,2,{\"b\":null}],\"c\":true},\"d\":[]}",
+                    head + "\"loss\":-0.0,\"lr\":[1e-3,2E-4],\"batch\":[]}",
+                    head + "\"loss\":12345678901234567890,\"batch\":[9223372036854775807,\"x\"]}",
+                    head + "\"loss\":0.30000000000000004441,\"grad_norm\":123456789012345678.5}",
+                    head + "\"loss\":NaN,\"loss_scale\":-Infinity,\"epoch\":null}",
+                    head + "\"loss\":1,\"run\u00e9\":\"\u65e5\"}"
+                }) {
+            assertThat(assertSameAsTree(plain)).as(plain).isTrue();
+        }
+        // left to the tree: escapes, unusual numbers, anything after the object
+        for (String odd :
+                new String[] {
+                    head + "\"lo\\u0073s\":1.5}",
+                    head + "\"loss\":1.5,\"note\":\"a\\nb\"}",
+                    head + "\"loss\":01}",
+                    head + "\"loss\":.5}",
+                    head + "\"loss\":1.}",
+                    head + "\"loss\":1e}",
+                    head + "\"loss\":+1}",
+                    head + "\"loss\":-NaN}",
+                    head + "\"loss\":1.5} {}",
+                    head + "\"loss\":1.5,}",
+                    head + "\"loss\":1.5,\"x\":" + "[".repeat(20) + "]".repeat(20) + "}",
+                    head + "\"loss\":1.5,\"step\":8}"
+                }) {
+            assertThat(assertSameAsTree(odd)).as(odd).isFalse();
+        }
+    }
+
     static List<Arguments> malformed() {
         return EventCodecTest.malformed();
     }
