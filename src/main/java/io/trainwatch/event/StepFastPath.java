@@ -71,8 +71,13 @@ final class StepFastPath {
      * point past U+10FFFF.
      */
     static boolean isWellFormedUtf8(byte[] b) {
-        int i = 0;
-        int n = b.length;
+        return isWellFormedUtf8(b, 0, b.length);
+    }
+
+    /** The same for {@code b[from..to)}. */
+    static boolean isWellFormedUtf8(byte[] b, int from, int to) {
+        int i = from;
+        int n = to;
         while (i < n) {
             if (b[i] >= 0) {
                 i++; // ASCII: the whole of a usual record
