@@ -3,8 +3,8 @@ package io.trainwatch.bench;
 import io.trainwatch.embedded.EmbeddedKafka;
 import io.trainwatch.job.JobConfig;
 import io.trainwatch.job.KafkaPipeline;
+import io.trainwatch.job.KeyRecordsFunction;
 import io.trainwatch.job.MonitorRunsFunction;
-import io.trainwatch.job.ParseEventsFunction;
 import io.trainwatch.kafka.KafkaClients;
 import io.trainwatch.kafka.TopicAdmin;
 
@@ -158,7 +158,7 @@ public final class Bench {
                 produced, whole, job);
         // first record parsed .. last event judged: the job's processing, without deploying and
         // finishing the job
-        long first = result.getAccumulatorResult(ParseEventsFunction.FIRST_READ_MILLIS);
+        long first = result.getAccumulatorResult(KeyRecordsFunction.FIRST_READ_MILLIS);
         long last = result.getAccumulatorResult(MonitorRunsFunction.LAST_EVENT_MILLIS);
         double processing = Math.max(1, last - first) / 1000.0;
         double steady = produced / processing;

@@ -5,11 +5,11 @@ import io.trainwatch.event.JsonReader;
 import io.trainwatch.job.DeliverNotificationsOperator;
 import io.trainwatch.job.FileOutputs;
 import io.trainwatch.job.JobConfig;
+import io.trainwatch.job.KeyRecordsFunction;
 import io.trainwatch.job.MonitorConfig;
 import io.trainwatch.job.MonitorRunsFunction;
 import io.trainwatch.job.NotificationOutputs;
 import io.trainwatch.job.NotifyConfig;
-import io.trainwatch.job.ParseEventsFunction;
 import io.trainwatch.job.PostgresConfig;
 import io.trainwatch.job.PostgresOutputs;
 import io.trainwatch.job.RawRecord;
@@ -225,9 +225,9 @@ final class ReplayCommand implements Callable<Integer> {
 
     private void summarize(JobExecutionResult result, Path dlq, PostgresConfig postgres)
             throws IOException {
-        long read = counter(result, ParseEventsFunction.READ);
+        long read = counter(result, KeyRecordsFunction.READ);
         long accepted = counter(result, MonitorRunsFunction.ACCEPTED);
-        long dead = counter(result, ParseEventsFunction.DEAD_LETTERED);
+        long dead = counter(result, KeyRecordsFunction.DEAD_LETTERED);
         long monitorErrors = counter(result, MonitorRunsFunction.MONITOR_ERRORS);
         long quarantined = counter(result, MonitorRunsFunction.QUARANTINED);
         long alerts = counter(result, MonitorRunsFunction.ALERTS);

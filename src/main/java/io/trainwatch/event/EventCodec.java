@@ -15,6 +15,7 @@ import com.fasterxml.jackson.core.json.JsonReadFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.TextNode;
 
 import java.nio.charset.StandardCharsets;
 import java.time.LocalDateTime;
@@ -103,6 +104,40 @@ public final class EventCodec {
             }
         }
         return parseTree(utf8 == null ? null : new String(utf8, StandardCharsets.UTF_8));
+    }
+
+    /**
+     * The run_id of a UTF-8 record (the key a record without a Kafka key is routed by), found
+     * without parsing the record ({@link RunIdScan}); when the scan is unsure, from the full parse,
+     * whose error is thrown if the record is refused. A run_id returned does not mean the record is
+     * accepted: {@link #parse(byte[])} decides that.
+     */
+    public String runId(byte[] utf8) throws InvalidEventException {
+        String id = utf8 == null || utf8.length > MAX_EVENT_CHARS ? null : RunIdScan.find(utf8);
+        return id != null ? id : parse(utf8).runId;
+    }
+
+    /** {@link #runId(byte[])} of a record as text (a line of a file). */
+    public String runId(String raw) throws InvalidEventException {
+        String id = raw == null || raw.length() > MAX_EVENT_CHARS ? null : RunIdScan.find(raw);
+        return id != null ? id : parse(raw).runId;
+    }
+
+    /**
+     * Refuses an event read from a record that was routed by another run_id (its Kafka key): the
+     * event would be judged in that run's state. Producers key each record by its run_id.
+     */
+    public static void requireRoutedBy(TrainingEvent e, String key) throws InvalidEventException {
+        if (!e.runId.equals(key)) {
+            throw new InvalidEventException(
+                    "run_id",
+                    "is "
+                            + quoted(e.runId)
+                            + " but the record's Kafka key is "
+                            + quoted(DeadLetter.cut(key, MAX_RUN_ID_CHARS))
+                            + ": a run's events must be keyed by its run_id, or sent without a"
+                            + " key");
+        }
     }
 
     /**
@@ -670,6 +705,11 @@ public final class EventCodec {
             }
         }
         return true;
+    }
+
+    /** {@code s} as a JSON string: quoted, control characters escaped (a key is any bytes). */
+    private static String quoted(String s) {
+        return TextNode.valueOf(s).toString();
     }
 
     static String kind(JsonNode v) {

@@ -116,9 +116,14 @@ final class StepFastPath {
      * point past U+10FFFF.
      */
     static boolean isWellFormedUtf8(byte[] b) {
-        int i = 0;
-        while (i < b.length) {
-            int len = b[i] >= 0 ? 1 : utf8SequenceLength(b, i);
+        return isWellFormedUtf8(b, 0, b.length);
+    }
+
+    /** The same for {@code b[from..to)}. */
+    static boolean isWellFormedUtf8(byte[] b, int from, int to) {
+        int i = from;
+        while (i < to) {
+            int len = b[i] >= 0 ? 1 : utf8SequenceLength(b, i, to);
             if (len == 0) {
                 return false;
             }
@@ -128,17 +133,17 @@ final class StepFastPath {
     }
 
     /**
-     * The length of the well-formed multi-byte UTF-8 sequence at {@code i} (RFC 3629), or 0: a
-     * stray continuation byte, an overlong form, a surrogate, a code point past U+10FFFF, or a cut
-     * sequence.
+     * The length of the well-formed multi-byte UTF-8 sequence at {@code i}, before {@code end} (RFC
+     * 3629), or 0: a stray continuation byte, an overlong form, a surrogate, a code point past
+     * U+10FFFF, or a cut sequence.
      */
-    static int utf8SequenceLength(byte[] b, int i) {
+    static int utf8SequenceLength(byte[] b, int i, int end) {
         int c = b[i] & 0xFF;
         int len =
                 c >= 0xC2 && c <= 0xDF
                         ? 2
                         : c >= 0xE0 && c <= 0xEF ? 3 : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
-        if (len == 0 || i + len > b.length) {
+        if (len == 0 || i + len > end) {
             return 0;
         }
         for (int k = 1; k < len; k++) {
@@ -485,7 +490,7 @@ final class StepFastPath {
                     }
                     pos++;
                 } else {
-                    int len = utf8SequenceLength(b, pos);
+                    int len = utf8SequenceLength(b, pos, b.length);
                     if (len == 0) {
                         return false;
                     }

@@ -7,9 +7,11 @@ import java.util.Arrays;
 import java.util.Objects;
 
 /**
- * One event of format v1, validated. A Flink POJO (public fields, no-arg constructor) so it crosses
- * operators without Kryo. Optional numbers are boxed: {@code null} = not reported; a reported value
- * may be NaN or infinite (that is what NON_FINITE detects). Fields not used by a type stay null.
+ * One event of format v1, validated, as the monitor judges it. A Flink POJO (public fields, no-arg
+ * constructor), though the job does not carry it between operators: it carries the raw record and
+ * parses it once, behind the keyBy. Optional numbers are boxed: {@code null} = not reported; a
+ * reported value may be NaN or infinite (that is what NON_FINITE detects). Fields not used by a
+ * type stay null.
  */
 public class TrainingEvent {
     public EventType type;
@@ -76,24 +78,7 @@ public class TrainingEvent {
     // run_end
     public String status;
 
-    // where the record came from (the Kafka topic and its partition and offset, or the file and
-    // line), kept so an
-    // event the monitor rejects after the keyBy is dead-lettered with its position like one the
-    // parser rejects
-    public String origin;
-
-    /** Kafka partition; -1 for a line of a file. */
-    public int partition = -1;
-
-    /** Kafka offset or line number; -1 when unknown. */
-    public long position = -1;
-
     public TrainingEvent() {}
-
-    /** Where the record came from, as a dead letter names it: file:line, topic-partition@offset. */
-    public String source() {
-        return DeadLetter.source(origin, partition, position);
-    }
 
     @Override
     public boolean equals(Object o) {

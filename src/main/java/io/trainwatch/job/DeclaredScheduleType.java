@@ -23,10 +23,10 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * How a parsed {@link DeclaredSchedule} crosses the shuffle and lives in checkpoints: as its spec
- * text ({@link DeclaredSchedule#spec()}), parsed back once per distinct spec. The run_start event
- * and the run's state carry the schedule itself, never JSON to parse again per event; Kryo is not
- * involved (the job disables generic types).
+ * How a parsed {@link DeclaredSchedule} lives in checkpoints (and crosses operators, wherever a
+ * type holding one does): as its spec text ({@link DeclaredSchedule#spec()}), parsed back once per
+ * distinct spec. The run's state carries the schedule itself, never JSON to parse again per event;
+ * Kryo is not involved (the job disables generic types).
  *
  * <p>{@link TrainwatchTypes#register()} makes Flink's type extraction use {@link Info} wherever a
  * {@code DeclaredSchedule} field appears (in {@code TrainingEvent} and {@code RunState}).

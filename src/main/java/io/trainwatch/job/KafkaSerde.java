@@ -28,7 +28,7 @@ public final class KafkaSerde {
 
     /**
      * Event records as they came, with their position, so bad ones can be dead-lettered as they
-     * came, and their key (not decoded).
+     * came, and their key (decoded by {@link KeyRecordsFunction}).
      */
     public static class RawRecordDeserializationSchema
             implements KafkaRecordDeserializationSchema<RawRecord> {
@@ -45,6 +45,7 @@ public final class KafkaSerde {
 
         @Override
         public TypeInformation<RawRecord> getProducedType() {
+            TrainwatchTypes.register(); // the source may be built before the pipeline
             return TypeInformation.of(RawRecord.class);
         }
     }

@@ -4,6 +4,8 @@ import io.trainwatch.detect.RunMonitor;
 import io.trainwatch.detect.RunState;
 import io.trainwatch.event.Alert;
 import io.trainwatch.event.DeadLetter;
+import io.trainwatch.event.EventCodec;
+import io.trainwatch.event.InvalidEventException;
 import io.trainwatch.event.TrainingEvent;
 
 import org.apache.flink.api.common.accumulators.LongCounter;
@@ -17,16 +19,19 @@ import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.util.Collector;
 
 /**
- * Keyed by run: loads the run's {@link RunState}, lets {@link RunMonitor} judge the event, stores
- * the state back, emits alerts (main output), the series point and, for an event the monitor
- * rejected, a dead letter (side outputs). A run with no event for its idle timeout has its state
- * cleared by a processing-time timer. Timers are coalesced to {@link #TIMER_GRANULARITY_MILLIS}
- * boundaries (registering the same time again is free), so a busy run does not churn the timer
- * queue per event.
+ * Keyed by run ({@link RawRecord#runId}): parses the record once ({@link EventCodec}), loads the
+ * run's {@link RunState}, lets {@link RunMonitor} judge the event, stores the state back, emits
+ * alerts (main output), the series point and, for a record that is not an event of this run or an
+ * event the monitor rejected, a dead letter (side outputs). A record that does not parse, or whose
+ * run_id is not the key it was routed by, is dead-lettered without touching the run's state. A run
+ * with no event for its idle timeout has its state cleared by a processing-time timer. Timers are
+ * coalesced to {@link #TIMER_GRANULARITY_MILLIS} boundaries (registering the same time again is
+ * free), so a busy run does not churn the timer queue per event.
  */
-public class MonitorRunsFunction extends KeyedProcessFunction<String, TrainingEvent, Alert> {
+public class MonitorRunsFunction extends KeyedProcessFunction<String, RawRecord, Alert> {
     /**
-     * Events judged (the parser's dead letters and the monitor's make up the rest of events-read).
+     * Events judged (the dead letters of {@link KeyRecordsFunction} and of this function make up
+     * the rest of events-read).
      */
     public static final String ACCEPTED = "events-accepted";
 
@@ -53,6 +58,7 @@ public class MonitorRunsFunction extends KeyedProcessFunction<String, TrainingEv
     static final long TIMER_GRANULARITY_MILLIS = 60_000;
 
     private final MonitorConfig config;
+    private transient EventCodec codec;
     private transient RunMonitor monitor;
     private transient ValueState<RunState> state;
     private transient Count accepted;
@@ -71,6 +77,7 @@ public class MonitorRunsFunction extends KeyedProcessFunction<String, TrainingEv
 
     @Override
     public void open(OpenContext openContext) {
+        codec = new EventCodec();
         monitor = new RunMonitor(config.thresholds(), config.seriesEvery(), config.series());
         TrainwatchTypes.register(); // this JVM may be a TaskManager: RunState's type is read here
         state =
@@ -78,7 +85,7 @@ public class MonitorRunsFunction extends KeyedProcessFunction<String, TrainingEv
                         .getState(new ValueStateDescriptor<>("run-state", RunState.class));
         accepted = new Count(ACCEPTED);
         alerts = new Count(ALERTS);
-        deadLettered = new Count(ParseEventsFunction.DEAD_LETTERED);
+        deadLettered = new Count(KeyRecordsFunction.DEAD_LETTERED);
         monitorErrors = new Count(MONITOR_ERRORS);
         quarantined = new Count(QUARANTINED);
         alertsFolded = new Count(ALERTS_FOLDED);
@@ -89,8 +96,21 @@ public class MonitorRunsFunction extends KeyedProcessFunction<String, TrainingEv
     }
 
     @Override
-    public void processElement(TrainingEvent event, Context ctx, Collector<Alert> out)
+    public void processElement(RawRecord record, Context ctx, Collector<Alert> out)
             throws Exception {
+        TrainingEvent event;
+        try {
+            event = parse(record);
+            EventCodec.requireRoutedBy(event, ctx.getCurrentKey());
+        } catch (InvalidEventException e) {
+            deadLetter(ctx, record.text(), e.field(), e.getMessage(), record.source());
+            return;
+        } catch (RuntimeException | StackOverflowError e) {
+            // a codec bug must not take the job down either: the record is kept, with what went
+            // wrong
+            deadLetter(ctx, record.text(), "(payload)", "unexpected error: " + e, record.source());
+            return;
+        }
         RunState run = state.value();
         if (run == null) {
             run = new RunState();
@@ -136,12 +156,19 @@ public class MonitorRunsFunction extends KeyedProcessFunction<String, TrainingEv
             accepted.add();
             return;
         }
-        ctx.output(
-                OutputTags.DEAD_LETTERS,
-                DeadLetter.of(
-                        rejected.payload(), rejected.field(), rejected.reason(), event.source()));
-        deadLettered.add();
+        deadLetter(ctx, rejected.payload(), rejected.field(), rejected.reason(), record.source());
         (rejected.monitorError() ? monitorErrors : quarantined).add();
+    }
+
+    /** The event in the record; an overridable seam for tests that need an event no codec makes. */
+    TrainingEvent parse(RawRecord record) throws InvalidEventException {
+        return record.utf8 != null ? codec.parse(record.utf8) : codec.parse(record.payload);
+    }
+
+    private void deadLetter(
+            Context ctx, String payload, String field, String reason, String source) {
+        ctx.output(OutputTags.DEAD_LETTERS, DeadLetter.of(payload, field, reason, source));
+        deadLettered.add();
     }
 
     /** The first timer slot strictly after {@code millis}. */

@@ -3,11 +3,15 @@ package io.trainwatch.job;
 import io.trainwatch.event.DeadLetter;
 
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.Objects;
 
 /**
- * One input record as it arrived: the payload (text from a file, UTF-8 bytes from Kafka) and where
- * it came from. Bytes are parsed as they are and the position is kept in parts: both are turned
- * into text ({@link #text()}, {@link #source()}) only for a dead letter, not for every record.
+ * One input record as it arrived: the payload (text from a file, UTF-8 bytes from Kafka), where it
+ * came from, and the run it is routed by. It crosses the keyBy as it came and is parsed once,
+ * behind it ({@link MonitorRunsFunction}); bytes are parsed as they are and the position is kept in
+ * parts: both are turned into text ({@link #text()}, {@link #source()}) only for a dead letter, not
+ * for every record. Flink carries it with {@link RawRecordType}'s serializer.
  */
 public class RawRecord {
     /** The payload as text (a line of a file); null when it came as {@link #utf8}. */
@@ -27,11 +31,16 @@ public class RawRecord {
 
     /**
      * The Kafka record's key as it came (the run_id, by the event format's convention); null for a
-     * line of a file or a record without a key. The job keys by the parsed event's run_id and does
-     * not read it: kept as bytes, so it costs the job nothing. {@code bench}'s Flink floor keys by
-     * it without parsing the payload.
+     * line of a file or a record without a key. {@link KeyRecordsFunction} decodes it into {@link
+     * #runId}; {@code bench}'s Flink floor keys by it directly.
      */
     public byte[] key;
+
+    /**
+     * The run the record is routed by (the keyBy's key), set by {@link KeyRecordsFunction}: its
+     * Kafka key, or else the run_id in its payload. Null before that.
+     */
+    public String runId;
 
     public RawRecord() {}
 
@@ -69,5 +78,28 @@ public class RawRecord {
     /** file:line, topic-partition@offset, or the origin as given. */
     public String source() {
         return DeadLetter.source(origin, partition, position);
+    }
+
+    /** Field by field, the byte arrays by content (tests, and Flink's serializer checks). */
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof RawRecord r
+                && partition == r.partition
+                && position == r.position
+                && Objects.equals(payload, r.payload)
+                && Arrays.equals(utf8, r.utf8)
+                && Objects.equals(origin, r.origin)
+                && Arrays.equals(key, r.key)
+                && Objects.equals(runId, r.runId);
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(runId, origin, partition, position);
+    }
+
+    @Override
+    public String toString() {
+        return "RawRecord{" + source() + ", run=" + runId + "}";
     }
 }

@@ -3,7 +3,6 @@ package io.trainwatch.job;
 import io.trainwatch.event.Alert;
 import io.trainwatch.event.DeadLetter;
 import io.trainwatch.event.SeriesPoint;
-import io.trainwatch.event.TrainingEvent;
 
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.PipelineOptions;
@@ -13,10 +12,12 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
 /**
  * The trainwatch pipeline, wired in one place for every command (replay, run, demo, bench): raw
- * records → parse (invalid → dead letters) → keyBy(run_id) → monitor → alerts, series (events it
- * cannot judge → dead letters). It knows nothing of where its results go: callers attach the
- * outputs they want to the returned streams ({@link KafkaOutputs}, {@link PostgresOutputs}, {@link
- * FileOutputs}).
+ * records → key by run (the Kafka key, or the run_id found in the payload; none found → dead
+ * letters) → keyBy(run_id), carrying the raw bytes → parse and monitor (invalid, or not of the run
+ * it was keyed by → dead letters) → alerts, series. Each record is parsed once, behind the keyBy,
+ * so the parsed event never crosses the shuffle. It knows nothing of where its results go: callers
+ * attach the outputs they want to the returned streams ({@link KafkaOutputs}, {@link
+ * PostgresOutputs}, {@link FileOutputs}).
  */
 public final class TrainwatchJob {
     /**
@@ -31,10 +32,11 @@ public final class TrainwatchJob {
     private TrainwatchJob() {}
 
     /**
-     * Types crossing operators must be POJOs (or have their own serializer, as the declared
-     * schedule has): refuse a silent fallback to Kryo. Chained operators hand records on without a
-     * defensive copy (object reuse): every function here builds a new output object and keeps no
-     * input.
+     * Types crossing operators must be POJOs (or have their own serializer, as the raw record and
+     * the declared schedule have): refuse a silent fallback to Kryo. Chained operators hand records
+     * on without a defensive copy (object reuse): no function here keeps an input, and each builds
+     * a new output object, except {@link KeyRecordsFunction}, which sets the run on the record the
+     * source gave it and passes it on (the source keeps no reference to it).
      */
     public static void configure(StreamExecutionEnvironment env) {
         TrainwatchTypes.register();
@@ -47,24 +49,23 @@ public final class TrainwatchJob {
     public static Outputs defineWorkflow(
             StreamExecutionEnvironment env, DataStream<RawRecord> source, MonitorConfig config) {
         configure(env);
-        // parse at the source's parallelism (chained to it): a run's events keep their order up to
-        // keyBy,
-        // as they arrive in one Kafka partition (key = run_id) or one file
-        SingleOutputStreamOperator<TrainingEvent> events =
-                source.process(new ParseEventsFunction())
+        // keyed at the source's parallelism (chained to it): a run's records keep their order up
+        // to the keyBy, as they arrive in one Kafka partition (key = run_id) or one file
+        SingleOutputStreamOperator<RawRecord> keyed =
+                source.process(new KeyRecordsFunction())
                         .setParallelism(source.getParallelism())
-                        .uid("parse-events")
-                        .name("parse-events");
+                        .uid("key-records")
+                        .name("key-records");
 
         SingleOutputStreamOperator<Alert> alerts =
-                events.keyBy(e -> e.runId)
+                keyed.keyBy(r -> r.runId)
                         .process(new MonitorRunsFunction(config))
                         .uid("monitor-runs")
                         .name("monitor-runs");
-        // records the parser refused, and events the monitor rejected (it failed on them, or their
-        // run is quarantined)
+        // records with no run_id to key by, and records the monitor refused (they do not parse,
+        // are not of the run they were keyed by, it failed on them, or their run is quarantined)
         DataStream<DeadLetter> deadLetters =
-                events.getSideOutput(OutputTags.DEAD_LETTERS)
+                keyed.getSideOutput(OutputTags.DEAD_LETTERS)
                         .union(alerts.getSideOutput(OutputTags.DEAD_LETTERS));
         DataStream<SeriesPoint> series = alerts.getSideOutput(OutputTags.SERIES);
         return new Outputs(alerts, series, deadLetters);

@@ -2,9 +2,9 @@ package io.trainwatch.bench;
 
 import io.trainwatch.event.Alert;
 import io.trainwatch.event.EventCodec;
-import io.trainwatch.event.TrainingEvent;
 import io.trainwatch.job.MonitorConfig;
 import io.trainwatch.job.MonitorRunsFunction;
+import io.trainwatch.job.RawRecord;
 import io.trainwatch.threshold.Thresholds;
 
 import org.apache.flink.api.common.typeinfo.Types;
@@ -62,13 +62,15 @@ class EngineFreeCeilingTest {
         EngineFreeCeiling ceiling = new EngineFreeCeiling(NO_SERIES);
         EventCodec codec = new EventCodec();
         List<Alert> jobAlerts = new ArrayList<>();
-        try (KeyedOneInputStreamOperatorTestHarness<String, TrainingEvent, Alert> h =
+        try (KeyedOneInputStreamOperatorTestHarness<String, RawRecord, Alert> h =
                 ProcessFunctionTestHarnesses.forKeyedProcessFunction(
-                        new MonitorRunsFunction(NO_SERIES), e -> e.runId, Types.STRING)) {
+                        new MonitorRunsFunction(NO_SERIES), r -> r.runId, Types.STRING)) {
             h.setProcessingTime(NOW_MILLIS);
             for (byte[] r : records) {
                 ceiling.accept(r, NOW_MILLIS);
-                h.processElement(codec.parse(r), 0);
+                RawRecord keyed = RawRecord.ofKafka(r, "bench.events", 0, 0);
+                keyed.runId = codec.runId(r);
+                h.processElement(keyed, 0);
             }
             jobAlerts.addAll(h.extractOutputValues());
         }

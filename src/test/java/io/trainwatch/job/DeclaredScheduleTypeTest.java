@@ -21,8 +21,9 @@ import java.io.IOException;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The declared schedule travels parsed: in the run_start event across the shuffle and in the run
- * state through checkpoints, as its spec text, without Kryo, parsed once per distinct spec.
+ * The declared schedule travels parsed: in the run state through checkpoints (and in a run_start
+ * event, should one cross operators), as its spec text, without Kryo, parsed once per distinct
+ * spec.
  */
 class DeclaredScheduleTypeTest {
     static final String RUN_START =

@@ -153,9 +153,9 @@ class HostileInputITCase {
                 .as("the job never restarted")
                 .isZero();
 
-        long read = counter(result, ParseEventsFunction.READ);
+        long read = counter(result, KeyRecordsFunction.READ);
         long accepted = counter(result, MonitorRunsFunction.ACCEPTED);
-        long deadLettered = counter(result, ParseEventsFunction.DEAD_LETTERED);
+        long deadLettered = counter(result, KeyRecordsFunction.DEAD_LETTERED);
         List<String> alertLines = Files.readAllLines(alerts, StandardCharsets.UTF_8);
         List<String> seriesLines = Files.readAllLines(series, StandardCharsets.UTF_8);
         List<String> deadLines = Files.readAllLines(dead, StandardCharsets.UTF_8);

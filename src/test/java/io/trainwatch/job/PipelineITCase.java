@@ -90,11 +90,11 @@ public class PipelineITCase {
             assertThat(n.path("field").asText()).isNotBlank();
             assertThat(n.path("source").asText()).startsWith("malformed:");
         }
-        long read = ((Number) result.getAccumulatorResult(ParseEventsFunction.READ)).longValue();
+        long read = ((Number) result.getAccumulatorResult(KeyRecordsFunction.READ)).longValue();
         long accepted =
                 ((Number) result.getAccumulatorResult(MonitorRunsFunction.ACCEPTED)).longValue();
         long deadCount =
-                ((Number) result.getAccumulatorResult(ParseEventsFunction.DEAD_LETTERED))
+                ((Number) result.getAccumulatorResult(KeyRecordsFunction.DEAD_LETTERED))
                         .longValue();
         assertThat(read).isEqualTo(records.size()).isEqualTo(accepted + deadCount);
         assertThat(deadCount).isEqualTo(malformed.size());
