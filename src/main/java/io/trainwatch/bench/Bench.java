@@ -29,7 +29,8 @@ import java.util.Map;
  * over the same events, and (3) event→alert latency at a fixed offered rate for each of {@link
  * LatencyProfile#specs}: exactly once with a short and with a long checkpoint interval (alerts
  * become visible at checkpoints, so latency includes them), and at least once (alerts written as
- * raised). Prints each figure to standard output as it is measured.
+ * raised). Prints each figure to standard output as it is measured. With fleet sizes, (1) and (2)
+ * are {@link FleetScaling}'s instead: the job's rate and the state per run at each size.
  */
 public final class Bench {
     private final BenchSettings settings;
@@ -44,87 +45,110 @@ public final class Bench {
      */
     public void run() throws Exception {
         System.out.printf(
-                "trainwatch bench: %,d events of %,d concurrent runs, %d partitions, parallelism %d, %d cores%n",
+                "trainwatch bench: %,d events of %s concurrent runs, %d partitions, parallelism %d, %d cores%n",
                 settings.events(),
-                settings.runs(),
+                settings.fleet().isEmpty()
+                        ? String.format("%,d", settings.runs())
+                        : FleetScaling.sizes(settings.fleet()),
                 settings.partitions(),
                 settings.parallelism(),
                 Runtime.getRuntime().availableProcessors());
         try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
-            String topic = "bench.events";
-            TopicAdmin.create(kafka.bootstrapServers(), topic, settings.partitions());
-            long t = System.nanoTime();
-            long produced = produceBulk(kafka, topic);
+            if (settings.fleet().isEmpty()) {
+                measureThroughput(kafka);
+            } else {
+                FleetScaling.measure(settings, kafka);
+            }
+            measureLatency(kafka);
+        }
+    }
+
+    /**
+     * The throughput passes at --runs: the raw drain, the job, the floor and the ceiling, K times
+     * in turn, and their median ratios.
+     */
+    private void measureThroughput(EmbeddedKafka kafka) throws Exception {
+        String topic = "bench.events";
+        TopicAdmin.create(kafka.bootstrapServers(), topic, settings.partitions());
+        long t = System.nanoTime();
+        long produced = produceBulk(kafka, topic, settings.events(), settings.runs());
+        System.out.printf(
+                "produced      %,d events in %.1f s (%,.0f events/s)%n",
+                produced, secs(t), produced / secs(t));
+
+        if (settings.warmup()) {
+            // a streaming job runs for days: measure both sides JIT-compiled, not their first
+            // seconds
+            t = System.nanoTime();
+            JobConfig cfg = throughputConfig(settings, kafka, topic, "bench-warmup");
+            drain(kafka, topic);
+            runJob(cfg);
+            FlinkFloor.run(cfg);
+            EngineFreeCeiling.drain(
+                    kafka.bootstrapServers(), topic, KafkaPipeline.monitorConfig(cfg));
             System.out.printf(
-                    "produced      %,d events in %.1f s (%,.0f events/s)%n",
-                    produced, secs(t), produced / secs(t));
-
-            if (settings.warmup()) {
-                // a streaming job runs for days: measure both sides JIT-compiled, not their first
-                // seconds
-                t = System.nanoTime();
-                JobConfig cfg = throughputConfig(kafka, topic, "bench-warmup");
-                drain(kafka, topic);
-                runJob(cfg);
-                FlinkFloor.run(cfg);
-                EngineFreeCeiling.drain(
-                        kafka.bootstrapServers(), topic, KafkaPipeline.monitorConfig(cfg));
-                System.out.printf(
-                        "warm-up       one raw drain, job pass, floor pass and ceiling drain in %.1f s (not measured)%n",
-                        secs(t));
-            }
-            // raw drain, job, floor and ceiling alternate, so all see the machine in the same
-            // state; the median ratio is the figure
-            int repeat = settings.repeat();
-            double[][] ratios = new double[repeat][];
-            int alertsDiffer = 0;
-            for (int i = 0; i < repeat; i++) {
-                if (repeat > 1) {
-                    System.out.printf("pass %d of %d%n", i + 1, repeat);
-                }
-                Pass pass = measureOnce(kafka, topic, produced);
-                ratios[i] = pass.ratios();
-                if (!pass.alertsAgree()) {
-                    alertsDiffer++;
-                }
-            }
+                    "warm-up       one raw drain, job pass, floor pass and ceiling drain in %.1f s (not measured)%n",
+                    secs(t));
+        }
+        // raw drain, job, floor and ceiling alternate, so all see the machine in the same
+        // state; the median ratio is the figure
+        int repeat = settings.repeat();
+        double[][] ratios = new double[repeat][];
+        int alertsDiffer = 0;
+        for (int i = 0; i < repeat; i++) {
             if (repeat > 1) {
-                System.out.printf(
-                        "median of %d  ratio job/raw %.2f end to end, %.2f processing (vs the raw drain), %.2f first record to last on both sides%n",
-                        repeat, median(ratios, 0), median(ratios, 1), median(ratios, 2));
-                System.out.printf(
-                        "median of %d  ratio job/floor %.2f, job/ceiling %.2f, job/raw %.2f (processing rates, first record to last)%n",
-                        repeat, median(ratios, 3), median(ratios, 4), median(ratios, 2));
+                System.out.printf("pass %d of %d%n", i + 1, repeat);
             }
-            if (alertsDiffer > 0) {
-                System.out.printf(
-                        "NOTE          the job and the ceiling counted different alerts in %d of %d passes (see the alerts lines)%n",
-                        alertsDiffer, repeat);
+            Pass pass = measureOnce(kafka, topic, produced);
+            ratios[i] = pass.ratios();
+            if (!pass.alertsAgree()) {
+                alertsDiffer++;
             }
+        }
+        if (repeat > 1) {
+            System.out.printf(
+                    "median of %d  ratio job/raw %.2f end to end, %.2f processing (vs the raw drain), %.2f first record to last on both sides%n",
+                    repeat, median(ratios, 0), median(ratios, 1), median(ratios, 2));
+            System.out.printf(
+                    "median of %d  ratio job/floor %.2f, job/ceiling %.2f, job/raw %.2f (processing rates, first record to last)%n",
+                    repeat, median(ratios, 3), median(ratios, 4), median(ratios, 2));
+        }
+        if (alertsDiffer > 0) {
+            System.out.printf(
+                    "NOTE          the job and the ceiling counted different alerts in %d of %d passes (see the alerts lines)%n",
+                    alertsDiffer, repeat);
+        }
+    }
 
-            if (settings.latencySeconds() > 0) {
-                List<String> failed = new ArrayList<>();
-                for (LatencyProfile.Spec spec : LatencyProfile.specs(settings)) {
-                    JobConfig cfg =
-                            config(
-                                    kafka,
-                                    "latency-" + spec.name() + ".events",
-                                    "latency-" + spec.name(),
-                                    spec.checkpoint(),
-                                    false,
-                                    spec.changelog(),
-                                    spec.delivery());
-                    if (!new LatencyProfile(settings, spec, cfg).measure()) {
-                        failed.add(spec.name());
-                    }
-                }
-                if (!failed.isEmpty()) {
-                    throw new IllegalStateException(
-                            "the "
-                                    + String.join(" and ", failed)
-                                    + " profile(s) did not measure every timed alert (see above)");
-                }
+    /**
+     * Event→alert latency for each profile, unless --latency-seconds is 0; throws {@link
+     * IllegalStateException} when a profile did not measure every timed alert.
+     */
+    private void measureLatency(EmbeddedKafka kafka) throws Exception {
+        if (settings.latencySeconds() <= 0) {
+            return;
+        }
+        List<String> failed = new ArrayList<>();
+        for (LatencyProfile.Spec spec : LatencyProfile.specs(settings)) {
+            JobConfig cfg =
+                    config(
+                            settings,
+                            kafka,
+                            "latency-" + spec.name() + ".events",
+                            "latency-" + spec.name(),
+                            spec.checkpoint(),
+                            false,
+                            spec.changelog(),
+                            spec.delivery());
+            if (!new LatencyProfile(settings, spec, cfg).measure()) {
+                failed.add(spec.name());
             }
+        }
+        if (!failed.isEmpty()) {
+            throw new IllegalStateException(
+                    "the "
+                            + String.join(" and ", failed)
+                            + " profile(s) did not measure every timed alert (see above)");
         }
     }
 
@@ -148,24 +172,11 @@ public final class Bench {
                 drained.records(), drained.seconds(), raw, rawSteady);
 
         // the job, the floor and the ceiling: the same configuration
-        JobConfig cfg = throughputConfig(kafka, topic, "bench");
-        long t = System.nanoTime();
-        JobExecutionResult result = runJob(cfg);
-        double whole = secs(t);
-        double job = produced / whole;
-        System.out.printf(
-                "job end to end %,d events in %.2f s: %,.0f events/s (bounded, exactly-once sinks, job start and stop included)%n",
-                produced, whole, job);
-        // first record parsed .. last event judged: the job's processing, without deploying and
-        // finishing the job
-        long first = result.getAccumulatorResult(KeyRecordsFunction.FIRST_READ_MILLIS);
-        long last = result.getAccumulatorResult(MonitorRunsFunction.LAST_EVENT_MILLIS);
-        double processing = Math.max(1, last - first) / 1000.0;
-        double steady = produced / processing;
-        System.out.printf(
-                "job processing %,d events in %.2f s: %,.0f events/s (first record read to last event judged)%n",
-                produced, processing, steady);
-        long jobAlerts = result.getAccumulatorResult(MonitorRunsFunction.ALERTS);
+        JobConfig cfg = throughputConfig(settings, kafka, topic, "bench");
+        JobPass jobPass = jobPass(cfg, produced);
+        double job = jobPass.endToEndRate();
+        double steady = jobPass.processingRate();
+        long jobAlerts = jobPass.alerts();
 
         FlinkFloor.Result floor = FlinkFloor.run(cfg);
         System.out.printf(
@@ -215,8 +226,43 @@ public final class Bench {
         return new Pass(ratios, alertsAgree);
     }
 
+    /**
+     * One job pass: its rate over the whole bounded job and over its processing (first record read
+     * to last event judged), and the alerts it raised.
+     */
+    record JobPass(double endToEndRate, double processingRate, long alerts) {}
+
+    /**
+     * Runs the job once over {@code cfg}'s events topic of {@code produced} events, and prints its
+     * rate end to end and processing.
+     */
+    static JobPass jobPass(JobConfig cfg, long produced) throws Exception {
+        long t = System.nanoTime();
+        JobExecutionResult result = runJob(cfg);
+        double whole = secs(t);
+        double job = produced / whole;
+        System.out.printf(
+                "job end to end %,d events in %.2f s: %,.0f events/s (bounded, exactly-once sinks, job start and stop included)%n",
+                produced, whole, job);
+        // first record parsed .. last event judged: the job's processing, without deploying and
+        // finishing the job
+        long first = result.getAccumulatorResult(KeyRecordsFunction.FIRST_READ_MILLIS);
+        long last = result.getAccumulatorResult(MonitorRunsFunction.LAST_EVENT_MILLIS);
+        double processing = Math.max(1, last - first) / 1000.0;
+        double steady = produced / processing;
+        System.out.printf(
+                "job processing %,d events in %.2f s: %,.0f events/s (first record read to last event judged)%n",
+                produced, processing, steady);
+        return new JobPass(job, steady, result.getAccumulatorResult(MonitorRunsFunction.ALERTS));
+    }
+
     private static double median(double[][] rows, int column) {
-        double[] v = Arrays.stream(rows).mapToDouble(r -> r[column]).sorted().toArray();
+        return median(Arrays.stream(rows).mapToDouble(r -> r[column]).toArray());
+    }
+
+    static double median(double[] values) {
+        double[] v = values.clone();
+        Arrays.sort(v);
         return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
     }
 
@@ -224,9 +270,11 @@ public final class Bench {
      * The job, the floor and the ceiling over the whole events topic: bounded, with the throughput
      * profile's checkpoint interval.
      */
-    private JobConfig throughputConfig(EmbeddedKafka kafka, String topic, String name)
+    static JobConfig throughputConfig(
+            BenchSettings settings, EmbeddedKafka kafka, String topic, String name)
             throws IOException {
         return config(
+                settings,
                 kafka,
                 topic,
                 name,
@@ -236,14 +284,15 @@ public final class Bench {
                 JobConfig.AlertsDelivery.EXACTLY_ONCE);
     }
 
-    private static JobExecutionResult runJob(JobConfig cfg) throws Exception {
+    static JobExecutionResult runJob(JobConfig cfg) throws Exception {
         TopicAdmin.prepareTopics(cfg);
         StreamExecutionEnvironment env = KafkaPipeline.environment(cfg);
         KafkaPipeline.define(env, cfg);
         return env.execute("trainwatch-" + cfg.groupId());
     }
 
-    private JobConfig config(
+    private static JobConfig config(
+            BenchSettings settings,
             EmbeddedKafka kafka,
             String eventsTopic,
             String name,
@@ -267,9 +316,13 @@ public final class Bench {
                 .build();
     }
 
-    private long produceBulk(EmbeddedKafka kafka, String topic) {
+    /**
+     * Produces {@code runs} runs' starts, then their steps in turn (step 0 of every run, step 1 of
+     * every run, ...), each run's in order on its key's partition: as many steps each as fit in
+     * {@code events}. Returns the events produced.
+     */
+    static long produceBulk(EmbeddedKafka kafka, String topic, long events, int runs) {
         long n = 0;
-        int runs = settings.runs();
         try (KafkaProducer<String, String> p =
                 KafkaClients.producer(
                         kafka.bootstrapServers(), Map.of("linger.ms", 5, "batch.size", 131072))) {
@@ -277,7 +330,7 @@ public final class Bench {
                 p.send(new ProducerRecord<>(topic, BenchEvents.key(r), BenchEvents.start(r)));
                 n++;
             }
-            long stepsPerRun = (settings.events() - runs) / runs;
+            long stepsPerRun = (events - runs) / runs;
             for (long s = 0; s < stepsPerRun; s++) {
                 for (int r = 0; r < runs; r++) {
                     p.send(

@@ -7,8 +7,12 @@ import io.trainwatch.event.InvalidEventException;
 import io.trainwatch.event.TrainingEvent;
 import io.trainwatch.job.MonitorConfig;
 
+import org.apache.flink.api.common.typeutils.TypeSerializer;
+import org.apache.flink.core.memory.DataOutputSerializer;
+
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 
+import java.io.IOException;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -86,18 +90,40 @@ final class EngineFreeCeiling {
         return new Result(records, judged, rejected, runs.size(), alerts, seconds, steadySeconds);
     }
 
-    /** Drains {@code topic} from its beginning to its end offsets, judging every record. */
-    static Result drain(String bootstrapServers, String topic, MonitorConfig config) {
-        EngineFreeCeiling ceiling = new EngineFreeCeiling(config);
+    /**
+     * The bytes of every run's state as {@code serializer} writes them: with the job's state
+     * serializer, what the job's keyed state holds for these runs, serialized.
+     */
+    long serializedStateBytes(TypeSerializer<RunState> serializer) throws IOException {
+        DataOutputSerializer out = new DataOutputSerializer(8192);
+        long bytes = 0;
+        for (RunState run : runs.values()) {
+            out.clear();
+            serializer.serialize(run, out);
+            bytes += out.length();
+        }
+        return bytes;
+    }
+
+    /**
+     * Drains {@code topic} from its beginning to its end offsets, judging every record with this
+     * ceiling (which keeps the run states).
+     */
+    Result drainTopic(String bootstrapServers, String topic) {
         TopicDrain.Timing t =
                 TopicDrain.drain(
                         bootstrapServers,
                         topic,
                         polled -> {
                             for (ConsumerRecord<byte[], byte[]> r : polled) {
-                                ceiling.accept(r.value(), System.currentTimeMillis());
+                                accept(r.value(), System.currentTimeMillis());
                             }
                         });
-        return ceiling.result(t.seconds(), t.steadySeconds());
+        return result(t.seconds(), t.steadySeconds());
+    }
+
+    /** Drains {@code topic} from its beginning to its end offsets, judging every record. */
+    static Result drain(String bootstrapServers, String topic, MonitorConfig config) {
+        return new EngineFreeCeiling(config).drainTopic(bootstrapServers, topic);
     }
 }

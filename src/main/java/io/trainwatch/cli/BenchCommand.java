@@ -6,6 +6,7 @@ import io.trainwatch.bench.BenchSettings;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
+import java.util.List;
 import java.util.concurrent.Callable;
 
 /** {@code bench}: the flags of a {@link Bench}, which measures and prints. */
@@ -20,7 +21,9 @@ import java.util.concurrent.Callable;
             "-> event codec -> run monitors, no Flink); the ratios job/raw, job/floor and",
             "job/ceiling. Then p50/p99 event->alert latency at a fixed offered rate:",
             "exactly once with a short and a long checkpoint interval (latency and",
-            "throughput profiles), and at least once (alerts written as they are raised)."
+            "throughput profiles), and at least once (alerts written as they are raised).",
+            "With --fleet, the throughput passes are the job's at each fleet size instead, with the",
+            "state bytes per run: how the job's rate and state grow with the fleet."
         })
 final class BenchCommand implements Callable<Integer> {
     @Option(
@@ -109,6 +112,20 @@ final class BenchCommand implements Callable<Integer> {
                     "Checkpoint interval of the throughput and at-least-once profiles. Default: ${DEFAULT-VALUE}.")
     String throughputCheckpoint;
 
+    @Option(
+            names = "--fleet",
+            split = ",",
+            paramLabel = "R",
+            description =
+                    "Fleet sizes, comma-separated (e.g. 1000,10000,100000): instead of the passes at --runs, --repeat job passes over --events"
+                            + " of each size in turn, then one table of the job's median processing rate and the state bytes per run at each"
+                            + " size, and the largest size's rate against the smallest's (issue 17 asks >= 0.8x). Every run needs at least "
+                            + BenchSettings.FLEET_MIN_STEPS_PER_RUN
+                            + " steps, so --events must be >= "
+                            + (1 + BenchSettings.FLEET_MIN_STEPS_PER_RUN)
+                            + " x the largest size. --runs then sizes the latency profiles only. Default: off.")
+    List<Integer> fleet;
+
     public Integer call() throws Exception {
         BenchSettings settings;
         try {
@@ -124,7 +141,8 @@ final class BenchCommand implements Callable<Integer> {
                             latencyChangelog,
                             warmup,
                             repeat,
-                            throughputCheckpoint);
+                            throughputCheckpoint,
+                            fleet == null ? List.of() : fleet);
         } catch (IllegalArgumentException e) {
             throw new UserInputException(e.getMessage());
         }

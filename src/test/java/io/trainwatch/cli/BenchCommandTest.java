@@ -209,6 +209,96 @@ class BenchCommandTest {
         return Long.parseLong(digits.replace(",", ""));
     }
 
+    /**
+     * Two fleet sizes on the same number of events: the job's passes at each in turn, then one row
+     * per size with a positive rate, its ratio to the smallest and the state bytes per run of every
+     * run the job's monitor judged.
+     */
+    @Test
+    void shouldPrintAFleetTableRowPerSizeWithTheRateRatioAndStatePerRun() {
+        CliRunner.Result r =
+                CliRunner.run(
+                        "bench",
+                        "--fleet",
+                        "200,100",
+                        "--events",
+                        "40200",
+                        "--repeat",
+                        "1",
+                        "--latency-seconds",
+                        "0");
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        assertThat(r.out())
+                .contains(
+                        "trainwatch bench: 40,200 events of 100 and 200 concurrent runs",
+                        "produced      40,200 events of 100 runs (401 steps each)",
+                        "produced      40,200 events of 200 runs (200 steps each)",
+                        "fleet         100 runs, pass 1 of 1",
+                        "fleet         200 runs, pass 1 of 1")
+                .containsPattern("warm-up       one job pass over the 200-run topic in ")
+                // the fleet replaces the passes at --runs: no raw drain, floor or ceiling pass
+                .doesNotContain("raw consume", "floor processing", "ratio job/", "latency ");
+        // the job measured as the single-fleet bench measures it, once per size
+        assertThat(
+                        Pattern.compile(
+                                        "(?m)^job processing 40,200 events in [\\d.]+ s: [\\d,]+ events/s")
+                                .matcher(r.out())
+                                .results()
+                                .count())
+                .isEqualTo(2);
+        for (int runs : new int[] {100, 200}) {
+            Matcher state =
+                    Pattern.compile(
+                                    "(?m)^state         "
+                                            + runs
+                                            + " runs: ([\\d,]+) bytes/run, .*; alerts job ([\\d,]+), ceiling ([\\d,]+): (.*)$")
+                            .matcher(r.out());
+            assertThat(state.find()).as(r.out()).isTrue();
+            assertThat(count(state.group(1))).isBetween(1_000L, 16_000L);
+        }
+        assertThat(r.out())
+                .contains(
+                        "      runs |       events | job events/s (median of 1) | vs 100 runs | state bytes/run\n");
+        double[] rates = new double[2];
+        int i = 0;
+        for (int runs : new int[] {100, 200}) {
+            Matcher row =
+                    Pattern.compile(
+                                    "(?m)^ +"
+                                            + runs
+                                            + " \\|       40,200 \\| +([\\d,]+) \\| +(\\d+\\.\\d\\d) \\| +([\\d,]+)$")
+                            .matcher(r.out());
+            assertThat(row.find()).as(r.out()).isTrue();
+            rates[i] = count(row.group(1));
+            assertThat(rates[i]).isPositive();
+            assertThat(Double.parseDouble(row.group(2)))
+                    .isCloseTo(rates[i] / rates[0], org.assertj.core.data.Offset.offset(0.006));
+            assertThat(count(row.group(3))).isBetween(1_000L, 16_000L);
+            i++;
+        }
+        Matcher verdict =
+                Pattern.compile(
+                                "acceptance    200 vs 100 runs: the job's rate (\\d+\\.\\d{3})x: (meets|below) 0\\.8x")
+                        .matcher(r.out());
+        assertThat(verdict.find()).as(r.out()).isTrue();
+        assertThat(verdict.group(2)).isEqualTo(rates[1] / rates[0] >= 0.8 ? "meets" : "below");
+    }
+
+    @Test
+    void shouldRefuseTooFewEventsForTheLargestFleetNamingTheFlagAndWhatIsAllowed() {
+        CliRunner.Result r = CliRunner.run("bench", "--fleet", "1000,10000,100000");
+        assertThat(r.exitCode()).isEqualTo(2);
+        assertThat(r.err().trim())
+                .isEqualTo(
+                        "error: --events 2000000 is too few for --fleet 100000: each run needs its run_start and at least 200 steps"
+                                + " (twice the bench runs' 100-step LR warm-up), so --events must be >= 20100000"
+                                + " (the events of every fleet size), or leave 100000 out of --fleet");
+        CliRunner.Result zero = CliRunner.run("bench", "--fleet", "10,0");
+        assertThat(zero.exitCode()).isEqualTo(2);
+        assertThat(zero.err().trim())
+                .isEqualTo("error: --fleet sizes must all be >= 1, got [10, 0]");
+    }
+
     @Test
     void shouldRefuseANegativeLatencyWindow() {
         CliRunner.Result r = CliRunner.run("bench", "--latency-seconds", "-1");
