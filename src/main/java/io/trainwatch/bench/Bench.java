@@ -15,7 +15,6 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -60,6 +59,9 @@ public final class Bench {
                 FleetScaling.measure(settings, kafka);
             }
             measureLatency(kafka);
+        } finally {
+            // the jobs are over: their checkpoints go (hundreds of MB at a large fleet)
+            ScratchDirectories.deleteAll();
         }
     }
 
@@ -305,7 +307,7 @@ public final class Bench {
                 .topics(eventsTopic, name + ".alerts", name + ".dead-letter")
                 .groupId(name)
                 .startingOffsets(JobConfig.StartingOffsets.EARLIEST)
-                .checkpointDir(Files.createTempDirectory("trainwatch-bench").toString())
+                .checkpointDir(ScratchDirectories.create("trainwatch-bench").toString())
                 .checkpointInterval(JobConfig.parseCheckpointInterval(checkpoint))
                 .parallelism(settings.parallelism())
                 .topicPartitions(settings.partitions())

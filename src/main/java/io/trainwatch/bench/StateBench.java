@@ -26,13 +26,11 @@ import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.function.BooleanSupplier;
@@ -141,7 +139,7 @@ public final class StateBench {
     }
 
     private Result measure(JobConfig.StateBackend backend, int runs) throws Exception {
-        Path dir = Files.createTempDirectory("trainwatch-bench-state");
+        Path dir = ScratchDirectories.create("trainwatch-bench-state");
         String name = backend.flinkName() + "-" + runs;
         BenchGate gate = BenchGate.open(name);
         try (MiniCluster cluster =
@@ -194,7 +192,7 @@ public final class StateBench {
             return r;
         } finally {
             BenchGate.close(name);
-            delete(dir);
+            ScratchDirectories.delete(dir);
         }
     }
 
@@ -466,14 +464,6 @@ public final class StateBench {
                                 }
                             })
                     .sum();
-        }
-    }
-
-    private static void delete(Path dir) {
-        try (Stream<Path> files = Files.walk(dir)) {
-            files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
         }
     }
 
