@@ -15,9 +15,12 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 
 import java.io.IOException;
+import java.math.BigDecimal;
+import java.math.MathContext;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -109,11 +112,17 @@ public final class Bench {
         }
         if (repeat > 1) {
             System.out.printf(
-                    "median of %d  ratio job/raw %.2f end to end, %.2f processing (vs the raw drain), %.2f first record to last on both sides%n",
-                    repeat, median(ratios, 0), median(ratios, 1), median(ratios, 2));
+                    "median of %d  ratio job/raw %s end to end, %s processing (vs the raw drain), %s first record to last on both sides%n",
+                    repeat,
+                    ratio(median(ratios, 0)),
+                    ratio(median(ratios, 1)),
+                    ratio(median(ratios, 2)));
             System.out.printf(
-                    "median of %d  ratio job/floor %.2f, job/ceiling %.2f, job/raw %.2f (processing rates, first record to last)%n",
-                    repeat, median(ratios, 3), median(ratios, 4), median(ratios, 2));
+                    "median of %d  ratio job/floor %s, job/ceiling %s, job/raw %s (processing rates, first record to last)%n",
+                    repeat,
+                    ratio(median(ratios, 3)),
+                    ratio(median(ratios, 4)),
+                    ratio(median(ratios, 2)));
         }
         if (alertsDiffer > 0) {
             System.out.printf(
@@ -220,11 +229,11 @@ public final class Bench {
             steady / ceiling.steadyRate()
         };
         System.out.printf(
-                "ratio job/raw  %.2f end to end, %.2f processing (vs the raw drain), %.2f first record to last on both sides%n",
-                ratios[0], ratios[1], ratios[2]);
+                "ratio job/raw  %s end to end, %s processing (vs the raw drain), %s first record to last on both sides%n",
+                ratio(ratios[0]), ratio(ratios[1]), ratio(ratios[2]));
         System.out.printf(
-                "ratio job/floor %.2f, job/ceiling %.2f, job/raw %.2f (processing rates, first record to last)%n",
-                ratios[3], ratios[4], ratios[2]);
+                "ratio job/floor %s, job/ceiling %s, job/raw %s (processing rates, first record to last)%n",
+                ratio(ratios[3]), ratio(ratios[4]), ratio(ratios[2]));
         return new Pass(ratios, alertsAgree);
     }
 
@@ -260,6 +269,17 @@ public final class Bench {
 
     private static double median(double[][] rows, int column) {
         return median(Arrays.stream(rows).mapToDouble(r -> r[column]).toArray());
+    }
+
+    /**
+     * A ratio as printed: two decimals, or two significant digits below 0.1, so that a job slowed
+     * to a crawl (start-up on a loaded machine) prints 0.0038, not 0.00.
+     */
+    static String ratio(double r) {
+        if (r > 0 && r < 0.1) {
+            return new BigDecimal(r).round(new MathContext(2)).toPlainString();
+        }
+        return String.format(Locale.ROOT, "%.2f", r);
     }
 
     static double median(double[] values) {
