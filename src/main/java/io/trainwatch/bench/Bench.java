@@ -111,18 +111,12 @@ public final class Bench {
             }
         }
         if (repeat > 1) {
-            System.out.printf(
-                    "median of %d  ratio job/raw %s end to end, %s processing (vs the raw drain), %s first record to last on both sides%n",
-                    repeat,
-                    ratio(median(ratios, 0)),
-                    ratio(median(ratios, 1)),
-                    ratio(median(ratios, 2)));
-            System.out.printf(
-                    "median of %d  ratio job/floor %s, job/ceiling %s, job/raw %s (processing rates, first record to last)%n",
-                    repeat,
-                    ratio(median(ratios, 3)),
-                    ratio(median(ratios, 4)),
-                    ratio(median(ratios, 2)));
+            double[] medians = new double[ratios[0].length];
+            for (int k = 0; k < medians.length; k++) {
+                medians[k] = median(ratios, k);
+            }
+            String lead = String.format("median of %d  ", repeat);
+            printRatios(lead + "ratio job/raw ", lead + "ratio job/floor ", medians);
         }
         if (alertsDiffer > 0) {
             System.out.printf(
@@ -228,13 +222,21 @@ public final class Bench {
             steady / floor.processingRate(),
             steady / ceiling.steadyRate()
         };
-        System.out.printf(
-                "ratio job/raw  %s end to end, %s processing (vs the raw drain), %s first record to last on both sides%n",
-                ratio(ratios[0]), ratio(ratios[1]), ratio(ratios[2]));
-        System.out.printf(
-                "ratio job/floor %s, job/ceiling %s, job/raw %s (processing rates, first record to last)%n",
-                ratio(ratios[3]), ratio(ratios[4]), ratio(ratios[2]));
+        printRatios("ratio job/raw  ", "ratio job/floor ", ratios);
         return new Pass(ratios, alertsAgree);
+    }
+
+    /**
+     * The two ratio lines, of one pass or of the medians: the job against the raw drain three ways,
+     * then against the floor and the ceiling (and the raw drain, first record to last).
+     */
+    private static void printRatios(String rawLead, String floorLead, double[] r) {
+        System.out.printf(
+                "%s%s end to end, %s processing (vs the raw drain), %s first record to last on both sides%n",
+                rawLead, ratio(r[0]), ratio(r[1]), ratio(r[2]));
+        System.out.printf(
+                "%s%s, job/ceiling %s, job/raw %s (processing rates, first record to last)%n",
+                floorLead, ratio(r[3]), ratio(r[4]), ratio(r[2]));
     }
 
     /**
